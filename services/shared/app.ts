@@ -1,0 +1,69 @@
+import express, { type ErrorRequestHandler, type Router } from 'express';
+import { pinoHttp } from 'pino-http';
+import type { Logger } from 'pino';
+import { HttpError, NotFoundError } from './errors';
+import { faultInjection } from './faults';
+
+/** Request bodies are small JSON documents; anything larger is refused before it is parsed. */
+export const MAX_BODY_BYTES = 16 * 1024;
+
+export interface ServiceAppOptions {
+  name: string;
+  logger: Logger;
+  faultInjection: boolean;
+  /** The service's business routes. */
+  router: Router;
+  /** Throws when the service cannot do its job (e.g. its database is unreachable). */
+  healthCheck: () => Promise<void>;
+}
+
+/** Maps body-parser failures onto the error contract; they are the client's fault, so 4xx. */
+function bodyParserError(err: { type?: string; message?: string }): HttpError | undefined {
+  switch (err.type) {
+    case 'entity.parse.failed':
+      return new HttpError(400, 'malformed_json', 'request body is not valid JSON');
+    case 'entity.too.large':
+      return new HttpError(413, 'payload_too_large', `request body exceeds ${MAX_BODY_BYTES} bytes`);
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new HttpError(415, 'unsupported_encoding', err.message ?? 'unsupported encoding');
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The frame every service shares: JSON parsing with a size limit, request logging, health, fault injection, and one
+ * error handler at the end that turns thrown errors into the contract's JSON error bodies.
+ */
+export function createServiceApp(options: ServiceAppOptions): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(pinoHttp({ logger: options.logger, quietReqLogger: true }));
+  app.use(express.json({ limit: MAX_BODY_BYTES, strict: true }));
+
+  app.get('/health', async (_req, res) => {
+    await options.healthCheck();
+    res.json({ service: options.name, status: 'ok' });
+  });
+
+  app.use(faultInjection({ enabled: options.faultInjection, logger: options.logger }));
+  app.use(options.router);
+
+  app.use((req) => {
+    throw new NotFoundError('route_not_found', `no route for ${req.method} ${req.path}`);
+  });
+
+  const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
+    const known = err instanceof HttpError ? err : bodyParserError(err);
+    if (known) {
+      req.log.info({ status: known.status, code: known.code }, known.message);
+      res.status(known.status).json(known.toBody());
+      return;
+    }
+    req.log.error({ err }, 'unhandled error');
+    res.status(500).json(new HttpError(500, 'internal_error', 'internal error; retry later').toBody());
+  };
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { DEFAULT_SERVICE_PORTS, serviceEnvName, type ServiceName } from '../catalog';
+
+/**
+ * A service's configuration, read from the environment and checked once at start-up: a bad value stops the
+ * service with a message naming the variable, instead of failing later on the first request.
+ */
+export interface ServiceConfig {
+  port: number;
+  host: string;
+  databaseUrl: string;
+  dbPoolSize: number;
+  faultInjection: boolean;
+  seed: boolean;
+  logLevel: string;
+}
+
+const booleanFlag = z.enum(['true', 'false', '1', '0', 'enabled', 'disabled']).transform((v) => ['true', '1', 'enabled'].includes(v));
+
+export class ConfigError extends Error {}
+
+export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  const schema = z.object({
+    [serviceEnvName(service, 'PORT')]: z.coerce.number().int().min(0).max(65535).default(DEFAULT_SERVICE_PORTS[service]),
+    SERVICE_HOST: z.string().min(1).default('127.0.0.1'),
+    [serviceEnvName(service, 'DATABASE_URL')]: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// connection string'),
+    [serviceEnvName(service, 'DB_POOL_SIZE')]: z.coerce.number().int().min(1).max(100).default(10),
+    FAULT_INJECTION: booleanFlag.default(false),
+    SEED: booleanFlag.default(false),
+    LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    NODE_ENV: z.string().optional(),
+  });
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(`invalid configuration for the ${service} service: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`);
+  }
+  const c = parsed.data as Record<string, unknown>;
+  // Fault injection is a test and demo tool: refuse to run with it in a production configuration.
+  if (c.FAULT_INJECTION && c.NODE_ENV === 'production') {
+    throw new ConfigError('FAULT_INJECTION cannot be enabled when NODE_ENV=production');
+  }
+  return {
+    port: c[serviceEnvName(service, 'PORT')] as number,
+    host: c.SERVICE_HOST as string,
+    databaseUrl: c[serviceEnvName(service, 'DATABASE_URL')] as string,
+    dbPoolSize: c[serviceEnvName(service, 'DB_POOL_SIZE')] as number,
+    faultInjection: c.FAULT_INJECTION as boolean,
+    seed: c.SEED as boolean,
+    logLevel: c.LOG_LEVEL as string,
+  };
+}

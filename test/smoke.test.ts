@@ -1,0 +1,3 @@
+import assert from 'node:assert/strict';
+import { getFreePort } from '../infra/ports';
+describe('smoke', () => { it('finds a port', async () => { assert.ok((await getFreePort()) > 0); }); });

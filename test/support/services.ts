@@ -1,0 +1,28 @@
+import { createLogger } from '../../services/shared/logger';
+import { startService, type RunningService, type ServiceDb, type ServiceDefinition } from '../../services/shared/runtime';
+import { testPostgres } from './postgres';
+
+/**
+ * Starts a real service for a test: a fresh database on the test PostgreSQL, migrations applied by the service's own
+ * start-up path, real HTTP on a loopback port chosen by the kernel.
+ */
+export async function startTestService<Db extends ServiceDb>(
+  definition: ServiceDefinition<Db>,
+  options: { faultInjection?: boolean; seed?: boolean } = {},
+): Promise<RunningService<Db> & { databaseUrl: string }> {
+  const databaseUrl = await (await testPostgres()).freshDatabase(definition.name);
+  const running = await startService(
+    definition,
+    {
+      port: 0,
+      host: '127.0.0.1',
+      databaseUrl,
+      dbPoolSize: 10,
+      faultInjection: options.faultInjection ?? false,
+      seed: options.seed ?? true,
+      logLevel: process.env.LOG_LEVEL ?? 'silent',
+    },
+    createLogger(definition.name, process.env.LOG_LEVEL ?? 'silent'),
+  );
+  return { ...running, databaseUrl };
+}
