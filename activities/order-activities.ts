@@ -1,0 +1,104 @@
+import { Context } from '@temporalio/activity';
+import type { CallOptions, ServiceClient } from './service-client';
+
+/**
+ * The order saga's activities: each makes exactly one HTTP call to one service. They hold no business logic;
+ * the services decide, the workflow orchestrates.
+ *
+ * The idempotency key is the workflow id (= the order id) plus the activity's name, so it is stable across
+ * Temporal's retries of the same step and unique per step: a retried request that already took effect gets the
+ * first answer back instead of doing it twice.
+ */
+export interface Item {
+  sku: string;
+  quantity: number;
+}
+export interface Destination {
+  recipient: string;
+  line1: string;
+  city: string;
+  postalCode: string;
+  country: string;
+}
+/** Every activity takes an optional fault-injection spec, forwarded to the service (tests and demos only). */
+export interface WithFaults {
+  faults?: string;
+}
+
+function callOptions(input: WithFaults): CallOptions {
+  const { info, cancellationSignal } = Context.current();
+  const workflowId = info.workflowExecution?.workflowId;
+  if (!workflowId) throw new Error(`${info.activityType} must run as part of a saga workflow (its idempotency key is the workflow id)`);
+  return { idempotencyKey: `${workflowId}:${info.activityType}`, faults: input.faults, signal: cancellationSignal };
+}
+
+export interface OrderRecord {
+  id: string;
+  status: string;
+  reason?: string | null;
+}
+export interface ReservationRecord {
+  orderId: string;
+  status: string;
+  totalCents: number;
+}
+export interface PaymentRecord {
+  orderId: string;
+  status: string;
+  amountCents: number;
+}
+export interface ShipmentRecord {
+  orderId: string;
+  status: string;
+  trackingNumber?: string | null;
+}
+/** What a compensation answers: the record, and whether there was anything to undo. */
+export type Compensated<T> = T & { noop: boolean };
+
+export function createOrderActivities(client: ServiceClient) {
+  return {
+    async createOrder(input: { orderId: string; customerId: string; items: Item[] } & WithFaults): Promise<OrderRecord> {
+      const { faults: _, ...body } = input;
+      return client.call('orders', 'POST', '/orders', body, callOptions(input));
+    },
+    async approveOrder(input: { orderId: string } & WithFaults): Promise<OrderRecord> {
+      return client.call('orders', 'POST', `/orders/${encodeURIComponent(input.orderId)}/approve`, {}, callOptions(input));
+    },
+    async rejectOrder(input: { orderId: string; reason: string } & WithFaults): Promise<Compensated<OrderRecord>> {
+      return client.call('orders', 'POST', `/orders/${encodeURIComponent(input.orderId)}/reject`, { reason: input.reason }, callOptions(input));
+    },
+    async cancelOrder(input: { orderId: string; reason: string } & WithFaults): Promise<Compensated<OrderRecord>> {
+      return client.call('orders', 'POST', `/orders/${encodeURIComponent(input.orderId)}/cancel`, { reason: input.reason }, callOptions(input));
+    },
+
+    async reserveInventory(input: { orderId: string; items: Item[] } & WithFaults): Promise<ReservationRecord> {
+      return client.call('inventory', 'POST', '/reservations', { orderId: input.orderId, items: input.items }, callOptions(input));
+    },
+    async confirmReservation(input: { orderId: string } & WithFaults): Promise<ReservationRecord> {
+      return client.call('inventory', 'POST', `/reservations/${encodeURIComponent(input.orderId)}/confirm`, {}, callOptions(input));
+    },
+    async releaseInventory(input: { orderId: string; reason: string } & WithFaults): Promise<Compensated<ReservationRecord>> {
+      return client.call('inventory', 'POST', `/reservations/${encodeURIComponent(input.orderId)}/release`, { reason: input.reason }, callOptions(input));
+    },
+
+    async scheduleShipment(input: { orderId: string; destination: Destination } & WithFaults): Promise<ShipmentRecord> {
+      return client.call('shipping', 'POST', '/shipments', { orderId: input.orderId, destination: input.destination }, callOptions(input));
+    },
+    async confirmShipment(input: { orderId: string } & WithFaults): Promise<ShipmentRecord> {
+      return client.call('shipping', 'POST', `/shipments/${encodeURIComponent(input.orderId)}/confirm`, {}, callOptions(input));
+    },
+    async cancelShipment(input: { orderId: string; reason: string } & WithFaults): Promise<Compensated<ShipmentRecord>> {
+      return client.call('shipping', 'POST', `/shipments/${encodeURIComponent(input.orderId)}/cancel`, { reason: input.reason }, callOptions(input));
+    },
+
+    async chargePayment(input: { orderId: string; customerId: string; amountCents: number } & WithFaults): Promise<PaymentRecord> {
+      const { faults: _, ...body } = input;
+      return client.call('payments', 'POST', '/payments', body, callOptions(input));
+    },
+    async refundPayment(input: { orderId: string; reason: string } & WithFaults): Promise<Compensated<PaymentRecord>> {
+      return client.call('payments', 'POST', `/payments/${encodeURIComponent(input.orderId)}/refund`, { reason: input.reason }, callOptions(input));
+    },
+  };
+}
+
+export type OrderActivities = ReturnType<typeof createOrderActivities>;

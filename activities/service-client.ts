@@ -1,0 +1,91 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { Agent, request } from 'undici';
+import type { ServiceName } from '../services/catalog';
+import {
+  FAULT_INJECTION_HEADER,
+  IDEMPOTENCY_KEY_HEADER,
+  isBusinessRejectionStatus,
+  type ErrorBody,
+} from '../services/shared/error-contract';
+
+/**
+ * Calls one service over HTTP and maps its answer onto Temporal's failure model, per the error contract in
+ * services/shared/error-contract.ts:
+ *   2xx                    → the parsed JSON body
+ *   4xx (not 408/429)      → non-retryable ApplicationFailure whose type is the service's error code
+ *                            (e.g. "insufficient_stock"): a business rejection, the saga compensates at once
+ *   408, 429, 5xx, network → retryable ApplicationFailure: Temporal retries with back-off, and the saga
+ *                            compensates only when the step's retry policy or timeout is exhausted
+ */
+export interface ServiceClientConfig {
+  urls: Record<ServiceName, string>;
+  /** Per-request timeout; keep it below the activity's start-to-close timeout. */
+  requestTimeoutMs: number;
+  /** Bearer token the services require on mutating requests, if any. */
+  authToken?: string;
+}
+
+export interface CallOptions {
+  idempotencyKey?: string;
+  /** Passed through to services that have fault injection enabled (tests and demos). */
+  faults?: string;
+  /** Aborts the request when the activity is cancelled. */
+  signal?: AbortSignal;
+}
+
+export const BUSINESS_REJECTION_DETAIL = 'business_rejection';
+
+export class ServiceClient {
+  // Keep-alive connections: a saga makes several calls to the same services in quick succession.
+  private readonly agent = new Agent({ keepAliveTimeout: 30_000, connections: 64 });
+
+  constructor(private readonly config: ServiceClientConfig) {}
+
+  async call<T>(service: ServiceName, method: 'GET' | 'POST', path: string, body?: unknown, options: CallOptions = {}): Promise<T> {
+    const url = this.config.urls[service] + path;
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (options.idempotencyKey) headers[IDEMPOTENCY_KEY_HEADER] = options.idempotencyKey;
+    if (options.faults) headers[FAULT_INJECTION_HEADER] = options.faults;
+    if (this.config.authToken) headers.authorization = `Bearer ${this.config.authToken}`;
+    const timeout = AbortSignal.timeout(this.config.requestTimeoutMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+
+    let status: number;
+    let text: string;
+    try {
+      const res = await request(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal, dispatcher: this.agent });
+      status = res.statusCode;
+      text = await res.body.text();
+    } catch (err) {
+      const reason = timeout.aborted ? `no answer within ${this.config.requestTimeoutMs} ms` : (err as Error).message;
+      throw ApplicationFailure.retryable(`${service} unreachable (${method} ${path}): ${reason}`, 'ServiceUnreachable');
+    }
+
+    const parsed = parseJson(text);
+    if (status >= 200 && status < 300) return parsed as T;
+    const error = (parsed as ErrorBody | undefined)?.error;
+    const message = `${service} answered ${status} to ${method} ${path}: ${error?.message ?? text.slice(0, 200)}`;
+    if (isBusinessRejectionStatus(status)) {
+      throw ApplicationFailure.create({
+        type: error?.code ?? `http_${status}`,
+        message: error?.message ?? message,
+        nonRetryable: true,
+        details: [{ kind: BUSINESS_REJECTION_DETAIL, service, status, code: error?.code, details: error?.details }],
+      });
+    }
+    throw ApplicationFailure.retryable(message, 'ServiceUnavailable');
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
