@@ -1,3 +1,4 @@
+import { lockBusinessKey } from '../shared/locks';
 import { BusinessRejectionError, IllegalTransitionError, NotFoundError } from '../shared/errors';
 import type { InventoryTx } from './db';
 
@@ -13,6 +14,7 @@ export interface ReserveInput {
 const withLines = { lines: { orderBy: { sku: 'asc' as const } } };
 
 export async function reserve(tx: InventoryTx, input: ReserveInput) {
+  await lockBusinessKey(tx, 'inventory.reservation', input.orderId);
   const existing = await tx.reservation.findUnique({ where: { orderId: input.orderId } });
   if (existing) {
     // A different idempotency key for the same order: the order already has its one reservation (or a tombstone).
@@ -52,6 +54,7 @@ export async function reserve(tx: InventoryTx, input: ReserveInput) {
 }
 
 export async function confirm(tx: InventoryTx, orderId: string) {
+  await lockBusinessKey(tx, 'inventory.reservation', orderId);
   const reservation = await tx.reservation.findUnique({ where: { orderId }, include: withLines });
   if (!reservation) throw new NotFoundError('unknown_reservation', `no reservation for order ${orderId}`);
   if (reservation.status === 'CONFIRMED') return reservation;
@@ -64,6 +67,7 @@ export async function confirm(tx: InventoryTx, orderId: string) {
 
 /** Compensation of reserve: gives the held stock back. Releasing nothing records a tombstone and succeeds. */
 export async function release(tx: InventoryTx, orderId: string, reason: string) {
+  await lockBusinessKey(tx, 'inventory.reservation', orderId);
   const reservation = await tx.reservation.findUnique({ where: { orderId }, include: withLines });
   if (!reservation) {
     const tombstone = await tx.reservation.create({

@@ -2,7 +2,7 @@
  * The error contract between the services and the saga's activities. It is written down once, here, and both
  * sides import it.
  *
- *   2xx             success. A replay of the same Idempotency-Key returns the first response, byte for byte.
+ *   2xx             success. A replay of the same Idempotency-Key returns the first response (the same JSON value).
  *   400             bad input (validation, malformed JSON). Nothing was written. Do not retry.
  *   401             missing or wrong credential. Nothing was written. Do not retry (fix the configuration).
  *   404             unknown business object (order, SKU, customer). Do not retry.

@@ -2,28 +2,7 @@ import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import { BadRequestError } from './errors';
 
-/** Identifiers that travel in URLs and keys: short, printable, no whitespace or control characters. */
-export const idSchema = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'must contain only letters, digits, ".", "_", ":" or "-"');
-
-/** A free-text reason for a cancellation or rejection: bounded, never empty. */
-export const reasonSchema = z.string().trim().min(1).max(500);
-
-/** Quantities are whole units, bounded so that a hostile value cannot overflow a 32-bit column. */
-export const quantitySchema = z.number().int().positive().max(10_000);
-
-/** Money is integer cents, bounded to the 32-bit column it is stored in. */
-export const centsSchema = z.number().int().positive().max(100_000_000);
-
-/** Order lines: at least one, at most 50, each SKU once (a duplicate SKU is ambiguous, so it is rejected). */
-export const itemsSchema = z
-  .array(z.object({ sku: idSchema, quantity: quantitySchema }).strict())
-  .min(1)
-  .max(50)
-  .refine((items) => new Set(items.map((i) => i.sku)).size === items.length, 'each sku may appear only once');
+export { idSchema, reasonSchema, quantitySchema, centsSchema, itemsSchema, destinationSchema } from './fields';
 
 function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value);

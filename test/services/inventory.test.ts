@@ -159,6 +159,25 @@ describe('inventory service', () => {
     assert.equal(await service.db.reservation.count({ where: { orderId: { startsWith: 'race-' } } }), 1);
   });
 
+  it('confirm racing release for the same reservation: exactly one wins, stock is conserved', async () => {
+    const before = await product('CB-004');
+    const ids = Array.from({ length: 10 }, () => orderId());
+    for (const id of ids) await api.post('/reservations', { orderId: id, items: [{ sku: 'CB-004', quantity: 1 }] }, { key: `${id}:reserve` });
+    const results = await Promise.all(
+      ids.flatMap((id) => [
+        api.post(`/reservations/${id}/confirm`, {}, { key: `${id}:confirm` }),
+        api.post(`/reservations/${id}/release`, { reason: 'race' }, { key: `${id}:release` }),
+      ]),
+    );
+    for (let i = 0; i < ids.length; i++) {
+      const [confirm, release] = [results[2 * i], results[2 * i + 1]];
+      assert.equal([confirm.status, release.status].filter((s) => s === 200).length, 1, `one winner for ${ids[i]}: ${confirm.status}/${release.status}`);
+    }
+    const after = await product('CB-004');
+    assert.equal(after.held, before.held, 'nothing left held');
+    assert.equal(after.available + after.held + after.sold, before.available + before.held + before.sold, 'stock conserved');
+  });
+
   it('refuses at least 10 kinds of bad input with a 4xx and writes nothing', async () => {
     const valid = { orderId: 'bad-1', items: [{ sku: 'KB-001', quantity: 1 }] };
     await assertRejectedWithoutWrites(api, service.databaseUrl, [

@@ -1,0 +1,41 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { NotFoundError } from '../shared/errors';
+import { idempotent } from '../shared/idempotent-route';
+import { centsSchema, idSchema, reasonSchema, validate } from '../shared/validation';
+import type { PaymentsDb } from './db';
+import * as payments from './payments';
+
+const orderParams = z.object({ orderId: idSchema });
+const chargeBody = z.object({ orderId: idSchema, customerId: idSchema, amountCents: centsSchema }).strict();
+const refundBody = z.object({ reason: reasonSchema }).strict();
+
+export function createPaymentsRouter(db: PaymentsDb): Router {
+  const router = Router();
+
+  router.get('/customers/:customerId', validate({ params: z.object({ customerId: idSchema }) }), async (req, res) => {
+    const customer = await db.customer.findUnique({ where: { id: req.params.customerId } });
+    if (!customer) throw new NotFoundError('unknown_customer', `unknown customer: ${req.params.customerId}`);
+    res.json(customer);
+  });
+  router.get('/payments/:orderId', validate({ params: orderParams }), async (req, res) => {
+    const payment = await db.payment.findUnique({ where: { orderId: req.params.orderId } });
+    if (!payment) throw new NotFoundError('unknown_payment', `no payment for order ${req.params.orderId}`);
+    res.json(payment);
+  });
+
+  router.post(
+    '/payments',
+    validate({ body: chargeBody }),
+    idempotent(db, 'charge', async (tx, req) => ({ status: 201, body: await payments.charge(tx, req.body) })),
+  );
+  router.post(
+    '/payments/:orderId/refund',
+    validate({ params: orderParams, body: refundBody }),
+    idempotent(db, 'refund', async (tx, req) => {
+      const { payment, noop } = await payments.refund(tx, req.params.orderId, req.body.reason);
+      return { status: 200, body: { ...payment, noop } };
+    }),
+  );
+  return router;
+}

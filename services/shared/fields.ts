@@ -1,0 +1,53 @@
+import { z } from 'zod';
+
+/**
+ * Field schemas shared by the services (request validation) and the saga's input contract. Pure zod, no I/O, so
+ * the workflow bundle can use them too.
+ */
+
+/** Identifiers that travel in URLs and keys: short, printable, no whitespace or control characters. */
+export const idSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'must contain only letters, digits, ".", "_", ":" or "-"');
+
+/**
+ * Free text that is stored and printed: no control characters. PostgreSQL cannot store a NUL byte in TEXT, and a
+ * database error would be a 5xx, which the error contract calls transient: the saga would retry it forever.
+ */
+export function textSchema(maxLength: number) {
+  return z
+    .string()
+    .trim()
+    .min(1)
+    .max(maxLength)
+    .refine((value) => !/[\u0000-\u001f\u007f]/.test(value), 'must not contain control characters');
+}
+
+/** A free-text reason for a cancellation or rejection: bounded, never empty. */
+export const reasonSchema = textSchema(500);
+
+/** Quantities are whole units, bounded so that a hostile value cannot overflow a 32-bit column. */
+export const quantitySchema = z.number().int().positive().max(10_000);
+
+/** Money is integer cents, bounded to the 32-bit column it is stored in. */
+export const centsSchema = z.number().int().positive().max(100_000_000);
+
+/** Order lines: at least one, at most 50, each SKU once (a duplicate SKU is ambiguous, so it is rejected). */
+export const itemsSchema = z
+  .array(z.object({ sku: idSchema, quantity: quantitySchema }).strict())
+  .min(1)
+  .max(50)
+  .refine((items) => new Set(items.map((i) => i.sku)).size === items.length, 'each sku may appear only once');
+
+/** A postal address; the country is an ISO 3166-1 alpha-2 code. */
+export const destinationSchema = z
+  .object({
+    recipient: textSchema(100),
+    line1: textSchema(200),
+    city: textSchema(100),
+    postalCode: textSchema(20),
+    country: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code such as "DE"'),
+  })
+  .strict();
