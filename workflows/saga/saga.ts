@@ -111,7 +111,7 @@ export class Saga {
 
   private async compensate(steps: SagaStep[], context: CompensationContext): Promise<void> {
     const entries = steps.map(
-      (s): CompensationState => ({ name: s.compensationName ?? `compensate-${s.name}`, forStep: s.name, status: 'PENDING' }),
+      (s): CompensationState => ({ name: compensationName(s, context), forStep: s.name, status: 'PENDING' }),
     );
     this.update({ status: 'COMPENSATING', cancellable: false, compensations: entries, compensationCause: context });
 
@@ -155,6 +155,11 @@ export class Saga {
     setCurrentDetails(renderDetails(this.state));
     this.hooks.onStateChange?.(this.state);
   }
+}
+
+function compensationName(step: SagaStep, context: CompensationContext): string {
+  if (typeof step.compensationName === 'function') return step.compensationName(context);
+  return step.compensationName ?? `compensate-${step.name}`;
 }
 
 const MARKS: Record<string, string> = { PENDING: '·', RUNNING: '▶', COMPLETED: '✔', FAILED: '✘', NOT_RUN: '–' };

@@ -26,8 +26,8 @@ export interface SagaStep {
   kind: StepKind;
   /** The forward action: normally one activity call. */
   run: () => Promise<unknown>;
-  /** Name of the compensating action, e.g. "release-inventory". */
-  compensationName?: string;
+  /** Name of the compensating action, e.g. "release-inventory"; may depend on why the saga compensates. */
+  compensationName?: string | ((context: CompensationContext) => string);
   /** The compensating action: normally one activity call. Required for compensatable steps. */
   compensate?: (context: CompensationContext) => Promise<unknown>;
 }

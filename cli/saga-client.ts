@@ -1,0 +1,89 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
+import { orderSaga, sagaStateQuery, type OrderSagaResult, type OrderSagaState } from '../workflows/order-saga';
+import { orderSagaInputSchema, type OrderSagaInput } from '../workflows/order-saga-input';
+import { SAGA_STATUS } from '../workflows/search-attributes';
+import { z } from 'zod';
+
+/**
+ * What the CLI (and the tests, and the demo) do with order sagas, on top of a Temporal client. No printing here:
+ * client.ts renders the results.
+ */
+export class SagaInputError extends Error {}
+export class SagaAlreadyStartedError extends Error {}
+
+export async function startOrderSaga(client: Client, taskQueue: string, rawInput: OrderSagaInput) {
+  const parsed = orderSagaInputSchema.safeParse(rawInput);
+  if (!parsed.success) throw new SagaInputError(`invalid order: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`);
+  const input = parsed.data;
+  const units = input.items.reduce((n, i) => n + i.quantity, 0);
+  try {
+    return await client.workflow.start(orderSaga, {
+      taskQueue,
+      // The business key is the workflow id: Temporal itself refuses a second saga for the same order, even after
+      // the first one ended (its idempotency keys would collide with the first run's).
+      workflowId: input.orderId,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      args: [input],
+      typedSearchAttributes: [{ key: SAGA_STATUS, value: 'RUNNING' }],
+      staticSummary: `Order ${input.orderId}: ${units} unit(s) of ${input.items.map((i) => i.sku).join(', ')} for ${input.customerId}, shipping to ${input.destination.country}`,
+      staticDetails: 'Order saga: create order → reserve inventory → schedule shipment → **charge payment (pivot)** → confirm reservation → confirm shipment → approve order',
+    });
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      throw new SagaAlreadyStartedError(`a saga for order ${input.orderId} already exists; order ids are unique`);
+    }
+    throw err;
+  }
+}
+
+export async function getSagaState(client: Client, orderId: string): Promise<OrderSagaState> {
+  return client.workflow.getHandle(orderId).query(sagaStateQuery);
+}
+
+export type CancelOutcome = { cancelled: true } | { cancelled: false; reason: string };
+
+/**
+ * Requests cancellation, unless the saga is past its pivot: then the payment has been taken and the saga only goes
+ * forward, so the request is refused here with the reason (the workflow would ignore it anyway).
+ */
+export async function cancelOrderSaga(client: Client, orderId: string): Promise<CancelOutcome> {
+  const handle = client.workflow.getHandle(orderId);
+  const description = await handle.describe();
+  if (description.status.name !== 'RUNNING') return { cancelled: false, reason: `the saga already ended (${description.status.name.toLowerCase()})` };
+  const state = await handle.query(sagaStateQuery);
+  if (!state.cancellable) {
+    return { cancelled: false, reason: `the saga is past its pivot (payment charged, status ${state.status}); it can no longer be cancelled and will complete` };
+  }
+  await handle.cancel();
+  return { cancelled: true };
+}
+
+export type SagaResult =
+  | { outcome: 'completed'; result: OrderSagaResult }
+  | { outcome: 'cancelled'; state: OrderSagaState }
+  | { outcome: 'failed'; message: string; type?: string; state?: OrderSagaState };
+
+/** Waits for the saga to end and says how it ended, including the state for cancelled and failed sagas. */
+export async function awaitSagaResult(client: Client, orderId: string): Promise<SagaResult> {
+  const handle = client.workflow.getHandle(orderId);
+  try {
+    return { outcome: 'completed', result: await handle.result() };
+  } catch (err) {
+    const state = await handle.query(sagaStateQuery).catch(() => undefined);
+    const cause = (err as { cause?: { name?: string; message?: string; type?: string } }).cause;
+    if (cause?.name === 'CancelledFailure') return { outcome: 'cancelled', state: state! };
+    return { outcome: 'failed', message: cause?.message ?? (err as Error).message, type: cause?.type, state };
+  }
+}
+
+/** Recent sagas, newest first, optionally filtered by saga status (the same query the web UI can use). */
+export async function listSagas(client: Client, options: { status?: string; limit: number }): Promise<WorkflowExecutionInfo[]> {
+  const clauses = ["WorkflowType = 'orderSaga'"];
+  if (options.status) clauses.push(`SagaStatus = '${options.status.replace(/'/g, '')}'`);
+  const found: WorkflowExecutionInfo[] = [];
+  for await (const info of client.workflow.list({ query: clauses.join(' AND ') })) {
+    found.push(info);
+    if (found.length >= options.limit) break;
+  }
+  return found;
+}

@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection, Runtime, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { startDevServer, type DevServer } from '../../infra/temporal/dev-server';
+import { SERVICE_NAMES, type ServiceName } from '../../services/catalog';
+import { SERVICE_DEFINITIONS } from '../../services/registry';
+import type { RunningService, ServiceDb } from '../../services/shared/runtime';
+import { createSagaWorker } from '../../worker';
+import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { startTestService } from './services';
+
+/**
+ * Everything a saga test talks to, all real: a Temporal dev server (the real CLI binary), the four services on
+ * loopback ports with fresh PostgreSQL databases and fault injection enabled, and a saga worker.
+ */
+export interface SagaStack {
+  temporal: DevServer;
+  client: Client;
+  taskQueue: string;
+  services: Record<ServiceName, RunningService<ServiceDb> & { databaseUrl: string }>;
+  /** Starts a(nother) worker on the task queue; stopped by stop() unless stopped before. */
+  startWorker(): Promise<Worker>;
+  stop(): Promise<void>;
+}
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+/** Bundling the workflow code takes seconds: do it once per test run. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  return (bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger }));
+}
+const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
+
+let runtimeInstalled = false;
+function quietRuntime(): void {
+  // The SDK's core logs to the console by default; keep test output to the tests' own lines.
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: quietLogger as never });
+  } catch {
+    // already installed by another test file
+  }
+}
+
+export async function startSagaStack(): Promise<SagaStack> {
+  quietRuntime();
+  const services = Object.fromEntries(
+    await Promise.all(SERVICE_NAMES.map(async (name) => [name, await startTestService(SERVICE_DEFINITIONS[name], { faultInjection: true })] as const)),
+  ) as SagaStack['services'];
+  const temporal = await startDevServer({ ui: false, searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES } });
+  const connection = await Connection.connect({ address: temporal.address });
+  const client = new Client({ connection, namespace: temporal.namespace });
+  const workerConnection = await NativeConnection.connect({ address: temporal.address });
+  const taskQueue = `saga-test-${randomBytes(3).toString('hex')}`;
+  const workers: { worker: Worker; running: Promise<void>; close: () => Promise<void> }[] = [];
+
+  const startWorker = async () => {
+    const { worker, close } = await createSagaWorker({
+      connection: workerConnection,
+      namespace: temporal.namespace,
+      taskQueue,
+      activities: { urls: Object.fromEntries(SERVICE_NAMES.map((n) => [n, services[n].url])) as Record<ServiceName, string>, requestTimeoutMs: 10_000 },
+      worker: { workflowBundle: await workflowBundle() },
+    });
+    workers.push({ worker, running: worker.run(), close });
+    return worker;
+  };
+  await startWorker();
+
+  return {
+    temporal,
+    client,
+    taskQueue,
+    services,
+    startWorker,
+    async stop() {
+      for (const w of workers) {
+        if (w.worker.getState() === 'RUNNING') w.worker.shutdown();
+        await w.running.catch(() => undefined);
+        await w.close();
+      }
+      await workerConnection.close();
+      await connection.close();
+      await temporal.stop();
+      await Promise.all(Object.values(services).map((s) => s.close()));
+    },
+  };
+}

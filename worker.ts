@@ -1,0 +1,67 @@
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createOrderActivities, ServiceClient } from './activities';
+import { loadActivityConfig, loadTemporalConfig, type ActivityConfig } from './infra/config';
+import { createLogger } from './services/shared/logger';
+import { SAGA_SEARCH_ATTRIBUTES } from './workflows/search-attributes';
+
+/**
+ * The saga worker: runs the order saga workflow and its activities on one task queue. Run several of them (on
+ * several machines) against the same Temporal namespace and task queue to share the load.
+ */
+export interface SagaWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  activities: ActivityConfig;
+  /** Extra worker options (bundle, cache size, slots...). */
+  worker?: Partial<WorkerOptions>;
+}
+
+export async function createSagaWorker(options: SagaWorkerOptions): Promise<{ worker: Worker; close: () => Promise<void> }> {
+  await assertSearchAttributesRegistered(options.connection, options.namespace);
+  const client = new ServiceClient(options.activities);
+  const worker = await Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    workflowsPath: options.worker?.workflowBundle ? undefined : require.resolve('./workflows'),
+    activities: createOrderActivities(client),
+    ...options.worker,
+  });
+  return { worker, close: () => client.close() };
+}
+
+/**
+ * The saga upserts its status as a search attribute; on a server where it is not registered, every workflow task
+ * would fail. Say so once, at start-up, with the command that fixes it.
+ */
+async function assertSearchAttributesRegistered(connection: NativeConnection, namespace: string): Promise<void> {
+  const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+  const missing = Object.keys(SAGA_SEARCH_ATTRIBUTES).filter((name) => !(name in (customAttributes ?? {})));
+  if (missing.length) {
+    const fix = missing.map((n) => `temporal operator search-attribute create --namespace ${namespace} --name ${n} --type ${SAGA_SEARCH_ATTRIBUTES[n as keyof typeof SAGA_SEARCH_ATTRIBUTES]}`);
+    throw new Error(`search attribute(s) ${missing.join(', ')} not registered in namespace ${namespace}; run: ${fix.join(' && ')}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const logger = createLogger('worker');
+  const temporal = loadTemporalConfig();
+  const activities = loadActivityConfig();
+  const connection = await NativeConnection.connect({ address: temporal.address }).catch((err: Error) => {
+    throw new Error(`cannot reach the Temporal server at ${temporal.address} (TEMPORAL_ADDRESS): ${err.message}`);
+  });
+  const { worker, close } = await createSagaWorker({ connection, namespace: temporal.namespace, taskQueue: temporal.taskQueue, activities });
+  logger.info({ ...temporal, services: activities.urls }, 'worker started');
+  // Worker.run() shuts down gracefully on SIGINT/SIGTERM (the SDK installs those handlers).
+  await worker.run();
+  await close();
+  await connection.close();
+}
+
+if (require.main === module) {
+  main().catch((err: Error) => {
+    createLogger('worker').fatal(err.message);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,147 @@
+import { ApplicationFailure, defineQuery, proxyActivities, setHandler, upsertSearchAttributes, type ActivityOptions } from '@temporalio/workflow';
+import { z } from 'zod';
+import type { OrderActivities } from '../activities/order-activities';
+import { orderSagaInputSchema, type OrderSagaActionName, type OrderSagaInput } from './order-saga-input';
+import { Saga, type CompensationContext, type SagaState, type SagaStep } from './saga';
+import { SAGA_STATUS } from './search-attributes';
+
+/**
+ * The order saga: one order across four services, each with its own database.
+ *
+ *   create order ─▶ reserve inventory ─▶ schedule shipment ─▶ CHARGE PAYMENT ─▶ confirm reservation ─▶ confirm shipment ─▶ approve order
+ *   (reject/cancel)  (release)            (cancel shipment)     pivot           retriable               retriable            retriable
+ *
+ * Why this order: the cheap, reversible reservations come first, so a rejection costs nothing real; charging the
+ * customer is the point of no return (the pivot), placed as late as possible so that every check that can say no
+ * (stock, destination) has said yes before money moves. After the pivot only confirmations remain; they cannot
+ * be refused by the business and are retried until they succeed.
+ */
+export interface OrderSagaState extends SagaState {
+  orderId: string;
+  totalCents?: number;
+  trackingNumber?: string;
+}
+
+export interface OrderSagaResult {
+  orderId: string;
+  status: 'APPROVED' | 'REJECTED';
+  reason?: string;
+  totalCents?: number;
+  trackingNumber?: string;
+}
+
+/** The saga's state, while it runs and after it ended. The client imports this definition. */
+export const sagaStateQuery = defineQuery<OrderSagaState>('sagaState');
+
+export const INVALID_SAGA_INPUT = 'InvalidSagaInput';
+
+/** Defaults for the activities' timeouts and retries; a saga's input may override them (tests do). */
+const DEFAULT_STEP_TIMEOUT = '15s';
+const DEFAULT_STEP_RETRY = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 };
+/** After the pivot: no attempt limit. These steps must eventually succeed. */
+const RETRIABLE_RETRY = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' };
+/** Compensations are worth more patience than forward steps: a generous limit of their own. */
+const DEFAULT_COMPENSATION_RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 20 };
+
+function activityProxies(options: OrderSagaInput['options']) {
+  const base: ActivityOptions = { startToCloseTimeout: options?.stepTimeout ?? DEFAULT_STEP_TIMEOUT };
+  return {
+    forward: proxyActivities<OrderActivities>({ ...base, retry: { ...DEFAULT_STEP_RETRY, ...options?.stepRetry } }),
+    retriable: proxyActivities<OrderActivities>({ ...base, retry: RETRIABLE_RETRY }),
+    compensation: proxyActivities<OrderActivities>({ ...base, retry: { ...DEFAULT_COMPENSATION_RETRY, ...options?.compensationRetry } }),
+  };
+}
+
+export async function orderSaga(rawInput: OrderSagaInput): Promise<OrderSagaResult> {
+  const parsed = orderSagaInputSchema.safeParse(rawInput);
+  if (!parsed.success) {
+    throw ApplicationFailure.nonRetryable(`invalid order saga input: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`, INVALID_SAGA_INPUT);
+  }
+  const input = parsed.data;
+  const { orderId, customerId, items, destination } = input;
+  const { forward, retriable, compensation } = activityProxies(input.options);
+  const faults = (action: OrderSagaActionName) => input.faults?.[action];
+  const facts: { totalCents?: number; trackingNumber?: string } = {};
+
+  const steps: SagaStep[] = [
+    {
+      name: 'create-order',
+      kind: 'compensatable',
+      run: () => forward.createOrder.executeWithOptions({ summary: 'create order' }, [{ orderId, customerId, items, faults: faults('create-order') }]),
+      // A user's cancellation ends the order CANCELLED; any failure ends it REJECTED, with the reason.
+      compensationName: (c: CompensationContext) => (c.cause === 'cancelled' ? 'cancel-order' : 'reject-order'),
+      compensate: (c) =>
+        c.cause === 'cancelled'
+          ? compensation.cancelOrder.executeWithOptions({ summary: 'compensate: cancel order' }, [{ orderId, reason: c.reason, faults: faults('cancel-order') }])
+          : compensation.rejectOrder.executeWithOptions({ summary: 'compensate: reject order' }, [{ orderId, reason: c.reason, faults: faults('reject-order') }]),
+    },
+    {
+      name: 'reserve-inventory',
+      kind: 'compensatable',
+      run: async () => {
+        const reservation = await forward.reserveInventory.executeWithOptions({ summary: 'reserve inventory' }, [{ orderId, items, faults: faults('reserve-inventory') }]);
+        facts.totalCents = reservation.totalCents;
+      },
+      compensationName: 'release-inventory',
+      compensate: (c) =>
+        compensation.releaseInventory.executeWithOptions({ summary: 'compensate: release inventory' }, [{ orderId, reason: c.reason, faults: faults('release-inventory') }]),
+    },
+    {
+      name: 'schedule-shipment',
+      kind: 'compensatable',
+      run: () => forward.scheduleShipment.executeWithOptions({ summary: 'schedule shipment' }, [{ orderId, destination, faults: faults('schedule-shipment') }]),
+      compensationName: 'cancel-shipment',
+      compensate: (c) =>
+        compensation.cancelShipment.executeWithOptions({ summary: 'compensate: cancel shipment' }, [{ orderId, reason: c.reason, faults: faults('cancel-shipment') }]),
+    },
+    {
+      name: 'charge-payment',
+      kind: 'pivot',
+      run: () =>
+        forward.chargePayment.executeWithOptions({ summary: 'charge payment' }, [
+          { orderId, customerId, amountCents: facts.totalCents!, faults: faults('charge-payment') },
+        ]),
+      // Only runs if the charge's own outcome is unknown (it timed out): a refund of nothing is a recorded no-op.
+      compensationName: 'refund-payment',
+      compensate: (c) =>
+        compensation.refundPayment.executeWithOptions({ summary: 'compensate: refund payment' }, [{ orderId, reason: c.reason, faults: faults('refund-payment') }]),
+    },
+    {
+      name: 'confirm-reservation',
+      kind: 'retriable',
+      run: () => retriable.confirmReservation.executeWithOptions({ summary: 'confirm reservation' }, [{ orderId, faults: faults('confirm-reservation') }]),
+    },
+    {
+      name: 'confirm-shipment',
+      kind: 'retriable',
+      run: async () => {
+        const shipment = await retriable.confirmShipment.executeWithOptions({ summary: 'confirm shipment' }, [{ orderId, faults: faults('confirm-shipment') }]);
+        facts.trackingNumber = shipment.trackingNumber ?? undefined;
+      },
+    },
+    {
+      name: 'approve-order',
+      kind: 'retriable',
+      run: () => retriable.approveOrder.executeWithOptions({ summary: 'approve order' }, [{ orderId, faults: faults('approve-order') }]),
+    },
+  ];
+
+  let publishedStatus: string | undefined = 'RUNNING'; // set by the client at start
+  const saga = new Saga(
+    steps,
+    { parallelCompensation: input.options?.parallelCompensation, continueOnCompensationError: input.options?.continueOnCompensationError },
+    {
+      // Only status changes are published (a handful per saga), not every step: each upsert is a history event.
+      onStateChange: (state) => {
+        if (state.status === publishedStatus) return;
+        publishedStatus = state.status;
+        upsertSearchAttributes([{ key: SAGA_STATUS, value: state.status }]);
+      },
+    },
+  );
+  setHandler(sagaStateQuery, () => ({ orderId, ...saga.state, ...facts }));
+
+  const outcome = await saga.run();
+  if (outcome.outcome === 'completed') return { orderId, status: 'APPROVED', ...facts };
+  return { orderId, status: 'REJECTED', reason: outcome.context.reason };
+}
