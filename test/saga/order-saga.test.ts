@@ -1,0 +1,347 @@
+import assert from 'node:assert/strict';
+import type { temporal } from '@temporalio/proto';
+import { awaitSagaResult, cancelOrderSaga, getSagaState, SagaAlreadyStartedError, startOrderSaga } from '../../cli/saga-client';
+import type { OrderSagaInput } from '../../workflows/order-saga-input';
+import { httpClient } from '../support/http';
+import { startSagaStack, type SagaStack } from '../support/saga-stack';
+
+const destination = (country = 'DE') => ({ recipient: 'Ada Lovelace', line1: '1 Main Street', city: 'Berlin', postalCode: '10115', country });
+/** Short back-off so failure paths take milliseconds, not the production defaults' seconds. */
+const fast = {
+  stepRetry: { initialInterval: '50ms', maximumInterval: '200ms' },
+  compensationRetry: { initialInterval: '50ms', maximumInterval: '200ms' },
+};
+
+describe('order saga (real Temporal dev server, real services, real databases)', function () {
+  this.timeout(120_000);
+  let stack: SagaStack;
+  let n = 0;
+  const newOrderId = (label: string) => `ord-${label}-${++n}`;
+  const api = (service: keyof SagaStack['services']) => httpClient(stack.services[service].url);
+
+  before(async () => {
+    stack = await startSagaStack();
+  });
+  after(() => stack?.stop());
+
+  async function run(input: OrderSagaInput) {
+    await startOrderSaga(stack.client, stack.taskQueue, input);
+    return awaitSagaResult(stack.client, input.orderId);
+  }
+
+  /** Stock per SKU and balance per customer: what a saga must leave as it found it when it is compensated. */
+  async function ledger() {
+    const products = (await api('inventory').get('/products')).body as { sku: string; available: number; held: number; sold: number }[];
+    const balances: Record<string, number> = {};
+    for (const id of ['cust-alice', 'cust-bob', 'cust-carol', 'cust-broke']) balances[id] = (await api('payments').get(`/customers/${id}`)).body.balanceCents;
+    return { stock: Object.fromEntries(products.map((p) => [p.sku, { available: p.available, held: p.held, sold: p.sold }])), balances };
+  }
+
+  /** Each service's record for the order: its status, or 404. */
+  async function records(orderId: string) {
+    const status = async (service: keyof SagaStack['services'], path: string) => {
+      const res = await api(service).get(path);
+      return res.status === 404 ? 404 : res.body.status;
+    };
+    return {
+      order: await status('orders', `/orders/${orderId}`),
+      reservation: await status('inventory', `/reservations/${orderId}`),
+      shipment: await status('shipping', `/shipments/${orderId}`),
+      payment: await status('payments', `/payments/${orderId}`),
+    };
+  }
+
+  async function history(orderId: string): Promise<temporal.api.history.v1.IHistoryEvent[]> {
+    return (await stack.client.workflow.getHandle(orderId).fetchHistory()).events ?? [];
+  }
+
+  /** Activity types in the order the workflow scheduled them, from the workflow's own history. */
+  async function scheduledActivities(orderId: string): Promise<string[]> {
+    return (await history(orderId)).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter((x): x is string => !!x);
+  }
+
+  const FORWARD = ['createOrder', 'reserveInventory', 'scheduleShipment', 'chargePayment', 'confirmReservation', 'confirmShipment', 'approveOrder'];
+
+  it('happy path: order APPROVED; stock sold, balance charged, shipment confirmed in each service\'s database', async () => {
+    const orderId = newOrderId('happy');
+    const before = await ledger();
+    const result = await run({ orderId, customerId: 'cust-alice', items: [{ sku: 'KB-001', quantity: 2 }, { sku: 'MS-002', quantity: 1 }], destination: destination() });
+    assert.equal(result.outcome, 'completed');
+    assert.equal(result.outcome === 'completed' && result.result.status, 'APPROVED');
+    const total = 2 * 8900 + 2900;
+    const after = await ledger();
+    assert.deepEqual(after.stock['KB-001'], { ...before.stock['KB-001'], available: before.stock['KB-001'].available - 2, sold: before.stock['KB-001'].sold + 2 });
+    assert.equal(after.balances['cust-alice'], before.balances['cust-alice'] - total);
+    assert.deepEqual(await records(orderId), { order: 'APPROVED', reservation: 'CONFIRMED', shipment: 'CONFIRMED', payment: 'CHARGED' });
+    assert.deepEqual(await scheduledActivities(orderId), FORWARD);
+    const state = await getSagaState(stack.client, orderId);
+    assert.equal(state.status, 'COMPLETED');
+    assert.deepEqual(state.compensations, []);
+  });
+
+  describe('a business rejection at each step up to and including the pivot', () => {
+    const cases: { step: string; input: (orderId: string) => OrderSagaInput; code: RegExp; compensations: string[]; after: Record<string, string | number> }[] = [
+      {
+        step: 'create-order',
+        input: (orderId) => ({ orderId, customerId: 'cust-alice', items: [{ sku: 'KB-001', quantity: 1 }], destination: destination(), faults: { 'create-order': 'reject' } }),
+        code: /rejected by fault injection/,
+        compensations: [],
+        after: { order: 404, reservation: 404, shipment: 404, payment: 404 },
+      },
+      {
+        step: 'reserve-inventory',
+        input: (orderId) => ({ orderId, customerId: 'cust-alice', items: [{ sku: 'KB-001', quantity: 1 }, { sku: 'MN-003', quantity: 1000 }], destination: destination() }),
+        code: /insufficient stock for MN-003/,
+        compensations: ['rejectOrder'],
+        after: { order: 'REJECTED', reservation: 404, shipment: 404, payment: 404 },
+      },
+      {
+        step: 'schedule-shipment',
+        input: (orderId) => ({ orderId, customerId: 'cust-alice', items: [{ sku: 'KB-001', quantity: 1 }], destination: destination('AQ') }),
+        code: /AQ/,
+        compensations: ['releaseInventory', 'rejectOrder'],
+        after: { order: 'REJECTED', reservation: 'RELEASED', shipment: 404, payment: 404 },
+      },
+      {
+        step: 'charge-payment (the pivot)',
+        input: (orderId) => ({ orderId, customerId: 'cust-broke', items: [{ sku: 'KB-001', quantity: 1 }], destination: destination() }),
+        code: /insufficient funds/i,
+        compensations: ['cancelShipment', 'releaseInventory', 'rejectOrder'],
+        after: { order: 'REJECTED', reservation: 'RELEASED', shipment: 'CANCELLED', payment: 404 },
+      },
+    ];
+    for (const c of cases) {
+      it(`rejected at ${c.step}: exactly the completed steps compensated, in reverse order; every database as before`, async () => {
+        const orderId = newOrderId('reject');
+        const before = await ledger();
+        const result = await run(c.input(orderId));
+        assert.equal(result.outcome, 'completed');
+        assert.ok(result.outcome === 'completed');
+        assert.equal(result.result.status, 'REJECTED');
+        assert.match(result.result.reason ?? '', c.code);
+
+        const scheduled = await scheduledActivities(orderId);
+        const forwardRun = scheduled.filter((a) => FORWARD.includes(a));
+        assert.deepEqual(scheduled.slice(forwardRun.length), c.compensations, 'compensations from the history, in reverse order');
+        const state = await getSagaState(stack.client, orderId);
+        assert.equal(state.status, 'COMPENSATED');
+        assert.equal(state.compensationCause?.cause, 'rejected');
+        assert.deepEqual(state.compensations.map((x) => x.status), c.compensations.map(() => 'COMPLETED'));
+
+        assert.deepEqual(await ledger(), before, 'stock and balances back to their starting state');
+        assert.deepEqual(await records(orderId), c.after);
+        if (c.after.order === 'REJECTED') {
+          const order = (await api('orders').get(`/orders/${orderId}`)).body;
+          assert.match(order.reason, c.code, 'the order carries the reason');
+        }
+      });
+    }
+  });
+
+  it('transient failures are retried by Temporal and the saga completes with exactly one effect per step', async () => {
+    const orderId = newOrderId('transient');
+    const before = await ledger();
+    const result = await run({
+      orderId,
+      customerId: 'cust-alice',
+      items: [{ sku: 'CB-004', quantity: 3 }],
+      destination: destination(),
+      faults: {
+        'create-order': 'transient:2',
+        'reserve-inventory': 'lost-response:2',
+        'schedule-shipment': 'transient:1',
+        'charge-payment': 'lost-response:1',
+        'confirm-reservation': 'transient:1',
+        'approve-order': 'lost-response:1',
+      },
+      options: fast,
+    });
+    assert.equal(result.outcome === 'completed' && result.result.status, 'APPROVED');
+    const after = await ledger();
+    assert.equal(after.stock['CB-004'].sold, before.stock['CB-004'].sold + 3, 'reserved and sold once');
+    assert.equal(after.stock['CB-004'].available, before.stock['CB-004'].available - 3);
+    assert.equal(after.balances['cust-alice'], before.balances['cust-alice'] - 3 * 900, 'charged once');
+    const attempts = (await history(orderId)).map((e) => e.activityTaskStartedEventAttributes?.attempt).filter((a): a is number => !!a);
+    assert.ok(Math.max(...attempts) >= 3, `retries visible in the history (max attempt ${Math.max(...attempts)})`);
+  });
+
+  it('cancelled while a step before the pivot is slow: compensations still run, the order ends CANCELLED', async () => {
+    const orderId = newOrderId('cancel');
+    const before = await ledger();
+    await startOrderSaga(stack.client, stack.taskQueue, {
+      orderId,
+      customerId: 'cust-alice',
+      items: [{ sku: 'KB-001', quantity: 1 }],
+      destination: destination(),
+      faults: { 'schedule-shipment': 'delay:2500' },
+    });
+    await waitFor(async () => (await getSagaState(stack.client, orderId)).currentStep === 'schedule-shipment');
+    assert.deepEqual(await cancelOrderSaga(stack.client, orderId), { cancelled: true });
+    const result = await awaitSagaResult(stack.client, orderId);
+    assert.equal(result.outcome, 'cancelled');
+    const state = await getSagaState(stack.client, orderId);
+    assert.equal(state.compensationCause?.cause, 'cancelled');
+    assert.deepEqual(state.compensations.map((c) => [c.name, c.status]), [
+      ['cancel-shipment', 'COMPLETED'],
+      ['release-inventory', 'COMPLETED'],
+      ['cancel-order', 'COMPLETED'],
+    ]);
+    // Let the slow request land: the shipment's tombstone must refuse it.
+    await new Promise((r) => setTimeout(r, 2800));
+    assert.deepEqual(await records(orderId), { order: 'CANCELLED', reservation: 'RELEASED', shipment: 'CANCELLED', payment: 404 });
+    assert.deepEqual(await ledger(), before);
+  });
+
+  it('after the pivot, cancellation is refused and a retriable step that fails transiently is retried until it succeeds', async () => {
+    const orderId = newOrderId('post-pivot');
+    await startOrderSaga(stack.client, stack.taskQueue, {
+      orderId,
+      customerId: 'cust-alice',
+      items: [{ sku: 'KB-001', quantity: 1 }],
+      destination: destination(),
+      faults: { 'confirm-shipment': 'transient:3,delay:300' },
+    });
+    await waitFor(async () => (await getSagaState(stack.client, orderId)).status === 'COMMITTED');
+    const cancel = await cancelOrderSaga(stack.client, orderId);
+    assert.equal(cancel.cancelled, false);
+    assert.match(cancel.cancelled ? '' : cancel.reason, /past its pivot/);
+    const result = await awaitSagaResult(stack.client, orderId);
+    assert.equal(result.outcome === 'completed' && result.result.status, 'APPROVED');
+    assert.deepEqual(await records(orderId), { order: 'APPROVED', reservation: 'CONFIRMED', shipment: 'CONFIRMED', payment: 'CHARGED' });
+    const confirmAttempts = (await history(orderId)).filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 1);
+    assert.ok(Math.max(...confirmAttempts) >= 4, 'confirm-shipment needed four attempts');
+  });
+
+  it('a compensation that fails a few times and then succeeds', async () => {
+    const orderId = newOrderId('comp-retry');
+    const before = await ledger();
+    const result = await run({
+      orderId,
+      customerId: 'cust-broke',
+      items: [{ sku: 'KB-001', quantity: 1 }],
+      destination: destination(),
+      faults: { 'release-inventory': 'transient:3' },
+      options: fast,
+    });
+    assert.equal(result.outcome === 'completed' && result.result.status, 'REJECTED');
+    const state = await getSagaState(stack.client, orderId);
+    assert.deepEqual(state.compensations.map((c) => c.status), ['COMPLETED', 'COMPLETED', 'COMPLETED']);
+    assert.deepEqual(await ledger(), before);
+  });
+
+  it('a compensation that never succeeds surfaces in the saga\'s final error; by default the unwinding stops there', async () => {
+    const orderId = newOrderId('comp-fail');
+    const result = await run({
+      orderId,
+      customerId: 'cust-broke',
+      items: [{ sku: 'KB-001', quantity: 1 }],
+      destination: destination(),
+      faults: { 'release-inventory': 'transient:100' },
+      options: { ...fast, compensationRetry: { ...fast.compensationRetry, maximumAttempts: 3 } },
+    });
+    assert.equal(result.outcome, 'failed');
+    assert.ok(result.outcome === 'failed');
+    assert.equal(result.type, 'SagaCompensationFailed');
+    assert.match(result.message, /release-inventory/);
+    assert.match(result.message, /not run: reject-order/);
+    assert.equal(result.state?.status, 'COMPENSATION_FAILED');
+    assert.deepEqual(result.state?.compensations.map((c) => [c.name, c.status]), [
+      ['cancel-shipment', 'COMPLETED'],
+      ['release-inventory', 'FAILED'],
+      ['reject-order', 'NOT_RUN'],
+    ]);
+    assert.equal((await records(orderId)).order, 'PENDING', 'nothing after the failed compensation ran');
+  });
+
+  it('continue-on-compensation-error: the other compensations still run, and the failure is still reported', async () => {
+    const orderId = newOrderId('comp-continue');
+    const result = await run({
+      orderId,
+      customerId: 'cust-broke',
+      items: [{ sku: 'KB-001', quantity: 1 }],
+      destination: destination(),
+      faults: { 'release-inventory': 'transient:100' },
+      options: { ...fast, compensationRetry: { ...fast.compensationRetry, maximumAttempts: 2 }, continueOnCompensationError: true },
+    });
+    assert.ok(result.outcome === 'failed');
+    assert.equal(result.type, 'SagaCompensationFailed');
+    assert.deepEqual(result.state?.compensations.map((c) => [c.name, c.status]), [
+      ['cancel-shipment', 'COMPLETED'],
+      ['release-inventory', 'FAILED'],
+      ['reject-order', 'COMPLETED'],
+    ]);
+    assert.deepEqual(await records(orderId), { order: 'REJECTED', reservation: 'PENDING', shipment: 'CANCELLED', payment: 404 });
+  });
+
+  it('parallel compensation: all compensations start together, and every failure is in the one aggregated error', async () => {
+    const orderId = newOrderId('comp-parallel');
+    const result = await run({
+      orderId,
+      customerId: 'cust-broke',
+      items: [{ sku: 'KB-001', quantity: 1 }],
+      destination: destination(),
+      faults: { 'cancel-shipment': 'transient:100', 'release-inventory': 'transient:100' },
+      options: { ...fast, compensationRetry: { ...fast.compensationRetry, maximumAttempts: 2 }, parallelCompensation: true },
+    });
+    assert.ok(result.outcome === 'failed');
+    assert.match(result.message, /2 compensation\(s\) did not succeed/);
+    assert.match(result.message, /cancel-shipment/);
+    assert.match(result.message, /release-inventory/);
+    assert.equal((await records(orderId)).order, 'REJECTED', 'reject-order ran alongside the failing ones');
+
+    // From the history: the three compensations were all scheduled before any of them finished.
+    const events = await history(orderId);
+    const compensationTypes = new Set(['cancelShipment', 'releaseInventory', 'rejectOrder']);
+    const scheduledIds = events.filter((e) => compensationTypes.has(e.activityTaskScheduledEventAttributes?.activityType?.name ?? '')).map((e) => Number(e.eventId));
+    const firstFinished = events.find((e) => {
+      const scheduledId = Number(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? e.activityTaskFailedEventAttributes?.scheduledEventId ?? -1);
+      return scheduledIds.includes(scheduledId);
+    });
+    assert.equal(scheduledIds.length, 3);
+    assert.ok(scheduledIds.every((id) => id < Number(firstFinished!.eventId)), 'scheduled together');
+  });
+
+  it('two sagas racing for the last unit of stock: one APPROVED, the other REJECTED and fully compensated', async () => {
+    const [a, b] = [newOrderId('race'), newOrderId('race')];
+    const before = await ledger();
+    const results = await Promise.all(
+      [a, b].map((orderId) => run({ orderId, customerId: 'cust-alice', items: [{ sku: 'LT-005', quantity: 1 }], destination: destination() })),
+    );
+    const statuses = results.map((r) => (r.outcome === 'completed' ? r.result.status : r.outcome)).sort();
+    assert.deepEqual(statuses, ['APPROVED', 'REJECTED']);
+    const loser = results[0].outcome === 'completed' && results[0].result.status === 'REJECTED' ? a : b;
+    assert.deepEqual(await records(loser), { order: 'REJECTED', reservation: 404, shipment: 404, payment: 404 });
+    const after = await ledger();
+    assert.deepEqual(after.stock['LT-005'], { available: 0, held: 0, sold: before.stock['LT-005'].sold + 1 });
+    assert.equal(after.balances['cust-alice'], before.balances['cust-alice'] - 12000, 'only the winner paid');
+  });
+
+  it('starting the same order twice is refused by Temporal', async () => {
+    const orderId = newOrderId('dup');
+    const input = { orderId, customerId: 'cust-alice', items: [{ sku: 'CB-004', quantity: 1 }], destination: destination() };
+    await run(input);
+    await assert.rejects(startOrderSaga(stack.client, stack.taskQueue, input), SagaAlreadyStartedError);
+  });
+
+  it('a saga started with invalid input fails at once, non-retryably, and touches no service', async () => {
+    const orderId = newOrderId('invalid');
+    const before = await ledger();
+    const handle = await stack.client.workflow.start('orderSaga', {
+      taskQueue: stack.taskQueue,
+      workflowId: orderId,
+      args: [{ orderId, customerId: 'cust-alice', items: [{ sku: 'KB-001', quantity: -5 }], destination: destination() }],
+    });
+    await assert.rejects(handle.result(), (err: { cause?: { type?: string } }) => err.cause?.type === 'InvalidSagaInput');
+    assert.deepEqual(await scheduledActivities(orderId), []);
+    assert.deepEqual(await records(orderId), { order: 404, reservation: 404, shipment: 404, payment: 404 });
+    assert.deepEqual(await ledger(), before);
+  });
+});
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
