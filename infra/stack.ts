@@ -1,0 +1,130 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { NativeConnection } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import { DEFAULT_SERVICE_PORTS, SERVICE_NAMES, serviceEnvName, type ServiceName } from '../services/catalog';
+import { SERVICE_DEFINITIONS } from '../services/registry';
+import { loadServiceConfig } from '../services/shared/config';
+import { startService, type RunningService, type ServiceDb } from '../services/shared/runtime';
+import { createSagaWorker } from '../worker';
+import { SAGA_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { loadTemporalConfig } from './config';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './postgres/embedded';
+import { isPortInUse } from './ports';
+import { startDevServer, type DevServer } from './temporal/dev-server';
+
+/**
+ * The whole stack on one machine, on embedded defaults: PostgreSQL (embedded, one database per service), the four
+ * services, the Temporal dev server with its web UI (history persisted to a file), and the saga worker. Data lives
+ * under one folder, so a restart keeps both the services' rows and Temporal's history.
+ */
+export interface LocalStackOptions {
+  dataDir: string;
+  postgresPort: number;
+  temporalPort: number;
+  uiPort: number;
+  /** Fault injection in the services, for the demo's scenarios (refused with NODE_ENV=production). */
+  faultInjection: boolean;
+  logger: Logger;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface LocalStack {
+  uiUrl?: string;
+  temporalAddress: string;
+  namespace: string;
+  taskQueue: string;
+  serviceUrls: Record<ServiceName, string>;
+  stop(): Promise<void>;
+}
+
+export class PortInUseError extends Error {}
+
+/** Refuses before starting anything, naming the port, what wanted it and the variable that moves it. */
+async function assertPortsFree(ports: { port: number; what: string; setting: string }[]): Promise<void> {
+  for (const { port, what, setting } of ports) {
+    if (await isPortInUse(port)) {
+      throw new PortInUseError(`port ${port} (${what}) is already in use: stop whatever holds it (another \`npm start\`?) or set ${setting}`);
+    }
+  }
+}
+
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const env = options.env ?? process.env;
+  const log = options.logger;
+  const temporalConfig = loadTemporalConfig(env);
+  const servicePorts = Object.fromEntries(
+    SERVICE_NAMES.map((n) => [n, Number(env[serviceEnvName(n, 'PORT')] ?? DEFAULT_SERVICE_PORTS[n])]),
+  ) as Record<ServiceName, number>;
+  const externalDatabases = SERVICE_NAMES.every((n) => env[serviceEnvName(n, 'DATABASE_URL')]);
+
+  await assertPortsFree([
+    ...(externalDatabases ? [] : [{ port: options.postgresPort, what: 'embedded PostgreSQL', setting: 'EMBEDDED_POSTGRES_PORT' }]),
+    { port: options.temporalPort, what: 'Temporal dev server', setting: 'TEMPORAL_PORT' },
+    { port: options.uiPort, what: 'Temporal web UI', setting: 'TEMPORAL_UI_PORT' },
+    ...SERVICE_NAMES.map((n) => ({ port: servicePorts[n], what: `${n} service`, setting: serviceEnvName(n, 'PORT') })),
+  ]);
+
+  const stoppers: (() => Promise<unknown>)[] = [];
+  const stop = async () => {
+    for (const fn of stoppers.reverse()) await fn().catch((err: Error) => log.warn({ err }, 'error while stopping'));
+  };
+  try {
+    await mkdir(options.dataDir, { recursive: true });
+    let postgres: EmbeddedPostgres | undefined;
+    if (!externalDatabases) {
+      log.info({ port: options.postgresPort }, 'starting embedded PostgreSQL');
+      postgres = await startEmbeddedPostgres({ dataDir: path.join(options.dataDir, 'postgres'), port: options.postgresPort });
+      stoppers.push(() => postgres!.stop());
+      for (const n of SERVICE_NAMES) await postgres.ensureDatabase(n);
+    }
+
+    const services: RunningService<ServiceDb>[] = [];
+    for (const name of SERVICE_NAMES) {
+      const config = loadServiceConfig(name, {
+        ...env,
+        [serviceEnvName(name, 'DATABASE_URL')]: env[serviceEnvName(name, 'DATABASE_URL')] ?? postgres!.url(name),
+        [serviceEnvName(name, 'PORT')]: String(servicePorts[name]),
+        FAULT_INJECTION: String(options.faultInjection),
+        SEED: env.SEED ?? 'true',
+        LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
+      });
+      const service = await startService(SERVICE_DEFINITIONS[name], config, log.child({ service: name }));
+      services.push(service);
+      stoppers.push(() => service.close());
+    }
+
+    log.info({ port: options.temporalPort, uiPort: options.uiPort }, 'starting the Temporal dev server');
+    await mkdir(path.join(options.dataDir, 'temporal'), { recursive: true });
+    const temporal: DevServer = await startDevServer({
+      port: options.temporalPort,
+      uiPort: options.uiPort,
+      namespace: temporalConfig.namespace,
+      dbFilename: path.join(options.dataDir, 'temporal', 'temporal.db'),
+      searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
+      logFile: path.join(options.dataDir, 'temporal', 'server.log'),
+    });
+    stoppers.push(() => temporal.stop());
+
+    const connection = await NativeConnection.connect({ address: temporal.address });
+    stoppers.push(() => connection.close());
+    const serviceUrls = Object.fromEntries(services.map((s) => [s.name, s.url])) as Record<ServiceName, string>;
+    const { worker, close } = await createSagaWorker({
+      connection,
+      namespace: temporal.namespace,
+      taskQueue: temporalConfig.taskQueue,
+      activities: { urls: serviceUrls, requestTimeoutMs: 10_000, authToken: env.SERVICE_AUTH_TOKEN },
+    });
+    const running = worker.run();
+    stoppers.push(async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+      await close();
+    });
+
+    return { uiUrl: temporal.uiUrl, temporalAddress: temporal.address, namespace: temporal.namespace, taskQueue: temporalConfig.taskQueue, serviceUrls, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,66 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { PortInUseError, startLocalStack } from '../infra/stack';
+import { createLogger } from '../services/shared/logger';
+
+/**
+ * `npm start`: the whole stack on embedded defaults, until Ctrl-C. Settings come from the environment (see the
+ * README's configuration table); everything has a default.
+ */
+const logger = createLogger('stack', process.env.LOG_LEVEL ?? 'info');
+
+const settings = z
+  .object({
+    DATA_DIR: z.string().default(path.resolve(__dirname, '..', '.data')),
+    EMBEDDED_POSTGRES_PORT: z.coerce.number().int().min(1).max(65535).default(5433),
+    TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
+    TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+    FAULT_INJECTION: z.enum(['true', 'false']).default('true'),
+  })
+  .parse(process.env);
+
+async function main(): Promise<void> {
+  const stack = await startLocalStack({
+    dataDir: settings.DATA_DIR,
+    postgresPort: settings.EMBEDDED_POSTGRES_PORT,
+    temporalPort: settings.TEMPORAL_PORT,
+    uiPort: settings.TEMPORAL_UI_PORT,
+    faultInjection: settings.FAULT_INJECTION === 'true',
+    // The dev server's address is the stack's own; the worker and the CLI default to it.
+    env: { ...process.env, TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS ?? `127.0.0.1:${settings.TEMPORAL_PORT}` },
+    logger,
+  });
+  process.stdout.write(
+    [
+      '',
+      'The order saga stack is up.',
+      `  Temporal web UI:  ${stack.uiUrl}/namespaces/${stack.namespace}/workflows`,
+      `  Temporal server:  ${stack.temporalAddress} (namespace ${stack.namespace}, task queue ${stack.taskQueue})`,
+      ...Object.entries(stack.serviceUrls).map(([name, url]) => `  ${name.padEnd(10)} ${url}`),
+      `  Data:             ${settings.DATA_DIR}`,
+      '',
+      'Start a saga from another terminal:',
+      '  npx tsx client.ts start --customer cust-alice --item KB-001:2 --ship-to "Ada Lovelace|1 Main Street|Berlin|10115|DE" --wait',
+      'or run every demo scenario:  npm run demo',
+      '',
+      'Ctrl-C stops everything.',
+      '',
+    ].join('\n'),
+  );
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping the stack');
+    await stack.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((err: Error) => {
+  // Expected problems (a port taken, bad configuration) get one plain line; anything else its stack too.
+  process.stderr.write(`npm start: ${err instanceof PortInUseError || err.name === 'ConfigError' ? err.message : (err.stack ?? err.message)}\n`);
+  process.exit(1);
+});
