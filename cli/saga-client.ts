@@ -11,10 +11,15 @@ import { z } from 'zod';
 export class SagaInputError extends Error {}
 export class SagaAlreadyStartedError extends Error {}
 
-export async function startOrderSaga(client: Client, taskQueue: string, rawInput: OrderSagaInput) {
+/** Checks an order saga's input without starting anything (the CLI does this before it connects). */
+export function parseOrderSagaInput(rawInput: unknown): OrderSagaInput {
   const parsed = orderSagaInputSchema.safeParse(rawInput);
   if (!parsed.success) throw new SagaInputError(`invalid order: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`);
-  const input = parsed.data;
+  return parsed.data;
+}
+
+export async function startOrderSaga(client: Client, taskQueue: string, rawInput: OrderSagaInput) {
+  const input = parseOrderSagaInput(rawInput);
   const units = input.items.reduce((n, i) => n + i.quantity, 0);
   try {
     return await client.workflow.start(orderSaga, {
@@ -40,7 +45,14 @@ export async function getSagaState(client: Client, orderId: string): Promise<Ord
   return client.workflow.getHandle(orderId).query(sagaStateQuery);
 }
 
-export type CancelOutcome = { cancelled: true } | { cancelled: false; reason: string };
+/** The saga's workflow execution (status, start time, ...); throws WorkflowNotFoundError for an unknown order. */
+export async function describeSaga(client: Client, orderId: string) {
+  return client.workflow.getHandle(orderId).describe();
+}
+
+/** Why a cancellation was refused: the saga already ended, is already compensating, or is past its pivot. */
+export type CancelRefusal = 'ended' | 'compensating' | 'past-pivot';
+export type CancelOutcome = { cancelled: true } | { cancelled: false; refusal: CancelRefusal; reason: string };
 
 /**
  * Requests cancellation, unless the saga is past its pivot: then the payment has been taken and the saga only goes
@@ -49,10 +61,19 @@ export type CancelOutcome = { cancelled: true } | { cancelled: false; reason: st
 export async function cancelOrderSaga(client: Client, orderId: string): Promise<CancelOutcome> {
   const handle = client.workflow.getHandle(orderId);
   const description = await handle.describe();
-  if (description.status.name !== 'RUNNING') return { cancelled: false, reason: `the saga already ended (${description.status.name.toLowerCase()})` };
+  if (description.status.name !== 'RUNNING') {
+    return { cancelled: false, refusal: 'ended', reason: `the saga already ended (${description.status.name.toLowerCase()})` };
+  }
   const state = await handle.query(sagaStateQuery);
+  if (state.status === 'COMPENSATING') {
+    return { cancelled: false, refusal: 'compensating', reason: `the saga is already compensating (${state.compensationCause?.reason ?? 'unknown cause'})` };
+  }
   if (!state.cancellable) {
-    return { cancelled: false, reason: `the saga is past its pivot (payment charged, status ${state.status}); it can no longer be cancelled and will complete` };
+    return {
+      cancelled: false,
+      refusal: 'past-pivot',
+      reason: `the saga is past its pivot (payment charged, status ${state.status}); it can no longer be cancelled and will complete`,
+    };
   }
   await handle.cancel();
   return { cancelled: true };

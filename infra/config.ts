@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { ConfigError } from '../services/shared/config';
 import { DEFAULT_SERVICE_PORTS, SERVICE_NAMES, serviceEnvName, type ServiceName } from '../services/catalog';
 
 /**
  * Configuration of the worker and the client, from environment variables, checked once at start-up: a bad value
  * stops the process with a message that names the variable.
  */
-export class ConfigError extends Error {}
+export { ConfigError };
 
 function parse<T>(schema: z.ZodType<T>, env: NodeJS.ProcessEnv, what: string): T {
   const result = schema.safeParse(env);

@@ -17,7 +17,10 @@ export interface ServiceConfig {
 
 const booleanFlag = z.enum(['true', 'false', '1', '0', 'enabled', 'disabled']).transform((v) => ['true', '1', 'enabled'].includes(v));
 
-export class ConfigError extends Error {}
+/** A setting is missing or malformed; the message names the variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
 
 export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv = process.env): ServiceConfig {
   const schema = z.object({
