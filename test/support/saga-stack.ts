@@ -28,22 +28,26 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   return (bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger }));
 }
-const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
+export const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
 
 let runtimeInstalled = false;
-function quietRuntime(): void {
-  // The SDK's core logs to the console by default; keep test output to the tests' own lines.
+/**
+ * The SDK logs worker state changes at INFO and its core prints warnings straight to the console (e.g. "Activity
+ * not found on completion" when a cancelled saga's slow request answers after the saga ended). Keep test and script
+ * output to their own lines; errors still show. Once per process: the runtime can only be installed once.
+ */
+export function installQuietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {
-    Runtime.install({ logger: quietLogger as never });
+    Runtime.install({ logger: quietLogger as never, telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
   } catch {
     // already installed by another test file
   }
 }
 
 export async function startSagaStack(): Promise<SagaStack> {
-  quietRuntime();
+  installQuietRuntime();
   const services = Object.fromEntries(
     await Promise.all(SERVICE_NAMES.map(async (name) => [name, await startTestService(SERVICE_DEFINITIONS[name], { faultInjection: true })] as const)),
   ) as SagaStack['services'];

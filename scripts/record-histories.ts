@@ -1,0 +1,222 @@
+/**
+ * Records the histories the replay test (test/replay/replay.test.ts) replays against the current workflow code.
+ *
+ *   npx tsx scripts/record-histories.ts              # every scenario
+ *   npx tsx scripts/record-histories.ts happy cancelled   # only these
+ *
+ * Runs each scenario as a live saga on a fresh stack (Temporal dev server, the four services on fresh embedded
+ * PostgreSQL databases with fault injection, an in-process worker), checks that it ended as the scenario says
+ * (throws otherwise, and then writes nothing for it), and writes its history to test/replay/histories/<name>.json in
+ * the SDK's JSON form (historyToJSON, the same norm as `temporal workflow show --output json`; the replayer reads it
+ * back with historyFromJSON). Only the recorded scenarios' files are (over)written: histories kept from older
+ * workflow versions stay, which is the point of a replay test.
+ *
+ * Re-record when the workflow changes ON PURPOSE in a way old histories cannot replay (and version it with patched()
+ * if sagas of the old shape may still be running); never just to make a failing replay test pass.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { awaitSagaResult, cancelOrderSaga, getSagaState, startOrderSaga, type SagaResult } from '../cli/saga-client';
+import { stopTestPostgres } from '../test/support/postgres';
+import { installQuietRuntime, startSagaStack, type SagaStack } from '../test/support/saga-stack';
+import type { OrderSagaInput } from '../workflows/order-saga-input';
+import type { OrderSagaState } from '../workflows/order-saga';
+
+const HISTORIES_DIR = path.resolve(__dirname, '../test/replay/histories');
+
+const DESTINATION = { recipient: 'Alice Example', line1: 'Invalidenstrasse 1', city: 'Berlin', postalCode: '10115', country: 'DE' };
+const BASE = { customerId: 'cust-alice', items: [{ sku: 'KB-001', quantity: 1 }], destination: DESTINATION };
+
+/** The history's JSON form, as far as the checks below read it. */
+interface JsonEvent {
+  eventId: string;
+  eventType: string;
+  activityTaskScheduledEventAttributes?: { activityType?: { name?: string } };
+  activityTaskStartedEventAttributes?: { scheduledEventId?: string; attempt?: number };
+}
+interface Recorded {
+  result: SagaResult;
+  state: OrderSagaState;
+  events: JsonEvent[];
+}
+
+interface Scenario {
+  name: string;
+  input: OrderSagaInput;
+  /** Runs while the saga runs (e.g. cancels it). */
+  during?: (stack: SagaStack, orderId: string) => Promise<void>;
+  /** Activities scheduled, in order. */
+  activities: string[];
+  /** Activities that must have succeeded only on their third attempt. */
+  thirdAttempt?: string[];
+  lastEvent: string;
+  check: (r: Recorded) => void;
+}
+
+const FORWARD = ['createOrder', 'reserveInventory', 'scheduleShipment', 'chargePayment', 'confirmReservation', 'confirmShipment', 'approveOrder'];
+
+const SCENARIOS: Scenario[] = [
+  {
+    name: 'happy',
+    input: { orderId: 'replay-happy', ...BASE },
+    activities: FORWARD,
+    lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+    check: ({ result }) => expectApproved(result),
+  },
+  {
+    name: 'rejected-at-payment',
+    input: { orderId: 'replay-rejected-at-payment', ...BASE, customerId: 'cust-broke' },
+    activities: ['createOrder', 'reserveInventory', 'scheduleShipment', 'chargePayment', 'cancelShipment', 'releaseInventory', 'rejectOrder'],
+    lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+    check: ({ result, state }) => {
+      expectRejected(result, /^charge-payment: insufficient funds/);
+      expectCompensated(state, ['cancel-shipment', 'release-inventory', 'reject-order']);
+    },
+  },
+  {
+    name: 'rejected-at-shipping',
+    input: { orderId: 'replay-rejected-at-shipping', ...BASE, destination: { ...DESTINATION, city: 'McMurdo Station', postalCode: '00000', country: 'AQ' } },
+    activities: ['createOrder', 'reserveInventory', 'scheduleShipment', 'releaseInventory', 'rejectOrder'],
+    lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+    check: ({ result, state }) => {
+      expectRejected(result, /^schedule-shipment: undeliverable destination/);
+      expectCompensated(state, ['release-inventory', 'reject-order']);
+    },
+  },
+  {
+    name: 'cancelled',
+    input: { orderId: 'replay-cancelled', ...BASE, faults: { 'schedule-shipment': 'delay:3000' } },
+    during: async (stack, orderId) => {
+      await waitFor(async () => (await getSagaState(stack.client, orderId)).currentStep === 'schedule-shipment', `${orderId} to reach schedule-shipment`);
+      const outcome = await cancelOrderSaga(stack.client, orderId);
+      if (!outcome.cancelled) throw new Error(`cancelling ${orderId} was refused: ${outcome.reason}`);
+    },
+    activities: ['createOrder', 'reserveInventory', 'scheduleShipment', 'cancelShipment', 'releaseInventory', 'cancelOrder'],
+    lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED',
+    check: ({ result, state }) => {
+      if (result.outcome !== 'cancelled') throw new Error(`expected a cancelled saga, got ${JSON.stringify(result)}`);
+      expectCompensated(state, ['cancel-shipment', 'release-inventory', 'cancel-order']);
+    },
+  },
+  {
+    name: 'compensation-retried',
+    input: {
+      orderId: 'replay-compensation-retried',
+      ...BASE,
+      faults: { 'charge-payment': 'reject', 'release-inventory': 'transient:2' },
+      options: { compensationRetry: { initialInterval: '100ms' } },
+    },
+    activities: ['createOrder', 'reserveInventory', 'scheduleShipment', 'chargePayment', 'cancelShipment', 'releaseInventory', 'rejectOrder'],
+    thirdAttempt: ['releaseInventory'],
+    lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+    check: ({ result, state }) => {
+      expectRejected(result, /^charge-payment: /);
+      expectCompensated(state, ['cancel-shipment', 'release-inventory', 'reject-order']);
+    },
+  },
+  {
+    name: 'transient-retried',
+    input: {
+      orderId: 'replay-transient-retried',
+      ...BASE,
+      faults: { 'reserve-inventory': 'transient:2', 'approve-order': 'transient:2' },
+      options: { stepRetry: { initialInterval: '100ms' } },
+    },
+    activities: FORWARD,
+    // approve-order runs after the pivot with its own fixed retry policy (500 ms, x2): its retries take 1.5 s.
+    thirdAttempt: ['reserveInventory', 'approveOrder'],
+    lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+    check: ({ result }) => expectApproved(result),
+  },
+];
+
+function expectApproved(result: SagaResult): void {
+  if (result.outcome !== 'completed' || result.result.status !== 'APPROVED') throw new Error(`expected an approved order, got ${JSON.stringify(result)}`);
+}
+
+function expectRejected(result: SagaResult, reason: RegExp): void {
+  if (result.outcome !== 'completed' || result.result.status !== 'REJECTED' || !reason.test(result.result.reason ?? '')) {
+    throw new Error(`expected an order rejected with a reason matching ${reason}, got ${JSON.stringify(result)}`);
+  }
+}
+
+function expectCompensated(state: OrderSagaState, compensations: string[]): void {
+  const ran = state.compensations.map((c) => `${c.name}:${c.status}`);
+  const expected = compensations.map((name) => `${name}:COMPLETED`);
+  if (state.status !== 'COMPENSATED' || ran.join() !== expected.join()) {
+    throw new Error(`expected status COMPENSATED after ${expected.join(', ')}; got ${state.status} after ${ran.join(', ') || 'none'}`);
+  }
+}
+
+async function waitFor(condition: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** The checks on the history itself: which activities ran, in what order, with which retries, and how it ended. */
+function checkHistory(scenario: Scenario, events: JsonEvent[]): void {
+  const scheduled = events.filter((e) => e.activityTaskScheduledEventAttributes);
+  const types = scheduled.map((e) => e.activityTaskScheduledEventAttributes!.activityType?.name);
+  if (types.join() !== scenario.activities.join()) {
+    throw new Error(`${scenario.name}: expected activities ${scenario.activities.join(', ')}; the history scheduled ${types.join(', ')}`);
+  }
+  for (const activity of scenario.thirdAttempt ?? []) {
+    const scheduledId = scheduled.find((e) => e.activityTaskScheduledEventAttributes!.activityType?.name === activity)!.eventId;
+    const started = events.find((e) => e.activityTaskStartedEventAttributes?.scheduledEventId === scheduledId);
+    if (started?.activityTaskStartedEventAttributes?.attempt !== 3) {
+      throw new Error(`${scenario.name}: expected ${activity} to succeed on attempt 3, got attempt ${started?.activityTaskStartedEventAttributes?.attempt}`);
+    }
+  }
+  const last = events.at(-1)?.eventType;
+  if (last !== scenario.lastEvent) throw new Error(`${scenario.name}: expected the history to end with ${scenario.lastEvent}, got ${last}`);
+}
+
+async function record(stack: SagaStack, scenario: Scenario): Promise<{ file: string; events: number; ms: number }> {
+  const t0 = Date.now();
+  const orderId = scenario.input.orderId;
+  const handle = await startOrderSaga(stack.client, stack.taskQueue, scenario.input);
+  await scenario.during?.(stack, orderId);
+  const result = await awaitSagaResult(stack.client, orderId);
+  const state = await getSagaState(stack.client, orderId);
+  const json = historyToJSON(await handle.fetchHistory());
+  const events = (JSON.parse(json) as { events: JsonEvent[] }).events;
+  scenario.check({ result, state, events });
+  checkHistory(scenario, events);
+  const file = path.join(HISTORIES_DIR, `${scenario.name}.json`);
+  await writeFile(file, `${json}\n`);
+  return { file: path.relative(process.cwd(), file), events: events.length, ms: Date.now() - t0 };
+}
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2);
+  const unknown = wanted.filter((name) => !SCENARIOS.some((s) => s.name === name));
+  if (unknown.length) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  const scenarios = wanted.length ? SCENARIOS.filter((s) => wanted.includes(s.name)) : SCENARIOS;
+
+  await mkdir(HISTORIES_DIR, { recursive: true });
+  installQuietRuntime();
+  const t0 = Date.now();
+  const stack = await startSagaStack();
+  console.log(`stack started in ${Date.now() - t0} ms`);
+  try {
+    // One at a time: concurrent sagas would not change the histories' shape, but a loaded machine could (e.g. an
+    // activity completing while a workflow task is in flight adds events in between).
+    for (const scenario of scenarios) {
+      const { file, events, ms } = await record(stack, scenario);
+      console.log(`wrote ${file} (${events} events, ${ms} ms)`);
+    }
+  } finally {
+    await stack.stop();
+    await stopTestPostgres();
+  }
+  console.log(`recorded ${scenarios.length} histories in ${Date.now() - t0} ms`);
+}
+
+main().catch((err: Error) => {
+  console.error(err.stack ?? err.message);
+  process.exitCode = 1;
+});
