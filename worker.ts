@@ -1,6 +1,6 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createOrderActivities, ServiceClient } from './activities';
-import { loadActivityConfig, loadTemporalConfig, type ActivityConfig } from './infra/config';
+import { describeTemporalConfig, loadActivityConfig, loadTemporalConfig, temporalConnectionOptions, type ActivityConfig } from './infra/config';
 import { createLogger } from './services/shared/logger';
 import { SAGA_SEARCH_ATTRIBUTES } from './workflows/search-attributes';
 
@@ -48,11 +48,11 @@ async function main(): Promise<void> {
   const logger = createLogger('worker');
   const temporal = loadTemporalConfig();
   const activities = loadActivityConfig();
-  const connection = await NativeConnection.connect({ address: temporal.address }).catch((err: Error) => {
+  const connection = await NativeConnection.connect(temporalConnectionOptions(temporal)).catch((err: Error) => {
     throw new Error(`cannot reach the Temporal server at ${temporal.address} (TEMPORAL_ADDRESS): ${err.message}`);
   });
   const { worker, close } = await createSagaWorker({ connection, namespace: temporal.namespace, taskQueue: temporal.taskQueue, activities });
-  logger.info({ ...temporal, services: activities.urls }, 'worker started');
+  logger.info({ ...describeTemporalConfig(temporal), services: activities.urls }, 'worker started');
   // Worker.run() shuts down gracefully on SIGINT/SIGTERM (the SDK installs those handlers).
   await worker.run();
   await close();

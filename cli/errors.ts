@@ -1,0 +1,69 @@
+import { isGrpcServiceError, NamespaceNotFoundError, ServiceError, WorkflowNotFoundError } from '@temporalio/client';
+import { ConfigError } from '../infra/config';
+import { SagaAlreadyStartedError, SagaInputError } from './saga-client';
+
+/** The CLI's exit codes (sysexits.h where one fits). */
+export const EXIT = {
+  OK: 0,
+  /** The saga failed (compensation failed), no saga for that order, or another error the user has to look at. */
+  FAILED: 1,
+  /** cancel refused: the saga is past its pivot and will complete. */
+  CANCEL_REFUSED: 2,
+  /** cancel had nothing to do: the saga already ended or is already compensating. */
+  NOTHING_TO_CANCEL: 3,
+  /** EX_USAGE: bad arguments or configuration; nothing was started. */
+  USAGE: 64,
+  /** EX_UNAVAILABLE: the Temporal server cannot be reached. */
+  UNAVAILABLE: 69,
+  /** EX_SOFTWARE: an unexpected error (a bug): the only case that prints a stack trace. */
+  INTERNAL: 70,
+} as const;
+
+export const EXIT_CODES_HELP = `
+Exit codes:
+  0   success (result: the saga approved, rejected or was cancelled)
+  1   the saga failed (a compensation did not succeed), no saga for that order, or the order id is taken
+  2   cancel refused: the saga is past its pivot (payment charged) and will complete
+  3   cancel had nothing to do: the saga already ended or is already compensating
+  64  bad arguments (nothing was started)
+  69  the Temporal server cannot be reached`;
+
+export type ErrorKind = 'usage' | 'unavailable' | 'not-found' | 'already-exists' | 'failed' | 'internal';
+
+/** An error the CLI expects: printed as one line, without a stack trace. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+    readonly kind: ErrorKind,
+  ) {
+    super(message);
+  }
+}
+
+const GRPC_UNAVAILABLE = 14;
+
+export function unreachable(address: string): CliError {
+  return new CliError(`cannot reach the Temporal server at ${address} (set TEMPORAL_ADDRESS or --address)`, EXIT.UNAVAILABLE, 'unavailable');
+}
+
+function isUnavailable(err: unknown): boolean {
+  if (isGrpcServiceError(err)) return err.code === GRPC_UNAVAILABLE;
+  if (err instanceof ServiceError) return isUnavailable(err.cause);
+  return false;
+}
+
+/** Maps what the saga client and the Temporal SDK throw to what the user is told, and the exit code. */
+export function toCliError(err: unknown, context: { address?: string; namespace?: string }): CliError {
+  if (err instanceof CliError) return err;
+  if (err instanceof SagaInputError) return new CliError(err.message, EXIT.USAGE, 'usage');
+  if (err instanceof ConfigError) return new CliError(err.message, EXIT.USAGE, 'usage');
+  if (err instanceof SagaAlreadyStartedError) return new CliError(err.message, EXIT.FAILED, 'already-exists');
+  if (err instanceof WorkflowNotFoundError) return new CliError(`no saga for order ${err.workflowId}`, EXIT.FAILED, 'not-found');
+  if (err instanceof NamespaceNotFoundError) {
+    return new CliError(`namespace ${err.namespace} does not exist on the Temporal server at ${context.address} (set TEMPORAL_NAMESPACE or --namespace)`, EXIT.USAGE, 'usage');
+  }
+  if (isUnavailable(err)) return unreachable(context.address ?? 'the configured address');
+  const message = err instanceof Error ? err.message : String(err);
+  return new CliError(`unexpected error: ${message}`, EXIT.INTERNAL, 'internal');
+}

@@ -1,0 +1,68 @@
+/**
+ * The order saga's command-line client: `tsx client.ts --help`. Commander wiring only; the commands are in
+ * cli/commands.ts, the output in cli/render.ts, the Temporal calls in cli/saga-client.ts.
+ */
+import { Command, Option } from 'commander';
+import { parseFault, parseItem, parseLimit, parseSagaStatus, parseShipTo, SAGA_ACTIONS, SAGA_STATUSES } from './cli/args';
+import * as commands from './cli/commands';
+import { EXIT_CODES_HELP } from './cli/errors';
+import { action, runCli } from './cli/run';
+
+const program = new Command('client.ts')
+  .description('Start, follow, cancel and list order sagas on Temporal.')
+  .option('--json', 'machine-readable output: one JSON document on stdout')
+  .option('--address <host:port>', 'Temporal server (default: $TEMPORAL_ADDRESS or 127.0.0.1:7233)')
+  .option('--namespace <name>', 'Temporal namespace (default: $TEMPORAL_NAMESPACE or "default")')
+  .option('--task-queue <name>', 'task queue of the saga worker (default: $TEMPORAL_TASK_QUEUE or "order-saga")')
+  .showHelpAfterError('(add --help for usage)')
+  .addHelpText('after', `\nSet TEMPORAL_UI_URL (e.g. http://localhost:8233) to get web UI links.\n${EXIT_CODES_HELP}`);
+
+program
+  .command('start')
+  .description('start an order saga; prints its workflow id (and the web UI link)')
+  .option('--order <id>', 'order id, also the workflow id (default: ord- and a random suffix)')
+  .requiredOption('--customer <id>', 'customer id')
+  .requiredOption('--item <SKU:QTY>', 'an order line, repeatable', parseItem)
+  .requiredOption('--ship-to <address>', 'destination as "recipient|line1|city|postalCode|CC" (CC: ISO country code)', parseShipTo)
+  .option('--fault <ACTION=SPEC>', 'inject a fault into one action, repeatable; SPEC: reject, delay:MS, transient:N or lost-response:N (comma-separated)', parseFault)
+  .option('--parallel-compensation', 'run compensations all at once instead of in reverse order')
+  .option('--continue-on-compensation-error', 'keep compensating after a compensation fails')
+  .option('--wait', 'wait for the saga to end and print its result (exit code as for `result`)')
+  .addHelpText(
+    'after',
+    `
+Fault actions: ${SAGA_ACTIONS.join(', ')}
+
+Examples:
+  tsx client.ts start --customer cust-alice --item KB-001:1 --ship-to "Alice Example|Hauptstr. 1|Berlin|10115|DE" --wait
+  tsx client.ts start --order ord-42 --customer cust-alice --item KB-001:2 --item LT-005:1 \\
+      --ship-to "Alice Example|Hauptstr. 1|Berlin|10115|DE" --fault charge-payment=reject --parallel-compensation`,
+  )
+  .action(action(commands.start));
+
+program
+  .command('status')
+  .description('show the saga of an order as a timeline: steps, compensations, whether it can be cancelled')
+  .argument('<orderId>')
+  .action(action(commands.status));
+
+program
+  .command('cancel')
+  .description('cancel an order saga before its pivot (its completed steps are compensated)')
+  .argument('<orderId>')
+  .action(action(commands.cancel));
+
+program
+  .command('result')
+  .description('wait for an order saga to end and print how it ended')
+  .argument('<orderId>')
+  .action(action(commands.result));
+
+program
+  .command('list')
+  .description('list recent order sagas (id, workflow status, saga status, start time)')
+  .addOption(new Option('--status <status>', `only sagas in this saga status (${SAGA_STATUSES.join(', ')})`).argParser(parseSagaStatus))
+  .option('--limit <n>', 'at most this many', parseLimit, 20)
+  .action(action(commands.list));
+
+void runCli(program);
