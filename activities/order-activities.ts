@@ -1,5 +1,8 @@
 import { Context } from '@temporalio/activity';
+import type { Destination, Item } from '../services/shared/fields';
 import type { CallOptions, ServiceClient } from './service-client';
+
+export type { Destination, Item };
 
 /**
  * The order saga's activities: each makes exactly one HTTP call to one service. They hold no business logic;
@@ -9,17 +12,7 @@ import type { CallOptions, ServiceClient } from './service-client';
  * Temporal's retries of the same step and unique per step: a retried request that already took effect gets the
  * first answer back instead of doing it twice.
  */
-export interface Item {
-  sku: string;
-  quantity: number;
-}
-export interface Destination {
-  recipient: string;
-  line1: string;
-  city: string;
-  postalCode: string;
-  country: string;
-}
+
 /** Every activity takes an optional fault-injection spec, forwarded to the service (tests and demos only). */
 export interface WithFaults {
   faults?: string;

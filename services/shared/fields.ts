@@ -51,3 +51,6 @@ export const destinationSchema = z
     country: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code such as "DE"'),
   })
   .strict();
+
+export type Item = z.infer<typeof itemsSchema>[number];
+export type Destination = z.infer<typeof destinationSchema>;

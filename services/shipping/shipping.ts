@@ -1,3 +1,4 @@
+import type { Destination } from '../shared/fields';
 import { createHash } from 'node:crypto';
 import { BusinessRejectionError, IllegalTransitionError, NotFoundError } from '../shared/errors';
 import type { ShippingTx } from './db';
@@ -11,15 +12,6 @@ import type { ShippingTx } from './db';
  * race on one order exactly one transition wins and the loser decides again on the committed state, instead of
  * overwriting it or failing with a unique-violation 500.
  */
-export interface Destination {
-  recipient: string;
-  line1: string;
-  city: string;
-  postalCode: string;
-  /** ISO 3166-1 alpha-2, upper case. */
-  country: string;
-}
-
 export interface ScheduleInput {
   orderId: string;
   destination: Destination;
