@@ -1,0 +1,137 @@
+/**
+ * The four series of the benchmark and the closed-loop load generator. Used by run.ts (client in the bench process)
+ * and by worker-process.ts (client on the worker's NativeConnection, needed for eager workflow start).
+ */
+import { WorkflowIdReusePolicy, type Client } from '@temporalio/client';
+import { ServiceClient } from '../../activities/service-client';
+import { startOrderSaga } from '../../cli/saga-client';
+import { benchFloor } from '../../workflows/bench-floor';
+import { orderSaga } from '../../workflows/order-saga';
+import type { OrderSagaInput } from '../../workflows/order-saga-input';
+import { SAGA_STATUS } from '../../workflows/search-attributes';
+
+export const SERIES = ['plain', 'floor', 'saga', 'compensated'] as const;
+export type SeriesName = (typeof SERIES)[number];
+
+export const SERIES_LABEL: Record<SeriesName, string> = {
+  plain: 'plain chain (7 HTTP calls, no Temporal)',
+  floor: 'Temporal floor (4 no-op activities)',
+  saga: 'order saga, happy path (7 activities)',
+  compensated: 'order saga, rejected at the pivot (4 + 3 compensations)',
+};
+
+const DESTINATION = { recipient: 'Ada Lovelace', line1: '1 Main Street', city: 'Berlin', postalCode: '10115', country: 'DE' };
+
+export function sagaInput(series: 'saga' | 'compensated', orderId: string): OrderSagaInput {
+  return series === 'saga'
+    ? // cust-alice, topped up by the bench set-up; CB-004 (9.00), stock topped up.
+      { orderId, customerId: 'cust-alice', items: [{ sku: 'CB-004', quantity: 1 }], destination: DESTINATION }
+    : // cust-broke has 5.00: the charge (89.00) is refused at the pivot → cancel shipment, release, reject order.
+      { orderId, customerId: 'cust-broke', items: [{ sku: 'KB-001', quantity: 1 }], destination: DESTINATION };
+}
+
+export interface LoadContext {
+  client?: Client;
+  taskQueue: string;
+  serviceClient?: ServiceClient;
+  eager: boolean;
+  /** Per-call durations of the plain chain, when set (filled by the plain op). */
+  callTimes?: Record<string, number[]>;
+}
+
+export type Op = (id: string) => Promise<void>;
+
+async function timed<T>(ctx: LoadContext, name: string, fn: () => Promise<T>): Promise<T> {
+  if (!ctx.callTimes) return fn();
+  const t0 = performance.now();
+  const result = await fn();
+  (ctx.callTimes[name] ??= []).push(performance.now() - t0);
+  return result;
+}
+
+export function makeOp(series: SeriesName, ctx: LoadContext): Op {
+  switch (series) {
+    case 'plain': {
+      const s = ctx.serviceClient!;
+      // The saga's seven forward calls, in its order, with its idempotency keys (<order id>:<activity name>).
+      return async (orderId) => {
+        const key = (activity: string) => ({ idempotencyKey: `${orderId}:${activity}` });
+        const input = sagaInput('saga', orderId);
+        const enc = encodeURIComponent(orderId);
+        await timed(ctx, 'createOrder', () => s.call('orders', 'POST', '/orders', { orderId, customerId: input.customerId, items: input.items }, key('createOrder')));
+        const reservation = await timed(ctx, 'reserveInventory', () =>
+          s.call<{ totalCents: number }>('inventory', 'POST', '/reservations', { orderId, items: input.items }, key('reserveInventory')),
+        );
+        await timed(ctx, 'scheduleShipment', () => s.call('shipping', 'POST', '/shipments', { orderId, destination: input.destination }, key('scheduleShipment')));
+        await timed(ctx, 'chargePayment', () =>
+          s.call('payments', 'POST', '/payments', { orderId, customerId: input.customerId, amountCents: reservation.totalCents }, key('chargePayment')),
+        );
+        await timed(ctx, 'confirmReservation', () => s.call('inventory', 'POST', `/reservations/${enc}/confirm`, {}, key('confirmReservation')));
+        await timed(ctx, 'confirmShipment', () => s.call('shipping', 'POST', `/shipments/${enc}/confirm`, {}, key('confirmShipment')));
+        const order = await timed(ctx, 'approveOrder', () => s.call<{ status: string }>('orders', 'POST', `/orders/${enc}/approve`, {}, key('approveOrder')));
+        if (order.status !== 'APPROVED') throw new Error(`plain chain ${orderId}: order ended ${order.status}`);
+      };
+    }
+    case 'floor':
+      return async (id) => {
+        const n = await ctx.client!.workflow.execute(benchFloor, {
+          taskQueue: ctx.taskQueue,
+          workflowId: id,
+          args: [],
+          ...(ctx.eager ? { requestEagerStart: true } : {}),
+        });
+        if (n !== 4) throw new Error(`benchFloor ${id} returned ${n}`);
+      };
+    case 'saga':
+    case 'compensated': {
+      const expected = series === 'saga' ? 'APPROVED' : 'REJECTED';
+      return async (id) => {
+        const input = sagaInput(series, id);
+        const handle = ctx.eager
+          ? // startOrderSaga's options, plus requestEagerStart (it does not take extra options).
+            await ctx.client!.workflow.start(orderSaga, {
+              taskQueue: ctx.taskQueue,
+              workflowId: id,
+              workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+              args: [input],
+              typedSearchAttributes: [{ key: SAGA_STATUS, value: 'RUNNING' }],
+              staticSummary: `Order ${id}: 1 unit(s) of ${input.items[0].sku} for ${input.customerId}, shipping to DE`,
+              staticDetails: 'Order saga (bench)',
+              requestEagerStart: true,
+            })
+          : await startOrderSaga(ctx.client!, ctx.taskQueue, input);
+        const result = await handle.result();
+        if (result.status !== expected) throw new Error(`saga ${id} ended ${result.status} (${result.reason ?? ''}), expected ${expected}`);
+      };
+    }
+  }
+}
+
+export interface BatchResult {
+  latenciesMs: number[];
+  wallMs: number;
+  errors: string[];
+}
+
+/** Closed loop: `concurrency` callers, each starting the next operation as soon as its previous one ends. */
+export async function runBatch(op: Op, ids: string[], concurrency: number, onDone?: () => void): Promise<BatchResult> {
+  const latenciesMs: number[] = [];
+  const errors: string[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  const lane = async () => {
+    while (next < ids.length) {
+      const id = ids[next++];
+      const s = performance.now();
+      try {
+        await op(id);
+        latenciesMs.push(performance.now() - s);
+      } catch (err) {
+        errors.push(`${id}: ${(err as Error).message}`);
+      }
+      onDone?.();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, ids.length) }, lane));
+  return { latenciesMs, wallMs: performance.now() - t0, errors };
+}

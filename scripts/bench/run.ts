@@ -1,0 +1,477 @@
+/**
+ * `npm run bench`: prints throughput, latency, CPU and memory figures for four series on this machine —
+ *   plain        the saga's 7 service calls made directly (keep-alive undici Agent, Idempotency-Key), no Temporal
+ *   floor        a workflow of 4 no-op activities (Temporal's own cost)
+ *   saga         the order saga, happy path
+ *   compensated  the order saga rejected at the pivot (cust-broke): 4 steps + 3 compensations
+ * Each at each concurrency level (closed loop), after a warm-up. The services (+ embedded PostgreSQL), the Temporal
+ * dev server and the worker run in child processes so that /proc gives each one's CPU time; the client runs here
+ * (or in the worker process with --client-in-worker / --eager).
+ *
+ * Output: a progress bar on stderr, a table on stdout, raw figures in bench-results/<timestamp>.json, and
+ * docs/bench/latest.json + docs/bench/latest.svg (unless --no-docs).
+ */
+import { fork, execFileSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { Command, Option } from 'commander';
+import cliProgress from 'cli-progress';
+import { ServiceClient } from '../../activities/service-client';
+import { requireTemporalCli, REPO_ROOT } from '../../infra/temporal/binary';
+import { startDevServer, type DevServer } from '../../infra/temporal/dev-server';
+import type { ServiceName } from '../../services/catalog';
+import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { renderChart } from './chart';
+import { makeOp, runBatch, SERIES, SERIES_LABEL, type BatchResult, type SeriesName } from './load';
+import { cpuSeconds, statusKb, treeCpuSeconds } from './proc';
+import type { BenchWorkerConfig } from './worker-process';
+
+const intList = (v: string) => v.split(',').map((s) => {
+  const n = Number(s.trim());
+  if (!Number.isInteger(n) || n < 1) throw new Error(`not a positive integer: ${s}`);
+  return n;
+});
+const positive = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`not a positive integer: ${v}`);
+  return n;
+};
+const keyValues = (v: string, prev: Record<string, string> = {}) => {
+  const i = v.indexOf('=');
+  if (i < 1) throw new Error(`expected key=value, got ${v}`);
+  return { ...prev, [v.slice(0, i)]: v.slice(i + 1) };
+};
+
+const program = new Command('bench')
+  .description('Benchmark the order saga against a plain call chain and a Temporal floor; prints figures.')
+  .option('--sagas <n>', 'operations per series per concurrency level', positive, 200)
+  .option('--concurrency <list>', 'concurrency levels (operations in flight)', intList, [1, 4, 16, 32])
+  .addOption(new Option('--persistence <kind>', 'dev server history store').choices(['memory', 'file']).default('memory'))
+  .option('--sqlite-pragma <key=value>', 'SQLite pragma for --persistence file (repeatable; merged over WAL + synchronous=NORMAL)', keyValues, {})
+  .option('--dynamic-config <key=value>', 'dev server dynamic config value, JSON-encoded value (repeatable)', keyValues, {})
+  .option('--max-cached-workflows <n>', 'worker: sticky cache size (SDK default if unset)', positive)
+  .option('--max-concurrent-activities <n>', 'worker: maxConcurrentActivityTaskExecutions (SDK default if unset)', positive)
+  .option('--max-concurrent-workflow-tasks <n>', 'worker: maxConcurrentWorkflowTaskExecutions (SDK default if unset)', positive)
+  .option('--workflow-pollers <n>', 'worker: workflow task pollers, simple-maximum (SDK default if unset)', positive)
+  .option('--activity-pollers <n>', 'worker: activity task pollers, simple-maximum (SDK default if unset)', positive)
+  .option('--db-pool-size <n>', 'services: connection pool size per service', positive, 10)
+  .option('--series <list>', `series to run: ${SERIES.join(',')}`, (v) => v.split(',').map((s) => s.trim()), [...SERIES])
+  .option('--warmup <n>', 'warm-up operations per series (not measured)', (v) => Number(v), 40)
+  .option('--eager', 'request eager workflow start (the client runs in the worker process, on its NativeConnection)', false)
+  .option('--client-in-worker', 'run the Temporal client in the worker process (implied by --eager)', false)
+  .option('--no-docs', 'do not overwrite docs/bench/latest.json and latest.svg')
+  .option('--label <text>', 'a label stored with the results', '');
+
+interface SeriesLevel {
+  series: SeriesName;
+  concurrency: number;
+  n: number;
+  ok: number;
+  errors: number;
+  firstErrors: string[];
+  wallSeconds: number;
+  throughput: number;
+  latencyMs: { min: number; p50: number; p95: number; p99: number; max: number; mean: number };
+  cpuMsPerOp: { worker: number; server: number; services: number; client: number };
+  workerPeakRssMb: number;
+  workerRssMb: number;
+  /** 1-minute load average before and after: this machine may be shared, and other load skews every figure. */
+  loadAvg: [number, number];
+}
+
+function pct(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+interface Children {
+  services: ChildProcess;
+  worker: ChildProcess;
+  server: DevServer;
+}
+
+function forkChild(file: string, env: NodeJS.ProcessEnv): ChildProcess {
+  return fork(path.join(__dirname, file), [], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
+function waitFor<T>(child: ChildProcess, type: string, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: { type: string }) => {
+      if (m?.type !== type) return;
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      resolve(m as T);
+    };
+    const onExit = (code: number | null) => reject(new Error(`${what} exited (code ${code}) before '${type}'`));
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+}
+
+async function main() {
+  program.parse();
+  const o = program.opts();
+  const series = (o.series as string[]).map((s) => {
+    if (!(SERIES as readonly string[]).includes(s)) throw new Error(`unknown series ${s}; choose from ${SERIES.join(',')}`);
+    return s as SeriesName;
+  });
+  const levels = o.concurrency as number[];
+  const clientInWorker = Boolean(o.eager || o.clientInWorker);
+  const runId = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '') + '-' + randomBytes(2).toString('hex');
+  const cliPath = await requireTemporalCli();
+  const temporalVersion = execFileSync(cliPath, ['--version']).toString().trim();
+  const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
+  const environment = {
+    command,
+    argv: process.argv.slice(2),
+    cores: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model,
+    totalMemMb: Math.round(os.totalmem() / 2 ** 20),
+    node: process.version,
+    temporalCli: temporalVersion,
+    platform: `${os.platform()} ${os.release()}`,
+  };
+  const params = {
+    sagas: o.sagas as number,
+    concurrency: levels,
+    persistence: o.persistence as string,
+    sqlitePragmas: o.sqlitePragma as Record<string, string>,
+    dynamicConfig: o.dynamicConfig as Record<string, string>,
+    worker: {
+      maxCachedWorkflows: o.maxCachedWorkflows ?? 'sdk default',
+      maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? 'sdk default',
+      maxConcurrentWorkflowTaskExecutions: o.maxConcurrentWorkflowTasks ?? 'sdk default',
+      workflowTaskPollers: o.workflowPollers ?? 'sdk default',
+      activityTaskPollers: o.activityPollers ?? 'sdk default',
+    },
+    dbPoolSize: o.dbPoolSize as number,
+    series,
+    warmup: o.warmup as number,
+    eagerStart: Boolean(o.eager),
+    clientInWorker,
+    label: o.label as string,
+  };
+  process.stderr.write(`bench ${runId}\n  command: ${command}\n  parameters: ${JSON.stringify(params)}\n  ${environment.cores} cores, Node ${environment.node}, ${temporalVersion}\n`);
+
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'saga-bench-'));
+  const children: Partial<Children> = {};
+  const cleanup = async () => {
+    children.worker?.connected && children.worker.send({ type: 'stop' });
+    await children.server?.stop().catch(() => undefined);
+    children.services?.connected && children.services.send({ type: 'stop' });
+    await Promise.all(
+      [children.worker, children.services].map((c) => c && c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once('exit', r)) : undefined),
+    );
+    rmSync(tmp, { recursive: true, force: true });
+  };
+  process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+
+  const startedAt = new Date();
+  try {
+    // 1. Services + PostgreSQL.
+    process.stderr.write('  starting PostgreSQL and the services…\n');
+    children.services = forkChild('services-process.ts', { BENCH_DB_POOL_SIZE: String(params.dbPoolSize), LOG_LEVEL: 'warn' });
+    const { urls } = await waitFor<{ urls: Record<ServiceName, string> }>(children.services, 'ready', 'services process');
+
+    // 2. Temporal dev server.
+    process.stderr.write(`  starting the Temporal dev server (${params.persistence})…\n`);
+    const dynamicConfig: Record<string, unknown> = Object.fromEntries(Object.entries(params.dynamicConfig).map(([k, v]) => [k, JSON.parse(v)]));
+    if (params.eagerStart) dynamicConfig['system.enableEagerWorkflowStart'] ??= true;
+    children.server = await startDevServer({
+      cliPath,
+      ui: false,
+      searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
+      dbFilename: params.persistence === 'file' ? path.join(tmp, 'temporal.db') : undefined,
+      sqlitePragmas: params.sqlitePragmas,
+      dynamicConfig,
+      logFile: path.join(tmp, 'server.log'),
+    });
+    const server = children.server;
+
+    // 3. Worker.
+    process.stderr.write('  bundling the workflows, starting the worker…\n');
+    const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
+    const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: quiet as never });
+    const workflowBundlePath = path.join(tmp, 'workflow-bundle.js');
+    writeFileSync(workflowBundlePath, bundle.code);
+    const taskQueue = `bench-${runId}`;
+    const workerConfig: BenchWorkerConfig = {
+      address: server.address,
+      namespace: server.namespace,
+      taskQueue,
+      urls,
+      eager: params.eagerStart,
+      workflowBundlePath,
+      worker: {
+        maxCachedWorkflows: o.maxCachedWorkflows,
+        maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities,
+        maxConcurrentWorkflowTaskExecutions: o.maxConcurrentWorkflowTasks,
+        workflowTaskPollers: o.workflowPollers,
+        activityTaskPollers: o.activityPollers,
+      },
+    };
+    children.worker = forkChild('worker-process.ts', { BENCH_WORKER_CONFIG: JSON.stringify(workerConfig) });
+    await waitFor(children.worker, 'ready', 'worker process');
+    const worker = children.worker;
+
+    const connection = await Connection.connect({ address: server.address });
+    const client = new Client({ connection, namespace: server.namespace });
+    const serviceClient = new ServiceClient({ urls, requestTimeoutMs: 10_000 });
+    const callTimes: Record<string, number[]> = {};
+
+    // Progress.
+    const total = series.length * (params.warmup + levels.length * params.sagas);
+    const bar = new cliProgress.SingleBar(
+      { format: ' {bar} {percentage}% | {value}/{total} | {phase} | {rate}', hideCursor: true, stream: process.stderr, noTTYOutput: true, notTTYSchedule: 5000 },
+      cliProgress.Presets.shades_classic,
+    );
+    bar.start(total, 0, { phase: 'warm-up', rate: '' });
+
+    const runRemote = (s: SeriesName, ids: string[], concurrency: number) =>
+      new Promise<{ result: BatchResult; clientCpuSeconds: number }>((resolve) => {
+        const onMessage = (m: { type: string; n?: number; result?: BatchResult; clientCpuSeconds?: number }) => {
+          if (m.type === 'tick') bar.increment(m.n!);
+          if (m.type === 'batch-result') {
+            worker.off('message', onMessage);
+            resolve({ result: m.result!, clientCpuSeconds: m.clientCpuSeconds! });
+          }
+        };
+        worker.on('message', onMessage);
+        worker.send({ type: 'run-batch', series: s, ids, concurrency });
+      });
+    const runHere = async (s: SeriesName, ids: string[], concurrency: number, timeCalls: boolean) => {
+      const op = makeOp(s, { client, taskQueue, eager: false, serviceClient, callTimes: timeCalls ? callTimes : undefined });
+      const cpu0 = process.cpuUsage();
+      const result = await runBatch(op, ids, concurrency, () => bar.increment());
+      const cpu = process.cpuUsage(cpu0);
+      return { result, clientCpuSeconds: (cpu.user + cpu.system) / 1e6 };
+    };
+    const run = (s: SeriesName, ids: string[], concurrency: number, timeCalls = false) =>
+      clientInWorker && s !== 'plain' ? runRemote(s, ids, concurrency) : runHere(s, ids, concurrency, timeCalls);
+
+    const results: SeriesLevel[] = [];
+    const breakdowns: Record<string, unknown> = {};
+    for (const s of series) {
+      bar.update({ phase: `${s} warm-up`, rate: '' });
+      const warm = await run(s, Array.from({ length: params.warmup }, (_, i) => `bench-${runId}-${s}-w${i}`), Math.max(...levels));
+      if (warm.result.errors.length) throw new Error(`warm-up of ${s} failed: ${warm.result.errors.slice(0, 3).join('; ')}`);
+      for (const concurrency of levels) {
+        bar.update({ phase: `${s} c=${concurrency}` });
+        const ids = Array.from({ length: params.sagas }, (_, i) => `bench-${runId}-${s}-c${concurrency}-${i}`);
+        const load0 = os.loadavg()[0];
+        const before = { worker: cpuSeconds(worker.pid!), server: treeCpuSeconds(server.pid), services: treeCpuSeconds(children.services.pid!) };
+        const { result, clientCpuSeconds } = await run(s, ids, concurrency, s === 'plain' && concurrency === levels[0]);
+        const after = { worker: cpuSeconds(worker.pid!), server: treeCpuSeconds(server.pid), services: treeCpuSeconds(children.services.pid!) };
+        const sorted = [...result.latenciesMs].sort((a, b) => a - b);
+        const ok = sorted.length;
+        const per = (v: number) => (ok ? (v * 1000) / ok : NaN);
+        const level: SeriesLevel = {
+          series: s,
+          concurrency,
+          n: ids.length,
+          ok,
+          errors: result.errors.length,
+          firstErrors: result.errors.slice(0, 5),
+          wallSeconds: result.wallMs / 1000,
+          throughput: ok / (result.wallMs / 1000),
+          latencyMs: {
+            min: sorted[0],
+            p50: pct(sorted, 50),
+            p95: pct(sorted, 95),
+            p99: pct(sorted, 99),
+            max: sorted[ok - 1],
+            mean: sorted.reduce((a, b) => a + b, 0) / ok,
+          },
+          cpuMsPerOp: {
+            worker: per(after.worker - before.worker),
+            server: per(after.server - before.server),
+            services: per(after.services - before.services),
+            client: per(clientCpuSeconds),
+          },
+          workerPeakRssMb: statusKb(worker.pid!, 'VmHWM') / 1024,
+          workerRssMb: statusKb(worker.pid!, 'VmRSS') / 1024,
+          loadAvg: [load0, os.loadavg()[0]],
+        };
+        results.push(level);
+        bar.update({ rate: `${s} c=${concurrency}: ${level.throughput.toFixed(1)}/s p50 ${level.latencyMs.p50.toFixed(1)} ms` });
+        if (s !== 'plain' && concurrency === levels[0]) {
+          breakdowns[s] = await historyBreakdown(client, ids.slice(0, 20), sorted);
+        }
+      }
+    }
+    bar.stop();
+    if (callTimes.createOrder) breakdowns.plain = plainBreakdown(callTimes);
+
+    const finishedAt = new Date();
+    const report = { runId, startedAt, finishedAt, environment, params, results, breakdowns, targets: evaluateTargets(results, levels) };
+    printReport(report);
+
+    mkdirSync(path.join(REPO_ROOT, 'bench-results'), { recursive: true });
+    const file = path.join(REPO_ROOT, 'bench-results', `${runId}.json`);
+    writeFileSync(file, JSON.stringify(report, null, 2));
+    const written = [path.relative(REPO_ROOT, file)];
+    if (o.docs) {
+      mkdirSync(path.join(REPO_ROOT, 'docs/bench'), { recursive: true });
+      writeFileSync(path.join(REPO_ROOT, 'docs/bench/latest.json'), JSON.stringify(report, null, 2));
+      const subtitle = `${environment.cores} cores, Node ${environment.node}, ${temporalVersion.replace(/^temporal version /, 'Temporal CLI ')}, ${params.persistence} persistence, ${params.sagas} per level — ${finishedAt.toISOString().slice(0, 16)}Z`;
+      writeFileSync(
+        path.join(REPO_ROOT, 'docs/bench/latest.svg'),
+        renderChart(
+          results.map((r) => ({ series: r.series, concurrency: r.concurrency, throughput: r.throughput, p50: r.latencyMs.p50, p95: r.latencyMs.p95, p99: r.latencyMs.p99 })),
+          'Order saga on Temporal vs plain chain and Temporal floor',
+          subtitle,
+        ),
+      );
+      written.push('docs/bench/latest.json', 'docs/bench/latest.svg');
+    }
+    console.log(`\nwritten: ${written.join(', ')}`);
+    await serviceClient.close();
+    await connection.close();
+  } finally {
+    await cleanup();
+  }
+}
+
+/** Where the time of one saga goes, from its workflow history's event timestamps (median over up to 20 sagas). */
+async function historyBreakdown(client: Client, ids: string[], clientLatencies: number[]) {
+  const E = temporal.api.enums.v1.EventType;
+  const rows: Record<string, number>[] = [];
+  for (const id of ids) {
+    const history = await client.workflow.getHandle(id).fetchHistory();
+    const events = history.events ?? [];
+    const t = (e: (typeof events)[number]) => Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
+    const at = new Map<number, number>();
+    const r = { wftScheduleToStart: 0, wftStartToComplete: 0, activityScheduleToStart: 0, activityStartToClose: 0, workflowTasks: 0, activities: 0, total: 0, other: 0 };
+    for (const e of events) {
+      const id = Number(e.eventId);
+      const time = t(e);
+      at.set(id, time);
+      switch (e.eventType) {
+        case E.EVENT_TYPE_WORKFLOW_TASK_STARTED:
+          r.wftScheduleToStart += time - at.get(Number(e.workflowTaskStartedEventAttributes!.scheduledEventId))!;
+          r.workflowTasks++;
+          break;
+        case E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+          r.wftStartToComplete += time - at.get(Number(e.workflowTaskCompletedEventAttributes!.startedEventId))!;
+          break;
+        case E.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+          r.activityScheduleToStart += time - at.get(Number(e.activityTaskStartedEventAttributes!.scheduledEventId))!;
+          r.activities++;
+          break;
+        case E.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+          r.activityStartToClose += time - at.get(Number(e.activityTaskCompletedEventAttributes!.startedEventId))!;
+          break;
+        case E.EVENT_TYPE_ACTIVITY_TASK_FAILED:
+          r.activityStartToClose += time - at.get(Number(e.activityTaskFailedEventAttributes!.startedEventId))!;
+          break;
+      }
+    }
+    r.total = events.length ? t(events[events.length - 1]) - t(events[0]) : 0;
+    r.other = r.total - r.wftScheduleToStart - r.wftStartToComplete - r.activityScheduleToStart - r.activityStartToClose;
+    rows.push({ ...r, events: events.length });
+  }
+  const median = (k: string) => {
+    const v = rows.map((r) => r[k]).sort((a, b) => a - b);
+    return v.length ? v[Math.floor((v.length - 1) / 2)] : NaN;
+  };
+  const keys = Object.keys(rows[0] ?? {});
+  const m = Object.fromEntries(keys.map((k) => [k, median(k)]));
+  const clientP50 = pct(clientLatencies, 50);
+  return {
+    sampled: rows.length,
+    medianMs: m,
+    clientP50Ms: clientP50,
+    // Start RPC, result long-poll and the client's own work: what the client saw beyond the history's first→last event.
+    clientOverheadMs: clientP50 - m.total,
+  };
+}
+
+function plainBreakdown(callTimes: Record<string, number[]>) {
+  return Object.fromEntries(
+    Object.entries(callTimes).map(([k, v]) => {
+      const s = [...v].sort((a, b) => a - b);
+      return [k, { p50Ms: pct(s, 50), meanMs: s.reduce((a, b) => a + b, 0) / s.length }];
+    }),
+  );
+}
+
+function evaluateTargets(results: SeriesLevel[], levels: number[]) {
+  const best = (s: SeriesName) => results.filter((r) => r.series === s).reduce<SeriesLevel | undefined>((a, r) => (!a || r.throughput > a.throughput ? r : a), undefined);
+  const saga = best('saga');
+  const floor = best('floor');
+  const sagaC1 = results.find((r) => r.series === 'saga' && r.concurrency === Math.min(...levels));
+  return {
+    throughputAtLeast50: saga ? { value: saga.throughput, atConcurrency: saga.concurrency, met: saga.throughput >= 50 } : null,
+    p50AtMost50msAtLowestConcurrency: sagaC1 ? { value: sagaC1.latencyMs.p50, concurrency: sagaC1.concurrency, met: sagaC1.latencyMs.p50 <= 50 } : null,
+    sagaAtLeast85PctOfFloor: saga && floor ? { value: saga.throughput / floor.throughput, met: saga.throughput / floor.throughput >= 0.85 } : null,
+  };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function printReport(report: any) {
+  const { environment: env, params, results, breakdowns, targets } = report;
+  const f = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : '-');
+  console.log(`\nOrder saga benchmark — ${report.runId}`);
+  console.log(`command:     ${env.command}`);
+  console.log(`parameters:  ${JSON.stringify(params)}`);
+  console.log(`machine:     ${env.cores} cores (${env.cpuModel}), ${env.totalMemMb} MB, ${env.platform}`);
+  console.log(`software:    Node ${env.node}, ${env.temporalCli}`);
+  console.log('series:      ' + (params.series as SeriesName[]).map((s) => `${s} = ${SERIES_LABEL[s]}`).join('; '));
+  console.log('load1:       1-minute load average before→after each level; above the core count, other processes competed for the CPU');
+  console.log('CPU columns: ms of CPU per operation: worker process | dev server | services + PostgreSQL | client (bench process, or worker when the client runs there)\n');
+  const header = ['series', 'conc', 'ok/n', 'ops/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'cpu wrk', 'cpu srv', 'cpu svc', 'cpu cli', 'wrk peak MB', 'load1'];
+  const rows: string[][] = results.map((r: SeriesLevel) => [
+    r.series,
+    String(r.concurrency),
+    `${r.ok}/${r.n}`,
+    f(r.throughput),
+    f(r.latencyMs.p50),
+    f(r.latencyMs.p95),
+    f(r.latencyMs.p99),
+    f(r.latencyMs.max),
+    f(r.cpuMsPerOp.worker, 2),
+    f(r.cpuMsPerOp.server, 2),
+    f(r.cpuMsPerOp.services, 2),
+    f(r.cpuMsPerOp.client, 2),
+    f(r.workerPeakRssMb, 0),
+    `${f(r.loadAvg[0])}→${f(r.loadAvg[1])}`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(line(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows) console.log(line(r));
+  for (const r of results as SeriesLevel[]) if (r.errors) console.log(`  ${r.series} c=${r.concurrency}: ${r.errors} error(s), e.g. ${r.firstErrors[0]}`);
+
+  console.log('\nWhere the time goes at the lowest concurrency (median per operation, ms, from workflow history event times):');
+  for (const s of ['floor', 'saga', 'compensated']) {
+    const b = breakdowns[s];
+    if (!b) continue;
+    const m = b.medianMs;
+    console.log(
+      `  ${s.padEnd(12)} client p50 ${f(b.clientP50Ms)} = history first→last ${f(m.total)} + client overhead (start RPC, result poll) ${f(b.clientOverheadMs)}; ` +
+        `history: ${m.workflowTasks} workflow tasks: schedule→start ${f(m.wftScheduleToStart)}, start→complete ${f(m.wftStartToComplete)}; ` +
+        `${m.activities} activities: schedule→start ${f(m.activityScheduleToStart)}, start→close ${f(m.activityStartToClose)}; other ${f(m.other)} (${m.events} events)`,
+    );
+  }
+  if (breakdowns.plain) {
+    const p = breakdowns.plain as Record<string, { p50Ms: number }>;
+    const sum = Object.values(p).reduce((a, v) => a + v.p50Ms, 0);
+    console.log(`  plain        service calls, p50 each: ${Object.entries(p).map(([k, v]) => `${k} ${f(v.p50Ms, 2)}`).join(', ')} (sum ${f(sum)})`);
+  }
+  console.log('\nTargets:');
+  const t = targets;
+  if (t.throughputAtLeast50) console.log(`  saga throughput ≥ 50/s at the best concurrency: ${f(t.throughputAtLeast50.value)}/s at c=${t.throughputAtLeast50.atConcurrency} — ${t.throughputAtLeast50.met ? 'met' : 'MISSED'}`);
+  if (t.p50AtMost50msAtLowestConcurrency) console.log(`  saga p50 ≤ 50 ms at c=${t.p50AtMost50msAtLowestConcurrency.concurrency}: ${f(t.p50AtMost50msAtLowestConcurrency.value)} ms — ${t.p50AtMost50msAtLowestConcurrency.met ? 'met' : 'MISSED'}`);
+  if (t.sagaAtLeast85PctOfFloor) console.log(`  saga throughput ≥ 85% of the floor's (best vs best): ${f(100 * t.sagaAtLeast85PctOfFloor.value)}% — ${t.sagaAtLeast85PctOfFloor.met ? 'met' : 'MISSED'}`);
+}
+
+main().catch((err) => {
+  console.error(`\nbench failed: ${(err as Error).stack ?? err}`);
+  process.exit(1);
+});

@@ -1,0 +1,82 @@
+/**
+ * Bench child process: one Temporal worker serving the order saga and the floor workflow, with the options the
+ * parent passes in BENCH_WORKER_CONFIG (JSON). Its own process so that /proc gives its CPU time and peak memory.
+ *
+ * With clientInWorker, it also runs the load (a Client on the worker's NativeConnection: what eager workflow start
+ * needs), on the parent's request:  ← { type: 'run-batch', series, ids, concurrency }  → { type: 'batch-result', ... }
+ */
+import { Client } from '@temporalio/client';
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createBenchActivities } from '../../activities/bench-activities';
+import { createOrderActivities, ServiceClient } from '../../activities';
+import type { ServiceName } from '../../services/catalog';
+import { makeOp, runBatch, type SeriesName } from './load';
+
+export interface BenchWorkerConfig {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  urls: Record<ServiceName, string>;
+  eager: boolean;
+  /** The workflow bundle, built once by the parent (so the worker's peak memory is not the bundler's). */
+  workflowBundlePath: string;
+  worker: Partial<Pick<WorkerOptions, 'maxCachedWorkflows' | 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions'>> & {
+    workflowTaskPollers?: number;
+    activityTaskPollers?: number;
+  };
+}
+
+const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
+
+async function main() {
+  const config = JSON.parse(process.env.BENCH_WORKER_CONFIG!) as BenchWorkerConfig;
+  Runtime.install({ logger: quiet as never, telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
+  const connection = await NativeConnection.connect({ address: config.address });
+  const serviceClient = new ServiceClient({ urls: config.urls, requestTimeoutMs: 10_000 });
+  const { workflowTaskPollers, activityTaskPollers, ...limits } = config.worker;
+  const worker = await Worker.create({
+    connection,
+    namespace: config.namespace,
+    taskQueue: config.taskQueue,
+    // The bundle of ./workflows.ts (orderSaga + benchFloor), built by run.ts with bundleWorkflowCode.
+    workflowBundle: { codePath: config.workflowBundlePath },
+    activities: { ...createOrderActivities(serviceClient), ...createBenchActivities() },
+    ...limits,
+    ...(workflowTaskPollers ? { workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: workflowTaskPollers } } : {}),
+    ...(activityTaskPollers ? { activityTaskPollerBehavior: { type: 'simple-maximum', maximum: activityTaskPollers } } : {}),
+  } as WorkerOptions);
+  const running = worker.run();
+  const client = new Client({ connection, namespace: config.namespace });
+
+  process.on('message', async (m: { type: string; series: SeriesName; ids: string[]; concurrency: number }) => {
+    if (m.type === 'stop') {
+      worker.shutdown();
+      await running.catch(() => undefined);
+      await serviceClient.close();
+      await connection.close();
+      process.exit(0);
+    }
+    if (m.type === 'run-batch') {
+      const op = makeOp(m.series, { client, taskQueue: config.taskQueue, eager: config.eager, serviceClient });
+      const cpu0 = process.cpuUsage();
+      let pending = 0;
+      const timer = setInterval(() => {
+        if (pending) process.send!({ type: 'tick', n: pending });
+        pending = 0;
+      }, 100);
+      const result = await runBatch(op, m.ids, m.concurrency, () => pending++);
+      clearInterval(timer);
+      if (pending) process.send!({ type: 'tick', n: pending });
+      const cpu = process.cpuUsage(cpu0);
+      process.send!({ type: 'batch-result', result, clientCpuSeconds: (cpu.user + cpu.system) / 1e6 });
+    }
+  });
+  process.on('disconnect', () => process.exit(0));
+  process.send!({ type: 'ready' });
+  await running;
+}
+
+main().catch((err) => {
+  console.error(`bench worker process failed: ${(err as Error).stack}`);
+  process.exit(1);
+});
