@@ -15,7 +15,7 @@ import { demoLogger, openTarget, type DemoTarget } from '../../scripts/demo/targ
  * since the tests' own saga stack runs the dev server headless. Screenshots go to test-output/ui/ (gitignored)
  * for a human to look at, and one is taken of the page whenever a test fails.
  */
-/** Debian's chromium package (scripts/install-chromium.sh); CHROMIUM_PATH points elsewhere, e.g. on a laptop. */
+/** Debian's chromium package (scripts/install-test-tools.sh); CHROMIUM_PATH points elsewhere, e.g. on a laptop. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
 const SHOTS = path.resolve(__dirname, '../../test-output/ui');
@@ -33,8 +33,8 @@ describe('Temporal web UI shows a compensated saga (headless Chromium)', functio
   const approved = `ui-ok-${suffix}`;
 
   before(async function () {
-    // A missing browser is a broken environment, not a reason to skip: CI installs it (scripts/install-chromium.sh).
-    if (!fs.existsSync(CHROMIUM)) assert.fail(`Chromium not found at ${CHROMIUM}: run scripts/install-chromium.sh (apt-get install chromium), or set CHROMIUM_PATH to a Chromium binary`);
+    // A missing browser is a broken environment, not a reason to skip: CI installs it (scripts/install-test-tools.sh).
+    if (!fs.existsSync(CHROMIUM)) assert.fail(`Chromium not found at ${CHROMIUM}: run scripts/install-test-tools.sh (apt-get install chromium), or set CHROMIUM_PATH to a Chromium binary`);
     fs.mkdirSync(SHOTS, { recursive: true });
     target = await openTarget('always', {}, demoLogger('silent'), () => undefined);
     const destination = { recipient: 'Bo', line1: '2 Side St', city: 'Paris', postalCode: '75001', country: 'FR' };

