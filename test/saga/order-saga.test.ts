@@ -60,6 +60,9 @@ describe('order saga (real Temporal dev server, real services, real databases)',
     return (await history(orderId)).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter((x): x is string => !!x);
   }
 
+  /** cust-broke cannot pay: three steps done, rejected at the pivot, three compensations to run. */
+  const rejectedAtPivot = (orderId: string) => ({ orderId, customerId: 'cust-broke', items: [{ sku: 'KB-001', quantity: 1 }], destination: destination() });
+
   const FORWARD = ['createOrder', 'reserveInventory', 'scheduleShipment', 'chargePayment', 'confirmReservation', 'confirmShipment', 'approveOrder'];
 
   it('happy path: order APPROVED; stock sold, balance charged, shipment confirmed in each service\'s database', async () => {
@@ -216,10 +219,7 @@ describe('order saga (real Temporal dev server, real services, real databases)',
     const orderId = newOrderId('comp-retry');
     const before = await ledger();
     const result = await run({
-      orderId,
-      customerId: 'cust-broke',
-      items: [{ sku: 'KB-001', quantity: 1 }],
-      destination: destination(),
+      ...rejectedAtPivot(orderId),
       faults: { 'release-inventory': 'transient:3' },
       options: fast,
     });
@@ -232,10 +232,7 @@ describe('order saga (real Temporal dev server, real services, real databases)',
   it('a compensation that never succeeds surfaces in the saga\'s final error; by default the unwinding stops there', async () => {
     const orderId = newOrderId('comp-fail');
     const result = await run({
-      orderId,
-      customerId: 'cust-broke',
-      items: [{ sku: 'KB-001', quantity: 1 }],
-      destination: destination(),
+      ...rejectedAtPivot(orderId),
       faults: { 'release-inventory': 'transient:100' },
       options: { ...fast, compensationRetry: { ...fast.compensationRetry, maximumAttempts: 3 } },
     });
@@ -256,10 +253,7 @@ describe('order saga (real Temporal dev server, real services, real databases)',
   it('continue-on-compensation-error: the other compensations still run, and the failure is still reported', async () => {
     const orderId = newOrderId('comp-continue');
     const result = await run({
-      orderId,
-      customerId: 'cust-broke',
-      items: [{ sku: 'KB-001', quantity: 1 }],
-      destination: destination(),
+      ...rejectedAtPivot(orderId),
       faults: { 'release-inventory': 'transient:100' },
       options: { ...fast, compensationRetry: { ...fast.compensationRetry, maximumAttempts: 2 }, continueOnCompensationError: true },
     });
@@ -276,10 +270,7 @@ describe('order saga (real Temporal dev server, real services, real databases)',
   it('parallel compensation: all compensations start together, and every failure is in the one aggregated error', async () => {
     const orderId = newOrderId('comp-parallel');
     const result = await run({
-      orderId,
-      customerId: 'cust-broke',
-      items: [{ sku: 'KB-001', quantity: 1 }],
-      destination: destination(),
+      ...rejectedAtPivot(orderId),
       faults: { 'cancel-shipment': 'transient:100', 'release-inventory': 'transient:100' },
       options: { ...fast, compensationRetry: { ...fast.compensationRetry, maximumAttempts: 2 }, parallelCompensation: true },
     });
