@@ -3,7 +3,7 @@ import type { SagaStatus } from '../workflows/saga/types';
 import { generateOrderId, type Destination, type Faults, type Item } from './args';
 import { workflowUiLink } from './connect';
 import { CliError, EXIT } from './errors';
-import { renderCancel, renderList, renderResult, renderStarted, renderStatus, toListEntry, type ResultView } from './render';
+import { renderCancel, renderList, renderResult, renderStarted, renderStatus, toListEntry, toResultView, type ResultView } from './render';
 import type { CommandContext, CommandResult } from './run';
 import {
   awaitSagaResult,
@@ -64,19 +64,9 @@ export async function start(ctx: CommandContext, opts: StartOptions): Promise<Co
 async function resultView(client: Client, orderId: string): Promise<ResultView> {
   await describeSaga(client, orderId); // an unknown order is "no saga for order X", not a failed saga
   const ended = await awaitSagaResult(client, orderId);
-  switch (ended.outcome) {
-    case 'completed': {
-      const state = await getSagaState(client, orderId).catch(() => undefined);
-      const { result } = ended;
-      return result.status === 'APPROVED'
-        ? { orderId, outcome: 'APPROVED', totalCents: result.totalCents, trackingNumber: result.trackingNumber, state }
-        : { orderId, outcome: 'REJECTED', reason: result.reason, state };
-    }
-    case 'cancelled':
-      return { orderId, outcome: 'CANCELLED', state: ended.state };
-    case 'failed':
-      return { orderId, outcome: 'FAILED', error: { message: ended.message, type: ended.type }, state: ended.state };
-  }
+  // Cancelled and failed outcomes carry the final state; a completed saga's result does not, so fetch it.
+  const state = ended.outcome === 'completed' ? await getSagaState(client, orderId).catch(() => undefined) : ended.state;
+  return toResultView(orderId, ended, state);
 }
 
 function resultExitCode(view: ResultView): number {

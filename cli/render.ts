@@ -3,7 +3,7 @@ import type { OrderSagaState } from '../workflows/order-saga';
 import { SAGA_COMPENSATION_FAILED } from '../workflows/saga/failures';
 import type { CompensationState, StepState } from '../workflows/saga/types';
 import { SAGA_STATUS } from '../workflows/search-attributes';
-import type { CancelOutcome } from './saga-client';
+import type { CancelOutcome, SagaResult } from './saga-client';
 
 /** Human-readable output. Pure functions from data to text; the JSON documents are the data itself. */
 
@@ -82,6 +82,20 @@ export type ResultView =
   | { orderId: string; outcome: 'REJECTED'; reason?: string; state?: OrderSagaState }
   | { orderId: string; outcome: 'CANCELLED'; state?: OrderSagaState }
   | { orderId: string; outcome: 'FAILED'; error: { message: string; type?: string }; state?: OrderSagaState };
+
+/** How a saga ended, as `result` renders it; the optional final state says which compensations ran. */
+export function toResultView(orderId: string, ended: SagaResult, state?: OrderSagaState): ResultView {
+  switch (ended.outcome) {
+    case 'completed':
+      return ended.result.status === 'APPROVED'
+        ? { orderId, outcome: 'APPROVED', totalCents: ended.result.totalCents, trackingNumber: ended.result.trackingNumber, state }
+        : { orderId, outcome: 'REJECTED', reason: ended.result.reason, state };
+    case 'cancelled':
+      return { orderId, outcome: 'CANCELLED', state };
+    case 'failed':
+      return { orderId, outcome: 'FAILED', error: { message: ended.message, type: ended.type }, state };
+  }
+}
 
 /** `result` (and `start --wait`): how the saga ended. */
 export function renderResult(view: ResultView): string {

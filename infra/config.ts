@@ -1,7 +1,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError } from '../services/shared/config';
+import { ConfigError, parseConfig } from '../services/shared/config';
 import { DEFAULT_SERVICE_PORTS, SERVICE_NAMES, serviceEnvName, type ServiceName } from '../services/catalog';
 
 /**
@@ -11,9 +11,7 @@ import { DEFAULT_SERVICE_PORTS, SERVICE_NAMES, serviceEnvName, type ServiceName 
 export { ConfigError };
 
 function parse<T>(schema: z.ZodType<T>, env: NodeJS.ProcessEnv, what: string): T {
-  const result = schema.safeParse(env);
-  if (!result.success) throw new ConfigError(`invalid ${what} configuration: ${z.prettifyError(result.error).replace(/\n/g, '; ')}`);
-  return result.data;
+  return parseConfig(schema, env, `invalid ${what} configuration`);
 }
 
 export interface TemporalConfig {

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -17,6 +17,16 @@ export interface EmbeddedPostgres {
   /** Drops and recreates the database: a fresh, empty one. */
   recreateDatabase(database: string): Promise<void>;
   stop(): Promise<void>;
+}
+
+/**
+ * A new temporary folder that an embedded cluster's data directory can live in. mkdtemp makes it 0700; as root,
+ * PostgreSQL runs as the `postgres` user, which must be able to enter it, hence 0755.
+ */
+export async function makeTempDirForPostgres(prefix: string): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  await chmod(dir, 0o755);
+  return dir;
 }
 
 export interface EmbeddedPostgresOptions {

@@ -7,11 +7,10 @@
  * services' own databases, so thousands of sagas never run out of KB-001/CB-004 or cust-alice's money. cust-broke is
  * left at 5.00 so that the compensated series is rejected at the pivot.
  */
-import { mkdtemp, rm, chmod } from 'node:fs/promises';
-import os from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
-import { startEmbeddedPostgres } from '../../infra/postgres/embedded';
+import { makeTempDirForPostgres, startEmbeddedPostgres } from '../../infra/postgres/embedded';
 import { getFreePort } from '../../infra/ports';
 import { SERVICE_NAMES, type ServiceName } from '../../services/catalog';
 import { SERVICE_DEFINITIONS } from '../../services/registry';
@@ -25,8 +24,7 @@ const TOP_UP: Partial<Record<ServiceName, string[]>> = {
 
 async function main() {
   const poolSize = Number(process.env.BENCH_DB_POOL_SIZE ?? 10);
-  const parent = await mkdtemp(path.join(os.tmpdir(), 'saga-bench-pg-'));
-  await chmod(parent, 0o755);
+  const parent = await makeTempDirForPostgres('saga-bench-pg-');
   const pgServer = await startEmbeddedPostgres({ dataDir: path.join(parent, 'data'), port: await getFreePort() });
   const services: RunningService<ServiceDb>[] = [];
   let stopping = false;

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { workflowUiLink } from '../../cli/connect';
-import type { ResultView } from '../../cli/render';
-import { awaitSagaResult, describeSaga, getSagaState, startOrderSaga, type SagaResult } from '../../cli/saga-client';
+import { toResultView, type ResultView } from '../../cli/render';
+import { awaitSagaResult, describeSaga, getSagaState, startOrderSaga } from '../../cli/saga-client';
 import type { OrderSagaState } from '../../workflows/order-saga';
 import { attemptsPerStep } from './attempts';
 import { startProgress } from './progress';
@@ -83,20 +83,6 @@ export async function runScenario(target: DemoTarget, scenario: Scenario, timeou
     report.durationMs = Date.now() - started;
   }
   return { report, details };
-}
-
-/** The same view `client.ts result` renders, so the demo's outcome lines read exactly like the CLI's. */
-function toResultView(orderId: string, ended: SagaResult): ResultView {
-  switch (ended.outcome) {
-    case 'completed':
-      return ended.result.status === 'APPROVED'
-        ? { orderId, outcome: 'APPROVED', totalCents: ended.result.totalCents, trackingNumber: ended.result.trackingNumber }
-        : { orderId, outcome: 'REJECTED', reason: ended.result.reason };
-    case 'cancelled':
-      return { orderId, outcome: 'CANCELLED' };
-    case 'failed':
-      return { orderId, outcome: 'FAILED', error: { message: ended.message, type: ended.type } };
-  }
 }
 
 function finalState(expected: FinalState, result: ResultView, state: OrderSagaState, order: OrderRecord | null, attempts: Record<string, number>): FinalState {

