@@ -64,6 +64,19 @@ export interface DevServer {
 }
 
 const DEFAULT_SQLITE_PRAGMAS: Record<string, string> = { journal_mode: 'WAL', synchronous: 'NORMAL' };
+/**
+ * The server reads its task queues at most `MaxPollRPS` times a second (default 20, per shard). The dev server has
+ * one shard, so every workflow task waited up to 50 ms for the transfer queue's next read: 250 ms of a 4-activity
+ * workflow's 254 ms at concurrency 1 (npm run bench). Reading on every notification instead costs no measurable CPU
+ * at this scale. Timer and visibility queues get the same, for retry back-offs, deadlines and list queries.
+ * A caller's dynamicConfig overrides these (the bench's `--dynamic-config history.transferProcessorMaxPollRPS=20`
+ * shows the server's default).
+ */
+export const DEFAULT_DYNAMIC_CONFIG: Record<string, unknown> = {
+  'history.transferProcessorMaxPollRPS': 10_000,
+  'history.timerProcessorMaxPollRPS': 10_000,
+  'history.visibilityProcessorMaxPollRPS': 10_000,
+};
 const HOST = '127.0.0.1';
 const RING_LINES = 200;
 const STOP_GRACE_MS = 10_000;
@@ -199,7 +212,7 @@ function buildArgs(o: ResolvedDevServerOptions): string[] {
   for (const [name, type] of Object.entries(o.searchAttributes ?? {})) {
     args.push('--search-attribute', `${name}=${type}`);
   }
-  for (const [key, value] of Object.entries(o.dynamicConfig ?? {})) {
+  for (const [key, value] of Object.entries({ ...DEFAULT_DYNAMIC_CONFIG, ...o.dynamicConfig })) {
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   }
   args.push('--log-level', o.logLevel ?? 'warn');

@@ -23,7 +23,7 @@ import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { ServiceClient } from '../../activities/service-client';
 import { requireTemporalCli, REPO_ROOT } from '../../infra/temporal/binary';
-import { startDevServer, type DevServer } from '../../infra/temporal/dev-server';
+import { DEFAULT_DYNAMIC_CONFIG, startDevServer, type DevServer } from '../../infra/temporal/dev-server';
 import type { ServiceName } from '../../services/catalog';
 import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import { renderChart } from './chart';
@@ -46,6 +46,9 @@ const keyValues = (v: string, prev: Record<string, string> = {}) => {
   if (i < 1) throw new Error(`expected key=value, got ${v}`);
   return { ...prev, [v.slice(0, i)]: v.slice(i + 1) };
 };
+
+const parseJsonValues = (values: Record<string, string>) =>
+  Object.fromEntries(Object.entries(values).map(([k, v]) => [k, JSON.parse(v)]));
 
 const program = new Command('bench')
   .description('Benchmark the order saga against a plain call chain and a Temporal floor; prints figures.')
@@ -141,7 +144,8 @@ async function main() {
     concurrency: levels,
     persistence: o.persistence as string,
     sqlitePragmas: o.sqlitePragma as Record<string, string>,
-    dynamicConfig: o.dynamicConfig as Record<string, string>,
+    // What the server runs with: the dev-server defaults (see DEFAULT_DYNAMIC_CONFIG) overridden by --dynamic-config.
+    dynamicConfig: { ...DEFAULT_DYNAMIC_CONFIG, ...parseJsonValues(o.dynamicConfig as Record<string, string>) } as Record<string, unknown>,
     worker: {
       maxCachedWorkflows: o.maxCachedWorkflows ?? 'sdk default',
       maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? 'sdk default',
@@ -180,7 +184,7 @@ async function main() {
 
     // 2. Temporal dev server.
     process.stderr.write(`  starting the Temporal dev server (${params.persistence})…\n`);
-    const dynamicConfig: Record<string, unknown> = Object.fromEntries(Object.entries(params.dynamicConfig).map(([k, v]) => [k, JSON.parse(v)]));
+    const dynamicConfig = { ...params.dynamicConfig };
     if (params.eagerStart) dynamicConfig['system.enableEagerWorkflowStart'] ??= true;
     children.server = await startDevServer({
       cliPath,
