@@ -1,4 +1,5 @@
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { DeadLetterEntry } from '../workflows/saga/types';
 import type { Destination, Item } from '../services/shared/fields';
 import type { CallOptions, ServiceClient } from './service-client';
 
@@ -18,11 +19,38 @@ export interface WithFaults {
   faults?: string;
 }
 
-function callOptions(input: WithFaults): CallOptions {
+/** `keySuffix` tells apart several calls of one activity type in one saga (the dead-letter log's entries). */
+function callOptions(input: WithFaults, keySuffix?: string): CallOptions {
   const { info, cancellationSignal } = Context.current();
   const workflowId = info.workflowExecution?.workflowId;
   if (!workflowId) throw new Error(`${info.activityType} must run as part of a saga workflow (its idempotency key is the workflow id)`);
-  return { idempotencyKey: `${workflowId}:${info.activityType}`, faults: input.faults, signal: cancellationSignal };
+  const key = `${workflowId}:${info.activityType}${keySuffix === undefined ? '' : `:${keySuffix}`}`;
+  return { idempotencyKey: key, faults: input.faults, signal: cancellationSignal };
+}
+
+/**
+ * Adds the attempt number to a failure's details, so that a compensation given up on can be recorded with the number
+ * of attempts it took (the workflow sees failures, not attempts).
+ */
+async function taggedWithAttempt<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (!(err instanceof ApplicationFailure)) throw err;
+    throw ApplicationFailure.create({
+      type: err.type ?? undefined,
+      message: err.message,
+      nonRetryable: err.nonRetryable ?? undefined,
+      details: [...(err.details ?? []), { attempt: Context.current().info.attempt }],
+      cause: err.cause,
+    });
+  }
+}
+
+/** Error texts go into the dead-letter log's text columns: no control characters, bounded. */
+function printable(text: string, max: number): string {
+  const clean = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  return (clean || '(no message)').slice(0, max);
 }
 
 export interface OrderRecord {
@@ -48,7 +76,13 @@ export interface ShipmentRecord {
 /** What a compensation answers: the record, and whether there was anything to undo. */
 export type Compensated<T> = T & { noop: boolean };
 
-export function createOrderActivities(client: ServiceClient) {
+export interface DeadLetterRecord {
+  id: number;
+  createdAt: string;
+}
+
+export function createOrderActivities(serviceClient: ServiceClient) {
+  const client = { call: ((...args) => taggedWithAttempt(() => serviceClient.call(...args))) as ServiceClient['call'] };
   return {
     async createOrder(input: { orderId: string; customerId: string; items: Item[] } & WithFaults): Promise<OrderRecord> {
       const { faults: _, ...body } = input;
@@ -90,6 +124,17 @@ export function createOrderActivities(client: ServiceClient) {
     },
     async refundPayment(input: { orderId: string; reason: string } & WithFaults): Promise<Compensated<PaymentRecord>> {
       return client.call('payments', 'POST', `/payments/${encodeURIComponent(input.orderId)}/refund`, { reason: input.reason }, callOptions(input));
+    },
+
+    /** The dead-letter log lives with the orders service (see services/orders/dead-letters.ts). */
+    async recordDeadLetter(entry: DeadLetterEntry): Promise<DeadLetterRecord> {
+      const body = { ...entry, errorType: printable(entry.errorType, 200), lastError: printable(entry.lastError, 2000) };
+      return client.call('orders', 'POST', '/dead-letters', body, callOptions({}, `${entry.step}:${entry.round}`));
+    },
+    async closeDeadLetter(input: { id: number; outcome: { status: 'RETRIED' } | { status: 'RESOLVED'; resolution: string } }): Promise<DeadLetterRecord> {
+      const path = `/dead-letters/${input.id}/${input.outcome.status === 'RETRIED' ? 'retried' : 'resolved'}`;
+      const body = input.outcome.status === 'RESOLVED' ? { reason: input.outcome.resolution } : {};
+      return client.call('orders', 'POST', path, body, callOptions({}, String(input.id)));
     },
   };
 }

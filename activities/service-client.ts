@@ -4,6 +4,7 @@ import type { ServiceName } from '../services/catalog';
 import {
   FAULT_INJECTION_HEADER,
   IDEMPOTENCY_KEY_HEADER,
+  isAuthFailureStatus,
   isBusinessRejectionStatus,
   type ErrorBody,
 } from '../services/shared/error-contract';
@@ -12,7 +13,9 @@ import {
  * Calls one service over HTTP and maps its answer onto Temporal's failure model, per the error contract in
  * services/shared/error-contract.ts:
  *   2xx                    → the parsed JSON body
- *   4xx (not 408/429)      → non-retryable ApplicationFailure whose type is the service's error code
+ *   401, 403               → retryable ApplicationFailure of type ServiceAuthFailed: the worker's credential is
+ *                            wrong, which says nothing about the business; retried until SERVICE_AUTH_TOKEN is fixed
+ *   other 4xx but 408/429  → non-retryable ApplicationFailure whose type is the service's error code
  *                            (e.g. "insufficient_stock"): a business rejection, the saga compensates at once
  *   408, 429, 5xx, network → retryable ApplicationFailure: Temporal retries with back-off, and the saga
  *                            compensates only when the step's retry policy or timeout is exhausted
@@ -21,8 +24,8 @@ export interface ServiceClientConfig {
   urls: Record<ServiceName, string>;
   /** Per-request timeout; keep it below the activity's start-to-close timeout. */
   requestTimeoutMs: number;
-  /** Bearer token the services require on mutating requests, if any. */
-  authToken?: string;
+  /** SERVICE_AUTH_TOKEN: the bearer token the services require on mutating requests. Never log it. */
+  authToken: string;
 }
 
 export interface CallOptions {
@@ -34,6 +37,8 @@ export interface CallOptions {
 }
 
 export const BUSINESS_REJECTION_DETAIL = 'business_rejection';
+/** Failure type of a 401/403: the worker and the services disagree on SERVICE_AUTH_TOKEN. */
+export const SERVICE_AUTH_FAILED = 'ServiceAuthFailed';
 
 export class ServiceClient {
   // Keep-alive connections: a saga makes several calls to the same services in quick succession.
@@ -47,7 +52,7 @@ export class ServiceClient {
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (options.idempotencyKey) headers[IDEMPOTENCY_KEY_HEADER] = options.idempotencyKey;
     if (options.faults) headers[FAULT_INJECTION_HEADER] = options.faults;
-    if (this.config.authToken) headers.authorization = `Bearer ${this.config.authToken}`;
+    headers.authorization = `Bearer ${this.config.authToken}`;
     const timeout = AbortSignal.timeout(this.config.requestTimeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
 
@@ -66,6 +71,13 @@ export class ServiceClient {
     if (status >= 200 && status < 300) return parsed as T;
     const error = (parsed as ErrorBody | undefined)?.error;
     const message = `${service} answered ${status} to ${method} ${path}: ${error?.message ?? text.slice(0, 200)}`;
+    if (isAuthFailureStatus(status)) {
+      // Retryable on purpose: a misconfigured worker must not make the saga believe the business said no.
+      throw ApplicationFailure.retryable(
+        `${service} refused the worker's credential (${status} to ${method} ${path}): check SERVICE_AUTH_TOKEN on worker and services`,
+        SERVICE_AUTH_FAILED,
+      );
+    }
     if (isBusinessRejectionStatus(status)) {
       throw ApplicationFailure.create({
         type: error?.code ?? `http_${status}`,

@@ -48,7 +48,7 @@ export function parseShipTo(value: string): Destination {
   return { recipient, line1, city, postalCode, country: country.toUpperCase() };
 }
 
-export const SAGA_STATUSES = ['RUNNING', 'COMMITTED', 'COMPLETED', 'COMPENSATING', 'COMPENSATED', 'COMPENSATION_FAILED'] as const satisfies readonly SagaStatus[];
+export const SAGA_STATUSES = ['RUNNING', 'COMMITTED', 'COMPLETED', 'COMPENSATING', 'NEEDS_ATTENTION', 'COMPENSATED', 'COMPENSATION_FAILED'] as const satisfies readonly SagaStatus[];
 
 export function parseSagaStatus(value: string): SagaStatus {
   const status = value.trim().toUpperCase() as SagaStatus;

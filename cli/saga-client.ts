@@ -1,7 +1,15 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdReusePolicy,
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowExecutionInfo,
+} from '@temporalio/client';
 import { orderSaga, sagaStateQuery, type OrderSagaResult, type OrderSagaState } from '../workflows/order-saga';
 import { orderSagaInputSchema, type OrderSagaInput } from '../workflows/order-saga-input';
 import { SAGA_STATUS } from '../workflows/search-attributes';
+import { resolveCompensationUpdate, retryCompensationUpdate, type OperatorDecisionAck } from '../workflows/saga/operator';
+import type { CompensationState } from '../workflows/saga/types';
 import { z } from 'zod';
 
 /**
@@ -107,4 +115,53 @@ export async function listSagas(client: Client, options: { status?: string; limi
     if (found.length >= options.limit) break;
   }
   return found;
+}
+
+/** A compensation parked in a saga that waits for an operator (what `dead-letters list` shows). */
+export interface DeadLetteredCompensation {
+  orderId: string;
+  compensation: string;
+  forStep: string;
+  deadLetter: NonNullable<CompensationState['deadLetter']>;
+  /** Why the saga was compensating in the first place. */
+  cause?: string;
+}
+
+/**
+ * Every dead-lettered compensation of the sagas that wait for an operator: the sagas are found by their SagaStatus
+ * search attribute (the same filter the web UI uses), and each one's state is asked for the details.
+ */
+export async function listDeadLetters(client: Client, options: { limit: number }): Promise<DeadLetteredCompensation[]> {
+  const sagas = await listSagas(client, { status: 'NEEDS_ATTENTION', limit: options.limit });
+  const found: DeadLetteredCompensation[] = [];
+  for (const saga of sagas) {
+    const state = await getSagaState(client, saga.workflowId);
+    for (const c of state.compensations) {
+      if (c.status !== 'DEAD_LETTERED' || !c.deadLetter) continue;
+      found.push({ orderId: saga.workflowId, compensation: c.name, forStep: c.forStep, deadLetter: c.deadLetter, cause: state.compensationCause?.reason });
+    }
+  }
+  return found;
+}
+
+/** The saga refused an operator's decision (nothing waits, unknown compensation, no reason); the message says why. */
+export class OperatorDecisionRefusedError extends Error {}
+
+async function decide(run: () => Promise<OperatorDecisionAck>): Promise<OperatorDecisionAck> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) throw new OperatorDecisionRefusedError((err.cause as Error | undefined)?.message ?? err.message);
+    throw err;
+  }
+}
+
+/** Asks a waiting saga to run a dead-lettered compensation again; unwinding resumes from there. */
+export function retryCompensation(client: Client, orderId: string, compensation?: string): Promise<OperatorDecisionAck> {
+  return decide(() => client.workflow.getHandle(orderId).executeUpdate(retryCompensationUpdate, { args: [{ compensation }] }));
+}
+
+/** Tells a waiting saga that a dead-lettered compensation was done by hand; the reason is recorded. */
+export function resolveCompensation(client: Client, orderId: string, reason: string, compensation?: string): Promise<OperatorDecisionAck> {
+  return decide(() => client.workflow.getHandle(orderId).executeUpdate(resolveCompensationUpdate, { args: [{ compensation, reason }] }));
 }

@@ -1,7 +1,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError, parseConfig } from '../services/shared/config';
+import { authTokenSetting, ConfigError, parseConfig } from '../services/shared/config';
 import { DEFAULT_SERVICE_PORTS, SERVICE_NAMES, serviceEnvName, type ServiceName } from '../services/catalog';
 
 /**
@@ -163,22 +163,28 @@ function parsePem<T>(variable: string, file: string, what: string, parse: () => 
 export interface ActivityConfig {
   urls: Record<ServiceName, string>;
   requestTimeoutMs: number;
-  authToken?: string;
+  /** SERVICE_AUTH_TOKEN, sent as a bearer token on every call. Never log it. */
+  authToken: string;
 }
 
-/** Where the activities find the services: ORDERS_URL, ... (default: the local stack's ports on loopback). */
-export function loadActivityConfig(env: NodeJS.ProcessEnv = process.env): ActivityConfig {
-  const urls = Object.fromEntries(
+/** Where the services are: ORDERS_URL, ... (default: the local stack's ports on loopback). Reading needs no token. */
+export function loadServiceUrls(env: NodeJS.ProcessEnv = process.env): Record<ServiceName, string> {
+  return Object.fromEntries(
     SERVICE_NAMES.map((name) => {
       const key = serviceEnvName(name, 'URL');
       const value = parse(z.object({ [key]: z.url({ protocol: /^https?$/ }).default(`http://127.0.0.1:${DEFAULT_SERVICE_PORTS[name]}`) }), env, 'service URL')[key] as string;
       return [name, value.replace(/\/+$/, '')];
     }),
   ) as Record<ServiceName, string>;
+}
+
+/** What the activities need: the services' URLs, the request timeout and the token (required: without it the worker could change nothing). */
+export function loadActivityConfig(env: NodeJS.ProcessEnv = process.env): ActivityConfig {
+  const urls = loadServiceUrls(env);
   const c = parse(
     z.object({
       SERVICE_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
-      SERVICE_AUTH_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+      SERVICE_AUTH_TOKEN: authTokenSetting('every service'),
     }),
     env,
     'activity',

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
@@ -57,6 +58,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     SERVICE_NAMES.map((n) => [n, Number(env[serviceEnvName(n, 'PORT')] ?? DEFAULT_SERVICE_PORTS[n])]),
   ) as Record<ServiceName, number>;
   const externalDatabases = SERVICE_NAMES.every((n) => env[serviceEnvName(n, 'DATABASE_URL')]);
+  // The services and the worker share one bearer token. Unless one is given (to run more workers against this
+  // stack), a fresh random one per run: nothing outside this process can change the services' state.
+  const authToken = env.SERVICE_AUTH_TOKEN ?? randomBytes(32).toString('base64url');
 
   await assertPortsFree([
     ...(externalDatabases ? [] : [{ port: options.postgresPort, what: 'embedded PostgreSQL', setting: 'EMBEDDED_POSTGRES_PORT' }]),
@@ -88,6 +92,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         FAULT_INJECTION: String(options.faultInjection),
         SEED: env.SEED ?? 'true',
         LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
+        SERVICE_AUTH_TOKEN: authToken,
       });
       const service = await startService(SERVICE_DEFINITIONS[name], config, log.child({ service: name }));
       services.push(service);
@@ -113,7 +118,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       connection,
       namespace: temporal.namespace,
       taskQueue: temporalConfig.taskQueue,
-      activities: { urls: serviceUrls, requestTimeoutMs: 10_000, authToken: env.SERVICE_AUTH_TOKEN },
+      activities: { urls: serviceUrls, requestTimeoutMs: 10_000, authToken },
     });
     const running = worker.run();
     stoppers.push(async () => {

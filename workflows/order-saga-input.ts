@@ -21,7 +21,7 @@ export const ORDER_SAGA_COMPENSATIONS = ['reject-order', 'cancel-order', 'releas
 export type OrderSagaActionName = (typeof ORDER_SAGA_STEPS)[number] | (typeof ORDER_SAGA_COMPENSATIONS)[number];
 
 const faultSpec = z.string().regex(/^(transient:\d+|lost-response:\d+|reject|delay:\d+)(,(transient:\d+|lost-response:\d+|reject|delay:\d+))*$/);
-const durationSchema = z.union([z.number().int().positive(), z.string().regex(/^\d+(ms|s|m|h)$/)]);
+const durationSchema = z.union([z.number().int().positive(), z.string().regex(/^\d+(ms|s|m|h|d)$/)]);
 const retrySchema = z
   .object({
     initialInterval: durationSchema.optional(),
@@ -49,6 +49,8 @@ export const orderSagaInputSchema = z
         compensationRetry: retrySchema.optional(),
         /** Start-to-close timeout of each activity. */
         stepTimeout: durationSchema.optional(),
+        /** The saga's overall deadline to reach its pivot (default 1h); past it, the saga compensates. */
+        deadline: durationSchema.optional(),
       })
       .strict()
       .optional(),

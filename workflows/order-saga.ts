@@ -1,8 +1,18 @@
-import { ApplicationFailure, defineQuery, proxyActivities, setHandler, upsertSearchAttributes, type ActivityOptions } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  defineQuery,
+  patched,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+  type ActivityOptions,
+} from '@temporalio/workflow';
 import { z } from 'zod';
 import type { OrderActivities } from '../activities/order-activities';
 import { orderSagaInputSchema, type OrderSagaActionName, type OrderSagaInput } from './order-saga-input';
-import { Saga, type CompensationContext, type SagaState, type SagaStep } from './saga';
+import { Saga, type CompensationContext, type DeadLetterLog, type SagaState, type SagaStep } from './saga';
+import { installOperatorHandlers } from './saga/operator';
 import { SAGA_STATUS } from './search-attributes';
 
 /**
@@ -42,6 +52,16 @@ const DEFAULT_STEP_RETRY = { initialInterval: '500ms', backoffCoefficient: 2, ma
 const RETRIABLE_RETRY = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' };
 /** Compensations are worth more patience than forward steps: a generous limit of their own. */
 const DEFAULT_COMPENSATION_RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 20 };
+/** How long a saga may take to reach its pivot; past it, the running step is cancelled and the saga compensates. */
+const DEFAULT_DEADLINE = '1h';
+/** Writing to the dead-letter log must not give up: the operator's only trace outside Temporal is that row. */
+const DEAD_LETTER_RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' };
+
+/**
+ * Sagas started before the deadline and the dead-letter log existed have neither: their histories (see
+ * test/replay/histories) replay without them. Everything started since records this marker and gets both.
+ */
+export const DEADLINE_AND_DEAD_LETTERS_PATCH = 'saga-deadline-and-dead-letters';
 
 function activityProxies(options: OrderSagaInput['options']) {
   const base: ActivityOptions = { startToCloseTimeout: options?.stepTimeout ?? DEFAULT_STEP_TIMEOUT };
@@ -49,6 +69,14 @@ function activityProxies(options: OrderSagaInput['options']) {
     forward: proxyActivities<OrderActivities>({ ...base, retry: { ...DEFAULT_STEP_RETRY, ...options?.stepRetry } }),
     retriable: proxyActivities<OrderActivities>({ ...base, retry: RETRIABLE_RETRY }),
     compensation: proxyActivities<OrderActivities>({ ...base, retry: { ...DEFAULT_COMPENSATION_RETRY, ...options?.compensationRetry } }),
+    operations: proxyActivities<OrderActivities>({ ...base, retry: DEAD_LETTER_RETRY }),
+  };
+}
+
+function deadLetterLog(operations: OrderActivities): DeadLetterLog {
+  return {
+    record: (entry) => operations.recordDeadLetter(entry),
+    close: (id, outcome) => operations.closeDeadLetter({ id, outcome }),
   };
 }
 
@@ -59,7 +87,8 @@ export async function orderSaga(rawInput: OrderSagaInput): Promise<OrderSagaResu
   }
   const input = parsed.data;
   const { orderId, customerId, items, destination } = input;
-  const { forward, retriable, compensation } = activityProxies(input.options);
+  const { forward, retriable, compensation, operations } = activityProxies(input.options);
+  const compensationMaxAttempts = input.options?.compensationRetry?.maximumAttempts ?? DEFAULT_COMPENSATION_RETRY.maximumAttempts;
   const faults = (action: OrderSagaActionName) => input.faults?.[action];
   const facts: { totalCents?: number; trackingNumber?: string } = {};
 
@@ -127,9 +156,17 @@ export async function orderSaga(rawInput: OrderSagaInput): Promise<OrderSagaResu
   ];
 
   let publishedStatus: string | undefined = 'RUNNING'; // set by the client at start
+  for (const step of steps) if (step.compensate) step.compensationMaxAttempts = compensationMaxAttempts;
+
+  const withDeadlineAndDeadLetters = patched(DEADLINE_AND_DEAD_LETTERS_PATCH);
   const saga = new Saga(
+    workflowInfo().workflowId,
     steps,
-    { parallelCompensation: input.options?.parallelCompensation, continueOnCompensationError: input.options?.continueOnCompensationError },
+    {
+      parallelCompensation: input.options?.parallelCompensation,
+      continueOnCompensationError: input.options?.continueOnCompensationError,
+      ...(withDeadlineAndDeadLetters && { deadline: input.options?.deadline ?? DEFAULT_DEADLINE, deadLetters: deadLetterLog(operations) }),
+    },
     {
       // Only status changes are published (a handful per saga), not every step: each upsert is a history event.
       onStateChange: (state) => {
@@ -140,6 +177,7 @@ export async function orderSaga(rawInput: OrderSagaInput): Promise<OrderSagaResu
     },
   );
   setHandler(sagaStateQuery, () => ({ orderId, ...saga.state, ...facts }));
+  if (withDeadlineAndDeadLetters) installOperatorHandlers(saga);
 
   const outcome = await saga.run();
   if (outcome.outcome === 'completed') return { orderId, status: 'APPROVED', ...facts };

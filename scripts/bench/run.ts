@@ -179,7 +179,9 @@ async function main() {
   try {
     // 1. Services + PostgreSQL.
     process.stderr.write('  starting PostgreSQL and the services…\n');
-    children.services = forkChild('services-process.ts', { BENCH_DB_POOL_SIZE: String(params.dbPoolSize), LOG_LEVEL: 'warn' });
+    // One random bearer token per run: the services require it, the worker and the plain series send it.
+    const authToken = randomBytes(32).toString('base64url');
+    children.services = forkChild('services-process.ts', { BENCH_DB_POOL_SIZE: String(params.dbPoolSize), LOG_LEVEL: 'warn', SERVICE_AUTH_TOKEN: authToken });
     const { urls } = await waitFor<{ urls: Record<ServiceName, string> }>(children.services, 'ready', 'services process');
 
     // 2. Temporal dev server.
@@ -209,6 +211,7 @@ async function main() {
       namespace: server.namespace,
       taskQueue,
       urls,
+      authToken,
       eager: params.eagerStart,
       workflowBundlePath,
       worker: {
@@ -225,7 +228,7 @@ async function main() {
 
     const connection = await Connection.connect({ address: server.address });
     const client = new Client({ connection, namespace: server.namespace });
-    const serviceClient = new ServiceClient({ urls, requestTimeoutMs: 10_000 });
+    const serviceClient = new ServiceClient({ urls, requestTimeoutMs: 10_000, authToken });
     const callTimes: Record<string, number[]> = {};
 
     // Progress.

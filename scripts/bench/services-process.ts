@@ -1,6 +1,7 @@
 /**
  * Bench child process: embedded PostgreSQL (fresh, in a temp dir) and the four services, so their CPU time can be
- * read from /proc apart from the worker's and the server's. Talks to the parent over IPC:
+ * read from /proc apart from the worker's and the server's. They require the bearer token in SERVICE_AUTH_TOKEN.
+ * Talks to the parent over IPC:
  *   → { type: 'ready', urls, postgresPid? }       ← { type: 'stop' }
  *
  * Bench set-up (not part of the services): after seeding, stock and balances are topped up with SQL on the
@@ -24,6 +25,7 @@ const TOP_UP: Partial<Record<ServiceName, string[]>> = {
 
 async function main() {
   const poolSize = Number(process.env.BENCH_DB_POOL_SIZE ?? 10);
+  const authToken = process.env.SERVICE_AUTH_TOKEN!; // the run's random token, shared with the worker (run.ts)
   const parent = await makeTempDirForPostgres('saga-bench-pg-');
   const pgServer = await startEmbeddedPostgres({ dataDir: path.join(parent, 'data'), port: await getFreePort() });
   const services: RunningService<ServiceDb>[] = [];
@@ -44,7 +46,7 @@ async function main() {
     await pgServer.ensureDatabase(name);
     const service = await startService(
       SERVICE_DEFINITIONS[name],
-      { port: 0, host: '127.0.0.1', databaseUrl: pgServer.url(name), dbPoolSize: poolSize, faultInjection: false, seed: true, logLevel: 'warn' },
+      { port: 0, host: '127.0.0.1', databaseUrl: pgServer.url(name), dbPoolSize: poolSize, faultInjection: false, seed: true, logLevel: 'warn', authToken },
       createLogger(name, 'warn'),
     );
     services.push(service);

@@ -17,6 +17,8 @@ export interface BenchWorkerConfig {
   namespace: string;
   taskQueue: string;
   urls: Record<ServiceName, string>;
+  /** The run's bearer token, the one the services require. */
+  authToken: string;
   eager: boolean;
   /** The workflow bundle, built once by the parent (so the worker's peak memory is not the bundler's). */
   workflowBundlePath: string;
@@ -32,7 +34,7 @@ async function main() {
   const config = JSON.parse(process.env.BENCH_WORKER_CONFIG!) as BenchWorkerConfig;
   Runtime.install({ logger: quiet as never, telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
   const connection = await NativeConnection.connect({ address: config.address });
-  const serviceClient = new ServiceClient({ urls: config.urls, requestTimeoutMs: 10_000 });
+  const serviceClient = new ServiceClient({ urls: config.urls, requestTimeoutMs: 10_000, authToken: config.authToken });
   const { workflowTaskPollers, activityTaskPollers, ...limits } = config.worker;
   const worker = await Worker.create({
     connection,

@@ -4,7 +4,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import pino, { type Logger } from 'pino';
 import { connectTemporal, resolveConfig, type CliConfig, type GlobalOptions } from '../../cli/connect';
 import { CliError } from '../../cli/errors';
-import { loadActivityConfig } from '../../infra/config';
+import { loadServiceUrls } from '../../infra/config';
 import { getFreePort } from '../../infra/ports';
 import { makeTempDirForPostgres } from '../../infra/postgres/embedded';
 import { startLocalStack } from '../../infra/stack';
@@ -19,9 +19,8 @@ export interface DemoTarget {
   client: Client;
   /** Address, namespace, task queue and web UI base: what cli/connect.ts's workflowUiLink needs. */
   config: CliConfig & { uiUrl: string };
+  /** Where to read each order's final state (reads need no token: only the worker changes state). */
   serviceUrls: Record<ServiceName, string>;
-  /** Sent to the services when SERVICE_AUTH_TOKEN is set, as the activities do. */
-  authToken?: string;
   /** True when the demo started (and will stop) the stack itself. */
   ownStack: boolean;
   close(): Promise<void>;
@@ -36,11 +35,11 @@ export const DEFAULT_UI_URL = 'http://127.0.0.1:8233';
 export async function openTarget(mode: StackMode, overrides: GlobalOptions, log: Logger, notice: (line: string) => void): Promise<DemoTarget> {
   const config = resolveConfig(overrides);
   if (mode !== 'always') {
-    const activity = loadActivityConfig(); // before connecting: a bad ORDERS_URL must not leak a connection
+    const serviceUrls = loadServiceUrls(); // before connecting: a bad ORDERS_URL must not leak a connection
     try {
       const { client, close } = await connectTemporal(config);
       log.info({ address: config.address }, 'using the running stack');
-      return { client, config: { ...config, uiUrl: config.uiUrl ?? DEFAULT_UI_URL }, serviceUrls: activity.urls, authToken: activity.authToken, ownStack: false, close: once(close) };
+      return { client, config: { ...config, uiUrl: config.uiUrl ?? DEFAULT_UI_URL }, serviceUrls, ownStack: false, close: once(close) };
     } catch (err) {
       // Only "nothing answers" falls through to starting a stack; anything else (bad namespace...) is real.
       if (mode === 'never' || !(err instanceof CliError && err.kind === 'unavailable')) throw err;
@@ -83,7 +82,6 @@ async function startOwnStack(log: Logger): Promise<DemoTarget> {
       client: new Client({ connection, namespace: stack.namespace }),
       config: { address: stack.temporalAddress, namespace: stack.namespace, taskQueue: stack.taskQueue, uiUrl: stack.uiUrl ?? DEFAULT_UI_URL },
       serviceUrls: stack.serviceUrls,
-      authToken: process.env.SERVICE_AUTH_TOKEN,
       ownStack: true,
       close: once(async () => {
         await connection.close();

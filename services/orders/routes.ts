@@ -1,14 +1,36 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { NotFoundError } from '../shared/errors';
+import { BadRequestError, NotFoundError } from '../shared/errors';
 import { idempotent } from '../shared/idempotent-route';
 import { idSchema, itemsSchema, reasonSchema, validate } from '../shared/validation';
+import { textSchema } from '../shared/fields';
 import type { OrdersDb } from './db';
+import * as deadLetters from './dead-letters';
 import * as orders from './orders';
 
 const orderParams = z.object({ orderId: idSchema });
 const createBody = z.object({ orderId: idSchema, customerId: idSchema, items: itemsSchema }).strict();
 const reasonBody = z.object({ reason: reasonSchema }).strict();
+
+const deadLetterParams = z.object({ id: z.coerce.number().int().positive().max(2 ** 31 - 1) });
+const deadLetterBody = z
+  .object({
+    sagaId: idSchema,
+    step: idSchema,
+    forStep: idSchema,
+    round: z.number().int().positive().max(10_000),
+    errorType: textSchema(200),
+    lastError: textSchema(2000),
+    attempts: z.number().int().positive().max(1_000_000),
+  })
+  .strict();
+const deadLetterQuery = z
+  .object({
+    status: z.enum(['OPEN', 'RETRIED', 'RESOLVED']).optional(),
+    sagaId: idSchema.optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+  })
+  .strict();
 
 export function createOrdersRouter(db: OrdersDb): Router {
   const router = Router();
@@ -44,6 +66,34 @@ export function createOrdersRouter(db: OrdersDb): Router {
       const { order, noop } = await orders.close(tx, req.params.orderId, 'CANCELLED', req.body.reason);
       return { status: 200, body: { ...order, noop } };
     }),
+  );
+
+  // The dead-letter log (see dead-letters.ts): written by the saga's activities, read by operators.
+  router.get('/dead-letters', async (req, res) => {
+    const parsed = deadLetterQuery.safeParse(req.query);
+    if (!parsed.success) throw new BadRequestError(`invalid query: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`, undefined, 'validation_failed');
+    res.json({ deadLetters: await deadLetters.list(db, parsed.data) });
+  });
+  router.post(
+    '/dead-letters',
+    validate({ body: deadLetterBody }),
+    idempotent(db, 'dead-letter', async (tx, req) => ({ status: 201, body: await deadLetters.record(tx, req.body) })),
+  );
+  router.post(
+    '/dead-letters/:id/retried',
+    validate({ params: deadLetterParams, body: z.object({}).strict() }),
+    idempotent(db, 'dead-letter-retried', async (tx, req) => ({
+      status: 200,
+      body: await deadLetters.close(tx, Number(req.params.id), { status: 'RETRIED' }),
+    })),
+  );
+  router.post(
+    '/dead-letters/:id/resolved',
+    validate({ params: deadLetterParams, body: reasonBody }),
+    idempotent(db, 'dead-letter-resolved', async (tx, req) => ({
+      status: 200,
+      body: await deadLetters.close(tx, Number(req.params.id), { status: 'RESOLVED', resolution: req.body.reason }),
+    })),
   );
   return router;
 }

@@ -1,6 +1,7 @@
 import express, { type ErrorRequestHandler, type Router } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
+import { requireBearerToken } from './auth';
 import { HttpError, NotFoundError } from './errors';
 import { faultInjection } from './faults';
 
@@ -11,6 +12,8 @@ export interface ServiceAppOptions {
   name: string;
   logger: Logger;
   faultInjection: boolean;
+  /** The bearer token every mutating request must carry (auth.ts). */
+  authToken: string;
   /** The service's business routes. */
   router: Router;
   /** Throws when the service cannot do its job (e.g. its database is unreachable). */
@@ -33,13 +36,17 @@ function bodyParserError(err: { type?: string; message?: string }): HttpError | 
 }
 
 /**
- * The frame every service shares: JSON parsing with a size limit, request logging, health, fault injection, and one
- * error handler at the end that turns thrown errors into the contract's JSON error bodies.
+ * The frame every service shares: request logging, the bearer token on mutating requests, JSON parsing with a size
+ * limit, health, fault injection, and one error handler at the end that turns thrown errors into the contract's JSON
+ * error bodies.
  */
 export function createServiceApp(options: ServiceAppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use(pinoHttp({ logger: options.logger, quietReqLogger: true }));
+  // The request log must not carry the credential.
+  app.use(pinoHttp({ logger: options.logger, quietReqLogger: true, redact: { paths: ['req.headers.authorization'], censor: '[redacted]' } }));
+  // Before the body parser and fault injection: a stranger's body is never parsed, nor can a stranger inject faults.
+  app.use(requireBearerToken(options.authToken));
   app.use(express.json({ limit: MAX_BODY_BYTES, strict: true }));
 
   app.get('/health', async (_req, res) => {
@@ -58,6 +65,7 @@ export function createServiceApp(options: ServiceAppOptions): express.Express {
     const known = err instanceof HttpError ? err : bodyParserError(err);
     if (known) {
       req.log.info({ status: known.status, code: known.code }, known.message);
+      if (known.headers) res.set(known.headers);
       res.status(known.status).json(known.toBody());
       return;
     }

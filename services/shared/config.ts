@@ -13,6 +13,8 @@ export interface ServiceConfig {
   faultInjection: boolean;
   seed: boolean;
   logLevel: string;
+  /** SERVICE_AUTH_TOKEN: the bearer token mutating requests must carry (see auth.ts). Never log it. */
+  authToken: string;
 }
 
 const booleanFlag = z.enum(['true', 'false', '1', '0', 'enabled', 'disabled']).transform((v) => ['true', '1', 'enabled'].includes(v));
@@ -29,6 +31,18 @@ export function parseConfig<T>(schema: z.ZodType<T>, env: NodeJS.ProcessEnv, pre
   return result.data;
 }
 
+/**
+ * SERVICE_AUTH_TOKEN, required on both sides: the services accept mutating requests only with it, the worker sends
+ * it. There is no default: a service without a token would accept anyone, a worker without one could change nothing.
+ * `peer` names the other side, which needs the same value. The message never echoes the value.
+ */
+export function authTokenSetting(peer: string) {
+  const hint = `the bearer token that authorises mutating requests; ${peer} needs the same value`;
+  return z
+    .string({ error: (issue) => (issue.input === undefined ? `SERVICE_AUTH_TOKEN is required (${hint})` : 'SERVICE_AUTH_TOKEN must be a string') })
+    .regex(/^[\x21-\x7e]{16,}$/, `SERVICE_AUTH_TOKEN must be at least 16 printable ASCII characters without spaces (${hint})`);
+}
+
 export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv = process.env): ServiceConfig {
   const schema = z.object({
     [serviceEnvName(service, 'PORT')]: z.coerce.number().int().min(0).max(65535).default(DEFAULT_SERVICE_PORTS[service]),
@@ -39,6 +53,7 @@ export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
     SEED: booleanFlag.default(false),
     LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     NODE_ENV: z.string().optional(),
+    SERVICE_AUTH_TOKEN: authTokenSetting('the worker'),
   });
   const c = parseConfig(schema, env, `invalid configuration for the ${service} service`) as Record<string, unknown>;
   // Fault injection is a test and demo tool: refuse to run with it in a production configuration.
@@ -53,5 +68,6 @@ export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
     faultInjection: c.FAULT_INJECTION as boolean,
     seed: c.SEED as boolean,
     logLevel: c.LOG_LEVEL as string,
+    authToken: c.SERVICE_AUTH_TOKEN as string,
   };
 }

@@ -4,7 +4,9 @@
  *
  *   2xx             success. A replay of the same Idempotency-Key returns the first response (the same JSON value).
  *   400             bad input (validation, malformed JSON). Nothing was written. Do not retry.
- *   401             missing or wrong credential. Nothing was written. Do not retry (fix the configuration).
+ *   401, 403        missing or wrong credential (SERVICE_AUTH_TOKEN). Nothing was written. NOT a business answer:
+ *                   the caller's configuration is wrong, so the caller retries until an operator fixes it, and the
+ *                   saga never compensates because of it.
  *   404             unknown business object (order, SKU, customer). Do not retry.
  *   409             illegal state transition (e.g. refund after approval). Do not retry.
  *   413             body too large. Do not retry.
@@ -33,9 +35,14 @@ export function isTransientStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
 }
 
+/** Statuses that say the caller's credential is missing or wrong: a configuration problem, not the business. */
+export function isAuthFailureStatus(status: number): boolean {
+  return status === 401 || status === 403;
+}
+
 /** Statuses that are a final answer from the business: retrying the same request gets the same answer. */
 export function isBusinessRejectionStatus(status: number): boolean {
-  return status >= 400 && status < 500 && !isTransientStatus(status);
+  return status >= 400 && status < 500 && !isTransientStatus(status) && !isAuthFailureStatus(status);
 }
 
 /** The header that carries the idempotency key on every mutating request. */

@@ -5,6 +5,9 @@ import type { ErrorBody } from './error-contract';
  * app.ts maps them onto the HTTP error contract (error-contract.ts).
  */
 export class HttpError extends Error {
+  /** Response headers the contract requires with this error (e.g. WWW-Authenticate with a 401). */
+  headers?: Record<string, string>;
+
   constructor(
     readonly status: number,
     readonly code: string,
@@ -24,6 +27,14 @@ export class HttpError extends Error {
 export class BadRequestError extends HttpError {
   constructor(message: string, details?: unknown, code = 'bad_request') {
     super(400, code, message, details);
+  }
+}
+
+/** 401: the caller is not the orchestrator (no or wrong bearer token). Nothing was read from the body or written. */
+export class UnauthorizedError extends HttpError {
+  override headers = { 'WWW-Authenticate': 'Bearer' };
+  constructor(message: string) {
+    super(401, 'unauthorized', message);
   }
 }
 

@@ -54,6 +54,7 @@ export async function startService<Db extends ServiceDb>(
       name: definition.name,
       logger,
       faultInjection: config.faultInjection,
+      authToken: config.authToken,
       router: definition.createRouter(db),
       healthCheck: async () => {
         await db.$queryRaw`SELECT 1`;

@@ -1,48 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { getFreePort } from '../../infra/ports';
 import { getSagaState } from '../../cli/saga-client';
 import type { OrderSagaState } from '../../workflows/order-saga';
+import { parseCliJson as parseJson, runCli as cli } from '../support/cli';
 import { startSagaStack, type SagaStack } from '../support/saga-stack';
 
-/**
- * The CLI as a user runs it: a real subprocess (`node --import tsx client.ts ...`, about half the start-up time of
- * `npx tsx`) against a real dev server, the four real services and a worker in this process. The subprocess is
- * spawned asynchronously: a synchronous spawn would block this process's worker and the saga with it.
- */
-const REPO = path.resolve(__dirname, '../..');
+/** The CLI (test/support/cli.ts) against a real dev server, the four real services and a worker in this process. */
 const SHIP_TO = 'Ada Lovelace|1 Main Street|Berlin|10115|DE';
 const UI_URL = 'http://temporal-ui.test:8233';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-function cli(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'client.ts', ...args], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
-  });
-}
-
-function parseJson(run: Run): any {
-  try {
-    return JSON.parse(run.stdout);
-  } catch {
-    assert.fail(`stdout is not one JSON document (exit ${run.code}):\n${run.stdout}\nstderr:\n${run.stderr}`);
-  }
-}
 
 async function waitFor<T>(what: string, probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -126,7 +126,9 @@ function imageTag(image: string): { tag?: string; digest?: string } {
   return { tag: colon >= 0 ? ref.slice(colon + 1) : undefined, digest };
 }
 
-const compose = loadCompose();
+/** SERVICE_AUTH_TOKEN has no default in the compose file (`${VAR:?...}`): the checks interpolate with this one. */
+const COMPOSE_TOKEN = 'compose-test-token-0123456789';
+const compose = loadCompose({ SERVICE_AUTH_TOKEN: COMPOSE_TOKEN });
 const services = compose.services;
 const appServices = SERVICE_NAMES;
 
@@ -263,6 +265,12 @@ describe('deploy: docker-compose.yml', () => {
       }
     });
 
+    it('SERVICE_AUTH_TOKEN has no default: without it compose refuses to start, naming it; with it, the services and the worker share it', () => {
+      assert.throws(() => loadCompose(), /SERVICE_AUTH_TOKEN is required: set SERVICE_AUTH_TOKEN/);
+      for (const name of appServices) assert.equal(loadServiceConfig(name, environment(services[name])).authToken, COMPOSE_TOKEN, name);
+      assert.equal(loadActivityConfig(environment(services.worker)).authToken, COMPOSE_TOKEN, 'worker');
+    });
+
     it('worker: loadTemporalConfig and loadActivityConfig accept it, and it sets only variables the worker reads', () => {
       const env = environment(services.worker);
       const temporal = loadTemporalConfig(env);
@@ -305,7 +313,7 @@ describe('deploy: docker-compose.yml', () => {
     });
 
     it('the database passwords can be set once and every user of them follows', () => {
-      const custom = loadCompose({ SAGA_POSTGRES_PASSWORD: 'app-secret', TEMPORAL_POSTGRES_PASSWORD: 'temporal-secret' });
+      const custom = loadCompose({ SAGA_POSTGRES_PASSWORD: 'app-secret', TEMPORAL_POSTGRES_PASSWORD: 'temporal-secret', SERVICE_AUTH_TOKEN: COMPOSE_TOKEN });
       assert.equal(environment(custom.services.postgres).POSTGRES_PASSWORD, 'app-secret');
       for (const name of appServices) assert.equal(new URL(environment(custom.services[name])[`${name.toUpperCase()}_DATABASE_URL`]).password, 'app-secret');
       assert.equal(environment(custom.services['temporal-postgres']).POSTGRES_PASSWORD, 'temporal-secret');
@@ -357,8 +365,13 @@ describe('deploy: docker-compose.yml', () => {
     for (const [bin, args] of candidates) {
       const probe = spawnSync(bin, bin === 'docker' ? ['compose', 'version'] : ['version'], { encoding: 'utf8' });
       if (probe.error || probe.status !== 0) continue;
-      const run = spawnSync(bin, args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, COMPOSE_PROJECT_NAME: 'saga-config-check' } });
+      const env = { ...process.env, COMPOSE_PROJECT_NAME: 'saga-config-check', SERVICE_AUTH_TOKEN: COMPOSE_TOKEN };
+      const run = spawnSync(bin, args, { cwd: ROOT, encoding: 'utf8', env });
       assert.equal(run.status, 0, `${bin} ${args.join(' ')}: ${run.stderr}`);
+      const { SERVICE_AUTH_TOKEN: _unset, ...withoutToken } = env;
+      const refused = spawnSync(bin, args, { cwd: ROOT, encoding: 'utf8', env: withoutToken });
+      assert.notEqual(refused.status, 0, 'compose must refuse to run without SERVICE_AUTH_TOKEN');
+      assert.match(refused.stderr, /SERVICE_AUTH_TOKEN/);
       return;
     }
     assert.fail('neither docker-compose nor docker compose is installed: run scripts/install-test-tools.sh (CI does)');

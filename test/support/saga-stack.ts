@@ -7,7 +7,7 @@ import { SERVICE_DEFINITIONS } from '../../services/registry';
 import type { RunningService, ServiceDb } from '../../services/shared/runtime';
 import { createSagaWorker } from '../../worker';
 import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
-import { startTestService } from './services';
+import { startTestService, TEST_SERVICE_TOKEN } from './services';
 
 /**
  * Everything a saga test talks to, all real: a Temporal dev server (the real CLI binary), the four services on
@@ -63,7 +63,11 @@ export async function startSagaStack(): Promise<SagaStack> {
       connection: workerConnection,
       namespace: temporal.namespace,
       taskQueue,
-      activities: { urls: Object.fromEntries(SERVICE_NAMES.map((n) => [n, services[n].url])) as Record<ServiceName, string>, requestTimeoutMs: 10_000 },
+      activities: {
+        urls: Object.fromEntries(SERVICE_NAMES.map((n) => [n, services[n].url])) as Record<ServiceName, string>,
+        requestTimeoutMs: 10_000,
+        authToken: TEST_SERVICE_TOKEN,
+      },
       worker: { workflowBundle: await workflowBundle() },
     });
     workers.push({ worker, running: worker.run(), close });

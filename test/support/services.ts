@@ -1,6 +1,9 @@
-import { createLogger } from '../../services/shared/logger';
+import { createLogger, type Logger } from '../../services/shared/logger';
 import { startService, type RunningService, type ServiceDb, type ServiceDefinition } from '../../services/shared/runtime';
 import { testPostgres } from './postgres';
+
+/** The SERVICE_AUTH_TOKEN every test service requires and every test client (httpClient, the saga worker) sends. */
+export const TEST_SERVICE_TOKEN = 'test-service-token-0123456789abcdef';
 
 /**
  * Starts a real service for a test: a fresh database on the test PostgreSQL, migrations applied by the service's own
@@ -8,7 +11,7 @@ import { testPostgres } from './postgres';
  */
 export async function startTestService<Db extends ServiceDb>(
   definition: ServiceDefinition<Db>,
-  options: { faultInjection?: boolean; seed?: boolean } = {},
+  options: { faultInjection?: boolean; seed?: boolean; logger?: Logger } = {},
 ): Promise<RunningService<Db> & { databaseUrl: string }> {
   const databaseUrl = await (await testPostgres()).freshDatabase(definition.name);
   const running = await startService(
@@ -21,8 +24,9 @@ export async function startTestService<Db extends ServiceDb>(
       faultInjection: options.faultInjection ?? false,
       seed: options.seed ?? true,
       logLevel: process.env.LOG_LEVEL ?? 'silent',
+      authToken: TEST_SERVICE_TOKEN,
     },
-    createLogger(definition.name, process.env.LOG_LEVEL ?? 'silent'),
+    options.logger ?? createLogger(definition.name, process.env.LOG_LEVEL ?? 'silent'),
   );
   return { ...running, databaseUrl };
 }

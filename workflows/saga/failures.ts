@@ -1,3 +1,4 @@
+import { RetryState } from '@temporalio/common';
 import { ActivityFailure, ApplicationFailure, isCancellation, TimeoutFailure } from '@temporalio/workflow';
 import type { CompensationState, FailureInfo } from './types';
 
@@ -19,6 +20,28 @@ export function describeFailure(err: unknown): FailureInfo {
     return { type: `Timeout.${cause.timeoutType}`, message: `timed out (${cause.timeoutType})`, businessRejection: false };
   }
   return { type: (cause as Error)?.name ?? 'Error', message: (cause as Error)?.message ?? String(cause), businessRejection: false };
+}
+
+/** A failure with the number of attempts the failed activity made (for a dead letter). */
+export type DescribedFailure = FailureInfo & { attempts: number };
+
+/** The detail an activity adds to its failures: the attempt it failed on (see activities/order-activities.ts). */
+export interface AttemptDetail {
+  attempt: number;
+}
+
+/**
+ * How many attempts the failed activity made. Its own failures carry the attempt number; a timeout carries none, but
+ * when the retry policy ran out its maximum is the answer (maximumAttempts, if the caller knows it).
+ */
+export function failureAttempts(err: unknown, maximumAttempts?: number): number {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure) {
+    const tagged = cause.details?.find((d): d is AttemptDetail => typeof (d as AttemptDetail | null)?.attempt === 'number');
+    if (tagged) return tagged.attempt;
+  }
+  if (err instanceof ActivityFailure && err.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED && maximumAttempts) return maximumAttempts;
+  return 1;
 }
 
 /**

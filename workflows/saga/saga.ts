@@ -1,6 +1,16 @@
-import { CancellationScope, CancelledFailure, isCancellation, setCurrentDetails } from '@temporalio/workflow';
-import { compensationFailure, describeFailure } from './failures';
-import type { CompensationContext, CompensationState, SagaOptions, SagaState, SagaStep, StepState } from './types';
+import { CancellationScope, CancelledFailure, condition, isCancellation, setCurrentDetails, sleep } from '@temporalio/workflow';
+import { compensationFailure, describeFailure, failureAttempts, type DescribedFailure } from './failures';
+import type {
+  CompensationContext,
+  CompensationState,
+  DeadLetterState,
+  Duration,
+  OperatorDecision,
+  SagaOptions,
+  SagaState,
+  SagaStep,
+  StepState,
+} from './types';
 
 /**
  * A saga: forward steps in order, with a compensation stack that is unwound in reverse when a step fails or the
@@ -15,13 +25,39 @@ import type { CompensationContext, CompensationState, SagaOptions, SagaState, Sa
  * - Compensations run in a non-cancellable scope: cancelling the saga still compensates it.
  * - The pivot and every step after it also run non-cancellable: once the point of no return is reached, a
  *   cancellation request is ignored and the saga completes forward (`state.cancellable` says which applies).
- * - Every compensation failure is reported in one error (SagaCompensationFailed); none is swallowed.
+ * - The saga's deadline (if any) cancels the running step and compensates, up to the pivot; never after it.
+ * - A compensation that fails is never dropped: with a dead-letter log it is recorded there and the saga waits
+ *   (status NEEDS_ATTENTION) until an operator retries it (unwinding resumes from there) or resolves it by hand;
+ *   without one, every compensation failure is reported in one error (SagaCompensationFailed).
  */
 export type SagaOutcome = { outcome: 'completed' } | { outcome: 'compensated'; context: CompensationContext };
 
 export interface SagaHooks {
   /** Called after every state change (e.g. to upsert search attributes). */
   onStateChange?: (state: SagaState) => void;
+}
+
+/** The saga's overall deadline: a timer that cancels the forward steps' scope when it fires before the pivot. */
+class Deadline {
+  passed = false;
+  /** The forward steps run in this scope; cancelling the workflow cancels it too (it is a child of the root). */
+  readonly scope = new CancellationScope();
+
+  constructor(private readonly duration: Duration | undefined) {
+    if (duration === undefined) return;
+    // The timer lives in its own scope, so a user's cancellation of the saga does not look like a passed deadline.
+    void new CancellationScope().run(() => sleep(duration)).then(
+      () => {
+        this.passed = true;
+        this.scope.cancel();
+      },
+      () => undefined, // the saga was cancelled: the timer went with it
+    );
+  }
+
+  failure(stepName: string): CancelledFailure {
+    return new CancelledFailure(`saga deadline (${this.duration}) passed during ${stepName}`);
+  }
 }
 
 export function validateSteps(steps: SagaStep[]): void {
@@ -41,6 +77,8 @@ export class Saga {
   readonly state: SagaState;
 
   constructor(
+    /** The saga's id in the dead-letter log (the workflow id). */
+    private readonly sagaId: string,
     private readonly steps: SagaStep[],
     private readonly options: SagaOptions = {},
     private readonly hooks: SagaHooks = {},
@@ -60,11 +98,13 @@ export class Saga {
    */
   async run(): Promise<SagaOutcome> {
     const stack: SagaStep[] = [];
+    const deadline = new Deadline(this.options.deadline);
     for (const [index, step] of this.steps.entries()) {
       const stepState = this.state.steps[index];
       const forwardOnly = step.kind !== 'compensatable';
       if (forwardOnly && this.state.cancellable) {
-        // Last chance to honour a cancellation: from the pivot on, the saga only goes forward.
+        // Last chance to honour a cancellation or the deadline: from the pivot on, the saga only goes forward.
+        if (deadline.passed) return this.unwind(stack, step, stepState, deadline.failure(step.name), deadline);
         if (CancellationScope.current().consideredCancelled) {
           return this.unwind(stack, step, stepState, new CancelledFailure('saga cancelled before its pivot'));
         }
@@ -73,7 +113,7 @@ export class Saga {
       if (step.compensate) stack.push(step);
       this.update({ currentStep: step.name }, stepState, { status: 'RUNNING' });
       try {
-        await (forwardOnly ? CancellationScope.nonCancellable(step.run) : step.run());
+        await (forwardOnly ? CancellationScope.nonCancellable(step.run) : deadline.scope.run(step.run));
       } catch (err) {
         if (this.state.status === 'COMMITTED') {
           // A retriable step ran out of retries (its policy should not let that happen): nothing may be
@@ -81,7 +121,7 @@ export class Saga {
           this.update({}, stepState, { status: 'FAILED', failure: describeFailure(err) });
           throw err;
         }
-        return this.unwind(stack, step, stepState, err);
+        return this.unwind(stack, step, stepState, deadline.passed ? deadline.failure(step.name) : err, deadline);
       }
       this.update({}, stepState, { status: 'COMPLETED' });
       if (step.kind === 'pivot') {
@@ -93,15 +133,16 @@ export class Saga {
     return { outcome: 'completed' };
   }
 
-  private async unwind(stack: SagaStep[], step: SagaStep, stepState: StepState, err: unknown): Promise<SagaOutcome> {
-    const failure = describeFailure(err);
-    const cancelled = isCancellation(err);
+  private async unwind(stack: SagaStep[], step: SagaStep, stepState: StepState, err: unknown, deadline?: Deadline): Promise<SagaOutcome> {
+    const timedOut = deadline?.passed === true;
+    const failure = timedOut ? { type: 'SagaDeadline', message: (err as Error).message, businessRejection: false } : describeFailure(err);
+    const cancelled = isCancellation(err) && !timedOut;
     this.update({}, stepState, cancelled && stepState.status === 'PENDING' ? {} : { status: 'FAILED', failure });
     // A definitive "no" wrote nothing: don't compensate the step that was refused.
     if (failure.businessRejection && stack.at(-1) === step) stack.pop();
     const context: CompensationContext = {
-      cause: cancelled ? 'cancelled' : failure.businessRejection ? 'rejected' : 'failed',
-      reason: cancelled ? 'saga cancelled' : `${step.name}: ${failure.message}`,
+      cause: timedOut ? 'deadline' : cancelled ? 'cancelled' : failure.businessRejection ? 'rejected' : 'failed',
+      reason: timedOut ? failure.message : cancelled ? 'saga cancelled' : `${step.name}: ${failure.message}`,
       failedStep: step.name,
     };
     await this.compensate([...stack].reverse(), context);
@@ -120,10 +161,19 @@ export class Saga {
         await Promise.all(steps.map((s, i) => this.runCompensation(s, entries[i], context)));
         return;
       }
+      const parked: Promise<boolean>[] = [];
       for (const [i, s] of steps.entries()) {
-        const ok = await this.runCompensation(s, entries[i], context);
+        const done = this.runCompensation(s, entries[i], context);
+        if (this.options.continueOnCompensationError && this.options.deadLetters) {
+          // Go on with the others while this one waits for an operator; the saga ends only when all are settled.
+          parked.push(done);
+          await Promise.race([done, condition(() => entries[i].status === 'DEAD_LETTERED')]);
+          continue;
+        }
+        const ok = await done;
         if (!ok && !this.options.continueOnCompensationError) break;
       }
+      await Promise.all(parked);
     });
 
     const failed = entries.filter((e) => e.status === 'FAILED');
@@ -136,17 +186,81 @@ export class Saga {
     this.update({ status: 'COMPENSATED', currentStep: undefined });
   }
 
-  /** Runs one compensation and records its outcome; never throws, so parallel mode sees every failure. */
+  /**
+   * Runs one compensation and records its outcome; never throws, so parallel mode sees every failure. With a
+   * dead-letter log, a failure parks the compensation for an operator and this returns once it was retried
+   * successfully or resolved by hand.
+   */
   private async runCompensation(step: SagaStep, entry: CompensationState, context: CompensationContext): Promise<boolean> {
-    this.update({ currentStep: entry.name }, entry, { status: 'RUNNING' });
-    try {
-      const result = await step.compensate!(context);
-      this.update({}, entry, { status: 'COMPLETED', result });
-      return true;
-    } catch (err) {
-      this.update({}, entry, { status: 'FAILED', failure: describeFailure(err) });
-      return false;
+    for (let round = 1; ; round++) {
+      this.update({ currentStep: entry.name }, entry, { status: 'RUNNING' });
+      try {
+        const result = await step.compensate!(context);
+        this.update({}, entry, { status: 'COMPLETED', result });
+        return true;
+      } catch (err) {
+        const failure = describeFailure(err);
+        if (!this.options.deadLetters) {
+          this.update({}, entry, { status: 'FAILED', failure });
+          return false;
+        }
+        const decision = await this.parkForOperator(entry, { ...failure, attempts: failureAttempts(err, step.compensationMaxAttempts) }, round);
+        if (decision.action === 'resolve') {
+          this.update({}, entry, { status: 'RESOLVED', resolution: decision.reason });
+          return true;
+        }
+      }
     }
+  }
+
+  /** Operator decisions waiting to be picked up, by compensation name (several may wait in parallel mode). */
+  private readonly decisions = new Map<string, OperatorDecision>();
+
+  /** Records the dead letter, shows NEEDS_ATTENTION, and waits (a workflow waiting on a condition costs nothing). */
+  private async parkForOperator(entry: CompensationState, failure: DescribedFailure, round: number): Promise<OperatorDecision> {
+    const log = this.options.deadLetters!;
+    const deadLetter: DeadLetterState = { round, attempts: failure.attempts, errorType: failure.type, lastError: failure.message };
+    this.update({ status: 'NEEDS_ATTENTION' }, entry, { status: 'DEAD_LETTERED', failure, deadLetter });
+    try {
+      const recorded = await log.record({ sagaId: this.sagaId, step: entry.name, forStep: entry.forStep, round, errorType: failure.type, lastError: failure.message, attempts: failure.attempts });
+      Object.assign(deadLetter, { id: recorded.id, recordedAt: recorded.createdAt });
+    } catch (err) {
+      // The log could not be written (its own retries ran out): the saga still waits, visibly, with the reason.
+      deadLetter.recordError = describeFailure(err).message;
+    }
+    this.update({}, entry, { deadLetter });
+
+    await condition(() => this.decisions.has(entry.name));
+    const decision = this.decisions.get(entry.name)!;
+    this.decisions.delete(entry.name);
+    if (deadLetter.id !== undefined) {
+      await log.close(deadLetter.id, decision.action === 'retry' ? { status: 'RETRIED' } : { status: 'RESOLVED', resolution: decision.reason });
+    }
+    const stillWaiting = this.state.compensations.some((c) => c !== entry && c.status === 'DEAD_LETTERED');
+    this.update({ status: stillWaiting ? 'NEEDS_ATTENTION' : 'COMPENSATING' }, entry, { status: 'PENDING' });
+    return decision;
+  }
+
+  /**
+   * Checks an operator's decision against the saga's state; throws (so an update validator rejects it before it
+   * reaches the history) when no compensation waits or the named one does not. Returns the compensation it targets.
+   */
+  validateDecision(decision: OperatorDecision): string {
+    const waiting = this.state.compensations.filter((c) => c.status === 'DEAD_LETTERED' && !this.decisions.has(c.name)).map((c) => c.name);
+    if (!waiting.length) throw new Error(`no compensation is waiting for an operator (saga status ${this.state.status})`);
+    if (decision.compensation !== undefined) {
+      if (!waiting.includes(decision.compensation)) throw new Error(`compensation ${decision.compensation} is not waiting for an operator; waiting: ${waiting.join(', ')}`);
+      return decision.compensation;
+    }
+    if (waiting.length > 1) throw new Error(`several compensations wait (${waiting.join(', ')}): name one`);
+    return waiting[0];
+  }
+
+  /** Hands an operator's (validated) decision to the waiting compensation. */
+  decide(decision: OperatorDecision): { compensation: string; action: OperatorDecision['action'] } {
+    const compensation = this.validateDecision(decision);
+    this.decisions.set(compensation, { ...decision, compensation });
+    return { compensation, action: decision.action };
   }
 
   private update<T extends object>(sagaChanges: Partial<SagaState>, target?: T, targetChanges?: Partial<T>): void {
@@ -162,7 +276,7 @@ function compensationName(step: SagaStep, context: CompensationContext): string 
   return step.compensationName ?? `compensate-${step.name}`;
 }
 
-const MARKS: Record<string, string> = { PENDING: '·', RUNNING: '▶', COMPLETED: '✔', FAILED: '✘', NOT_RUN: '–' };
+const MARKS: Record<string, string> = { PENDING: '·', RUNNING: '▶', COMPLETED: '✔', FAILED: '✘', DEAD_LETTERED: '⚠', RESOLVED: '✍', NOT_RUN: '–' };
 
 /** Markdown shown as the workflow's "current details" in the Temporal web UI. */
 export function renderDetails(state: SagaState): string {
@@ -170,7 +284,11 @@ export function renderDetails(state: SagaState): string {
   for (const s of state.steps) lines.push(`- ${MARKS[s.status]} ${s.name} _(${s.kind})_${s.failure ? `: ${s.failure.message}` : ''}`);
   if (state.compensations.length) {
     lines.push('', `**Compensations** (${state.compensationCause?.cause}: ${state.compensationCause?.reason})`);
-    for (const c of state.compensations) lines.push(`- ${MARKS[c.status]} ${c.name}${c.failure ? `: ${c.failure.message}` : ''}`);
+    for (const c of state.compensations) {
+      const note = c.status === 'RESOLVED' ? `: resolved by an operator: ${c.resolution}` : c.failure && c.status !== 'COMPLETED' ? `: ${c.failure.message}` : '';
+      lines.push(`- ${MARKS[c.status]} ${c.name}${note}`);
+    }
+    if (state.status === 'NEEDS_ATTENTION') lines.push('', '**Needs attention**: retry or resolve the dead-lettered compensation (`npm run client -- dead-letters --help`).');
   }
   return lines.join('\n');
 }

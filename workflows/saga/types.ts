@@ -2,6 +2,7 @@
  * The saga's vocabulary. Pure types and constants, imported by the workflow, the client (to render state) and the
  * tests; nothing here does I/O.
  */
+import type { Duration } from '@temporalio/common';
 
 /**
  * - compensatable: can be undone; its compensation is registered before it runs.
@@ -13,7 +14,8 @@ export type StepKind = 'compensatable' | 'pivot' | 'retriable';
 
 /** Why compensations run, handed to each compensation so it can record the right business outcome. */
 export interface CompensationContext {
-  cause: 'rejected' | 'cancelled' | 'failed';
+  /** deadline: the saga's overall deadline passed before its pivot. */
+  cause: 'rejected' | 'cancelled' | 'failed' | 'deadline';
   /** Human-readable reason, e.g. the service's rejection message. */
   reason: string;
   /** The step whose failure (or the cancellation during which) started the unwinding. */
@@ -30,6 +32,8 @@ export interface SagaStep {
   compensationName?: string | ((context: CompensationContext) => string);
   /** The compensating action: normally one activity call. Required for compensatable steps. */
   compensate?: (context: CompensationContext) => Promise<unknown>;
+  /** The compensation's retry policy's maximumAttempts, so a dead letter can say how many attempts were made. */
+  compensationMaxAttempts?: number;
 }
 
 export interface SagaOptions {
@@ -40,18 +44,57 @@ export interface SagaOptions {
    * first failure (later compensations may depend on it). Either way every failure is reported.
    */
   continueOnCompensationError?: boolean;
+  /**
+   * The saga's overall deadline, from its start: if it passes before the pivot, the running step is cancelled and
+   * the saga compensates. After the pivot it no longer applies (the saga only goes forward).
+   */
+  deadline?: Duration;
+  /**
+   * Where a compensation that failed (its retry policy exhausted, or refused) goes. With it the saga records a dead
+   * letter, shows NEEDS_ATTENTION and waits for an operator to retry or resolve the compensation; without it, a
+   * failed compensation ends the saga failed (SagaCompensationFailed).
+   */
+  deadLetters?: DeadLetterLog;
 }
+
+/** A Temporal duration: milliseconds, or a string such as "90s", "2h". */
+export type { Duration };
+
+/** What the saga records about a compensation it gave up on, before it waits for an operator. */
+export interface DeadLetterEntry {
+  sagaId: string;
+  /** The compensation, e.g. "release-inventory", and the forward step it undoes. */
+  step: string;
+  forStep: string;
+  /** 1 for the first failure, +1 after each operator retry that failed again. */
+  round: number;
+  errorType: string;
+  lastError: string;
+  /** Attempts made in this round (the retry policy's). */
+  attempts: number;
+}
+
+/** The durable dead-letter log (normally activities calling the service that keeps it). */
+export interface DeadLetterLog {
+  record(entry: DeadLetterEntry): Promise<{ id: number; createdAt: string }>;
+  close(id: number, outcome: { status: 'RETRIED' } | { status: 'RESOLVED'; resolution: string }): Promise<unknown>;
+}
+
+/** An operator's decision about a dead-lettered compensation. */
+export type OperatorDecision = { action: 'retry'; compensation?: string } | { action: 'resolve'; compensation?: string; reason: string };
 
 export type SagaStatus =
   | 'RUNNING' // forward steps before or at the pivot
   | 'COMMITTED' // the pivot succeeded: only retriable steps remain
   | 'COMPLETED'
   | 'COMPENSATING'
-  | 'COMPENSATED' // every compensation succeeded
+  | 'NEEDS_ATTENTION' // a compensation is dead-lettered: the saga waits for an operator to retry or resolve it
+  | 'COMPENSATED' // every compensation succeeded (or was resolved by an operator)
   | 'COMPENSATION_FAILED'; // at least one compensation did not succeed: needs attention
 
 export type StepStatus = 'PENDING' | 'RUNNING' | 'COMPLETED' | 'FAILED';
-export type CompensationStatus = 'PENDING' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'NOT_RUN';
+/** DEAD_LETTERED: failed, waiting for an operator. RESOLVED: an operator finished it by hand (see `resolution`). */
+export type CompensationStatus = 'PENDING' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'DEAD_LETTERED' | 'RESOLVED' | 'NOT_RUN';
 
 export interface FailureInfo {
   /** The failure's type: a service's error code for a business rejection, else the Temporal failure kind. */
@@ -77,6 +120,21 @@ export interface CompensationState {
   failure?: FailureInfo;
   /** What the compensation answered (e.g. the service's response, which says whether it was a no-op). */
   result?: unknown;
+  /** The latest dead letter for this compensation, while it waits for an operator and after. */
+  deadLetter?: DeadLetterState;
+  /** The operator's reason, when the compensation was RESOLVED by hand. */
+  resolution?: string;
+}
+
+export interface DeadLetterState {
+  /** The dead-letter log's id for the entry (absent if recording it failed: see recordError). */
+  id?: number;
+  round: number;
+  attempts: number;
+  errorType: string;
+  lastError: string;
+  recordedAt?: string;
+  recordError?: string;
 }
 
 /** Everything a query returns while the saga runs and after it ended. */

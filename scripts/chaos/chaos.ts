@@ -1,0 +1,510 @@
+/**
+ * A chaos run: many order sagas with random customers, items, destinations and injected faults, a client that
+ * cancels some of them, and a worker that is SIGKILLed and restarted while they run. Then the invariant checker
+ * (invariants.ts) reads every service's database and proves that nothing leaked, doubled or got lost.
+ *
+ * Processes, as in the bench (scripts/bench/run.ts): PostgreSQL + the four services (fault injection on) in one child,
+ * the Temporal dev server in another, the worker in a third (the one that gets killed); the client runs here.
+ * `npm run chaos` (run.ts) is the command line; the test (test/chaos/chaos.test.ts) calls runChaos directly.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Connection, WorkflowIdReusePolicy, type WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import cliProgress from 'cli-progress';
+import { REPO_ROOT } from '../../infra/temporal/binary';
+import { startDevServer, type DevServer } from '../../infra/temporal/dev-server';
+import { parseOrderSagaInput } from '../../cli/saga-client';
+import { orderSaga } from '../../workflows/order-saga';
+import type { OrderSagaInput } from '../../workflows/order-saga-input';
+import { SAGA_SEARCH_ATTRIBUTES, SAGA_STATUS } from '../../workflows/search-attributes';
+import { runBatch } from '../bench/load';
+import { checkInvariants, countViolations, isDeadLettered, type CheckResult, type SagaOutcome, type SagaOutcomeKind } from './invariants';
+import { activityTypeOf, FAULT_KINDS, faultKinds, killPoints, planSagas, prng, type FaultKind, type SagaPlan } from './plan';
+import type { ChaosServicesConfig, ChaosServicesReady } from './services-process';
+import { readSnapshot } from './snapshot';
+import type { ChaosWorkerConfig } from './worker-process';
+
+export interface ChaosOptions {
+  sagas: number;
+  concurrency: number;
+  seed: number;
+  /** Worker SIGKILLs, spread over the run. */
+  kills: number;
+  /** Pause between a kill and the new worker's start. */
+  restartDelayMs: number;
+  /** Share of sagas the client cancels at a random moment (0..1). */
+  cancelRatio: number;
+  /** Activity start-to-close timeout: how long an activity lost with a killed worker takes to be retried. */
+  stepTimeout: string;
+  /** A saga not ended by then counts as not terminal (and the run goes on). */
+  sagaTimeoutMs: number;
+  /** Top up cust-alice and the plentiful SKUs after seeding (see services-process.ts). */
+  topUp: boolean;
+  /** Progress bar and phase lines on stderr. */
+  progress: boolean;
+  /** Where to write the JSON report; false: not written. */
+  reportDir: string | false;
+  /** The command line, stored in the report. */
+  command?: string;
+  /** Aborting stops the children and the dev server. */
+  signal?: AbortSignal;
+}
+
+export const DEFAULT_CHAOS_OPTIONS: ChaosOptions = {
+  sagas: 200,
+  concurrency: 20,
+  seed: 1,
+  kills: 3,
+  restartDelayMs: 1000,
+  cancelRatio: 0.05,
+  stepTimeout: '4s',
+  sagaTimeoutMs: 180_000,
+  topUp: true,
+  progress: true,
+  reportDir: path.join(REPO_ROOT, 'chaos-results'),
+};
+
+/** Short retries, so transient faults are absorbed quickly; enough attempts that they always are. */
+export const CHAOS_SAGA_OPTIONS: OrderSagaInput['options'] = {
+  stepRetry: { initialInterval: '100ms', backoffCoefficient: 2, maximumInterval: '1s', maximumAttempts: 10 },
+  compensationRetry: { initialInterval: '100ms', backoffCoefficient: 2, maximumInterval: '1s', maximumAttempts: 30 },
+};
+
+export interface KillRecord {
+  atMs: number;
+  /** Sagas ended when it happened, and in flight. */
+  ended: number;
+  inFlight: number;
+  restartedAfterMs?: number;
+}
+
+export interface SagaRecord extends SagaOutcome {
+  cancelRequested: boolean;
+  durationMs: number;
+  faults?: Record<string, string>;
+}
+
+export interface ChaosReport {
+  runId: string;
+  seed: number;
+  command?: string;
+  options: Omit<ChaosOptions, 'signal' | 'progress' | 'reportDir'>;
+  environment: { cores: number; node: string; loadAvgBefore: number; loadAvgAfter: number };
+  startedAt: string;
+  finishedAt: string;
+  wallSeconds: number;
+  /** Seconds from the first saga's start to the last one's end. */
+  runSeconds: number;
+  outcomes: Record<string, number>;
+  faults: {
+    /** Fault specs per kind in the sagas' inputs. */
+    planned: Record<FaultKind, number>;
+    /** Of those, on an action whose activity actually ran (from the workflow histories). */
+    injected: Record<FaultKind, number>;
+    /** Sum of N of the injected transient:N. */
+    transientFailures: number;
+  };
+  activities: { scheduled: number; retries: number; workflowTaskTimeouts: number; workflowTaskFailures: number };
+  cancellations: { requested: number; accepted: number; endedCancelled: number };
+  worker: { kills: number; restarts: number; unexpectedExits: number; killLog: KillRecord[] };
+  checks: CheckResult[];
+  violations: number;
+  sagas: SagaRecord[];
+  reportFile?: string;
+}
+
+function forkChild(file: string, env: NodeJS.ProcessEnv): ChildProcess {
+  return fork(path.join(__dirname, file), [], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
+function waitFor<T>(child: ChildProcess, type: string, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: { type: string }) => {
+      if (m?.type !== type) return;
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      resolve(m as T);
+    };
+    const onExit = (code: number | null, signal: string | null) => reject(new Error(`${what} exited (${signal ?? `code ${code}`}) before '${type}'`));
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+}
+
+const exited = (c: ChildProcess) => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once('exit', () => r())));
+
+/** Graceful stop over IPC, SIGKILL if it does not exit in time. */
+async function stopChild(c: ChildProcess | undefined, graceMs: number): Promise<void> {
+  if (!c || c.exitCode !== null || c.signalCode !== null) return;
+  if (c.connected) c.send({ type: 'stop' });
+  const timer = setTimeout(() => c.kill('SIGKILL'), graceMs);
+  await exited(c);
+  clearTimeout(timer);
+}
+
+/** The worker child: started, SIGKILLed and started again; an exit it did not cause is counted and recovered too. */
+class WorkerSupervisor {
+  child?: ChildProcess;
+  kills = 0;
+  restarts = 0;
+  unexpectedExits = 0;
+  private expecting = false;
+  private stopped = false;
+  private restarting?: Promise<void>;
+
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly restartDelayMs: number,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  async start(): Promise<void> {
+    const child = forkChild('worker-process.ts', this.env);
+    this.child = child;
+    child.once('exit', (code, signal) => {
+      if (this.child !== child || this.expecting || this.stopped) return;
+      this.unexpectedExits++;
+      this.log(`worker exited on its own (${signal ?? `code ${code}`}); restarting`);
+      this.restarting = sleep(this.restartDelayMs).then(() => this.start()).then(() => void this.restarts++);
+    });
+    await waitFor(child, 'ready', 'worker process');
+  }
+
+  /** SIGKILL, pause, start a new one; resolves when it is ready. */
+  async killAndRestart(): Promise<number> {
+    await this.restarting;
+    const child = this.child!;
+    this.expecting = true;
+    child.kill('SIGKILL');
+    await exited(child);
+    this.expecting = false;
+    this.kills++;
+    const t0 = performance.now();
+    await sleep(this.restartDelayMs);
+    if (this.stopped) return 0;
+    await this.start();
+    this.restarts++;
+    return performance.now() - t0;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.restarting?.catch(() => undefined);
+    await stopChild(this.child, 10_000);
+  }
+}
+
+type Classified = { outcome: SagaOutcomeKind; detail?: string };
+
+/** How a saga's workflow ended, from its result. */
+async function awaitOutcome(handle: WorkflowHandle<typeof orderSaga>): Promise<Classified> {
+  try {
+    const result = await handle.result();
+    return { outcome: result.status, detail: result.reason };
+  } catch (err) {
+    const cause = (err as { cause?: { name?: string; message?: string } }).cause;
+    if (cause?.name === 'CancelledFailure') return { outcome: 'CANCELLED' };
+    return { outcome: 'FAILED', detail: cause?.message ?? (err as Error).message };
+  }
+}
+
+/**
+ * A saga parked for an operator keeps running, so its result never comes: watch its SagaStatus search attribute
+ * (a describe, answered by the server alone, not by the worker) for NEEDS_ATTENTION.
+ */
+async function watchNeedsAttention(handle: WorkflowHandle, done: { value: boolean }, everyMs: number): Promise<Classified> {
+  for (;;) {
+    await sleep(everyMs);
+    if (done.value) return new Promise<never>(() => undefined);
+    const status = await handle
+      .describe()
+      .then((d) => d.typedSearchAttributes.get(SAGA_STATUS))
+      .catch(() => undefined);
+    if (status === 'NEEDS_ATTENTION') return { outcome: 'NEEDS_ATTENTION', detail: 'parked for an operator' };
+  }
+}
+
+function emptyKinds(): Record<FaultKind, number> {
+  return Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
+}
+
+/** Fault and retry figures from the workflow histories (which activities ran, in how many attempts). */
+async function historyStats(client: Client, plans: SagaPlan[]) {
+  const E = temporal.api.enums.v1.EventType;
+  const injected = emptyKinds();
+  let transientFailures = 0;
+  const activities = { scheduled: 0, retries: 0, workflowTaskTimeouts: 0, workflowTaskFailures: 0 };
+  await runBatch(
+    async (i) => {
+      const plan = plans[Number(i)];
+      const history = await client.workflow.getHandle(plan.input.orderId).fetchHistory();
+      const ran = new Set<string>();
+      for (const e of history.events ?? []) {
+        if (e.eventType === E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
+          activities.scheduled++;
+          ran.add(e.activityTaskScheduledEventAttributes!.activityType!.name!);
+        } else if (e.eventType === E.EVENT_TYPE_ACTIVITY_TASK_STARTED) {
+          activities.retries += Math.max(0, (e.activityTaskStartedEventAttributes!.attempt ?? 1) - 1);
+        } else if (e.eventType === E.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT) {
+          activities.workflowTaskTimeouts++;
+        } else if (e.eventType === E.EVENT_TYPE_WORKFLOW_TASK_FAILED) {
+          activities.workflowTaskFailures++;
+        }
+      }
+      for (const [action, spec] of Object.entries(plan.input.faults ?? {})) {
+        if (!ran.has(activityTypeOf(action))) continue;
+        for (const kind of faultKinds(spec!)) injected[kind]++;
+        transientFailures += Number(/transient:(\d+)/.exec(spec!)?.[1] ?? 0);
+      }
+    },
+    plans.map((_, i) => String(i)),
+    8,
+  ).then((r) => {
+    if (r.errors.length) throw new Error(`could not read ${r.errors.length} workflow histories: ${r.errors[0]}`);
+  });
+  return { injected, transientFailures, activities };
+}
+
+export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<ChaosReport> {
+  const o: ChaosOptions = { ...DEFAULT_CHAOS_OPTIONS, ...options };
+  const log = (line: string) => o.progress && process.stderr.write(`  ${line}\n`);
+  const runId = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '') + '-' + randomBytes(2).toString('hex');
+  // One token for the services and the worker (the services refuse mutating requests without it).
+  const authToken = randomBytes(24).toString('hex');
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'saga-chaos-'));
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const loadAvgBefore = os.loadavg()[0];
+
+  let services: ChildProcess | undefined;
+  let server: DevServer | undefined;
+  let workers: WorkerSupervisor | undefined;
+  let connection: Connection | undefined;
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      await workers?.stop().catch(() => undefined);
+      await connection?.close().catch(() => undefined);
+      await server?.stop().catch(() => undefined);
+      await stopChild(services, 20_000);
+      rmSync(tmp, { recursive: true, force: true });
+    })());
+  const onAbort = () => void cleanup().finally(() => process.exit(130));
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+
+  try {
+    // 1. Services + PostgreSQL, the Temporal dev server and the workflow bundle, side by side.
+    log('starting PostgreSQL + the services (fault injection on), the Temporal dev server; bundling the workflows…');
+    services = forkChild('services-process.ts', {
+      CHAOS_SERVICES_CONFIG: JSON.stringify({ authToken, topUp: o.topUp } satisfies ChaosServicesConfig),
+      SERVICE_AUTH_TOKEN: authToken,
+      LOG_LEVEL: 'silent',
+    });
+    const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
+    const [ready, devServer, bundle] = await Promise.all([
+      waitFor<ChaosServicesReady>(services, 'ready', 'services process'),
+      startDevServer({
+        ui: false,
+        searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
+        dynamicConfig: { 'history.transferProcessorMaxPollRPS': 10000, 'history.timerProcessorMaxPollRPS': 10000, 'history.visibilityProcessorMaxPollRPS': 10000 },
+        logFile: path.join(tmp, 'server.log'),
+      }).then((s) => (server = s)),
+      bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quiet as never }),
+    ]);
+    const workflowBundlePath = path.join(tmp, 'workflow-bundle.js');
+    writeFileSync(workflowBundlePath, bundle.code);
+
+    // 2. The worker.
+    const taskQueue = `chaos-${runId}`;
+    const workerConfig: ChaosWorkerConfig = {
+      address: devServer.address,
+      namespace: devServer.namespace,
+      taskQueue,
+      urls: ready.urls,
+      authToken,
+      requestTimeoutMs: 3000,
+      workflowBundlePath,
+      stickyQueueScheduleToStartTimeout: '2s',
+    };
+    workers = new WorkerSupervisor({ CHAOS_WORKER_CONFIG: JSON.stringify(workerConfig), SERVICE_AUTH_TOKEN: authToken }, o.restartDelayMs, log);
+    log('starting the worker…');
+    await workers.start();
+
+    // 3. The plan, and the databases before the first saga.
+    const plans = planSagas({ seed: o.seed, sagas: o.sagas, cancelRatio: o.cancelRatio, idPrefix: `chaos-${runId}`, options: { ...CHAOS_SAGA_OPTIONS, stepTimeout: o.stepTimeout } });
+    const points = killPoints(o.seed, o.sagas, o.kills);
+    const initial = await readSnapshot(ready.databaseUrls);
+    connection = await Connection.connect({ address: devServer.address });
+    const client = new Client({ connection, namespace: devServer.namespace });
+
+    // 4. The sagas, and the killer alongside.
+    const records: SagaRecord[] = [];
+    const counts: Record<string, number> = {};
+    let ended = 0;
+    let inFlight = 0;
+    let cancelAccepted = 0;
+    const bar = new cliProgress.SingleBar(
+      {
+        format: '  {bar} {value}/{total} sagas | {outcomes} | kills {kills}',
+        hideCursor: true,
+        stream: process.stderr,
+        noTTYOutput: true,
+        notTTYSchedule: 5000,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    const outcomesText = () => Object.entries(counts).map(([k, n]) => `${k.toLowerCase()} ${n}`).join(', ') || '…';
+    if (o.progress) bar.start(o.sagas, 0, { outcomes: outcomesText(), kills: 0 });
+    const killLog: KillRecord[] = [];
+    const runStart = performance.now();
+    let allEnded = false;
+    const killer = (async () => {
+      const rng = prng(o.seed ^ 0x5bd1e995);
+      for (const point of points) {
+        while (!allEnded && ended < point) await sleep(50);
+        if (allEnded) return;
+        await sleep(Math.floor(rng() * 300));
+        if (allEnded) return;
+        const record: KillRecord = { atMs: Math.round(performance.now() - runStart), ended, inFlight };
+        killLog.push(record);
+        record.restartedAfterMs = Math.round(await workers!.killAndRestart());
+        if (o.progress) bar.update({ kills: workers!.kills });
+      }
+    })();
+
+    const byId = new Map(plans.map((p) => [p.input.orderId, p]));
+    const watchEveryMs = 3000;
+    await runBatch(
+      async (orderId) => {
+        const plan = byId.get(orderId)!;
+        const input = parseOrderSagaInput(plan.input);
+        const started = performance.now();
+        inFlight++;
+        // startOrderSaga's options, plus a short workflow task timeout: a task lost with a killed worker is
+        // retried after it (the default is 10 s).
+        const handle = await client.workflow.start(orderSaga, {
+          taskQueue,
+          workflowId: input.orderId,
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          args: [input],
+          typedSearchAttributes: [{ key: SAGA_STATUS, value: 'RUNNING' }],
+          staticSummary: `Chaos order ${input.orderId} for ${input.customerId}, shipping to ${input.destination.country}`,
+          workflowTaskTimeout: '3s',
+        });
+        let cancelRequested = false;
+        const cancelTimer =
+          plan.cancelAfterMs === undefined
+            ? undefined
+            : setTimeout(() => {
+                cancelRequested = true;
+                handle.cancel().then(
+                  () => void cancelAccepted++,
+                  () => undefined, // already ended
+                );
+              }, plan.cancelAfterMs);
+        const done = { value: false };
+        const result = awaitOutcome(handle);
+        result.catch(() => undefined);
+        let timer: NodeJS.Timeout | undefined;
+        const outcome = await Promise.race([
+          result,
+          watchNeedsAttention(handle, done, watchEveryMs),
+          new Promise<Classified>((resolve) => (timer = setTimeout(() => resolve({ outcome: 'TIMED_OUT', detail: `not ended after ${o.sagaTimeoutMs} ms` }), o.sagaTimeoutMs))),
+        ]);
+        done.value = true;
+        clearTimeout(timer);
+        clearTimeout(cancelTimer);
+        inFlight--;
+        ended++;
+        records.push({ orderId, customerId: input.customerId, ...outcome, cancelRequested, durationMs: Math.round(performance.now() - started), faults: input.faults });
+        counts[outcome.outcome] = (counts[outcome.outcome] ?? 0) + 1;
+        if (o.progress) bar.update({ outcomes: outcomesText() });
+      },
+      plans.map((p) => p.input.orderId),
+      o.concurrency,
+      () => o.progress && bar.increment(),
+    ).then((r) => {
+      if (r.errors.length) throw new Error(`${r.errors.length} saga(s) could not be run: ${r.errors.slice(0, 3).join('; ')}`);
+    });
+    allEnded = true;
+    await killer;
+    const runSeconds = (performance.now() - runStart) / 1000;
+    if (o.progress) bar.stop();
+
+    // 5. Figures from the histories; the databases after; the invariants.
+    log('reading workflow histories and the four databases…');
+    const stats = await historyStats(client, plans);
+    const final = await readSnapshot(ready.databaseUrls);
+    records.sort((a, b) => a.orderId.localeCompare(b.orderId));
+    const checks = checkInvariants({ sagas: records, initial, final });
+
+    const planned = emptyKinds();
+    for (const p of plans) for (const spec of Object.values(p.input.faults ?? {})) for (const k of faultKinds(spec!)) planned[k]++;
+    const outcomes: Record<string, number> = { APPROVED: 0, REJECTED: 0, CANCELLED: 0, 'dead-lettered': 0 };
+    for (const r of records) {
+      const kind = isDeadLettered(r, final.deadLetters) ? 'dead-lettered' : r.outcome;
+      outcomes[kind] = (outcomes[kind] ?? 0) + 1;
+    }
+    const finishedAt = new Date();
+    const { signal: _s, progress: _p, reportDir: _r, ...reportedOptions } = o;
+    const report: ChaosReport = {
+      runId,
+      seed: o.seed,
+      command: o.command,
+      options: reportedOptions,
+      environment: { cores: os.cpus().length, node: process.version, loadAvgBefore, loadAvgAfter: os.loadavg()[0] },
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      wallSeconds: (performance.now() - t0) / 1000,
+      runSeconds,
+      outcomes,
+      faults: { planned, injected: stats.injected, transientFailures: stats.transientFailures },
+      activities: stats.activities,
+      cancellations: { requested: records.filter((r) => r.cancelRequested).length, accepted: cancelAccepted, endedCancelled: outcomes.CANCELLED },
+      worker: { kills: workers.kills, restarts: workers.restarts, unexpectedExits: workers.unexpectedExits, killLog },
+      checks,
+      violations: countViolations(checks),
+      sagas: records,
+    };
+    if (o.reportDir) {
+      mkdirSync(o.reportDir, { recursive: true });
+      report.reportFile = path.join(o.reportDir, `${runId}.json`);
+      writeFileSync(report.reportFile, JSON.stringify(report, null, 2));
+    }
+    return report;
+  } finally {
+    o.signal?.removeEventListener('abort', onAbort);
+    await cleanup();
+  }
+}
+
+/** The report as text: figures, then each invariant with its counts and its first violations. */
+export function formatReport(r: ChaosReport, maxViolations = 5): string {
+  const kinds = (m: Record<string, number>) => Object.entries(m).map(([k, n]) => `${k} ${n}`).join(', ');
+  const lines = [
+    `chaos run ${r.runId}   seed ${r.seed}   (replay: --seed ${r.seed})`,
+    `  sagas          ${r.sagas.length} at concurrency ${r.options.concurrency}: ${kinds(r.outcomes)}`,
+    `  faults         injected ${kinds(r.faults.injected)} (planned ${kinds(r.faults.planned)}; ${r.faults.transientFailures} transient failures)`,
+    `  activities     ${r.activities.scheduled} scheduled, ${r.activities.retries} retries; workflow tasks: ${r.activities.workflowTaskTimeouts} timed out, ${r.activities.workflowTaskFailures} failed`,
+    `  cancellations  ${r.cancellations.requested} requested, ${r.cancellations.accepted} accepted by the server, ${r.cancellations.endedCancelled} ended CANCELLED`,
+    `  worker         ${r.worker.kills} kills (SIGKILL), ${r.worker.restarts} restarts, ${r.worker.unexpectedExits} unexpected exits` +
+      (r.worker.killLog.length ? `; at ${r.worker.killLog.map((k) => `${(k.atMs / 1000).toFixed(1)} s (${k.inFlight} in flight)`).join(', ')}` : ''),
+    `  wall time      ${r.wallSeconds.toFixed(1)} s (sagas ${r.runSeconds.toFixed(1)} s); load average ${r.environment.loadAvgBefore.toFixed(2)} → ${r.environment.loadAvgAfter.toFixed(2)} on ${r.environment.cores} cores`,
+    '',
+    'invariants',
+  ];
+  for (const c of r.checks) {
+    lines.push(`  ${c.violations.length ? '✘' : '✔'} ${c.id} ${c.name}: ${c.summary}${c.violations.length ? ` — ${c.violations.length} violation(s)` : ''}`);
+    for (const n of c.notes ?? []) lines.push(`      · ${n}`);
+    for (const v of c.violations.slice(0, maxViolations)) lines.push(`      ✘ ${v}`);
+    if (c.violations.length > maxViolations) lines.push(`      … and ${c.violations.length - maxViolations} more (see the JSON report)`);
+  }
+  lines.push('', `violations: ${r.violations}${r.reportFile ? `   report: ${path.relative(process.cwd(), r.reportFile)}` : ''}`);
+  return lines.join('\n');
+}

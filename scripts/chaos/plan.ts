@@ -1,0 +1,132 @@
+/**
+ * What each saga of a chaos run does, drawn from a seeded PRNG: the same seed gives the same sagas, the same faults
+ * and the same kill points, so a failing run can be replayed with `--seed`. Pure: no I/O.
+ */
+import { ORDER_SAGA_COMPENSATIONS, ORDER_SAGA_STEPS, type OrderSagaActionName, type OrderSagaInput } from '../../workflows/order-saga-input';
+
+/** mulberry32: small, fast, good enough to pick test cases; not for anything secret. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export type Rng = () => number;
+const int = (rng: Rng, lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));
+const pick = <T>(rng: Rng, xs: readonly T[]) => xs[Math.floor(rng() * xs.length)];
+function shuffle<T>(rng: Rng, xs: readonly T[]): T[] {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+function weighted<T>(rng: Rng, entries: readonly (readonly [T, number])[]): T {
+  const total = entries.reduce((s, [, w]) => s + w, 0);
+  let r = rng() * total;
+  for (const [v, w] of entries) if ((r -= w) < 0) return v;
+  return entries[entries.length - 1][0];
+}
+
+/**
+ * Customers of the payments seed (services/payments/seed.ts). cust-broke (5.00) cannot pay for anything; cust-nobody
+ * does not exist (unknown customer, 404 at the charge). Both end in a business rejection at the pivot.
+ */
+const CUSTOMERS = [
+  ['cust-alice', 45],
+  ['cust-bob', 15],
+  ['cust-carol', 15],
+  ['cust-broke', 12],
+  ['cust-nobody', 3],
+] as const;
+/** Inventory seed SKUs; MN-003 (25) runs out during a long run. */
+const SKUS = ['KB-001', 'MS-002', 'MN-003', 'CB-004'] as const;
+/** One in stock: the first order that asks gets it, every later one is refused (insufficient stock). */
+const SCARCE_SKU = 'LT-005';
+/** Does not exist: 404 at reserve-inventory. */
+const UNKNOWN_SKU = 'ZZ-999';
+const COUNTRIES = ['US', 'CA', 'GB', 'IE', 'FR', 'DE', 'NL', 'BE', 'ES', 'IT', 'SE', 'JP', 'AU'] as const;
+/** Not in the shipping service's areas: undeliverable, a business rejection at schedule-shipment. */
+const UNSUPPORTED_COUNTRIES = ['AQ', 'KP'] as const;
+/**
+ * `reject` only on steps up to the pivot: a 422 after it would fail a step that must succeed, which the saga (by
+ * design) surfaces as a failed workflow for an operator, not as a business outcome.
+ */
+const REJECTABLE_STEPS = ['create-order', 'reserve-inventory', 'schedule-shipment', 'charge-payment'] as const;
+
+export type FaultKind = 'transient' | 'lost-response' | 'delay' | 'reject';
+export const FAULT_KINDS: readonly FaultKind[] = ['transient', 'lost-response', 'delay', 'reject'];
+
+export interface SagaPlan {
+  input: OrderSagaInput;
+  /** Milliseconds after its start at which the client cancels the saga, if it does. */
+  cancelAfterMs?: number;
+}
+
+export interface PlanOptions {
+  seed: number;
+  sagas: number;
+  cancelRatio: number;
+  /** Prefix of the order ids, unique per run (Temporal refuses a second workflow with the same id). */
+  idPrefix: string;
+  options: OrderSagaInput['options'];
+}
+
+export function planSagas(o: PlanOptions): SagaPlan[] {
+  const rng = prng(o.seed);
+  return Array.from({ length: o.sagas }, (_, i) => planOne(rng, `${o.idPrefix}-${String(i).padStart(4, '0')}`, o));
+}
+
+function planOne(rng: Rng, orderId: string, o: PlanOptions): SagaPlan {
+  const customerId = weighted(rng, CUSTOMERS);
+  const skus = shuffle(rng, SKUS).slice(0, int(rng, 1, 3));
+  const items: { sku: string; quantity: number }[] = skus.map((sku) => ({ sku, quantity: int(rng, 1, 3) }));
+  if (rng() < 0.05) items.push({ sku: SCARCE_SKU, quantity: 1 });
+  if (rng() < 0.04) items.push({ sku: UNKNOWN_SKU, quantity: 1 });
+  const country = rng() < 0.08 ? pick(rng, UNSUPPORTED_COUNTRIES) : pick(rng, COUNTRIES);
+  const destination = { recipient: `Chaos ${orderId}`, line1: '1 Test Street', city: 'Testville', postalCode: '12345', country };
+
+  const faults: Partial<Record<OrderSagaActionName, string>> = {};
+  for (const action of [...ORDER_SAGA_STEPS, ...ORDER_SAGA_COMPENSATIONS]) {
+    const compensation = (ORDER_SAGA_COMPENSATIONS as readonly string[]).includes(action);
+    const parts: string[] = [];
+    if (rng() < 0.1) parts.push(`delay:${int(rng, 50, 800)}`);
+    if (rng() < (compensation ? 0.25 : 0.15)) parts.push(`transient:${int(rng, 1, 3)}`);
+    if (rng() < 0.07) parts.push('lost-response:1');
+    if (parts.length) faults[action] = parts.join(',');
+  }
+  if (rng() < 0.05) {
+    const step = pick(rng, REJECTABLE_STEPS);
+    faults[step] = faults[step] ? `${faults[step]},reject` : 'reject';
+  }
+  const cancelAfterMs = rng() < o.cancelRatio ? int(rng, 0, 1500) : undefined;
+  return {
+    input: { orderId, customerId, items, destination, ...(Object.keys(faults).length ? { faults } : {}), ...(o.options ? { options: o.options } : {}) },
+    cancelAfterMs,
+  };
+}
+
+/** The fault kinds of one spec, e.g. "delay:300,transient:2" → delay, transient. */
+export function faultKinds(spec: string): FaultKind[] {
+  return spec.split(',').map((p) => p.split(':')[0] as FaultKind);
+}
+
+/** kebab-case action → the activity type that performs it (create-order → createOrder). */
+export function activityTypeOf(action: string): string {
+  return action.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/**
+ * When to kill the worker: after this many sagas have ended, one point drawn in each of `kills` equal slices of
+ * [5 %, 85 %] of the run, so kills are spread over it and always happen while sagas are still in flight.
+ */
+export function killPoints(seed: number, sagas: number, kills: number): number[] {
+  const rng = prng(seed ^ 0x9e3779b9);
+  return Array.from({ length: kills }, (_, i) => Math.floor(sagas * (0.05 + (0.8 * (i + rng())) / kills)));
+}
