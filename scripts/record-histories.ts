@@ -17,7 +17,15 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { awaitSagaResult, cancelOrderSaga, getSagaState, startOrderSaga, type SagaResult } from '../cli/saga-client';
+import {
+  awaitSagaResult,
+  cancelOrderSaga,
+  getSagaState,
+  resolveCompensation,
+  retryCompensation,
+  startOrderSaga,
+  type SagaResult,
+} from '../cli/saga-client';
 import { stopTestPostgres } from '../test/support/postgres';
 import { installQuietRuntime, startSagaStack, type SagaStack } from '../test/support/saga-stack';
 import type { OrderSagaInput } from '../workflows/order-saga-input';
@@ -129,7 +137,58 @@ const SCENARIOS: Scenario[] = [
     lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
     check: ({ result }) => expectApproved(result),
   },
+  {
+    name: 'dead-lettered-retried',
+    input: {
+      orderId: 'replay-dead-lettered-retried',
+      ...BASE,
+      // Two attempts fail and the compensation is dead-lettered; the operator's retry fails once more, then succeeds.
+      faults: { 'charge-payment': 'reject', 'release-inventory': 'transient:3' },
+      options: { compensationRetry: { initialInterval: '100ms', maximumAttempts: 2 } },
+    },
+    during: async (stack, orderId) => {
+      await waitUntilParked(stack, orderId);
+      await retryCompensation(stack.client, orderId);
+    },
+    activities: ['createOrder', 'reserveInventory', 'scheduleShipment', 'chargePayment', 'cancelShipment', 'releaseInventory', 'recordDeadLetter', 'closeDeadLetter', 'releaseInventory', 'rejectOrder'],
+    lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+    check: ({ result, state }) => {
+      expectRejected(result, /^charge-payment: /);
+      expectCompensated(state, ['cancel-shipment', 'release-inventory', 'reject-order']);
+    },
+  },
+  {
+    name: 'dead-lettered-resolved',
+    input: { orderId: 'replay-dead-lettered-resolved', ...BASE, faults: { 'charge-payment': 'reject', 'release-inventory': 'reject' } },
+    during: async (stack, orderId) => {
+      await waitUntilParked(stack, orderId);
+      await resolveCompensation(stack.client, orderId, 'released by hand');
+    },
+    activities: ['createOrder', 'reserveInventory', 'scheduleShipment', 'chargePayment', 'cancelShipment', 'releaseInventory', 'recordDeadLetter', 'closeDeadLetter', 'rejectOrder'],
+    lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+    check: ({ result, state }) => {
+      expectRejected(result, /^charge-payment: /);
+      expectCompensated(state, ['cancel-shipment', 'release-inventory', 'reject-order'], { resolved: ['release-inventory'] });
+    },
+  },
+  {
+    name: 'deadline-passed',
+    input: { orderId: 'replay-deadline-passed', ...BASE, faults: { 'schedule-shipment': 'delay:4000' }, options: { deadline: '2s' } },
+    activities: ['createOrder', 'reserveInventory', 'scheduleShipment', 'cancelShipment', 'releaseInventory', 'rejectOrder'],
+    lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+    check: ({ result, state }) => {
+      expectRejected(result, /^saga deadline \(2s\) passed during schedule-shipment/);
+      expectCompensated(state, ['cancel-shipment', 'release-inventory', 'reject-order']);
+    },
+  },
 ];
+
+async function waitUntilParked(stack: SagaStack, orderId: string): Promise<void> {
+  await waitFor(async () => {
+    const state = await getSagaState(stack.client, orderId);
+    return state.status === 'NEEDS_ATTENTION' && state.compensations.some((c) => c.deadLetter?.id !== undefined);
+  }, `${orderId} to wait for an operator`);
+}
 
 function expectApproved(result: SagaResult): void {
   if (result.outcome !== 'completed' || result.result.status !== 'APPROVED') throw new Error(`expected an approved order, got ${JSON.stringify(result)}`);
@@ -141,9 +200,9 @@ function expectRejected(result: SagaResult, reason: RegExp): void {
   }
 }
 
-function expectCompensated(state: OrderSagaState, compensations: string[]): void {
+function expectCompensated(state: OrderSagaState, compensations: string[], options: { resolved?: string[] } = {}): void {
   const ran = state.compensations.map((c) => `${c.name}:${c.status}`);
-  const expected = compensations.map((name) => `${name}:COMPLETED`);
+  const expected = compensations.map((name) => `${name}:${options.resolved?.includes(name) ? 'RESOLVED' : 'COMPLETED'}`);
   if (state.status !== 'COMPENSATED' || ran.join() !== expected.join()) {
     throw new Error(`expected status COMPENSATED after ${expected.join(', ')}; got ${state.status} after ${ran.join(', ') || 'none'}`);
   }
