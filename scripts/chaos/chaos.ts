@@ -24,6 +24,7 @@ import { orderSaga } from '../../workflows/order-saga';
 import type { OrderSagaInput } from '../../workflows/order-saga-input';
 import { SAGA_SEARCH_ATTRIBUTES, SAGA_STATUS } from '../../workflows/search-attributes';
 import { runBatch } from '../bench/load';
+import { listDeadLetters } from '../../cli/saga-client';
 import { checkInvariants, countViolations, isDeadLettered, type CheckResult, type SagaOutcome, type SagaOutcomeKind } from './invariants';
 import { activityTypeOf, FAULT_KINDS, faultKinds, killPoints, planSagas, prng, type FaultKind, type SagaPlan } from './plan';
 import type { ChaosServicesConfig, ChaosServicesReady } from './services-process';
@@ -203,9 +204,10 @@ class WorkerSupervisor {
 type Classified = { outcome: SagaOutcomeKind; detail?: string };
 
 /** How a saga's workflow ended, from its result. */
-async function awaitOutcome(handle: WorkflowHandle<typeof orderSaga>): Promise<Classified> {
+async function awaitOutcome(client: Client, handle: WorkflowHandle<typeof orderSaga>, signal: AbortSignal): Promise<Classified> {
   try {
-    const result = await handle.result();
+    // Abortable: a parked saga's result never comes, and a long poll left running outlives the connection.
+    const result = await client.withAbortSignal(signal, () => handle.result());
     return { outcome: result.status, detail: result.reason };
   } catch (err) {
     const cause = (err as { cause?: { name?: string; message?: string } }).cause;
@@ -409,7 +411,8 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
                 );
               }, plan.cancelAfterMs);
         const done = { value: false };
-        const result = awaitOutcome(handle);
+        const stopWaiting = new AbortController();
+        const result = awaitOutcome(client, handle, stopWaiting.signal);
         result.catch(() => undefined);
         let timer: NodeJS.Timeout | undefined;
         const outcome = await Promise.race([
@@ -418,6 +421,7 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
           new Promise<Classified>((resolve) => (timer = setTimeout(() => resolve({ outcome: 'TIMED_OUT', detail: `not ended after ${o.sagaTimeoutMs} ms` }), o.sagaTimeoutMs))),
         ]);
         done.value = true;
+        stopWaiting.abort();
         clearTimeout(timer);
         clearTimeout(cancelTimer);
         inFlight--;
@@ -441,14 +445,16 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
     log('reading workflow histories and the four databases…');
     const stats = await historyStats(client, plans);
     const final = await readSnapshot(ready.databaseUrls);
+    // What an operator sees: the CLI's `dead-letters list` (sagas found by SagaStatus, details by query).
+    const listedDeadLetters = [...new Set((await listDeadLetters(client, { limit: 1000 })).map((d) => d.orderId))];
     records.sort((a, b) => a.orderId.localeCompare(b.orderId));
-    const checks = checkInvariants({ sagas: records, initial, final });
+    const checks = checkInvariants({ sagas: records, initial, final, listedDeadLetters });
 
     const planned = emptyKinds();
     for (const p of plans) for (const spec of Object.values(p.input.faults ?? {})) for (const k of faultKinds(spec!)) planned[k]++;
     const outcomes: Record<string, number> = { APPROVED: 0, REJECTED: 0, CANCELLED: 0, 'dead-lettered': 0 };
     for (const r of records) {
-      const kind = isDeadLettered(r, final.deadLetters) ? 'dead-lettered' : r.outcome;
+      const kind = isDeadLettered(r, final.deadLetters, listedDeadLetters) ? 'dead-lettered' : r.outcome;
       outcomes[kind] = (outcomes[kind] ?? 0) + 1;
     }
     const finishedAt = new Date();

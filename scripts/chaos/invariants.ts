@@ -105,6 +105,8 @@ export interface InvariantInput {
   initial: DbSnapshot;
   /** After every saga ended. */
   final: DbSnapshot;
+  /** Order ids that the CLI's `dead-letters list` shows (what an operator sees). */
+  listedDeadLetters: string[];
 }
 
 export function checkInvariants(input: InvariantInput): CheckResult[] {
@@ -115,9 +117,9 @@ export function countViolations(results: CheckResult[]): number {
   return results.reduce((n, r) => n + r.violations.length, 0);
 }
 
-/** A saga parked for an operator: NEEDS_ATTENTION and an OPEN dead letter. */
-export function isDeadLettered(saga: SagaOutcome, deadLetters: DeadLetterRow[]): boolean {
-  return saga.outcome === 'NEEDS_ATTENTION' && deadLetters.some((d) => d.saga_id === saga.orderId && d.status === 'OPEN');
+/** A saga parked for an operator: NEEDS_ATTENTION, an OPEN dead letter, and listed where the operator looks. */
+export function isDeadLettered(saga: SagaOutcome, deadLetters: DeadLetterRow[], listed: string[]): boolean {
+  return saga.outcome === 'NEEDS_ATTENTION' && listed.includes(saga.orderId) && deadLetters.some((d) => d.saga_id === saga.orderId && d.status === 'OPEN');
 }
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
@@ -136,7 +138,7 @@ function duplicates<T>(rows: T[], key: (r: T) => string): [string, number][] {
 }
 
 // 1 ────────────────────────────────────────────────────────────────────────────────────────────────────────────────
-export function checkTerminal({ sagas, final }: InvariantInput): CheckResult {
+export function checkTerminal({ sagas, final, listedDeadLetters }: InvariantInput): CheckResult {
   const violations: string[] = [];
   const notes: string[] = [];
   const figures: Record<string, number> = { sagas: sagas.length, APPROVED: 0, REJECTED: 0, CANCELLED: 0, 'dead-lettered': 0, 'not terminal': 0 };
@@ -144,13 +146,13 @@ export function checkTerminal({ sagas, final }: InvariantInput): CheckResult {
   for (const s of sagas) {
     if (s.outcome === 'APPROVED' || s.outcome === 'REJECTED' || s.outcome === 'CANCELLED') {
       figures[s.outcome]++;
-    } else if (isDeadLettered(s, final.deadLetters)) {
+    } else if (isDeadLettered(s, final.deadLetters, listedDeadLetters)) {
       figures['dead-lettered']++;
       const steps = final.deadLetters.filter((d) => d.saga_id === s.orderId && d.status === 'OPEN').map((d) => d.step);
       notes.push(`${s.orderId}: dead-lettered (${steps.join(', ')})`);
     } else {
       figures['not terminal']++;
-      const why = s.outcome === 'NEEDS_ATTENTION' ? 'NEEDS_ATTENTION but no OPEN dead letter' : s.outcome;
+      const why = s.outcome === 'NEEDS_ATTENTION' ? 'NEEDS_ATTENTION but no OPEN dead letter, or not listed by `dead-letters list`' : s.outcome;
       violations.push(`saga ${s.orderId} did not reach a terminal state: ${why}${s.detail ? ` (${s.detail})` : ''}`);
     }
   }

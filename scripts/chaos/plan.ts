@@ -105,6 +105,11 @@ function planOne(rng: Rng, orderId: string, o: PlanOptions): SagaPlan {
     const step = pick(rng, REJECTABLE_STEPS);
     faults[step] = faults[step] ? `${faults[step]},reject` : 'reject';
   }
+  // A compensation that can never succeed (if it runs at all): the saga must dead-letter it and wait, listed.
+  if (rng() < 0.04) {
+    const compensation = pick(rng, ORDER_SAGA_COMPENSATIONS);
+    faults[compensation] = faults[compensation] ? `${faults[compensation]},reject` : 'reject';
+  }
   const cancelAfterMs = rng() < o.cancelRatio ? int(rng, 0, 1500) : undefined;
   return {
     input: { orderId, customerId, items, destination, ...(Object.keys(faults).length ? { faults } : {}), ...(o.options ? { options: o.options } : {}) },

@@ -69,6 +69,7 @@ function world(): InvariantInput {
     ],
     initial,
     final,
+    listedDeadLetters: [],
   };
 }
 
@@ -141,7 +142,7 @@ describe('chaos invariant checker (hand-made rows)', () => {
     assert.match(violationText(results), /inventory: idempotency key o-ok:reserveInventory recorded 2 times/);
   });
 
-  it('counts a NEEDS_ATTENTION saga as dead-lettered only with an OPEN dead letter; anything else is not terminal', () => {
+  it('counts a NEEDS_ATTENTION saga as dead-lettered only with an OPEN dead letter that the CLI lists; anything else is not terminal', () => {
     const w = world();
     w.sagas.push({ orderId: 'o-stuck', customerId: 'cust-alice', outcome: 'NEEDS_ATTENTION' });
     w.sagas.push({ orderId: 'o-failed', customerId: 'cust-alice', outcome: 'FAILED', detail: 'SagaCompensationFailed' });
@@ -152,6 +153,8 @@ describe('chaos invariant checker (hand-made rows)', () => {
     assert.match(violationText(r1), /o-failed did not reach a terminal state: FAILED/);
 
     w.final.deadLetters.push({ saga_id: 'o-stuck', step: 'release-inventory', status: 'OPEN' });
+    assert.match(violationText(checkInvariants(w)), /o-stuck did not reach a terminal state: .*not listed/, 'an OPEN row the operator cannot see is not enough');
+    w.listedDeadLetters.push('o-stuck');
     const r2 = checkInvariants(w);
     assert.equal(r2[0].figures['dead-lettered'], 1);
     assert.equal(r2[0].violations.length, 1); // only o-failed
