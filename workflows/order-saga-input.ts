@@ -1,3 +1,4 @@
+import { msToNumber } from '@temporalio/common/lib/time';
 import { z } from 'zod';
 import { destinationSchema, idSchema, itemsSchema } from '../services/shared/fields';
 
@@ -29,7 +30,11 @@ const retrySchema = z
     backoffCoefficient: z.number().min(1).max(10).optional(),
     maximumAttempts: z.number().int().min(1).max(1000).optional(),
   })
-  .strict();
+  .strict()
+  // Temporal refuses such a policy when the step is scheduled, which the saga would take for a failed step.
+  .refine((r) => !r.initialInterval || !r.maximumInterval || msToNumber(r.initialInterval) <= msToNumber(r.maximumInterval), {
+    message: 'initialInterval must not be longer than maximumInterval',
+  });
 
 export const orderSagaInputSchema = z
   .object({

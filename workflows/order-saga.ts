@@ -7,7 +7,9 @@ import {
   upsertSearchAttributes,
   workflowInfo,
   type ActivityOptions,
+  type RetryPolicy,
 } from '@temporalio/workflow';
+import { msToNumber } from '@temporalio/common/lib/time';
 import { z } from 'zod';
 import type { OrderActivities } from '../activities/order-activities';
 import { orderSagaInputSchema, type OrderSagaActionName, type OrderSagaInput } from './order-saga-input';
@@ -63,12 +65,23 @@ const DEAD_LETTER_RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximu
  */
 export const DEADLINE_AND_DEAD_LETTERS_PATCH = 'saga-deadline-and-dead-letters';
 
+type RetryOverride = NonNullable<OrderSagaInput['options']>['stepRetry'];
+
+/** A default policy with the input's overrides; a first interval longer than the default cap raises the cap. */
+function retryPolicy(defaults: typeof DEFAULT_STEP_RETRY, override: RetryOverride): RetryPolicy {
+  const merged: RetryPolicy = { ...defaults, ...override };
+  if (override?.initialInterval && !override.maximumInterval && msToNumber(override.initialInterval) > msToNumber(defaults.maximumInterval)) {
+    merged.maximumInterval = override.initialInterval;
+  }
+  return merged;
+}
+
 function activityProxies(options: OrderSagaInput['options']) {
   const base: ActivityOptions = { startToCloseTimeout: options?.stepTimeout ?? DEFAULT_STEP_TIMEOUT };
   return {
-    forward: proxyActivities<OrderActivities>({ ...base, retry: { ...DEFAULT_STEP_RETRY, ...options?.stepRetry } }),
+    forward: proxyActivities<OrderActivities>({ ...base, retry: retryPolicy(DEFAULT_STEP_RETRY, options?.stepRetry) }),
     retriable: proxyActivities<OrderActivities>({ ...base, retry: RETRIABLE_RETRY }),
-    compensation: proxyActivities<OrderActivities>({ ...base, retry: { ...DEFAULT_COMPENSATION_RETRY, ...options?.compensationRetry } }),
+    compensation: proxyActivities<OrderActivities>({ ...base, retry: retryPolicy(DEFAULT_COMPENSATION_RETRY, options?.compensationRetry) }),
     operations: proxyActivities<OrderActivities>({ ...base, retry: DEAD_LETTER_RETRY }),
   };
 }

@@ -106,8 +106,9 @@ function planOne(rng: Rng, orderId: string, o: PlanOptions): SagaPlan {
     faults[step] = faults[step] ? `${faults[step]},reject` : 'reject';
   }
   // A compensation that can never succeed (if it runs at all): the saga must dead-letter it and wait, listed.
-  if (rng() < 0.04) {
-    const compensation = pick(rng, ORDER_SAGA_COMPENSATIONS);
+  // (Only the ones a rejected saga usually runs: cancel-order needs a cancellation, refund-payment an unknown charge.)
+  if (rng() < 0.06) {
+    const compensation = pick(rng, ['reject-order', 'release-inventory', 'cancel-shipment'] as const);
     faults[compensation] = faults[compensation] ? `${faults[compensation]},reject` : 'reject';
   }
   const cancelAfterMs = rng() < o.cancelRatio ? int(rng, 0, 1500) : undefined;

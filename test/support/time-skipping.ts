@@ -1,0 +1,98 @@
+import { randomBytes } from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { createOrderActivities, ServiceClient, type OrderActivities } from '../../activities';
+import { requireTestServer } from '../../infra/temporal/binary';
+import { SERVICE_NAMES, type ServiceName } from '../../services/catalog';
+import { SERVICE_DEFINITIONS } from '../../services/registry';
+import type { RunningService, ServiceDb } from '../../services/shared/runtime';
+import { SAGA_STATUS } from '../../workflows/search-attributes';
+import { installQuietRuntime, workflowBundle } from './saga-stack';
+import { startTestService, TEST_SERVICE_TOKEN } from './services';
+
+/** One activity attempt as the worker saw it: which activity, which attempt, and when the server scheduled it. */
+export interface ActivityAttempt {
+  workflowId: string;
+  type: string;
+  attempt: number;
+  /** The test server's clock (skipped time) when the attempt started running in the worker. */
+  startedAtMs: number;
+}
+
+/**
+ * The saga on Temporal's time-skipping test server (the Java SDK's, pip-installed like the CLI): the real workflow
+ * bundle and the real activities against the four real services (fresh databases, fault injection on). Timers and
+ * retry back-off are skipped while a test awaits a workflow's result, so hours of saga time take seconds.
+ *
+ * The worker is made with Worker.create rather than createSagaWorker: the test server does not implement
+ * OperatorService.ListSearchAttributes, which createSagaWorker's start-up check calls. It does implement
+ * AddSearchAttributes, used here to register SagaStatus.
+ */
+export interface TimeSkippingSagaStack {
+  env: TestWorkflowEnvironment;
+  taskQueue: string;
+  services: Record<ServiceName, RunningService<ServiceDb> & { databaseUrl: string }>;
+  /** Every activity attempt the worker ran, in order (the test server keeps no per-attempt trace in the history). */
+  attempts: ActivityAttempt[];
+  stop(): Promise<void>;
+}
+
+export async function startTimeSkippingSagaStack(): Promise<TimeSkippingSagaStack> {
+  installQuietRuntime();
+  const services = Object.fromEntries(
+    await Promise.all(SERVICE_NAMES.map(async (name) => [name, await startTestService(SERVICE_DEFINITIONS[name], { faultInjection: true })] as const)),
+  ) as TimeSkippingSagaStack['services'];
+  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: await requireTestServer() } } });
+  const namespace = env.namespace ?? 'default';
+  await env.connection.operatorService.addSearchAttributes({
+    namespace,
+    searchAttributes: { [SAGA_STATUS.name]: encodeSearchAttributeIndexedValueType(SAGA_STATUS.type)! },
+  });
+
+  const client = new ServiceClient({
+    urls: Object.fromEntries(SERVICE_NAMES.map((n) => [n, services[n].url])) as Record<ServiceName, string>,
+    requestTimeoutMs: 10_000,
+    authToken: TEST_SERVICE_TOKEN,
+  });
+  const attempts: ActivityAttempt[] = [];
+  const taskQueue = `saga-ts-${randomBytes(3).toString('hex')}`;
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    namespace,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: recordAttempts(createOrderActivities(client), attempts, () => env.currentTimeMs()),
+  });
+  const running = worker.run();
+
+  return {
+    env,
+    taskQueue,
+    services,
+    attempts,
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running.catch(() => undefined);
+      await client.close();
+      await env.teardown();
+      await Promise.all(Object.values(services).map((s) => s.close()));
+    },
+  };
+}
+
+/** The same activities, each call first noted in `attempts` (the activities themselves are untouched). */
+function recordAttempts(activities: OrderActivities, attempts: ActivityAttempt[], now: () => Promise<number>): OrderActivities {
+  return Object.fromEntries(
+    Object.entries(activities).map(([type, fn]) => [
+      type,
+      async (...args: unknown[]) => {
+        // Not info.currentAttemptScheduledTimestampMs: the test server (1.40.0) reports the previous attempt's there.
+        const { attempt, workflowExecution } = Context.current().info;
+        attempts.push({ workflowId: workflowExecution?.workflowId ?? '', type, attempt, startedAtMs: await now() });
+        return (fn as (...a: unknown[]) => unknown)(...args);
+      },
+    ]),
+  ) as unknown as OrderActivities;
+}
