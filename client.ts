@@ -3,13 +3,23 @@
  * cli/commands.ts, the output in cli/render.ts, the Temporal calls in cli/saga-client.ts.
  */
 import { Command, Option } from 'commander';
-import { parseFault, parseItem, parseLimit, parseSagaStatus, parseShipTo, SAGA_ACTIONS, SAGA_STATUSES } from './cli/args';
+import {
+  MAX_REASON_LENGTH,
+  parseCompensation,
+  parseFault,
+  parseItem,
+  parseLimit,
+  parseSagaStatus,
+  parseShipTo,
+  SAGA_ACTIONS,
+  SAGA_STATUSES,
+} from './cli/args';
 import * as commands from './cli/commands';
 import { EXIT_CODES_HELP } from './cli/errors';
 import { action, runCli } from './cli/run';
 
 const program = new Command('client.ts')
-  .description('Start, follow, cancel and list order sagas on Temporal.')
+  .description('Start, follow, cancel and list order sagas on Temporal; decide about dead-lettered compensations.')
   .option('--json', 'machine-readable output: one JSON document on stdout')
   .option('--address <host:port>', 'Temporal server (default: $TEMPORAL_ADDRESS or 127.0.0.1:7233)')
   .option('--namespace <name>', 'Temporal namespace (default: $TEMPORAL_NAMESPACE or "default")')
@@ -54,7 +64,7 @@ program
 
 program
   .command('result')
-  .description('wait for an order saga to end and print how it ended')
+  .description('wait for an order saga to end and print how it ended (or that it waits for an operator: exit 4)')
   .argument('<orderId>')
   .action(action(commands.result));
 
@@ -64,5 +74,40 @@ program
   .addOption(new Option('--status <status>', `only sagas in this saga status (${SAGA_STATUSES.join(', ')})`).argParser(parseSagaStatus))
   .option('--limit <n>', 'at most this many', parseLimit, 20)
   .action(action(commands.list));
+
+const deadLetters = program
+  .command('dead-letters')
+  .description('compensations that ran out of retries: the saga waits (NEEDS_ATTENTION) until an operator retries or resolves them')
+  .addHelpText(
+    'after',
+    `
+Examples:
+  tsx client.ts dead-letters list
+  tsx client.ts dead-letters retry ord-42 --wait
+  tsx client.ts dead-letters resolve ord-42 --reason "stock released by hand in the warehouse system (ticket OPS-17)"`,
+  );
+
+deadLetters
+  .command('list')
+  .description('list the dead-lettered compensations of the sagas that wait for an operator')
+  .option('--limit <n>', 'look at most at this many waiting sagas', parseLimit, 20)
+  .action(action(commands.deadLettersList));
+
+deadLetters
+  .command('retry')
+  .description('run a dead-lettered compensation again; the saga resumes unwinding from there')
+  .argument('<orderId>')
+  .option('--compensation <name>', 'the compensation to retry (needed only when several wait)', parseCompensation)
+  .option('--wait', 'wait for the saga to end (or to wait for an operator again) and print its result (exit code as for `result`)')
+  .action(action(commands.deadLettersRetry));
+
+deadLetters
+  .command('resolve')
+  .description('record a dead-lettered compensation as done by hand, with the reason; the saga resumes unwinding after it')
+  .argument('<orderId>')
+  .requiredOption('--reason <text>', `what was done by hand (at most ${MAX_REASON_LENGTH} characters, one line); recorded with the dead letter`)
+  .option('--compensation <name>', 'the compensation to resolve (needed only when several wait)', parseCompensation)
+  .option('--wait', 'wait for the saga to end (or to wait for an operator again) and print its result (exit code as for `result`)')
+  .action(action(commands.deadLettersResolve));
 
 void runCli(program);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError } from 'commander';
 import { ORDER_SAGA_COMPENSATIONS, ORDER_SAGA_STEPS, type OrderSagaActionName, type OrderSagaInput } from '../workflows/order-saga-input';
 import type { SagaStatus } from '../workflows/saga/types';
+import { CliError, EXIT } from './errors';
 
 /**
  * Commander argument parsers: each turns one option value into its typed form or throws InvalidArgumentError,
@@ -59,6 +60,29 @@ export function parseSagaStatus(value: string): SagaStatus {
 export function parseLimit(value: string): number {
   if (!/^\d+$/.test(value.trim()) || Number(value) < 1 || Number(value) > 1000) throw new InvalidArgumentError('a whole number from 1 to 1000');
   return Number(value);
+}
+
+/** `--compensation NAME` of the dead-letter commands: one of the saga's compensating actions. */
+export function parseCompensation(value: string): string {
+  const name = value.trim();
+  if (!(ORDER_SAGA_COMPENSATIONS as readonly string[]).includes(name)) throw new InvalidArgumentError(`one of: ${ORDER_SAGA_COMPENSATIONS.join(', ')}`);
+  return name;
+}
+
+/** The saga's own limit on an operator's reason (workflows/saga/operator.ts), checked here before connecting. */
+export const MAX_REASON_LENGTH = 500;
+
+/**
+ * `--reason TEXT` of `dead-letters resolve`: what was done by hand; recorded with the dead letter. Checked by the
+ * command before it connects rather than by commander, whose message would echo the (long, multi-line) value.
+ */
+export function checkReason(value: string): string {
+  const reason = value.trim();
+  const refuse = (why: string) => new CliError(`--reason ${why}`, EXIT.USAGE, 'usage');
+  if (!reason) throw refuse('must not be empty: say what was done by hand');
+  if (reason.length > MAX_REASON_LENGTH) throw refuse(`is ${reason.length} characters long; at most ${MAX_REASON_LENGTH}`);
+  if (/[\u0000-\u001f\u007f]/.test(reason)) throw refuse('must not contain control characters (newlines, tabs, ...): one line of text');
+  return reason;
 }
 
 /** A fresh order id when --order is not given: `ord-` and 8 hex digits. */

@@ -1,18 +1,35 @@
-import { isGrpcDeadlineError, ServiceError, type Client } from '@temporalio/client';
+import { isGrpcDeadlineError, ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
 import type { SagaStatus } from '../workflows/saga/types';
-import { generateOrderId, type Destination, type Faults, type Item } from './args';
+import { checkReason, generateOrderId, type Destination, type Faults, type Item } from './args';
 import { workflowUiLink } from './connect';
 import { CliError, EXIT } from './errors';
-import { renderCancel, renderList, renderResult, renderStarted, renderStatus, toListEntry, toResultView, type ResultView } from './render';
+import {
+  renderCancel,
+  renderDeadLetters,
+  renderDecision,
+  renderList,
+  renderResult,
+  renderStarted,
+  renderStatus,
+  toListEntry,
+  toResultView,
+  type DecisionView,
+  type SagaOutcomeView,
+} from './render';
 import type { CommandContext, CommandResult } from './run';
 import {
-  awaitSagaResult,
+  awaitSagaEndOrOperator,
   cancelOrderSaga,
   describeSaga,
   getSagaState,
+  listDeadLetters,
   listSagas,
+  OperatorDecisionRefusedError,
   parseOrderSagaInput,
+  resolveCompensation,
+  retryCompensation,
   startOrderSaga,
+  type SentDecision,
 } from './saga-client';
 
 /** The CLI's commands: each one talks to Temporal through cli/saga-client.ts and renders through cli/render.ts. */
@@ -60,17 +77,22 @@ export async function start(ctx: CommandContext, opts: StartOptions): Promise<Co
   return { exitCode: resultExitCode(result), json: { ...started, result } };
 }
 
-/** Waits for the saga's end; the final state (best effort) says which compensations ran. */
-async function resultView(client: Client, orderId: string): Promise<ResultView> {
+/**
+ * Waits for the saga's end, or until it waits for an operator (a dead-lettered compensation: it would not end before
+ * someone decides); the final state (best effort) says which compensations ran. `sent`: a decision just sent, whose
+ * dead letter shows until the saga picks it up.
+ */
+async function resultView(client: Client, orderId: string, sent?: SentDecision): Promise<SagaOutcomeView> {
   await describeSaga(client, orderId); // an unknown order is "no saga for order X", not a failed saga
-  const ended = await awaitSagaResult(client, orderId);
+  const ended = await awaitSagaEndOrOperator(client, orderId, { sent });
+  if (ended.outcome === 'needs-attention') return { orderId, outcome: 'NEEDS_ATTENTION', state: ended.state };
   // Cancelled and failed outcomes carry the final state; a completed saga's result does not, so fetch it.
   const state = ended.outcome === 'completed' ? await getSagaState(client, orderId).catch(() => undefined) : ended.state;
   return toResultView(orderId, ended, state);
 }
 
-function resultExitCode(view: ResultView): number {
-  return view.outcome === 'FAILED' ? EXIT.FAILED : EXIT.OK;
+function resultExitCode(view: SagaOutcomeView): number {
+  return view.outcome === 'FAILED' ? EXIT.FAILED : view.outcome === 'NEEDS_ATTENTION' ? EXIT.NEEDS_ATTENTION : EXIT.OK;
 }
 
 export async function result(ctx: CommandContext, _opts: object, orderId: string): Promise<CommandResult> {
@@ -87,8 +109,7 @@ async function withQueryDeadline<T>(client: Client, orderId: string, what: strin
   try {
     return await client.withDeadline(Date.now() + QUERY_TIMEOUT_MS, fn);
   } catch (err) {
-    const timedOut = isGrpcDeadlineError(err) || (err instanceof ServiceError && isGrpcDeadlineError(err.cause));
-    if (!timedOut) throw err;
+    if (!isTimeout(err)) throw err;
     const description = await describeSaga(client, orderId);
     throw new CliError(
       `cannot ${what} the saga for order ${orderId} (workflow ${description.status.name}): no answer within ${QUERY_TIMEOUT_MS / 1000} s; is a worker polling task queue ${description.taskQueue}?`,
@@ -96,6 +117,15 @@ async function withQueryDeadline<T>(client: Client, orderId: string, what: strin
       'failed',
     );
   }
+}
+
+function isTimeout(err: unknown): boolean {
+  return (
+    isGrpcDeadlineError(err) ||
+    (err instanceof ServiceError && isGrpcDeadlineError(err.cause)) ||
+    // an update's RPC, cut by the deadline
+    (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError && isGrpcDeadlineError(err.cause))
+  );
 }
 
 export async function status(ctx: CommandContext, _opts: object, orderId: string): Promise<CommandResult> {
@@ -119,4 +149,68 @@ export async function list(ctx: CommandContext, opts: { status?: SagaStatus; lim
   const sagas = (await listSagas(await ctx.client(), { status: opts.status, limit: opts.limit })).map(toListEntry);
   ctx.say(renderList(sagas));
   return { exitCode: EXIT.OK, json: { sagas } };
+}
+
+export async function deadLettersList(ctx: CommandContext, opts: { limit: number }): Promise<CommandResult> {
+  const client = await ctx.client();
+  let deadLetters;
+  try {
+    deadLetters = await client.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => listDeadLetters(client, { limit: opts.limit }));
+  } catch (err) {
+    if (!isTimeout(err)) throw err;
+    throw new CliError(`cannot query the waiting sagas: no answer within ${QUERY_TIMEOUT_MS / 1000} s; is a worker polling task queue ${ctx.config.taskQueue}?`, EXIT.FAILED, 'failed');
+  }
+  ctx.say(renderDeadLetters(deadLetters));
+  return { exitCode: EXIT.OK, json: { deadLetters } };
+}
+
+export interface DecisionOptions {
+  compensation?: string;
+  wait?: boolean;
+}
+
+/**
+ * Sends an operator's decision to a saga that waits for one. The saga itself decides whether it can take it (its
+ * update validator): a refusal comes back as OperatorDecisionRefusedError, exit 2. A saga that already ended is
+ * refused here: Temporal would call it "not found".
+ */
+async function sendDecision(
+  ctx: CommandContext,
+  orderId: string,
+  decision: { action: 'retry' } | { action: 'resolve'; reason: string },
+  opts: DecisionOptions,
+): Promise<CommandResult> {
+  const client = await ctx.client();
+  const description = await describeSaga(client, orderId);
+  if (description.status.name !== 'RUNNING') {
+    throw new CliError(
+      `refused: the saga for order ${orderId} already ended (workflow ${description.status.name}); no compensation waits for an operator`,
+      EXIT.DECISION_REFUSED,
+      'refused',
+    );
+  }
+  const before = await withQueryDeadline(client, orderId, 'query', () => getSagaState(client, orderId));
+  const ack = await withQueryDeadline(client, orderId, `send the ${decision.action} to`, () =>
+    decision.action === 'retry' ? retryCompensation(client, orderId, opts.compensation) : resolveCompensation(client, orderId, decision.reason, opts.compensation),
+  ).catch((err) => {
+    if (err instanceof OperatorDecisionRefusedError) throw new CliError(`refused: order ${orderId}: ${err.message}`, EXIT.DECISION_REFUSED, 'refused');
+    throw err;
+  });
+  const deadLetter = before.compensations.find((c) => c.name === ack.compensation && c.status === 'DEAD_LETTERED')?.deadLetter;
+  const view: DecisionView = { orderId, action: ack.action, compensation: ack.compensation, deadLetter, ...(decision.action === 'resolve' && { reason: decision.reason }) };
+  ctx.say(renderDecision(view));
+  if (!opts.wait) return { exitCode: EXIT.OK, json: view };
+  ctx.say('Waiting for the saga to end...');
+  const result = await resultView(client, orderId, { compensation: ack.compensation, round: deadLetter?.round });
+  ctx.say(renderResult(result));
+  return { exitCode: resultExitCode(result), json: { ...view, result } };
+}
+
+export function deadLettersRetry(ctx: CommandContext, opts: DecisionOptions, orderId: string): Promise<CommandResult> {
+  return sendDecision(ctx, orderId, { action: 'retry' }, opts);
+}
+
+export async function deadLettersResolve(ctx: CommandContext, opts: DecisionOptions & { reason: string }, orderId: string): Promise<CommandResult> {
+  const reason = checkReason(opts.reason); // before connecting: a bad reason is a usage error, server up or not
+  return sendDecision(ctx, orderId, { action: 'resolve', reason }, opts);
 }

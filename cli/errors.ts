@@ -1,6 +1,6 @@
 import { isGrpcServiceError, NamespaceNotFoundError, ServiceError, WorkflowNotFoundError } from '@temporalio/client';
 import { ConfigError } from '../infra/config';
-import { SagaAlreadyStartedError, SagaInputError } from './saga-client';
+import { OperatorDecisionRefusedError, SagaAlreadyStartedError, SagaInputError } from './saga-client';
 
 /** The CLI's exit codes (sysexits.h where one fits). */
 export const EXIT = {
@@ -9,8 +9,12 @@ export const EXIT = {
   FAILED: 1,
   /** cancel refused: the saga is past its pivot and will complete. */
   CANCEL_REFUSED: 2,
+  /** An operator's decision (dead-letters retry/resolve) refused: nothing waits, or not that compensation. Same code as a refused cancel. */
+  DECISION_REFUSED: 2,
   /** cancel had nothing to do: the saga already ended or is already compensating. */
   NOTHING_TO_CANCEL: 3,
+  /** The saga has not ended: a compensation is dead-lettered and it waits for an operator (dead-letters retry/resolve). */
+  NEEDS_ATTENTION: 4,
   /** EX_USAGE: bad arguments or configuration; nothing was started. */
   USAGE: 64,
   /** EX_UNAVAILABLE: the Temporal server cannot be reached. */
@@ -23,12 +27,14 @@ export const EXIT_CODES_HELP = `
 Exit codes:
   0   success (result: the saga approved, rejected or was cancelled)
   1   the saga failed (a compensation did not succeed), no saga for that order, or the order id is taken
-  2   cancel refused: the saga is past its pivot (payment charged) and will complete
+  2   refused: cancel past the pivot (payment charged), or a dead-letters retry/resolve the saga cannot take
+      (no compensation waits for an operator, or not the one named)
   3   cancel had nothing to do: the saga already ended or is already compensating
+  4   the saga waits for an operator: a compensation is dead-lettered (see dead-letters list)
   64  bad arguments (nothing was started)
   69  the Temporal server cannot be reached`;
 
-export type ErrorKind = 'usage' | 'unavailable' | 'not-found' | 'already-exists' | 'failed' | 'internal';
+export type ErrorKind = 'usage' | 'unavailable' | 'not-found' | 'already-exists' | 'refused' | 'failed' | 'internal';
 
 /** An error the CLI expects: printed as one line, without a stack trace. */
 export class CliError extends Error {
@@ -58,6 +64,7 @@ export function toCliError(err: unknown, context: { address?: string; namespace?
   if (err instanceof CliError) return err;
   if (err instanceof SagaInputError) return new CliError(err.message, EXIT.USAGE, 'usage');
   if (err instanceof ConfigError) return new CliError(err.message, EXIT.USAGE, 'usage');
+  if (err instanceof OperatorDecisionRefusedError) return new CliError(`refused: ${err.message}`, EXIT.DECISION_REFUSED, 'refused');
   if (err instanceof SagaAlreadyStartedError) return new CliError(err.message, EXIT.FAILED, 'already-exists');
   if (err instanceof WorkflowNotFoundError) return new CliError(`no saga for order ${err.workflowId}`, EXIT.FAILED, 'not-found');
   if (err instanceof NamespaceNotFoundError) {

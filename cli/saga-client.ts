@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowIdReusePolicy,
@@ -164,4 +165,55 @@ export function retryCompensation(client: Client, orderId: string, compensation?
 /** Tells a waiting saga that a dead-lettered compensation was done by hand; the reason is recorded. */
 export function resolveCompensation(client: Client, orderId: string, reason: string, compensation?: string): Promise<OperatorDecisionAck> {
   return decide(() => client.workflow.getHandle(orderId).executeUpdate(resolveCompensationUpdate, { args: [{ compensation, reason }] }));
+}
+
+/** How waiting for a saga can end: it ended, or it waits for an operator on a dead-lettered compensation. */
+export type SagaWaitResult = SagaResult | { outcome: 'needs-attention'; state: OrderSagaState };
+
+/** A decision just sent: its compensation still shows DEAD_LETTERED (in that round) until the saga picks it up. */
+export interface SentDecision {
+  compensation: string;
+  round?: number;
+}
+
+/**
+ * Whether the saga waits for an operator on something other than a decision just sent. A dead letter counts once the
+ * saga has recorded it (its id, or why it could not), so that what is shown is what the operator will find.
+ */
+export function waitsForOperator(state: OrderSagaState, sent?: SentDecision): boolean {
+  if (state.status !== 'NEEDS_ATTENTION') return false;
+  return state.compensations.some((c) => {
+    const d = c.deadLetter;
+    if (c.status !== 'DEAD_LETTERED' || !d || (d.id === undefined && d.recordError === undefined)) return false;
+    return !(sent && c.name === sent.compensation && d.round === sent.round);
+  });
+}
+
+/**
+ * Waits for the saga to end, like awaitSagaResult, but returns early when it waits for an operator (it would not end
+ * until someone decides). The SagaStatus search attribute (describe: no worker needed) is watched, and the state is
+ * queried only when it says NEEDS_ATTENTION.
+ */
+export async function awaitSagaEndOrOperator(client: Client, orderId: string, options: { sent?: SentDecision; pollMs?: number } = {}): Promise<SagaWaitResult> {
+  const stopResult = new AbortController();
+  const stopWatch = new AbortController();
+  const ended = client.withAbortSignal(stopResult.signal, () => awaitSagaResult(client, orderId));
+  const watch = async (): Promise<SagaWaitResult> => {
+    for (;;) {
+      const description = await describeSaga(client, orderId).catch(() => undefined);
+      if (description && description.status.name !== 'RUNNING') return ended; // the result is on its way
+      if (description?.typedSearchAttributes.get(SAGA_STATUS) === 'NEEDS_ATTENTION') {
+        const state = await client.withDeadline(Date.now() + 10_000, () => getSagaState(client, orderId)).catch(() => undefined);
+        if (state && waitsForOperator(state, options.sent)) return { outcome: 'needs-attention', state };
+      }
+      await sleep(options.pollMs ?? 500, undefined, { signal: stopWatch.signal });
+    }
+  };
+  try {
+    const outcome = await Promise.race([ended, watch()]);
+    if (outcome.outcome === 'needs-attention') stopResult.abort();
+    return outcome;
+  } finally {
+    stopWatch.abort();
+  }
 }

@@ -170,14 +170,36 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
     assert.match(result.stdout, /^APPROVED: order ord-cli-pivot/);
   });
 
-  it('a compensation that fails: result says FAILED with the aggregated message, exit code 1', async () => {
+  it('a compensation that fails: the saga waits for an operator (NEEDS_ATTENTION, exit 4) until it is resolved', async () => {
     const orderId = 'ord-cli-failed';
+    // The inventory refuses the release (a business rejection: no retries): it is dead-lettered at once.
     const r = await run(...startArgs(orderId, 'cust-alice', '--fault', 'charge-payment=reject', '--fault', 'release-inventory=reject', '--wait'));
-    assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stdout, /^FAILED: order ord-cli-failed: saga compensation failed: .*release-inventory/m);
-    assert.match(r.stdout, /✘ release-inventory\s+undoes reserve-inventory\s+— failed: /);
-    assert.match(r.stdout, /needs attention/);
-    assert.match(r.stdout, /– reject-order\s+undoes create-order\s+— not run/);
+    assert.equal(r.code, 4, r.stdout + r.stderr);
+    assert.match(r.stdout, /^NEEDS_ATTENTION: order ord-cli-failed has not ended: it waits for an operator: release-inventory dead-lettered/m);
+    assert.match(r.stdout, /^  ✔ cancel-shipment\s+undoes schedule-shipment$/m);
+    assert.match(r.stdout, /^  ⚠ release-inventory\s+undoes reserve-inventory\s+— dead-lettered \(#\d+, round 1\) after 1 attempt\(s\): injected_rejection: /m);
+    assert.match(r.stdout, /^      waits for an operator: dead-letters retry ord-cli-failed, or dead-letters resolve ord-cli-failed --reason TEXT$/m);
+    assert.match(r.stdout, /^  · reject-order\s+undoes create-order$/m, 'the next compensation waits its turn');
+
+    const status = await run('status', orderId);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /^Order ord-cli-failed: saga NEEDS_ATTENTION \(workflow RUNNING\), now: release-inventory$/m);
+    assert.match(status.stdout, /^  not cancellable: compensating, and waits for an operator$/m);
+    assert.match(status.stdout, /^  ⚠ waits for an operator: release-inventory dead-lettered/m);
+
+    const waiting = await waitFor(
+      'the saga to be listed as NEEDS_ATTENTION',
+      async () => parseJson(await run('--json', 'list', '--status', 'needs_attention')),
+      (doc) => doc.sagas.some((s: { workflowId: string }) => s.workflowId === orderId),
+    );
+    assert.ok(waiting.sagas.every((s: { sagaStatus: string }) => s.sagaStatus === 'NEEDS_ATTENTION'));
+
+    // Resolved by hand: the saga goes on with the remaining compensation and ends REJECTED.
+    const resolved = await run('dead-letters', 'resolve', orderId, '--reason', 'released by hand', '--wait');
+    assert.equal(resolved.code, 0, resolved.stdout + resolved.stderr);
+    assert.match(resolved.stdout, /^REJECTED: order ord-cli-failed: charge-payment: /m);
+    assert.match(resolved.stdout, /^  ✍ release-inventory\s+undoes reserve-inventory\s+— resolved by an operator: released by hand$/m);
+    assert.match(resolved.stdout, /^  ✔ reject-order\s+undoes create-order$/m);
   });
 
   it('list shows the sagas, filtered by saga status', async () => {
