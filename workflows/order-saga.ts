@@ -3,6 +3,7 @@ import {
   defineQuery,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -78,10 +79,13 @@ function retryPolicy(defaults: typeof DEFAULT_STEP_RETRY, override: RetryOverrid
 
 function activityProxies(options: OrderSagaInput['options']) {
   const base: ActivityOptions = { startToCloseTimeout: options?.stepTimeout ?? DEFAULT_STEP_TIMEOUT };
+  // The same calls either way; local activities only change where they are scheduled (see the input's option).
+  const proxy = (retry: RetryPolicy) =>
+    options?.localActivities ? proxyLocalActivities<OrderActivities>({ ...base, retry }) : proxyActivities<OrderActivities>({ ...base, retry });
   return {
-    forward: proxyActivities<OrderActivities>({ ...base, retry: retryPolicy(DEFAULT_STEP_RETRY, options?.stepRetry) }),
-    retriable: proxyActivities<OrderActivities>({ ...base, retry: RETRIABLE_RETRY }),
-    compensation: proxyActivities<OrderActivities>({ ...base, retry: retryPolicy(DEFAULT_COMPENSATION_RETRY, options?.compensationRetry) }),
+    forward: proxy(retryPolicy(DEFAULT_STEP_RETRY, options?.stepRetry)),
+    retriable: proxy(RETRIABLE_RETRY),
+    compensation: proxy(retryPolicy(DEFAULT_COMPENSATION_RETRY, options?.compensationRetry)),
     operations: proxyActivities<OrderActivities>({ ...base, retry: DEAD_LETTER_RETRY }),
   };
 }

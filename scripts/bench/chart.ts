@@ -11,7 +11,7 @@ export interface ChartPoint {
   p99: number;
 }
 
-const COLORS: Record<string, string> = { plain: '#6b7280', floor: '#2563eb', saga: '#16a34a', compensated: '#dc2626' };
+const COLORS: Record<string, string> = { plain: '#6b7280', floor: '#2563eb', saga: '#16a34a', compensated: '#dc2626', 'saga-local': '#9333ea' };
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export function renderChart(points: ChartPoint[], title: string, subtitle: string): string {

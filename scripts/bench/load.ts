@@ -10,7 +10,7 @@ import { orderSaga } from '../../workflows/order-saga';
 import type { OrderSagaInput } from '../../workflows/order-saga-input';
 import { SAGA_STATUS } from '../../workflows/search-attributes';
 
-export const SERIES = ['plain', 'floor', 'saga', 'compensated'] as const;
+export const SERIES = ['plain', 'floor', 'saga', 'compensated', 'saga-local'] as const;
 export type SeriesName = (typeof SERIES)[number];
 
 export const SERIES_LABEL: Record<SeriesName, string> = {
@@ -18,11 +18,13 @@ export const SERIES_LABEL: Record<SeriesName, string> = {
   floor: 'Temporal floor (4 no-op activities)',
   saga: 'order saga, happy path (7 activities)',
   compensated: 'order saga, rejected at the pivot (4 + 3 compensations)',
+  'saga-local': 'order saga, happy path, steps as local activities (options.localActivities)',
 };
 
 const DESTINATION = { recipient: 'Ada Lovelace', line1: '1 Main Street', city: 'Berlin', postalCode: '10115', country: 'DE' };
 
-export function sagaInput(series: 'saga' | 'compensated', orderId: string): OrderSagaInput {
+export function sagaInput(series: 'saga' | 'compensated' | 'saga-local', orderId: string): OrderSagaInput {
+  if (series === 'saga-local') return { ...sagaInput('saga', orderId), options: { localActivities: true } };
   return series === 'saga'
     ? // cust-alice, topped up by the bench set-up; CB-004 (9.00), stock topped up.
       { orderId, customerId: 'cust-alice', items: [{ sku: 'CB-004', quantity: 1 }], destination: DESTINATION }
@@ -83,8 +85,9 @@ export function makeOp(series: SeriesName, ctx: LoadContext): Op {
         if (n !== 4) throw new Error(`benchFloor ${id} returned ${n}`);
       };
     case 'saga':
+    case 'saga-local':
     case 'compensated': {
-      const expected = series === 'saga' ? 'APPROVED' : 'REJECTED';
+      const expected = series === 'compensated' ? 'REJECTED' : 'APPROVED';
       return async (id) => {
         const input = sagaInput(series, id);
         const handle = ctx.eager
