@@ -52,6 +52,29 @@ export interface ForkOptions {
 
 const RING_LINES = 200;
 
+/**
+ * The lighter form, for scripts whose children talk in several messages (the bench, the chaos run): forks a .ts entry
+ * through tsx with IPC, its output going straight to the parent's. Pair with nextMessage.
+ */
+export function forkTsScript(entry: string, env: NodeJS.ProcessEnv = {}): ChildProcess {
+  return fork(entry, [], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
+/** The child's next message of this type; rejects if the child exits first. */
+export function nextMessage<T>(child: ChildProcess, type: string, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: { type: string }) => {
+      if (m?.type !== type) return;
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      resolve(m as T);
+    };
+    const onExit = (code: number | null, signal: string | null) => reject(new Error(`${what} exited (${signal ?? `code ${code}`}) before '${type}'`));
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+}
+
 /** Forks the entry with `--import tsx`, waits for its 'ready' message; on failure the child is gone before this throws. */
 export async function forkTsChild<Ready extends { type: 'ready' }>(options: ForkOptions): Promise<ChildHandle<Ready>> {
   const child = fork(options.entry, [], {

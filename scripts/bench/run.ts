@@ -11,11 +11,12 @@
  * Output: a progress bar on stderr, a table on stdout, raw figures in bench-results/<timestamp>.json, and
  * docs/bench/latest.json + docs/bench/latest.svg (unless --no-docs).
  */
-import { fork, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { forkTsScript, nextMessage } from '../../infra/processes/child';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode } from '@temporalio/worker';
@@ -98,24 +99,6 @@ interface Children {
   server: DevServer;
 }
 
-function forkChild(file: string, env: NodeJS.ProcessEnv): ChildProcess {
-  return fork(path.join(__dirname, file), [], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-}
-
-function waitFor<T>(child: ChildProcess, type: string, what: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (m: { type: string }) => {
-      if (m?.type !== type) return;
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      resolve(m as T);
-    };
-    const onExit = (code: number | null) => reject(new Error(`${what} exited (code ${code}) before '${type}'`));
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
-}
-
 async function main() {
   program.parse();
   const o = program.opts();
@@ -181,8 +164,8 @@ async function main() {
     process.stderr.write('  starting PostgreSQL and the services…\n');
     // One random bearer token per run: the services require it, the worker and the plain series send it.
     const authToken = randomBytes(32).toString('base64url');
-    children.services = forkChild('services-process.ts', { BENCH_DB_POOL_SIZE: String(params.dbPoolSize), LOG_LEVEL: 'warn', SERVICE_AUTH_TOKEN: authToken });
-    const { urls } = await waitFor<{ urls: Record<ServiceName, string> }>(children.services, 'ready', 'services process');
+    children.services = forkTsScript(path.join(__dirname, 'services-process.ts'), { BENCH_DB_POOL_SIZE: String(params.dbPoolSize), LOG_LEVEL: 'warn', SERVICE_AUTH_TOKEN: authToken });
+    const { urls } = await nextMessage<{ urls: Record<ServiceName, string> }>(children.services, 'ready', 'services process');
 
     // 2. Temporal dev server.
     process.stderr.write(`  starting the Temporal dev server (${params.persistence})…\n`);
@@ -222,8 +205,8 @@ async function main() {
         activityTaskPollers: o.activityPollers,
       },
     };
-    children.worker = forkChild('worker-process.ts', { BENCH_WORKER_CONFIG: JSON.stringify(workerConfig) });
-    await waitFor(children.worker, 'ready', 'worker process');
+    children.worker = forkTsScript(path.join(__dirname, 'worker-process.ts'), { BENCH_WORKER_CONFIG: JSON.stringify(workerConfig) });
+    await nextMessage(children.worker, 'ready', 'worker process');
     const worker = children.worker;
 
     const connection = await Connection.connect({ address: server.address });

@@ -7,11 +7,12 @@
  * the Temporal dev server in another, the worker in a third (the one that gets killed); the client runs here.
  * `npm run chaos` (run.ts) is the command line; the test (test/chaos/chaos.test.ts) calls runChaos directly.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { forkTsScript, nextMessage } from '../../infra/processes/child';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection, WorkflowIdReusePolicy, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
@@ -120,24 +121,6 @@ export interface ChaosReport {
   reportFile?: string;
 }
 
-function forkChild(file: string, env: NodeJS.ProcessEnv): ChildProcess {
-  return fork(path.join(__dirname, file), [], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-}
-
-function waitFor<T>(child: ChildProcess, type: string, what: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (m: { type: string }) => {
-      if (m?.type !== type) return;
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      resolve(m as T);
-    };
-    const onExit = (code: number | null, signal: string | null) => reject(new Error(`${what} exited (${signal ?? `code ${code}`}) before '${type}'`));
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
-}
-
 const exited = (c: ChildProcess) => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once('exit', () => r())));
 
 /** Graceful stop over IPC, SIGKILL if it does not exit in time. */
@@ -166,7 +149,7 @@ class WorkerSupervisor {
   ) {}
 
   async start(): Promise<void> {
-    const child = forkChild('worker-process.ts', this.env);
+    const child = forkTsScript(path.join(__dirname, 'worker-process.ts'), this.env);
     this.child = child;
     child.once('exit', (code, signal) => {
       if (this.child !== child || this.expecting || this.stopped) return;
@@ -174,7 +157,7 @@ class WorkerSupervisor {
       this.log(`worker exited on its own (${signal ?? `code ${code}`}); restarting`);
       this.restarting = sleep(this.restartDelayMs).then(() => this.start()).then(() => void this.restarts++);
     });
-    await waitFor(child, 'ready', 'worker process');
+    await nextMessage(child, 'ready', 'worker process');
   }
 
   /** SIGKILL, pause, start a new one; resolves when it is ready. */
@@ -303,14 +286,14 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
   try {
     // 1. Services + PostgreSQL, the Temporal dev server and the workflow bundle, side by side.
     log('starting PostgreSQL + the services (fault injection on), the Temporal dev server; bundling the workflows…');
-    services = forkChild('services-process.ts', {
+    services = forkTsScript(path.join(__dirname, 'services-process.ts'), {
       CHAOS_SERVICES_CONFIG: JSON.stringify({ authToken, topUp: o.topUp } satisfies ChaosServicesConfig),
       SERVICE_AUTH_TOKEN: authToken,
       LOG_LEVEL: 'silent',
     });
     const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
     const [ready, devServer, bundle] = await Promise.all([
-      waitFor<ChaosServicesReady>(services, 'ready', 'services process'),
+      nextMessage<ChaosServicesReady>(services, 'ready', 'services process'),
       startDevServer({
         ui: false,
         searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
