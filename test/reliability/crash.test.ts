@@ -11,7 +11,7 @@ import { getSagaState, startOrderSaga } from '../../cli/saga-client';
 import type { ServiceName } from '../../services/catalog';
 import type { OrderSagaInput } from '../../workflows/order-saga-input';
 import { startProcessStack, type ProcessStack } from '../support/processes';
-import { assertSagaEnds, finalAttempts, sql, waitFor, waitForPendingActivity } from './observe';
+import { assertSagaEnds, finalAttempts, sql, waitFor, waitForPendingActivity, balance as readBalance, stock as readStock } from './observe';
 
 const destination = { recipient: 'Ada Lovelace', line1: '1 Main Street', city: 'Berlin', postalCode: '10115', country: 'DE' };
 /** Dead-worker detection takes stepTimeout; the delays below stay well inside it, the HTTP timeout too. */
@@ -50,14 +50,8 @@ describe('crash survival (real worker and service processes, SIGKILL)', function
     if (this.currentTest?.state === 'failed' && stack) console.error(stack.logs());
   });
 
-  async function stock(sku: string) {
-    const [row] = await db('inventory', 'SELECT available, held, sold FROM products WHERE sku = $1', [sku]);
-    return row as { available: number; held: number; sold: number };
-  }
-  async function balance(customerId: string): Promise<number> {
-    const [row] = await db('payments', 'SELECT balance_cents FROM customers WHERE id = $1', [customerId]);
-    return (row as { balance_cents: number }).balance_cents;
-  }
+  const stock = (sku: string) => readStock(stack.databaseUrls.inventory, sku);
+  const balance = (customerId: string) => readBalance(stack.databaseUrls.payments, customerId);
   /** Every row each service holds for the order, and its idempotency keys (without the "<orderId>:" prefix). */
   async function rowsFor(orderId: string) {
     const keys = async (service: ServiceName) =>

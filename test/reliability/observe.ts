@@ -128,3 +128,15 @@ export async function assertSagaEnds(client: Client, orderId: string, expected: 
   }
   return result;
 }
+
+/** A product's stock columns, read from the inventory service's database. */
+export async function stock(inventoryDatabaseUrl: string, sku: string): Promise<{ available: number; held: number; sold: number }> {
+  const [row] = await sql<{ available: number; held: number; sold: number }>(inventoryDatabaseUrl, 'SELECT available, held, sold FROM products WHERE sku = $1', [sku]);
+  return row;
+}
+
+/** A customer's balance, read from the payments service's database. */
+export async function balance(paymentsDatabaseUrl: string, customerId: string): Promise<number> {
+  const [row] = await sql<{ balance_cents: number }>(paymentsDatabaseUrl, 'SELECT balance_cents FROM customers WHERE id = $1', [customerId]);
+  return row.balance_cents;
+}

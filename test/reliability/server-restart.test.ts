@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { getSagaState, startOrderSaga } from '../../cli/saga-client';
 import type { ServiceName } from '../../services/catalog';
 import { startProcessStack, type ProcessStack } from '../support/processes';
-import { assertSagaEnds, finalAttempts, sql, waitFor, waitForPendingActivity } from './observe';
+import { assertSagaEnds, finalAttempts, sql, waitFor, waitForPendingActivity, stock as readStock } from './observe';
 
 const destination = { recipient: 'Ada Lovelace', line1: '1 Main Street', city: 'Berlin', postalCode: '10115', country: 'DE' };
 
@@ -38,10 +38,7 @@ describe('Temporal server restart mid-saga (real dev server on a SQLite file, wo
     if (this.currentTest?.state === 'failed' && stack) console.error(stack.logs());
   });
 
-  async function stock(sku: string) {
-    const [row] = await db('inventory', 'SELECT available, held, sold FROM products WHERE sku = $1', [sku]);
-    return row as { available: number; held: number; sold: number };
-  }
+  const stock = (sku: string) => readStock(stack.databaseUrls.inventory, sku);
 
   it('server stopped (SIGTERM) while a step runs, the step finishes during the outage: the saga resumes, APPROVED, each effect once', async () => {
     const orderId = newOrderId('graceful');
