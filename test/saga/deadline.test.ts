@@ -3,6 +3,7 @@ import type { temporal } from '@temporalio/proto';
 import { awaitSagaResult, getSagaState, startOrderSaga, type SagaResult } from '../../cli/saga-client';
 import type { OrderSagaInput } from '../../workflows/order-saga-input';
 import { httpClient } from '../support/http';
+import { ledger as readLedger, sagaRecords } from '../support/saga-records';
 import { startTimeSkippingSagaStack, type TimeSkippingSagaStack } from '../support/time-skipping';
 
 const destination = { recipient: 'Ada Lovelace', line1: '1 Main Street', city: 'Berlin', postalCode: '10115', country: 'DE' };
@@ -60,24 +61,9 @@ describe('saga deadline (time-skipping test server, real worker, real services)'
     return stack.attempts.filter((a) => a.workflowId === orderId && a.type === type).map((a) => ({ attempt: a.attempt, atMs: a.startedAtMs - startMs }));
   }
 
-  async function ledger() {
-    const products = (await api('inventory').get('/products')).body as { sku: string; available: number; held: number; sold: number }[];
-    const balance = (await api('payments').get('/customers/cust-alice')).body.balanceCents as number;
-    return { stock: Object.fromEntries(products.map((p) => [p.sku, { available: p.available, held: p.held, sold: p.sold }])), balance };
-  }
+  const ledger = () => readLedger(stack.services, ['cust-alice']);
+  const records = (orderId: string) => sagaRecords(stack.services, orderId);
 
-  async function records(orderId: string) {
-    const status = async (service: keyof TimeSkippingSagaStack['services'], path: string) => {
-      const res = await api(service).get(path);
-      return res.status === 404 ? 404 : res.body.status;
-    };
-    return {
-      order: await status('orders', `/orders/${orderId}`),
-      reservation: await status('inventory', `/reservations/${orderId}`),
-      shipment: await status('shipping', `/shipments/${orderId}`),
-      payment: await status('payments', `/payments/${orderId}`),
-    };
-  }
 
   const order = (orderId: string, sku: string): Pick<OrderSagaInput, 'orderId' | 'customerId' | 'items' | 'destination'> => ({
     orderId,
@@ -163,7 +149,7 @@ describe('saga deadline (time-skipping test server, real worker, real services)'
     assert.deepEqual(await records(orderId), { order: 'APPROVED', reservation: 'CONFIRMED', shipment: 'CONFIRMED', payment: 'CHARGED' });
     const after = await ledger();
     assert.equal(after.stock['MS-002'].sold, before.stock['MS-002'].sold + 1, 'reserved and sold once');
-    assert.equal(after.balance, before.balance - 2900, 'charged once');
+    assert.equal(after.balances['cust-alice'], before.balances['cust-alice'] - 2900, 'charged once');
   });
 
   it('after the pivot the deadline no longer applies: a retriable step retried long past it, the saga is APPROVED', async () => {

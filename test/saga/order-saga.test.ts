@@ -12,6 +12,7 @@ import {
 } from '../../cli/saga-client';
 import type { OrderSagaInput } from '../../workflows/order-saga-input';
 import { httpClient } from '../support/http';
+import { ledger as readLedger, sagaRecords } from '../support/saga-records';
 import { startSagaStack, type SagaStack } from '../support/saga-stack';
 
 const destination = (country = 'DE') => ({ recipient: 'Ada Lovelace', line1: '1 Main Street', city: 'Berlin', postalCode: '10115', country });
@@ -38,27 +39,9 @@ describe('order saga (real Temporal dev server, real services, real databases)',
     return awaitSagaResult(stack.client, input.orderId);
   }
 
-  /** Stock per SKU and balance per customer: what a saga must leave as it found it when it is compensated. */
-  async function ledger() {
-    const products = (await api('inventory').get('/products')).body as { sku: string; available: number; held: number; sold: number }[];
-    const balances: Record<string, number> = {};
-    for (const id of ['cust-alice', 'cust-bob', 'cust-carol', 'cust-broke']) balances[id] = (await api('payments').get(`/customers/${id}`)).body.balanceCents;
-    return { stock: Object.fromEntries(products.map((p) => [p.sku, { available: p.available, held: p.held, sold: p.sold }])), balances };
-  }
-
+  const ledger = () => readLedger(stack.services, ['cust-alice', 'cust-bob', 'cust-carol', 'cust-broke']);
   /** Each service's record for the order: its status, or 404. */
-  async function records(orderId: string) {
-    const status = async (service: keyof SagaStack['services'], path: string) => {
-      const res = await api(service).get(path);
-      return res.status === 404 ? 404 : res.body.status;
-    };
-    return {
-      order: await status('orders', `/orders/${orderId}`),
-      reservation: await status('inventory', `/reservations/${orderId}`),
-      shipment: await status('shipping', `/shipments/${orderId}`),
-      payment: await status('payments', `/payments/${orderId}`),
-    };
-  }
+  const records = (orderId: string) => sagaRecords(stack.services, orderId);
 
   async function history(orderId: string): Promise<temporal.api.history.v1.IHistoryEvent[]> {
     return (await stack.client.workflow.getHandle(orderId).fetchHistory()).events ?? [];
