@@ -3,22 +3,12 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { getFreePort } from '../../infra/ports';
 import { getSagaState } from '../../cli/saga-client';
 import type { OrderSagaState } from '../../workflows/order-saga';
-import { parseCliJson as parseJson, runCli as cli } from '../support/cli';
+import { parseCliJson as parseJson, runCli as cli, waitFor } from '../support/cli';
 import { startSagaStack, type SagaStack } from '../support/saga-stack';
 
 /** The CLI (test/support/cli.ts) against a real dev server, the four real services and a worker in this process. */
 const SHIP_TO = 'Ada Lovelace|1 Main Street|Berlin|10115|DE';
 const UI_URL = 'http://temporal-ui.test:8233';
-
-async function waitFor<T>(what: string, probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined && ok(value)) return value;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('client.ts (CLI subprocess against a real saga stack)', function () {
   this.timeout(120_000);

@@ -3,7 +3,7 @@ import { getFreePort } from '../../infra/ports';
 import { getSagaState, startOrderSaga } from '../../cli/saga-client';
 import type { OrderSagaInput } from '../../workflows/order-saga-input';
 import type { OrderSagaState } from '../../workflows/order-saga';
-import { parseCliJson as parseJson, runCli as cli } from '../support/cli';
+import { parseCliJson as parseJson, runCli as cli, waitFor } from '../support/cli';
 import { httpClient } from '../support/http';
 import { startSagaStack, type SagaStack } from '../support/saga-stack';
 
@@ -23,16 +23,6 @@ interface DeadLetterRow {
   round: number;
   status: 'OPEN' | 'RETRIED' | 'RESOLVED';
   resolution: string | null;
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined && ok(value)) return value;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('client.ts dead-letters (CLI subprocess against a real saga stack)', function () {
