@@ -5,7 +5,7 @@
 import { WorkflowIdReusePolicy, type Client } from '@temporalio/client';
 import { ServiceClient } from '../../activities/service-client';
 import { startOrderSaga } from '../../cli/saga-client';
-import { benchFloor } from '../../workflows/bench-floor';
+import { benchFloor } from './bench-floor';
 import { orderSaga } from '../../workflows/order-saga';
 import type { OrderSagaInput } from '../../workflows/order-saga-input';
 import { SAGA_STATUS } from '../../workflows/search-attributes';

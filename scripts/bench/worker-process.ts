@@ -7,7 +7,7 @@
  */
 import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createBenchActivities } from '../../activities/bench-activities';
+import { createBenchActivities } from './bench-activities';
 import { createOrderActivities, ServiceClient } from '../../activities';
 import type { ServiceName } from '../../services/catalog';
 import { makeOp, runBatch, type SeriesName } from './load';

@@ -1,5 +1,5 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { BenchActivities } from '../activities/bench-activities';
+import type { BenchActivities } from './bench-activities';
 
 /**
  * The Temporal floor of the benchmark (scripts/bench): four no-op activities in sequence, with the same
