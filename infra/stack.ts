@@ -8,7 +8,7 @@ import { SERVICE_DEFINITIONS } from '../services/registry';
 import { loadServiceConfig } from '../services/shared/config';
 import { startService, type RunningService, type ServiceDb } from '../services/shared/runtime';
 import { createSagaWorker } from '../worker';
-import { SAGA_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { SAGA_SEARCH_ATTRIBUTES } from '../workflows/saga/search-attributes';
 import { loadTemporalConfig } from './config';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './postgres/embedded';
 import { isPortInUse } from './ports';

@@ -18,15 +18,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { forkTsScript, nextMessage } from '../../infra/processes/child';
 import { Client, Connection } from '@temporalio/client';
+import { createSagaClient } from '../../cli/saga-client';
 import { temporal } from '@temporalio/proto';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleSagaWorkflows } from '../../infra/temporal/saga-worker';
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { ServiceClient } from '../../activities/service-client';
 import { requireTemporalCli, REPO_ROOT } from '../../infra/temporal/binary';
 import { DEFAULT_DYNAMIC_CONFIG, startDevServer, type DevServer } from '../../infra/temporal/dev-server';
 import type { ServiceName } from '../../services/catalog';
-import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/saga/search-attributes';
 import { renderChart } from './chart';
 import { makeOp, runBatch, SERIES, SERIES_LABEL, type BatchResult, type SeriesName } from './load';
 import { cpuSeconds, statusKb, treeCpuSeconds } from './proc';
@@ -185,7 +186,7 @@ async function main() {
     // 3. Worker.
     process.stderr.write('  bundling the workflows, starting the worker…\n');
     const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
-    const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: quiet as never });
+    const bundle = await bundleSagaWorkflows({ workflowsPath: require.resolve('./workflows'), logger: quiet });
     const workflowBundlePath = path.join(tmp, 'workflow-bundle.js');
     writeFileSync(workflowBundlePath, bundle.code);
     const taskQueue = `bench-${runId}`;
@@ -210,7 +211,7 @@ async function main() {
     const worker = children.worker;
 
     const connection = await Connection.connect({ address: server.address });
-    const client = new Client({ connection, namespace: server.namespace });
+    const client = createSagaClient(connection, server.namespace);
     const serviceClient = new ServiceClient({ urls, requestTimeoutMs: 10_000, authToken });
     const callTimes: Record<string, number[]> = {};
 

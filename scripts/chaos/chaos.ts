@@ -14,20 +14,21 @@ import os from 'node:os';
 import path from 'node:path';
 import { forkTsScript, nextMessage } from '../../infra/processes/child';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, Connection, WorkflowIdReusePolicy, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { createSagaClient } from '../../cli/saga-client';
 import { temporal } from '@temporalio/proto';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import cliProgress from 'cli-progress';
 import { REPO_ROOT } from '../../infra/temporal/binary';
 import { startDevServer, type DevServer } from '../../infra/temporal/dev-server';
-import { parseOrderSagaInput } from '../../cli/saga-client';
-import { orderSaga } from '../../workflows/order-saga';
-import type { OrderSagaInput } from '../../workflows/order-saga-input';
-import { SAGA_SEARCH_ATTRIBUTES, SAGA_STATUS } from '../../workflows/search-attributes';
+import { bundleSagaWorkflows } from '../../infra/temporal/saga-worker';
+import { actionOfScheduledActivity, checkSagaRequest, startSaga } from '../../cli/saga-client';
+import { orderSaga, type OrderSagaResult } from '../../workflows/order-saga';
+import type { SagaRunOptions } from '../../workflows/saga';
+import { SAGA_SEARCH_ATTRIBUTES, SAGA_STATUS } from '../../workflows/saga/search-attributes';
 import { runBatch } from '../bench/load';
 import { listDeadLetters } from '../../cli/saga-client';
 import { checkInvariants, countViolations, isDeadLettered, type CheckResult, type SagaOutcome, type SagaOutcomeKind } from './invariants';
-import { activityTypeOf, FAULT_KINDS, faultKinds, killPoints, planSagas, prng, type FaultKind, type SagaPlan } from './plan';
+import { FAULT_KINDS, faultKinds, killPoints, planSagas, prng, type FaultKind, type SagaPlan } from './plan';
 import type { ChaosServicesConfig, ChaosServicesReady } from './services-process';
 import { readSnapshot } from './snapshot';
 import type { ChaosWorkerConfig } from './worker-process';
@@ -73,7 +74,7 @@ export const DEFAULT_CHAOS_OPTIONS: ChaosOptions = {
 };
 
 /** Short retries, so transient faults are absorbed quickly; enough attempts that they always are. */
-export const CHAOS_SAGA_OPTIONS: OrderSagaInput['options'] = {
+export const CHAOS_SAGA_OPTIONS: SagaRunOptions = {
   stepRetry: { initialInterval: '100ms', backoffCoefficient: 2, maximumInterval: '1s', maximumAttempts: 10 },
   compensationRetry: { initialInterval: '100ms', backoffCoefficient: 2, maximumInterval: '1s', maximumAttempts: 30 },
 };
@@ -187,11 +188,11 @@ class WorkerSupervisor {
 type Classified = { outcome: SagaOutcomeKind; detail?: string };
 
 /** How a saga's workflow ended, from its result. */
-async function awaitOutcome(client: Client, handle: WorkflowHandle<typeof orderSaga>, signal: AbortSignal): Promise<Classified> {
+async function awaitOutcome(client: Client, handle: WorkflowHandle, signal: AbortSignal): Promise<Classified> {
   try {
     // Abortable: a parked saga's result never comes, and a long poll left running outlives the connection.
-    const result = await client.withAbortSignal(signal, () => handle.result());
-    return { outcome: result.status, detail: result.reason };
+    const result = (await client.withAbortSignal(signal, () => handle.result())) as OrderSagaResult;
+    return { outcome: result.status, detail: 'reason' in result ? result.reason : undefined };
   } catch (err) {
     const cause = (err as { cause?: { name?: string; message?: string } }).cause;
     if (cause?.name === 'CancelledFailure') return { outcome: 'CANCELLED' };
@@ -229,11 +230,13 @@ async function historyStats(client: Client, plans: SagaPlan[]) {
     async (i) => {
       const plan = plans[Number(i)];
       const history = await client.workflow.getHandle(plan.input.orderId).fetchHistory();
+      // The actions whose activity ran: the kit names each scheduled activity's step or compensation in a header.
       const ran = new Set<string>();
       for (const e of history.events ?? []) {
         if (e.eventType === E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
           activities.scheduled++;
-          ran.add(e.activityTaskScheduledEventAttributes!.activityType!.name!);
+          const action = actionOfScheduledActivity(e);
+          if (action) ran.add(action);
         } else if (e.eventType === E.EVENT_TYPE_ACTIVITY_TASK_STARTED) {
           activities.retries += Math.max(0, (e.activityTaskStartedEventAttributes!.attempt ?? 1) - 1);
         } else if (e.eventType === E.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT) {
@@ -243,7 +246,7 @@ async function historyStats(client: Client, plans: SagaPlan[]) {
         }
       }
       for (const [action, spec] of Object.entries(plan.input.faults ?? {})) {
-        if (!ran.has(activityTypeOf(action))) continue;
+        if (!ran.has(action)) continue;
         for (const kind of faultKinds(spec!)) injected[kind]++;
         transientFailures += Number(/transient:(\d+)/.exec(spec!)?.[1] ?? 0);
       }
@@ -300,7 +303,7 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
         dynamicConfig: { 'history.transferProcessorMaxPollRPS': 10000, 'history.timerProcessorMaxPollRPS': 10000, 'history.visibilityProcessorMaxPollRPS': 10000 },
         logFile: path.join(tmp, 'server.log'),
       }).then((s) => (server = s)),
-      bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quiet as never }),
+      bundleSagaWorkflows({ logger: quiet }),
     ]);
     const workflowBundlePath = path.join(tmp, 'workflow-bundle.js');
     writeFileSync(workflowBundlePath, bundle.code);
@@ -326,7 +329,7 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
     const points = killPoints(o.seed, o.sagas, o.kills);
     const initial = await readSnapshot(ready.databaseUrls);
     connection = await Connection.connect({ address: devServer.address });
-    const client = new Client({ connection, namespace: devServer.namespace });
+    const client = createSagaClient(connection, devServer.namespace);
 
     // 4. The sagas, and the killer alongside.
     const records: SagaRecord[] = [];
@@ -368,17 +371,11 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
     await runBatch(
       async (orderId) => {
         const plan = byId.get(orderId)!;
-        const input = parseOrderSagaInput(plan.input);
+        const { input } = checkSagaRequest(orderSaga, plan.input);
         const started = performance.now();
         inFlight++;
-        // startOrderSaga's options, plus a short workflow task timeout: a task lost with a killed worker is
-        // retried after it (the default is 10 s).
-        const handle = await client.workflow.start(orderSaga, {
-          taskQueue,
-          workflowId: input.orderId,
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          args: [input],
-          typedSearchAttributes: [{ key: SAGA_STATUS, value: 'RUNNING' }],
+        // A short workflow task timeout: a task lost with a killed worker is retried after it (the default is 10 s).
+        const handle = await startSaga(client, taskQueue, orderSaga, plan.input, {
           staticSummary: `Chaos order ${input.orderId} for ${input.customerId}, shipping to ${input.destination.country}`,
           workflowTaskTimeout: '3s',
         });
@@ -409,7 +406,7 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
         clearTimeout(cancelTimer);
         inFlight--;
         ended++;
-        records.push({ orderId, customerId: input.customerId, ...outcome, cancelRequested, durationMs: Math.round(performance.now() - started), faults: input.faults });
+        records.push({ orderId, customerId: input.customerId, ...outcome, cancelRequested, durationMs: Math.round(performance.now() - started), faults: plan.input.faults });
         counts[outcome.outcome] = (counts[outcome.outcome] ?? 0) + 1;
         if (o.progress) bar.update({ outcomes: outcomesText() });
       },
@@ -429,7 +426,7 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
     const stats = await historyStats(client, plans);
     const final = await readSnapshot(ready.databaseUrls);
     // What an operator sees: the CLI's `dead-letters list` (sagas found by SagaStatus, details by query).
-    const listedDeadLetters = [...new Set((await listDeadLetters(client, { limit: 1000 })).map((d) => d.orderId))];
+    const listedDeadLetters = [...new Set((await listDeadLetters(client, { saga: orderSaga, limit: 1000 })).map((d) => d.sagaId))];
     records.sort((a, b) => a.orderId.localeCompare(b.orderId));
     const checks = checkInvariants({ sagas: records, initial, final, listedDeadLetters });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { getFreePort } from '../../infra/ports';
 import { getSagaState } from '../../cli/saga-client';
-import type { OrderSagaState } from '../../workflows/order-saga';
+import type { SagaView } from '../../workflows/saga';
 import { parseCliJson as parseJson, runCli as cli, waitFor } from '../support/cli';
 import { startSagaStack, type SagaStack } from '../support/saga-stack';
 
@@ -15,7 +15,7 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
   let stack: SagaStack;
   let env: NodeJS.ProcessEnv;
   const run = (...args: string[]) => cli(args, env);
-  const state = (orderId: string): Promise<OrderSagaState> => getSagaState(stack.client, orderId);
+  const state = (orderId: string): Promise<SagaView> => getSagaState(stack.client, orderId);
   const startArgs = (orderId: string, customer: string, ...extra: string[]) => [
     'start',
     '--order',

@@ -1,8 +1,12 @@
+import { orderSaga } from '../../workflows/order-saga';
 import assert from 'node:assert/strict';
 import { getFreePort } from '../../infra/ports';
-import { getSagaState, startOrderSaga } from '../../cli/saga-client';
-import type { OrderSagaInput } from '../../workflows/order-saga-input';
-import type { OrderSagaState } from '../../workflows/order-saga';
+import { getSagaState, startSaga } from '../../cli/saga-client';
+import type { SagaRequest } from '../../cli/saga-client';
+
+/** An order saga start: the order, and (tests only) its fault plan and run options. */
+type OrderRequest = SagaRequest<typeof orderSaga>;
+import type { SagaView } from '../../workflows/saga';
 import { parseCliJson as parseJson, runCli as cli, waitFor } from '../support/cli';
 import { httpClient } from '../support/http';
 import { startSagaStack, type SagaStack } from '../support/saga-stack';
@@ -30,14 +34,14 @@ describe('client.ts dead-letters (CLI subprocess against a real saga stack)', fu
   let stack: SagaStack;
   let env: NodeJS.ProcessEnv;
   const run = (...args: string[]) => cli(args, env);
-  const state = (orderId: string): Promise<OrderSagaState> => getSagaState(stack.client, orderId);
+  const state = (orderId: string): Promise<SagaView> => getSagaState(stack.client, orderId);
   const deadLetterRows = async (orderId: string): Promise<DeadLetterRow[]> => {
     const res = await httpClient(stack.services.orders.url).get(`/dead-letters?sagaId=${orderId}`);
     assert.equal(res.status, 200, JSON.stringify(res.body));
     return res.body.deadLetters;
   };
-  const startSaga = (orderId: string, customerId: string, faults: OrderSagaInput['faults']) =>
-    startOrderSaga(stack.client, stack.taskQueue, {
+  const startOrder = (orderId: string, customerId: string, faults: OrderRequest['faults']) =>
+    startSaga(stack.client, stack.taskQueue, orderSaga, {
       orderId,
       customerId,
       items: [{ sku: 'KB-001', quantity: 1 }],
@@ -46,7 +50,7 @@ describe('client.ts dead-letters (CLI subprocess against a real saga stack)', fu
       options: { compensationRetry: COMPENSATION_RETRY },
     });
   /** A saga rejected at the pivot (cust-broke cannot pay) whose release-inventory compensation gets the fault. */
-  const startFailingRelease = (orderId: string, releaseFault: string) => startSaga(orderId, 'cust-broke', { 'release-inventory': releaseFault });
+  const startFailingRelease = (orderId: string, releaseFault: string) => startOrder(orderId, 'cust-broke', { 'release-inventory': releaseFault });
   const waitForOperator = (orderId: string) => waitFor(`${orderId} to wait for an operator`, () => state(orderId), (s) => s.status === 'NEEDS_ATTENTION' && s.compensations.some((c) => c.deadLetter?.id !== undefined));
 
   before(async () => {
@@ -206,7 +210,7 @@ describe('client.ts dead-letters (CLI subprocess against a real saga stack)', fu
   it('retry on a saga that waits for nothing, or an unknown order: a clear one-line refusal, non-zero exit', async () => {
     const orderId = 'ord-dl-busy';
     // A healthy saga, slow in its shipment step: running, but no compensation waits.
-    await startSaga(orderId, 'cust-alice', { 'schedule-shipment': 'delay:8000' });
+    await startOrder(orderId, 'cust-alice', { 'schedule-shipment': 'delay:8000' });
     await waitFor('schedule-shipment to run', () => state(orderId), (s) => s.steps[2].status === 'RUNNING');
     const r = await run('dead-letters', 'retry', orderId);
     assert.equal(r.code, 2, r.stderr);

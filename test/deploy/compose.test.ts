@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { loadActivityConfig, loadTemporalConfig } from '../../infra/config';
 import { SERVICE_NAMES } from '../../services/catalog';
 import { loadServiceConfig } from '../../services/shared/config';
-import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/saga/search-attributes';
 
 /**
  * docker-compose.yml and the Dockerfile, checked statically (no Docker engine runs here): the file is valid Compose,

@@ -5,10 +5,11 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createOrderActivities, ServiceClient, type OrderActivities } from '../../activities';
 import { requireTestServer } from '../../infra/temporal/binary';
+import { sagaWorkerInterceptors } from '../../infra/temporal/saga-worker';
 import { SERVICE_NAMES, type ServiceName } from '../../services/catalog';
 import { SERVICE_DEFINITIONS } from '../../services/registry';
 import type { RunningService, ServiceDb } from '../../services/shared/runtime';
-import { SAGA_STATUS } from '../../workflows/search-attributes';
+import { SAGA_STATUS } from '../../workflows/saga/search-attributes';
 import { installQuietRuntime, workflowBundle } from './saga-stack';
 import { startTestService, TEST_SERVICE_TOKEN } from './services';
 
@@ -64,6 +65,7 @@ export async function startTimeSkippingSagaStack(): Promise<TimeSkippingSagaStac
     taskQueue,
     workflowBundle: await workflowBundle(),
     activities: recordAttempts(createOrderActivities(client), attempts, () => env.currentTimeMs()),
+    interceptors: sagaWorkerInterceptors({ prebuiltBundle: true }),
   });
   const running = worker.run();
 
