@@ -43,7 +43,7 @@ async function sendDecision(
   const { description, saga } = await describeRegisteredSaga(client, sagaId);
   if (description.status.name !== 'RUNNING') {
     throw new CliError(
-      `refused: the saga ${sagaId} already ended (workflow ${description.status.name}); no compensation waits for an operator`,
+      `refused: the saga for ${saga.name} ${sagaId} already ended (workflow ${description.status.name}); no compensation waits for an operator`,
       EXIT.DECISION_REFUSED,
       'refused',
     );

@@ -199,9 +199,15 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
       (r) => ['ord-cli-happy', 'ord-cli-broke', 'ord-cli-cancel', 'ord-cli-pivot'].every((id) => r.stdout.includes(id)),
     );
     assert.equal(all.code, 0, all.stderr);
-    assert.match(all.stdout, /^ORDER\s+WORKFLOW\s+SAGA\s+STARTED$/m);
-    assert.match(all.stdout, /^ord-cli-happy\s+COMPLETED\s+COMPLETED\s+\d{4}-\d\d-\d\dT/m);
-    assert.match(all.stdout, /^ord-cli-cancel\s+CANCELLED\s+COMPENSATED\s/m);
+    assert.match(all.stdout, /^SAGA\s+ID\s+WORKFLOW\s+STATUS\s+STARTED$/m);
+    assert.match(all.stdout, /^order\s+ord-cli-happy\s+COMPLETED\s+COMPLETED\s+\d{4}-\d\d-\d\dT/m);
+    assert.match(all.stdout, /^order\s+ord-cli-cancel\s+CANCELLED\s+COMPENSATED\s/m);
+    // --saga NAME: one saga's list (every registered saga by default); an unknown saga is a usage error.
+    const orders = parseJson(await run('--json', 'list', '--saga', 'order', '--limit', '50'));
+    assert.ok(orders.sagas.length >= 4 && orders.sagas.every((s: { saga: string }) => s.saga === 'order'), JSON.stringify(orders));
+    const unknownSaga = await run('list', '--saga', 'ordr');
+    assert.equal(unknownSaga.code, 64);
+    assert.match(unknownSaga.stderr, /unknown saga "ordr"; one of: order/);
 
     const compensated = parseJson(await run('--json', 'list', '--status', 'compensated'));
     const ids = compensated.sagas.map((s: { workflowId: string }) => s.workflowId);
@@ -217,6 +223,7 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
     const cases: [string, string[], RegExp][] = [
       ['bad --item', startArgs('ord-cli-bad-item', 'cust-alice', '--item', 'LT-005'), /--item .*expected SKU:QTY/],
       ['unknown fault action', startArgs('ord-cli-bad-fault', 'cust-alice', '--fault', 'charge-card=reject'), /unknown action "charge-card"/],
+      ['misspelt step', startArgs('ord-cli-typo', 'cust-alice', '--fault', 'reserve-inventry=transient:1'), /unknown action "reserve-inventry" of the order saga; one of: create-order, /],
       ['bad fault spec', startArgs('ord-cli-bad-spec', 'cust-alice', '--fault', 'charge-payment=explode'), /invalid order: .*faults/],
       ['invalid order input', startArgs('ord-cli-bad-country', 'cust-alice').map((a) => (a === SHIP_TO ? 'A|B|C|D|Germany' : a)), /invalid order: .*destination\.country/],
       ['duplicate sku', startArgs('ord-cli-bad-dup', 'cust-alice', '--item', 'KB-001:2'), /invalid order: .*each sku may appear only once/],
@@ -235,11 +242,11 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
     assert.equal(parseJson(json).error.kind, 'usage');
   });
 
-  it('an unknown order: "no saga for order X", exit 1; a duplicate order id is refused', async () => {
+  it('an unknown order: "no saga with id X", exit 1; a duplicate order id is refused', async () => {
     for (const command of ['status', 'result', 'cancel']) {
       const r = await run(command, 'ord-cli-nope');
       assert.equal(r.code, 1, `${command}: ${r.stderr}`);
-      assert.equal(r.stderr, 'error: no saga for order ord-cli-nope\n');
+      assert.equal(r.stderr, 'error: no saga with id ord-cli-nope\n');
     }
     const duplicate = await run(...startArgs('ord-cli-happy', 'cust-alice'));
     assert.equal(duplicate.code, 1);

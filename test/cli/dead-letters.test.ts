@@ -77,18 +77,19 @@ describe('client.ts dead-letters (CLI subprocess against a real saga stack)', fu
 
     const listed = await waitFor('dead-letters list to show the saga', () => run('dead-letters', 'list'), (r) => r.stdout.includes(orderId));
     assert.equal(listed.code, 0, listed.stderr);
-    assert.match(listed.stdout, /^ORDER\s+COMPENSATION\s+UNDOES\s+ROUND\s+ATTEMPTS\s+RECORDED\s+ID\s+ERROR$/m);
-    assert.match(listed.stdout, new RegExp(`^${orderId}\\s+release-inventory\\s+reserve-inventory\\s+1\\s+2\\s+\\d{4}-\\d\\d-\\d\\dT\\S+\\s+${id}\\s+\\S+: .+$`, 'm'));
+    assert.match(listed.stdout, /^SAGA\s+ID\s+COMPENSATION\s+UNDOES\s+ROUND\s+ATTEMPTS\s+RECORDED\s+ID\s+ERROR$/m);
+    assert.match(listed.stdout, new RegExp(`^order\\s+${orderId}\\s+release-inventory\\s+reserve-inventory\\s+1\\s+2\\s+\\d{4}-\\d\\d-\\d\\dT\\S+\\s+${id}\\s+\\S+: .+$`, 'm'));
     // The error is cut to one short line in the table (the full text is in --json).
     assert.ok(entry.deadLetter!.lastError.length > 72 && !listed.stdout.includes(entry.deadLetter!.lastError), listed.stdout);
     assert.match(listed.stdout, /ServiceUnavailable: inventory answered 503 .*…$/m);
-    assert.match(listed.stdout, /^Run it again: .*dead-letters retry <orderId> \[--compensation NAME\]/m);
-    assert.match(listed.stdout, /^Or, done by hand: .*dead-letters resolve <orderId> --reason TEXT/m);
+    assert.match(listed.stdout, /^Run it again: .*dead-letters retry <id> \[--compensation NAME\]/m);
+    assert.match(listed.stdout, /^Or, done by hand: .*dead-letters resolve <id> --reason TEXT/m);
 
     const json = parseJson(await run('--json', 'dead-letters', 'list'));
     assert.deepEqual(json.deadLetters, [
       {
-        orderId,
+        saga: 'order',
+        sagaId: orderId,
         compensation: 'release-inventory',
         forStep: 'reserve-inventory',
         deadLetter: entry.deadLetter,
@@ -222,7 +223,7 @@ describe('client.ts dead-letters (CLI subprocess against a real saga stack)', fu
 
     const unknown = await run('dead-letters', 'retry', 'ord-dl-nope');
     assert.equal(unknown.code, 1);
-    assert.equal(unknown.stderr, 'error: no saga for order ord-dl-nope\n');
+    assert.equal(unknown.stderr, 'error: no saga with id ord-dl-nope\n');
 
     assert.equal((await run('result', orderId)).code, 0, 'the saga was not disturbed');
   });
