@@ -142,7 +142,7 @@ export type ResultView = { saga: string; sagaId: string; state?: SagaView } & Re
   (
     | { outcome: 'CANCELLED' }
     | { outcome: 'FAILED'; error: { message: string; type?: string } }
-    | { outcome: string; reason?: string; result: unknown }
+    | { outcome: string; reason?: string }
   );
 
 /** A saga that has not ended because a compensation is dead-lettered: it waits for an operator. */
@@ -166,9 +166,9 @@ export function toResultView(saga: string, sagaId: string, ended: SagaResult, st
   const ids = idFields(saga, sagaId);
   switch (ended.outcome) {
     case 'completed': {
-      const result = ended.result as { status?: unknown; reason?: unknown } | null;
-      const outcome = typeof result?.status === 'string' ? result.status : 'COMPLETED';
-      return { ...ids, outcome, ...(typeof result?.reason === 'string' && { reason: result.reason }), result: ended.result, state };
+      // The result's own fields (the order's total, its reason...) at the top, as the CLI has always printed them.
+      const { status, ...fields } = (typeof ended.result === 'object' && ended.result !== null ? ended.result : { value: ended.result }) as Record<string, unknown>;
+      return { ...ids, outcome: typeof status === 'string' ? status : 'COMPLETED', ...fields, state };
     }
     case 'cancelled':
       return { ...ids, outcome: 'CANCELLED', state };
