@@ -188,6 +188,24 @@ describe('services: generated malformed requests (property-based, fast-check)', 
     assert.deepEqual(await snapshotTables(services.orders.databaseUrl), before);
   });
 
+  it('one rule for control characters (C0, DEL and C1) and one for injected-fault bounds: the services refuse what the CLI refuses', async () => {
+    const agent = new http.Agent();
+    const write = { authorization: `Bearer ${TEST_SERVICE_TOKEN}`, 'content-type': 'application/json' };
+    const before = await snapshotTables(services.orders.databaseUrl);
+    for (const [i, control] of ['\u0007', '\u007f', '\u0085', '\u009b'].entries()) {
+      const res = await send(services.orders.url, { method: 'POST', path: '/orders/ctl-1/reject', headers: { ...write, 'idempotency-key': `ctl-${i}` }, body: Buffer.from(JSON.stringify({ reason: `out of${control}stock` })) }, agent);
+      assert.equal(res.status, 400, `U+${control.charCodeAt(0).toString(16)}: ${res.text}`);
+      assert.match(res.text, /must not contain control characters/);
+    }
+    for (const spec of ['delay:99999999', 'delay:60001', 'transient:101']) {
+      const res = await send(services.orders.url, { method: 'POST', path: '/orders/ctl-1/approve', headers: { ...write, 'idempotency-key': `fault-${spec}`, 'x-fault-injection': spec }, body: Buffer.from('{}') }, agent);
+      assert.equal(res.status, 400, `${spec}: ${res.text}`);
+      assert.match(res.text, /(delay:MS \(MS from 0 to 60000\)|N from 1 to 100)/);
+    }
+    agent.destroy();
+    assert.deepEqual(await snapshotTables(services.orders.databaseUrl), before);
+  });
+
   it(`${RUNS} generated malformed requests at every route of every service: always a 4xx in the JSON error contract, never a 5xx or a hang, no table changed`, async () => {
     const routes = SERVICE_NAMES.flatMap((name) => routesOf(name, services[name].db));
     assert.ok(routes.length >= 25, `every route of the four services (found ${routes.length})`);
