@@ -68,6 +68,7 @@ const program = new Command('bench')
   .option('--warmup <n>', 'warm-up operations per series (not measured)', (v) => Number(v), 40)
   .option('--eager', 'request eager workflow start (the client runs in the worker process, on its NativeConnection)', false)
   .option('--client-in-worker', 'run the Temporal client in the worker process (implied by --eager)', false)
+  .option('--profile-services <dir>', 'write a V8 CPU profile of the services process into <dir> (node --cpu-prof); summarise it with scripts/bench/profile-top.ts')
   .option('--no-docs', 'do not overwrite docs/bench/latest.json and latest.svg')
   .option('--label <text>', 'a label stored with the results', '');
 
@@ -164,7 +165,12 @@ async function main() {
     process.stderr.write('  starting PostgreSQL and the services…\n');
     // One random bearer token per run: the services require it, the worker and the plain series send it.
     const authToken = randomBytes(32).toString('base64url');
-    children.services = forkTsScript(path.join(__dirname, 'services-process.ts'), { BENCH_DB_POOL_SIZE: String(params.dbPoolSize), LOG_LEVEL: 'warn', SERVICE_AUTH_TOKEN: authToken });
+    const profileFlags = o.profileServices ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(o.profileServices as string)}`] : [];
+    children.services = forkTsScript(
+      path.join(__dirname, 'services-process.ts'),
+      { BENCH_DB_POOL_SIZE: String(params.dbPoolSize), LOG_LEVEL: 'warn', SERVICE_AUTH_TOKEN: authToken },
+      profileFlags,
+    );
     const { urls } = await nextMessage<{ urls: Record<ServiceName, string> }>(children.services, 'ready', 'services process');
 
     // 2. Temporal dev server.
