@@ -54,11 +54,12 @@ export async function startSagaStack(): Promise<SagaStack> {
   const temporal = await startTestTemporal();
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection, namespace: temporal.namespace });
-  const workerConnection = await NativeConnection.connect({ address: temporal.address });
   const taskQueue = `saga-test-${randomBytes(3).toString('hex')}`;
   const workers: { worker: Worker; running: Promise<void>; close: () => Promise<void> }[] = [];
 
   const startWorker = async () => {
+    // A connection per worker: the SDK refuses two workers for one task queue on the same connection.
+    const workerConnection = await NativeConnection.connect({ address: temporal.address });
     const { worker, close } = await createSagaWorker({
       connection: workerConnection,
       namespace: temporal.namespace,
@@ -70,7 +71,7 @@ export async function startSagaStack(): Promise<SagaStack> {
       },
       worker: { workflowBundle: await workflowBundle() },
     });
-    workers.push({ worker, running: worker.run(), close });
+    workers.push({ worker, running: worker.run(), close: async () => (await close(), await workerConnection.close()) });
     return worker;
   };
   for (let i = 0; i < TEST_WORKERS; i++) await startWorker();
@@ -87,7 +88,6 @@ export async function startSagaStack(): Promise<SagaStack> {
         await w.running.catch(() => undefined);
         await w.close();
       }
-      await workerConnection.close();
       await connection.close();
       await temporal.stop();
       await Promise.all(Object.values(services).map((s) => s.close()));
