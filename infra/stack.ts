@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import type { Logger } from 'pino';
@@ -36,10 +36,20 @@ export interface LocalStack {
   namespace: string;
   taskQueue: string;
   serviceUrls: Record<ServiceName, string>;
+  /** The services' read-only token (SERVICE_READ_TOKEN). */
+  readToken: string;
   stop(): Promise<void>;
 }
 
 export class PortInUseError extends Error {}
+
+/** Where `npm start` keeps its data unless DATA_DIR says otherwise. */
+export const DEFAULT_DATA_DIR = path.resolve(__dirname, '..', '.data');
+
+/** The file in which a stack leaves its read-only token for the tools on this machine (the demo), mode 0600. */
+export function readTokenFile(dataDir: string): string {
+  return path.join(dataDir, 'service-read-token');
+}
 
 /** Refuses before starting anything, naming the port, what wanted it and the variable that moves it. */
 async function assertPortsFree(ports: { port: number; what: string; setting: string }[]): Promise<void> {
@@ -61,6 +71,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   // The services and the worker share one bearer token. Unless one is given (to run more workers against this
   // stack), a fresh random one per run: nothing outside this process can change the services' state.
   const authToken = env.SERVICE_AUTH_TOKEN ?? randomBytes(32).toString('base64url');
+  const readToken = env.SERVICE_READ_TOKEN ?? randomBytes(32).toString('base64url');
 
   await assertPortsFree([
     ...(externalDatabases ? [] : [{ port: options.postgresPort, what: 'embedded PostgreSQL', setting: 'EMBEDDED_POSTGRES_PORT' }]),
@@ -75,6 +86,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
   try {
     await mkdir(options.dataDir, { recursive: true });
+    await writeFile(readTokenFile(options.dataDir), `${readToken}\n`, { mode: 0o600 });
     let postgres: EmbeddedPostgres | undefined;
     if (!externalDatabases) {
       log.info({ port: options.postgresPort }, 'starting embedded PostgreSQL');
@@ -93,6 +105,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         SEED: env.SEED ?? 'true',
         LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
         SERVICE_AUTH_TOKEN: authToken,
+        SERVICE_READ_TOKEN: readToken,
       });
       const service = await startService(SERVICE_DEFINITIONS[name], config, log.child({ service: name }));
       services.push(service);
@@ -127,7 +140,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       await close();
     });
 
-    return { uiUrl: temporal.uiUrl, temporalAddress: temporal.address, namespace: temporal.namespace, taskQueue: temporalConfig.taskQueue, serviceUrls, stop };
+    return { uiUrl: temporal.uiUrl, temporalAddress: temporal.address, namespace: temporal.namespace, taskQueue: temporalConfig.taskQueue, serviceUrls, readToken, stop };
   } catch (err) {
     await stop();
     throw err;

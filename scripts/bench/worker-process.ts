@@ -40,7 +40,7 @@ async function main() {
     connection,
     namespace: config.namespace,
     taskQueue: config.taskQueue,
-    // The bundle of ./workflows.ts (orderSaga + benchFloor), built by run.ts with bundleWorkflowCode.
+    // The bundle of ./workflows.ts (orderSaga and the floors), built by run.ts with bundleWorkflowCode.
     workflowBundle: { codePath: config.workflowBundlePath },
     activities: { ...createOrderActivities(serviceClient), ...createBenchActivities() },
     ...limits,
