@@ -1,6 +1,8 @@
 import { InvalidArgumentError } from 'commander';
 import type { FaultPlan, SagaDefinition, SagaStatus } from '../workflows/saga';
 import { findSaga, SAGA_LIST } from '../workflows/sagas';
+import { parseFaultSpec } from '../services/shared/fault-spec';
+import { hasControlCharacters } from '../services/shared/fields';
 import { CliError, EXIT } from './errors';
 
 /**
@@ -20,7 +22,14 @@ export function faultParser(saga: SagaDefinition) {
       throw new InvalidArgumentError(`unknown action "${action}" of the ${saga.name} saga; one of: ${saga.meta.actions.join(', ')}`);
     }
     // Two faults for one action are combined (`transient:2` + `delay:500`).
-    return { ...previous, [action]: previous?.[action] ? `${previous[action]},${spec}` : spec };
+    const combined = previous?.[action] ? `${previous[action]},${spec}` : spec;
+    // The services' own grammar and bounds (services/shared/fault-spec.ts): what they would refuse never starts a saga.
+    try {
+      parseFaultSpec(combined);
+    } catch (err) {
+      throw new InvalidArgumentError(`${action}: ${(err as Error).message}`);
+    }
+    return { ...previous, [action]: combined };
   };
 }
 
@@ -66,6 +75,6 @@ export function checkReason(value: string): string {
   const refuse = (why: string) => new CliError(`--reason ${why}`, EXIT.USAGE, 'usage');
   if (!reason) throw refuse('must not be empty: say what was done by hand');
   if (reason.length > MAX_REASON_LENGTH) throw refuse(`is ${reason.length} characters long; at most ${MAX_REASON_LENGTH}`);
-  if (/[\u0000-\u001f\u007f]/.test(reason)) throw refuse('must not contain control characters (newlines, tabs, ...): one line of text');
+  if (hasControlCharacters(reason)) throw refuse('must not contain control characters (newlines, tabs, ...): one line of text');
   return reason;
 }

@@ -10,12 +10,13 @@ import {
 } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
+import { cancelAnswer, type CancelRefusal } from './cancel-answer';
 import { z } from 'zod';
+import { parseFaultSpec } from '../services/shared/fault-spec';
 import { sagaClientInterceptors, withFaultPlan } from '../workflows/saga/client-interceptor';
 import { ACTION_HEADER } from '../workflows/saga/headers';
 import { sagaOfWorkflowType, SAGA_LIST } from '../workflows/sagas';
 import {
-  FAULT_SPEC_PATTERN,
   SAGA_STATUS,
   sagaRunOptionsSchema,
   sagaStateQuery,
@@ -68,8 +69,11 @@ export function checkSagaRequest<S extends SagaDefinition>(saga: S, request: Sag
     if (!(saga.meta.actions as readonly string[]).includes(action)) {
       throw new SagaInputError(`invalid ${saga.name}: faults: unknown action "${action}"; one of: ${saga.meta.actions.join(', ')}`);
     }
-    if (typeof spec !== 'string' || !FAULT_SPEC_PATTERN.test(spec)) {
-      throw new SagaInputError(`invalid ${saga.name}: faults.${action}: "${spec}" is not a fault spec (reject, delay:MS, transient:N, lost-response:N, comma-separated)`);
+    // The services' own grammar and bounds (services/shared/fault-spec.ts): what they would refuse never starts a saga.
+    try {
+      parseFaultSpec(String(spec));
+    } catch (err) {
+      throw new SagaInputError(`invalid ${saga.name}: faults.${action}: ${(err as Error).message}`);
     }
   }
   return { input: input.data as InputOf<S>, ...(options && { options: parsedOptions.data }), ...(faults && { faults }) };
@@ -122,32 +126,18 @@ export function sagaOf(description: { type: string }): SagaDefinition | undefine
   return sagaOfWorkflowType(description.type);
 }
 
-/** Why a cancellation was refused: the saga already ended, is already compensating, or is past its pivot. */
-export type CancelRefusal = 'ended' | 'compensating' | 'past-pivot';
 export type CancelOutcome = { cancelled: true } | { cancelled: false; refusal: CancelRefusal; reason: string };
 
 /**
- * Requests cancellation, unless the saga is past its pivot: then it only goes forward, so the request is refused
- * here with the reason (the workflow would ignore it anyway).
+ * Requests cancellation if the saga's state says it will be honoured (cli/cancel-answer.ts); otherwise says why not,
+ * without sending anything (the workflow would ignore it past the pivot anyway).
  */
 export async function cancelSaga(client: Client, sagaId: string): Promise<CancelOutcome> {
   const handle = client.workflow.getHandle(sagaId);
   const description = await handle.describe();
-  if (description.status.name !== 'RUNNING') {
-    return { cancelled: false, refusal: 'ended', reason: `the saga already ended (${description.status.name.toLowerCase()})` };
-  }
-  const state = await handle.query(sagaStateQuery);
-  if (state.status === 'COMPENSATING') {
-    return { cancelled: false, refusal: 'compensating', reason: `the saga is already compensating (${state.compensationCause?.reason ?? 'unknown cause'})` };
-  }
-  if (!state.cancellable) {
-    const pivot = state.steps.find((s) => s.kind === 'pivot');
-    return {
-      cancelled: false,
-      refusal: 'past-pivot',
-      reason: `the saga is past its pivot (${pivot ? `${pivot.name} reached` : 'the point of no return'}, status ${state.status}); it can no longer be cancelled and will complete`,
-    };
-  }
+  const state = description.status.name === 'RUNNING' ? await handle.query(sagaStateQuery) : undefined;
+  const answer = cancelAnswer(description.status.name, state);
+  if (!answer.cancel) return { cancelled: false, refusal: answer.refusal, reason: answer.reason };
   await handle.cancel();
   return { cancelled: true };
 }

@@ -39,6 +39,7 @@ async function main() {
       seed: config.seed ?? true,
       logLevel,
       authToken: config.authToken,
+      readToken: config.readToken,
     };
     running.push(await startService(SERVICE_DEFINITIONS[s.name], serviceConfig, createLogger(s.name, logLevel)));
   }

@@ -5,6 +5,7 @@ import { toResultView, type ResultView } from '../../cli/render';
 import { awaitSagaResult, describeSaga, getSagaState, startSaga } from '../../cli/saga-client';
 import { orderSaga } from '../../workflows/order-saga';
 import type { SagaView } from '../../workflows/saga';
+import { DEFAULT_DATA_DIR, readTokenFile } from '../../infra/stack';
 import { attemptsPerStep } from './attempts';
 import { startProgress } from './progress';
 import type { FinalState, Scenario } from './scenarios';
@@ -101,7 +102,9 @@ function finalState(expected: FinalState, result: ResultView, state: SagaView, o
 /** The order as the orders service recorded it: the business outcome, independent of what Temporal says. */
 async function fetchOrder(target: DemoTarget, orderId: string): Promise<OrderRecord | null> {
   const url = `${target.serviceUrls.orders}/orders/${encodeURIComponent(orderId)}`;
-  const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  const headers: Record<string, string> = target.readToken ? { authorization: `Bearer ${target.readToken}` } : {};
+  const res = await fetch(url, { headers, signal: AbortSignal.timeout(10_000) });
+  if (res.status === 401) throw new Error(`GET ${url} answered 401: set SERVICE_READ_TOKEN to the stack's read token (npm start writes it to ${readTokenFile(process.env.DATA_DIR ?? DEFAULT_DATA_DIR)})`);
   if (res.status === 404) return null;
   if (!res.ok) throw new Error(`GET ${url} answered ${res.status}: ${await res.text()}`);
   return (await res.json()) as OrderRecord;

@@ -55,6 +55,7 @@ export async function startService<Db extends ServiceDb>(
       logger,
       faultInjection: config.faultInjection,
       authToken: config.authToken,
+      readToken: config.readToken,
       router: definition.createRouter(db),
       healthCheck: async () => {
         await db.$queryRaw`SELECT 1`;

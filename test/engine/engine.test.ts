@@ -127,7 +127,7 @@ describe('saga engine (time-skipping test server, synthetic trip saga, in-proces
   it('cancellation before the pivot: the running step is cancelled, every completed step undone (with the cancellation alternatives)', async () => {
     // The step is cancelled between two attempts (it fails, and its retry waits a minute). Cancelled while an attempt
     // runs, it would work as well, but the test server (1.x) then stops skipping time for the rest of the run.
-    const request = trip({ faults: { 'rent-car': 'transient:1000' }, options: { stepRetry: { initialInterval: '1m', maximumInterval: '1m', maximumAttempts: 100 } } });
+    const request = trip({ faults: { 'rent-car': 'transient:100' }, options: { stepRetry: { initialInterval: '1m', maximumInterval: '1m', maximumAttempts: 100 } } });
     await start(tripSaga, request);
     await until(request.tripId, 'rent-car to run', (s) => s.currentStep === 'rent-car');
     while (!partners.actions(request.tripId).includes('rent-car')) await new Promise((r) => setTimeout(r, 10));
@@ -156,7 +156,7 @@ describe('saga engine (time-skipping test server, synthetic trip saga, in-proces
 
   it('deadline: a step retried for hours is cancelled when the 2 h deadline passes; skipped time, not real time', async () => {
     const request = trip({
-      faults: { 'rent-car': 'transient:1000' },
+      faults: { 'rent-car': 'transient:100' },
       options: { deadline: '2h', stepRetry: { initialInterval: '10m', maximumInterval: '10m', backoffCoefficient: 1, maximumAttempts: 1000 } },
     });
     const t0 = Date.now();

@@ -10,8 +10,5 @@ export const FAULT_PLAN_HEADER = 'saga-faults';
 export const ACTION_HEADER = 'saga-action';
 export const FAULT_HEADER = 'saga-fault';
 
-/** A fault plan: per step or compensation name, a spec such as "transient:2,delay:300" (see services/shared/faults.ts). */
+/** A fault plan: per step or compensation name, a spec such as "transient:2,delay:300" (grammar: services/shared/fault-spec.ts). */
 export type FaultPlan<Action extends string = string> = Partial<Record<Action, string>>;
-
-/** One fault spec: comma-separated transient:N, lost-response:N, reject, delay:MS. */
-export const FAULT_SPEC_PATTERN = /^(transient:\d+|lost-response:\d+|reject|delay:\d+)(,(transient:\d+|lost-response:\d+|reject|delay:\d+))*$/;

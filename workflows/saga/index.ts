@@ -29,6 +29,6 @@ export {
 export { Saga, validateSteps, renderDetails, type SagaOutcome, type SagaHooks } from './saga';
 export { SAGA_COMPENSATION_FAILED, describeFailure, type FailureClassification, type StepFailure } from './failures';
 export { sagaRunOptionsSchema, KIT_DEFAULTS, type SagaRunOptions, type SagaDefaults } from './run-options';
-export { FAULT_SPEC_PATTERN, type FaultPlan } from './headers';
+export { type FaultPlan } from './headers';
 export { SAGA_STATUS, SAGA_SEARCH_ATTRIBUTES } from './search-attributes';
 export { retryCompensationUpdate, resolveCompensationUpdate, type OperatorDecisionAck } from './operator';
