@@ -124,6 +124,8 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
     assert.match(status.stdout, /^  ▶ schedule-shipment\s+compensatable$/m);
     assert.match(status.stdout, /^  · charge-payment\s+PIVOT/m);
     assert.match(status.stdout, /\n  cancellable/);
+    // The unwind preview: what a failure now would undo, the running step's compensation included.
+    assert.match(status.stdout, /^If it failed now: cancel-shipment → release-inventory → reject-order$/m);
 
     const cancel = await run('cancel', orderId);
     assert.equal(cancel.code, 0, cancel.stderr);
