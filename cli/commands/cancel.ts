@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { cancelRefusalExitCode } from '../cancel-answer';
 import { EXIT } from '../errors';
 import { idFields, renderCancel } from '../render';
 import { action, type CommandContext, type CommandResult } from '../run';
@@ -10,7 +11,7 @@ async function cancel(ctx: CommandContext, _opts: object, sagaId: string): Promi
   const { saga } = await describeRegisteredSaga(client, sagaId);
   const outcome = await withQueryDeadline(client, sagaId, 'cancel', () => cancelSaga(client, sagaId));
   ctx.say(renderCancel(saga.name, sagaId, outcome));
-  const exitCode = outcome.cancelled ? EXIT.OK : outcome.refusal === 'past-pivot' ? EXIT.CANCEL_REFUSED : EXIT.NOTHING_TO_CANCEL;
+  const exitCode = outcome.cancelled ? EXIT.OK : cancelRefusalExitCode(outcome.refusal);
   return { exitCode, json: { ...idFields(saga.name, sagaId), ...outcome } };
 }
 
