@@ -14,7 +14,8 @@ import { resolveCompensationUpdate } from '../../workflows/saga/operator';
 import { SAGA_STATUS } from '../../workflows/search-attributes';
 import { nextMessage } from '../../infra/processes/child';
 import { runBatch } from './load';
-import { cpuSeconds, statusKb, treeCpuSeconds } from './proc';
+import { cpuSeconds, statusKb } from './proc';
+import type { BenchTemporal } from './temporal-server';
 
 export interface ParkedFigures {
   sagas: number;
@@ -58,11 +59,11 @@ function parkedInput(orderId: string) {
   };
 }
 
-export async function measureParked(o: { client: Client; taskQueue: string; worker: ChildProcess; serverPid: number; n: number; prefix: string; concurrency: number }): Promise<ParkedFigures> {
+export async function measureParked(o: { client: Client; taskQueue: string; worker: ChildProcess; server: Pick<BenchTemporal, 'cpuSeconds' | 'rssKb'>; n: number; prefix: string; concurrency: number }): Promise<ParkedFigures> {
   const { client, n } = o;
   const ids = Array.from({ length: n }, (_, i) => `${o.prefix}-parked-${i}`);
   const memBefore = await workerMemory(o.worker);
-  const serverRssBefore = statusKb(o.serverPid, 'VmRSS');
+  const serverRssBefore = o.server.rssKb();
 
   const t0 = performance.now();
   const started = await runBatch(async (id) => {
@@ -85,11 +86,11 @@ export async function measureParked(o: { client: Client; taskQueue: string; work
 
   // Idle: nothing to do but keep the sagas (cached in the worker, open in the server).
   await new Promise((r) => setTimeout(r, 2000));
-  const idle0 = { worker: cpuSeconds(o.worker.pid!), server: treeCpuSeconds(o.serverPid) };
+  const idle0 = { worker: cpuSeconds(o.worker.pid!), server: o.server.cpuSeconds() };
   await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
-  const idle1 = { worker: cpuSeconds(o.worker.pid!), server: treeCpuSeconds(o.serverPid) };
+  const idle1 = { worker: cpuSeconds(o.worker.pid!), server: o.server.cpuSeconds() };
   const memParked = await workerMemory(o.worker);
-  const serverRssParked = statusKb(o.serverPid, 'VmRSS');
+  const serverRssParked = o.server.rssKb();
 
   const t1 = performance.now();
   const released = await runBatch(async (id) => {

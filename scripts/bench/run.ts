@@ -24,7 +24,8 @@ import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { ServiceClient } from '../../activities/service-client';
 import { requireTemporalCli, REPO_ROOT } from '../../infra/temporal/binary';
-import { DEFAULT_DYNAMIC_CONFIG, startDevServer, type DevServer } from '../../infra/temporal/dev-server';
+import { DEFAULT_DYNAMIC_CONFIG } from '../../infra/temporal/dev-server';
+import { startBenchTemporal, type BenchTemporal } from './temporal-server';
 import type { ServiceName } from '../../services/catalog';
 import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import { renderChart } from './chart';
@@ -73,7 +74,9 @@ const program = new Command('bench')
   .option('--parked <n>', 'after the series: park N sagas waiting for an operator, measure memory and idle CPU, then release them all', positive)
   .option('--profile-services <dir>', 'write a V8 CPU profile of the services process into <dir> (node --cpu-prof); summarise it with scripts/bench/profile-top.ts')
   .option('--no-docs', 'do not overwrite docs/bench/latest.json and latest.svg')
-  .option('--label <text>', 'a label stored with the results', '');
+  .option('--label <text>', 'a label stored with the results', '')
+  .addOption(new Option('--temporal <kind>', 'the Temporal server: the dev server, or the cluster (the real server, 4 role processes on PostgreSQL)').choices(['dev-server', 'cluster']).default('dev-server'))
+  .option('--workers <n>', 'saga worker processes on the task queue (worker CPU is their sum, peak memory their largest)', positive, 1);
 
 interface SeriesLevel {
   series: SeriesName;
@@ -99,8 +102,8 @@ function pct(sorted: number[], p: number): number {
 
 interface Children {
   services: ChildProcess;
-  worker: ChildProcess;
-  server: DevServer;
+  workers: ChildProcess[];
+  server: BenchTemporal;
 }
 
 async function main() {
@@ -124,6 +127,8 @@ async function main() {
     totalMemMb: Math.round(os.totalmem() / 2 ** 20),
     node: process.version,
     temporalCli: temporalVersion,
+    /** Which server the Temporal series ran on (set once it runs). */
+    temporalServer: '',
     platform: `${os.platform()} ${os.release()}`,
   };
   const params = {
@@ -146,17 +151,19 @@ async function main() {
     eagerStart: Boolean(o.eager),
     clientInWorker,
     label: o.label as string,
+    temporal: o.temporal as 'dev-server' | 'cluster',
+    workers: o.workers as number,
   };
   process.stderr.write(`bench ${runId}\n  command: ${command}\n  parameters: ${JSON.stringify(params)}\n  ${environment.cores} cores, Node ${environment.node}, ${temporalVersion}\n`);
 
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'saga-bench-'));
   const children: Partial<Children> = {};
   const cleanup = async () => {
-    children.worker?.connected && children.worker.send({ type: 'stop' });
+    for (const w of children.workers ?? []) if (w.connected) w.send({ type: 'stop' });
     await children.server?.stop().catch(() => undefined);
     children.services?.connected && children.services.send({ type: 'stop' });
     await Promise.all(
-      [children.worker, children.services].map((c) => c && c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once('exit', r)) : undefined),
+      [...(children.workers ?? []), children.services].map((c) => c && c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once('exit', r)) : undefined),
     );
     rmSync(tmp, { recursive: true, force: true });
   };
@@ -182,20 +189,25 @@ async function main() {
     );
     const { urls, floorUrl } = await nextMessage<{ urls: Record<ServiceName, string>; floorUrl: string }>(children.services, 'ready', 'services process');
 
-    // 2. Temporal dev server.
-    process.stderr.write(`  starting the Temporal dev server (${params.persistence})…\n`);
+    // 2. Temporal: the dev server, or the cluster (its dynamic config is infra/temporal/cluster/dynamicconfig.yaml).
+    process.stderr.write(params.temporal === 'cluster' ? '  starting the Temporal cluster (4 role processes on PostgreSQL)…\n' : `  starting the Temporal dev server (${params.persistence})…\n`);
     const dynamicConfig = { ...params.dynamicConfig };
     if (params.eagerStart) dynamicConfig['system.enableEagerWorkflowStart'] ??= true;
-    children.server = await startDevServer({
-      cliPath,
-      ui: false,
-      searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
-      dbFilename: params.persistence === 'file' ? path.join(tmp, 'temporal.db') : undefined,
-      sqlitePragmas: params.sqlitePragmas,
-      dynamicConfig,
-      logFile: path.join(tmp, 'server.log'),
-    });
+    children.server = await startBenchTemporal(
+      params.temporal,
+      {
+        cliPath,
+        ui: false,
+        searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
+        dbFilename: params.persistence === 'file' ? path.join(tmp, 'temporal.db') : undefined,
+        sqlitePragmas: params.sqlitePragmas,
+        dynamicConfig,
+        logFile: path.join(tmp, 'server.log'),
+      },
+      tmp,
+    );
     const server = children.server;
+    environment.temporalServer = `${server.description}; ${params.workers} worker process(es)`;
 
     // 3. Worker.
     process.stderr.write('  bundling the workflows, starting the worker…\n');
@@ -220,9 +232,12 @@ async function main() {
         activityTaskPollers: o.activityPollers,
       },
     };
-    children.worker = forkTsScript(path.join(__dirname, 'worker-process.ts'), { BENCH_WORKER_CONFIG: JSON.stringify(workerConfig) }, ['--expose-gc']);
-    await nextMessage(children.worker, 'ready', 'worker process');
-    const worker = children.worker;
+    children.workers = Array.from({ length: params.workers }, () => forkTsScript(path.join(__dirname, 'worker-process.ts'), { BENCH_WORKER_CONFIG: JSON.stringify(workerConfig) }, ['--expose-gc']));
+    await Promise.all(children.workers.map((w) => nextMessage(w, 'ready', 'worker process')));
+    const workers = children.workers;
+    // --client-in-worker runs the client in the first worker process.
+    const worker = workers[0];
+    const workersCpu = () => workers.reduce((sum, w) => sum + cpuSeconds(w.pid!), 0);
 
     const connection = await Connection.connect({ address: server.address });
     const client = new Client({ connection, namespace: server.namespace });
@@ -271,9 +286,9 @@ async function main() {
         bar.update({ phase: `${s} c=${concurrency}` });
         const ids = Array.from({ length: params.sagas }, (_, i) => `bench-${runId}-${s}-c${concurrency}-${i}`);
         const load0 = os.loadavg()[0];
-        const before = { worker: cpuSeconds(worker.pid!), server: treeCpuSeconds(server.pid), services: treeCpuSeconds(children.services.pid!) };
+        const before = { worker: workersCpu(), server: server.cpuSeconds(), services: treeCpuSeconds(children.services.pid!) };
         const { result, clientCpuSeconds } = await run(s, ids, concurrency, DIRECT_SERIES.includes(s) && concurrency === levels[0]);
-        const after = { worker: cpuSeconds(worker.pid!), server: treeCpuSeconds(server.pid), services: treeCpuSeconds(children.services.pid!) };
+        const after = { worker: workersCpu(), server: server.cpuSeconds(), services: treeCpuSeconds(children.services.pid!) };
         const sorted = [...result.latenciesMs].sort((a, b) => a - b);
         const ok = sorted.length;
         const per = (v: number) => (ok ? (v * 1000) / ok : NaN);
@@ -300,8 +315,8 @@ async function main() {
             services: per(after.services - before.services),
             client: per(clientCpuSeconds),
           },
-          workerPeakRssMb: statusKb(worker.pid!, 'VmHWM') / 1024,
-          workerRssMb: statusKb(worker.pid!, 'VmRSS') / 1024,
+          workerPeakRssMb: Math.max(...workers.map((w) => statusKb(w.pid!, 'VmHWM'))) / 1024,
+          workerRssMb: Math.max(...workers.map((w) => statusKb(w.pid!, 'VmRSS'))) / 1024,
           loadAvg: [load0, os.loadavg()[0]],
         };
         results.push(level);
@@ -315,7 +330,7 @@ async function main() {
     let parked: ParkedFigures | undefined;
     if (o.parked) {
       process.stderr.write(`  parking ${o.parked} sagas for an operator, then releasing them…\n`);
-      parked = await measureParked({ client, taskQueue, worker, serverPid: server.pid, n: o.parked as number, prefix: `bench-${runId}`, concurrency: Math.max(...levels) });
+      parked = await measureParked({ client, taskQueue, worker, server, n: o.parked as number, prefix: `bench-${runId}`, concurrency: Math.max(...levels) });
     }
     if (callTimes.createOrder) breakdowns.plain = plainBreakdown(callTimes);
     const verdict = evaluate(results, levels, callTimes);
@@ -440,6 +455,7 @@ function printReport(report: any) {
   console.log(`parameters:  ${JSON.stringify(params)}`);
   console.log(`machine:     ${env.cores} cores (${env.cpuModel}), ${env.totalMemMb} MB, ${env.platform}`);
   console.log(`software:    Node ${env.node}, ${env.temporalCli}`);
+  if (env.temporalServer) console.log(`temporal:    ${env.temporalServer}`);
   console.log('series:      ' + (params.series as SeriesName[]).map((s) => `${s} = ${SERIES_LABEL[s]}`).join('; '));
   console.log('load1:       1-minute load average before→after each level; above the core count, other processes competed for the CPU');
   console.log('CPU columns: ms of CPU per operation: worker process | dev server | services + PostgreSQL | client (bench process, or worker when the client runs there)\n');

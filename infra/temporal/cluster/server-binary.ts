@@ -34,6 +34,8 @@ export interface ResolveServerOptions {
   searchPath?: boolean;
   /** Build when missing (step c). Default true. */
   build?: boolean;
+  /** Where to look for `go` besides PATH (Go's installer puts it in /usr/local/go/bin, often not on PATH). */
+  goDirs?: string[];
   log?: (line: string) => void;
 }
 
@@ -76,7 +78,7 @@ export async function requireServerBinaries(opts: ResolveServerOptions = {}): Pr
     }
     await withInstallLock(binDir, log, async () => {
       const still = toBuild.filter((k) => !isExecutableFile(path.join(binDir, exeName(BINARIES[k].built))));
-      if (still.length) await goInstall(binDir, still.map((k) => BINARIES[k].pkg), env, log);
+      if (still.length) await goInstall(binDir, still.map((k) => BINARIES[k].pkg), env, log, opts.goDirs ?? ['/usr/local/go/bin']);
     });
     for (const key of toBuild) {
       const built = path.join(binDir, exeName(BINARIES[key].built));
@@ -88,12 +90,13 @@ export async function requireServerBinaries(opts: ResolveServerOptions = {}): Pr
 }
 
 /** `go install` of the server's packages into binDir; Go's module and build caches make a second build quick. */
-async function goInstall(binDir: string, pkgs: string[], env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<void> {
-  const go = findOnPath(exeName('go'), env.PATH ?? '') ?? ['/usr/local/go/bin/go', '/usr/lib/go/bin/go'].find(isExecutableFile);
+async function goInstall(binDir: string, pkgs: string[], env: NodeJS.ProcessEnv, log: (line: string) => void, goDirs: string[]): Promise<void> {
+  const go = findOnPath(exeName('go'), [env.PATH ?? '', ...goDirs].join(path.delimiter));
   if (!go || spawnSync(go, ['version']).status !== 0) {
     throw new Error(
       `The Temporal server is not installed and cannot be built: no Go toolchain found. Install Go (any version ≥ 1.21: ` +
-        `it fetches ${GO_TOOLCHAIN} itself), or put temporal-server and temporal-sql-tool on PATH, or set TEMPORAL_SERVER_PATH and TEMPORAL_SQL_TOOL_PATH.`,
+        `it fetches ${GO_TOOLCHAIN} itself; scripts/install-test-tools.sh does it), or put temporal-server and ` +
+        `temporal-sql-tool on PATH, or set TEMPORAL_SERVER_PATH and TEMPORAL_SQL_TOOL_PATH.`,
     );
   }
   const targets = pkgs.map((p) => `${TEMPORAL_SERVER_MODULE}/${p}@${TEMPORAL_SERVER_VERSION}`);
