@@ -21,7 +21,11 @@ export interface ParkedFigures {
   sagas: number;
   startSeconds: number;
   workerHeapMbPerThousand: number;
+  workerExternalMbPerThousand: number;
   workerRssMbPerThousand: number;
+  /** The worker's RSS once every saga was released and ended: what the process keeps. */
+  workerRssMbAfterRelease: number;
+  workerRssMbBefore: number;
   serverRssMbPerThousand: number;
   idleSeconds: number;
   idleCpuPercent: { worker: number; server: number };
@@ -32,6 +36,8 @@ export interface ParkedFigures {
 
 interface WorkerMemory {
   heapUsedMb: number;
+  /** V8's external memory (buffers held by JavaScript objects), apart from the Rust core's own allocations. */
+  externalMb: number;
   rssMb: number;
 }
 
@@ -88,13 +94,17 @@ export async function measureParked(o: { client: Client; taskQueue: string; work
     if (result.status !== 'REJECTED') throw new Error(`saga ${id} ended ${result.status} after its release`);
   }, ids, o.concurrency);
   const releaseSeconds = (performance.now() - t1) / 1000;
+  const memReleased = await workerMemory(o.worker);
   const ok = started.latenciesMs.length;
   const perThousand = (mb: number) => (ok ? (1000 * mb) / ok : NaN);
   return {
     sagas: n,
     startSeconds,
     workerHeapMbPerThousand: perThousand(memParked.heapUsedMb - memBefore.heapUsedMb),
+    workerExternalMbPerThousand: perThousand(memParked.externalMb - memBefore.externalMb),
     workerRssMbPerThousand: perThousand(memParked.rssMb - memBefore.rssMb),
+    workerRssMbAfterRelease: memReleased.rssMb,
+    workerRssMbBefore: memBefore.rssMb,
     serverRssMbPerThousand: perThousand((serverRssParked - serverRssBefore) / 1024),
     idleSeconds: IDLE_SECONDS,
     idleCpuPercent: { worker: (100 * (idle1.worker - idle0.worker)) / IDLE_SECONDS, server: (100 * (idle1.server - idle0.server)) / IDLE_SECONDS },

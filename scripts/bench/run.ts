@@ -509,7 +509,7 @@ function printReport(report: any) {
   if (p) {
     console.log(
       `\nParked: ${p.sagas} sagas waiting for an operator (parked in ${f(p.startSeconds)} s). Per 1,000 parked sagas: worker heap +${f(p.workerHeapMbPerThousand)} MB, ` +
-        `worker RSS +${f(p.workerRssMbPerThousand)} MB, server RSS +${f(p.serverRssMbPerThousand)} MB. While idle (${p.idleSeconds} s): worker ${f(p.idleCpuPercent.worker)} % CPU, ` +
+        `external +${f(p.workerExternalMbPerThousand)} MB, worker RSS +${f(p.workerRssMbPerThousand)} MB (RSS ${f(p.workerRssMbBefore, 0)} MB before, ${f(p.workerRssMbAfterRelease, 0)} MB after the release), server RSS +${f(p.serverRssMbPerThousand)} MB. While idle (${p.idleSeconds} s): worker ${f(p.idleCpuPercent.worker)} % CPU, ` +
         `server ${f(p.idleCpuPercent.server)} % CPU. Released all in ${f(p.releaseSeconds)} s (${f(p.releasedPerSecond)}/s).${p.errors.length ? ` Errors: ${p.errors.join('; ')}` : ''}`,
     );
   }

@@ -57,8 +57,8 @@ async function main() {
     if (m.type === 'memory') {
       // After a full collection (the parent forks this process with --expose-gc): what the cached workflows hold.
       (globalThis as { gc?: () => void }).gc?.();
-      const { heapUsed, rss } = process.memoryUsage();
-      process.send!({ type: 'memory', memory: { heapUsedMb: heapUsed / 2 ** 20, rssMb: rss / 2 ** 20 } });
+      const { heapUsed, rss, external } = process.memoryUsage();
+      process.send!({ type: 'memory', memory: { heapUsedMb: heapUsed / 2 ** 20, externalMb: external / 2 ** 20, rssMb: rss / 2 ** 20 } });
       return;
     }
     if (m.type === 'stop') {
