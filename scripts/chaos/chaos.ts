@@ -223,6 +223,18 @@ async function awaitOutcome(client: Client, handle: WorkflowHandle<typeof orderS
   }
 }
 
+/** A read the run needs, asked again (up to 10 times, a second apart) while the server cannot answer. */
+async function withRetries<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= 10) throw err;
+      await sleep(1000);
+    }
+  }
+}
+
 /** Starts the saga, asking again while the server cannot answer; a start that did land the first time is found. */
 async function startWithRetry(client: Client, options: Parameters<Client['workflow']['start']>[1] & { workflowId: string }): Promise<WorkflowHandle<typeof orderSaga>> {
   for (let attempt = 1; ; attempt++) {
@@ -265,7 +277,7 @@ async function historyStats(client: Client, plans: SagaPlan[]) {
   await runBatch(
     async (i) => {
       const plan = plans[Number(i)];
-      const history = await client.workflow.getHandle(plan.input.orderId).fetchHistory();
+      const history = await withRetries(() => client.workflow.getHandle(plan.input.orderId).fetchHistory());
       const ran = new Set<string>();
       for (const e of history.events ?? []) {
         if (e.eventType === E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
@@ -375,7 +387,10 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
     const faultPlan = planProcessFaults(o);
     const points = killPoints(o.seed, o.sagas, faultPlan.length);
     const initial = await readSnapshot(ready.databaseUrls);
-    connection = await Connection.connect({ address: devServer.address });
+    // On the cluster, no gRPC retry interceptor: the SDK's retries run on timers that outlive connection.close()
+    // and then throw "Channel has been shut down" from a timer (seen at the end of a run with killed roles). This
+    // script retries by itself instead (startWithRetry, awaitOutcome, withRetries).
+    connection = await Connection.connect({ address: devServer.address, ...(cluster && { interceptors: [] }) });
     const client = new Client({ connection, namespace: devServer.namespace });
 
     // 4. The sagas, and the killer alongside.
@@ -481,7 +496,7 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
     const stats = await historyStats(client, plans);
     const final = await readSnapshot(ready.databaseUrls);
     // What an operator sees: the CLI's `dead-letters list` (sagas found by SagaStatus, details by query).
-    const listedDeadLetters = [...new Set((await listDeadLetters(client, { limit: 1000 })).map((d) => d.orderId))];
+    const listedDeadLetters = [...new Set((await withRetries(() => listDeadLetters(client, { limit: 1000 }))).map((d) => d.orderId))];
     records.sort((a, b) => a.orderId.localeCompare(b.orderId));
     const checks = checkInvariants({ sagas: records, initial, final, listedDeadLetters });
 
