@@ -31,6 +31,7 @@ import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import { renderChart } from './chart';
 import { DIRECT_SERIES, makeOp, runBatch, SERIES, SERIES_LABEL, type BatchResult, type SeriesName } from './load';
 import { evaluate, FLOOR_CALL, printVerdict, type Verdict } from './targets';
+import { measureParked, type ParkedFigures } from './parked';
 import { cpuSeconds, statusKb, treeCpuSeconds } from './proc';
 import type { BenchWorkerConfig } from './worker-process';
 
@@ -70,6 +71,7 @@ const program = new Command('bench')
   .option('--warmup <n>', 'warm-up operations per series (not measured)', (v) => Number(v), 40)
   .option('--eager', 'request eager workflow start (the client runs in the worker process, on its NativeConnection)', false)
   .option('--client-in-worker', 'run the Temporal client in the worker process (implied by --eager)', false)
+  .option('--parked <n>', 'after the series: park N sagas waiting for an operator, measure memory and idle CPU, then release them all', positive)
   .option('--profile-services <dir>', 'write a V8 CPU profile of the services process into <dir> (node --cpu-prof); summarise it with scripts/bench/profile-top.ts')
   .option('--no-docs', 'do not overwrite docs/bench/latest.json and latest.svg')
   .option('--label <text>', 'a label stored with the results', '')
@@ -176,7 +178,13 @@ async function main() {
     const profileFlags = o.profileServices ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(o.profileServices as string)}`] : [];
     children.services = forkTsScript(
       path.join(__dirname, 'services-process.ts'),
-      { BENCH_DB_POOL_SIZE: String(params.dbPoolSize), LOG_LEVEL: 'warn', SERVICE_AUTH_TOKEN: authToken },
+      {
+        BENCH_DB_POOL_SIZE: String(params.dbPoolSize),
+        LOG_LEVEL: 'warn',
+        SERVICE_AUTH_TOKEN: authToken,
+        // Only the parked sagas send fault headers (to be refused a compensation); the series send none.
+        BENCH_FAULT_INJECTION: String(Boolean(o.parked)),
+      },
       profileFlags,
     );
     const { urls, floorUrl } = await nextMessage<{ urls: Record<ServiceName, string>; floorUrl: string }>(children.services, 'ready', 'services process');
@@ -224,7 +232,7 @@ async function main() {
         activityTaskPollers: o.activityPollers,
       },
     };
-    children.workers = Array.from({ length: params.workers }, () => forkTsScript(path.join(__dirname, 'worker-process.ts'), { BENCH_WORKER_CONFIG: JSON.stringify(workerConfig) }));
+    children.workers = Array.from({ length: params.workers }, () => forkTsScript(path.join(__dirname, 'worker-process.ts'), { BENCH_WORKER_CONFIG: JSON.stringify(workerConfig) }, ['--expose-gc']));
     await Promise.all(children.workers.map((w) => nextMessage(w, 'ready', 'worker process')));
     const workers = children.workers;
     // --client-in-worker runs the client in the first worker process.
@@ -319,11 +327,16 @@ async function main() {
       }
     }
     bar.stop();
+    let parked: ParkedFigures | undefined;
+    if (o.parked) {
+      process.stderr.write(`  parking ${o.parked} sagas for an operator, then releasing them…\n`);
+      parked = await measureParked({ client, taskQueue, worker, server, n: o.parked as number, prefix: `bench-${runId}`, concurrency: Math.max(...levels) });
+    }
     if (callTimes.createOrder) breakdowns.plain = plainBreakdown(callTimes);
     const verdict = evaluate(results, levels, callTimes);
 
     const finishedAt = new Date();
-    const report = { runId, startedAt, finishedAt, environment, params, results, breakdowns, ratios: verdict.ratios, perCall: verdict.perCall, targets: verdict.targets };
+    const report = { runId, startedAt, finishedAt, environment, params, results, breakdowns, ratios: verdict.ratios, perCall: verdict.perCall, targets: verdict.targets, parked };
     printReport(report);
 
     mkdirSync(path.join(REPO_ROOT, 'bench-results'), { recursive: true });
@@ -491,6 +504,14 @@ function printReport(report: any) {
     if (p[FLOOR_CALL]) console.log(`  call-floor   one HTTP round trip + one PostgreSQL round trip: p50 ${f(p[FLOOR_CALL].p50Ms, 2)}`);
   }
   printVerdict({ ratios: report.ratios, perCall: report.perCall, targets: report.targets } as Verdict);
+  const p = report.parked as ParkedFigures | undefined;
+  if (p) {
+    console.log(
+      `\nParked: ${p.sagas} sagas waiting for an operator (parked in ${f(p.startSeconds)} s). Per 1,000 parked sagas: worker heap +${f(p.workerHeapMbPerThousand)} MB, ` +
+        `worker RSS +${f(p.workerRssMbPerThousand)} MB, server RSS +${f(p.serverRssMbPerThousand)} MB. While idle (${p.idleSeconds} s): worker ${f(p.idleCpuPercent.worker)} % CPU, ` +
+        `server ${f(p.idleCpuPercent.server)} % CPU. Released all in ${f(p.releaseSeconds)} s (${f(p.releasedPerSecond)}/s).${p.errors.length ? ` Errors: ${p.errors.join('; ')}` : ''}`,
+    );
+  }
 }
 
 main().catch((err) => {

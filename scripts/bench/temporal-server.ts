@@ -12,7 +12,7 @@ import { CLUSTER_HISTORY_SHARDS, startTemporalCluster } from '../../infra/tempor
 import { TEMPORAL_SERVER_VERSION } from '../../infra/temporal/cluster/server-binary';
 import { startDevServer, type DevServerOptions } from '../../infra/temporal/dev-server';
 import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
-import { treeCpuSeconds } from './proc';
+import { statusKb, treeCpuSeconds } from './proc';
 
 export interface BenchTemporal {
   address: string;
@@ -21,13 +21,15 @@ export interface BenchTemporal {
   description: string;
   /** CPU seconds of every process of the server so far. */
   cpuSeconds(): number;
+  /** Resident memory of every process of the server now, in KiB. */
+  rssKb(): number;
   stop(): Promise<void>;
 }
 
 export async function startBenchTemporal(kind: 'dev-server' | 'cluster', devServer: DevServerOptions, dir: string): Promise<BenchTemporal> {
   if (kind === 'dev-server') {
     const server = await startDevServer(devServer);
-    return { address: server.address, namespace: server.namespace, description: 'dev server', cpuSeconds: () => treeCpuSeconds(server.pid), stop: () => server.stop() };
+    return { address: server.address, namespace: server.namespace, description: 'dev server', cpuSeconds: () => treeCpuSeconds(server.pid), rssKb: () => statusKb(server.pid, 'VmRSS'), stop: () => server.stop() };
   }
   const pgParent = await makeTempDirForPostgres('saga-bench-temporal-pg-');
   const postgres = await startEmbeddedPostgres({ dataDir: path.join(pgParent, 'data'), port: await getFreePort() });
@@ -43,6 +45,7 @@ export async function startBenchTemporal(kind: 'dev-server' | 'cluster', devServ
       namespace: cluster.namespace,
       description: `cluster ${TEMPORAL_SERVER_VERSION} (4 role processes, ${CLUSTER_HISTORY_SHARDS} shards, PostgreSQL)`,
       cpuSeconds: () => Object.values(cluster.roles()).reduce((sum, r) => sum + treeCpuSeconds(r.pid), 0) + treeCpuSeconds(postgresPid()),
+      rssKb: () => Object.values(cluster.roles()).reduce((sum, r) => sum + statusKb(r.pid, 'VmRSS'), 0) + statusKb(postgresPid(), 'VmRSS'),
       async stop() {
         await cluster.stop();
         await postgres.stop();
