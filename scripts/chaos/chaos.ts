@@ -339,11 +339,11 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
     const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
     const bundling = bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quiet as never });
     let ready: Pick<ChaosServicesReady, 'urls' | 'databaseUrls'>;
-    let devServer: { address: string; namespace: string };
+    let frontend: { address: string; namespace: string }; // the dev server, or the cluster's frontend
     if (o.temporal === 'cluster') {
       cluster = await startClusterEnvironment({ authToken, topUp: o.topUp, restartDelayMs: o.restartDelayMs, dir: tmp, log });
       ready = cluster;
-      devServer = cluster;
+      frontend = cluster;
     } else {
       log('starting PostgreSQL + the services (fault injection on), the Temporal dev server; bundling the workflows…');
       services = forkTsScript(path.join(__dirname, 'services-process.ts'), {
@@ -351,7 +351,7 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
         SERVICE_AUTH_TOKEN: authToken,
         LOG_LEVEL: 'silent',
       });
-      [ready, devServer] = await Promise.all([
+      [ready, frontend] = await Promise.all([
         nextMessage<ChaosServicesReady>(services, 'ready', 'services process'),
         startDevServer({
           ui: false,
@@ -368,8 +368,8 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
     // 2. The worker.
     const taskQueue = `chaos-${runId}`;
     const workerConfig: ChaosWorkerConfig = {
-      address: devServer.address,
-      namespace: devServer.namespace,
+      address: frontend.address,
+      namespace: frontend.namespace,
       taskQueue,
       urls: ready.urls,
       authToken,
@@ -390,8 +390,8 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
     // On the cluster, no gRPC retry interceptor: the SDK's retries run on timers that outlive connection.close()
     // and then throw "Channel has been shut down" from a timer (seen at the end of a run with killed roles). This
     // script retries by itself instead (startWithRetry, awaitOutcome, withRetries).
-    connection = await Connection.connect({ address: devServer.address, ...(cluster && { interceptors: [] }) });
-    const client = new Client({ connection, namespace: devServer.namespace });
+    connection = await Connection.connect({ address: frontend.address, ...(cluster && { interceptors: [] }) });
+    const client = new Client({ connection, namespace: frontend.namespace });
 
     // 4. The sagas, and the killer alongside.
     const records: SagaRecord[] = [];
