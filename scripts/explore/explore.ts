@@ -10,7 +10,6 @@ import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { runBatch } from '../bench/load';
 import { REPO_ROOT } from '../../infra/temporal/binary';
-import type { SagaDefinition } from '../../workflows/saga';
 import { runPoint, type PointResult } from './driver';
 import { startExploreEnvironment } from './environment';
 import { pairPoints, singlePoints, subsetPoints, type FailurePoint } from './points';
@@ -24,6 +23,8 @@ export interface ExploreOptions {
   /** Every failure kind once, on rotating steps (what npm test runs), instead of every point. */
   subset: boolean;
   rotation: number;
+  /** Only these point ids (e.g. "reserve-inventory/reject"). */
+  only?: string[];
   concurrency: number;
   progress: boolean;
   /** Where the Markdown and JSON go; false: not written. */
@@ -42,9 +43,11 @@ export interface ExploreResult {
 
 export const DEFAULT_OUT_DIR = path.join(REPO_ROOT, 'explore-results');
 
-export function pointsOf(saga: SagaDefinition, o: Pick<ExploreOptions, 'pairs' | 'subset' | 'rotation'>): FailurePoint[] {
+export function pointsOf(profile: ExploreProfile, o: Pick<ExploreOptions, 'pairs' | 'subset' | 'rotation' | 'only'>): FailurePoint[] {
+  const saga = { name: profile.saga.name, meta: profile.saga.meta, pivot: profile.pivot };
   const single = singlePoints(saga);
-  return o.subset ? subsetPoints(single, o.rotation) : [...single, ...pairPoints(saga, o.pairs)];
+  const points = o.subset ? subsetPoints(single, o.rotation) : [...single, ...pairPoints(saga, o.pairs)];
+  return o.only ? points.filter((p) => o.only!.includes(p.id)) : points;
 }
 
 export async function explore(o: ExploreOptions): Promise<ExploreResult> {
@@ -54,7 +57,7 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
   const runId = randomBytes(2).toString('hex');
   const reports: SagaReport[] = [];
   try {
-    const all = o.profiles.map((profile) => ({ profile, points: pointsOf(profile.saga, o) }));
+    const all = o.profiles.map((profile) => ({ profile, points: pointsOf(profile, o) }));
     const total = all.reduce((n, a) => n + a.points.length, 0);
     const bar = new cliProgress.SingleBar({ format: '  {bar} {value}/{total} sagas | {violations} violations | {last}', stream: process.stderr }, cliProgress.Presets.shades_classic);
     let violations = 0;

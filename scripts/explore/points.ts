@@ -82,9 +82,13 @@ interface Shape {
   pivot: number;
 }
 
-function shapeOf(saga: Pick<SagaDefinition, 'meta'>): Shape {
+/** The saga as the points see it: its metadata and, if its profile names one, the business's point of no return. */
+export type Explored = Pick<SagaDefinition, 'name' | 'meta'> & { pivot?: string };
+
+function shapeOf(saga: Explored): Shape {
   const steps = saga.meta.steps;
-  const pivot = steps.findIndex((s) => s.kind === 'pivot');
+  // The business's pivot when the profile names it (a definition may fail to declare it: the explorer must notice).
+  const pivot = saga.pivot ? steps.findIndex((s) => s.name === saga.pivot) : steps.findIndex((s) => s.kind === 'pivot');
   const lastUndoable = steps.map((s) => s.kind !== 'retriable').lastIndexOf(true);
   return { steps, pivot: pivot >= 0 ? pivot : lastUndoable };
 }
@@ -105,7 +109,7 @@ const unknownOutcome = (shape: Shape, i: number): Expectation => ({ status: ['CO
 const rejected = (shape: Shape, i: number): Expectation => ({ status: ['COMPENSATED'], compensated: withCompensation(shape, i - 1), notCompensated: [shape.steps[i].name] });
 
 /** One forward failure at step i, or undefined when the kind does not apply to the step (e.g. a rejection after the pivot). */
-export function forwardPoint(saga: Pick<SagaDefinition, 'name' | 'meta'>, i: number, failure: ForwardFailure): FailurePoint | undefined {
+export function forwardPoint(saga: Explored, i: number, failure: ForwardFailure): FailurePoint | undefined {
   const shape = shapeOf(saga);
   const step = shape.steps[i];
   const name = step.name;
@@ -167,7 +171,7 @@ function trigger(shape: Shape, j: number, c: string): { faults: Record<string, s
   return { faults: { [step.name]: `lost-response:${ATTEMPTS}` }, drive: {}, expect: unknownOutcome(shape, j) };
 }
 
-export function compensationPoint(saga: Pick<SagaDefinition, 'name' | 'meta'>, j: number, c: string, failure: CompensationFailure): FailurePoint {
+export function compensationPoint(saga: Explored, j: number, c: string, failure: CompensationFailure): FailurePoint {
   const shape = shapeOf(saga);
   const t = trigger(shape, j, c);
   const base = { id: `${c}/${failure}`, saga: saga.name, target: c, targetKind: 'compensation' as const, failure, options: EXPLORE_OPTIONS };
@@ -187,7 +191,7 @@ export function compensationPoint(saga: Pick<SagaDefinition, 'name' | 'meta'>, j
 }
 
 /** Every single-failure point of a saga, steps first in business order, then compensations in unwinding order. */
-export function singlePoints(saga: Pick<SagaDefinition, 'name' | 'meta'>): FailurePoint[] {
+export function singlePoints(saga: Explored): FailurePoint[] {
   const points: FailurePoint[] = [];
   saga.meta.steps.forEach((_, i) => {
     for (const f of FORWARD_FAILURES) {
@@ -205,7 +209,7 @@ export function singlePoints(saga: Pick<SagaDefinition, 'name' | 'meta'>): Failu
  * Pairs: a forward failure that makes the saga compensate, combined with a failure of one of the compensations it
  * runs (a transient that recovers, or one that dead-letters and is retried). Sampled with a seeded generator.
  */
-export function pairPoints(saga: Pick<SagaDefinition, 'name' | 'meta'>, n: number, seed = 1): FailurePoint[] {
+export function pairPoints(saga: Explored, n: number, seed = 1): FailurePoint[] {
   const candidates: FailurePoint[] = [];
   const shape = shapeOf(saga);
   shape.steps.forEach((_, i) => {

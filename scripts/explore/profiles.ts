@@ -24,6 +24,11 @@ export interface ServiceRequest {
 
 export interface ExploreProfile {
   saga: SagaDefinition;
+  /**
+   * The business's point of no return, when the explorer should hold the definition to it rather than read it from
+   * the definition (which is what it checks): for the order saga, once the customer is charged the order is kept.
+   */
+  pivot?: string;
   /** A fresh input whose business key is `key`. */
   input(key: string): unknown;
   /** The business outcome (APPROVED, REJECTED, …) of a saga that ended so. */
@@ -38,8 +43,9 @@ export interface ExploreProfile {
 
 type OrderInput = { orderId: string; customerId: string };
 
-const orderProfile: ExploreProfile = {
+export const orderProfile: ExploreProfile = {
   saga: orderSaga,
+  pivot: 'charge-payment',
   input: (key) => ({
     orderId: key,
     customerId: 'cust-alice',
