@@ -2,6 +2,7 @@
  * The order saga's command-line client: `tsx client.ts --help`. Commander wiring only; the commands are in
  * cli/commands.ts, the output in cli/render.ts, the Temporal calls in cli/saga-client.ts.
  */
+import './infra/telemetry/register'; // first: a saga started here is the root of its trace when tracing is on
 import { Command, Option } from 'commander';
 import {
   MAX_REASON_LENGTH,

@@ -1,6 +1,10 @@
+import './infra/telemetry/register'; // first: tracing patches the HTTP client as it loads
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createOrderActivities, ServiceClient } from './activities';
 import { describeTemporalConfig, loadActivityConfig, loadTemporalConfig, temporalConnectionOptions, type ActivityConfig } from './infra/config';
+import { loadWorkerMetricsAddress } from './infra/telemetry/worker-metrics-config';
+import { workerTracingOptions } from './infra/telemetry/tracing';
+import { installWorkerRuntime } from './infra/telemetry/worker-runtime';
 import { createLogger } from './services/shared/logger';
 import { SAGA_SEARCH_ATTRIBUTES } from './workflows/search-attributes';
 
@@ -26,6 +30,7 @@ export async function createSagaWorker(options: SagaWorkerOptions): Promise<{ wo
     taskQueue: options.taskQueue,
     workflowsPath: options.worker?.workflowBundle ? undefined : require.resolve('./workflows'),
     activities: createOrderActivities(client),
+    ...workerTracingOptions(), // nothing unless OTEL_EXPORTER_OTLP_ENDPOINT is set
     ...options.worker,
   });
   return { worker, close: () => client.close() };
@@ -46,13 +51,15 @@ async function assertSearchAttributesRegistered(connection: NativeConnection, na
 
 async function main(): Promise<void> {
   const logger = createLogger('worker');
+  const metricsAddress = loadWorkerMetricsAddress();
+  installWorkerRuntime({ logger, metricsAddress });
   const temporal = loadTemporalConfig();
   const activities = loadActivityConfig();
   const connection = await NativeConnection.connect(temporalConnectionOptions(temporal)).catch((err: Error) => {
     throw new Error(`cannot reach the Temporal server at ${temporal.address} (TEMPORAL_ADDRESS): ${err.message}`);
   });
   const { worker, close } = await createSagaWorker({ connection, namespace: temporal.namespace, taskQueue: temporal.taskQueue, activities });
-  logger.info({ ...describeTemporalConfig(temporal), services: activities.urls }, 'worker started');
+  logger.info({ ...describeTemporalConfig(temporal), services: activities.urls, metrics: metricsAddress && `http://${metricsAddress}/metrics` }, 'worker started');
   // Worker.run() shuts down gracefully on SIGINT/SIGTERM (the SDK installs those handlers).
   await worker.run();
   await close();

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { loadTemporalConfig, temporalConnectionOptions, type TemporalConfig } from '../infra/config';
+import { clientTracingInterceptors } from '../infra/telemetry/tracing';
 import { unreachable } from './errors';
 
 /** The CLI's global options: each one overrides its environment variable. */
@@ -56,7 +57,9 @@ export async function connectTemporal(config: CliConfig): Promise<{ client: Clie
   } catch {
     throw unreachable(config.address);
   }
-  return { client: new Client({ connection, namespace: config.namespace }), close: () => connection.close() };
+  // With tracing on, starting a saga opens its trace and hands the context to the workflow in the start request.
+  const client = new Client({ connection, namespace: config.namespace, interceptors: clientTracingInterceptors() });
+  return { client, close: () => connection.close() };
 }
 
 function probeTcp(address: string, timeoutMs: number): Promise<void> {

@@ -1,4 +1,4 @@
-import express, { type ErrorRequestHandler, type Router } from 'express';
+import express, { type ErrorRequestHandler, type RequestHandler, type Router } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
 import { requireBearerToken } from './auth';
@@ -18,6 +18,8 @@ export interface ServiceAppOptions {
   router: Router;
   /** Throws when the service cannot do its job (e.g. its database is unreachable). */
   healthCheck: () => Promise<void>;
+  /** Records each request in the service's metrics (metrics.ts). */
+  metrics?: RequestHandler;
 }
 
 /** Maps body-parser failures onto the error contract; they are the client's fault, so 4xx. */
@@ -43,6 +45,7 @@ function bodyParserError(err: { type?: string; message?: string }): HttpError | 
 export function createServiceApp(options: ServiceAppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  if (options.metrics) app.use(options.metrics);
   // The request log must not carry the credential.
   app.use(pinoHttp({ logger: options.logger, quietReqLogger: true, redact: { paths: ['req.headers.authorization'], censor: '[redacted]' } }));
   // Before the body parser and fault injection: a stranger's body is never parsed, nor can a stranger inject faults.

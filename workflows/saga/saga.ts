@@ -1,5 +1,6 @@
 import { CancellationScope, CancelledFailure, condition, isCancellation, setCurrentDetails, sleep } from '@temporalio/workflow';
 import { compensationFailure, describeFailure, failureAttempts, type DescribedFailure } from './failures';
+import { SagaMetrics } from './metrics';
 import type {
   CompensationContext,
   CompensationState,
@@ -75,6 +76,7 @@ export function validateSteps(steps: SagaStep[]): void {
 
 export class Saga {
   readonly state: SagaState;
+  private readonly metrics = new SagaMetrics();
 
   constructor(
     /** The saga's id in the dead-letter log (the workflow id). */
@@ -267,6 +269,7 @@ export class Saga {
     Object.assign(this.state, sagaChanges);
     if (target && targetChanges) Object.assign(target, targetChanges);
     setCurrentDetails(renderDetails(this.state));
+    this.metrics.observe(this.state);
     this.hooks.onStateChange?.(this.state);
   }
 }

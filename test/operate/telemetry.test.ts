@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { runCli, waitFor, type CliRun } from '../support/cli';
+import { renderTrace, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver';
+import { startProcessStack, type ProcessStack } from '../support/processes';
+import { metricValue, scrape, type Sample } from '../support/prometheus-text';
+
+/**
+ * Operating the saga: tracing and metrics, on real processes. The worker and the services run in child processes
+ * with OTEL_EXPORTER_OTLP_ENDPOINT pointing at an OTLP receiver in this process, the CLI starts the sagas as a user
+ * would (a subprocess, traced too), and every /metrics endpoint is scraped over HTTP.
+ */
+const SPAN_KIND = { SERVER: 2, CLIENT: 3 } as const;
+const SHIP_TO = 'Bo Example|2 Side St|Paris|75001|FR';
+/** cust-broke cannot pay: three steps done, rejected at the pivot, three compensations. */
+const FORWARD = ['createOrder', 'reserveInventory', 'scheduleShipment', 'chargePayment'];
+const COMPENSATIONS = ['cancelShipment', 'releaseInventory', 'rejectOrder'];
+
+describe('operate: one trace per saga and metrics on /metrics (real processes)', function () {
+  this.timeout(300_000);
+  let receiver: OtlpReceiver;
+  let stack: ProcessStack;
+  let env: NodeJS.ProcessEnv;
+  const suffix = randomBytes(3).toString('hex');
+  const compensatedId = `ord-traced-${suffix}`;
+  const deadLetteredId = `ord-dead-${suffix}`;
+  const cli = (...args: string[]) => runCli(args, env);
+  const ok = (run: CliRun) => assert.ok(run.code === 0, `exit ${run.code}\n${run.stdout}\n${run.stderr}`);
+
+  before(async () => {
+    receiver = await startOtlpReceiver();
+    const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint };
+    stack = await startProcessStack({ env: otel, bundleInWorker: true, metrics: true });
+    await stack.startWorker();
+    env = { ...process.env, ...otel, TEMPORAL_ADDRESS: stack.temporal.address, TEMPORAL_NAMESPACE: stack.temporal.namespace, TEMPORAL_TASK_QUEUE: stack.taskQueue };
+    const rejected = await cli('start', '--order', compensatedId, '--customer', 'cust-broke', '--item', 'KB-001:1', '--ship-to', SHIP_TO, '--wait');
+    ok(rejected);
+    assert.match(rejected.stdout, /REJECTED/);
+  });
+  after(async () => {
+    await stack?.stop();
+    await receiver?.close();
+  });
+
+  it('one saga is one trace: client start → workflow → every step and compensation → the service request → its SQL', async () => {
+    const trace = await waitFor(
+      'the whole trace of the compensated saga',
+      async () => {
+        const root = receiver.spans.find((s) => s.name === 'StartWorkflow:orderSaga' && s.service === 'client');
+        if (!root) return [];
+        return receiver.spans.filter((s) => s.traceId === root.traceId);
+      },
+      (spans) =>
+        [...FORWARD, ...COMPENSATIONS].every((a) => spans.some((s) => s.name === `RunActivity:${a}`)) &&
+        spans.some((s) => s.name === 'RunWorkflow:orderSaga') &&
+        spans.filter((s) => s.kind === SPAN_KIND.SERVER && s.service === 'services').length >= FORWARD.length + COMPENSATIONS.length,
+      60_000,
+    );
+    console.log(`      trace ${trace[0].traceId} (${trace.length} spans):\n${renderTrace(trace).replace(/^/gm, '        ')}`);
+
+    const byId = new Map(trace.map((s) => [s.spanId, s]));
+    const parent = (s: ReceivedSpan) => (s.parentSpanId ? byId.get(s.parentSpanId) : undefined);
+    const ancestors = (s: ReceivedSpan) => {
+      const chain: ReceivedSpan[] = [];
+      for (let p = parent(s); p; p = parent(p)) chain.push(p);
+      return chain;
+    };
+    const children = (s: ReceivedSpan) => trace.filter((c) => c.parentSpanId === s.spanId);
+    const descendants = (s: ReceivedSpan): ReceivedSpan[] => children(s).flatMap((c) => [c, ...descendants(c)]);
+
+    // One root, the client's start; every other span's parent is in the same trace.
+    const roots = trace.filter((s) => !s.parentSpanId);
+    assert.deepEqual(roots.map((s) => `${s.service}:${s.name}`), ['client:StartWorkflow:orderSaga']);
+    const orphans = trace.filter((s) => s.parentSpanId && !byId.has(s.parentSpanId));
+    assert.deepEqual(orphans.map((s) => s.name), [], 'spans whose parent is missing');
+    assert.deepEqual(new Set(trace.map((s) => s.service)), new Set(['client', 'worker', 'services']));
+
+    const run = trace.find((s) => s.name === 'RunWorkflow:orderSaga')!;
+    assert.equal(parent(run)?.name, 'StartWorkflow:orderSaga');
+    for (const activity of [...FORWARD, ...COMPENSATIONS]) {
+      const span = trace.find((s) => s.name === `RunActivity:${activity}`)!;
+      assert.equal(span.service, 'worker');
+      assert.equal(parent(span)?.name, `StartActivity:${activity}`, `${activity} is started by the workflow`);
+      assert.ok(ancestors(span).includes(run), `${activity} is under the workflow's run`);
+      // The activity's HTTP call, its server side in the service, and SQL under that.
+      const call = children(span).find((c) => c.kind === SPAN_KIND.CLIENT);
+      assert.ok(call, `${activity} made an HTTP call (children: ${children(span).map((c) => c.name)})`);
+      const handled = children(call).find((c) => c.kind === SPAN_KIND.SERVER && c.service === 'services');
+      assert.ok(handled, `the service handled ${activity}'s request`);
+      const sql = descendants(handled).filter((d) => d.name.startsWith('pg.query'));
+      assert.ok(sql.length > 0, `${activity}'s request ran SQL (under it: ${descendants(handled).map((d) => d.name)})`);
+      assert.ok(descendants(handled).some((d) => d.name.startsWith('request handler')), `express's handler span for ${activity}`);
+    }
+  });
+
+  it("the worker's and the services' /metrics count the sagas, their steps, compensations and requests", async () => {
+    // A second saga whose release-inventory is refused: dead-lettered, seen waiting, then resolved by an operator.
+    ok(await cli('start', '--order', deadLetteredId, '--customer', 'cust-broke', '--item', 'KB-001:1', '--ship-to', SHIP_TO, '--fault', 'release-inventory=reject'));
+    const waiting = await waitFor('a dead letter waiting', () => scrape(stack.metricsUrls.orders!), (m) => metricValue(m, 'saga_dead_letters_waiting') === 1, 60_000);
+    assert.ok(metricValue(waiting, 'saga_dead_letters_oldest_waiting_seconds') >= 0);
+    ok(await cli('dead-letters', 'resolve', deadLetteredId, '--reason', 'released by hand in the test'));
+    const result = await cli('result', deadLetteredId);
+    ok(result);
+
+    const worker = await waitFor('the saga metrics of both sagas', () => scrape(stack.metricsUrls.worker!), (m) => metricValue(m, 'saga_ended') === 2);
+    const w = (name: string, labels: Record<string, string> = {}) => metricValue(worker, name, labels);
+    assert.equal(w('saga_started'), 2);
+    assert.equal(w('saga_ended', { outcome: 'compensated', workflowType: 'orderSaga' }), 2);
+    assert.equal(w('saga_ended', { outcome: 'completed' }), 0);
+    assert.equal(w('saga_dead_lettered', { compensation: 'release-inventory' }), 1);
+    assert.equal(w('saga_operator_decisions', { compensation: 'release-inventory', action: 'resolve' }), 1);
+    // Step latency by step: each saga ran charge-payment once (failed) and create-order once (completed).
+    assert.equal(w('saga_step_duration_count', { step: 'charge-payment', outcome: 'failed', kind: 'pivot' }), 2);
+    assert.equal(w('saga_step_duration_count', { step: 'create-order', outcome: 'completed' }), 2);
+    assert.ok(w('saga_step_duration_sum', { step: 'create-order' }) > 0);
+    assert.equal(w('saga_compensation_duration_count', { compensation: 'cancel-shipment', outcome: 'completed' }), 2);
+    assert.equal(w('saga_compensation_duration_count', { compensation: 'release-inventory', outcome: 'dead_lettered' }), 1);
+    assert.equal(w('saga_compensation_duration_count', { compensation: 'release-inventory', outcome: 'completed' }), 1);
+    // The SDK's own worker metrics, from the same endpoint.
+    assert.equal(w('temporal_workflow_completed', { workflow_type: 'orderSaga' }), 2);
+    assert.ok(w('temporal_activity_execution_latency_count', { activity_type: 'chargePayment' }) >= 2);
+
+    const s = async (service: 'orders' | 'inventory' | 'payments' | 'shipping') => scrape(stack.metricsUrls[service]!);
+    const payments = await s('payments');
+    const count = (m: Sample[], labels: Record<string, string>) => metricValue(m, 'http_server_request_duration_seconds_count', labels);
+    assert.equal(count(payments, { method: 'POST', route: '/payments', status_code: '422', service: 'payments' }), 2);
+    const inventory = await s('inventory');
+    assert.equal(count(inventory, { method: 'POST', route: '/reservations', status_code: '201' }) + count(inventory, { method: 'POST', route: '/reservations', status_code: '200' }), 2);
+    assert.equal(count(inventory, { method: 'POST', route: '/reservations/:orderId/release', status_code: '200' }), 1);
+    // The injected refusal answers before any route runs: counted, under no route.
+    assert.equal(count(inventory, { method: 'POST', route: 'unmatched', status_code: '422' }), 1);
+    const orders = await s('orders');
+    assert.equal(metricValue(orders, 'saga_dead_letters_waiting'), 0);
+    assert.ok(metricValue(orders, 'process_cpu_seconds_total') > 0);
+  });
+});
