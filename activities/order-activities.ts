@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { DeadLetterEntry } from '../workflows/saga/types';
-import type { Destination, Item } from '../services/shared/fields';
+import { withoutControlCharacters, type Destination, type Item } from '../services/shared/fields';
 import type { CallOptions, ServiceClient } from './service-client';
 
 export type { Destination, Item };
@@ -49,7 +49,7 @@ async function taggedWithAttempt<T>(call: () => Promise<T>): Promise<T> {
 
 /** Error texts go into the dead-letter log's text columns: no control characters, bounded. */
 function printable(text: string, max: number): string {
-  const clean = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  const clean = withoutControlCharacters(text).trim();
   return (clean || '(no message)').slice(0, max);
 }
 

@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { Agent, request } from 'undici';
 import type { ServiceName } from '../services/catalog';
 import {
@@ -22,7 +22,10 @@ import {
  */
 export interface ServiceClientConfig {
   urls: Record<ServiceName, string>;
-  /** Per-request timeout; keep it below the activity's start-to-close timeout. */
+  /**
+   * Timeout of a request made outside an activity (scripts, tests). Inside an activity a request gets what is left of
+   * the attempt's start-to-close timeout (and schedule-to-close, if set) instead: see attemptTimeoutMs.
+   */
   requestTimeoutMs: number;
   /** SERVICE_AUTH_TOKEN: the bearer token the services require on mutating requests. Never log it. */
   authToken: string;
@@ -53,7 +56,8 @@ export class ServiceClient {
     if (options.idempotencyKey) headers[IDEMPOTENCY_KEY_HEADER] = options.idempotencyKey;
     if (options.faults) headers[FAULT_INJECTION_HEADER] = options.faults;
     headers.authorization = `Bearer ${this.config.authToken}`;
-    const timeout = AbortSignal.timeout(this.config.requestTimeoutMs);
+    const timeoutMs = attemptTimeoutMs() ?? this.config.requestTimeoutMs;
+    const timeout = AbortSignal.timeout(timeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
 
     let status: number;
@@ -63,7 +67,7 @@ export class ServiceClient {
       status = res.statusCode;
       text = await res.body.text();
     } catch (err) {
-      const reason = timeout.aborted ? `no answer within ${this.config.requestTimeoutMs} ms` : (err as Error).message;
+      const reason = timeout.aborted ? `no answer within ${timeoutMs} ms` : (err as Error).message;
       throw ApplicationFailure.retryable(`${service} unreachable (${method} ${path}): ${reason}`, 'ServiceUnreachable');
     }
 
@@ -92,6 +96,33 @@ export class ServiceClient {
   close(): Promise<void> {
     return this.agent.close();
   }
+}
+
+/** When each activity attempt began, as this worker saw it: the first call's time (activities call right away). */
+const attemptStarts = new WeakMap<Context, number>();
+
+/**
+ * How long a request made now may take: what is left of the current activity attempt, so that a participant that
+ * answers within the step's timeout succeeds on that attempt (a fixed request timeout shorter than the step's would
+ * cut it off and retry it forever), less a margin to report a real timeout as our own failure, with its reason,
+ * before Temporal times the attempt out. Undefined outside an activity, or when no timeout is set.
+ */
+export function attemptTimeoutMs(now = Date.now()): number | undefined {
+  let context: Context;
+  try {
+    context = Context.current();
+  } catch {
+    return undefined; // not in an activity
+  }
+  const { startToCloseTimeoutMs, scheduleToCloseTimeoutMs, scheduledTimestampMs } = context.info;
+  if (!attemptStarts.has(context)) attemptStarts.set(context, now);
+  const limits: number[] = [];
+  if (startToCloseTimeoutMs > 0) limits.push(attemptStarts.get(context)! + startToCloseTimeoutMs - now);
+  if (scheduleToCloseTimeoutMs && scheduleToCloseTimeoutMs > 0) limits.push(scheduledTimestampMs + scheduleToCloseTimeoutMs - now);
+  if (!limits.length) return undefined;
+  const remaining = Math.min(...limits);
+  const margin = Math.min(2_000, Math.max(200, remaining * 0.1));
+  return Math.max(100, Math.floor(remaining - margin));
 }
 
 function parseJson(text: string): unknown {

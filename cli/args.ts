@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError } from 'commander';
 import { ORDER_SAGA_COMPENSATIONS, ORDER_SAGA_STEPS, type OrderSagaActionName, type OrderSagaInput } from '../workflows/order-saga-input';
 import type { SagaStatus } from '../workflows/saga/types';
+import { parseFaultSpec } from '../services/shared/fault-spec';
+import { hasControlCharacters } from '../services/shared/fields';
 import { CliError, EXIT } from './errors';
 
 /**
@@ -36,6 +38,12 @@ export function parseFault(value: string, previous: Faults | undefined): Faults 
   if (!SAGA_ACTIONS.includes(action)) throw new InvalidArgumentError(`unknown action "${action}"; one of: ${SAGA_ACTIONS.join(', ')}`);
   const faults = { ...previous };
   faults[action] = faults[action] ? `${faults[action]},${spec}` : spec;
+  // The services' own grammar and bounds (services/shared/fault-spec.ts): what they would refuse never starts a saga.
+  try {
+    parseFaultSpec(faults[action]);
+  } catch (err) {
+    throw new InvalidArgumentError(`${action}: ${(err as Error).message}`);
+  }
   return faults;
 }
 
@@ -81,7 +89,7 @@ export function checkReason(value: string): string {
   const refuse = (why: string) => new CliError(`--reason ${why}`, EXIT.USAGE, 'usage');
   if (!reason) throw refuse('must not be empty: say what was done by hand');
   if (reason.length > MAX_REASON_LENGTH) throw refuse(`is ${reason.length} characters long; at most ${MAX_REASON_LENGTH}`);
-  if (/[\u0000-\u001f\u007f]/.test(reason)) throw refuse('must not contain control characters (newlines, tabs, ...): one line of text');
+  if (hasControlCharacters(reason)) throw refuse('must not contain control characters (newlines, tabs, ...): one line of text');
   return reason;
 }
 

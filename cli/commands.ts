@@ -1,6 +1,7 @@
 import { isGrpcDeadlineError, ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
 import type { SagaStatus } from '../workflows/saga/types';
 import { checkReason, generateOrderId, type Destination, type Faults, type Item } from './args';
+import { cancelRefusalExitCode } from './cancel-answer';
 import { workflowUiLink } from './connect';
 import { CliError, EXIT } from './errors';
 import {
@@ -141,7 +142,7 @@ export async function cancel(ctx: CommandContext, _opts: object, orderId: string
   const client = await ctx.client();
   const outcome = await withQueryDeadline(client, orderId, 'cancel', () => cancelOrderSaga(client, orderId));
   ctx.say(renderCancel(orderId, outcome));
-  const exitCode = outcome.cancelled ? EXIT.OK : outcome.refusal === 'past-pivot' ? EXIT.CANCEL_REFUSED : EXIT.NOTHING_TO_CANCEL;
+  const exitCode = outcome.cancelled ? EXIT.OK : cancelRefusalExitCode(outcome.refusal);
   return { exitCode, json: { orderId, ...outcome } };
 }
 

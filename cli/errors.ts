@@ -7,11 +7,11 @@ export const EXIT = {
   OK: 0,
   /** The saga failed (compensation failed), no saga for that order, or another error the user has to look at. */
   FAILED: 1,
-  /** cancel refused: the saga is past its pivot and will complete. */
+  /** cancel refused: the saga is at or past its pivot and goes forward (cli/cancel-answer.ts). */
   CANCEL_REFUSED: 2,
   /** An operator's decision (dead-letters retry/resolve) refused: nothing waits, or not that compensation. Same code as a refused cancel. */
   DECISION_REFUSED: 2,
-  /** cancel had nothing to do: the saga already ended or is already compensating. */
+  /** cancel had nothing to do: the saga already ended, or is already compensating (also while it waits for an operator). */
   NOTHING_TO_CANCEL: 3,
   /** The saga has not ended: a compensation is dead-lettered and it waits for an operator (dead-letters retry/resolve). */
   NEEDS_ATTENTION: 4,
@@ -27,9 +27,10 @@ export const EXIT_CODES_HELP = `
 Exit codes:
   0   success (result: the saga approved, rejected or was cancelled)
   1   the saga failed (a compensation did not succeed), no saga for that order, or the order id is taken
-  2   refused: cancel past the pivot (payment charged), or a dead-letters retry/resolve the saga cannot take
-      (no compensation waits for an operator, or not the one named)
-  3   cancel had nothing to do: the saga already ended or is already compensating
+  2   refused: cancel at or past the pivot (the payment is being or was charged), or a dead-letters retry/resolve
+      the saga cannot take (no compensation waits for an operator, or not the one named)
+  3   cancel had nothing to do: the saga already ended, or is already compensating (also while it waits for an
+      operator: NEEDS_ATTENTION)
   4   the saga waits for an operator: a compensation is dead-lettered (see dead-letters list)
   64  bad arguments (nothing was started)
   69  the Temporal server cannot be reached`;

@@ -6,6 +6,7 @@ import {
   type Client,
   type WorkflowExecutionInfo,
 } from '@temporalio/client';
+import { cancelAnswer, type CancelRefusal } from './cancel-answer';
 import { orderSaga, sagaStateQuery, type OrderSagaResult, type OrderSagaState } from '../workflows/order-saga';
 import { orderSagaInputSchema, type OrderSagaInput } from '../workflows/order-saga-input';
 import { SAGA_STATUS } from '../workflows/search-attributes';
@@ -59,31 +60,18 @@ export async function describeSaga(client: Client, orderId: string) {
   return client.workflow.getHandle(orderId).describe();
 }
 
-/** Why a cancellation was refused: the saga already ended, is already compensating, or is past its pivot. */
-export type CancelRefusal = 'ended' | 'compensating' | 'past-pivot';
 export type CancelOutcome = { cancelled: true } | { cancelled: false; refusal: CancelRefusal; reason: string };
 
 /**
- * Requests cancellation, unless the saga is past its pivot: then the payment has been taken and the saga only goes
- * forward, so the request is refused here with the reason (the workflow would ignore it anyway).
+ * Requests cancellation if the saga's state says it will be honoured (cli/cancel-answer.ts); otherwise says why not,
+ * without sending anything (the workflow would ignore it past the pivot anyway).
  */
 export async function cancelOrderSaga(client: Client, orderId: string): Promise<CancelOutcome> {
   const handle = client.workflow.getHandle(orderId);
   const description = await handle.describe();
-  if (description.status.name !== 'RUNNING') {
-    return { cancelled: false, refusal: 'ended', reason: `the saga already ended (${description.status.name.toLowerCase()})` };
-  }
-  const state = await handle.query(sagaStateQuery);
-  if (state.status === 'COMPENSATING') {
-    return { cancelled: false, refusal: 'compensating', reason: `the saga is already compensating (${state.compensationCause?.reason ?? 'unknown cause'})` };
-  }
-  if (!state.cancellable) {
-    return {
-      cancelled: false,
-      refusal: 'past-pivot',
-      reason: `the saga is past its pivot (payment charged, status ${state.status}); it can no longer be cancelled and will complete`,
-    };
-  }
+  const state = description.status.name === 'RUNNING' ? await handle.query(sagaStateQuery) : undefined;
+  const answer = cancelAnswer(description.status.name, state);
+  if (!answer.cancel) return { cancelled: false, refusal: answer.refusal, reason: answer.reason };
   await handle.cancel();
   return { cancelled: true };
 }

@@ -1,18 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { NativeConnection } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { DEFAULT_SERVICE_PORTS, SERVICE_NAMES, serviceEnvName, type ServiceName } from '../services/catalog';
 import { SERVICE_DEFINITIONS } from '../services/registry';
 import { loadServiceConfig } from '../services/shared/config';
 import { startService, type RunningService, type ServiceDb } from '../services/shared/runtime';
-import { createSagaWorker } from '../worker';
 import { SAGA_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { loadTemporalConfig } from './config';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './postgres/embedded';
 import { isPortInUse } from './ports';
-import { startDevServer, type DevServer } from './temporal/dev-server';
+import { startWorkerProcess } from './processes/worker-process';
+import { startTemporalCluster } from './temporal/cluster/cluster';
+import { startDevServer } from './temporal/dev-server';
 
 /**
  * The whole stack on one machine, on embedded defaults: PostgreSQL (embedded, one database per service), the four
@@ -26,6 +26,13 @@ export interface LocalStackOptions {
   uiPort: number;
   /** Fault injection in the services, for the demo's scenarios (refused with NODE_ENV=production). */
   faultInjection: boolean;
+  /**
+   * 'cluster': the real Temporal server (infra/temporal/cluster: four role processes, 8 shards) on the embedded
+   * PostgreSQL, instead of the dev server; no web UI then (the cluster has none of its own). Default 'dev-server'.
+   */
+  temporal?: 'dev-server' | 'cluster';
+  /** Saga worker processes on the task queue. Default 1. */
+  workers?: number;
   logger: Logger;
   env?: NodeJS.ProcessEnv;
 }
@@ -36,10 +43,20 @@ export interface LocalStack {
   namespace: string;
   taskQueue: string;
   serviceUrls: Record<ServiceName, string>;
+  /** The services' read-only token (SERVICE_READ_TOKEN). */
+  readToken: string;
   stop(): Promise<void>;
 }
 
 export class PortInUseError extends Error {}
+
+/** Where `npm start` keeps its data unless DATA_DIR says otherwise. */
+export const DEFAULT_DATA_DIR = path.resolve(__dirname, '..', '.data');
+
+/** The file in which a stack leaves its read-only token for the tools on this machine (the demo), mode 0600. */
+export function readTokenFile(dataDir: string): string {
+  return path.join(dataDir, 'service-read-token');
+}
 
 /** Refuses before starting anything, naming the port, what wanted it and the variable that moves it. */
 async function assertPortsFree(ports: { port: number; what: string; setting: string }[]): Promise<void> {
@@ -61,11 +78,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   // The services and the worker share one bearer token. Unless one is given (to run more workers against this
   // stack), a fresh random one per run: nothing outside this process can change the services' state.
   const authToken = env.SERVICE_AUTH_TOKEN ?? randomBytes(32).toString('base64url');
+  const readToken = env.SERVICE_READ_TOKEN ?? randomBytes(32).toString('base64url');
 
   await assertPortsFree([
     ...(externalDatabases ? [] : [{ port: options.postgresPort, what: 'embedded PostgreSQL', setting: 'EMBEDDED_POSTGRES_PORT' }]),
-    { port: options.temporalPort, what: 'Temporal dev server', setting: 'TEMPORAL_PORT' },
-    { port: options.uiPort, what: 'Temporal web UI', setting: 'TEMPORAL_UI_PORT' },
+    { port: options.temporalPort, what: options.temporal === 'cluster' ? 'Temporal frontend' : 'Temporal dev server', setting: 'TEMPORAL_PORT' },
+    ...(options.temporal === 'cluster' ? [] : [{ port: options.uiPort, what: 'Temporal web UI', setting: 'TEMPORAL_UI_PORT' }]),
     ...SERVICE_NAMES.map((n) => ({ port: servicePorts[n], what: `${n} service`, setting: serviceEnvName(n, 'PORT') })),
   ]);
 
@@ -75,6 +93,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
   try {
     await mkdir(options.dataDir, { recursive: true });
+    await writeFile(readTokenFile(options.dataDir), `${readToken}\n`, { mode: 0o600 });
     let postgres: EmbeddedPostgres | undefined;
     if (!externalDatabases) {
       log.info({ port: options.postgresPort }, 'starting embedded PostgreSQL');
@@ -93,41 +112,49 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         SEED: env.SEED ?? 'true',
         LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
         SERVICE_AUTH_TOKEN: authToken,
+        SERVICE_READ_TOKEN: readToken,
       });
       const service = await startService(SERVICE_DEFINITIONS[name], config, log.child({ service: name }));
       services.push(service);
       stoppers.push(() => service.close());
     }
 
-    log.info({ port: options.temporalPort, uiPort: options.uiPort }, 'starting the Temporal dev server');
-    await mkdir(path.join(options.dataDir, 'temporal'), { recursive: true });
-    const temporal: DevServer = await startDevServer({
-      port: options.temporalPort,
-      uiPort: options.uiPort,
-      namespace: temporalConfig.namespace,
-      dbFilename: path.join(options.dataDir, 'temporal', 'temporal.db'),
-      searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
-      logFile: path.join(options.dataDir, 'temporal', 'server.log'),
-    });
+    let temporal: { address: string; namespace: string; uiUrl?: string; stop(): Promise<void> };
+    if (options.temporal === 'cluster') {
+      if (!postgres) throw new Error('--temporal cluster runs on the embedded PostgreSQL: unset the *_DATABASE_URL variables');
+      log.info({ port: options.temporalPort }, 'starting the Temporal cluster (four role processes on PostgreSQL; the first start builds the server)');
+      temporal = await startTemporalCluster({
+        postgres: { host: '127.0.0.1', port: postgres.port, user: 'postgres', password: 'postgres' },
+        namespace: temporalConfig.namespace,
+        searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
+        ports: { frontendGrpc: options.temporalPort },
+        logDir: path.join(options.dataDir, 'temporal-cluster'),
+      });
+    } else {
+      log.info({ port: options.temporalPort, uiPort: options.uiPort }, 'starting the Temporal dev server');
+      await mkdir(path.join(options.dataDir, 'temporal'), { recursive: true });
+      temporal = await startDevServer({
+        port: options.temporalPort,
+        uiPort: options.uiPort,
+        namespace: temporalConfig.namespace,
+        dbFilename: path.join(options.dataDir, 'temporal', 'temporal.db'),
+        searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
+        logFile: path.join(options.dataDir, 'temporal', 'server.log'),
+      });
+    }
     stoppers.push(() => temporal.stop());
 
-    const connection = await NativeConnection.connect({ address: temporal.address });
-    stoppers.push(() => connection.close());
     const serviceUrls = Object.fromEntries(services.map((s) => [s.name, s.url])) as Record<ServiceName, string>;
-    const { worker, close } = await createSagaWorker({
-      connection,
-      namespace: temporal.namespace,
-      taskQueue: temporalConfig.taskQueue,
-      activities: { urls: serviceUrls, requestTimeoutMs: 10_000, authToken },
-    });
-    const running = worker.run();
-    stoppers.push(async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
-      await close();
-    });
+    // The saga workers, each a process of its own (sagas spread across them; one takes over what another dropped).
+    for (let i = 1; i <= (options.workers ?? 1); i++) {
+      const worker = await startWorkerProcess(
+        { address: temporal.address, namespace: temporal.namespace, taskQueue: temporalConfig.taskQueue, urls: serviceUrls, authToken, requestTimeoutMs: 10_000, logLevel: 'WARN' },
+        { name: `worker#${i}`, logFile: path.join(options.dataDir, 'workers.log'), readyTimeoutMs: 120_000 },
+      );
+      stoppers.push(() => worker.stop(30_000));
+    }
 
-    return { uiUrl: temporal.uiUrl, temporalAddress: temporal.address, namespace: temporal.namespace, taskQueue: temporalConfig.taskQueue, serviceUrls, stop };
+    return { uiUrl: temporal.uiUrl, temporalAddress: temporal.address, namespace: temporal.namespace, taskQueue: temporalConfig.taskQueue, serviceUrls, readToken, stop };
   } catch (err) {
     await stop();
     throw err;

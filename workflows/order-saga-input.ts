@@ -1,5 +1,6 @@
 import { msToNumber } from '@temporalio/common/lib/time';
 import { z } from 'zod';
+import { faultSpecSchema } from '../services/shared/fault-spec';
 import { destinationSchema, idSchema, itemsSchema } from '../services/shared/fields';
 
 /**
@@ -21,7 +22,6 @@ export const ORDER_SAGA_STEPS = [
 export const ORDER_SAGA_COMPENSATIONS = ['reject-order', 'cancel-order', 'release-inventory', 'cancel-shipment', 'refund-payment'] as const;
 export type OrderSagaActionName = (typeof ORDER_SAGA_STEPS)[number] | (typeof ORDER_SAGA_COMPENSATIONS)[number];
 
-const faultSpec = z.string().regex(/^(transient:\d+|lost-response:\d+|reject|delay:\d+)(,(transient:\d+|lost-response:\d+|reject|delay:\d+))*$/);
 const durationSchema = z.union([z.number().int().positive(), z.string().regex(/^\d+(ms|s|m|h|d)$/)]);
 const retrySchema = z
   .object({
@@ -43,7 +43,7 @@ export const orderSagaInputSchema = z
     items: itemsSchema,
     destination: destinationSchema,
     /** Fault injection per action (tests and demos; ignored by services that do not enable it). */
-    faults: z.partialRecord(z.enum([...ORDER_SAGA_STEPS, ...ORDER_SAGA_COMPENSATIONS]), faultSpec).optional(),
+    faults: z.partialRecord(z.enum([...ORDER_SAGA_STEPS, ...ORDER_SAGA_COMPENSATIONS]), faultSpecSchema).optional(),
     options: z
       .object({
         parallelCompensation: z.boolean().optional(),

@@ -41,6 +41,7 @@ async function main() {
       logLevel,
       authToken: config.authToken,
       metricsPort: s.metricsPort,
+      readToken: config.readToken,
     };
     running.push(await startService(SERVICE_DEFINITIONS[s.name], serviceConfig, createLogger(s.name, logLevel)));
   }

@@ -18,6 +18,8 @@ export interface ServicesProcessConfig {
   services: { name: ServiceName; port: number; databaseUrl: string; metricsPort?: number }[];
   /** Bearer token the services require on mutating requests (also exported to the child as SERVICE_AUTH_TOKEN). */
   authToken: string;
+  /** Read-only bearer token (SERVICE_READ_TOKEN), if any. */
+  readToken?: string;
   /** Default 127.0.0.1. */
   host?: string;
   /** Honour the x-fault-injection header (tests and demos). Default false. */

@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { forkTsScript, nextMessage } from '../../infra/processes/child';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, Connection, WorkflowIdReusePolicy, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowIdReusePolicy, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import cliProgress from 'cli-progress';
@@ -31,6 +31,7 @@ import { activityTypeOf, FAULT_KINDS, faultKinds, killPoints, planSagas, prng, t
 import type { ChaosServicesConfig, ChaosServicesReady } from './services-process';
 import { readSnapshot } from './snapshot';
 import type { ChaosWorkerConfig } from './worker-process';
+import { CLUSTER_FAULT_KINDS, startClusterEnvironment, type ClusterEnvironment, type ClusterFaultKind } from './cluster-environment';
 
 export interface ChaosOptions {
   sagas: number;
@@ -56,6 +57,15 @@ export interface ChaosOptions {
   command?: string;
   /** Aborting stops the children and the dev server. */
   signal?: AbortSignal;
+  /**
+   * 'cluster': the real Temporal server (four role processes on PostgreSQL, see cluster-environment.ts); `kills` is
+   * then per process kind (worker, services, history, matching), plus `postgresRestarts`. Default 'dev-server'.
+   */
+  temporal: 'dev-server' | 'cluster';
+  /** Saga worker processes; a worker kill hits one of them. Default 1 (2 on the cluster). */
+  workers?: number;
+  /** Cluster only: PostgreSQL restarts (fast shutdown, same data directory). */
+  postgresRestarts: number;
 }
 
 export const DEFAULT_CHAOS_OPTIONS: ChaosOptions = {
@@ -70,6 +80,8 @@ export const DEFAULT_CHAOS_OPTIONS: ChaosOptions = {
   topUp: true,
   progress: true,
   reportDir: path.join(REPO_ROOT, 'chaos-results'),
+  temporal: 'dev-server',
+  postgresRestarts: 1,
 };
 
 /** Short retries, so transient faults are absorbed quickly; enough attempts that they always are. */
@@ -79,6 +91,8 @@ export const CHAOS_SAGA_OPTIONS: OrderSagaInput['options'] = {
 };
 
 export interface KillRecord {
+  /** What was killed (the worker on the dev server; any kind on the cluster). */
+  kind: ClusterFaultKind;
   atMs: number;
   /** Sagas ended when it happened, and in flight. */
   ended: number;
@@ -115,6 +129,8 @@ export interface ChaosReport {
   activities: { scheduled: number; retries: number; workflowTaskTimeouts: number; workflowTaskFailures: number };
   cancellations: { requested: number; accepted: number; endedCancelled: number };
   worker: { kills: number; restarts: number; unexpectedExits: number; killLog: KillRecord[] };
+  /** Cluster only: faults per process kind, and the restarts the cluster's roles did by themselves. */
+  processes?: { kills: Record<string, number>; roleRestarts: Record<string, number> };
   checks: CheckResult[];
   violations: number;
   sagas: SagaRecord[];
@@ -188,14 +204,35 @@ type Classified = { outcome: SagaOutcomeKind; detail?: string };
 
 /** How a saga's workflow ended, from its result. */
 async function awaitOutcome(client: Client, handle: WorkflowHandle<typeof orderSaga>, signal: AbortSignal): Promise<Classified> {
-  try {
-    // Abortable: a parked saga's result never comes, and a long poll left running outlives the connection.
-    const result = await client.withAbortSignal(signal, () => handle.result());
-    return { outcome: result.status, detail: result.reason };
-  } catch (err) {
-    const cause = (err as { cause?: { name?: string; message?: string } }).cause;
-    if (cause?.name === 'CancelledFailure') return { outcome: 'CANCELLED' };
-    return { outcome: 'FAILED', detail: cause?.message ?? (err as Error).message };
+  for (;;) {
+    try {
+      // Abortable: a parked saga's result never comes, and a long poll left running outlives the connection.
+      const result = await client.withAbortSignal(signal, () => handle.result());
+      return { outcome: result.status, detail: result.reason };
+    } catch (err) {
+      if (!(err instanceof WorkflowFailedError)) {
+        // Not the saga's ending but the server's (a killed frontend or history, PostgreSQL restarting): ask again.
+        if (signal.aborted) return { outcome: 'FAILED', detail: (err as Error).message };
+        await sleep(1000);
+        continue;
+      }
+      const cause = (err as { cause?: { name?: string; message?: string } }).cause;
+      if (cause?.name === 'CancelledFailure') return { outcome: 'CANCELLED' };
+      return { outcome: 'FAILED', detail: cause?.message ?? (err as Error).message };
+    }
+  }
+}
+
+/** Starts the saga, asking again while the server cannot answer; a start that did land the first time is found. */
+async function startWithRetry(client: Client, options: Parameters<Client['workflow']['start']>[1] & { workflowId: string }): Promise<WorkflowHandle<typeof orderSaga>> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await client.workflow.start(orderSaga, options as never);
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError && attempt > 1) return client.workflow.getHandle(options.workflowId);
+      if (attempt >= 60 || err instanceof WorkflowExecutionAlreadyStartedError) throw err;
+      await sleep(1000);
+    }
   }
 }
 
@@ -269,14 +306,16 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
 
   let services: ChildProcess | undefined;
   let server: DevServer | undefined;
-  let workers: WorkerSupervisor | undefined;
+  let cluster: ClusterEnvironment | undefined;
+  let workerPool: WorkerSupervisor[] = [];
   let connection: Connection | undefined;
   let cleaning: Promise<void> | undefined;
   const cleanup = () =>
     (cleaning ??= (async () => {
-      await workers?.stop().catch(() => undefined);
+      await Promise.all(workerPool.map((w) => w.stop().catch(() => undefined)));
       await connection?.close().catch(() => undefined);
       await server?.stop().catch(() => undefined);
+      await cluster?.stop().catch(() => undefined);
       await stopChild(services, 20_000);
       rmSync(tmp, { recursive: true, force: true });
     })());
@@ -284,24 +323,33 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
   o.signal?.addEventListener('abort', onAbort, { once: true });
 
   try {
-    // 1. Services + PostgreSQL, the Temporal dev server and the workflow bundle, side by side.
-    log('starting PostgreSQL + the services (fault injection on), the Temporal dev server; bundling the workflows…');
-    services = forkTsScript(path.join(__dirname, 'services-process.ts'), {
-      CHAOS_SERVICES_CONFIG: JSON.stringify({ authToken, topUp: o.topUp } satisfies ChaosServicesConfig),
-      SERVICE_AUTH_TOKEN: authToken,
-      LOG_LEVEL: 'silent',
-    });
+    // 1. Services + PostgreSQL, the Temporal server (dev server or cluster) and the workflow bundle, side by side.
     const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
-    const [ready, devServer, bundle] = await Promise.all([
-      nextMessage<ChaosServicesReady>(services, 'ready', 'services process'),
-      startDevServer({
-        ui: false,
-        searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
-        dynamicConfig: { 'history.transferProcessorMaxPollRPS': 10000, 'history.timerProcessorMaxPollRPS': 10000, 'history.visibilityProcessorMaxPollRPS': 10000 },
-        logFile: path.join(tmp, 'server.log'),
-      }).then((s) => (server = s)),
-      bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quiet as never }),
-    ]);
+    const bundling = bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quiet as never });
+    let ready: Pick<ChaosServicesReady, 'urls' | 'databaseUrls'>;
+    let devServer: { address: string; namespace: string };
+    if (o.temporal === 'cluster') {
+      cluster = await startClusterEnvironment({ authToken, topUp: o.topUp, restartDelayMs: o.restartDelayMs, dir: tmp, log });
+      ready = cluster;
+      devServer = cluster;
+    } else {
+      log('starting PostgreSQL + the services (fault injection on), the Temporal dev server; bundling the workflows…');
+      services = forkTsScript(path.join(__dirname, 'services-process.ts'), {
+        CHAOS_SERVICES_CONFIG: JSON.stringify({ authToken, topUp: o.topUp } satisfies ChaosServicesConfig),
+        SERVICE_AUTH_TOKEN: authToken,
+        LOG_LEVEL: 'silent',
+      });
+      [ready, devServer] = await Promise.all([
+        nextMessage<ChaosServicesReady>(services, 'ready', 'services process'),
+        startDevServer({
+          ui: false,
+          searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
+          dynamicConfig: { 'history.transferProcessorMaxPollRPS': 10000, 'history.timerProcessorMaxPollRPS': 10000, 'history.visibilityProcessorMaxPollRPS': 10000 },
+          logFile: path.join(tmp, 'server.log'),
+        }).then((s) => (server = s)),
+      ]);
+    }
+    const bundle = await bundling;
     const workflowBundlePath = path.join(tmp, 'workflow-bundle.js');
     writeFileSync(workflowBundlePath, bundle.code);
 
@@ -317,13 +365,15 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
       workflowBundlePath,
       stickyQueueScheduleToStartTimeout: '2s',
     };
-    workers = new WorkerSupervisor({ CHAOS_WORKER_CONFIG: JSON.stringify(workerConfig), SERVICE_AUTH_TOKEN: authToken }, o.restartDelayMs, log);
-    log('starting the worker…');
-    await workers.start();
+    const workerCount = o.workers ?? (o.temporal === 'cluster' ? 2 : 1);
+    workerPool = Array.from({ length: workerCount }, () => new WorkerSupervisor({ CHAOS_WORKER_CONFIG: JSON.stringify(workerConfig), SERVICE_AUTH_TOKEN: authToken }, o.restartDelayMs, log));
+    log(`starting ${workerCount} worker(s)…`);
+    await Promise.all(workerPool.map((w) => w.start()));
 
     // 3. The plan, and the databases before the first saga.
     const plans = planSagas({ seed: o.seed, sagas: o.sagas, cancelRatio: o.cancelRatio, idPrefix: `chaos-${runId}`, options: { ...CHAOS_SAGA_OPTIONS, stepTimeout: o.stepTimeout } });
-    const points = killPoints(o.seed, o.sagas, o.kills);
+    const faultPlan = planProcessFaults(o);
+    const points = killPoints(o.seed, o.sagas, faultPlan.length);
     const initial = await readSnapshot(ready.databaseUrls);
     connection = await Connection.connect({ address: devServer.address });
     const client = new Client({ connection, namespace: devServer.namespace });
@@ -351,15 +401,17 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
     let allEnded = false;
     const killer = (async () => {
       const rng = prng(o.seed ^ 0x5bd1e995);
-      for (const point of points) {
+      for (const [i, point] of points.entries()) {
         while (!allEnded && ended < point) await sleep(50);
         if (allEnded) return;
         await sleep(Math.floor(rng() * 300));
         if (allEnded) return;
-        const record: KillRecord = { atMs: Math.round(performance.now() - runStart), ended, inFlight };
+        const kind = faultPlan[i];
+        const record: KillRecord = { kind, atMs: Math.round(performance.now() - runStart), ended, inFlight };
         killLog.push(record);
-        record.restartedAfterMs = Math.round(await workers!.killAndRestart());
-        if (o.progress) bar.update({ kills: workers!.kills });
+        if (kind === 'worker') record.restartedAfterMs = Math.round(await workerPool[Math.floor(rng() * workerPool.length)].killAndRestart());
+        else record.restartedAfterMs = Math.round(await cluster!.inject(kind));
+        if (o.progress) bar.update({ kills: killLog.length });
       }
     })();
 
@@ -373,7 +425,7 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
         inFlight++;
         // startOrderSaga's options, plus a short workflow task timeout: a task lost with a killed worker is
         // retried after it (the default is 10 s).
-        const handle = await client.workflow.start(orderSaga, {
+        const handle = await startWithRetry(client, {
           taskQueue,
           workflowId: input.orderId,
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
@@ -456,7 +508,18 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
       faults: { planned, injected: stats.injected, transientFailures: stats.transientFailures },
       activities: stats.activities,
       cancellations: { requested: records.filter((r) => r.cancelRequested).length, accepted: cancelAccepted, endedCancelled: outcomes.CANCELLED },
-      worker: { kills: workers.kills, restarts: workers.restarts, unexpectedExits: workers.unexpectedExits, killLog },
+      worker: {
+        kills: workerPool.reduce((n, w) => n + w.kills, 0),
+        restarts: workerPool.reduce((n, w) => n + w.restarts, 0),
+        unexpectedExits: workerPool.reduce((n, w) => n + w.unexpectedExits, 0),
+        killLog,
+      },
+      ...(cluster && {
+        processes: {
+          kills: Object.fromEntries(CLUSTER_FAULT_KINDS.map((k) => [k, killLog.filter((r) => r.kind === k).length])),
+          roleRestarts: cluster.roleRestarts(),
+        },
+      }),
       checks,
       violations: countViolations(checks),
       sagas: records,
@@ -483,7 +546,13 @@ export function formatReport(r: ChaosReport, maxViolations = 5): string {
     `  activities     ${r.activities.scheduled} scheduled, ${r.activities.retries} retries; workflow tasks: ${r.activities.workflowTaskTimeouts} timed out, ${r.activities.workflowTaskFailures} failed`,
     `  cancellations  ${r.cancellations.requested} requested, ${r.cancellations.accepted} accepted by the server, ${r.cancellations.endedCancelled} ended CANCELLED`,
     `  worker         ${r.worker.kills} kills (SIGKILL), ${r.worker.restarts} restarts, ${r.worker.unexpectedExits} unexpected exits` +
-      (r.worker.killLog.length ? `; at ${r.worker.killLog.map((k) => `${(k.atMs / 1000).toFixed(1)} s (${k.inFlight} in flight)`).join(', ')}` : ''),
+      (r.worker.killLog.length && !r.processes ? `; at ${r.worker.killLog.map((k) => `${(k.atMs / 1000).toFixed(1)} s (${k.inFlight} in flight)`).join(', ')}` : ''),
+    ...(r.processes
+      ? [
+          `  processes      ${kinds(r.processes.kills)} (SIGKILL + restart; postgres: fast shutdown + restart on the same data); cluster roles restarted by themselves: ${kinds(r.processes.roleRestarts)}`,
+          `  fault times    ${r.worker.killLog.map((k) => `${k.kind} ${(k.atMs / 1000).toFixed(1)} s (${k.inFlight} in flight, back after ${((k.restartedAfterMs ?? 0) / 1000).toFixed(1)} s)`).join(', ')}`,
+        ]
+      : []),
     `  wall time      ${r.wallSeconds.toFixed(1)} s (sagas ${r.runSeconds.toFixed(1)} s); load average ${r.environment.loadAvgBefore.toFixed(2)} → ${r.environment.loadAvgAfter.toFixed(2)} on ${r.environment.cores} cores`,
     '',
     'invariants',
@@ -496,4 +565,22 @@ export function formatReport(r: ChaosReport, maxViolations = 5): string {
   }
   lines.push('', `violations: ${r.violations}${r.reportFile ? `   report: ${path.relative(process.cwd(), r.reportFile)}` : ''}`);
   return lines.join('\n');
+}
+
+/**
+ * Which process dies at each kill point: the worker only on the dev server; on the cluster `kills` of each kind
+ * (worker, services, history, matching) plus the PostgreSQL restarts, in an order drawn from the seed.
+ */
+export function planProcessFaults(o: Pick<ChaosOptions, 'temporal' | 'kills' | 'postgresRestarts' | 'seed'>): ClusterFaultKind[] {
+  if (o.temporal !== 'cluster') return Array.from({ length: o.kills }, () => 'worker' as const);
+  const kinds: ClusterFaultKind[] = [
+    ...CLUSTER_FAULT_KINDS.filter((k) => k !== 'postgres').flatMap((k) => Array.from({ length: o.kills }, () => k)),
+    ...Array.from({ length: o.postgresRestarts }, () => 'postgres' as const),
+  ];
+  const rng = prng(o.seed ^ 0x2545f491);
+  for (let i = kinds.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [kinds[i], kinds[j]] = [kinds[j], kinds[i]];
+  }
+  return kinds;
 }

@@ -5,6 +5,8 @@
  *
  *   npm run chaos                                   # 200 sagas, concurrency 20, 3 kills
  *   npm run chaos -- --sagas 40 --kills 2 --seed 7  # smaller; the same seed replays the same sagas and faults
+ *   npm run chaos -- --temporal cluster --sagas 300 --kills 2   # on the Temporal cluster, 2 workers: 2 kills each of
+ *                                                   # a worker, the services, history, matching; 1 PostgreSQL restart
  */
 import { Command } from 'commander';
 import { DEFAULT_CHAOS_OPTIONS, formatReport, runChaos } from './chaos';
@@ -26,7 +28,13 @@ const program = new Command('chaos')
   .option('--sagas <n>', 'sagas to run', int(1), d.sagas)
   .option('--concurrency <n>', 'sagas in flight', int(1), d.concurrency)
   .option('--seed <n>', 'PRNG seed (default: random, printed)', int(0))
-  .option('--kills <n>', 'worker SIGKILLs, spread over the run', int(0), d.kills)
+  .option('--kills <n>', 'worker SIGKILLs, spread over the run (on the cluster: SIGKILLs of each process kind)', int(0), d.kills)
+  .option('--temporal <kind>', 'dev-server, or cluster (the real server: 4 role processes on PostgreSQL)', (v: string) => {
+    if (v !== 'dev-server' && v !== 'cluster') throw new Error(`expected dev-server or cluster, got ${v}`);
+    return v;
+  }, d.temporal)
+  .option('--workers <n>', 'saga worker processes (default 1; 2 on the cluster)', int(1))
+  .option('--postgres-restarts <n>', 'cluster only: PostgreSQL restarts (fast shutdown, same data)', int(0), d.postgresRestarts)
   .option('--restart-delay-ms <ms>', 'pause between a kill and the restart', int(0), d.restartDelayMs)
   .option('--cancel-ratio <r>', 'share of sagas the client cancels mid-flight', ratio, d.cancelRatio)
   .option('--step-timeout <duration>', 'activity start-to-close timeout (e.g. 4s)', d.stepTimeout)
@@ -41,7 +49,8 @@ async function main() {
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   const command = `npm run chaos -- ${process.argv.slice(2).join(' ')}`.trim();
-  process.stderr.write(`chaos: seed ${seed}, ${o.sagas} sagas at concurrency ${o.concurrency}, ${o.kills} worker kill(s)\n`);
+  const what = o.temporal === 'cluster' ? `on the Temporal cluster, ${o.kills} kill(s) of each process kind, ${o.postgresRestarts} PostgreSQL restart(s)` : `${o.kills} worker kill(s)`;
+  process.stderr.write(`chaos: seed ${seed}, ${o.sagas} sagas at concurrency ${o.concurrency}, ${what}\n`);
   const report = await runChaos({
     sagas: o.sagas,
     concurrency: o.concurrency,
@@ -52,6 +61,9 @@ async function main() {
     stepTimeout: o.stepTimeout,
     sagaTimeoutMs: o.sagaTimeoutMs,
     topUp: o.topUp,
+    temporal: o.temporal,
+    workers: o.workers,
+    postgresRestarts: o.postgresRestarts,
     progress: o.progress,
     command,
     signal: controller.signal,

@@ -2,13 +2,10 @@
  * Chaos child process: embedded PostgreSQL (fresh, in a temp dir) and the four services with fault injection ON,
  * seeded. Talks to the parent over IPC:
  *   → { type: 'ready', urls, databaseUrls }       ← { type: 'stop' }
- * CHAOS_SERVICES_CONFIG (JSON): { authToken, topUp }. With topUp, cust-alice and the plentiful SKUs are topped up
- * with SQL after seeding (as the bench does), so a long run is not all "insufficient funds"; MN-003 (25) and
- * LT-005 (1) and the poorer customers keep their seed values, so running out still happens.
+ * CHAOS_SERVICES_CONFIG (JSON): { authToken, topUp } (see top-up.ts).
  */
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import pg from 'pg';
 import { makeTempDirForPostgres, startEmbeddedPostgres } from '../../infra/postgres/embedded';
 import { getFreePort } from '../../infra/ports';
 import { SERVICE_NAMES, type ServiceName } from '../../services/catalog';
@@ -16,6 +13,7 @@ import { SERVICE_DEFINITIONS } from '../../services/registry';
 import type { ServiceConfig } from '../../services/shared/config';
 import { createLogger } from '../../services/shared/logger';
 import { startService, type RunningService, type ServiceDb } from '../../services/shared/runtime';
+import { topUp } from './top-up';
 
 export interface ChaosServicesConfig {
   authToken: string;
@@ -27,11 +25,6 @@ export interface ChaosServicesReady {
   urls: Record<ServiceName, string>;
   databaseUrls: Record<ServiceName, string>;
 }
-
-const TOP_UP: Partial<Record<ServiceName, string[]>> = {
-  inventory: ["UPDATE products SET available = 100000 WHERE sku IN ('KB-001', 'MS-002', 'CB-004')"],
-  payments: ["UPDATE customers SET balance_cents = 50000000 WHERE id = 'cust-alice'"],
-};
 
 async function main() {
   const config = JSON.parse(process.env.CHAOS_SERVICES_CONFIG!) as ChaosServicesConfig;
@@ -66,12 +59,7 @@ async function main() {
       authToken: config.authToken,
     };
     services.push(await startService(SERVICE_DEFINITIONS[name], serviceConfig, createLogger(name, 'silent')));
-    for (const sql of config.topUp ? (TOP_UP[name] ?? []) : []) {
-      const client = new pg.Client({ connectionString: databaseUrls[name] });
-      await client.connect();
-      await client.query(sql);
-      await client.end();
-    }
+    if (config.topUp) await topUp(name, databaseUrls[name]);
   }
   const urls = Object.fromEntries(services.map((s) => [s.name, s.url])) as Record<ServiceName, string>;
   process.send!({ type: 'ready', urls, databaseUrls } satisfies ChaosServicesReady);

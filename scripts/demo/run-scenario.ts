@@ -3,6 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { workflowUiLink } from '../../cli/connect';
 import { toResultView, type ResultView } from '../../cli/render';
 import { awaitSagaResult, describeSaga, getSagaState, startOrderSaga } from '../../cli/saga-client';
+import { DEFAULT_DATA_DIR, readTokenFile } from '../../infra/stack';
 import type { OrderSagaState } from '../../workflows/order-saga';
 import { attemptsPerStep } from './attempts';
 import { startProgress } from './progress';
@@ -100,7 +101,9 @@ function finalState(expected: FinalState, result: ResultView, state: OrderSagaSt
 /** The order as the orders service recorded it: the business outcome, independent of what Temporal says. */
 async function fetchOrder(target: DemoTarget, orderId: string): Promise<OrderRecord | null> {
   const url = `${target.serviceUrls.orders}/orders/${encodeURIComponent(orderId)}`;
-  const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  const headers: Record<string, string> = target.readToken ? { authorization: `Bearer ${target.readToken}` } : {};
+  const res = await fetch(url, { headers, signal: AbortSignal.timeout(10_000) });
+  if (res.status === 401) throw new Error(`GET ${url} answered 401: set SERVICE_READ_TOKEN to the stack's read token (npm start writes it to ${readTokenFile(process.env.DATA_DIR ?? DEFAULT_DATA_DIR)})`);
   if (res.status === 404) return null;
   if (!res.ok) throw new Error(`GET ${url} answered ${res.status}: ${await res.text()}`);
   return (await res.json()) as OrderRecord;

@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import pino, { type Logger } from 'pino';
@@ -7,7 +7,7 @@ import { CliError } from '../../cli/errors';
 import { loadServiceUrls } from '../../infra/config';
 import { getFreePort } from '../../infra/ports';
 import { makeTempDirForPostgres } from '../../infra/postgres/embedded';
-import { startLocalStack } from '../../infra/stack';
+import { DEFAULT_DATA_DIR, readTokenFile, startLocalStack } from '../../infra/stack';
 import { SERVICE_NAMES, serviceEnvName, type ServiceName } from '../../services/catalog';
 
 /**
@@ -19,8 +19,10 @@ export interface DemoTarget {
   client: Client;
   /** Address, namespace, task queue and web UI base: what cli/connect.ts's workflowUiLink needs. */
   config: CliConfig & { uiUrl: string };
-  /** Where to read each order's final state (reads need no token: only the worker changes state). */
+  /** Where to read each order's final state. */
   serviceUrls: Record<ServiceName, string>;
+  /** A bearer token that may read the services (the read-only scope), if one is known. */
+  readToken?: string;
   /** True when the demo started (and will stop) the stack itself. */
   ownStack: boolean;
   close(): Promise<void>;
@@ -39,7 +41,7 @@ export async function openTarget(mode: StackMode, overrides: GlobalOptions, log:
     try {
       const { client, close } = await connectTemporal(config);
       log.info({ address: config.address }, 'using the running stack');
-      return { client, config: { ...config, uiUrl: config.uiUrl ?? DEFAULT_UI_URL }, serviceUrls, ownStack: false, close: once(close) };
+      return { client, config: { ...config, uiUrl: config.uiUrl ?? DEFAULT_UI_URL }, serviceUrls, readToken: readTokenOfRunningStack(), ownStack: false, close: once(close) };
     } catch (err) {
       // Only "nothing answers" falls through to starting a stack; anything else (bad namespace...) is real.
       if (mode === 'never' || !(err instanceof CliError && err.kind === 'unavailable')) throw err;
@@ -49,6 +51,20 @@ export async function openTarget(mode: StackMode, overrides: GlobalOptions, log:
     notice('starting a private stack for the demo (temporary data, free ports)');
   }
   return startOwnStack(log);
+}
+
+/**
+ * The running stack's read token: SERVICE_READ_TOKEN (or SERVICE_AUTH_TOKEN) if set, else the one `npm start` wrote
+ * into its data folder (readable by its user only).
+ */
+function readTokenOfRunningStack(): string | undefined {
+  const fromEnv = process.env.SERVICE_READ_TOKEN ?? process.env.SERVICE_AUTH_TOKEN;
+  if (fromEnv) return fromEnv;
+  try {
+    return readFileSync(readTokenFile(process.env.DATA_DIR ?? DEFAULT_DATA_DIR), 'utf8').trim();
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -82,6 +98,7 @@ async function startOwnStack(log: Logger): Promise<DemoTarget> {
       client: new Client({ connection, namespace: stack.namespace }),
       config: { address: stack.temporalAddress, namespace: stack.namespace, taskQueue: stack.taskQueue, uiUrl: stack.uiUrl ?? DEFAULT_UI_URL },
       serviceUrls: stack.serviceUrls,
+      readToken: stack.readToken,
       ownStack: true,
       close: once(async () => {
         await connection.close();

@@ -2,7 +2,7 @@ import express, { type ErrorRequestHandler, type RequestHandler, type Router } f
 import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
 import { requireBearerToken } from './auth';
-import { HttpError, NotFoundError } from './errors';
+import { HttpError, NotFoundError, toClientError } from './errors';
 import { faultInjection } from './faults';
 
 /** Request bodies are small JSON documents; anything larger is refused before it is parsed. */
@@ -12,29 +12,16 @@ export interface ServiceAppOptions {
   name: string;
   logger: Logger;
   faultInjection: boolean;
-  /** The bearer token every mutating request must carry (auth.ts). */
+  /** The orchestrator's bearer token: reads and writes (auth.ts). */
   authToken: string;
+  /** A read-only bearer token for dashboards and tools, if any (auth.ts). */
+  readToken?: string;
   /** The service's business routes. */
   router: Router;
   /** Throws when the service cannot do its job (e.g. its database is unreachable). */
   healthCheck: () => Promise<void>;
   /** Records each request in the service's metrics (metrics.ts). */
   metrics?: RequestHandler;
-}
-
-/** Maps body-parser failures onto the error contract; they are the client's fault, so 4xx. */
-function bodyParserError(err: { type?: string; message?: string }): HttpError | undefined {
-  switch (err.type) {
-    case 'entity.parse.failed':
-      return new HttpError(400, 'malformed_json', 'request body is not valid JSON');
-    case 'entity.too.large':
-      return new HttpError(413, 'payload_too_large', `request body exceeds ${MAX_BODY_BYTES} bytes`);
-    case 'encoding.unsupported':
-    case 'charset.unsupported':
-      return new HttpError(415, 'unsupported_encoding', err.message ?? 'unsupported encoding');
-    default:
-      return undefined;
-  }
 }
 
 /**
@@ -48,14 +35,14 @@ export function createServiceApp(options: ServiceAppOptions): express.Express {
   if (options.metrics) app.use(options.metrics);
   // The request log must not carry the credential.
   app.use(pinoHttp({ logger: options.logger, quietReqLogger: true, redact: { paths: ['req.headers.authorization'], censor: '[redacted]' } }));
-  // Before the body parser and fault injection: a stranger's body is never parsed, nor can a stranger inject faults.
-  app.use(requireBearerToken(options.authToken));
-  app.use(express.json({ limit: MAX_BODY_BYTES, strict: true }));
-
+  // Health is open (load balancers, compose healthchecks); it says nothing but "ok".
   app.get('/health', async (_req, res) => {
     await options.healthCheck();
     res.json({ service: options.name, status: 'ok' });
   });
+  // Before the body parser and fault injection: a stranger's body is never parsed, nor can a stranger inject faults.
+  app.use(requireBearerToken({ write: options.authToken, read: options.readToken }));
+  app.use(express.json({ limit: MAX_BODY_BYTES, strict: true }));
 
   app.use(faultInjection({ enabled: options.faultInjection, logger: options.logger }));
   app.use(options.router);
@@ -65,7 +52,7 @@ export function createServiceApp(options: ServiceAppOptions): express.Express {
   });
 
   const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
-    const known = err instanceof HttpError ? err : bodyParserError(err);
+    const known = toClientError(err, { maxBodyBytes: MAX_BODY_BYTES });
     if (known) {
       req.log.info({ status: known.status, code: known.code }, known.message);
       if (known.headers) res.set(known.headers);

@@ -13,10 +13,12 @@ export interface ServiceConfig {
   faultInjection: boolean;
   seed: boolean;
   logLevel: string;
-  /** SERVICE_AUTH_TOKEN: the bearer token mutating requests must carry (see auth.ts). Never log it. */
+  /** SERVICE_AUTH_TOKEN: the orchestrator's bearer token, for reads and writes (see auth.ts). Never log it. */
   authToken: string;
   /** <SERVICE>_METRICS_PORT: where GET /metrics is served (Prometheus); 0 picks a free port; unset in tests: none. */
   metricsPort?: number;
+  /** SERVICE_READ_TOKEN: an optional read-only bearer token for dashboards and tools. Never log it. */
+  readToken?: string;
 }
 
 const booleanFlag = z.enum(['true', 'false', '1', '0', 'enabled', 'disabled']).transform((v) => ['true', '1', 'enabled'].includes(v));
@@ -45,6 +47,11 @@ export function authTokenSetting(peer: string) {
     .regex(/^[\x21-\x7e]{16,}$/, `SERVICE_AUTH_TOKEN must be at least 16 printable ASCII characters without spaces (${hint})`);
 }
 
+/** SERVICE_READ_TOKEN: the read-only scope (dashboards, tools, the demo). Same shape as SERVICE_AUTH_TOKEN. */
+export const readTokenSetting = z
+  .string()
+  .regex(/^[\x21-\x7e]{16,}$/, 'SERVICE_READ_TOKEN must be at least 16 printable ASCII characters without spaces');
+
 export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv = process.env): ServiceConfig {
   const schema = z.object({
     [serviceEnvName(service, 'PORT')]: z.coerce.number().int().min(0).max(65535).default(DEFAULT_SERVICE_PORTS[service]),
@@ -57,8 +64,12 @@ export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
     LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     NODE_ENV: z.string().optional(),
     SERVICE_AUTH_TOKEN: authTokenSetting('the worker'),
+    SERVICE_READ_TOKEN: readTokenSetting.optional(),
   });
   const c = parseConfig(schema, env, `invalid configuration for the ${service} service`) as Record<string, unknown>;
+  if (c.SERVICE_READ_TOKEN !== undefined && c.SERVICE_READ_TOKEN === c.SERVICE_AUTH_TOKEN) {
+    throw new ConfigError('SERVICE_READ_TOKEN must differ from SERVICE_AUTH_TOKEN: the read-only scope must not be able to write');
+  }
   // Fault injection is a test and demo tool: refuse to run with it in a production configuration.
   if (c.FAULT_INJECTION && c.NODE_ENV === 'production') {
     throw new ConfigError('FAULT_INJECTION cannot be enabled when NODE_ENV=production');
@@ -73,5 +84,6 @@ export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
     logLevel: c.LOG_LEVEL as string,
     authToken: c.SERVICE_AUTH_TOKEN as string,
     metricsPort: c[serviceEnvName(service, 'METRICS_PORT')] as number,
+    ...(c.SERVICE_READ_TOKEN !== undefined && { readToken: c.SERVICE_READ_TOKEN as string }),
   };
 }

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FAULT_INJECTION_HEADER, IDEMPOTENCY_KEY_HEADER } from './error-contract';
 import { BadRequestError, BusinessRejectionError, HttpError } from './errors';
+import { FaultSpecError, parseFaultSpec, type FaultPlan } from './fault-spec';
 
 /**
  * Fault injection for tests and demos, off by default.
@@ -12,33 +13,20 @@ import { BadRequestError, BusinessRejectionError, HttpError } from './errors';
  *   lost-response:N  the first N attempts do the work and commit, then answer 503, as if the response were lost;
  *   reject           answer 422 (a permanent business rejection) without doing anything;
  *   delay:MS         wait MS milliseconds before handling the request (at most 60 s).
+ * (Grammar and bounds: fault-spec.ts.)
  * The saga passes these through from its input, so one saga's faults never leak into another's.
  *
  * Only honoured when the service runs with fault injection enabled, which config.ts refuses in production.
  * When disabled the header is ignored, so a stray header can never break a real deployment.
  */
-export interface FaultPlan {
-  transient?: number;
-  lostResponse?: number;
-  reject?: boolean;
-  delayMs?: number;
-}
-
-const MAX_DELAY_MS = 60_000;
-const MAX_TIMES = 100;
-
+/** The header's grammar and bounds live in fault-spec.ts, shared with the CLI; here a bad spec is the client's 400. */
 export function parseFaultPlan(header: string): FaultPlan {
-  const plan: FaultPlan = {};
-  for (const part of header.split(',').map((p) => p.trim()).filter(Boolean)) {
-    const [kind, arg] = part.split(':');
-    const n = arg === undefined ? NaN : Number(arg);
-    if (kind === 'reject' && arg === undefined) plan.reject = true;
-    else if (kind === 'transient' && Number.isInteger(n) && n >= 1 && n <= MAX_TIMES) plan.transient = n;
-    else if (kind === 'lost-response' && Number.isInteger(n) && n >= 1 && n <= MAX_TIMES) plan.lostResponse = n;
-    else if (kind === 'delay' && Number.isInteger(n) && n >= 0 && n <= MAX_DELAY_MS) plan.delayMs = n;
-    else throw new BadRequestError(`invalid ${FAULT_INJECTION_HEADER} entry "${part}" (expected transient:N, lost-response:N, reject or delay:MS)`);
+  try {
+    return parseFaultSpec(header);
+  } catch (err) {
+    if (err instanceof FaultSpecError) throw new BadRequestError(`invalid ${FAULT_INJECTION_HEADER}: ${err.message}`);
+    throw err;
   }
-  return plan;
 }
 
 /** Counts attempts per (route, key) so that "fail N times" is per request, not per process. Bounded in size. */

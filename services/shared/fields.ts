@@ -13,6 +13,22 @@ export const idSchema = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'must contain only letters, digits, ".", "_", ":" or "-"');
 
 /**
+ * Control characters, C0 (U+0000–U+001F), DEL (U+007F) and C1 (U+0080–U+009F): the one rule the services, the saga's
+ * input contract and the CLI apply to text that is stored or printed. C1 includes terminal controls (U+009B is CSI),
+ * so a name that passed would still rewrite an operator's screen when printed.
+ */
+export const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+
+export function hasControlCharacters(text: string): boolean {
+  return CONTROL_CHARACTER.test(text);
+}
+
+/** The text with every run of control characters replaced by one space (for error texts that are stored). */
+export function withoutControlCharacters(text: string): string {
+  return text.replace(new RegExp(`${CONTROL_CHARACTER.source}+`, 'g'), ' ');
+}
+
+/**
  * Free text that is stored and printed: no control characters. PostgreSQL cannot store a NUL byte in TEXT, and a
  * database error would be a 5xx, which the error contract calls transient: the saga would retry it forever.
  */
@@ -22,7 +38,7 @@ export function textSchema(maxLength: number) {
     .trim()
     .min(1)
     .max(maxLength)
-    .refine((value) => !/[\u0000-\u001f\u007f]/.test(value), 'must not contain control characters');
+    .refine((value) => !hasControlCharacters(value), 'must not contain control characters');
 }
 
 /** A free-text reason for a cancellation or rejection: bounded, never empty. */

@@ -63,6 +63,7 @@ export async function startService<Db extends ServiceDb>(
       logger,
       faultInjection: config.faultInjection,
       authToken: config.authToken,
+      readToken: config.readToken,
       router: definition.createRouter(db),
       metrics: metrics.httpMiddleware,
       healthCheck: async () => {

@@ -66,6 +66,8 @@ describe('bad input end to end (CLI subprocess and services over HTTP, real stac
       ['script tag as customer id', { order: 'ord-bad-7', customer: '<script>alert(1)</script>' }, /invalid order: .*customerId/],
       ['SQL-looking SKU', { order: 'ord-bad-8', items: ["KB-001' OR '1'='1:1"] }, /invalid order: .*items\[0\]\.sku/],
       ['terminal escape in the recipient', { order: 'ord-bad-9', shipTo: 'Ada\u001b[2J\u0007|1 Main Street|Berlin|10115|DE' }, /invalid order: .*must not contain control characters.*destination\.recipient/],
+      ['C1 control (U+009B, CSI) in the recipient', { order: 'ord-bad-9b', shipTo: 'Ada\u009b2J|1 Main Street|Berlin|10115|DE' }, /invalid order: .*must not contain control characters.*destination\.recipient/],
+      ['C1 control (U+0085, NEL) in the city', { order: 'ord-bad-9c', shipTo: 'Ada|1 Main Street|Ber\u0085lin|10115|DE' }, /invalid order: .*must not contain control characters.*destination\.city/],
       ['carriage return in the street', { order: 'ord-bad-10', shipTo: 'Ada|1 Main\rStreet|Berlin|10115|DE' }, /invalid order: .*must not contain control characters.*destination\.line1/],
       ['10 KB order id', { order: `ord-${TEN_KB}` }, /invalid order: .*expected string to have <=64 characters.*orderId/],
       ['10 KB customer id', { order: 'ord-bad-12', customer: TEN_KB }, /invalid order: .*customerId/],
@@ -82,6 +84,19 @@ describe('bad input end to end (CLI subprocess and services over HTTP, real stac
       assert.doesNotMatch(r.stderr, /\n\s+at /, `${label}: no stack trace`);
       assert.equal(r.stdout, '', label);
       if (overrides?.order) await assert.rejects(stack.client.workflow.getHandle(overrides.order).describe(), WorkflowNotFoundError, `${label}: nothing started`);
+    }
+    // Injected faults: the services' own bounds (services/shared/fault-spec.ts), checked before anything connects.
+    const faults: [string, RegExp][] = [
+      ['create-order=delay:99999999', /--fault .*create-order: invalid fault entry "delay:99999999" .*delay:MS \(MS from 0 to 60000\)/],
+      ['charge-payment=transient:1000', /--fault .*transient:N or lost-response:N \(N from 1 to 100\)/],
+      ['reserve-inventory=delay:-1', /--fault .*invalid fault entry "delay:-1"/],
+      ['approve-order=reject:now', /--fault .*invalid fault entry "reject:now"/],
+    ];
+    for (const [fault, message] of faults) {
+      const r = await start({ order: 'ord-bad-fault' }, '--fault', fault);
+      assert.equal(r.code, 64, `--fault ${fault}: exit ${r.code}, stderr ${r.stderr}`);
+      assert.match(r.stderr, message, fault);
+      await assert.rejects(stack.client.workflow.getHandle('ord-bad-fault').describe(), WorkflowNotFoundError, `${fault}: nothing started`);
     }
     const json = parseCliJson(await start({ items: ['KB-001:1000000000000'] }, '--json'));
     assert.equal(json.error.kind, 'usage');

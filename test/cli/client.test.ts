@@ -160,6 +160,26 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
     assert.match(result.stdout, /^APPROVED: order ord-cli-pivot/);
   });
 
+  it('cancel while the pivot runs: refused with exit 2 (it will complete or compensate by itself)', async () => {
+    const orderId = 'ord-cli-at-pivot';
+    assert.equal((await run(...startArgs(orderId, 'cust-alice', '--fault', 'charge-payment=delay:3000'))).code, 0);
+    await waitFor('the pivot to run', () => state(orderId), (s) => s.currentStep === 'charge-payment' && !s.cancellable);
+    const cancel = await run('cancel', orderId);
+    assert.equal(cancel.code, 2, cancel.stdout + cancel.stderr);
+    assert.match(cancel.stdout, /^Cannot cancel order ord-cli-at-pivot: the saga is at its pivot \(charge-payment is running\)/);
+    assert.match((await run('result', orderId)).stdout, /^APPROVED: order ord-cli-at-pivot/);
+  });
+
+  it('cancel while the saga compensates: nothing to cancel, exit 3', async () => {
+    const orderId = 'ord-cli-compensating';
+    assert.equal((await run(...startArgs(orderId, 'cust-alice', '--fault', 'charge-payment=reject', '--fault', 'cancel-shipment=delay:3000'))).code, 0);
+    await waitFor('the saga to compensate', () => state(orderId), (s) => s.status === 'COMPENSATING');
+    const cancel = await run('cancel', orderId);
+    assert.equal(cancel.code, 3, cancel.stdout + cancel.stderr);
+    assert.match(cancel.stdout, /^Cannot cancel order ord-cli-compensating: the saga is already compensating \(/);
+    assert.match((await run('result', orderId)).stdout, /^REJECTED: order ord-cli-compensating/);
+  });
+
   it('a compensation that fails: the saga waits for an operator (NEEDS_ATTENTION, exit 4) until it is resolved', async () => {
     const orderId = 'ord-cli-failed';
     // The inventory refuses the release (a business rejection: no retries): it is dead-lettered at once.
@@ -176,6 +196,13 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
     assert.match(status.stdout, /^Order ord-cli-failed: saga NEEDS_ATTENTION \(workflow RUNNING\), now: release-inventory$/m);
     assert.match(status.stdout, /^  not cancellable: compensating, and waits for an operator$/m);
     assert.match(status.stdout, /^  ⚠ waits for an operator: release-inventory dead-lettered/m);
+
+    // Nothing was charged: cancel says it is already compensating and waits for an operator (exit 3), not "past its pivot".
+    const cancel = await run('cancel', orderId);
+    assert.equal(cancel.code, 3, cancel.stdout + cancel.stderr);
+    assert.match(cancel.stdout, /^Cannot cancel order ord-cli-failed: the saga is already compensating \(.*\) and waits for an operator \(release-inventory dead-lettered\): see dead-letters list\.$/m);
+    assert.doesNotMatch(cancel.stdout, /pivot|charged/);
+    assert.equal(parseJson(await run('--json', 'cancel', orderId)).refusal, 'needs-attention');
 
     const waiting = await waitFor(
       'the saga to be listed as NEEDS_ATTENTION',
@@ -217,7 +244,7 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
     const cases: [string, string[], RegExp][] = [
       ['bad --item', startArgs('ord-cli-bad-item', 'cust-alice', '--item', 'LT-005'), /--item .*expected SKU:QTY/],
       ['unknown fault action', startArgs('ord-cli-bad-fault', 'cust-alice', '--fault', 'charge-card=reject'), /unknown action "charge-card"/],
-      ['bad fault spec', startArgs('ord-cli-bad-spec', 'cust-alice', '--fault', 'charge-payment=explode'), /invalid order: .*faults/],
+      ['bad fault spec', startArgs('ord-cli-bad-spec', 'cust-alice', '--fault', 'charge-payment=explode'), /--fault .*charge-payment: invalid fault entry "explode"/],
       ['invalid order input', startArgs('ord-cli-bad-country', 'cust-alice').map((a) => (a === SHIP_TO ? 'A|B|C|D|Germany' : a)), /invalid order: .*destination\.country/],
       ['duplicate sku', startArgs('ord-cli-bad-dup', 'cust-alice', '--item', 'KB-001:2'), /invalid order: .*each sku may appear only once/],
     ];

@@ -207,6 +207,28 @@ describe('order saga (real Temporal dev server, real services, real databases)',
     assert.ok(Math.max(...confirmAttempts) >= 4, 'confirm-shipment needed four attempts');
   });
 
+  it('a post-pivot step whose participant answers after 12 s (step timeout 15 s) completes on its first attempt: the request timeout is what is left of the attempt', async function () {
+    this.timeout(90_000);
+    const orderId = newOrderId('slow-confirm');
+    const result = await run({
+      orderId,
+      customerId: 'cust-alice',
+      items: [{ sku: 'KB-001', quantity: 1 }],
+      destination: destination(),
+      faults: { 'confirm-reservation': 'delay:12000' },
+      options: { stepTimeout: '15s' },
+    });
+    assert.equal(result.outcome === 'completed' && result.result.status, 'APPROVED');
+    const events = await history(orderId);
+    const scheduled = new Map(events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => [String(e.eventId), e.activityTaskScheduledEventAttributes!.activityType?.name]));
+    const attempts = events
+      .filter((e) => e.activityTaskStartedEventAttributes && scheduled.get(String(e.activityTaskStartedEventAttributes.scheduledEventId)) === 'confirmReservation')
+      .map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 1);
+    assert.deepEqual(attempts, [1], 'confirm-reservation: one attempt, not cut off by a request timeout shorter than the step\'s');
+    const completed = events.find((e) => e.activityTaskCompletedEventAttributes && scheduled.get(String(e.activityTaskCompletedEventAttributes.scheduledEventId)) === 'confirmReservation');
+    assert.ok(completed, 'confirm-reservation completed');
+  });
+
   it('a compensation that fails a few times and then succeeds', async () => {
     const orderId = newOrderId('comp-retry');
     const before = await ledger();

@@ -14,15 +14,19 @@ import { loadServiceConfig } from '../../services/shared/config';
 import type { RunningService, ServiceDb } from '../../services/shared/runtime';
 import { snapshotTables } from '../support/db-snapshot';
 import { httpClient, type TestResponse } from '../support/http';
-import { startTestService, TEST_SERVICE_TOKEN } from '../support/services';
+import { readRoutes, startTestService, TEST_READ_TOKEN, TEST_SERVICE_TOKEN } from '../support/services';
 
 /**
  * Only the orchestrator may change state: every mutating request needs the bearer token from SERVICE_AUTH_TOKEN.
  * Without it (or with a wrong one) a service answers 401 and writes nothing — proven by comparing every table before
- * and after — and a stranger can neither make it parse a body nor trigger an injected fault. Reads stay open.
+ * and after — and a stranger can neither make it parse a body nor trigger an injected fault. Reads need a token too:
+ * the orchestrator's or the read-only SERVICE_READ_TOKEN, which cannot write (403).
  */
 const REPO = path.resolve(__dirname, '../..');
 const WRONG_TOKEN = 'wrong-token-0123456789abcdef-xyz';
+
+/** The id to read per path prefix, where it is not the order id 'auth-1'. */
+const READ_IDS: Record<ServiceName, Record<string, string>> = { orders: {}, inventory: { products: 'KB-001' }, payments: { customers: 'cust-alice' }, shipping: {} };
 
 /** One valid mutating request per service: with the right token it writes. */
 const MUTATIONS: Record<ServiceName, { path: string; body: unknown; read: string }> = {
@@ -105,14 +109,29 @@ describe('services: only the orchestrator may change state (SERVICE_AUTH_TOKEN)'
         assert.deepEqual(await snapshotTables(services[name].databaseUrl), before, 'lost-response does the work: it must not have run');
       });
 
-      it('GET /health and the read endpoints need no token; with the right token the mutation is accepted', async () => {
+      it('GET /health is open; every read endpoint answers 401 without a token and 200 with the read token; a write with the read token is 403 and writes nothing', async () => {
         assert.equal((await api().get('/health', { auth: false })).status, 200);
         const before = await snapshotTables(services[name].databaseUrl);
+        const forbidden = await api().post(route, body, { key: `auth-read:${name}`, auth: `Bearer ${TEST_READ_TOKEN}` });
+        assert.equal(forbidden.status, 403, JSON.stringify(forbidden.body));
+        assert.equal(forbidden.body.error.code, 'forbidden');
+        assert.match(forbidden.body.error.message, /read-only token .* cannot change state/);
+        assert.deepEqual(await snapshotTables(services[name].databaseUrl), before, 'the read token wrote');
+
         const created = await api().post(route, body, { key: `auth-1:${name}` });
         assert.equal(created.status, 201, JSON.stringify(created.body));
         assert.notDeepEqual(await snapshotTables(services[name].databaseUrl), before, 'the authorised request wrote');
-        const readBack = await api().get(read, { auth: false });
-        assert.equal(readBack.status, 200, JSON.stringify(readBack.body));
+
+        // Every GET route the service declares, with the object just created where it takes an id.
+        const reads = readRoutes(name, services[name].db).map((pattern) => pattern.replace(/:[A-Za-z]+/, READ_IDS[name][pattern.split('/')[1]] ?? 'auth-1'));
+        assert.ok(reads.length >= 2, `${name}: its read endpoints`);
+        for (const read of reads) {
+          assertUnauthorized(await api().get(read, { auth: false }), /^missing bearer token/, `GET ${read} without a token`);
+          assertUnauthorized(await api().get(read, { auth: `Bearer ${WRONG_TOKEN}` }), /^invalid bearer token$/, `GET ${read} with a wrong token`);
+          const ok = await api().get(read, { auth: `Bearer ${TEST_READ_TOKEN}` });
+          assert.equal(ok.status, 200, `GET ${read} with the read token: ${JSON.stringify(ok.body)}`);
+          assert.equal((await api().get(read)).status, 200, `GET ${read} with the orchestrator's token`);
+        }
       });
     });
   }

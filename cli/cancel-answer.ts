@@ -1,0 +1,47 @@
+import type { SagaState } from '../workflows/saga/types';
+import { EXIT } from './errors';
+
+/**
+ * What `cancel` answers, decided from the saga's state alone (one small function, so that every status has one
+ * answer and one exit code, each tested in test/cli/cancel-answer.test.ts):
+ *
+ *   workflow status   saga status                      answer                                              exit
+ *   not RUNNING       any                              nothing to cancel: the saga already ended            3
+ *   RUNNING           RUNNING, cancellable             cancel it: the completed steps are compensated       0
+ *   RUNNING           RUNNING, not cancellable         refused: the pivot (the payment) is running          2
+ *   RUNNING           COMMITTED                        refused: past the pivot (payment charged)            2
+ *   RUNNING           COMPENSATING                     nothing to cancel: already compensating              3
+ *   RUNNING           NEEDS_ATTENTION                  nothing to cancel: compensating, waits for operator  3
+ *   RUNNING           COMPLETED, COMPENSATED, …        nothing to cancel: the saga has finished             3
+ */
+export type CancelRefusal = 'ended' | 'compensating' | 'needs-attention' | 'at-pivot' | 'past-pivot';
+export type CancelAnswer = { cancel: true } | { cancel: false; refusal: CancelRefusal; reason: string };
+
+export function cancelAnswer(workflowStatus: string, state: Pick<SagaState, 'status' | 'cancellable' | 'currentStep' | 'compensationCause' | 'compensations'> | undefined): CancelAnswer {
+  const refuse = (refusal: CancelRefusal, reason: string): CancelAnswer => ({ cancel: false, refusal, reason });
+  if (workflowStatus !== 'RUNNING' || !state) return refuse('ended', `the saga already ended (${workflowStatus.toLowerCase()})`);
+  const cause = state.compensationCause?.reason ?? 'unknown cause';
+  switch (state.status) {
+    case 'RUNNING':
+      if (state.cancellable) return { cancel: true };
+      return refuse('at-pivot', `the saga is at its pivot (${state.currentStep ?? 'the pivot step'} is running); it can no longer be cancelled and will complete or compensate by itself`);
+    case 'COMMITTED':
+      return refuse('past-pivot', 'the saga is past its pivot (payment charged, status COMMITTED); it can no longer be cancelled and will complete');
+    case 'COMPENSATING':
+      return refuse('compensating', `the saga is already compensating (${cause})`);
+    case 'NEEDS_ATTENTION': {
+      const waiting = state.compensations.filter((c) => c.status === 'DEAD_LETTERED').map((c) => c.name);
+      return refuse(
+        'needs-attention',
+        `the saga is already compensating (${cause}) and waits for an operator (${waiting.join(', ') || 'a compensation'} dead-lettered): see dead-letters list`,
+      );
+    }
+    default:
+      return refuse('ended', `the saga has finished (status ${state.status})`);
+  }
+}
+
+/** The exit code of a refused cancel: 2 when the saga goes forward instead (pivot), 3 when there is nothing to cancel. */
+export function cancelRefusalExitCode(refusal: CancelRefusal): number {
+  return refusal === 'at-pivot' || refusal === 'past-pivot' ? EXIT.CANCEL_REFUSED : EXIT.NOTHING_TO_CANCEL;
+}
