@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { getFreePort } from '../../infra/ports';
 import { runCli, waitFor, type CliRun } from '../support/cli';
 import { renderTrace, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver';
 import { startProcessStack, type ProcessStack } from '../support/processes';
@@ -15,6 +20,26 @@ const SHIP_TO = 'Bo Example|2 Side St|Paris|75001|FR';
 /** cust-broke cannot pay: three steps done, rejected at the pivot, three compensations. */
 const FORWARD = ['createOrder', 'reserveInventory', 'scheduleShipment', 'chargePayment'];
 const COMPENSATIONS = ['cancelShipment', 'releaseInventory', 'rejectOrder'];
+const DEPLOY = path.resolve(__dirname, '../../deploy');
+
+/** Debian's prometheus package (scripts/install-test-tools.sh installs it). */
+function promTool(name: 'prometheus' | 'promtool'): string {
+  const found = ['/usr/bin', '/usr/local/bin'].map((d) => path.join(d, name)).find((p) => fs.existsSync(p));
+  assert.ok(found, `${name} is not installed: run scripts/install-test-tools.sh (Debian package prometheus)`);
+  return found;
+}
+
+function promtool(...args: string[]): string {
+  const r = spawnSync(promTool('promtool'), args, { encoding: 'utf8' });
+  assert.equal(r.status, 0, `promtool ${args.join(' ')}:\n${r.stdout}\n${r.stderr}`);
+  return r.stdout + r.stderr;
+}
+
+/** Every metric a dashboard expression reads (the names are ours or the SDK's: saga_*, temporal_*, http_*). */
+function dashboardMetrics(dashboard: { panels: { targets?: { expr: string }[] }[] }): { exprs: string[]; names: Set<string> } {
+  const exprs = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
+  return { exprs, names: new Set(exprs.flatMap((e) => e.match(/\b(?:saga|temporal|http)_[a-z0-9_]+/g) ?? [])) };
+}
 
 describe('operate: one trace per saga and metrics on /metrics (real processes)', function () {
   this.timeout(300_000);
@@ -132,5 +157,74 @@ describe('operate: one trace per saga and metrics on /metrics (real processes)',
     const orders = await s('orders');
     assert.equal(metricValue(orders, 'saga_dead_letters_waiting'), 0);
     assert.ok(metricValue(orders, 'process_cpu_seconds_total') > 0);
+  });
+
+  it('a real Prometheus with the committed config scrapes them; the alert rule and the Grafana dashboard check out', async () => {
+    const committed = path.join(DEPLOY, 'prometheus');
+    assert.match(promtool('check', 'config', path.join(committed, 'prometheus.yml')), /SUCCESS: .*prometheus.yml is valid/);
+    assert.match(promtool('check', 'rules', path.join(committed, 'alerts.yml')), /SUCCESS: 1 rules found/);
+    assert.match(promtool('test', 'rules', path.join(committed, 'alerts.test.yml')), /SUCCESS/);
+
+    // The committed config as is; only the target lists (compose's host names) are this stack's.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'saga-prometheus-'));
+    fs.cpSync(committed, dir, { recursive: true });
+    const hostPort = (url: string) => new URL(url).host;
+    fs.writeFileSync(path.join(dir, 'targets/workers.json'), JSON.stringify([{ targets: [hostPort(stack.metricsUrls.worker!)] }]));
+    const services = (['orders', 'inventory', 'payments', 'shipping'] as const).map((name) => ({ targets: [hostPort(stack.metricsUrls[name]!)], labels: { service: name } }));
+    fs.writeFileSync(path.join(dir, 'targets/services.json'), JSON.stringify(services));
+    const port = await getFreePort();
+    const prometheus = spawn(promTool('prometheus'), [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let log = '';
+    prometheus.stderr.on('data', (d) => (log = (log + d).slice(-4000)));
+    const api = async (query: string) => {
+      const res = await fetch(`http://127.0.0.1:${port}/api/v1/${query}`);
+      const body = (await res.json()) as { status: string; data: any; error?: string };
+      assert.equal(body.status, 'success', `${query}: ${body.error}`);
+      return body.data;
+    };
+    const value = async (promql: string) => {
+      const data = await api(`query?query=${encodeURIComponent(promql)}`);
+      return data.result.length ? Number(data.result[0].value[1]) : undefined;
+    };
+    try {
+      const targets = await waitFor(
+        'Prometheus to scrape the worker and the four services',
+        () => api('targets?state=active'),
+        (d: { activeTargets: { health: string; labels: { job: string } }[] }) => d.activeTargets.length === 5 && d.activeTargets.every((t) => t.health === 'up'),
+        60_000,
+      ).catch((err: Error) => assert.fail(`${err.message}\n${log}`));
+      assert.deepEqual(new Set(targets.activeTargets.map((t) => t.labels.job)), new Set(['saga-worker', 'saga-services']));
+
+      // The saga counters, read back through Prometheus's query API.
+      assert.equal(await value('sum(saga_started)'), 2);
+      assert.equal(await value('sum(saga_ended{outcome="compensated"})'), 2);
+      assert.equal(await value('sum(saga_dead_lettered{compensation="release-inventory"})'), 1);
+      assert.equal(await value('sum(saga_operator_decisions{action="resolve"})'), 1);
+      assert.equal(await value('max(saga_dead_letters_waiting)'), 0);
+      assert.equal(await value('sum(saga_step_duration_count{step="charge-payment"})'), 2);
+      assert.equal(await value('sum(http_server_request_duration_seconds_count{service="payments", route="/payments", status_code="422"})'), 2);
+
+      // The alert rule is loaded, and quiet: nothing waits.
+      const rules = await api('rules');
+      const alert = rules.groups.flatMap((g: { rules: { name: string; health: string; state: string }[] }) => g.rules).find((r: { name: string }) => r.name === 'SagaDeadLettersWaiting');
+      assert.ok(alert, 'the dead-letter alert is loaded');
+      assert.equal(alert.health, 'ok');
+      assert.equal(alert.state, 'inactive');
+
+      // The dashboard reads only metrics this scrape found, and every one of its queries runs.
+      const dashboard = JSON.parse(fs.readFileSync(path.join(DEPLOY, 'grafana/dashboards/order-saga.json'), 'utf8'));
+      const { exprs, names } = dashboardMetrics(dashboard);
+      const scraped = new Set<string>(await api('label/__name__/values'));
+      assert.deepEqual([...names].filter((n) => !scraped.has(n)), [], 'dashboard metrics that Prometheus did not scrape');
+      assert.ok(names.size >= 10, `the dashboard reads ${[...names]}`);
+      for (const expr of exprs) await api(`query?query=${encodeURIComponent(expr)}`);
+      assert.ok(exprs.some((e) => e.includes('saga_dead_letters_waiting')) && exprs.some((e) => e.includes('saga_step_duration_bucket')) && exprs.some((e) => e.includes('saga_ended')));
+    } finally {
+      prometheus.kill('SIGTERM');
+      await new Promise((resolve) => prometheus.once('exit', resolve));
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
