@@ -4,6 +4,7 @@
  */
 import '../telemetry/register'; // first: tracing patches the HTTP client as it loads
 import { NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { createLogger } from '../../services/shared/logger';
 import { installWorkerRuntime } from '../telemetry/worker-runtime';
 import { createSagaWorker } from '../../worker';
 import { reportFatal } from './child';
@@ -14,7 +15,7 @@ async function main() {
   if (!raw) throw new Error(`${WORKER_PROCESS_CONFIG_ENV} is not set`);
   const config = JSON.parse(raw) as WorkerProcessConfig;
   const level = config.logLevel ?? 'WARN';
-  installWorkerRuntime({ logLevel: level, metricsAddress: config.metricsAddress });
+  installWorkerRuntime({ logger: createLogger('worker'), logLevel: level, metricsAddress: config.metricsAddress });
 
   const connection = await NativeConnection.connect({ address: config.address });
   const { worker, close } = await createSagaWorker({

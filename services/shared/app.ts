@@ -34,7 +34,15 @@ export function createServiceApp(options: ServiceAppOptions): express.Express {
   app.disable('x-powered-by');
   if (options.metrics) app.use(options.metrics);
   // The request log must not carry the credential.
-  app.use(pinoHttp({ logger: options.logger, quietReqLogger: true, redact: { paths: ['req.headers.authorization'], censor: '[redacted]' } }));
+  app.use(
+    pinoHttp({
+      logger: options.logger,
+      quietReqLogger: true,
+      // One line per request is for debugging (LOG_LEVEL=debug); a 5xx is worth a warning at any level.
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'warn' : 'debug'),
+      redact: { paths: ['req.headers.authorization'], censor: '[redacted]' },
+    }),
+  );
   // Health is open (load balancers, compose healthchecks); it says nothing but "ok".
   app.get('/health', async (_req, res) => {
     await options.healthCheck();
