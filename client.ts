@@ -17,6 +17,7 @@ import {
 } from './cli/args';
 import * as commands from './cli/commands';
 import { EXIT_CODES_HELP } from './cli/errors';
+import * as replay from './cli/replay-command';
 import { action, runCli } from './cli/run';
 
 const program = new Command('client.ts')
@@ -110,5 +111,7 @@ deadLetters
   .option('--compensation <name>', 'the compensation to resolve (needed only when several wait)', parseCompensation)
   .option('--wait', 'wait for the saga to end (or to wait for an operator again) and print its result (exit code as for `result`)')
   .action(action(commands.deadLettersResolve));
+
+replay.register(program);
 
 void runCli(program);
