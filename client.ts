@@ -7,6 +7,7 @@ import { Command, Option } from 'commander';
 import {
   MAX_REASON_LENGTH,
   parseCompensation,
+  parseErrorType,
   parseFault,
   parseItem,
   parseLimit,
@@ -86,7 +87,9 @@ const deadLetters = program
 Examples:
   tsx client.ts dead-letters list
   tsx client.ts dead-letters retry ord-42 --wait
-  tsx client.ts dead-letters resolve ord-42 --reason "stock released by hand in the warehouse system (ticket OPS-17)"`,
+  tsx client.ts dead-letters resolve ord-42 --reason "stock released by hand in the warehouse system (ticket OPS-17)"
+  tsx client.ts dead-letters retry --all --error-type ServiceUnavailable --dry-run     # after an outage: what would be retried
+  tsx client.ts dead-letters retry --all --compensation release-inventory --yes`,
   );
 
 deadLetters
@@ -97,19 +100,29 @@ deadLetters
 
 deadLetters
   .command('retry')
-  .description('run a dead-lettered compensation again; the saga resumes unwinding from there')
-  .argument('<orderId>')
+  .description('run a dead-lettered compensation again; the saga resumes unwinding from there (--all: every waiting one that matches)')
+  .argument('[orderId]', 'the saga; or --all')
   .option('--compensation <name>', 'the compensation to retry (needed only when several wait)', parseCompensation)
   .option('--wait', 'wait for the saga to end (or to wait for an operator again) and print its result (exit code as for `result`)')
+  .option('--all', 'every dead-lettered compensation that waits (narrow with --compensation and --error-type)')
+  .option('--error-type <type>', 'with --all: only dead letters whose last error has this type (e.g. ServiceUnavailable)', parseErrorType)
+  .option('--dry-run', 'with --all: list what would be touched, send nothing')
+  .option('--yes', 'with --all: do not ask for confirmation')
+  .option('--limit <n>', 'with --all: look at most at this many waiting sagas', parseLimit, 1000)
   .action(action(commands.deadLettersRetry));
 
 deadLetters
   .command('resolve')
-  .description('record a dead-lettered compensation as done by hand, with the reason; the saga resumes unwinding after it')
-  .argument('<orderId>')
+  .description('record a dead-lettered compensation as done by hand, with the reason; the saga resumes unwinding after it (--all: every waiting one that matches)')
+  .argument('[orderId]', 'the saga; or --all')
   .requiredOption('--reason <text>', `what was done by hand (at most ${MAX_REASON_LENGTH} characters, one line); recorded with the dead letter`)
   .option('--compensation <name>', 'the compensation to resolve (needed only when several wait)', parseCompensation)
   .option('--wait', 'wait for the saga to end (or to wait for an operator again) and print its result (exit code as for `result`)')
+  .option('--all', 'every dead-lettered compensation that waits (narrow with --compensation and --error-type)')
+  .option('--error-type <type>', 'with --all: only dead letters whose last error has this type (e.g. ServiceUnavailable)', parseErrorType)
+  .option('--dry-run', 'with --all: list what would be touched, send nothing')
+  .option('--yes', 'with --all: do not ask for confirmation')
+  .option('--limit <n>', 'with --all: look at most at this many waiting sagas', parseLimit, 1000)
   .action(action(commands.deadLettersResolve));
 
 replay.register(program);

@@ -97,3 +97,9 @@ export function checkReason(value: string): string {
 export function generateOrderId(): string {
   return `ord-${randomBytes(4).toString('hex')}`;
 }
+
+/** --error-type: a failure type as the saga records it (ServiceUnavailable, insufficient_stock, ...). */
+export function parseErrorType(value: string): string {
+  if (!/^[A-Za-z][A-Za-z0-9_.-]{0,99}$/.test(value)) throw new InvalidArgumentError('an error type is a name such as ServiceUnavailable or insufficient_stock');
+  return value;
+}

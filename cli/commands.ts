@@ -1,5 +1,6 @@
 import { isGrpcDeadlineError, ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
 import type { SagaStatus } from '../workflows/saga/types';
+import { batchDecision, type BatchOptions } from './batch-decisions';
 import { checkReason, generateOrderId, type Destination, type Faults, type Item } from './args';
 import { cancelRefusalExitCode } from './cancel-answer';
 import { workflowUiLink } from './connect';
@@ -207,11 +208,25 @@ async function sendDecision(
   return { exitCode: resultExitCode(result), json: { ...view, result } };
 }
 
-export function deadLettersRetry(ctx: CommandContext, opts: DecisionOptions, orderId: string): Promise<CommandResult> {
-  return sendDecision(ctx, orderId, { action: 'retry' }, opts);
+/** One saga by its id, or --all of them (cli/batch-decisions.ts); not both, not neither. */
+function checkBatch(opts: DecisionOptions & Partial<BatchOptions> & { all?: boolean }, orderId: string | undefined): void {
+  if (opts.all && orderId) throw new CliError('give an order id or --all, not both', EXIT.USAGE, 'usage');
+  if (!opts.all && !orderId) throw new CliError('give an order id, or --all for every waiting dead letter', EXIT.USAGE, 'usage');
+  if (!opts.all && (opts.errorType || opts.dryRun || opts.yes)) throw new CliError('--error-type, --dry-run and --yes go with --all', EXIT.USAGE, 'usage');
+  if (opts.all && opts.wait) throw new CliError('--wait is for one saga; with --all, follow them with dead-letters list or list', EXIT.USAGE, 'usage');
 }
 
-export async function deadLettersResolve(ctx: CommandContext, opts: DecisionOptions & { reason: string }, orderId: string): Promise<CommandResult> {
+type DecisionCommandOptions = DecisionOptions & BatchOptions & { all?: boolean };
+
+export function deadLettersRetry(ctx: CommandContext, opts: DecisionCommandOptions, orderId?: string): Promise<CommandResult> {
+  checkBatch(opts, orderId);
+  if (opts.all) return batchDecision(ctx, { action: 'retry' }, opts);
+  return sendDecision(ctx, orderId!, { action: 'retry' }, opts);
+}
+
+export async function deadLettersResolve(ctx: CommandContext, opts: DecisionCommandOptions & { reason: string }, orderId?: string): Promise<CommandResult> {
   const reason = checkReason(opts.reason); // before connecting: a bad reason is a usage error, server up or not
-  return sendDecision(ctx, orderId, { action: 'resolve', reason }, opts);
+  checkBatch(opts, orderId);
+  if (opts.all) return batchDecision(ctx, { action: 'resolve', reason }, opts);
+  return sendDecision(ctx, orderId!, { action: 'resolve', reason }, opts);
 }
