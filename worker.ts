@@ -1,15 +1,16 @@
 import './infra/telemetry/register'; // first: tracing patches the HTTP client as it loads
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createOrderActivities, ServiceClient } from './activities';
+import { sagaWorkerInterceptors, SAGA_WORKFLOWS_PATH } from './infra/temporal/saga-worker';
 import { describeTemporalConfig, loadActivityConfig, loadTemporalConfig, temporalConnectionOptions, type ActivityConfig } from './infra/config';
 import { loadWorkerMetricsAddress } from './infra/telemetry/worker-metrics-config';
-import { workerTracingOptions } from './infra/telemetry/tracing';
+import { withWorkerTracing } from './infra/telemetry/tracing';
 import { installWorkerRuntime } from './infra/telemetry/worker-runtime';
 import { createLogger } from './services/shared/logger';
-import { SAGA_SEARCH_ATTRIBUTES } from './workflows/search-attributes';
+import { SAGA_SEARCH_ATTRIBUTES } from './workflows/saga';
 
 /**
- * The saga worker: runs the order saga workflow and its activities on one task queue. Run several of them (on
+ * The saga worker: runs every registered saga's workflow (workflows/index.ts) and their activities on one task queue. Run several of them (on
  * several machines) against the same Temporal namespace and task queue to share the load.
  */
 export interface SagaWorkerOptions {
@@ -24,13 +25,15 @@ export interface SagaWorkerOptions {
 export async function createSagaWorker(options: SagaWorkerOptions): Promise<{ worker: Worker; close: () => Promise<void> }> {
   await assertSearchAttributesRegistered(options.connection, options.namespace);
   const client = new ServiceClient(options.activities);
+  const prebuiltBundle = options.worker?.workflowBundle !== undefined;
   const worker = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    workflowsPath: options.worker?.workflowBundle ? undefined : require.resolve('./workflows'),
+    workflowsPath: options.worker?.workflowBundle ? undefined : SAGA_WORKFLOWS_PATH,
     activities: createOrderActivities(client),
-    ...workerTracingOptions(), // nothing unless OTEL_EXPORTER_OTLP_ENDPOINT is set
+    // The kit's interceptors, and tracing's when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+    ...withWorkerTracing(sagaWorkerInterceptors({ prebuiltBundle }), { prebuiltBundle }),
     ...options.worker,
   });
   return { worker, close: () => client.close() };

@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import type { Client } from '@temporalio/client';
+import type { SagaDefinition } from '../workflows/saga';
 import { CliError, EXIT } from './errors';
 import { startCountBar } from './progress-bar';
 import type { CommandContext, CommandResult } from './run';
@@ -13,6 +14,8 @@ import { listDeadLetters, OperatorDecisionRefusedError, resolveCompensation, ret
  * command sends, so a saga that no longer waits refuses it and nothing else changes.
  */
 export interface BatchOptions {
+  /** Only this saga type (dead-letters' --saga). */
+  saga?: SagaDefinition;
   compensation?: string;
   errorType?: string;
   limit: number;
@@ -38,11 +41,11 @@ export interface BatchResult extends BatchTarget {
 /** How many decisions are in flight at once: quick for hundreds of sagas, gentle on the server and the workers. */
 const CONCURRENCY = 8;
 
-export async function findBatchTargets(client: Client, options: Pick<BatchOptions, 'compensation' | 'errorType' | 'limit'>): Promise<BatchTarget[]> {
-  const waiting: DeadLetteredCompensation[] = await listDeadLetters(client, { limit: options.limit });
+export async function findBatchTargets(client: Client, options: Pick<BatchOptions, 'saga' | 'compensation' | 'errorType' | 'limit'>): Promise<BatchTarget[]> {
+  const waiting: DeadLetteredCompensation[] = await listDeadLetters(client, { saga: options.saga, limit: options.limit });
   return waiting
     .filter((d) => (options.compensation === undefined || d.compensation === options.compensation) && (options.errorType === undefined || d.deadLetter.errorType === options.errorType))
-    .map((d) => ({ sagaId: d.orderId, compensation: d.compensation, errorType: d.deadLetter.errorType, round: d.deadLetter.round, lastError: d.deadLetter.lastError }));
+    .map((d) => ({ sagaId: d.sagaId, compensation: d.compensation, errorType: d.deadLetter.errorType, round: d.deadLetter.round, lastError: d.deadLetter.lastError }));
 }
 
 export async function decideAll(client: Client, targets: BatchTarget[], decision: BatchDecision, onDone: (result: BatchResult) => void): Promise<BatchResult[]> {

@@ -1,7 +1,7 @@
 import net from 'node:net';
-import { Client, Connection } from '@temporalio/client';
+import { Connection, type Client } from '@temporalio/client';
+import { createSagaClient } from './saga-client';
 import { loadTemporalConfig, temporalConnectionOptions, type TemporalConfig } from '../infra/config';
-import { clientTracingInterceptors } from '../infra/telemetry/tracing';
 import { unreachable } from './errors';
 
 /** The CLI's global options: each one overrides its environment variable. */
@@ -57,9 +57,7 @@ export async function connectTemporal(config: CliConfig): Promise<{ client: Clie
   } catch {
     throw unreachable(config.address);
   }
-  // With tracing on, starting a saga opens its trace and hands the context to the workflow in the start request.
-  const client = new Client({ connection, namespace: config.namespace, interceptors: clientTracingInterceptors() });
-  return { client, close: () => connection.close() };
+  return { client: createSagaClient(connection, config.namespace), close: () => connection.close() };
 }
 
 function probeTcp(address: string, timeoutMs: number): Promise<void> {

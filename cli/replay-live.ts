@@ -1,7 +1,8 @@
 import type { Client } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { temporal } from '@temporalio/proto';
+import { bundleSagaWorkflows } from '../infra/temporal/saga-worker';
 
 type History = temporal.api.history.v1.IHistory;
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -96,7 +97,8 @@ function coreMessage(message: string): string {
 
 export async function bundleForReplay(workflowsPath: string): Promise<WorkflowBundleWithSourceMap> {
   quietRuntime();
-  return bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
+  // With the kit's workflow interceptors, as the worker bundles it: the replay runs what the worker would run.
+  return bundleSagaWorkflows({ workflowsPath, logger: new DefaultLogger('WARN') });
 }
 
 export async function replayLive(client: Client, bundle: WorkflowBundleWithSourceMap, options: ReplayLiveOptions): Promise<ReplaySummary> {

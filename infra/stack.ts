@@ -6,7 +6,7 @@ import { DEFAULT_METRICS_PORTS, DEFAULT_SERVICE_PORTS, SERVICE_NAMES, serviceEnv
 import { SERVICE_DEFINITIONS } from '../services/registry';
 import { loadServiceConfig } from '../services/shared/config';
 import { startService, type RunningService, type ServiceDb } from '../services/shared/runtime';
-import { SAGA_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { SAGA_SEARCH_ATTRIBUTES } from '../workflows/saga/search-attributes';
 import { loadTemporalConfig } from './config';
 import { loadWorkerMetricsAddress } from './telemetry/worker-metrics-config';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './postgres/embedded';

@@ -86,19 +86,32 @@ export function clientTracingInterceptors(): { workflow: WorkflowClientIntercept
 }
 
 /**
- * The worker's tracing: the workflow interceptors (bundled into the workflow code; spans made in the workflow
- * sandbox leave it through the `exporter` sink, never during replay) and the activity interceptors (a span per
- * attempt, the active context for the HTTP client's span).
+ * The worker's interceptors and sinks with tracing added (unchanged when tracing is off): the workflow interceptors
+ * (bundled into the workflow code; spans made in the workflow sandbox leave it through the `exporter` sink, never
+ * during replay) and the activity interceptors (a span per attempt, the active context for the HTTP client's span).
+ * With a prebuilt bundle the workflow interceptors must already be in it (the worker ignores them otherwise).
  */
-export function workerTracingOptions(): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
-  if (!tracing) return {};
+export function withWorkerTracing(
+  interceptors: NonNullable<WorkerOptions['interceptors']>,
+  options: { prebuiltBundle: boolean },
+): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
+  if (!tracing) return { interceptors };
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const otel = require('@temporalio/interceptors-opentelemetry') as typeof import('@temporalio/interceptors-opentelemetry');
+  const activity: NonNullable<NonNullable<WorkerOptions['interceptors']>['activity']>[number] = (ctx) => ({
+    inbound: new otel.OpenTelemetryActivityInboundInterceptor(ctx),
+    outbound: new otel.OpenTelemetryActivityOutboundInterceptor(ctx),
+  });
   return {
     interceptors: {
-      workflowModules: [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')],
-      activity: [(ctx) => ({ inbound: new otel.OpenTelemetryActivityInboundInterceptor(ctx), outbound: new otel.OpenTelemetryActivityOutboundInterceptor(ctx) })],
+      ...interceptors,
+      // Outermost, so the activity's span covers the other interceptors too.
+      activity: [activity, ...(interceptors.activity ?? [])],
+      ...(!options.prebuiltBundle && { workflowModules: [...(interceptors.workflowModules ?? []), TRACING_WORKFLOW_INTERCEPTORS] }),
     },
     sinks: { exporter: otel.makeWorkflowExporter(tracing.processor, tracing.resource) },
   };
 }
+
+/** The tracing interceptors' workflow module, for a bundle built ahead of the worker. */
+export const TRACING_WORKFLOW_INTERCEPTORS = require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');

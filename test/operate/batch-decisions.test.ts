@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { getSagaState, startOrderSaga } from '../../cli/saga-client';
-import type { OrderSagaState } from '../../workflows/order-saga';
+import { getSagaState, startSaga } from '../../cli/saga-client';
+import { orderSaga } from '../../workflows/order-saga';
+import type { SagaView } from '../../workflows/saga';
 import { parseCliJson, runCli, waitFor } from '../support/cli';
 import { startSagaStack, type SagaStack } from '../support/saga-stack';
 
@@ -24,15 +25,15 @@ describe('client.ts dead-letters retry --all / resolve --all (≥ 20 real dead-l
   const outage = Array.from({ length: OUTAGE }, (_, i) => `ord-outage-${suffix}-${i}`);
   const refused = Array.from({ length: REFUSED }, (_, i) => `ord-refused-${suffix}-${i}`);
   const cli = (args: string[], input?: string) => runCli(args, env, input);
-  const state = (id: string): Promise<OrderSagaState> => getSagaState(stack.client, id);
-  const release = (s: OrderSagaState) => s.compensations.find((c) => c.name === 'release-inventory')!;
+  const state = (id: string): Promise<SagaView> => getSagaState(stack.client, id);
+  const release = (s: SagaView) => s.compensations.find((c) => c.name === 'release-inventory')!;
 
   before(async () => {
     stack = await startSagaStack();
     await stack.startWorker();
     env = { ...process.env, TEMPORAL_ADDRESS: stack.temporal.address, TEMPORAL_NAMESPACE: stack.temporal.namespace, TEMPORAL_TASK_QUEUE: stack.taskQueue };
     const start = (orderId: string, fault: string) =>
-      startOrderSaga(stack.client, stack.taskQueue, {
+      startSaga(stack.client, stack.taskQueue, orderSaga, {
         orderId,
         customerId: 'cust-broke',
         items: [{ sku: 'KB-001', quantity: 1 }],

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { getSagaState, startOrderSaga } from '../../cli/saga-client';
+import { getSagaState, startSaga } from '../../cli/saga-client';
+import { orderSaga } from '../../workflows/order-saga';
 import { parseCliJson, runCli, waitFor } from '../support/cli';
 import { startSagaStack, type SagaStack } from '../support/saga-stack';
 
@@ -25,7 +26,7 @@ describe('client.ts replay: the live server against the working tree (real dev s
     await stack.startWorker();
     env = { ...process.env, TEMPORAL_ADDRESS: stack.temporal.address, TEMPORAL_NAMESPACE: stack.temporal.namespace, TEMPORAL_TASK_QUEUE: stack.taskQueue };
     // Parked: rejected at the pivot, its release-inventory refused → dead-lettered, waiting for an operator (Running).
-    await startOrderSaga(stack.client, stack.taskQueue, {
+    await startSaga(stack.client, stack.taskQueue, orderSaga, {
       orderId: parked,
       customerId: 'cust-broke',
       items: [{ sku: 'KB-001', quantity: 1 }],
@@ -33,7 +34,7 @@ describe('client.ts replay: the live server against the working tree (real dev s
       faults: { 'release-inventory': 'reject' },
     });
     await waitFor('the saga to wait for an operator', () => getSagaState(stack.client, parked), (s) => s.status === 'NEEDS_ATTENTION', 60_000);
-    const done = await startOrderSaga(stack.client, stack.taskQueue, { orderId: approved, customerId: 'cust-alice', items: [{ sku: 'CB-004', quantity: 1 }], destination: DESTINATION });
+    const done = await startSaga(stack.client, stack.taskQueue, orderSaga, { orderId: approved, customerId: 'cust-alice', items: [{ sku: 'CB-004', quantity: 1 }], destination: DESTINATION });
     await done.result();
   });
   after(() => stack?.stop());

@@ -1,14 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { CliError, EXIT } from './errors';
-import { startCountBar, type CountBar } from './progress-bar';
-import { bundleForReplay, replayLive, type ReplayedWorkflow, type ReplaySummary } from './replay-live';
-import { action, type CommandContext, type CommandResult } from './run';
+import { SAGA_WORKFLOWS_PATH } from '../../infra/temporal/saga-worker';
+import { CliError, EXIT } from '../errors';
+import { startCountBar, type CountBar } from '../progress-bar';
+import { bundleForReplay, replayLive, type ReplayedWorkflow, type ReplaySummary } from '../replay-live';
+import { action, type CommandContext, type CommandResult } from '../run';
 
 /** `replay`: the running sagas' histories against this working tree's workflow code (cli/replay-live.ts). */
 export const DEFAULT_REPLAY_QUERY = "ExecutionStatus='Running'";
-const DEFAULT_WORKFLOWS_PATH = require.resolve('../workflows');
 
 interface ReplayOptions {
   query: string;
@@ -33,7 +33,7 @@ export function renderReplaySummary(s: ReplaySummary): string {
 }
 
 async function replay(ctx: CommandContext, opts: ReplayOptions): Promise<CommandResult> {
-  const workflowsPath = path.resolve(opts.workflowsPath ?? DEFAULT_WORKFLOWS_PATH);
+  const workflowsPath = path.resolve(opts.workflowsPath ?? SAGA_WORKFLOWS_PATH);
   if (!fs.existsSync(workflowsPath)) throw new CliError(`--workflows-path: ${workflowsPath} does not exist`, EXIT.USAGE, 'usage');
   const client = await ctx.client();
   if (!ctx.json) process.stderr.write(`Bundling the workflow code from ${path.relative(process.cwd(), workflowsPath) || workflowsPath}...\n`);
