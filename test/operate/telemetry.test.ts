@@ -228,3 +228,23 @@ describe('operate: one trace per saga and metrics on /metrics (real processes)',
     }
   });
 });
+
+describe('operate: tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT) costs nothing', () => {
+  /** Loads the worker, a service and the CLI's client in a fresh process and lists the OpenTelemetry modules loaded. */
+  const loaded = (env: NodeJS.ProcessEnv) => {
+    const script =
+      "require('./infra/telemetry/register'); require('./worker'); require('./services/shared/runtime'); require('./cli/saga-client');" +
+      "console.log(JSON.stringify(Object.keys(require.cache).filter((k) => k.includes('/@opentelemetry/') || k.includes('interceptors-opentelemetry')).map((k) => k.split('node_modules/')[1].split('/').slice(0, 2).join('/'))))";
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: path.resolve(__dirname, '../..'), env: { ...process.env, ...env }, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return new Set<string>(JSON.parse(r.stdout));
+  };
+
+  it('no SDK, exporter, instrumentation or Temporal interceptor is loaded; with the endpoint set, they are', () => {
+    const off = loaded({ OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '' });
+    // Only the no-op API (prom-client imports it for exemplars).
+    assert.deepEqual([...off].filter((m) => m !== '@opentelemetry/api'), []);
+    const on = loaded({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1' });
+    for (const m of ['@opentelemetry/sdk-trace-node', '@opentelemetry/exporter-trace-otlp-http', '@opentelemetry/instrumentation-pg', '@opentelemetry/instrumentation-express']) assert.ok(on.has(m), `${m} loaded when on`);
+  });
+});
