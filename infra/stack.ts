@@ -6,7 +6,7 @@ import { DEFAULT_SERVICE_PORTS, SERVICE_NAMES, serviceEnvName, type ServiceName 
 import { SERVICE_DEFINITIONS } from '../services/registry';
 import { loadServiceConfig } from '../services/shared/config';
 import { startService, type RunningService, type ServiceDb } from '../services/shared/runtime';
-import { SAGA_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { SAGA_SEARCH_ATTRIBUTES } from '../workflows/saga/search-attributes';
 import { loadTemporalConfig } from './config';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './postgres/embedded';
 import { isPortInUse } from './ports';

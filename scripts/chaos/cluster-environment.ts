@@ -15,7 +15,7 @@ import { getFreePort } from '../../infra/ports';
 import { startServicesProcess, type ServicesProcess, type ServicesProcessConfig } from '../../infra/processes/services-process';
 import { startTemporalCluster, type TemporalCluster } from '../../infra/temporal/cluster/cluster';
 import { SERVICE_NAMES, type ServiceName } from '../../services/catalog';
-import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/saga/search-attributes';
 import { topUp } from './top-up';
 
 export const CLUSTER_FAULT_KINDS = ['worker', 'services', 'history', 'matching', 'postgres'] as const;
