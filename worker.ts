@@ -1,5 +1,5 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createOrderActivities, ServiceClient } from './activities';
+import { createSagaActivities, ServiceClient } from './activities';
 import { sagaWorkerInterceptors, SAGA_WORKFLOWS_PATH } from './infra/temporal/saga-worker';
 import { describeTemporalConfig, loadActivityConfig, loadTemporalConfig, temporalConnectionOptions, type ActivityConfig } from './infra/config';
 import { createLogger } from './services/shared/logger';
@@ -26,7 +26,7 @@ export async function createSagaWorker(options: SagaWorkerOptions): Promise<{ wo
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     workflowsPath: options.worker?.workflowBundle ? undefined : SAGA_WORKFLOWS_PATH,
-    activities: createOrderActivities(client),
+    activities: createSagaActivities(client),
     interceptors: sagaWorkerInterceptors({ prebuiltBundle: options.worker?.workflowBundle !== undefined }),
     ...options.worker,
   });
