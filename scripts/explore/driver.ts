@@ -9,7 +9,6 @@ import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { isDeepStrictEqual } from 'node:util';
 import { resolveCompensation, retryCompensation, startSaga } from '../../cli/saga-client';
 import type { SagaView } from '../../workflows/saga';
-import { readSnapshot } from '../chaos/snapshot';
 import type { ExploreEnvironment } from './environment';
 import type { FailurePoint } from './points';
 import type { Ended, ExploreProfile } from './profiles';
@@ -69,7 +68,7 @@ export function expectationViolations(point: FailurePoint, state: SagaView | und
 
 export async function runPoint(env: ExploreEnvironment, profile: ExploreProfile, point: FailurePoint, key: string): Promise<PointResult> {
   const t0 = performance.now();
-  const input = profile.input(key);
+  const input = await profile.input(key, { client: env.client, taskQueue: env.taskQueue, services: env.services });
   const violations: string[] = [];
   const handle = await startSaga(env.client, env.taskQueue, profile.saga, { ...(input as object), options: point.options, faults: point.faults } as never, { workflowTaskTimeout: '3s' });
   const stepIs = (name: string, status: string) => (s: SagaView) => s.steps.some((x) => x.name === name && x.status === status);
@@ -106,15 +105,15 @@ export async function runPoint(env: ExploreEnvironment, profile: ExploreProfile,
   if (drive.replay) {
     // The same request again (its idempotency key), then the work again under a new key: neither may change a row.
     const { compensation } = drive.replay;
-    const before = profile.effectRows(input, await readSnapshot(env.databaseUrls));
+    const before = profile.effectRows(await profile.readRows(env.databaseUrls, input));
     // The compensation's request as the saga sent it: the same body, the reason being the saga's.
     const request = profile.compensationRequest(compensation, input, state?.compensationCause?.reason ?? '');
     for (const idempotencyKey of [`${key}:${camel(compensation)}`, `${key}:${camel(compensation)}:again`]) {
       await env.services.call(request.service, 'POST', request.path, request.body, { idempotencyKey }).catch((err: Error) => violations.push(`${compensation} replayed (${idempotencyKey}): ${err.message}`));
     }
-    const after = profile.effectRows(input, await readSnapshot(env.databaseUrls));
+    const after = profile.effectRows(await profile.readRows(env.databaseUrls, input));
     if (!isDeepStrictEqual(before, after)) violations.push(`${compensation} run a second time changed rows: ${JSON.stringify(before)} → ${JSON.stringify(after)}`);
   }
-  violations.push(...profile.check(input, outcome, await readSnapshot(env.databaseUrls)));
+  violations.push(...profile.check(input, outcome, await profile.readRows(env.databaseUrls, input)));
   return { point, key, outcome, status: state?.status, violations, ms: performance.now() - t0 };
 }
