@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { explore, pointsOf, type ExploreResult } from '../../scripts/explore/explore';
 import { COMPENSATION_FAILURES, FORWARD_FAILURES, singlePoints } from '../../scripts/explore/points';
-import { orderProfile, type ExploreProfile } from '../../scripts/explore/profiles';
+import { EXPLORE_PROFILES, orderProfile, type ExploreProfile } from '../../scripts/explore/profiles';
 import { matrix } from '../../scripts/explore/report';
 import { orderSaga } from '../../workflows/order-saga';
+import { SAGA_LIST } from '../../workflows/sagas';
 import { afterPivotSaga, afterPushSaga, compensatesRejectSaga } from './fixtures/broken-sagas';
 
 const violationText = (r: ExploreResult) => r.reports.flatMap((s) => s.results.flatMap((x) => x.violations.map((v) => `${s.saga} ${x.point.id}: ${v}`))).join('\n');
@@ -32,17 +33,23 @@ describe('explore: failure points from the definition', () => {
   });
 });
 
-describe('npm run explore (the order saga, every failure kind once)', function () {
-  this.timeout(240_000);
+describe('npm run explore (every registered saga, every failure kind once)', function () {
+  this.timeout(300_000);
   let result: ExploreResult;
+  const kinds = FORWARD_FAILURES.length + COMPENSATION_FAILURES.length;
   before(async () => {
-    result = await explore({ profiles: [orderProfile], pairs: 0, subset: true, rotation: new Date().getUTCDate(), concurrency: 6, progress: false, outDir: false });
+    const profiles = SAGA_LIST.map((s) => EXPLORE_PROFILES[s.name]);
+    assert.ok(profiles.every(Boolean), 'every registered saga has an explore profile');
+    result = await explore({ profiles, pairs: 0, subset: true, rotation: new Date().getUTCDate(), concurrency: 6, progress: false, outDir: false });
   });
 
-  it('runs one saga per point and finds no violation', () => {
-    assert.equal(result.reports[0].results.length, FORWARD_FAILURES.length + COMPENSATION_FAILURES.length);
-    assert.equal(result.violations, 0, `${violationText(result)}\n${matrix(orderSaga, result.reports[0].results)}`);
-    assert.match(result.summary, /^explore: 15 points, 15 sagas run, 0 violations$/);
+  it('runs one saga per point for each saga and finds no violation', () => {
+    assert.deepEqual(result.reports.map((r) => r.saga), SAGA_LIST.map((s) => s.name));
+    for (const r of result.reports) assert.equal(r.results.length, kinds, r.saga);
+    const matrices = result.reports.map((r) => matrix(SAGA_LIST.find((s) => s.name === r.saga)!, r.results)).join('\n');
+    assert.equal(result.violations, 0, `${violationText(result)}\n${matrices}`);
+    const n = kinds * SAGA_LIST.length;
+    assert.equal(result.summary, `explore: ${n} points, ${n} sagas run, 0 violations`);
   });
 });
 
