@@ -8,10 +8,10 @@
  * release them all (an operator's resolve update to each, then every saga ends REJECTED).
  */
 import type { ChildProcess } from 'node:child_process';
-import { WorkflowIdReusePolicy, type Client } from '@temporalio/client';
-import { orderSaga, sagaStateQuery } from '../../workflows/order-saga';
-import { resolveCompensationUpdate } from '../../workflows/saga/operator';
-import { SAGA_STATUS } from '../../workflows/search-attributes';
+import type { Client } from '@temporalio/client';
+import { startSaga, type SagaRequest } from '../../cli/saga-client';
+import { orderSaga, type OrderSagaResult } from '../../workflows/order-saga';
+import { resolveCompensationUpdate, sagaStateQuery } from '../../workflows/saga';
 import { nextMessage } from '../../infra/processes/child';
 import { runBatch } from './load';
 import { cpuSeconds, statusKb } from './proc';
@@ -49,7 +49,7 @@ async function workerMemory(worker: ChildProcess): Promise<WorkerMemory> {
 
 const IDLE_SECONDS = 10;
 
-function parkedInput(orderId: string) {
+function parkedInput(orderId: string): SagaRequest<typeof orderSaga> {
   return {
     orderId,
     customerId: 'cust-alice',
@@ -67,13 +67,7 @@ export async function measureParked(o: { client: Client; taskQueue: string; work
 
   const t0 = performance.now();
   const started = await runBatch(async (id) => {
-    const handle = await client.workflow.start(orderSaga, {
-      taskQueue: o.taskQueue,
-      workflowId: id,
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      args: [parkedInput(id) as never],
-      typedSearchAttributes: [{ key: SAGA_STATUS, value: 'RUNNING' }],
-    });
+    const handle = await startSaga(client, o.taskQueue, orderSaga, parkedInput(id));
     // Parked once it shows NEEDS_ATTENTION (the dead letter recorded, the saga waiting on its condition).
     for (;;) {
       const state = await handle.query(sagaStateQuery);
@@ -96,7 +90,7 @@ export async function measureParked(o: { client: Client; taskQueue: string; work
   const released = await runBatch(async (id) => {
     const handle = client.workflow.getHandle(id);
     await handle.executeUpdate(resolveCompensationUpdate, { args: [{ reason: 'bench: shipment cancelled by hand' }] });
-    const result = await handle.result();
+    const result = (await handle.result()) as OrderSagaResult;
     if (result.status !== 'REJECTED') throw new Error(`saga ${id} ended ${result.status} after its release`);
   }, ids, o.concurrency);
   const releaseSeconds = (performance.now() - t1) / 1000;

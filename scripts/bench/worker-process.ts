@@ -6,9 +6,11 @@
  * needs), on the parent's request:  ← { type: 'run-batch', series, ids, concurrency }  → { type: 'batch-result', ... }
  */
 import { Client } from '@temporalio/client';
+import { createSagaClient } from '../../cli/saga-client';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createBenchActivities } from '../../activities/bench-activities';
-import { createOrderActivities, ServiceClient } from '../../activities';
+import { createBenchActivities } from './bench-activities';
+import { sagaWorkerInterceptors } from '../../infra/temporal/saga-worker';
+import { createSagaActivities, ServiceClient } from '../../activities';
 import type { ServiceName } from '../../services/catalog';
 import { makeOp, runBatch, type SeriesName } from './load';
 
@@ -42,13 +44,14 @@ async function main() {
     taskQueue: config.taskQueue,
     // The bundle of ./workflows.ts (orderSaga and the floors), built by run.ts with bundleWorkflowCode.
     workflowBundle: { codePath: config.workflowBundlePath },
-    activities: { ...createOrderActivities(serviceClient), ...createBenchActivities() },
+    activities: { ...createSagaActivities(serviceClient), ...createBenchActivities() },
+    interceptors: sagaWorkerInterceptors({ prebuiltBundle: true }),
     ...limits,
     ...(workflowTaskPollers ? { workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: workflowTaskPollers } } : {}),
     ...(activityTaskPollers ? { activityTaskPollerBehavior: { type: 'simple-maximum', maximum: activityTaskPollers } } : {}),
   } as WorkerOptions);
   const running = worker.run();
-  const client = new Client({ connection, namespace: config.namespace });
+  const client = createSagaClient(connection, config.namespace);
 
   process.on('message', async (m: { type: string; series: SeriesName; ids: string[]; concurrency: number }) => {
     if (m.type === 'memory') {

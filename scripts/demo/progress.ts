@@ -1,5 +1,6 @@
 import { Presets, SingleBar } from 'cli-progress';
-import type { OrderSagaState } from '../../workflows/order-saga';
+import { orderSaga } from '../../workflows/order-saga';
+import type { SagaView } from '../../workflows/saga';
 
 /**
  * A progress bar on stderr while a scenario's saga runs: steps and compensations done out of those known so far,
@@ -7,7 +8,7 @@ import type { OrderSagaState } from '../../workflows/order-saga';
  * nobody to watch it, and redraw sequences would only litter the log.
  */
 export interface Progress {
-  update(state: OrderSagaState | undefined, note?: string): void;
+  update(state: SagaView | undefined, note?: string): void;
   /** Removes the bar, so the scenario's report starts on a clean line. */
   stop(): void;
 }
@@ -25,7 +26,7 @@ export function startProgress(scenario: string, stream: NodeJS.WriteStream = pro
     },
     Presets.shades_classic,
   );
-  bar.start(7, 0, { scenario, activity: 'starting' }); // the order saga's seven forward steps, until its state says otherwise
+  bar.start(orderSaga.meta.steps.length, 0, { scenario, activity: 'starting' }); // the order saga's forward steps, until its state says otherwise
   return {
     update(state, note) {
       if (!state) return bar.update({ activity: note ?? 'waiting for the saga' });
