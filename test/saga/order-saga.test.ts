@@ -88,13 +88,15 @@ describe('order saga (real Temporal dev server, real services, real databases)',
         after: { order: 404, reservation: 404, shipment: 404, payment: 404 },
       },
       {
+        // The shipment is scheduled at the same time (one parallel group) and took effect: it is cancelled too.
         step: 'reserve-inventory',
         input: (orderId) => ({ orderId, customerId: 'cust-alice', items: [{ sku: 'KB-001', quantity: 1 }, { sku: 'MN-003', quantity: 1000 }], destination: destination() }),
         code: /insufficient stock for MN-003/,
-        compensations: ['rejectOrder'],
-        after: { order: 'REJECTED', reservation: 404, shipment: 404, payment: 404 },
+        compensations: ['cancelShipment', 'rejectOrder'],
+        after: { order: 'REJECTED', reservation: 404, shipment: 'CANCELLED', payment: 404 },
       },
       {
+        // The reservation ran at the same time (one parallel group) and took effect: it is released.
         step: 'schedule-shipment',
         input: (orderId) => ({ orderId, customerId: 'cust-alice', items: [{ sku: 'KB-001', quantity: 1 }], destination: destination('AQ') }),
         code: /AQ/,

@@ -177,16 +177,20 @@ export class Saga {
     const states = members.map((m) => this.state.steps[this.steps.indexOf(m)]);
     for (const m of members) if (m.compensate) this.stack.push(m);
     for (const s of states) s.status = 'RUNNING';
-    this.update({ currentStep: members[0].group });
+    // The current step: the members still running ("a + b" while both run, then the one left).
+    const running = () => ({ currentStep: members.filter((_, i) => states[i].status === 'RUNNING').map((m) => m.name).join(' + ') || undefined });
+    this.update(running());
     const outcomes = await Promise.allSettled(
       members.map(async (m, i) => {
         try {
           const output = await runAsAction(m.name, forwardOnly ? 'non-cancellable' : new CancellationScope({ cancellable: true, parent: deadline.scope }), m.run);
-          this.update({}, states[i], { status: 'COMPLETED' });
+          states[i].status = 'COMPLETED';
+          this.update(running());
           return output;
         } catch (err) {
           // Shown at once; the others run on until they settle.
-          this.update({}, states[i], { status: 'FAILED', failure: describeFailure(err, this.options.wroteNothing) });
+          Object.assign(states[i], { status: 'FAILED', failure: describeFailure(err, this.options.wroteNothing) });
+          this.update(running());
           throw err;
         }
       }),
@@ -201,7 +205,7 @@ export class Saga {
     const primary = deadline.passed ? failed[0] : (failed.find((f) => !isCancellation(f.err)) ?? failed[0]);
     // A member whose failure proves it wrote nothing is not compensated (unwind does the same for the primary).
     for (const f of failed) if (f !== primary && states[f.i].failure?.businessRejection) this.stack.splice(this.stack.indexOf(members[f.i]), 1);
-    const err = deadline.passed ? deadline.failure(members[0].group!) : primary.err;
+    const err = deadline.passed ? deadline.failure(members[primary.i].name) : primary.err;
     return this.unwind(this.stack, members[primary.i], states[primary.i], err, deadline);
   }
 
