@@ -24,7 +24,7 @@ const COMPENSATION_SUMMARIES = ['compensate: cancel shipment', 'compensate: rele
 /** The UI loads its data after the page: generous, since a cold dev server answers its first queries slowly. */
 const UI_TIMEOUT_MS = 30_000;
 
-describe('Temporal web UI shows a compensated saga (headless Chromium)', function () {
+describe('Temporal web UI shows a compensated saga and a parallel group (headless Chromium)', function () {
   this.timeout(120_000);
   let target: DemoTarget;
   let browser: Browser;
@@ -73,6 +73,22 @@ describe('Temporal web UI shows a compensated saga (headless Chromium)', functio
     for (const summary of COMPENSATION_SUMMARIES) await page.getByText(summary).first().waitFor();
     await page.getByText('chargePayment • charge payment').waitFor();
     await page.screenshot({ path: path.join(SHOTS, 'workflow-timeline.png'), fullPage: true });
+  });
+
+  it('shows a parallel group side by side on the timeline: the three confirmations start together', async () => {
+    await page.goto(workflowUrl(approved));
+    await page.getByRole('heading', { name: approved }).waitFor();
+    const labels = ['confirmReservation • confirm reservation', 'confirmShipment • confirm shipment', 'approveOrder • approve order', 'reserveInventory • reserve inventory', 'scheduleShipment • schedule shipment'];
+    for (const label of labels) await page.getByText(label).first().waitFor();
+    await page.screenshot({ path: path.join(SHOTS, 'workflow-timeline-parallel.png'), fullPage: true });
+    // Each activity's bar starts where it was scheduled: the members of one group start at (almost) the same x, all
+    // of them after the pivot's, which ran alone.
+    const x = async (label: string) => (await page.getByText(label).first().boundingBox())!.x;
+    const [reservation, shipment, approval, reserve, schedule] = await Promise.all(labels.map(x));
+    const charge = await x('chargePayment • charge payment');
+    assert.ok(Math.max(reservation, shipment, approval) - Math.min(reservation, shipment, approval) < 40, `confirmations at x ${[reservation, shipment, approval]}`);
+    assert.ok(Math.abs(reserve - schedule) < 40, `reserve/schedule at x ${[reserve, schedule]}`);
+    assert.ok(Math.min(reservation, shipment, approval) > charge && charge > Math.max(reserve, schedule), `charge at x ${charge}`);
   });
 
   it('lists the compensations by summary in the event history, in reverse order of their steps', async () => {
