@@ -398,6 +398,35 @@ describe('order saga (real Temporal dev server, real services, real databases)',
     assert.ok(scheduledIds.slice(0, 3).every((id) => id < Number(firstFinished!.eventId)), 'scheduled together');
   });
 
+  it('a failure inside the parallel group compensates exactly the members that may have taken effect', async () => {
+    // Both members fail: the reservation takes effect but its answer is lost on every attempt (it may have taken
+    // effect, so it is released); the shipment is refused (a 4xx: it wrote nothing, so nothing is cancelled).
+    const orderId = newOrderId('group-failure');
+    const before = await ledger();
+    const result = await run({
+      orderId,
+      customerId: 'cust-alice',
+      items: [{ sku: 'KB-001', quantity: 1 }],
+      destination: destination('AQ'),
+      faults: { 'reserve-inventory': 'lost-response:100' },
+      options: { ...fast, stepRetry: { ...fast.stepRetry, maximumAttempts: 3 } },
+    });
+    assert.equal(result.outcome === 'completed' && result.result.status, 'REJECTED');
+    const state = await getSagaState(stack.client, orderId);
+    assert.deepEqual(state.steps.slice(1, 3).map((s) => [s.name, s.group, s.status, s.failure?.businessRejection]), [
+      ['reserve-inventory', 'reserve-inventory + schedule-shipment', 'FAILED', false],
+      ['schedule-shipment', 'reserve-inventory + schedule-shipment', 'FAILED', true],
+    ]);
+    // The first member's failure is the saga's; the refused shipment is not compensated, the reservation is.
+    assert.equal(state.compensationCause?.failedStep, 'reserve-inventory');
+    assert.deepEqual(state.compensations.map((c) => [c.name, c.status]), [['release-inventory', 'COMPLETED'], ['reject-order', 'COMPLETED']]);
+    assert.equal((state.compensations[0].result as { noop: boolean }).noop, false, 'the reservation had taken effect');
+    const scheduled = await scheduledActivities(orderId);
+    assert.deepEqual(scheduled, ['createOrder', 'reserveInventory', 'scheduleShipment', 'releaseInventory', 'rejectOrder']);
+    assert.deepEqual(await records(orderId), { order: 'REJECTED', reservation: 'RELEASED', shipment: 404, payment: 404 });
+    assert.deepEqual(await ledger(), before);
+  });
+
   it('two sagas racing for the last unit of stock: one APPROVED, the other REJECTED and fully compensated', async () => {
     const [a, b] = [newOrderId('race'), newOrderId('race')];
     const before = await ledger();

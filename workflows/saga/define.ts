@@ -27,6 +27,7 @@ import type { CompensationContext, DeadLetterEntry, DeadLetterLog, SagaState, Sa
  *   .compensatable(name, { run, compensate })   compensate required
  *   .pivot(name, { run, compensate? })          the point of no return; compensate only for an unknown outcome
  *   .retriable(name, { run })                   after the pivot; no compensate (an excess property is an error)
+ *   .parallel((g) => g.compensatable(…).compensatable(…))   members that run at once (retriable ones after the pivot)
  * A step's run returns what later steps need (an object, or nothing); it is merged into the saga's data, typed: a
  * later step sees `data.totalCents` as a number, a compensation sees only the data from before its step.
  */
