@@ -141,7 +141,7 @@ export interface ChaosReport {
 const exited = (c: ChildProcess) => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once('exit', () => r())));
 
 /** Graceful stop over IPC, SIGKILL if it does not exit in time. */
-async function stopChild(c: ChildProcess | undefined, graceMs: number): Promise<void> {
+export async function stopChild(c: ChildProcess | undefined, graceMs: number): Promise<void> {
   if (!c || c.exitCode !== null || c.signalCode !== null) return;
   if (c.connected) c.send({ type: 'stop' });
   const timer = setTimeout(() => c.kill('SIGKILL'), graceMs);
@@ -150,7 +150,7 @@ async function stopChild(c: ChildProcess | undefined, graceMs: number): Promise<
 }
 
 /** The worker child: started, SIGKILLed and started again; an exit it did not cause is counted and recovered too. */
-class WorkerSupervisor {
+export class WorkerSupervisor {
   child?: ChildProcess;
   kills = 0;
   restarts = 0;
