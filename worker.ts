@@ -1,7 +1,11 @@
+import './infra/telemetry/register'; // first: tracing patches the HTTP client as it loads
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createSagaActivities, ServiceClient } from './activities';
 import { sagaWorkerInterceptors, SAGA_WORKFLOWS_PATH } from './infra/temporal/saga-worker';
 import { describeTemporalConfig, loadActivityConfig, loadTemporalConfig, temporalConnectionOptions, type ActivityConfig } from './infra/config';
+import { loadWorkerMetricsAddress } from './infra/telemetry/worker-metrics-config';
+import { withWorkerTracing } from './infra/telemetry/tracing';
+import { installWorkerRuntime } from './infra/telemetry/worker-runtime';
 import { createLogger } from './services/shared/logger';
 import { SAGA_SEARCH_ATTRIBUTES } from './workflows/saga';
 
@@ -21,13 +25,15 @@ export interface SagaWorkerOptions {
 export async function createSagaWorker(options: SagaWorkerOptions): Promise<{ worker: Worker; close: () => Promise<void> }> {
   await assertSearchAttributesRegistered(options.connection, options.namespace);
   const client = new ServiceClient(options.activities);
+  const prebuiltBundle = options.worker?.workflowBundle !== undefined;
   const worker = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     workflowsPath: options.worker?.workflowBundle ? undefined : SAGA_WORKFLOWS_PATH,
     activities: createSagaActivities(client),
-    interceptors: sagaWorkerInterceptors({ prebuiltBundle: options.worker?.workflowBundle !== undefined }),
+    // The kit's interceptors, and tracing's when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+    ...withWorkerTracing(sagaWorkerInterceptors({ prebuiltBundle }), { prebuiltBundle }),
     ...options.worker,
   });
   return { worker, close: () => client.close() };
@@ -48,13 +54,15 @@ async function assertSearchAttributesRegistered(connection: NativeConnection, na
 
 async function main(): Promise<void> {
   const logger = createLogger('worker');
+  const metricsAddress = loadWorkerMetricsAddress();
+  installWorkerRuntime({ logger, metricsAddress });
   const temporal = loadTemporalConfig();
   const activities = loadActivityConfig();
   const connection = await NativeConnection.connect(temporalConnectionOptions(temporal)).catch((err: Error) => {
     throw new Error(`cannot reach the Temporal server at ${temporal.address} (TEMPORAL_ADDRESS): ${err.message}`);
   });
   const { worker, close } = await createSagaWorker({ connection, namespace: temporal.namespace, taskQueue: temporal.taskQueue, activities });
-  logger.info({ ...describeTemporalConfig(temporal), services: activities.urls }, 'worker started');
+  logger.info({ ...describeTemporalConfig(temporal), services: activities.urls, metrics: metricsAddress && `http://${metricsAddress}/metrics` }, 'worker started');
   // Worker.run() shuts down gracefully on SIGINT/SIGTERM (the SDK installs those handlers).
   await worker.run();
   await close();

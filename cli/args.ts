@@ -78,3 +78,9 @@ export function checkReason(value: string): string {
   if (hasControlCharacters(reason)) throw refuse('must not contain control characters (newlines, tabs, ...): one line of text');
   return reason;
 }
+
+/** --error-type: a failure type as the saga records it (ServiceUnavailable, insufficient_stock, ...). */
+export function parseErrorType(value: string): string {
+  if (!/^[A-Za-z][A-Za-z0-9_.-]{0,99}$/.test(value)) throw new InvalidArgumentError('an error type is a name such as ServiceUnavailable or insufficient_stock');
+  return value;
+}

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { CommanderError, type Command } from 'commander';
 import { connectTemporal, resolveConfig, type CliConfig, type GlobalOptions } from './connect';
+import { flushTracing } from '../infra/telemetry/tracing';
 import { CliError, EXIT, toCliError } from './errors';
 
 /**
@@ -65,6 +66,7 @@ export function action<O>(handler: Handler<O>) {
     } finally {
       const connection = await connecting?.catch(() => undefined);
       await connection?.close().catch(() => undefined);
+      await flushTracing(); // the CLI is short-lived: send its spans before it exits
     }
   };
 }

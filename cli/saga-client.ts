@@ -13,6 +13,7 @@ import type { temporal } from '@temporalio/proto';
 import { cancelAnswer, type CancelRefusal } from './cancel-answer';
 import { z } from 'zod';
 import { parseFaultSpec } from '../services/shared/fault-spec';
+import { clientTracingInterceptors } from '../infra/telemetry/tracing';
 import { sagaClientInterceptors, withFaultPlan } from '../workflows/saga/client-interceptor';
 import { ACTION_HEADER } from '../workflows/saga/headers';
 import { sagaOfWorkflowType, SAGA_LIST } from '../workflows/sagas';
@@ -41,7 +42,9 @@ export class SagaAlreadyStartedError extends Error {}
 
 /** A Temporal client that can start sagas with a fault plan (the kit's client interceptor). */
 export function createSagaClient(connection: ClientOptions['connection'], namespace: string): Client {
-  return new Client({ connection, namespace, interceptors: sagaClientInterceptors });
+  // With tracing on (OTEL_EXPORTER_OTLP_ENDPOINT), a start opens the saga's trace and hands its context to the workflow.
+  const tracing = clientTracingInterceptors();
+  return new Client({ connection, namespace, interceptors: { workflow: [...(tracing?.workflow ?? []), ...sagaClientInterceptors.workflow] } });
 }
 
 /**

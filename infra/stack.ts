@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { DEFAULT_SERVICE_PORTS, SERVICE_NAMES, serviceEnvName, type ServiceName } from '../services/catalog';
+import { DEFAULT_METRICS_PORTS, DEFAULT_SERVICE_PORTS, SERVICE_NAMES, serviceEnvName, type ServiceName } from '../services/catalog';
 import { SERVICE_DEFINITIONS } from '../services/registry';
 import { loadServiceConfig } from '../services/shared/config';
 import { startService, type RunningService, type ServiceDb } from '../services/shared/runtime';
 import { SAGA_SEARCH_ATTRIBUTES } from '../workflows/saga/search-attributes';
 import { loadTemporalConfig } from './config';
+import { loadWorkerMetricsAddress } from './telemetry/worker-metrics-config';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './postgres/embedded';
 import { isPortInUse } from './ports';
 import { startWorkerProcess } from './processes/worker-process';
@@ -95,7 +96,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     { port: options.temporalPort, what: options.temporal === 'cluster' ? 'Temporal frontend' : 'Temporal dev server', setting: 'TEMPORAL_PORT' },
     ...(options.temporal === 'cluster' ? [] : [{ port: options.uiPort, what: 'Temporal web UI', setting: 'TEMPORAL_UI_PORT' }]),
     ...SERVICE_NAMES.map((n) => ({ port: servicePorts[n], what: `${n} service`, setting: serviceEnvName(n, 'PORT') })),
-  ]);
+    ...SERVICE_NAMES.map((n) => ({ port: Number(env[serviceEnvName(n, 'METRICS_PORT')] ?? DEFAULT_METRICS_PORTS[n]), what: `${n} metrics`, setting: serviceEnvName(n, 'METRICS_PORT') })),
+  ].filter((p) => p.port !== 0));
 
   const stoppers: (() => Promise<unknown>)[] = [];
   const stop = async () => {
@@ -121,7 +123,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         [serviceEnvName(name, 'PORT')]: String(servicePorts[name]),
         FAULT_INJECTION: String(options.faultInjection),
         SEED: env.SEED ?? 'true',
-        LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
+        LOG_LEVEL: env.LOG_LEVEL ?? 'info', // request lines are debug: info is what happened, not every call
         SERVICE_AUTH_TOKEN: authToken,
         SERVICE_READ_TOKEN: readToken,
       });
@@ -156,10 +158,22 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stoppers.push(() => temporal.stop());
 
     const serviceUrls = Object.fromEntries(services.map((s) => [s.name, s.url])) as Record<ServiceName, string>;
+    const metricsAddress = loadWorkerMetricsAddress(env);
+    const workerMetricsAddress = metricsAddress && { host: metricsAddress.slice(0, metricsAddress.lastIndexOf(':')), port: Number(metricsAddress.slice(metricsAddress.lastIndexOf(':') + 1)) };
     // The saga workers, each a process of its own (sagas spread across them; one takes over what another dropped).
     for (let i = 1; i <= (options.workers ?? 1); i++) {
       const worker = await startWorkerProcess(
-        { address: temporal.address, namespace: temporal.namespace, taskQueue: temporalConfig.taskQueue, urls: serviceUrls, authToken, requestTimeoutMs: 10_000, logLevel: 'WARN' },
+        {
+          address: temporal.address,
+          namespace: temporal.namespace,
+          taskQueue: temporalConfig.taskQueue,
+          urls: serviceUrls,
+          authToken,
+          requestTimeoutMs: 10_000,
+          logLevel: 'WARN',
+          // GET /metrics of worker #i on WORKER_METRICS_ADDRESS's port + i - 1.
+          metricsAddress: workerMetricsAddress && `${workerMetricsAddress.host}:${workerMetricsAddress.port + i - 1}`,
+        },
         { name: `worker#${i}`, logFile: path.join(options.dataDir, 'workers.log'), readyTimeoutMs: 120_000 },
       );
       stoppers.push(() => worker.stop(30_000));

@@ -2,6 +2,8 @@
 # Installs the two Debian tools some tests drive, only if they are missing (so it costs nothing on a warm machine):
 #   chromium        the browser test (test/ui/web-ui.test.ts), through playwright-core, which downloads no browser
 #   docker-compose  the compose file check (test/deploy/compose.test.ts): `docker-compose config -q`
+#   prometheus      Debian's Prometheus 2.42 and promtool: the committed scrape config, alert rule and its unit test run
+#                   against a live stack (test/operate/telemetry.test.ts)
 #   go              builds the Temporal server for `npm run test:cluster` (infra/temporal/cluster/server-binary.ts);
 #                   any Go >= 1.21 will do, it fetches the pinned toolchain (GOTOOLCHAIN) by itself
 # CI calls it before `npm test`.
@@ -34,8 +36,9 @@ fi
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium fonts-liberation)
 command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 || missing+=(docker-compose)
+[ -x /usr/bin/prometheus ] && [ -x /usr/bin/promtool ] || missing+=(prometheus)
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "test tools already installed: $(/usr/bin/chromium --version 2>/dev/null), $(docker-compose version --short 2>/dev/null || docker compose version --short)"
+  echo "test tools already installed: $(/usr/bin/chromium --version 2>/dev/null), $(docker-compose version --short 2>/dev/null || docker compose version --short), $(/usr/bin/prometheus --version 2>&1 | head -n 1)"
   exit 0
 fi
 

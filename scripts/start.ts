@@ -1,3 +1,4 @@
+import '../infra/telemetry/register'; // first: tracing patches express and pg as they load (when OTEL_EXPORTER_OTLP_ENDPOINT is set)
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
@@ -10,6 +11,8 @@ import { createLogger } from '../services/shared/logger';
  *   npm start -- --temporal cluster --workers 2    (or SAGA_TEMPORAL=cluster SAGA_WORKERS=2 npm start): the real
  *   Temporal server, four role processes on the embedded PostgreSQL, instead of the dev server; two saga workers.
  */
+// A person reads this terminal: readable lines, unless LOG_FORMAT=json is asked for. The worker processes inherit it.
+process.env.LOG_FORMAT ??= 'pretty';
 const logger = createLogger('stack', process.env.LOG_LEVEL ?? 'info');
 
 const settings = z
@@ -51,6 +54,7 @@ async function main(): Promise<void> {
       `  Saga workers:     ${workerCount} process(es)`,
       `  Temporal server:  ${stack.temporalAddress} (namespace ${stack.namespace}, task queue ${stack.taskQueue})`,
       ...Object.entries(stack.serviceUrls).map(([name, url]) => `  ${name.padEnd(10)} ${url}`),
+      `  Metrics:          GET /metrics on ${process.env.WORKER_METRICS_ADDRESS ?? '127.0.0.1:9464'} (worker), ports 9101-9104 (services; <SERVICE>_METRICS_PORT)`,
       `  Data:             ${settings.DATA_DIR}`,
       '',
       'Start a saga from another terminal:',

@@ -1,7 +1,8 @@
 import { Option, type Command } from 'commander';
 import type { SagaDefinition } from '../../workflows/saga';
 import { SAGA_LIST } from '../../workflows/sagas';
-import { checkReason, MAX_REASON_LENGTH, parseCompensation, parseLimit, parseSagaName } from '../args';
+import { checkReason, MAX_REASON_LENGTH, parseCompensation, parseErrorType, parseLimit, parseSagaName } from '../args';
+import { batchDecision, type BatchOptions } from '../batch-decisions';
 import { CliError, EXIT } from '../errors';
 import { idFields, renderDeadLetters, renderDecision, renderResult, type DecisionView } from '../render';
 import { action, type CommandContext, type CommandResult } from '../run';
@@ -71,13 +72,41 @@ async function sendDecision(
   return { exitCode: resultExitCode(result), json: { ...view, result } };
 }
 
-function deadLettersRetry(ctx: CommandContext, opts: DecisionOptions, sagaId: string): Promise<CommandResult> {
-  return sendDecision(ctx, sagaId, { action: 'retry' }, opts);
+/** One saga by its id, or --all of them (cli/batch-decisions.ts); not both, not neither. */
+function checkBatch(opts: DecisionCommandOptions, sagaId: string | undefined): void {
+  if (opts.all && sagaId) throw new CliError('give a saga id or --all, not both', EXIT.USAGE, 'usage');
+  if (!opts.all && !sagaId) throw new CliError('give a saga id, or --all for every waiting dead letter', EXIT.USAGE, 'usage');
+  if (!opts.all && (opts.errorType || opts.dryRun || opts.yes || opts.saga)) throw new CliError('--saga, --error-type, --dry-run and --yes go with --all', EXIT.USAGE, 'usage');
+  if (opts.all && opts.wait) throw new CliError('--wait is for one saga; with --all, follow them with dead-letters list or list', EXIT.USAGE, 'usage');
 }
 
-async function deadLettersResolve(ctx: CommandContext, opts: DecisionOptions & { reason: string }, sagaId: string): Promise<CommandResult> {
+type DecisionCommandOptions = DecisionOptions & Partial<BatchOptions> & { all?: boolean };
+
+function deadLettersRetry(ctx: CommandContext, opts: DecisionCommandOptions, sagaId?: string): Promise<CommandResult> {
+  checkBatch(opts, sagaId);
+  if (opts.all) return batchDecision(ctx, { action: 'retry' }, { limit: BATCH_LIMIT, ...opts });
+  return sendDecision(ctx, sagaId!, { action: 'retry' }, opts);
+}
+
+async function deadLettersResolve(ctx: CommandContext, opts: DecisionCommandOptions & { reason: string }, sagaId?: string): Promise<CommandResult> {
   const reason = checkReason(opts.reason); // before connecting: a bad reason is a usage error, server up or not
-  return sendDecision(ctx, sagaId, { action: 'resolve', reason }, opts);
+  checkBatch(opts, sagaId);
+  if (opts.all) return batchDecision(ctx, { action: 'resolve', reason }, { limit: BATCH_LIMIT, ...opts });
+  return sendDecision(ctx, sagaId!, { action: 'resolve', reason }, opts);
+}
+
+/** How many waiting sagas --all looks at, unless --limit says otherwise. */
+const BATCH_LIMIT = 1000;
+
+/** --all and its filters, on both retry and resolve. */
+function batchOptions(command: Command): Command {
+  return command
+    .option('--all', 'every dead-lettered compensation that waits (narrow with --saga, --compensation, --error-type)')
+    .addOption(new Option('--saga <name>', `with --all: only this saga (${SAGA_LIST.map((s) => s.name).join(', ')})`).argParser(parseSagaName))
+    .option('--error-type <type>', 'with --all: only dead letters whose last error has this type (e.g. ServiceUnavailable)', parseErrorType)
+    .option('--dry-run', 'with --all: list what would be touched, send nothing')
+    .option('--yes', 'with --all: do not ask for confirmation')
+    .option('--limit <n>', `with --all: look at most at this many waiting sagas (default ${BATCH_LIMIT})`, parseLimit);
 }
 
 export function register(program: Command): void {
@@ -90,7 +119,9 @@ export function register(program: Command): void {
 Examples:
   tsx client.ts dead-letters list
   tsx client.ts dead-letters retry ord-42 --wait
-  tsx client.ts dead-letters resolve ord-42 --reason "stock released by hand in the warehouse system (ticket OPS-17)"`,
+  tsx client.ts dead-letters resolve ord-42 --reason "stock released by hand in the warehouse system (ticket OPS-17)"
+  tsx client.ts dead-letters retry --all --error-type ServiceUnavailable --dry-run     # after an outage: what would be retried
+  tsx client.ts dead-letters retry --all --compensation release-inventory --yes`,
     );
 
   deadLetters
@@ -100,18 +131,16 @@ Examples:
     .option('--limit <n>', 'look at most at this many waiting sagas', parseLimit, 20)
     .action(action(deadLettersList));
 
-  deadLetters
-    .command('retry')
-    .description('run a dead-lettered compensation again; the saga resumes unwinding from there')
-    .argument('<id>', 'the saga id')
+  batchOptions(deadLetters.command('retry'))
+    .description('run a dead-lettered compensation again; the saga resumes unwinding from there (--all: every waiting one that matches)')
+    .argument('[id]', 'the saga id; or --all')
     .option('--compensation <name>', 'the compensation to retry (needed only when several wait)', parseCompensation)
     .option('--wait', 'wait for the saga to end (or to wait for an operator again) and print its result (exit code as for `result`)')
     .action(action(deadLettersRetry));
 
-  deadLetters
-    .command('resolve')
-    .description('record a dead-lettered compensation as done by hand, with the reason; the saga resumes unwinding after it')
-    .argument('<id>', 'the saga id')
+  batchOptions(deadLetters.command('resolve'))
+    .description('record a dead-lettered compensation as done by hand, with the reason; the saga resumes unwinding after it (--all: every waiting one that matches)')
+    .argument('[id]', 'the saga id; or --all')
     .requiredOption('--reason <text>', `what was done by hand (at most ${MAX_REASON_LENGTH} characters, one line); recorded with the dead letter`)
     .option('--compensation <name>', 'the compensation to resolve (needed only when several wait)', parseCompensation)
     .option('--wait', 'wait for the saga to end (or to wait for an operator again) and print its result (exit code as for `result`)')

@@ -3,6 +3,7 @@
  * $SAGA_SERVICES_PROCESS_CONFIG (JSON), 'ready' over IPC once all listen, 'stop' over IPC (or SIGTERM) to close them.
  * Exits when the parent goes away.
  */
+import '../telemetry/register'; // first: tracing patches express and pg as they load
 import type { ServiceConfig } from '../../services/shared/config';
 import { createLogger } from '../../services/shared/logger';
 import { SERVICE_DEFINITIONS } from '../../services/registry';
@@ -39,11 +40,17 @@ async function main() {
       seed: config.seed ?? true,
       logLevel,
       authToken: config.authToken,
+      metricsPort: s.metricsPort,
       readToken: config.readToken,
     };
     running.push(await startService(SERVICE_DEFINITIONS[s.name], serviceConfig, createLogger(s.name, logLevel)));
   }
-  const ready: ServicesReady = { type: 'ready', pid: process.pid, urls: Object.fromEntries(running.map((s) => [s.name, s.url])) };
+  const ready: ServicesReady = {
+    type: 'ready',
+    pid: process.pid,
+    urls: Object.fromEntries(running.map((s) => [s.name, s.url])),
+    metricsUrls: Object.fromEntries(running.filter((s) => s.metricsUrl).map((s) => [s.name, s.metricsUrl!])),
+  };
   process.send?.(ready);
 }
 

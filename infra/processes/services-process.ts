@@ -14,7 +14,8 @@ export const SERVICES_PROCESS_CONFIG_ENV = 'SAGA_SERVICES_PROCESS_CONFIG';
 
 export interface ServicesProcessConfig {
   /** The services this process runs. A fixed port (not 0) brings a restarted service back on the same URL. */
-  services: { name: ServiceName; port: number; databaseUrl: string }[];
+  /** metricsPort: where the service serves GET /metrics (0: a free port); unset: none. */
+  services: { name: ServiceName; port: number; databaseUrl: string; metricsPort?: number }[];
   /** Bearer token the services require on mutating requests (also exported to the child as SERVICE_AUTH_TOKEN). */
   authToken: string;
   /** Read-only bearer token (SERVICE_READ_TOKEN), if any. */
@@ -35,6 +36,8 @@ export interface ServicesReady {
   type: 'ready';
   pid: number;
   urls: Partial<Record<ServiceName, string>>;
+  /** GET /metrics of the services given a metrics port. */
+  metricsUrls: Partial<Record<ServiceName, string>>;
 }
 
 export type ServicesProcess = ChildHandle<ServicesReady>;
@@ -45,6 +48,8 @@ export interface StartServicesProcessOptions {
   logFile?: string;
   echo?: boolean;
   readyTimeoutMs?: number;
+  /** Added to the child's environment (e.g. OTEL_EXPORTER_OTLP_ENDPOINT). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Starts the services in a child and resolves once every one of them listens. */
@@ -52,7 +57,7 @@ export function startServicesProcess(config: ServicesProcessConfig, options: Sta
   return forkTsChild<ServicesReady>({
     name: options.name ?? `services[${config.services.map((s) => s.name).join(',')}]`,
     entry: path.join(__dirname, 'services-process-main.ts'),
-    env: { [SERVICES_PROCESS_CONFIG_ENV]: JSON.stringify(config), SERVICE_AUTH_TOKEN: config.authToken },
+    env: { ...options.env, [SERVICES_PROCESS_CONFIG_ENV]: JSON.stringify(config), SERVICE_AUTH_TOKEN: config.authToken },
     logFile: options.logFile,
     echo: options.echo,
     readyTimeoutMs: options.readyTimeoutMs,

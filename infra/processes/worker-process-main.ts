@@ -2,7 +2,10 @@
  * Child-process entry of a saga worker (see worker-process.ts): configuration from $SAGA_WORKER_PROCESS_CONFIG (JSON),
  * 'ready' over IPC once the worker runs, 'stop' over IPC for a graceful shutdown. Exits when the parent goes away.
  */
-import { DefaultLogger, NativeConnection, Runtime, type WorkerOptions } from '@temporalio/worker';
+import '../telemetry/register'; // first: tracing patches the HTTP client as it loads
+import { NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { createLogger } from '../../services/shared/logger';
+import { installWorkerRuntime } from '../telemetry/worker-runtime';
 import { createSagaWorker } from '../../worker';
 import { reportFatal } from './child';
 import { WORKER_PROCESS_CONFIG_ENV, type WorkerProcessConfig, type WorkerReady } from './worker-process';
@@ -12,7 +15,7 @@ async function main() {
   if (!raw) throw new Error(`${WORKER_PROCESS_CONFIG_ENV} is not set`);
   const config = JSON.parse(raw) as WorkerProcessConfig;
   const level = config.logLevel ?? 'WARN';
-  Runtime.install({ logger: new DefaultLogger(level), telemetryOptions: { logging: { filter: { core: level, other: level } } } });
+  installWorkerRuntime({ logger: createLogger('worker'), logLevel: level, metricsAddress: config.metricsAddress });
 
   const connection = await NativeConnection.connect({ address: config.address });
   const { worker, close } = await createSagaWorker({

@@ -30,6 +30,8 @@ export interface WorkerProcessConfig {
   workflowBundlePath?: string;
   /** JSON-serialisable worker options, e.g. `{ stickyQueueScheduleToStartTimeout: '1s', maxCachedWorkflows: 100 }`. */
   worker?: Record<string, unknown>;
+  /** host:port of the worker's Prometheus endpoint (GET /metrics); unset: none. */
+  metricsAddress?: string;
   /** The SDK's log level, for its own and core's lines on the child's stderr. Default 'WARN'. */
   logLevel?: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 }
@@ -48,6 +50,8 @@ export interface StartWorkerProcessOptions {
   logFile?: string;
   echo?: boolean;
   readyTimeoutMs?: number;
+  /** Added to the child's environment (e.g. OTEL_EXPORTER_OTLP_ENDPOINT). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Starts a worker child and resolves once it polls its task queue. */
@@ -56,6 +60,7 @@ export function startWorkerProcess(config: WorkerProcessConfig, options: StartWo
     name: options.name ?? 'worker',
     entry: path.join(__dirname, 'worker-process-main.ts'),
     env: {
+      ...options.env,
       [WORKER_PROCESS_CONFIG_ENV]: JSON.stringify(config),
       SERVICE_AUTH_TOKEN: config.authToken,
     },

@@ -459,7 +459,9 @@ function printReport(report: any) {
   if (env.temporalServer) console.log(`temporal:    ${env.temporalServer}`);
   console.log('series:      ' + (params.series as SeriesName[]).map((s) => `${s} = ${SERIES_LABEL[s]}`).join('; '));
   console.log('load1:       1-minute load average before→after each level; above the core count, other processes competed for the CPU');
-  console.log('CPU columns: ms of CPU per operation: worker process | dev server | services + PostgreSQL | client (bench process, or worker when the client runs there)\n');
+  const serverWhat = params.temporal === 'cluster' ? 'Temporal cluster (4 roles + their PostgreSQL)' : 'dev server';
+  const workerWhat = (params.workers ?? 1) > 1 ? `worker processes (sum of ${params.workers})` : 'worker process';
+  console.log(`CPU columns: ms of CPU per operation: ${workerWhat} | ${serverWhat} | services + PostgreSQL | client (bench process, or worker when the client runs there)\n`);
   const header = ['series', 'conc', 'ok/n', 'ops/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'cpu wrk', 'cpu srv', 'cpu svc', 'cpu cli', 'wrk peak MB', 'load1'];
   const rows: string[][] = results.map((r: SeriesLevel) => [
     r.series,

@@ -232,6 +232,18 @@ export async function awaitOutcome(client: Client, handle: WorkflowHandle, signa
   }
 }
 
+/** A read the run needs, asked again (up to 10 times, a second apart) while the server cannot answer. */
+async function withRetries<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= 10) throw err;
+      await sleep(1000);
+    }
+  }
+}
+
 /** Starts the saga, asking again while the server cannot answer; a start that did land the first time is found. */
 export async function startWithRetry(client: Client, workflowId: string, start: () => Promise<WorkflowHandle>): Promise<WorkflowHandle> {
   for (let attempt = 1; ; attempt++) {
@@ -274,7 +286,7 @@ async function historyStats(client: Client, plans: SagaPlan[]) {
   await runBatch(
     async (i) => {
       const plan = plans[Number(i)];
-      const history = await client.workflow.getHandle(plan.input.orderId).fetchHistory();
+      const history = await withRetries(() => client.workflow.getHandle(plan.input.orderId).fetchHistory());
       // The actions whose activity ran: the kit names each scheduled activity's step or compensation in a header.
       const ran = new Set<string>();
       for (const e of history.events ?? []) {
@@ -338,11 +350,11 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
     const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
     const bundling = bundleSagaWorkflows({ logger: quiet });
     let ready: Pick<ChaosServicesReady, 'urls' | 'databaseUrls'>;
-    let devServer: { address: string; namespace: string };
+    let frontend: { address: string; namespace: string }; // the dev server, or the cluster's frontend
     if (o.temporal === 'cluster') {
       cluster = await startClusterEnvironment({ authToken, topUp: o.topUp, restartDelayMs: o.restartDelayMs, dir: tmp, log });
       ready = cluster;
-      devServer = cluster;
+      frontend = cluster;
     } else {
       log('starting PostgreSQL + the services (fault injection on), the Temporal dev server; bundling the workflows…');
       services = forkTsScript(path.join(__dirname, 'services-process.ts'), {
@@ -350,7 +362,7 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
         SERVICE_AUTH_TOKEN: authToken,
         LOG_LEVEL: 'silent',
       });
-      [ready, devServer] = await Promise.all([
+      [ready, frontend] = await Promise.all([
         nextMessage<ChaosServicesReady>(services, 'ready', 'services process'),
         startDevServer({
           ui: false,
@@ -367,8 +379,8 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
     // 2. The worker.
     const taskQueue = `chaos-${runId}`;
     const workerConfig: ChaosWorkerConfig = {
-      address: devServer.address,
-      namespace: devServer.namespace,
+      address: frontend.address,
+      namespace: frontend.namespace,
       taskQueue,
       urls: ready.urls,
       authToken,
@@ -386,8 +398,11 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
     const faultPlan = planProcessFaults(o);
     const points = killPoints(o.seed, o.sagas, faultPlan.length);
     const initial = await readSnapshot(ready.databaseUrls);
-    connection = await Connection.connect({ address: devServer.address });
-    const client = createSagaClient(connection, devServer.namespace);
+    // On the cluster, no gRPC retry interceptor: the SDK's retries run on timers that outlive connection.close()
+    // and then throw "Channel has been shut down" from a timer (seen at the end of a run with killed roles). This
+    // script retries by itself instead (startWithRetry, awaitOutcome, withRetries).
+    connection = await Connection.connect({ address: frontend.address, ...(cluster && { interceptors: [] }) });
+    const client = createSagaClient(connection, frontend.namespace);
 
     // 4. The sagas, and the killer alongside.
     const records: SagaRecord[] = [];
@@ -488,7 +503,7 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
     const stats = await historyStats(client, plans);
     const final = await readSnapshot(ready.databaseUrls);
     // What an operator sees: the CLI's `dead-letters list` (sagas found by SagaStatus, details by query).
-    const listedDeadLetters = [...new Set((await listDeadLetters(client, { saga: orderSaga, limit: 1000 })).map((d) => d.sagaId))];
+    const listedDeadLetters = [...new Set((await withRetries(() => listDeadLetters(client, { saga: orderSaga, limit: 1000 }))).map((d) => d.sagaId))];
     records.sort((a, b) => a.orderId.localeCompare(b.orderId));
     const checks = checkInvariants({ sagas: records, initial, final, listedDeadLetters });
 

@@ -1,5 +1,6 @@
 import type { ServiceDefinition } from '../shared/runtime';
 import { createOrdersDb, type OrdersDb } from './db';
+import { registerDeadLetterMetrics } from './metrics';
 import { createOrdersRouter } from './routes';
 import { seedOrders } from './seed';
 
@@ -8,4 +9,5 @@ export const ordersService: ServiceDefinition<OrdersDb> = {
   createDb: createOrdersDb,
   createRouter: createOrdersRouter,
   seed: seedOrders,
+  registerMetrics: registerDeadLetterMetrics,
 };

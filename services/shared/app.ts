@@ -1,4 +1,4 @@
-import express, { type ErrorRequestHandler, type Router } from 'express';
+import express, { type ErrorRequestHandler, type RequestHandler, type Router } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
 import { requireBearerToken } from './auth';
@@ -20,6 +20,8 @@ export interface ServiceAppOptions {
   router: Router;
   /** Throws when the service cannot do its job (e.g. its database is unreachable). */
   healthCheck: () => Promise<void>;
+  /** Records each request in the service's metrics (metrics.ts). */
+  metrics?: RequestHandler;
 }
 
 /**
@@ -30,8 +32,17 @@ export interface ServiceAppOptions {
 export function createServiceApp(options: ServiceAppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  if (options.metrics) app.use(options.metrics);
   // The request log must not carry the credential.
-  app.use(pinoHttp({ logger: options.logger, quietReqLogger: true, redact: { paths: ['req.headers.authorization'], censor: '[redacted]' } }));
+  app.use(
+    pinoHttp({
+      logger: options.logger,
+      quietReqLogger: true,
+      // One line per request is for debugging (LOG_LEVEL=debug); a 5xx is worth a warning at any level.
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'warn' : 'debug'),
+      redact: { paths: ['req.headers.authorization'], censor: '[redacted]' },
+    }),
+  );
   // Health is open (load balancers, compose healthchecks); it says nothing but "ok".
   app.get('/health', async (_req, res) => {
     await options.healthCheck();

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_SERVICE_PORTS, serviceEnvName, type ServiceName } from '../catalog';
+import { DEFAULT_METRICS_PORTS, DEFAULT_SERVICE_PORTS, serviceEnvName, type ServiceName } from '../catalog';
 
 /**
  * A service's configuration, read from the environment and checked once at start-up: a bad value stops the
@@ -15,6 +15,8 @@ export interface ServiceConfig {
   logLevel: string;
   /** SERVICE_AUTH_TOKEN: the orchestrator's bearer token, for reads and writes (see auth.ts). Never log it. */
   authToken: string;
+  /** <SERVICE>_METRICS_PORT: where GET /metrics is served (Prometheus); 0 picks a free port; unset in tests: none. */
+  metricsPort?: number;
   /** SERVICE_READ_TOKEN: an optional read-only bearer token for dashboards and tools. Never log it. */
   readToken?: string;
 }
@@ -55,6 +57,7 @@ export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
     [serviceEnvName(service, 'PORT')]: z.coerce.number().int().min(0).max(65535).default(DEFAULT_SERVICE_PORTS[service]),
     SERVICE_HOST: z.string().min(1).default('127.0.0.1'),
     [serviceEnvName(service, 'DATABASE_URL')]: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// connection string'),
+    [serviceEnvName(service, 'METRICS_PORT')]: z.coerce.number().int().min(0).max(65535).default(DEFAULT_METRICS_PORTS[service]),
     [serviceEnvName(service, 'DB_POOL_SIZE')]: z.coerce.number().int().min(1).max(100).default(10),
     FAULT_INJECTION: booleanFlag.default(false),
     SEED: booleanFlag.default(false),
@@ -80,6 +83,7 @@ export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
     seed: c.SEED as boolean,
     logLevel: c.LOG_LEVEL as string,
     authToken: c.SERVICE_AUTH_TOKEN as string,
+    metricsPort: c[serviceEnvName(service, 'METRICS_PORT')] as number,
     ...(c.SERVICE_READ_TOKEN !== undefined && { readToken: c.SERVICE_READ_TOKEN as string }),
   };
 }

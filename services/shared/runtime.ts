@@ -3,11 +3,13 @@ import type { Server } from 'node:http';
 import path from 'node:path';
 import type { Router } from 'express';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { applyMigrations } from '../../infra/postgres/migrate';
 import type { ServiceName } from '../catalog';
 import { createServiceApp } from './app';
 import type { ServiceConfig } from './config';
 import { createLogger } from './logger';
+import { createServiceMetrics, serveMetrics } from './metrics';
 
 /** What a service provides to the shared runtime: its database client, its routes and its seed data. */
 /** The part of a service's Prisma client the runtime uses. */
@@ -21,6 +23,8 @@ export interface ServiceDefinition<Db extends ServiceDb> {
   createDb(databaseUrl: string, poolSize: number): Db;
   createRouter(db: Db): Router;
   seed(db: Db): Promise<void>;
+  /** Service-specific metrics (read at scrape time), besides the HTTP and process metrics every service has. */
+  registerMetrics?(db: Db, registry: Registry): void;
 }
 
 export interface RunningService<Db> {
@@ -29,6 +33,8 @@ export interface RunningService<Db> {
   port: number;
   db: Db;
   logger: Logger;
+  /** GET /metrics (Prometheus), when the config gives a metrics port. */
+  metricsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -50,6 +56,8 @@ export async function startService<Db extends ServiceDb>(
   const db = definition.createDb(config.databaseUrl, config.dbPoolSize);
   try {
     if (config.seed) await definition.seed(db);
+    const metrics = createServiceMetrics(definition.name);
+    definition.registerMetrics?.(db, metrics.registry);
     const app = createServiceApp({
       name: definition.name,
       logger,
@@ -57,6 +65,7 @@ export async function startService<Db extends ServiceDb>(
       authToken: config.authToken,
       readToken: config.readToken,
       router: definition.createRouter(db),
+      metrics: metrics.httpMiddleware,
       healthCheck: async () => {
         await db.$queryRaw`SELECT 1`;
       },
@@ -71,7 +80,11 @@ export async function startService<Db extends ServiceDb>(
       }),
     ]);
     const port = (server.address() as { port: number }).port;
-    logger.info({ port, faultInjection: config.faultInjection }, `${definition.name} service listening`);
+    const metricsServer = config.metricsPort === undefined ? undefined : await serveMetrics(metrics.registry, config.host, config.metricsPort).catch((err: Error) => {
+      server.close();
+      throw new Error(`${definition.name}: ${err.message}; set ${definition.name.toUpperCase()}_METRICS_PORT`);
+    });
+    logger.info({ port, metrics: metricsServer?.url, faultInjection: config.faultInjection }, `${definition.name} service listening`);
     let closing: Promise<void> | undefined;
     return {
       name: definition.name,
@@ -79,8 +92,10 @@ export async function startService<Db extends ServiceDb>(
       port,
       db,
       logger,
+      metricsUrl: metricsServer?.url,
       close: () =>
         (closing ??= (async () => {
+          metricsServer?.server.close();
           server.closeAllConnections();
           await new Promise<void>((resolve) => server.close(() => resolve()));
           await db.$disconnect();

@@ -20,7 +20,7 @@ import { startProcessStack, type ProcessStack } from '../support/processes';
 import { testCluster } from '../support/temporal-target';
 
 describe('the Temporal cluster (real server on PostgreSQL, four role processes)', function () {
-  this.timeout(600_000); // the first run builds the server from the Go module
+  this.timeout(300_000); // npm run test:cluster builds the server (scripts/temporal-server.ts) before mocha starts
   let cluster: TemporalCluster;
 
   before(async function () {

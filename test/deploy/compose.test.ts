@@ -12,6 +12,8 @@ import { DEFAULT_CLUSTER_DATABASES, SCHEMA_COMMANDS, sqlToolEnv } from '../../in
 import { TEMPORAL_SERVER_VERSION } from '../../infra/temporal/cluster/server-binary';
 import { DEFAULT_DYNAMIC_CONFIG } from '../../infra/temporal/dev-server';
 import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/saga/search-attributes';
+import { tracingEnabled } from '../../infra/telemetry/tracing';
+import { loadWorkerMetricsAddress } from '../../infra/telemetry/worker-metrics-config';
 
 /** The compose service that runs each role of the Temporal server (the frontend keeps the name clients use). */
 const TEMPORAL_ROLE_SERVICES: Record<ClusterRole, string> = { frontend: 'temporal', history: 'temporal-history', matching: 'temporal-matching', worker: 'temporal-worker' };
@@ -260,6 +262,7 @@ describe('deploy: docker-compose.yml', () => {
         assert.equal(env.NODE_ENV, 'production');
         const read = variablesRead((e) => loadServiceConfig(name, e), env);
         read.add('LOG_LEVEL'); // read by the logger too
+        for (const k of variablesRead(tracingEnabled, env)) read.add(k);
         const unknown = Object.keys(env).filter((k) => !read.has(k));
         assert.deepEqual(unknown, [], `${name} sets variables no code reads (typo?)`);
       });
@@ -283,7 +286,14 @@ describe('deploy: docker-compose.yml', () => {
       assert.deepEqual(temporal, { address: 'temporal:7233', namespace: 'default', taskQueue: 'order-saga' });
       assert.ok((services.worker.deploy?.replicas ?? 1) >= 2, 'several saga workers (deploy.replicas)');
       loadActivityConfig(env);
-      const read = new Set([...variablesRead(loadTemporalConfig, env), ...variablesRead(loadActivityConfig, env), 'LOG_LEVEL', 'NODE_ENV']);
+      const read = new Set([
+        ...variablesRead(loadTemporalConfig, env),
+        ...variablesRead(loadActivityConfig, env),
+        ...variablesRead(tracingEnabled, env),
+        ...variablesRead(loadWorkerMetricsAddress, env),
+        'LOG_LEVEL',
+        'NODE_ENV',
+      ]);
       const unknown = Object.keys(env).filter((k) => !read.has(k));
       assert.deepEqual(unknown, [], 'the worker sets variables no code reads (typo?)');
     });
@@ -337,6 +347,9 @@ describe('deploy: docker-compose.yml', () => {
     }
     assert.equal(publishedPorts(services.temporal).get(7233), 7233);
     assert.equal(publishedPorts(services['temporal-ui']).get(8080), 8080);
+    assert.equal(publishedPorts(services.jaeger).get(16686), 16686);
+    assert.equal(publishedPorts(services.prometheus).get(9090), 9090);
+    assert.equal(publishedPorts(services.grafana).get(3000), 3000);
     for (const name of ['postgres', 'temporal-postgres', 'worker', 'temporal-schema', 'temporal-namespace', 'temporal-history', 'temporal-matching', 'temporal-worker']) {
       assert.equal(publishedPorts(services[name]).size, 0, `${name} publishes no port`);
     }
@@ -363,6 +376,51 @@ describe('deploy: docker-compose.yml', () => {
     assert.match(script, /already exists/, 'what is already registered must count as success');
     assert.equal(dependsOn(services.worker)['temporal-namespace'], 'service_completed_successfully');
     assert.ok(!job.restart || job.restart === 'no' || job.restart.startsWith('on-failure'));
+  });
+
+  describe('observability: traces to Jaeger, Prometheus scrapes the worker and the services, Grafana provisioned', () => {
+    const mounts = (service: Service) =>
+      new Map((service.volumes ?? []).map((v) => (typeof v === 'string' ? v.split(':') : [v.source ?? '', v.target])).map(([source, target]) => [target, source]));
+
+    it('the worker and every service trace to the jaeger service over OTLP/HTTP (its port 4318)', () => {
+      for (const name of [...appServices, 'worker'] as const) {
+        const env = environment(services[name]);
+        assert.ok(tracingEnabled(env), `${name}: tracing on`);
+        assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, 'http://jaeger:4318', name);
+      }
+      assert.match(services.jaeger.image!, /^jaegertracing\/jaeger:2\./, 'Jaeger v2 receives OTLP on 4317/4318 by default');
+      assert.ok(loadCompose({ SERVICE_AUTH_TOKEN: COMPOSE_TOKEN, OTEL_EXPORTER_OTLP_ENDPOINT: '' }).services.worker, 'tracing can be turned off');
+      assert.equal(tracingEnabled(environment(loadCompose({ SERVICE_AUTH_TOKEN: COMPOSE_TOKEN, OTEL_EXPORTER_OTLP_ENDPOINT: '' }).services.worker)), false);
+    });
+
+    it("Prometheus mounts deploy/prometheus, and its targets are the services' metrics ports and every worker replica's", () => {
+      assert.equal(mounts(services.prometheus).get('/etc/prometheus'), './deploy/prometheus');
+      const targets = JSON.parse(readFileSync(path.join(ROOT, 'deploy/prometheus/targets/services.json'), 'utf8')) as { targets: string[]; labels: { service: string } }[];
+      assert.deepEqual(
+        targets.map((t) => t.targets[0]).sort(),
+        appServices.map((n) => `${n}:${loadServiceConfig(n, environment(services[n])).metricsPort}`).sort(),
+      );
+      for (const t of targets) assert.equal(t.targets[0].split(':')[0], t.labels.service);
+      const config = YAML.parse(readFileSync(path.join(ROOT, 'deploy/prometheus/prometheus.yml'), 'utf8'));
+      const workerJob = config.scrape_configs.find((j: { job_name: string }) => j.job_name === 'saga-worker');
+      const workerPort = Number(loadWorkerMetricsAddress(environment(services.worker))!.split(':')[1]);
+      assert.deepEqual(workerJob.dns_sd_configs, [{ names: ['worker'], type: 'A', port: workerPort }]);
+      assert.equal(loadWorkerMetricsAddress(environment(services.worker))!.split(':')[0], '0.0.0.0', 'the worker serves metrics to the compose network');
+    });
+
+    it('Grafana gets the data source and the dashboard by provisioning, from files that exist', () => {
+      const m = mounts(services.grafana);
+      assert.equal(m.get('/etc/grafana/provisioning'), './deploy/grafana/provisioning');
+      assert.equal(m.get('/var/lib/grafana/dashboards'), './deploy/grafana/dashboards');
+      const datasources = YAML.parse(readFileSync(path.join(ROOT, 'deploy/grafana/provisioning/datasources/prometheus.yml'), 'utf8'));
+      assert.equal(datasources.datasources[0].url, `http://prometheus:${[...publishedPorts(services.prometheus).keys()][0]}`);
+      const providers = YAML.parse(readFileSync(path.join(ROOT, 'deploy/grafana/provisioning/dashboards/saga.yml'), 'utf8'));
+      assert.equal(providers.providers[0].options.path, '/var/lib/grafana/dashboards');
+      const dashboard = JSON.parse(readFileSync(path.join(ROOT, 'deploy/grafana/dashboards/order-saga.json'), 'utf8'));
+      const uids = new Set(dashboard.panels.flatMap((p: { datasource?: { uid: string } }) => (p.datasource ? [p.datasource.uid] : [])));
+      assert.deepEqual([...uids], [datasources.datasources[0].uid], 'every panel uses the provisioned data source');
+      assert.ok(environment(services.grafana).GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH.endsWith('/order-saga.json'));
+    });
   });
 
   describe('the Temporal cluster: the same configuration as the cluster the tests run (infra/temporal/cluster/)', () => {

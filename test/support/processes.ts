@@ -36,6 +36,12 @@ export interface ProcessStackOptions {
   requestTimeoutMs?: number;
   /** Extra (JSON-serialisable) worker options for every worker started. */
   worker?: Record<string, unknown>;
+  /** Added to every child's environment (e.g. OTEL_EXPORTER_OTLP_ENDPOINT, to trace them). */
+  env?: NodeJS.ProcessEnv;
+  /** Each worker bundles the workflows itself (so that tracing interceptors get in) instead of a shared prebuilt bundle. */
+  bundleInWorker?: boolean;
+  /** Serve /metrics: each service and each worker on a free port (see `metricsUrls`). Default false. */
+  metrics?: boolean;
 }
 
 export interface ProcessStack {
@@ -49,6 +55,8 @@ export interface ProcessStack {
   /** Fixed for the stack's life: a restarted service comes back on the same URL. */
   urls: Record<ServiceName, string>;
   databaseUrls: Record<ServiceName, string>;
+  /** With `metrics`: every service's and the current worker's GET /metrics. */
+  metricsUrls: Partial<Record<ServiceName | 'worker', string>>;
   /** The current worker process, if one runs. */
   readonly worker: WorkerProcess | undefined;
   /** Starts a worker process (several may run; the last one is `worker`). */
@@ -107,17 +115,27 @@ export async function startProcessStack(options: ProcessStackOptions = {}): Prom
     const postgres = await testPostgres();
     const databaseUrls = {} as Record<ServiceName, string>;
     const ports = {} as Record<ServiceName, number>;
+    const metricsPorts = {} as Record<ServiceName, number | undefined>;
+    const metricsUrls: ProcessStack['metricsUrls'] = {};
     for (const name of SERVICE_NAMES) {
       databaseUrls[name] = await postgres.freshDatabase(`reliability_${name}`);
       ports[name] = await getFreePort();
+      metricsPorts[name] = options.metrics ? await getFreePort() : undefined;
+      if (options.metrics) metricsUrls[name] = `http://127.0.0.1:${metricsPorts[name]}/metrics`;
     }
     const urls = Object.fromEntries(SERVICE_NAMES.map((n) => [n, `http://127.0.0.1:${ports[n]}`])) as Record<ServiceName, string>;
 
     const startGroup = async (index: number) => {
       const names = groups[index];
       const child = await startServicesProcess(
-        { services: names.map((name) => ({ name, port: ports[name], databaseUrl: databaseUrls[name] })), authToken, faultInjection: true, seed: true, logLevel: 'warn' },
-        { logFile: path.join(dir, `services-${names.join('-')}.log`) },
+        {
+          services: names.map((name) => ({ name, port: ports[name], databaseUrl: databaseUrls[name], metricsPort: metricsPorts[name] })),
+          authToken,
+          faultInjection: true,
+          seed: true,
+          logLevel: 'warn',
+        },
+        { logFile: path.join(dir, `services-${names.join('-')}.log`), env: options.env },
       );
       servicesByGroup.set(index, child);
     };
@@ -134,15 +152,16 @@ export async function startProcessStack(options: ProcessStackOptions = {}): Prom
     const client = createSagaClient(connection, temporal.namespace);
     fs.writeFileSync(bundlePath, (await bundleStarted).code);
 
-    const workerConfig = (): WorkerProcessConfig => ({
+    const workerConfig = (metricsAddress?: string): WorkerProcessConfig => ({
       address: temporal!.address,
       namespace: temporal!.namespace,
       taskQueue,
       urls,
       authToken,
       requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
-      workflowBundlePath: bundlePath,
+      workflowBundlePath: options.bundleInWorker ? undefined : bundlePath,
       worker: options.worker,
+      metricsAddress,
     });
 
     const stack: ProcessStack = {
@@ -154,11 +173,19 @@ export async function startProcessStack(options: ProcessStackOptions = {}): Prom
       authToken,
       urls,
       databaseUrls,
+      metricsUrls,
       get worker() {
         return workers.at(-1);
       },
       async startWorker() {
-        const worker = await startWorkerProcess(workerConfig(), { name: `worker#${workers.length + 1}`, logFile: path.join(dir, 'workers.log') });
+        const metricsAddress = options.metrics ? `127.0.0.1:${await getFreePort()}` : undefined;
+        if (metricsAddress) metricsUrls.worker = `http://${metricsAddress}/metrics`;
+        const worker = await startWorkerProcess(workerConfig(metricsAddress), {
+          name: `worker#${workers.length + 1}`,
+          logFile: path.join(dir, 'workers.log'),
+          env: options.env,
+          readyTimeoutMs: options.bundleInWorker ? 120_000 : undefined,
+        });
         workers.push(worker);
         return worker;
       },

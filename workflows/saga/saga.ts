@@ -1,6 +1,7 @@
 import { CancellationScope, CancelledFailure, condition, isCancellation, setCurrentDetails, sleep } from '@temporalio/workflow';
 import { runAsAction } from './action-scope';
 import { compensationFailure, describeFailure, failureAttempts, type DescribedFailure } from './failures';
+import { SagaMetrics } from './metrics';
 import type {
   CompensationContext,
   CompensationState,
@@ -78,6 +79,7 @@ export function validateSteps(steps: SagaStep[]): void {
 
 export class Saga {
   readonly state: SagaState;
+  private readonly metrics = new SagaMetrics();
   /** The compensations registered so far (each pushed before its step runs); emptied at the pivot. */
   private readonly stack: SagaStep[] = [];
 
@@ -282,6 +284,7 @@ export class Saga {
     Object.assign(this.state, sagaChanges);
     if (target && targetChanges) Object.assign(target, targetChanges);
     setCurrentDetails(renderDetails(this.state));
+    this.metrics.observe(this.state);
     this.hooks.onStateChange?.(this.state);
   }
 }

@@ -1,0 +1,57 @@
+import { DefaultLogger, Runtime, type LogLevel, type Logger as SdkLogger } from '@temporalio/worker';
+import type { Logger } from 'pino';
+
+/**
+ * The Temporal SDK's runtime for a worker process, installed once before any connection: where its log lines go,
+ * and its Prometheus endpoint. That endpoint carries the SDK's own worker metrics (temporal_workflow_completed,
+ * temporal_activity_execution_latency, slots, pollers, sticky cache...) and the sagas' metrics, emitted by the
+ * workflow code through the same meter (workflows/saga/metrics.ts).
+ */
+export interface WorkerRuntimeOptions {
+  /** host:port of GET /metrics (WORKER_METRICS_ADDRESS, e.g. 0.0.0.0:9464); undefined: no metrics. */
+  metricsAddress?: string;
+  /** The SDK's and core's log lines go to this logger (JSON or pretty, like the rest of the process). */
+  logger?: Logger;
+  /** Level of the SDK's lines. Default WARN: its INFO lines (bundle built, worker state) are for debugging. */
+  logLevel?: LogLevel;
+}
+
+/** Histogram buckets (ms) for the sagas' durations: a step takes milliseconds; with retries, minutes. */
+const SAGA_DURATION_BUCKETS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 300_000, 900_000];
+
+export function installWorkerRuntime(options: WorkerRuntimeOptions = {}): Runtime {
+  const level = options.logLevel ?? 'WARN';
+  return Runtime.install({
+    logger: options.logger ? pinoSdkLogger(options.logger, level) : new DefaultLogger(level),
+    telemetryOptions: {
+      logging: { forward: {}, filter: { core: level, other: level } },
+      ...(options.metricsAddress && {
+        metrics: {
+          prometheus: {
+            bindAddress: options.metricsAddress,
+            histogramBucketOverrides: { saga_step_duration: SAGA_DURATION_BUCKETS, saga_compensation_duration: SAGA_DURATION_BUCKETS },
+          },
+        },
+      }),
+    },
+  });
+}
+
+/** The SDK's Logger interface on top of pino, dropping lines below `level`. */
+function pinoSdkLogger(logger: Logger, level: LogLevel): SdkLogger {
+  const order: LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
+  const min = order.indexOf(level);
+  const emit = (l: LogLevel, message: string, meta?: Record<string, unknown>) => {
+    if (order.indexOf(l) < min) return;
+    const { sdkComponent, ...rest } = meta ?? {};
+    logger[l.toLowerCase() as 'info'](sdkComponent ? { sdk: sdkComponent, ...rest } : rest, message);
+  };
+  return {
+    log: emit,
+    trace: (m, meta) => emit('TRACE', m, meta),
+    debug: (m, meta) => emit('DEBUG', m, meta),
+    info: (m, meta) => emit('INFO', m, meta),
+    warn: (m, meta) => emit('WARN', m, meta),
+    error: (m, meta) => emit('ERROR', m, meta),
+  };
+}
