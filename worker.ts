@@ -1,6 +1,6 @@
 import './infra/telemetry/register'; // first: tracing patches the HTTP client as it loads
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createOrderActivities, ServiceClient } from './activities';
+import { createSagaActivities, ServiceClient } from './activities';
 import { sagaWorkerInterceptors, SAGA_WORKFLOWS_PATH } from './infra/temporal/saga-worker';
 import { describeTemporalConfig, loadActivityConfig, loadTemporalConfig, temporalConnectionOptions, type ActivityConfig } from './infra/config';
 import { loadWorkerMetricsAddress } from './infra/telemetry/worker-metrics-config';
@@ -31,7 +31,7 @@ export async function createSagaWorker(options: SagaWorkerOptions): Promise<{ wo
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     workflowsPath: options.worker?.workflowBundle ? undefined : SAGA_WORKFLOWS_PATH,
-    activities: createOrderActivities(client),
+    activities: createSagaActivities(client),
     // The kit's interceptors, and tracing's when OTEL_EXPORTER_OTLP_ENDPOINT is set.
     ...withWorkerTracing(sagaWorkerInterceptors({ prebuiltBundle }), { prebuiltBundle }),
     ...options.worker,

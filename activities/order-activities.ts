@@ -1,56 +1,14 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { DeadLetterEntry } from '../workflows/saga/types';
-import { withoutControlCharacters, type Destination, type Item } from '../services/shared/fields';
-import { sagaActivityHeaders } from './saga-headers';
-import type { CallOptions, ServiceClient } from './service-client';
+import type { Destination, Item } from '../services/shared/fields';
+import { sagaCallOptions as callOptions, sagaServiceClient, type Compensated } from './saga-call';
+import type { ServiceClient } from './service-client';
 
-export type { Destination, Item };
+export type { Compensated, Destination, Item };
 
 /**
- * The order saga's activities: each makes exactly one HTTP call to one service. They hold no business logic;
- * the services decide, the workflow orchestrates.
- *
- * The idempotency key is the workflow id (= the order id) plus the activity's name, so it is stable across
- * Temporal's retries of the same step and unique per step: a retried request that already took effect gets the
- * first answer back instead of doing it twice.
+ * The order saga's activities: each makes exactly one HTTP call to one service, keyed by the order id (the workflow
+ * id) and the activity's name (saga-call.ts). They hold no business logic: the services decide, the workflow
+ * orchestrates.
  */
-
-/**
- * `keySuffix` tells apart several calls of one activity type in one saga (the dead-letter log's entries). A fault
- * planned for this action (tests and demos) comes from the activity's headers, never from its arguments.
- */
-function callOptions(keySuffix?: string): CallOptions {
-  const { info, cancellationSignal } = Context.current();
-  const workflowId = info.workflowExecution?.workflowId;
-  if (!workflowId) throw new Error(`${info.activityType} must run as part of a saga workflow (its idempotency key is the workflow id)`);
-  const key = `${workflowId}:${info.activityType}${keySuffix === undefined ? '' : `:${keySuffix}`}`;
-  return { idempotencyKey: key, faults: sagaActivityHeaders().fault, signal: cancellationSignal };
-}
-
-/**
- * Adds the attempt number to a failure's details, so that a compensation given up on can be recorded with the number
- * of attempts it took (the workflow sees failures, not attempts).
- */
-async function taggedWithAttempt<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    if (!(err instanceof ApplicationFailure)) throw err;
-    throw ApplicationFailure.create({
-      type: err.type ?? undefined,
-      message: err.message,
-      nonRetryable: err.nonRetryable ?? undefined,
-      details: [...(err.details ?? []), { attempt: Context.current().info.attempt }],
-      cause: err.cause,
-    });
-  }
-}
-
-/** Error texts go into the dead-letter log's text columns: no control characters, bounded. */
-function printable(text: string, max: number): string {
-  const clean = withoutControlCharacters(text).trim();
-  return (clean || '(no message)').slice(0, max);
-}
 
 export interface OrderRecord {
   id: string;
@@ -72,16 +30,8 @@ export interface ShipmentRecord {
   status: string;
   trackingNumber?: string | null;
 }
-/** What a compensation answers: the record, and whether there was anything to undo. */
-export type Compensated<T> = T & { noop: boolean };
-
-export interface DeadLetterRecord {
-  id: number;
-  createdAt: string;
-}
-
 export function createOrderActivities(serviceClient: ServiceClient) {
-  const client = { call: ((...args) => taggedWithAttempt(() => serviceClient.call(...args))) as ServiceClient['call'] };
+  const client = sagaServiceClient(serviceClient);
   return {
     async createOrder(input: { orderId: string; customerId: string; items: Item[] }): Promise<OrderRecord> {
       const { orderId, customerId, items } = input;
@@ -123,17 +73,6 @@ export function createOrderActivities(serviceClient: ServiceClient) {
     },
     async refundPayment(input: { orderId: string; reason: string }): Promise<Compensated<PaymentRecord>> {
       return client.call('payments', 'POST', `/payments/${encodeURIComponent(input.orderId)}/refund`, { reason: input.reason }, callOptions());
-    },
-
-    /** The dead-letter log lives with the orders service (see services/orders/dead-letters.ts). */
-    async recordDeadLetter(entry: DeadLetterEntry): Promise<DeadLetterRecord> {
-      const body = { ...entry, errorType: printable(entry.errorType, 200), lastError: printable(entry.lastError, 2000) };
-      return client.call('orders', 'POST', '/dead-letters', body, callOptions(`${entry.step}:${entry.round}`));
-    },
-    async closeDeadLetter(input: { id: number; outcome: { status: 'RETRIED' } | { status: 'RESOLVED'; resolution: string } }): Promise<DeadLetterRecord> {
-      const path = `/dead-letters/${input.id}/${input.outcome.status === 'RETRIED' ? 'retried' : 'resolved'}`;
-      const body = input.outcome.status === 'RESOLVED' ? { reason: input.outcome.resolution } : {};
-      return client.call('orders', 'POST', path, body, callOptions(String(input.id)));
     },
   };
 }

@@ -46,6 +46,8 @@ export interface LocalStack {
   serviceUrls: Record<ServiceName, string>;
   /** The services' read-only token (SERVICE_READ_TOKEN). */
   readToken: string;
+  /** The orchestrator's token (SERVICE_AUTH_TOKEN): reads and writes. */
+  authToken: string;
   stop(): Promise<void>;
 }
 
@@ -57,6 +59,14 @@ export const DEFAULT_DATA_DIR = path.resolve(__dirname, '..', '.data');
 /** The file in which a stack leaves its read-only token for the tools on this machine (the demo), mode 0600. */
 export function readTokenFile(dataDir: string): string {
   return path.join(dataDir, 'service-read-token');
+}
+
+/**
+ * The file in which a stack leaves the orchestrator's token (SERVICE_AUTH_TOKEN) for the tools on this machine that
+ * write as the carrier would (the demo's return reports a delivery), mode 0600 like the databases next to it.
+ */
+export function authTokenFile(dataDir: string): string {
+  return path.join(dataDir, 'service-auth-token');
 }
 
 /** Refuses before starting anything, naming the port, what wanted it and the variable that moves it. */
@@ -96,6 +106,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   try {
     await mkdir(options.dataDir, { recursive: true });
     await writeFile(readTokenFile(options.dataDir), `${readToken}\n`, { mode: 0o600 });
+    await writeFile(authTokenFile(options.dataDir), `${authToken}\n`, { mode: 0o600 });
     let postgres: EmbeddedPostgres | undefined;
     if (!externalDatabases) {
       log.info({ port: options.postgresPort }, 'starting embedded PostgreSQL');
@@ -168,7 +179,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       stoppers.push(() => worker.stop(30_000));
     }
 
-    return { uiUrl: temporal.uiUrl, temporalAddress: temporal.address, namespace: temporal.namespace, taskQueue: temporalConfig.taskQueue, serviceUrls, readToken, stop };
+    return { uiUrl: temporal.uiUrl, temporalAddress: temporal.address, namespace: temporal.namespace, taskQueue: temporalConfig.taskQueue, serviceUrls, readToken, authToken, stop };
   } catch (err) {
     await stop();
     throw err;

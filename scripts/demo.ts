@@ -23,7 +23,7 @@ interface DemoOptions {
 }
 
 const program = new Command('demo')
-  .description('Run the order saga scenarios and check that each ends as the saga promises.')
+  .description('Run the sagas\' scenarios (orders and returns) and check that each ends as the saga promises.')
   .addOption(new Option('--scenario <name>', 'run only this scenario').choices(SCENARIOS.map((s) => s.name)))
   .option('--address <host:port>', 'Temporal server of a running stack (default: $TEMPORAL_ADDRESS or 127.0.0.1:7233)')
   .option('--json', 'print one JSON document: each scenario with its expected and actual final state and a pass flag')
@@ -75,7 +75,7 @@ async function main(argv: string[]): Promise<number> {
     const started = Date.now();
     target = await openTarget(mode, { address: options.address }, demoLogger(), notice);
     if (target.ownStack) notice(`stack up in ${((Date.now() - started) / 1000).toFixed(1)} s; web UI at ${target.config.uiUrl} (gone when the demo ends)`);
-    say(`Order saga demo: ${scenarios.length} scenario(s) on ${target.config.address}, namespace ${target.config.namespace}, task queue ${target.config.taskQueue}\n`);
+    say(`Saga demo: ${scenarios.length} scenario(s) on ${target.config.address}, namespace ${target.config.namespace}, task queue ${target.config.taskQueue}\n`);
 
     const reports: ScenarioReport[] = [];
     for (const scenario of scenarios) {

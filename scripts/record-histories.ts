@@ -4,7 +4,7 @@
  *   npx tsx scripts/record-histories.ts              # every scenario
  *   npx tsx scripts/record-histories.ts happy cancelled   # only these
  *
- * Runs each scenario as a live saga on a fresh stack (Temporal dev server, the four services on fresh embedded
+ * Runs each scenario (the order saga's, and the return saga's: return-*) as a live saga on a fresh stack (Temporal dev server, the four services on fresh embedded
  * PostgreSQL databases with fault injection, an in-process worker), checks that it ended as the scenario says
  * (throws otherwise, and then writes nothing for it), and writes its history to test/replay/histories/<name>.json in
  * the SDK's JSON form (historyToJSON, the same norm as `temporal workflow show --output json`; the replayer reads it
@@ -27,10 +27,12 @@ import {
   type SagaRequest,
   type SagaResult,
 } from '../cli/saga-client';
+import { httpClient } from '../test/support/http';
 import { stopTestPostgres } from '../test/support/postgres';
 import { installQuietRuntime, startSagaStack, type SagaStack } from '../test/support/saga-stack';
 import { orderSaga, type OrderSagaResult } from '../workflows/order-saga';
-import type { SagaView } from '../workflows/saga';
+import { returnSaga, type ReturnSagaResult } from '../workflows/return-saga';
+import type { SagaDefinition, SagaView } from '../workflows/saga';
 
 const HISTORIES_DIR = path.resolve(__dirname, '../test/replay/histories');
 
@@ -45,16 +47,21 @@ interface JsonEvent {
   activityTaskStartedEventAttributes?: { scheduledEventId?: string; attempt?: number };
 }
 interface Recorded {
-  result: SagaResult<OrderSagaResult>;
+  result: SagaResult<OrderSagaResult & ReturnSagaResult>;
   state: SagaView;
   events: JsonEvent[];
 }
 
+/** One history to record: an order saga's, or (with `saga`) another registered saga's. */
 interface Scenario {
   name: string;
-  input: SagaRequest<typeof orderSaga>;
+  /** Default: the order saga. */
+  saga?: SagaDefinition;
+  input: SagaRequest<typeof orderSaga> | SagaRequest<typeof returnSaga>;
+  /** Runs before the saga starts (e.g. a return's approved, delivered order); not part of the recorded history. */
+  setup?: (stack: SagaStack) => Promise<void>;
   /** Runs while the saga runs (e.g. cancels it). */
-  during?: (stack: SagaStack, orderId: string) => Promise<void>;
+  during?: (stack: SagaStack, sagaId: string) => Promise<void>;
   /** Activities scheduled, in order. */
   activities: string[];
   /** Activities that must have succeeded only on their third attempt. */
@@ -182,7 +189,95 @@ const SCENARIOS: Scenario[] = [
       expectCompensated(state, ['cancel-shipment', 'release-inventory', 'reject-order']);
     },
   },
+  ...returnScenarios(),
 ];
+
+/**
+ * The return saga's histories (files return-*.json). Each returns its own order, approved by an order saga and
+ * delivered by the carrier (the shipping service's delivery report) in its setup.
+ */
+function returnScenarios(): Scenario[] {
+  const FORWARD_RETURN = ['requestReturn', 'bookReturnPickup', 'refundReturn', 'restockItems', 'completeReturn'];
+  const returnOf = (name: string, extra: Partial<SagaRequest<typeof returnSaga>> = {}, delivered = true) => ({
+    saga: returnSaga as SagaDefinition,
+    input: { returnId: `replay-${name}`, orderId: `replay-${name}-order`, reason: 'does not fit', ...extra },
+    setup: (stack: SagaStack) => approvedOrder(stack, `replay-${name}-order`, delivered),
+  });
+  return [
+    {
+      name: 'return-happy',
+      ...returnOf('return-happy'),
+      activities: FORWARD_RETURN,
+      lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+      check: ({ result }) => expectReturn(result, 'RETURNED'),
+    },
+    {
+      name: 'return-rejected-at-pickup',
+      ...returnOf('return-rejected-at-pickup', {}, false),
+      activities: ['requestReturn', 'bookReturnPickup', 'cancelReturn'],
+      lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+      check: ({ result, state }) => {
+        expectReturn(result, 'REJECTED', /^book-return-pickup: .*not yet delivered/);
+        expectCompensated(state, ['cancel-return']);
+      },
+    },
+    {
+      name: 'return-rejected-at-refund',
+      ...returnOf('return-rejected-at-refund', { faults: { 'refund-payment': 'reject' } }),
+      activities: ['requestReturn', 'bookReturnPickup', 'refundReturn', 'cancelReturnPickup', 'cancelReturn'],
+      lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+      check: ({ result, state }) => {
+        expectReturn(result, 'REJECTED', /^refund-payment: /);
+        expectCompensated(state, ['cancel-return-pickup', 'cancel-return']);
+      },
+    },
+    {
+      name: 'return-cancelled',
+      ...returnOf('return-cancelled', { faults: { 'book-return-pickup': 'delay:3000' } }),
+      during: async (stack, sagaId) => {
+        await waitFor(async () => (await getSagaState(stack.client, sagaId)).currentStep === 'book-return-pickup', `${sagaId} to reach book-return-pickup`);
+        const outcome = await cancelSaga(stack.client, sagaId);
+        if (!outcome.cancelled) throw new Error(`cancelling ${sagaId} was refused: ${outcome.reason}`);
+      },
+      activities: ['requestReturn', 'bookReturnPickup', 'cancelReturnPickup', 'cancelReturn'],
+      lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED',
+      check: ({ result, state }) => {
+        if (result.outcome !== 'cancelled') throw new Error(`expected a cancelled saga, got ${JSON.stringify(result)}`);
+        expectCompensated(state, ['cancel-return-pickup', 'cancel-return']);
+      },
+    },
+    {
+      name: 'return-dead-lettered-resolved',
+      ...returnOf('return-dead-lettered-resolved', { faults: { 'refund-payment': 'reject', 'cancel-return-pickup': 'reject' } }),
+      during: async (stack, sagaId) => {
+        await waitUntilParked(stack, sagaId);
+        await resolveCompensation(stack.client, sagaId, 'pickup cancelled by hand');
+      },
+      activities: ['requestReturn', 'bookReturnPickup', 'refundReturn', 'cancelReturnPickup', 'recordDeadLetter', 'closeDeadLetter', 'cancelReturn'],
+      lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+      check: ({ result, state }) => {
+        expectReturn(result, 'REJECTED', /^refund-payment: /);
+        expectCompensated(state, ['cancel-return-pickup', 'cancel-return'], { resolved: ['cancel-return-pickup'] });
+      },
+    },
+  ];
+}
+
+/** An order approved by its saga and, if asked, reported delivered by the carrier: what a return starts from. */
+async function approvedOrder(stack: SagaStack, orderId: string, delivered: boolean): Promise<void> {
+  await startSaga(stack.client, stack.taskQueue, orderSaga, { orderId, ...BASE });
+  expectApproved(await awaitSagaResult<OrderSagaResult>(stack.client, orderId));
+  if (!delivered) return;
+  const res = await httpClient(stack.services.shipping.url).post(`/shipments/${orderId}/deliver`, {}, { key: `${orderId}:deliver` });
+  if (res.status !== 200) throw new Error(`delivering ${orderId}: ${res.status} ${JSON.stringify(res.body)}`);
+}
+
+function expectReturn(result: SagaResult<ReturnSagaResult>, status: ReturnSagaResult['status'], reason?: RegExp): void {
+  const r = result.outcome === 'completed' ? result.result : undefined;
+  if (r?.status !== status || (reason && !(r.status === 'REJECTED' && reason.test(r.reason)))) {
+    throw new Error(`expected a return ${status}${reason ? ` with a reason matching ${reason}` : ''}, got ${JSON.stringify(result)}`);
+  }
+}
 
 async function waitUntilParked(stack: SagaStack, orderId: string): Promise<void> {
   await waitFor(async () => {
@@ -237,11 +332,13 @@ function checkHistory(scenario: Scenario, events: JsonEvent[]): void {
 
 async function record(stack: SagaStack, scenario: Scenario): Promise<{ file: string; events: number; ms: number }> {
   const t0 = Date.now();
-  const orderId = scenario.input.orderId;
-  const handle = await startSaga(stack.client, stack.taskQueue, orderSaga, scenario.input);
-  await scenario.during?.(stack, orderId);
-  const result = await awaitSagaResult<OrderSagaResult>(stack.client, orderId);
-  const state = await getSagaState(stack.client, orderId);
+  const saga: SagaDefinition = scenario.saga ?? orderSaga;
+  await scenario.setup?.(stack);
+  const sagaId = saga.key(scenario.input);
+  const handle = await startSaga(stack.client, stack.taskQueue, saga, scenario.input as SagaRequest<SagaDefinition>);
+  await scenario.during?.(stack, sagaId);
+  const result = await awaitSagaResult(stack.client, sagaId);
+  const state = await getSagaState(stack.client, sagaId);
   const json = historyToJSON(await handle.fetchHistory());
   const events = (JSON.parse(json) as { events: JsonEvent[] }).events;
   scenario.check({ result, state, events });

@@ -10,7 +10,7 @@ import { createSagaClient } from '../../cli/saga-client';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createBenchActivities } from './bench-activities';
 import { sagaWorkerInterceptors } from '../../infra/temporal/saga-worker';
-import { createOrderActivities, ServiceClient } from '../../activities';
+import { createSagaActivities, ServiceClient } from '../../activities';
 import type { ServiceName } from '../../services/catalog';
 import { makeOp, runBatch, type SeriesName } from './load';
 
@@ -44,7 +44,7 @@ async function main() {
     taskQueue: config.taskQueue,
     // The bundle of ./workflows.ts (orderSaga and the floors), built by run.ts with bundleWorkflowCode.
     workflowBundle: { codePath: config.workflowBundlePath },
-    activities: { ...createOrderActivities(serviceClient), ...createBenchActivities() },
+    activities: { ...createSagaActivities(serviceClient), ...createBenchActivities() },
     interceptors: sagaWorkerInterceptors({ prebuiltBundle: true }),
     ...limits,
     ...(workflowTaskPollers ? { workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: workflowTaskPollers } } : {}),

@@ -1,5 +1,5 @@
 /**
- * Chaos child process: one saga worker, built as worker.ts builds it (createSagaWorker: createOrderActivities over a
+ * Chaos child process: one saga worker, built as worker.ts builds it (createSagaWorker: createSagaActivities over a
  * ServiceClient, the bundled ./workflows), with the bundle the parent built once. The parent SIGKILLs this process
  * at random moments and starts a new one; nothing here may assume a graceful end.
  *   → { type: 'ready' }       ← { type: 'stop' } (graceful, at the end of the run)

@@ -1,4 +1,5 @@
 import { Presets, SingleBar } from 'cli-progress';
+import { orderSaga } from '../../workflows/order-saga';
 import type { SagaView } from '../../workflows/saga';
 
 /**
@@ -25,7 +26,7 @@ export function startProgress(scenario: string, stream: NodeJS.WriteStream = pro
     },
     Presets.shades_classic,
   );
-  bar.start(7, 0, { scenario, activity: 'starting' }); // the order saga's seven forward steps, until its state says otherwise
+  bar.start(orderSaga.meta.steps.length, 0, { scenario, activity: 'starting' }); // the order saga's forward steps, until its state says otherwise
   return {
     update(state, note) {
       if (!state) return bar.update({ activity: note ?? 'waiting for the saga' });

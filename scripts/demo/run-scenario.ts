@@ -4,8 +4,9 @@ import { workflowUiLink } from '../../cli/connect';
 import { toResultView, type ResultView } from '../../cli/render';
 import { awaitSagaResult, describeSaga, getSagaState, startSaga } from '../../cli/saga-client';
 import { orderSaga } from '../../workflows/order-saga';
+import { returnSaga } from '../../workflows/return-saga';
 import type { SagaView } from '../../workflows/saga';
-import { DEFAULT_DATA_DIR, readTokenFile } from '../../infra/stack';
+import { authTokenFile, DEFAULT_DATA_DIR, readTokenFile } from '../../infra/stack';
 import { attemptsPerStep } from './attempts';
 import { startProgress } from './progress';
 import type { FinalState, Scenario } from './scenarios';
@@ -51,8 +52,16 @@ export async function runScenario(target: DemoTarget, scenario: Scenario, timeou
   const started = Date.now();
   const progress = startProgress(scenario.name);
   let ended = false;
+  // A return scenario's saga is the return (its id is the scenario's); the order it returns is placed first.
+  const saga = scenario.returnOf ? returnSaga : orderSaga;
+  const businessOrderId = scenario.returnOf ? `${orderId}-order` : orderId;
   try {
-    await startSaga(client, config.taskQueue, orderSaga, { orderId, ...scenario.order });
+    if (scenario.returnOf) {
+      await placeOrderToReturn(target, businessOrderId, scenario, timeoutMs);
+      await startSaga(client, config.taskQueue, returnSaga, { returnId: orderId, orderId: businessOrderId, reason: scenario.returnOf.reason, faults: scenario.returnOf.faults });
+    } else {
+      await startSaga(client, config.taskQueue, orderSaga, { orderId, ...scenario.order });
+    }
     const during = scenario.during?.(client, orderId).then(
       (note) => void (report.during = note || undefined),
       (err: Error) => void (report.during = `failed: ${err.message}`),
@@ -70,10 +79,10 @@ export async function runScenario(target: DemoTarget, scenario: Scenario, timeou
     ended = true;
     await Promise.all([polling, during]);
 
-    details.result = toResultView(orderSaga.name, orderId, outcome);
+    details.result = toResultView(saga.name, orderId, outcome);
     details.state = (outcome.outcome === 'completed' ? undefined : outcome.state) ?? (await getSagaState(client, orderId));
     details.workflowStatus = (await describeSaga(client, orderId)).status.name;
-    details.order = await fetchOrder(target, orderId);
+    details.order = await fetchOrder(target, businessOrderId);
     details.attempts = await attemptsPerStep(client, orderId);
     report.actual = finalState(scenario.expected, details.result, details.state, details.order, details.attempts);
     report.pass = isDeepStrictEqual(report.actual, report.expected);
@@ -85,6 +94,30 @@ export async function runScenario(target: DemoTarget, scenario: Scenario, timeou
     report.durationMs = Date.now() - started;
   }
   return { report, details };
+}
+
+/**
+ * The order a return scenario returns: placed by an order saga (it must end APPROVED) and, if the scenario says so,
+ * reported delivered by the carrier: a write to the shipping service, so it needs the orchestrator's token.
+ */
+async function placeOrderToReturn(target: DemoTarget, orderId: string, scenario: Scenario, timeoutMs: number): Promise<void> {
+  await startSaga(target.client, target.config.taskQueue, orderSaga, { orderId, ...scenario.order });
+  const placed = await withTimeout(awaitSagaResult(target.client, orderId), timeoutMs, () => `the order ${orderId} to return did not end within ${timeoutMs / 1000} s`);
+  if (placed.outcome !== 'completed' || (placed.result as { status?: string }).status !== 'APPROVED') {
+    throw new Error(`the order to return, ${orderId}, was not approved: ${JSON.stringify(placed)}`);
+  }
+  if (!scenario.returnOf?.delivered) return;
+  if (!target.authToken) {
+    throw new Error(`reporting the delivery of ${orderId} needs the orchestrator's token: set SERVICE_AUTH_TOKEN (npm start writes it to ${authTokenFile(process.env.DATA_DIR ?? DEFAULT_DATA_DIR)})`);
+  }
+  const url = `${target.serviceUrls.shipping}/shipments/${encodeURIComponent(orderId)}/deliver`;
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${target.authToken}`, 'content-type': 'application/json', 'idempotency-key': `${orderId}:deliver` },
+    body: '{}',
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (!res.ok) throw new Error(`POST ${url} answered ${res.status}: ${await res.text()}`);
 }
 
 function finalState(expected: FinalState, result: ResultView, state: SagaView, order: OrderRecord | null, attempts: Record<string, number>): FinalState {

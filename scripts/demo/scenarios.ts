@@ -1,14 +1,16 @@
 import type { Client } from '@temporalio/client';
 import { cancelSaga, getSagaState, type SagaRequest } from '../../cli/saga-client';
 import type { orderSaga } from '../../workflows/order-saga';
-import type { CompensationName, SagaStatus, StepName } from '../../workflows/saga';
+import type { returnSaga } from '../../workflows/return-saga';
+import type { ActionName, CompensationName, FaultPlan, SagaStatus, StepName } from '../../workflows/saga';
 
 /**
  * The demo's scenarios: each one is an order, what to do while it runs, and how it must end. The expectations are
  * the saga's documented behaviour (README, "How the saga works"), so a scenario that ends otherwise is a bug, and
  * `npm run demo` exits 1.
  */
-export type Outcome = 'APPROVED' | 'REJECTED' | 'CANCELLED' | 'FAILED';
+export type Outcome = 'APPROVED' | 'RETURNED' | 'REJECTED' | 'CANCELLED' | 'FAILED';
+type Sagas = typeof orderSaga | typeof returnSaga;
 
 /** How a scenario ended; `expected` and `actual` have this shape, and pass means they are equal. */
 export interface FinalState {
@@ -19,9 +21,9 @@ export interface FinalState {
   /** The saga's own status (also the SagaStatus search attribute). */
   sagaStatus: SagaStatus;
   /** The compensations that ran to completion, in the order they ran. */
-  compensations: CompensationName<typeof orderSaga>[];
+  compensations: CompensationName<Sagas>[];
   /** Attempts per step, for the steps a scenario expects to be retried (only those steps are compared). */
-  attempts?: Partial<Record<StepName<typeof orderSaga>, number>>;
+  attempts?: Partial<Record<StepName<Sagas>, number>>;
 }
 
 export interface Scenario {
@@ -30,6 +32,11 @@ export interface Scenario {
   story: string;
   /** The order, and for some scenarios a fault plan (it travels in a header, not in the order). */
   order: Omit<SagaRequest<typeof orderSaga>, 'orderId'>;
+  /**
+   * A return saga scenario: the order above is placed (and must be approved) first, reported delivered by the carrier
+   * if `delivered`, then returned; the scenario's saga is the return.
+   */
+  returnOf?: { reason: string; delivered: boolean; faults?: FaultPlan<ActionName<typeof returnSaga>> };
   expected: FinalState;
   /** Runs alongside the saga, e.g. the cancellation scenario cancels it while a step is slow. */
   during?: (client: Client, orderId: string) => Promise<string | void>;
@@ -82,6 +89,20 @@ export const SCENARIOS: readonly Scenario[] = [
       // 3 refusals + the attempt that succeeds; the charge's lost reply + its replay (charged once).
       attempts: { 'reserve-inventory': 4, 'charge-payment': 2 },
     },
+  },
+  {
+    name: 'return',
+    story: 'cust-alice sends back the cable after the carrier delivered it: pickup booked, refunded (the pivot), restocked, order RETURNED',
+    order: { customerId: 'cust-alice', items: cable, destination: berlin },
+    returnOf: { reason: 'ordered the wrong connector', delivered: true },
+    expected: { outcome: 'RETURNED', orderStatus: 'RETURNED', sagaStatus: 'COMPLETED', compensations: [] },
+  },
+  {
+    name: 'return-not-delivered',
+    story: 'a return of a cable the carrier has not delivered yet: the pickup is refused, the return request is cancelled, the order stays APPROVED',
+    order: { customerId: 'cust-alice', items: cable, destination: berlin },
+    returnOf: { reason: 'changed my mind', delivered: false },
+    expected: { outcome: 'REJECTED', orderStatus: 'APPROVED', sagaStatus: 'COMPENSATED', compensations: ['cancel-return'] },
   },
 ];
 

@@ -8,7 +8,7 @@ import { CliError } from '../../cli/errors';
 import { loadServiceUrls } from '../../infra/config';
 import { getFreePort } from '../../infra/ports';
 import { makeTempDirForPostgres } from '../../infra/postgres/embedded';
-import { DEFAULT_DATA_DIR, readTokenFile, startLocalStack } from '../../infra/stack';
+import { authTokenFile, DEFAULT_DATA_DIR, readTokenFile, startLocalStack } from '../../infra/stack';
 import { SERVICE_NAMES, serviceEnvName, type ServiceName } from '../../services/catalog';
 
 /**
@@ -24,6 +24,8 @@ export interface DemoTarget {
   serviceUrls: Record<ServiceName, string>;
   /** A bearer token that may read the services (the read-only scope), if one is known. */
   readToken?: string;
+  /** The orchestrator's token, if known: the return scenario reports a delivery to the shipping service with it. */
+  authToken?: string;
   /** True when the demo started (and will stop) the stack itself. */
   ownStack: boolean;
   close(): Promise<void>;
@@ -42,7 +44,7 @@ export async function openTarget(mode: StackMode, overrides: GlobalOptions, log:
     try {
       const { client, close } = await connectTemporal(config);
       log.info({ address: config.address }, 'using the running stack');
-      return { client, config: { ...config, uiUrl: config.uiUrl ?? DEFAULT_UI_URL }, serviceUrls, readToken: readTokenOfRunningStack(), ownStack: false, close: once(close) };
+      return { client, config: { ...config, uiUrl: config.uiUrl ?? DEFAULT_UI_URL }, serviceUrls, readToken: readTokenOfRunningStack(), authToken: authTokenOfRunningStack(), ownStack: false, close: once(close) };
     } catch (err) {
       // Only "nothing answers" falls through to starting a stack; anything else (bad namespace...) is real.
       if (mode === 'never' || !(err instanceof CliError && err.kind === 'unavailable')) throw err;
@@ -63,6 +65,16 @@ function readTokenOfRunningStack(): string | undefined {
   if (fromEnv) return fromEnv;
   try {
     return readFileSync(readTokenFile(process.env.DATA_DIR ?? DEFAULT_DATA_DIR), 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The running stack's orchestrator token: SERVICE_AUTH_TOKEN if set, else the one `npm start` wrote (mode 0600). */
+function authTokenOfRunningStack(): string | undefined {
+  if (process.env.SERVICE_AUTH_TOKEN) return process.env.SERVICE_AUTH_TOKEN;
+  try {
+    return readFileSync(authTokenFile(process.env.DATA_DIR ?? DEFAULT_DATA_DIR), 'utf8').trim();
   } catch {
     return undefined;
   }
@@ -100,6 +112,7 @@ async function startOwnStack(log: Logger): Promise<DemoTarget> {
       config: { address: stack.temporalAddress, namespace: stack.namespace, taskQueue: stack.taskQueue, uiUrl: stack.uiUrl ?? DEFAULT_UI_URL },
       serviceUrls: stack.serviceUrls,
       readToken: stack.readToken,
+      authToken: stack.authToken,
       ownStack: true,
       close: once(async () => {
         await connection.close();

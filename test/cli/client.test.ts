@@ -164,7 +164,7 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
 
   it('cancel while the pivot runs: refused with exit 2 (it will complete or compensate by itself)', async () => {
     const orderId = 'ord-cli-at-pivot';
-    assert.equal((await run(...startArgs(orderId, 'cust-alice', '--fault', 'charge-payment=delay:3000'))).code, 0);
+    assert.equal((await run(...startArgs(orderId, 'cust-alice', '--fault', 'charge-payment=delay:10000'))).code, 0);
     await waitFor('the pivot to run', () => state(orderId), (s) => s.currentStep === 'charge-payment' && !s.cancellable);
     const cancel = await run('cancel', orderId);
     assert.equal(cancel.code, 2, cancel.stdout + cancel.stderr);
@@ -174,7 +174,7 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
 
   it('cancel while the saga compensates: nothing to cancel, exit 3', async () => {
     const orderId = 'ord-cli-compensating';
-    assert.equal((await run(...startArgs(orderId, 'cust-alice', '--fault', 'charge-payment=reject', '--fault', 'cancel-shipment=delay:3000'))).code, 0);
+    assert.equal((await run(...startArgs(orderId, 'cust-alice', '--fault', 'charge-payment=reject', '--fault', 'cancel-shipment=delay:10000'))).code, 0);
     await waitFor('the saga to compensate', () => state(orderId), (s) => s.status === 'COMPENSATING');
     const cancel = await run('cancel', orderId);
     assert.equal(cancel.code, 3, cancel.stdout + cancel.stderr);

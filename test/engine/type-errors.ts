@@ -4,6 +4,7 @@
  * this file with the markers taken out and checks that exactly the marked lines fail. Never imported at run time.
  */
 import type { OrderActivities } from '../../activities/order-activities';
+import type { SagaActivities } from '../../activities';
 import type { SagaRequest } from '../../cli/saga-client';
 import { orderSaga } from '../../workflows/order-saga';
 import { orderSagaInputSchema, type OrderSagaInput } from '../../workflows/order-saga-input';
@@ -65,5 +66,5 @@ export const request: SagaRequest<typeof orderSaga> = {
 // @ts-expect-error faults are not part of the order saga's input
 export const input: Parameters<typeof orderSaga.workflow>[0] = { ...order, faults: {} };
 
-// The kit dead-letters through two activities called by name: the order saga's activities must have them.
-export const deadLetterActivities: DeadLetterActivities = {} as OrderActivities;
+// The kit dead-letters through two activities called by name: the activities a saga worker registers must have them.
+export const deadLetterActivities: DeadLetterActivities = {} as SagaActivities;

@@ -18,7 +18,11 @@ import { historyFromJSON, type History } from '@temporalio/common/lib/proto-util
 import { installQuietRuntime, quietLogger, workflowBundle } from '../support/saga-stack';
 
 const HISTORIES_DIR = path.join(__dirname, 'histories');
-const REQUIRED = ['happy', 'rejected-at-payment', 'cancelled', 'dead-lettered-retried', 'dead-lettered-resolved', 'deadline-passed', 'v1-happy', 'v2-happy', 'v2-cancelled'];
+const REQUIRED = [
+  'happy', 'rejected-at-payment', 'cancelled', 'dead-lettered-retried', 'dead-lettered-resolved', 'deadline-passed', 'v1-happy', 'v2-happy', 'v2-cancelled',
+  // The return saga's.
+  'return-happy', 'return-rejected-at-pickup', 'return-cancelled', 'return-dead-lettered-resolved',
+];
 
 // Read when the file is loaded: mocha needs the list to declare one test per history.
 const names = (existsSync(HISTORIES_DIR) ? readdirSync(HISTORIES_DIR) : [])

@@ -3,7 +3,7 @@ import { Context } from '@temporalio/activity';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { createOrderActivities, ServiceClient, type OrderActivities } from '../../activities';
+import { createSagaActivities, ServiceClient, type SagaActivities } from '../../activities';
 import { requireTestServer } from '../../infra/temporal/binary';
 import { sagaWorkerInterceptors } from '../../infra/temporal/saga-worker';
 import { SERVICE_NAMES, type ServiceName } from '../../services/catalog';
@@ -77,7 +77,7 @@ export async function startTimeSkippingSagaStack(): Promise<TimeSkippingSagaStac
     namespace,
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: recordAttempts(createOrderActivities(client), attempts, () => env.currentTimeMs()),
+    activities: recordAttempts(createSagaActivities(client), attempts, () => env.currentTimeMs()),
     interceptors: sagaWorkerInterceptors({ prebuiltBundle: true }),
   });
   const running = worker.run();
@@ -98,7 +98,7 @@ export async function startTimeSkippingSagaStack(): Promise<TimeSkippingSagaStac
 }
 
 /** The same activities, each call first noted in `attempts` (the activities themselves are untouched). */
-function recordAttempts(activities: OrderActivities, attempts: ActivityAttempt[], now: () => Promise<number>): OrderActivities {
+function recordAttempts(activities: SagaActivities, attempts: ActivityAttempt[], now: () => Promise<number>): SagaActivities {
   return Object.fromEntries(
     Object.entries(activities).map(([type, fn]) => [
       type,
@@ -109,5 +109,5 @@ function recordAttempts(activities: OrderActivities, attempts: ActivityAttempt[]
         return (fn as (...a: unknown[]) => unknown)(...args);
       },
     ]),
-  ) as unknown as OrderActivities;
+  ) as unknown as SagaActivities;
 }

@@ -1,0 +1,50 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { sagaActivityHeaders } from './saga-headers';
+import type { CallOptions, ServiceClient } from './service-client';
+
+/**
+ * How every saga activity calls a service (shared by the order and return sagas' activities and the dead-letter log).
+ *
+ * The idempotency key is the workflow id (the saga's business key: the order id, the return id) plus the activity's
+ * name, so it is stable across Temporal's retries of the same step and unique per step: a retried request that
+ * already took effect gets the first answer back instead of doing it twice.
+ */
+
+/** What a compensation answers: the record, and whether there was anything to undo. */
+export type Compensated<T> = T & { noop: boolean };
+
+/**
+ * `keySuffix` tells apart several calls of one activity type in one saga (the dead-letter log's entries). A fault
+ * planned for this action (tests and demos) comes from the activity's headers, never from its arguments.
+ */
+export function sagaCallOptions(keySuffix?: string): CallOptions {
+  const { info, cancellationSignal } = Context.current();
+  const workflowId = info.workflowExecution?.workflowId;
+  if (!workflowId) throw new Error(`${info.activityType} must run as part of a saga workflow (its idempotency key is the workflow id)`);
+  const key = `${workflowId}:${info.activityType}${keySuffix === undefined ? '' : `:${keySuffix}`}`;
+  return { idempotencyKey: key, faults: sagaActivityHeaders().fault, signal: cancellationSignal };
+}
+
+/**
+ * The service client as activities use it: a failure carries the attempt number in its details, so that a
+ * compensation given up on can be recorded with the number of attempts it took (the workflow sees failures, not
+ * attempts).
+ */
+export function sagaServiceClient(serviceClient: ServiceClient): Pick<ServiceClient, 'call'> {
+  return { call: ((...args) => taggedWithAttempt(() => serviceClient.call(...args))) as ServiceClient['call'] };
+}
+
+async function taggedWithAttempt<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (!(err instanceof ApplicationFailure)) throw err;
+    throw ApplicationFailure.create({
+      type: err.type ?? undefined,
+      message: err.message,
+      nonRetryable: err.nonRetryable ?? undefined,
+      details: [...(err.details ?? []), { attempt: Context.current().info.attempt }],
+      cause: err.cause,
+    });
+  }
+}
