@@ -58,7 +58,8 @@ describe('services: only the orchestrator may change state (SERVICE_AUTH_TOKEN)'
     // so that the tests can show the token never reaches the log.
     const sink = new Writable({ write: (chunk, _enc, done) => ((logged += chunk), done()) });
     for (const name of SERVICE_NAMES) {
-      const logger = name === 'orders' ? pino({ level: 'info' }, sink) : undefined;
+      // Request lines are debug (info shows what happened, not every call): log at debug to see every request.
+      const logger = name === 'orders' ? pino({ level: 'debug' }, sink) : undefined;
       services[name] = await startTestService(SERVICE_DEFINITIONS[name], { faultInjection: true, logger });
     }
   });

@@ -120,8 +120,8 @@ export async function startProcessStack(options: ProcessStackOptions = {}): Prom
     for (const name of SERVICE_NAMES) {
       databaseUrls[name] = await postgres.freshDatabase(`reliability_${name}`);
       ports[name] = await getFreePort();
-      metricsPorts[name] = options.metrics ? await getFreePort() : undefined;
-      if (options.metrics) metricsUrls[name] = `http://127.0.0.1:${metricsPorts[name]}/metrics`;
+      // 0: the child binds a free port itself and reports it (no window for another process to take it).
+      metricsPorts[name] = options.metrics ? 0 : undefined;
     }
     const urls = Object.fromEntries(SERVICE_NAMES.map((n) => [n, `http://127.0.0.1:${ports[n]}`])) as Record<ServiceName, string>;
 
@@ -138,6 +138,7 @@ export async function startProcessStack(options: ProcessStackOptions = {}): Prom
         { logFile: path.join(dir, `services-${names.join('-')}.log`), env: options.env },
       );
       servicesByGroup.set(index, child);
+      Object.assign(metricsUrls, child.ready.metricsUrls);
     };
     const groupOf = (name: ServiceName) => groups.findIndex((g) => g.includes(name));
 
