@@ -51,7 +51,8 @@ describe('saga engine (time-skipping test server, synthetic trip saga, in-proces
     await env?.teardown();
   });
 
-  const trip = (overrides: Partial<SagaRequest<typeof tripSaga>> = {}): SagaRequest<typeof tripSaga> => ({ tripId: `trip-${++n}`, traveller: 'Ada', nights: 2, options: FAST, ...overrides });
+  // Typed for the parallel variant, whose actions include every one of tripSaga's plus the receipt.
+  const trip = (overrides: Partial<SagaRequest<typeof parallelTripSaga>> = {}): SagaRequest<typeof parallelTripSaga> => ({ tripId: `trip-${++n}`, traveller: 'Ada', nights: 2, options: FAST, ...overrides });
   const start = <S extends SagaDefinition>(saga: S, request: SagaRequest<S>) => startSaga(env.client, taskQueue, saga, request);
   const state = (id: string) => getSagaState(env.client, id);
   /** Awaits the saga's end (time skips meanwhile) and its result, which it must have: it completed or compensated. */
