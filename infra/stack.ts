@@ -1,23 +1,27 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import fs from 'node:fs';
 import path from 'node:path';
-import { NativeConnection } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { DEFAULT_SERVICE_PORTS, SERVICE_NAMES, serviceEnvName, type ServiceName } from '../services/catalog';
-import { SERVICE_DEFINITIONS } from '../services/registry';
-import { loadServiceConfig } from '../services/shared/config';
-import { startService, type RunningService, type ServiceDb } from '../services/shared/runtime';
-import { createSagaWorker } from '../worker';
+import { loadServiceConfig, type ServiceConfig } from '../services/shared/config';
 import { SAGA_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { loadTemporalConfig } from './config';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from './postgres/embedded';
+import type { ChildHandle } from './processes/child';
+import { isAlive, processStartTime, reapPidFiles, reapPostmaster, removePidFile, writePidFile, type PidRecord } from './processes/orphans';
+import { startPostgresProcess, type PostgresReady } from './processes/postgres-process';
+import { startServicesProcess } from './processes/services-process';
+import { startTemporalProcess, type TemporalReady } from './processes/temporal-process';
+import { startWorkerProcess } from './processes/worker-process';
 import { isPortInUse } from './ports';
-import { startDevServer, type DevServer } from './temporal/dev-server';
+import { Supervisor, type ChildSpec, type RestartPolicy } from './supervisor/supervisor';
 
 /**
- * The whole stack on one machine, on embedded defaults: PostgreSQL (embedded, one database per service), the four
- * services, the Temporal dev server with its web UI (history persisted to a file), and the saga worker. Data lives
- * under one folder, so a restart keeps both the services' rows and Temporal's history.
+ * The whole stack on one machine, on embedded defaults, as separate processes under one supervisor (this process):
+ * PostgreSQL (embedded, one database per service), the Temporal dev server with its web UI (history persisted to a
+ * file), the four services, and the saga worker. A child that dies is reported and restarted; when this process dies,
+ * even by SIGKILL, every child goes too (each watches its IPC channel; the servers that are not node processes are
+ * kept by a node keeper, infra/processes/keeper.ts). Data lives under one folder, so a restart keeps both the services'
+ * rows and Temporal's history, and a restart after a crash first clears what the crash left (infra/processes/orphans.ts).
  */
 export interface LocalStackOptions {
   dataDir: string;
@@ -28,6 +32,10 @@ export interface LocalStackOptions {
   faultInjection: boolean;
   logger: Logger;
   env?: NodeJS.ProcessEnv;
+  /** Copy the children's output to stderr, each line prefixed with the child's name. Default false. */
+  echo?: boolean;
+  /** Restart policy of every child. Default: always, at most 5 restarts a minute. */
+  restart?: RestartPolicy;
 }
 
 export interface LocalStack {
@@ -38,6 +46,9 @@ export interface LocalStack {
   serviceUrls: Record<ServiceName, string>;
   /** The services' read-only token (SERVICE_READ_TOKEN). */
   readToken: string;
+  supervisor: Supervisor;
+  /** The pid of each running child, and of the servers the keepers run. */
+  pids(): Record<string, number>;
   stop(): Promise<void>;
 }
 
@@ -51,12 +62,39 @@ export function readTokenFile(dataDir: string): string {
   return path.join(dataDir, 'service-read-token');
 }
 
+/** Where a stack records the pids of its processes (orphans.ts). */
+export function runDir(dataDir: string): string {
+  return path.join(dataDir, 'run');
+}
+
 /** Refuses before starting anything, naming the port, what wanted it and the variable that moves it. */
 async function assertPortsFree(ports: { port: number; what: string; setting: string }[]): Promise<void> {
   for (const { port, what, setting } of ports) {
     if (await isPortInUse(port)) {
       throw new PortInUseError(`port ${port} (${what}) is already in use: stop whatever holds it (another \`npm start\`?) or set ${setting}`);
     }
+  }
+}
+
+/**
+ * A stack already running on this data folder is refused; a stack that crashed is cleaned up after: its children
+ * that are still alive, a Temporal server it left, PostgreSQL's stale lock file or orphan postmaster.
+ */
+async function clearPreviousRun(dataDir: string, log: Logger): Promise<void> {
+  const supervisorFile = path.join(runDir(dataDir), 'supervisor.pid');
+  try {
+    const previous = JSON.parse(fs.readFileSync(supervisorFile, 'utf8')) as PidRecord;
+    if (previous.pid !== process.pid && isAlive(previous.pid) && processStartTime(previous.pid) === previous.startTime) {
+      throw new PortInUseError(`another stack (supervisor pid ${previous.pid}) is running on ${dataDir}: stop it first, or set DATA_DIR`);
+    }
+  } catch (err) {
+    if (err instanceof PortInUseError) throw err;
+  }
+  removePidFile(supervisorFile);
+  for (const line of await reapPidFiles(runDir(dataDir))) log.warn(line);
+  if (fs.existsSync(path.join(dataDir, 'postgres'))) {
+    const line = await reapPostmaster(path.join(dataDir, 'postgres'));
+    if (line) log.warn(line);
   }
 }
 
@@ -69,80 +107,142 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   ) as Record<ServiceName, number>;
   const externalDatabases = SERVICE_NAMES.every((n) => env[serviceEnvName(n, 'DATABASE_URL')]);
   // The services and the worker share one bearer token. Unless one is given (to run more workers against this
-  // stack), a fresh random one per run: nothing outside this process can change the services' state.
+  // stack), a fresh random one per run: nothing outside this process tree can change the services' state. The read
+  // token is left in the data folder for the tools on this machine.
   const authToken = env.SERVICE_AUTH_TOKEN ?? randomBytes(32).toString('base64url');
   const readToken = env.SERVICE_READ_TOKEN ?? randomBytes(32).toString('base64url');
-
-  await assertPortsFree([
-    ...(externalDatabases ? [] : [{ port: options.postgresPort, what: 'embedded PostgreSQL', setting: 'EMBEDDED_POSTGRES_PORT' }]),
-    { port: options.temporalPort, what: 'Temporal dev server', setting: 'TEMPORAL_PORT' },
-    { port: options.uiPort, what: 'Temporal web UI', setting: 'TEMPORAL_UI_PORT' },
-    ...SERVICE_NAMES.map((n) => ({ port: servicePorts[n], what: `${n} service`, setting: serviceEnvName(n, 'PORT') })),
-  ]);
-
-  const stoppers: (() => Promise<unknown>)[] = [];
-  const stop = async () => {
-    for (const fn of stoppers.reverse()) await fn().catch((err: Error) => log.warn({ err }, 'error while stopping'));
-  };
-  try {
-    await mkdir(options.dataDir, { recursive: true });
-    await writeFile(readTokenFile(options.dataDir), `${readToken}\n`, { mode: 0o600 });
-    let postgres: EmbeddedPostgres | undefined;
-    if (!externalDatabases) {
-      log.info({ port: options.postgresPort }, 'starting embedded PostgreSQL');
-      postgres = await startEmbeddedPostgres({ dataDir: path.join(options.dataDir, 'postgres'), port: options.postgresPort });
-      stoppers.push(() => postgres!.stop());
-      for (const n of SERVICE_NAMES) await postgres.ensureDatabase(n);
-    }
-
-    const services: RunningService<ServiceDb>[] = [];
-    for (const name of SERVICE_NAMES) {
-      const config = loadServiceConfig(name, {
+  const postgresUrl = (db: string) => `postgresql://postgres:postgres@127.0.0.1:${options.postgresPort}/${db}`;
+  // Checked up front, as each service would at its start: a bad setting is one line naming the variable.
+  const serviceConfigs = Object.fromEntries(
+    SERVICE_NAMES.map((name) => [
+      name,
+      loadServiceConfig(name, {
         ...env,
-        [serviceEnvName(name, 'DATABASE_URL')]: env[serviceEnvName(name, 'DATABASE_URL')] ?? postgres!.url(name),
+        [serviceEnvName(name, 'DATABASE_URL')]: env[serviceEnvName(name, 'DATABASE_URL')] ?? postgresUrl(name),
         [serviceEnvName(name, 'PORT')]: String(servicePorts[name]),
         FAULT_INJECTION: String(options.faultInjection),
         SEED: env.SEED ?? 'true',
         LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
         SERVICE_AUTH_TOKEN: authToken,
         SERVICE_READ_TOKEN: readToken,
-      });
-      const service = await startService(SERVICE_DEFINITIONS[name], config, log.child({ service: name }));
-      services.push(service);
-      stoppers.push(() => service.close());
-    }
+      }),
+    ]),
+  ) as Record<ServiceName, ServiceConfig>;
 
-    log.info({ port: options.temporalPort, uiPort: options.uiPort }, 'starting the Temporal dev server');
-    await mkdir(path.join(options.dataDir, 'temporal'), { recursive: true });
-    const temporal: DevServer = await startDevServer({
-      port: options.temporalPort,
-      uiPort: options.uiPort,
-      namespace: temporalConfig.namespace,
-      dbFilename: path.join(options.dataDir, 'temporal', 'temporal.db'),
-      searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
-      logFile: path.join(options.dataDir, 'temporal', 'server.log'),
-    });
-    stoppers.push(() => temporal.stop());
+  fs.mkdirSync(runDir(options.dataDir), { recursive: true });
+  await clearPreviousRun(options.dataDir, log);
+  await assertPortsFree([
+    ...(externalDatabases ? [] : [{ port: options.postgresPort, what: 'embedded PostgreSQL', setting: 'EMBEDDED_POSTGRES_PORT' }]),
+    { port: options.temporalPort, what: 'Temporal dev server', setting: 'TEMPORAL_PORT' },
+    { port: options.uiPort, what: 'Temporal web UI', setting: 'TEMPORAL_UI_PORT' },
+    ...SERVICE_NAMES.map((n) => ({ port: servicePorts[n], what: `${n} service`, setting: serviceEnvName(n, 'PORT') })),
+  ]);
+  writePidFile(path.join(runDir(options.dataDir), 'supervisor.pid'), process.pid, 'the stack supervisor');
+  fs.writeFileSync(readTokenFile(options.dataDir), `${readToken}\n`, { mode: 0o600 });
 
-    const connection = await NativeConnection.connect({ address: temporal.address });
-    stoppers.push(() => connection.close());
-    const serviceUrls = Object.fromEntries(services.map((s) => [s.name, s.url])) as Record<ServiceName, string>;
-    const { worker, close } = await createSagaWorker({
-      connection,
-      namespace: temporal.namespace,
-      taskQueue: temporalConfig.taskQueue,
-      activities: { urls: serviceUrls, requestTimeoutMs: 10_000, authToken },
-    });
-    const running = worker.run();
-    stoppers.push(async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
-      await close();
-    });
+  const restart: RestartPolicy = options.restart ?? { mode: 'always' };
+  const fork = { echo: options.echo ?? false };
+  const temporalDir = path.join(options.dataDir, 'temporal');
+  const serviceUrls = Object.fromEntries(SERVICE_NAMES.map((n) => [n, `http://${serviceConfigs[n].host}:${servicePorts[n]}`])) as Record<ServiceName, string>;
+  const extraPids: Record<string, number | undefined> = {};
+  let temporalReady: TemporalReady | undefined;
 
-    return { uiUrl: temporal.uiUrl, temporalAddress: temporal.address, namespace: temporal.namespace, taskQueue: temporalConfig.taskQueue, serviceUrls, readToken, stop };
-  } catch (err) {
+  /** A child spec whose every start records the child's pid (for the next run's clean-up). */
+  const spec = <R extends { type: 'ready' }>(name: string, start: () => Promise<ChildHandle<R>>, onReady?: (ready: R) => void): ChildSpec => ({
+    name,
+    restart,
+    start: async () => {
+      const child = await start();
+      writePidFile(path.join(runDir(options.dataDir), `${name}.pid`), child.pid, `the stack's ${name} process`);
+      onReady?.(child.ready);
+      return child;
+    },
+  });
+
+  const specs: ChildSpec[] = [];
+  if (!externalDatabases) {
+    specs.push(
+      spec('postgres', () => startPostgresProcess({ dataDir: path.join(options.dataDir, 'postgres'), port: options.postgresPort, databases: [...SERVICE_NAMES] }, fork), (r: PostgresReady) => {
+        extraPids['postgres server'] = r.postgresPid;
+      }),
+    );
+  }
+  specs.push(
+    spec(
+      'temporal',
+      () =>
+        startTemporalProcess(
+          {
+            server: {
+              port: options.temporalPort,
+              uiPort: options.uiPort,
+              namespace: temporalConfig.namespace,
+              dbFilename: path.join(temporalDir, 'temporal.db'),
+              searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
+              logFile: path.join(temporalDir, 'server.log'),
+            },
+            pidFile: path.join(runDir(options.dataDir), 'temporal-server.pid'),
+          },
+          fork,
+        ),
+      (r: TemporalReady) => {
+        temporalReady = r;
+        extraPids['temporal server'] = r.serverPid;
+      },
+    ),
+    spec('services', () =>
+      startServicesProcess(
+        {
+          services: SERVICE_NAMES.map((name) => ({ name, port: servicePorts[name], databaseUrl: serviceConfigs[name].databaseUrl })),
+          authToken,
+          readToken,
+          host: serviceConfigs.orders.host,
+          faultInjection: options.faultInjection,
+          seed: serviceConfigs.orders.seed,
+          dbPoolSize: serviceConfigs.orders.dbPoolSize,
+          logLevel: serviceConfigs.orders.logLevel,
+        },
+        { ...fork, name: 'services' },
+      ),
+    ),
+    spec('worker', () =>
+      startWorkerProcess(
+        { address: temporalReady!.address, namespace: temporalReady!.namespace, taskQueue: temporalConfig.taskQueue, urls: serviceUrls, authToken, requestTimeoutMs: 10_000 },
+        fork,
+      ),
+    ),
+  );
+
+  const supervisor = new Supervisor(specs, {
+    info: (m) => log.info(m),
+    warn: (m) => log.warn(m),
+    error: (m) => log.error(m),
+  });
+  const stop = async () => {
+    await supervisor.stop();
+    removePidFile(path.join(runDir(options.dataDir), 'supervisor.pid'));
+  };
+  await supervisor.start().catch(async (err) => {
     await stop();
     throw err;
-  }
+  });
+  return {
+    uiUrl: temporalReady!.uiUrl,
+    temporalAddress: temporalReady!.address,
+    namespace: temporalReady!.namespace,
+    taskQueue: temporalConfig.taskQueue,
+    serviceUrls,
+    readToken,
+    supervisor,
+    pids: () => {
+      const pids: Record<string, number> = { supervisor: process.pid };
+      for (const s of specs) {
+        const child = supervisor.child(s.name);
+        if (child) pids[s.name] = child.pid;
+      }
+      for (const [name, pid] of Object.entries(extraPids)) if (pid) pids[name] = pid;
+      return pids;
+    },
+    stop,
+  };
 }
