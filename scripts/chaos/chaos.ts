@@ -1,10 +1,12 @@
 /**
  * A chaos run: many order sagas with random customers, items, destinations and injected faults, a client that
- * cancels some of them, and a worker that is SIGKILLed and restarted while they run. Then the invariant checker
- * (invariants.ts) reads every service's database and proves that nothing leaked, doubled or got lost.
+ * cancels some of them, and processes that are SIGKILLed and restarted while they run: the worker, the services'
+ * process, the Temporal dev server (file persistence), as `--kill` says. Then the invariant checker (invariants.ts)
+ * reads every service's database and proves that nothing leaked, doubled or got lost.
  *
- * Processes, as in the bench (scripts/bench/run.ts): PostgreSQL + the four services (fault injection on) in one child,
- * the Temporal dev server in another, the worker in a third (the one that gets killed); the client runs here.
+ * Processes: PostgreSQL (a keeper child, infra/processes/postgres-process.ts), the four services (fault injection on)
+ * in one child on fixed ports, the Temporal dev server on a fixed port and a SQLite file, the worker in a child of its
+ * own; the client runs here.
  * `npm run chaos` (run.ts) is the command line; the test (test/chaos/chaos.test.ts) calls runChaos directly.
  */
 import { type ChildProcess } from 'node:child_process';
@@ -14,12 +16,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { forkTsScript, nextMessage } from '../../infra/processes/child';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, Connection, WorkflowIdReusePolicy, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, isGrpcServiceError, ServiceError, WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import cliProgress from 'cli-progress';
 import { REPO_ROOT } from '../../infra/temporal/binary';
-import { startDevServer, type DevServer } from '../../infra/temporal/dev-server';
+import { startDevServer, type DevServer, type DevServerOptions } from '../../infra/temporal/dev-server';
+import { getFreePort } from '../../infra/ports';
+import { makeTempDirForPostgres } from '../../infra/postgres/embedded';
+import { startPostgresProcess, type PostgresProcess } from '../../infra/processes/postgres-process';
+import { startServicesProcess, type ServicesProcessConfig } from '../../infra/processes/services-process';
+import { SERVICE_NAMES, type ServiceName } from '../../services/catalog';
+import pg from 'pg';
 import { parseOrderSagaInput } from '../../cli/saga-client';
 import { orderSaga } from '../../workflows/order-saga';
 import type { OrderSagaInput } from '../../workflows/order-saga-input';
@@ -28,7 +36,6 @@ import { runBatch } from '../bench/load';
 import { listDeadLetters } from '../../cli/saga-client';
 import { checkInvariants, countViolations, isDeadLettered, type CheckResult, type SagaOutcome, type SagaOutcomeKind } from './invariants';
 import { activityTypeOf, FAULT_KINDS, faultKinds, killPoints, planSagas, prng, type FaultKind, type SagaPlan } from './plan';
-import type { ChaosServicesConfig, ChaosServicesReady } from './services-process';
 import { readSnapshot } from './snapshot';
 import type { ChaosWorkerConfig } from './worker-process';
 
@@ -36,8 +43,10 @@ export interface ChaosOptions {
   sagas: number;
   concurrency: number;
   seed: number;
-  /** Worker SIGKILLs, spread over the run. */
+  /** SIGKILLs, spread over the run, taking turns among the `kill` kinds. */
   kills: number;
+  /** Which processes get killed (and restarted): the worker, the services' process, the Temporal dev server. */
+  kill: KillKind[];
   /** Pause between a kill and the new worker's start. */
   restartDelayMs: number;
   /** Share of sagas the client cancels at a random moment (0..1). */
@@ -63,6 +72,7 @@ export const DEFAULT_CHAOS_OPTIONS: ChaosOptions = {
   concurrency: 20,
   seed: 1,
   kills: 3,
+  kill: ['worker'],
   restartDelayMs: 1000,
   cancelRatio: 0.05,
   stepTimeout: '4s',
@@ -78,7 +88,11 @@ export const CHAOS_SAGA_OPTIONS: OrderSagaInput['options'] = {
   compensationRetry: { initialInterval: '100ms', backoffCoefficient: 2, maximumInterval: '1s', maximumAttempts: 30 },
 };
 
+export const KILL_KINDS = ['worker', 'services', 'server'] as const;
+export type KillKind = (typeof KILL_KINDS)[number];
+
 export interface KillRecord {
+  kind: KillKind;
   atMs: number;
   /** Sagas ended when it happened, and in flight. */
   ended: number;
@@ -114,11 +128,33 @@ export interface ChaosReport {
   };
   activities: { scheduled: number; retries: number; workflowTaskTimeouts: number; workflowTaskFailures: number };
   cancellations: { requested: number; accepted: number; endedCancelled: number };
-  worker: { kills: number; restarts: number; unexpectedExits: number; killLog: KillRecord[] };
+  /** Per kind of process: SIGKILLs, restarts, exits nobody caused. */
+  processes: Record<KillKind, { kills: number; restarts: number; unexpectedExits: number }>;
+  killLog: KillRecord[];
   checks: CheckResult[];
   violations: number;
   sagas: SagaRecord[];
   reportFile?: string;
+}
+
+/**
+ * cust-alice and the plentiful SKUs are topped up with SQL after seeding (as the bench does), so a long run is not all
+ * "insufficient funds"; MN-003 (25) and LT-005 (1) and the poorer customers keep their seed values, so running out
+ * still happens.
+ */
+const TOP_UP: Partial<Record<ServiceName, string[]>> = {
+  inventory: ["UPDATE products SET available = 100000 WHERE sku IN ('KB-001', 'MS-002', 'CB-004')"],
+  payments: ["UPDATE customers SET balance_cents = 50000000 WHERE id = 'cust-alice'"],
+};
+
+async function topUpForChaos(databaseUrls: Record<ServiceName, string>, topUp: boolean): Promise<void> {
+  if (!topUp) return;
+  for (const [name, statements] of Object.entries(TOP_UP) as [ServiceName, string[]][]) {
+    const client = new pg.Client({ connectionString: databaseUrls[name] });
+    await client.connect();
+    for (const sql of statements) await client.query(sql);
+    await client.end();
+  }
 }
 
 const exited = (c: ChildProcess) => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once('exit', () => r())));
@@ -132,9 +168,16 @@ async function stopChild(c: ChildProcess | undefined, graceMs: number): Promise<
   clearTimeout(timer);
 }
 
-/** The worker child: started, SIGKILLed and started again; an exit it did not cause is counted and recovered too. */
-class WorkerSupervisor {
-  child?: ChildProcess;
+/** A process the run kills: what it needs to be killed for real and waited for. */
+interface Killable {
+  pid: number;
+  exited: Promise<unknown>;
+  stop(): Promise<unknown>;
+}
+
+/** One kind of process: started, SIGKILLed and started again; an exit it did not cause is counted and recovered too. */
+class Restartable {
+  current?: Killable;
   kills = 0;
   restarts = 0;
   unexpectedExits = 0;
@@ -143,30 +186,30 @@ class WorkerSupervisor {
   private restarting?: Promise<void>;
 
   constructor(
-    private readonly env: NodeJS.ProcessEnv,
+    private readonly name: string,
+    private readonly launch: () => Promise<Killable>,
     private readonly restartDelayMs: number,
     private readonly log: (line: string) => void,
   ) {}
 
   async start(): Promise<void> {
-    const child = forkTsScript(path.join(__dirname, 'worker-process.ts'), this.env);
-    this.child = child;
-    child.once('exit', (code, signal) => {
-      if (this.child !== child || this.expecting || this.stopped) return;
+    const child = await this.launch();
+    this.current = child;
+    void child.exited.then(() => {
+      if (this.current !== child || this.expecting || this.stopped) return;
       this.unexpectedExits++;
-      this.log(`worker exited on its own (${signal ?? `code ${code}`}); restarting`);
+      this.log(`${this.name} exited on its own; restarting`);
       this.restarting = sleep(this.restartDelayMs).then(() => this.start()).then(() => void this.restarts++);
     });
-    await nextMessage(child, 'ready', 'worker process');
   }
 
-  /** SIGKILL, pause, start a new one; resolves when it is ready. */
+  /** SIGKILL, pause, start a new one; resolves when it is ready, with the time it was gone. */
   async killAndRestart(): Promise<number> {
     await this.restarting;
-    const child = this.child!;
+    const child = this.current!;
     this.expecting = true;
-    child.kill('SIGKILL');
-    await exited(child);
+    process.kill(child.pid, 'SIGKILL');
+    await child.exited;
     this.expecting = false;
     this.kills++;
     const t0 = performance.now();
@@ -180,8 +223,37 @@ class WorkerSupervisor {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.restarting?.catch(() => undefined);
-    await stopChild(this.child, 10_000);
+    await this.current?.stop();
   }
+}
+
+/** The worker script as a Killable (ready once it polls). */
+async function launchWorker(env: NodeJS.ProcessEnv): Promise<Killable> {
+  const child = forkTsScript(path.join(__dirname, 'worker-process.ts'), env);
+  const gone = exited(child);
+  await nextMessage(child, 'ready', 'worker process');
+  return { pid: child.pid!, exited: gone, stop: () => stopChild(child, 10_000) };
+}
+
+/** Calls the Temporal server, waiting out an outage (the chaos run kills it): retried while it is unreachable. */
+async function throughOutages<T>(call: () => Promise<T>, signal?: AbortSignal, limitMs = 120_000): Promise<T> {
+  const deadline = Date.now() + limitMs;
+  for (;;) {
+    try {
+      return await call();
+    } catch (err) {
+      if (signal?.aborted || Date.now() > deadline || !isUnreachable(err)) throw err;
+      await sleep(250);
+    }
+  }
+}
+
+/** The server is down or restarting (gRPC UNAVAILABLE, a reset connection, a deadline during the outage). */
+function isUnreachable(err: unknown): boolean {
+  // gRPC status codes: 14 UNAVAILABLE, 4 DEADLINE_EXCEEDED, 2 UNKNOWN (a stream cut by the server's death).
+  if (isGrpcServiceError(err)) return [14, 4, 2].includes(err.code);
+  if (err instanceof ServiceError) return err.cause === undefined || isUnreachable(err.cause);
+  return false;
 }
 
 type Classified = { outcome: SagaOutcomeKind; detail?: string };
@@ -190,7 +262,7 @@ type Classified = { outcome: SagaOutcomeKind; detail?: string };
 async function awaitOutcome(client: Client, handle: WorkflowHandle<typeof orderSaga>, signal: AbortSignal): Promise<Classified> {
   try {
     // Abortable: a parked saga's result never comes, and a long poll left running outlives the connection.
-    const result = await client.withAbortSignal(signal, () => handle.result());
+    const result = await throughOutages(() => client.withAbortSignal(signal, () => handle.result()), signal, 600_000);
     return { outcome: result.status, detail: result.reason };
   } catch (err) {
     const cause = (err as { cause?: { name?: string; message?: string } }).cause;
@@ -267,39 +339,56 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
   const t0 = performance.now();
   const loadAvgBefore = os.loadavg()[0];
 
-  let services: ChildProcess | undefined;
-  let server: DevServer | undefined;
-  let workers: WorkerSupervisor | undefined;
+  let postgres: PostgresProcess | undefined;
+  const processes: Partial<Record<KillKind, Restartable>> = {};
   let connection: Connection | undefined;
   let cleaning: Promise<void> | undefined;
   const cleanup = () =>
     (cleaning ??= (async () => {
-      await workers?.stop().catch(() => undefined);
+      await processes.worker?.stop().catch(() => undefined);
       await connection?.close().catch(() => undefined);
-      await server?.stop().catch(() => undefined);
-      await stopChild(services, 20_000);
+      await processes.server?.stop().catch(() => undefined);
+      await processes.services?.stop().catch(() => undefined);
+      await postgres?.stop(20_000).catch(() => undefined);
       rmSync(tmp, { recursive: true, force: true });
+      if (pgDir) rmSync(pgDir, { recursive: true, force: true });
     })());
   const onAbort = () => void cleanup().finally(() => process.exit(130));
   o.signal?.addEventListener('abort', onAbort, { once: true });
+  let pgDir: string | undefined;
 
   try {
-    // 1. Services + PostgreSQL, the Temporal dev server and the workflow bundle, side by side.
-    log('starting PostgreSQL + the services (fault injection on), the Temporal dev server; bundling the workflows…');
-    services = forkTsScript(path.join(__dirname, 'services-process.ts'), {
-      CHAOS_SERVICES_CONFIG: JSON.stringify({ authToken, topUp: o.topUp } satisfies ChaosServicesConfig),
-      SERVICE_AUTH_TOKEN: authToken,
-      LOG_LEVEL: 'silent',
-    });
+    // 1. PostgreSQL, then the services (fault injection on) and the Temporal dev server (a SQLite file, so that it
+    //    can be killed and come back with its history) side by side, and the workflow bundle. Fixed ports: a
+    //    restarted process comes back on the same address.
+    log('starting PostgreSQL, the services (fault injection on), the Temporal dev server; bundling the workflows…');
+    pgDir = await makeTempDirForPostgres('saga-chaos-pg-');
+    postgres = await startPostgresProcess({ dataDir: path.join(pgDir, 'data'), port: await getFreePort(), databases: [...SERVICE_NAMES] });
+    const databaseUrls = postgres.ready.urls as Record<ServiceName, string>;
+    const servicePorts = Object.fromEntries(await Promise.all(SERVICE_NAMES.map(async (n) => [n, await getFreePort()] as const))) as Record<ServiceName, number>;
+    const urls = Object.fromEntries(SERVICE_NAMES.map((n) => [n, `http://127.0.0.1:${servicePorts[n]}`])) as Record<ServiceName, string>;
+    const servicesConfig: ServicesProcessConfig = {
+      services: SERVICE_NAMES.map((name) => ({ name, port: servicePorts[name], databaseUrl: databaseUrls[name] })),
+      authToken,
+      faultInjection: true,
+      seed: true,
+      logLevel: 'silent',
+    };
+    processes.services = new Restartable('services', () => startServicesProcess(servicesConfig, { name: 'services' }), o.restartDelayMs, log);
+    const serverOptions: DevServerOptions = {
+      ui: false,
+      port: await getFreePort(),
+      searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
+      dbFilename: path.join(tmp, 'temporal.db'),
+      logFile: path.join(tmp, 'server.log'),
+      parentDeathSignal: 'SIGKILL',
+    };
+    let devServer: DevServer | undefined;
+    processes.server = new Restartable('the Temporal dev server', async () => (devServer = await startDevServer(serverOptions)), o.restartDelayMs, log);
     const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
-    const [ready, devServer, bundle] = await Promise.all([
-      nextMessage<ChaosServicesReady>(services, 'ready', 'services process'),
-      startDevServer({
-        ui: false,
-        searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
-        dynamicConfig: { 'history.transferProcessorMaxPollRPS': 10000, 'history.timerProcessorMaxPollRPS': 10000, 'history.visibilityProcessorMaxPollRPS': 10000 },
-        logFile: path.join(tmp, 'server.log'),
-      }).then((s) => (server = s)),
+    const [, , bundle] = await Promise.all([
+      processes.services.start().then(() => topUpForChaos(databaseUrls, o.topUp)),
+      processes.server.start(),
       bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quiet as never }),
     ]);
     const workflowBundlePath = path.join(tmp, 'workflow-bundle.js');
@@ -308,25 +397,27 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
     // 2. The worker.
     const taskQueue = `chaos-${runId}`;
     const workerConfig: ChaosWorkerConfig = {
-      address: devServer.address,
-      namespace: devServer.namespace,
+      address: devServer!.address,
+      namespace: devServer!.namespace,
       taskQueue,
-      urls: ready.urls,
+      urls,
       authToken,
       requestTimeoutMs: 3000,
       workflowBundlePath,
       stickyQueueScheduleToStartTimeout: '2s',
     };
-    workers = new WorkerSupervisor({ CHAOS_WORKER_CONFIG: JSON.stringify(workerConfig), SERVICE_AUTH_TOKEN: authToken }, o.restartDelayMs, log);
+    const workerEnv = { CHAOS_WORKER_CONFIG: JSON.stringify(workerConfig), SERVICE_AUTH_TOKEN: authToken };
+    processes.worker = new Restartable('worker', () => launchWorker(workerEnv), o.restartDelayMs, log);
     log('starting the worker…');
-    await workers.start();
+    await processes.worker.start();
+    const namespace = devServer!.namespace;
 
     // 3. The plan, and the databases before the first saga.
     const plans = planSagas({ seed: o.seed, sagas: o.sagas, cancelRatio: o.cancelRatio, idPrefix: `chaos-${runId}`, options: { ...CHAOS_SAGA_OPTIONS, stepTimeout: o.stepTimeout } });
     const points = killPoints(o.seed, o.sagas, o.kills);
-    const initial = await readSnapshot(ready.databaseUrls);
-    connection = await Connection.connect({ address: devServer.address });
-    const client = new Client({ connection, namespace: devServer.namespace });
+    const initial = await readSnapshot(databaseUrls);
+    connection = await Connection.connect({ address: devServer!.address });
+    const client = new Client({ connection, namespace });
 
     // 4. The sagas, and the killer alongside.
     const records: SagaRecord[] = [];
@@ -352,14 +443,16 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
     const killer = (async () => {
       const rng = prng(o.seed ^ 0x5bd1e995);
       for (const point of points) {
+        // Kinds take turns, in the order given: --kill worker,services,server --kills 9 kills each three times.
         while (!allEnded && ended < point) await sleep(50);
         if (allEnded) return;
         await sleep(Math.floor(rng() * 300));
         if (allEnded) return;
-        const record: KillRecord = { atMs: Math.round(performance.now() - runStart), ended, inFlight };
+        const kind = o.kill[killLog.length % o.kill.length];
+        const record: KillRecord = { kind, atMs: Math.round(performance.now() - runStart), ended, inFlight };
         killLog.push(record);
-        record.restartedAfterMs = Math.round(await workers!.killAndRestart());
-        if (o.progress) bar.update({ kills: workers!.kills });
+        record.restartedAfterMs = Math.round(await processes[kind]!.killAndRestart());
+        if (o.progress) bar.update({ kills: killLog.length });
       }
     })();
 
@@ -373,22 +466,32 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
         inFlight++;
         // startOrderSaga's options, plus a short workflow task timeout: a task lost with a killed worker is
         // retried after it (the default is 10 s).
-        const handle = await client.workflow.start(orderSaga, {
-          taskQueue,
-          workflowId: input.orderId,
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          args: [input],
-          typedSearchAttributes: [{ key: SAGA_STATUS, value: 'RUNNING' }],
-          staticSummary: `Chaos order ${input.orderId} for ${input.customerId}, shipping to ${input.destination.country}`,
-          workflowTaskTimeout: '3s',
-        });
+        // Retried through a server outage; a retry that finds the saga started (the first try got through, its
+        // answer did not) takes it as started.
+        let tries = 0;
+        const handle = await throughOutages(() =>
+          client.workflow
+            .start(orderSaga, {
+              taskQueue,
+              workflowId: input.orderId,
+              workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+              args: [input],
+              typedSearchAttributes: [{ key: SAGA_STATUS, value: 'RUNNING' }],
+              staticSummary: `Chaos order ${input.orderId} for ${input.customerId}, shipping to ${input.destination.country}`,
+              workflowTaskTimeout: '3s',
+            })
+            .catch((err: unknown) => {
+              if (++tries > 1 && err instanceof WorkflowExecutionAlreadyStartedError) return client.workflow.getHandle<typeof orderSaga>(input.orderId);
+              throw err;
+            }),
+        );
         let cancelRequested = false;
         const cancelTimer =
           plan.cancelAfterMs === undefined
             ? undefined
             : setTimeout(() => {
                 cancelRequested = true;
-                handle.cancel().then(
+                throughOutages(() => handle.cancel()).then(
                   () => void cancelAccepted++,
                   () => undefined, // already ended
                 );
@@ -426,8 +529,8 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
 
     // 5. Figures from the histories; the databases after; the invariants.
     log('reading workflow histories and the four databases…');
-    const stats = await historyStats(client, plans);
-    const final = await readSnapshot(ready.databaseUrls);
+    const stats = await throughOutages(() => historyStats(client, plans));
+    const final = await readSnapshot(databaseUrls);
     // What an operator sees: the CLI's `dead-letters list` (sagas found by SagaStatus, details by query).
     const listedDeadLetters = [...new Set((await listDeadLetters(client, { limit: 1000 })).map((d) => d.orderId))];
     records.sort((a, b) => a.orderId.localeCompare(b.orderId));
@@ -456,7 +559,10 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
       faults: { planned, injected: stats.injected, transientFailures: stats.transientFailures },
       activities: stats.activities,
       cancellations: { requested: records.filter((r) => r.cancelRequested).length, accepted: cancelAccepted, endedCancelled: outcomes.CANCELLED },
-      worker: { kills: workers.kills, restarts: workers.restarts, unexpectedExits: workers.unexpectedExits, killLog },
+      processes: Object.fromEntries(
+        KILL_KINDS.map((k) => [k, { kills: processes[k]?.kills ?? 0, restarts: processes[k]?.restarts ?? 0, unexpectedExits: processes[k]?.unexpectedExits ?? 0 }]),
+      ) as ChaosReport['processes'],
+      killLog,
       checks,
       violations: countViolations(checks),
       sagas: records,
@@ -482,8 +588,16 @@ export function formatReport(r: ChaosReport, maxViolations = 5): string {
     `  faults         injected ${kinds(r.faults.injected)} (planned ${kinds(r.faults.planned)}; ${r.faults.transientFailures} transient failures)`,
     `  activities     ${r.activities.scheduled} scheduled, ${r.activities.retries} retries; workflow tasks: ${r.activities.workflowTaskTimeouts} timed out, ${r.activities.workflowTaskFailures} failed`,
     `  cancellations  ${r.cancellations.requested} requested, ${r.cancellations.accepted} accepted by the server, ${r.cancellations.endedCancelled} ended CANCELLED`,
-    `  worker         ${r.worker.kills} kills (SIGKILL), ${r.worker.restarts} restarts, ${r.worker.unexpectedExits} unexpected exits` +
-      (r.worker.killLog.length ? `; at ${r.worker.killLog.map((k) => `${(k.atMs / 1000).toFixed(1)} s (${k.inFlight} in flight)`).join(', ')}` : ''),
+    ...KILL_KINDS.filter((k) => r.options.kill.includes(k) || r.processes[k].unexpectedExits).map(
+      (k) =>
+        `  ${k.padEnd(14)} ${r.processes[k].kills} kills (SIGKILL), ${r.processes[k].restarts} restarts, ${r.processes[k].unexpectedExits} unexpected exits` +
+        (r.killLog.some((x) => x.kind === k)
+          ? `; at ${r.killLog
+              .filter((x) => x.kind === k)
+              .map((x) => `${(x.atMs / 1000).toFixed(1)} s (${x.inFlight} in flight, back after ${((x.restartedAfterMs ?? 0) / 1000).toFixed(1)} s)`)
+              .join(', ')}`
+          : ''),
+    ),
     `  wall time      ${r.wallSeconds.toFixed(1)} s (sagas ${r.runSeconds.toFixed(1)} s); load average ${r.environment.loadAvgBefore.toFixed(2)} → ${r.environment.loadAvgAfter.toFixed(2)} on ${r.environment.cores} cores`,
     '',
     'invariants',

@@ -1,13 +1,15 @@
 /**
- * `npm run chaos`: order sagas with random faults, client cancellations and worker SIGKILLs, then an invariant check
+ * `npm run chaos`: order sagas with random faults, client cancellations and SIGKILLs of the worker, the services and the
+ * Temporal dev server (`--kill`), then an invariant check
  * over every service's database (see chaos.ts and invariants.ts). Prints the figures and each invariant with its
  * counts; writes chaos-results/<run id>.json. Exit code 0 with zero violations, 1 otherwise.
  *
  *   npm run chaos                                   # 200 sagas, concurrency 20, 3 kills
  *   npm run chaos -- --sagas 40 --kills 2 --seed 7  # smaller; the same seed replays the same sagas and faults
+ *   npm run chaos -- --kill worker,services,server --kills 9   # each process kind killed three times
  */
-import { Command } from 'commander';
-import { DEFAULT_CHAOS_OPTIONS, formatReport, runChaos } from './chaos';
+import { Command, InvalidArgumentError } from 'commander';
+import { DEFAULT_CHAOS_OPTIONS, formatReport, KILL_KINDS, runChaos, type KillKind } from './chaos';
 
 const int = (min: number) => (v: string) => {
   const n = Number(v);
@@ -19,6 +21,12 @@ const ratio = (v: string) => {
   if (!(n >= 0 && n <= 1)) throw new Error(`expected a number between 0 and 1, got ${v}`);
   return n;
 };
+const kinds = (v: string): KillKind[] => {
+  const list = v.split(',').map((k) => k.trim()) as KillKind[];
+  const unknown = list.filter((k) => !KILL_KINDS.includes(k));
+  if (!list.length || unknown.length) throw new InvalidArgumentError(`expected some of ${KILL_KINDS.join(', ')}, got ${v}`);
+  return [...new Set(list)];
+};
 const d = DEFAULT_CHAOS_OPTIONS;
 
 const program = new Command('chaos')
@@ -26,7 +34,8 @@ const program = new Command('chaos')
   .option('--sagas <n>', 'sagas to run', int(1), d.sagas)
   .option('--concurrency <n>', 'sagas in flight', int(1), d.concurrency)
   .option('--seed <n>', 'PRNG seed (default: random, printed)', int(0))
-  .option('--kills <n>', 'worker SIGKILLs, spread over the run', int(0), d.kills)
+  .option('--kills <n>', 'SIGKILLs, spread over the run, taking turns among the --kill kinds', int(0), d.kills)
+  .option('--kill <kinds>', `what gets killed and restarted, comma-separated: ${KILL_KINDS.join(', ')}`, kinds, d.kill)
   .option('--restart-delay-ms <ms>', 'pause between a kill and the restart', int(0), d.restartDelayMs)
   .option('--cancel-ratio <r>', 'share of sagas the client cancels mid-flight', ratio, d.cancelRatio)
   .option('--step-timeout <duration>', 'activity start-to-close timeout (e.g. 4s)', d.stepTimeout)
@@ -41,12 +50,13 @@ async function main() {
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   const command = `npm run chaos -- ${process.argv.slice(2).join(' ')}`.trim();
-  process.stderr.write(`chaos: seed ${seed}, ${o.sagas} sagas at concurrency ${o.concurrency}, ${o.kills} worker kill(s)\n`);
+  process.stderr.write(`chaos: seed ${seed}, ${o.sagas} sagas at concurrency ${o.concurrency}, ${o.kills} kill(s) of ${(o.kill as KillKind[]).join(', ')}\n`);
   const report = await runChaos({
     sagas: o.sagas,
     concurrency: o.concurrency,
     seed,
     kills: o.kills,
+    kill: o.kill,
     restartDelayMs: o.restartDelayMs,
     cancelRatio: o.cancelRatio,
     stepTimeout: o.stepTimeout,

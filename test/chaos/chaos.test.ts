@@ -200,12 +200,15 @@ describe('npm run chaos (small)', function () {
   let report: ChaosReport;
 
   before(async () => {
-    report = await runChaos({ sagas: 30, concurrency: 10, seed: 20261125, kills: 1, restartDelayMs: 500, progress: false, reportDir: false });
+    report = await runChaos({ sagas: 30, concurrency: 10, seed: 20261125, kills: 3, kill: ['worker', 'services', 'server'], restartDelayMs: 500, progress: false, reportDir: false });
   });
 
-  it('kills the worker at least once, and every saga reaches a terminal state', () => {
-    assert.ok(report.worker.kills >= 1, formatReport(report));
-    assert.equal(report.worker.restarts, report.worker.kills);
+  it('kills (SIGKILL) and restarts the worker, the services and the Temporal dev server once each, and every saga reaches a terminal state', () => {
+    for (const kind of ['worker', 'services', 'server'] as const) {
+      assert.equal(report.processes[kind].kills, 1, `${kind}: ${formatReport(report)}`);
+      assert.equal(report.processes[kind].restarts, 1, `${kind}: ${formatReport(report)}`);
+    }
+    assert.deepEqual(report.killLog.map((k) => k.kind), ['worker', 'services', 'server']);
     assert.equal(report.sagas.length, 30);
     const terminal = report.checks.find((c) => c.id === 1)!;
     assert.equal(terminal.figures['not terminal'], 0, formatReport(report));
