@@ -24,3 +24,25 @@ export async function isPortInUse(port: number, host = '127.0.0.1'): Promise<boo
     socket.once('error', () => resolve(false));
   });
 }
+
+/** True when host:port can be bound right now (nobody listens there). */
+function canBind(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A free port in [low, high], tried at random. For ports that must fit a range the kernel's ephemeral ports (32768+
+ * on Linux) do not: Temporal stores each role's membership port in a SMALLINT column (≤ 32767).
+ */
+export async function getFreePortInRange(low: number, high: number, host = '127.0.0.1'): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low + 1));
+    if (await canBind(port, host)) return port;
+  }
+  throw new Error(`no free port found in ${low}-${high} on ${host}`);
+}

@@ -10,7 +10,7 @@ import type { ChildHandle } from './processes/child';
 import { isAlive, processStartTime, reapPidFiles, reapPostmaster, removePidFile, writePidFile, type PidRecord } from './processes/orphans';
 import { startPostgresProcess, type PostgresReady } from './processes/postgres-process';
 import { startServicesProcess } from './processes/services-process';
-import { startTemporalProcess, type TemporalReady } from './processes/temporal-process';
+import { startTemporalProcess, type TemporalProcessConfig, type TemporalReady } from './processes/temporal-process';
 import { startWorkerProcess } from './processes/worker-process';
 import { isPortInUse } from './ports';
 import { Supervisor, type ChildSpec, type RestartPolicy } from './supervisor/supervisor';
@@ -30,6 +30,14 @@ export interface LocalStackOptions {
   uiPort: number;
   /** Fault injection in the services, for the demo's scenarios (refused with NODE_ENV=production). */
   faultInjection: boolean;
+  /**
+   * 'cluster': the real Temporal server (infra/temporal/cluster: four role processes, 8 shards) on the embedded
+   * PostgreSQL, instead of the dev server; no web UI then (the cluster has none of its own). Default 'dev-server'.
+   * Either way one child of the supervisor (its keeper, infra/processes/temporal-process.ts).
+   */
+  temporal?: 'dev-server' | 'cluster';
+  /** Saga worker processes on the task queue, each a child of its own. Default 1. */
+  workers?: number;
   logger: Logger;
   env?: NodeJS.ProcessEnv;
   /** Copy the children's output to stderr, each line prefixed with the child's name. Default false. */
@@ -106,6 +114,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     SERVICE_NAMES.map((n) => [n, Number(env[serviceEnvName(n, 'PORT')] ?? DEFAULT_SERVICE_PORTS[n])]),
   ) as Record<ServiceName, number>;
   const externalDatabases = SERVICE_NAMES.every((n) => env[serviceEnvName(n, 'DATABASE_URL')]);
+  if (options.temporal === 'cluster' && externalDatabases) throw new Error('--temporal cluster runs on the embedded PostgreSQL: unset the *_DATABASE_URL variables');
   // The services and the worker share one bearer token. Unless one is given (to run more workers against this
   // stack), a fresh random one per run: nothing outside this process tree can change the services' state. The read
   // token is left in the data folder for the tools on this machine.
@@ -133,8 +142,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   await clearPreviousRun(options.dataDir, log);
   await assertPortsFree([
     ...(externalDatabases ? [] : [{ port: options.postgresPort, what: 'embedded PostgreSQL', setting: 'EMBEDDED_POSTGRES_PORT' }]),
-    { port: options.temporalPort, what: 'Temporal dev server', setting: 'TEMPORAL_PORT' },
-    { port: options.uiPort, what: 'Temporal web UI', setting: 'TEMPORAL_UI_PORT' },
+    { port: options.temporalPort, what: options.temporal === 'cluster' ? 'Temporal frontend' : 'Temporal dev server', setting: 'TEMPORAL_PORT' },
+    ...(options.temporal === 'cluster' ? [] : [{ port: options.uiPort, what: 'Temporal web UI', setting: 'TEMPORAL_UI_PORT' }]),
     ...SERVICE_NAMES.map((n) => ({ port: servicePorts[n], what: `${n} service`, setting: serviceEnvName(n, 'PORT') })),
   ]);
   writePidFile(path.join(runDir(options.dataDir), 'supervisor.pid'), process.pid, 'the stack supervisor');
@@ -167,29 +176,34 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       }),
     );
   }
-  specs.push(
-    spec(
-      'temporal',
-      () =>
-        startTemporalProcess(
-          {
-            server: {
-              port: options.temporalPort,
-              uiPort: options.uiPort,
-              namespace: temporalConfig.namespace,
-              dbFilename: path.join(temporalDir, 'temporal.db'),
-              searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
-              logFile: path.join(temporalDir, 'server.log'),
-            },
-            pidFile: path.join(runDir(options.dataDir), 'temporal-server.pid'),
+  const temporalServer: TemporalProcessConfig['server'] =
+    options.temporal === 'cluster'
+      ? {
+          kind: 'cluster',
+          options: {
+            postgres: { host: '127.0.0.1', port: options.postgresPort, user: 'postgres', password: 'postgres' },
+            namespace: temporalConfig.namespace,
+            searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
+            ports: { frontendGrpc: options.temporalPort },
+            logDir: path.join(options.dataDir, 'temporal-cluster'),
           },
-          fork,
-        ),
-      (r: TemporalReady) => {
-        temporalReady = r;
-        extraPids['temporal server'] = r.serverPid;
-      },
-    ),
+        }
+      : {
+          kind: 'dev-server',
+          options: {
+            port: options.temporalPort,
+            uiPort: options.uiPort,
+            namespace: temporalConfig.namespace,
+            dbFilename: path.join(temporalDir, 'temporal.db'),
+            searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
+            logFile: path.join(temporalDir, 'server.log'),
+          },
+        };
+  specs.push(
+    spec('temporal', () => startTemporalProcess({ server: temporalServer, pidFile: path.join(runDir(options.dataDir), 'temporal-server.pid') }, fork), (r: TemporalReady) => {
+      temporalReady = r;
+      extraPids['temporal server'] = r.serverPid;
+    }),
     spec('services', () =>
       startServicesProcess(
         {
@@ -205,13 +219,20 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         { ...fork, name: 'services' },
       ),
     ),
-    spec('worker', () =>
-      startWorkerProcess(
-        { address: temporalReady!.address, namespace: temporalReady!.namespace, taskQueue: temporalConfig.taskQueue, urls: serviceUrls, authToken, requestTimeoutMs: 10_000 },
-        fork,
-      ),
-    ),
   );
+  // The saga workers, each a child of its own (sagas spread across them; one takes over what another dropped).
+  const workerCount = options.workers ?? 1;
+  for (let i = 1; i <= workerCount; i++) {
+    const name = workerCount === 1 ? 'worker' : `worker#${i}`;
+    specs.push(
+      spec(name, () =>
+        startWorkerProcess(
+          { address: temporalReady!.address, namespace: temporalReady!.namespace, taskQueue: temporalConfig.taskQueue, urls: serviceUrls, authToken, requestTimeoutMs: 10_000 },
+          { ...fork, name, readyTimeoutMs: 120_000 },
+        ),
+      ),
+    );
+  }
 
   const supervisor = new Supervisor(specs, {
     info: (m) => log.info(m),

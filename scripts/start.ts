@@ -1,10 +1,13 @@
+import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { DEFAULT_DATA_DIR, PortInUseError, readTokenFile, startLocalStack } from '../infra/stack';
 import { createLogger } from '../services/shared/logger';
 
 /**
  * `npm start`: the whole stack on embedded defaults, until Ctrl-C. This process is the supervisor: PostgreSQL, the
- * Temporal server, the services and the worker each run in a child process of their own (infra/stack.ts). Settings come from the environment (see the
+ * Temporal server, the services and the worker each run in a child process of their own (infra/stack.ts).
+ *   npm start -- --temporal cluster --workers 2    (or SAGA_TEMPORAL=cluster SAGA_WORKERS=2 npm start): the real
+ *   Temporal server, four role processes on the embedded PostgreSQL, instead of the dev server; two saga workers. Settings come from the environment (see the
  * README's configuration table); everything has a default.
  */
 const logger = createLogger('stack', process.env.LOG_LEVEL ?? 'info');
@@ -16,8 +19,14 @@ const settings = z
     TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
     TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
     FAULT_INJECTION: z.enum(['true', 'false']).default('true'),
+    SAGA_TEMPORAL: z.enum(['dev-server', 'cluster'], { error: 'must be dev-server or cluster' }).default('dev-server'),
+    SAGA_WORKERS: z.coerce.number().int().min(1).max(32).default(1),
   })
   .parse(process.env);
+// Flags win over the environment: `npm start -- --temporal cluster --workers 2`.
+const flags = parseArgs({ options: { temporal: { type: 'string' }, workers: { type: 'string' } } }).values;
+const temporalKind = z.enum(['dev-server', 'cluster'], { error: '--temporal must be dev-server or cluster' }).parse(flags.temporal ?? settings.SAGA_TEMPORAL);
+const workerCount = z.coerce.number({ error: '--workers must be a number' }).int().min(1).max(32).parse(flags.workers ?? settings.SAGA_WORKERS);
 
 async function main(): Promise<void> {
   const stack = await startLocalStack({
@@ -26,6 +35,8 @@ async function main(): Promise<void> {
     temporalPort: settings.TEMPORAL_PORT,
     uiPort: settings.TEMPORAL_UI_PORT,
     faultInjection: settings.FAULT_INJECTION === 'true',
+    temporal: temporalKind,
+    workers: workerCount,
     // The dev server's address is the stack's own; the worker and the CLI default to it.
     env: { ...process.env, TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS ?? `127.0.0.1:${settings.TEMPORAL_PORT}` },
     logger,
@@ -35,7 +46,10 @@ async function main(): Promise<void> {
     [
       '',
       'The order saga stack is up.',
-      `  Temporal web UI:  ${stack.uiUrl}/namespaces/${stack.namespace}/workflows`,
+      stack.uiUrl
+        ? `  Temporal web UI:  ${stack.uiUrl}/namespaces/${stack.namespace}/workflows`
+        : '  Temporal:         the cluster (frontend, history, matching, worker: four processes, 8 shards, on PostgreSQL); no web UI of its own',
+      `  Saga workers:     ${workerCount} process(es)`,
       `  Temporal server:  ${stack.temporalAddress} (namespace ${stack.namespace}, task queue ${stack.taskQueue})`,
       ...Object.entries(stack.serviceUrls).map(([name, url]) => `  ${name.padEnd(10)} ${url}`),
       `  Data:             ${settings.DATA_DIR}`,

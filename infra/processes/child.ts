@@ -54,10 +54,11 @@ const RING_LINES = 200;
 
 /**
  * The lighter form, for scripts whose children talk in several messages (the bench, the chaos run): forks a .ts entry
- * through tsx with IPC, its output going straight to the parent's. Pair with nextMessage.
+ * through tsx with IPC, its output going straight to the parent's. Pair with nextMessage. `nodeFlags` are extra flags
+ * for node itself (e.g. --cpu-prof, which NODE_OPTIONS refuses).
  */
-export function forkTsScript(entry: string, env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return fork(entry, [], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+export function forkTsScript(entry: string, env: NodeJS.ProcessEnv = {}, nodeFlags: string[] = []): ChildProcess {
+  return fork(entry, [], { execArgv: [...nodeFlags, '--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
 /** The child's next message of this type; rejects if the child exits first. */

@@ -154,7 +154,7 @@ async function resolveBinary(spec: TemporalBinarySpec, opts: ResolveOptions): Pr
   }
 }
 
-function exeName(name: string): string {
+export function exeName(name: string): string {
   return isWindows ? `${name}.exe` : name;
 }
 
@@ -162,7 +162,7 @@ function venvBinPath(venvDir: string, name: string): string {
   return path.join(venvDir, isWindows ? 'Scripts' : 'bin', exeName(name));
 }
 
-function isExecutableFile(p: string): boolean {
+export function isExecutableFile(p: string): boolean {
   try {
     fs.accessSync(p, fs.constants.X_OK);
     return fs.statSync(p).isFile();
@@ -171,7 +171,7 @@ function isExecutableFile(p: string): boolean {
   }
 }
 
-function findOnPath(name: string, pathVar: string): string | undefined {
+export function findOnPath(name: string, pathVar: string): string | undefined {
   for (const dir of pathVar.split(path.delimiter)) {
     if (!dir) continue;
     const candidate = path.join(dir, name);
@@ -221,9 +221,9 @@ async function installIntoVenv(venvDir: string, spec: TemporalBinarySpec, log: (
 }
 
 /** Runs a command with its output on our stderr (so a slow or failing install is visible); rejects on failure. */
-function run(cmd: string, args: string[]): Promise<void> {
+export function run(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(env && { env }) });
     child.stdout.pipe(process.stderr, { end: false });
     child.stderr.pipe(process.stderr, { end: false });
     child.once('error', (err) => reject(new Error(`cannot run ${cmd}: ${err.message}`)));
@@ -245,7 +245,7 @@ const LOCK_POLL_MS = 250;
  * proceed; that needs a crashed installer plus two racing successors, rare enough for a dev tool). It lives inside
  * the venv directory, which is already git-ignored.
  */
-async function withInstallLock(venvDir: string, log: (line: string) => void, fn: () => Promise<void>) {
+export async function withInstallLock(venvDir: string, log: (line: string) => void, fn: () => Promise<void>) {
   fs.mkdirSync(venvDir, { recursive: true });
   const lockPath = path.join(venvDir, '.install.lock');
   const tmpPath = `${lockPath}.${process.pid}.${Math.random().toString(36).slice(2)}`;

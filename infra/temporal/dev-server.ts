@@ -313,13 +313,16 @@ async function probe(address: string, namespace: string, searchAttributes: strin
 }
 
 /** Keeps the last lines of output for error messages, and appends everything to a log file when one is given. */
-class OutputCapture {
+export class OutputCapture {
   private lines: string[] = [];
   private partial = '';
   private total = 0;
   private file?: fs.WriteStream;
 
-  constructor(logFile?: string) {
+  constructor(
+    logFile?: string,
+    private readonly label = 'dev-server',
+  ) {
     if (logFile) {
       fs.mkdirSync(path.dirname(path.resolve(logFile)), { recursive: true });
       // Append: a restarted server's output follows the previous run's in the same file.
@@ -336,7 +339,7 @@ class OutputCapture {
 
   /** Our own remarks (command line, readiness, forced kill), marked so they are not mistaken for server output. */
   note(line: string) {
-    const text = `[dev-server ${new Date().toISOString()}] ${line}`;
+    const text = `[${this.label} ${new Date().toISOString()}] ${line}`;
     this.file?.write(`${text}\n`);
     this.push(text);
   }

@@ -1,21 +1,25 @@
 /**
- * The four series of the benchmark and the closed-loop load generator. Used by run.ts (client in the bench process)
+ * The series of the benchmark and the closed-loop load generator. Used by run.ts (client in the bench process)
  * and by worker-process.ts (client on the worker's NativeConnection, needed for eager workflow start).
  */
 import { WorkflowIdReusePolicy, type Client } from '@temporalio/client';
 import { ServiceClient } from '../../activities/service-client';
 import { startOrderSaga } from '../../cli/saga-client';
-import { benchFloor } from '../../workflows/bench-floor';
+import { plainOrderWorkflow, SAGA_SHAPE_ACTIVITIES, sagaShapeFloor } from './floor-workflows';
 import { orderSaga } from '../../workflows/order-saga';
 import type { OrderSagaInput } from '../../workflows/order-saga-input';
 import { SAGA_STATUS } from '../../workflows/search-attributes';
 
-export const SERIES = ['plain', 'floor', 'saga', 'compensated', 'saga-local'] as const;
+export const SERIES = ['call-floor', 'plain', 'floor', 'plain-workflow', 'saga', 'compensated', 'saga-local'] as const;
 export type SeriesName = (typeof SERIES)[number];
+/** Series that run no workflow: their operations are HTTP calls made by the bench process itself. */
+export const DIRECT_SERIES: readonly SeriesName[] = ['call-floor', 'plain'];
 
 export const SERIES_LABEL: Record<SeriesName, string> = {
+  'call-floor': 'floor of a service call (7 × an HTTP round trip + one PostgreSQL round trip, same app frame)',
   plain: 'plain chain (7 HTTP calls, no Temporal)',
-  floor: 'Temporal floor (4 no-op activities)',
+  floor: "Temporal floor of the saga's shape (7 no-op activities, the saga's timeouts and retry policies)",
+  'plain-workflow': 'the saga\'s 7 activities on the real services in a plain workflow (no saga engine)',
   saga: 'order saga, happy path (7 activities)',
   compensated: 'order saga, rejected at the pivot (4 + 3 compensations)',
   'saga-local': 'order saga, happy path, steps as local activities (options.localActivities)',
@@ -36,6 +40,8 @@ export interface LoadContext {
   client?: Client;
   taskQueue: string;
   serviceClient?: ServiceClient;
+  /** A client whose every service URL is the bench's floor endpoint (services-process.ts). */
+  floorClient?: ServiceClient;
   eager: boolean;
   /** Per-call durations of the plain chain, when set (filled by the plain op). */
   callTimes?: Record<string, number[]>;
@@ -53,6 +59,15 @@ async function timed<T>(ctx: LoadContext, name: string, fn: () => Promise<T>): P
 
 export function makeOp(series: SeriesName, ctx: LoadContext): Op {
   switch (series) {
+    case 'call-floor': {
+      const s = ctx.floorClient!;
+      // As many calls as the chain, each with an Idempotency-Key and a small JSON body like the saga's.
+      return async (id) => {
+        for (let i = 0; i < 7; i++) {
+          await timed(ctx, 'http+pg floor', () => s.call('orders', 'POST', '/floor', { orderId: id, step: i }, { idempotencyKey: `${id}:floor${i}` }));
+        }
+      };
+    }
     case 'plain': {
       const s = ctx.serviceClient!;
       // The saga's seven forward calls, in its order, with its idempotency keys (<order id>:<activity name>).
@@ -76,13 +91,24 @@ export function makeOp(series: SeriesName, ctx: LoadContext): Op {
     }
     case 'floor':
       return async (id) => {
-        const n = await ctx.client!.workflow.execute(benchFloor, {
+        const n = await ctx.client!.workflow.execute(sagaShapeFloor, {
           taskQueue: ctx.taskQueue,
           workflowId: id,
           args: [],
           ...(ctx.eager ? { requestEagerStart: true } : {}),
         });
-        if (n !== 4) throw new Error(`benchFloor ${id} returned ${n}`);
+        if (n !== SAGA_SHAPE_ACTIVITIES) throw new Error(`sagaShapeFloor ${id} returned ${n}`);
+      };
+    case 'plain-workflow':
+      return async (id) => {
+        const { options: _, ...input } = sagaInput('saga', id);
+        const status = await ctx.client!.workflow.execute(plainOrderWorkflow, {
+          taskQueue: ctx.taskQueue,
+          workflowId: id,
+          args: [input],
+          ...(ctx.eager ? { requestEagerStart: true } : {}),
+        });
+        if (status !== 'APPROVED') throw new Error(`plainOrderWorkflow ${id} ended ${status}`);
       };
     case 'saga':
     case 'saga-local':

@@ -24,11 +24,14 @@ import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { ServiceClient } from '../../activities/service-client';
 import { requireTemporalCli, REPO_ROOT } from '../../infra/temporal/binary';
-import { DEFAULT_DYNAMIC_CONFIG, startDevServer, type DevServer } from '../../infra/temporal/dev-server';
+import { DEFAULT_DYNAMIC_CONFIG } from '../../infra/temporal/dev-server';
+import { startBenchTemporal, type BenchTemporal } from './temporal-server';
 import type { ServiceName } from '../../services/catalog';
 import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import { renderChart } from './chart';
-import { makeOp, runBatch, SERIES, SERIES_LABEL, type BatchResult, type SeriesName } from './load';
+import { DIRECT_SERIES, makeOp, runBatch, SERIES, SERIES_LABEL, type BatchResult, type SeriesName } from './load';
+import { evaluate, FLOOR_CALL, printVerdict, type Verdict } from './targets';
+import { measureParked, type ParkedFigures } from './parked';
 import { cpuSeconds, statusKb, treeCpuSeconds } from './proc';
 import type { BenchWorkerConfig } from './worker-process';
 
@@ -68,8 +71,12 @@ const program = new Command('bench')
   .option('--warmup <n>', 'warm-up operations per series (not measured)', (v) => Number(v), 40)
   .option('--eager', 'request eager workflow start (the client runs in the worker process, on its NativeConnection)', false)
   .option('--client-in-worker', 'run the Temporal client in the worker process (implied by --eager)', false)
+  .option('--parked <n>', 'after the series: park N sagas waiting for an operator, measure memory and idle CPU, then release them all', positive)
+  .option('--profile-services <dir>', 'write a V8 CPU profile of the services process into <dir> (node --cpu-prof); summarise it with scripts/bench/profile-top.ts')
   .option('--no-docs', 'do not overwrite docs/bench/latest.json and latest.svg')
-  .option('--label <text>', 'a label stored with the results', '');
+  .option('--label <text>', 'a label stored with the results', '')
+  .addOption(new Option('--temporal <kind>', 'the Temporal server: the dev server, or the cluster (the real server, 4 role processes on PostgreSQL)').choices(['dev-server', 'cluster']).default('dev-server'))
+  .option('--workers <n>', 'saga worker processes on the task queue (worker CPU is their sum, peak memory their largest)', positive, 1);
 
 interface SeriesLevel {
   series: SeriesName;
@@ -95,8 +102,8 @@ function pct(sorted: number[], p: number): number {
 
 interface Children {
   services: ChildProcess;
-  worker: ChildProcess;
-  server: DevServer;
+  workers: ChildProcess[];
+  server: BenchTemporal;
 }
 
 async function main() {
@@ -120,6 +127,8 @@ async function main() {
     totalMemMb: Math.round(os.totalmem() / 2 ** 20),
     node: process.version,
     temporalCli: temporalVersion,
+    /** Which server the Temporal series ran on (set once it runs). */
+    temporalServer: '',
     platform: `${os.platform()} ${os.release()}`,
   };
   const params = {
@@ -142,17 +151,19 @@ async function main() {
     eagerStart: Boolean(o.eager),
     clientInWorker,
     label: o.label as string,
+    temporal: o.temporal as 'dev-server' | 'cluster',
+    workers: o.workers as number,
   };
   process.stderr.write(`bench ${runId}\n  command: ${command}\n  parameters: ${JSON.stringify(params)}\n  ${environment.cores} cores, Node ${environment.node}, ${temporalVersion}\n`);
 
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'saga-bench-'));
   const children: Partial<Children> = {};
   const cleanup = async () => {
-    children.worker?.connected && children.worker.send({ type: 'stop' });
+    for (const w of children.workers ?? []) if (w.connected) w.send({ type: 'stop' });
     await children.server?.stop().catch(() => undefined);
     children.services?.connected && children.services.send({ type: 'stop' });
     await Promise.all(
-      [children.worker, children.services].map((c) => c && c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once('exit', r)) : undefined),
+      [...(children.workers ?? []), children.services].map((c) => c && c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once('exit', r)) : undefined),
     );
     rmSync(tmp, { recursive: true, force: true });
   };
@@ -164,23 +175,39 @@ async function main() {
     process.stderr.write('  starting PostgreSQL and the services…\n');
     // One random bearer token per run: the services require it, the worker and the plain series send it.
     const authToken = randomBytes(32).toString('base64url');
-    children.services = forkTsScript(path.join(__dirname, 'services-process.ts'), { BENCH_DB_POOL_SIZE: String(params.dbPoolSize), LOG_LEVEL: 'warn', SERVICE_AUTH_TOKEN: authToken });
-    const { urls } = await nextMessage<{ urls: Record<ServiceName, string> }>(children.services, 'ready', 'services process');
+    const profileFlags = o.profileServices ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(o.profileServices as string)}`] : [];
+    children.services = forkTsScript(
+      path.join(__dirname, 'services-process.ts'),
+      {
+        BENCH_DB_POOL_SIZE: String(params.dbPoolSize),
+        LOG_LEVEL: 'warn',
+        SERVICE_AUTH_TOKEN: authToken,
+        // Only the parked sagas send fault headers (to be refused a compensation); the series send none.
+        BENCH_FAULT_INJECTION: String(Boolean(o.parked)),
+      },
+      profileFlags,
+    );
+    const { urls, floorUrl } = await nextMessage<{ urls: Record<ServiceName, string>; floorUrl: string }>(children.services, 'ready', 'services process');
 
-    // 2. Temporal dev server.
-    process.stderr.write(`  starting the Temporal dev server (${params.persistence})…\n`);
+    // 2. Temporal: the dev server, or the cluster (its dynamic config is infra/temporal/cluster/dynamicconfig.yaml).
+    process.stderr.write(params.temporal === 'cluster' ? '  starting the Temporal cluster (4 role processes on PostgreSQL)…\n' : `  starting the Temporal dev server (${params.persistence})…\n`);
     const dynamicConfig = { ...params.dynamicConfig };
     if (params.eagerStart) dynamicConfig['system.enableEagerWorkflowStart'] ??= true;
-    children.server = await startDevServer({
-      cliPath,
-      ui: false,
-      searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
-      dbFilename: params.persistence === 'file' ? path.join(tmp, 'temporal.db') : undefined,
-      sqlitePragmas: params.sqlitePragmas,
-      dynamicConfig,
-      logFile: path.join(tmp, 'server.log'),
-    });
+    children.server = await startBenchTemporal(
+      params.temporal,
+      {
+        cliPath,
+        ui: false,
+        searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
+        dbFilename: params.persistence === 'file' ? path.join(tmp, 'temporal.db') : undefined,
+        sqlitePragmas: params.sqlitePragmas,
+        dynamicConfig,
+        logFile: path.join(tmp, 'server.log'),
+      },
+      tmp,
+    );
     const server = children.server;
+    environment.temporalServer = `${server.description}; ${params.workers} worker process(es)`;
 
     // 3. Worker.
     process.stderr.write('  bundling the workflows, starting the worker…\n');
@@ -205,13 +232,18 @@ async function main() {
         activityTaskPollers: o.activityPollers,
       },
     };
-    children.worker = forkTsScript(path.join(__dirname, 'worker-process.ts'), { BENCH_WORKER_CONFIG: JSON.stringify(workerConfig) });
-    await nextMessage(children.worker, 'ready', 'worker process');
-    const worker = children.worker;
+    children.workers = Array.from({ length: params.workers }, () => forkTsScript(path.join(__dirname, 'worker-process.ts'), { BENCH_WORKER_CONFIG: JSON.stringify(workerConfig) }, ['--expose-gc']));
+    await Promise.all(children.workers.map((w) => nextMessage(w, 'ready', 'worker process')));
+    const workers = children.workers;
+    // --client-in-worker runs the client in the first worker process.
+    const worker = workers[0];
+    const workersCpu = () => workers.reduce((sum, w) => sum + cpuSeconds(w.pid!), 0);
 
     const connection = await Connection.connect({ address: server.address });
     const client = new Client({ connection, namespace: server.namespace });
     const serviceClient = new ServiceClient({ urls, requestTimeoutMs: 10_000, authToken });
+    const floorUrls = Object.fromEntries(Object.keys(urls).map((name) => [name, floorUrl])) as Record<ServiceName, string>;
+    const floorClient = new ServiceClient({ urls: floorUrls, requestTimeoutMs: 10_000, authToken });
     const callTimes: Record<string, number[]> = {};
 
     // Progress.
@@ -235,14 +267,14 @@ async function main() {
         worker.send({ type: 'run-batch', series: s, ids, concurrency });
       });
     const runHere = async (s: SeriesName, ids: string[], concurrency: number, timeCalls: boolean) => {
-      const op = makeOp(s, { client, taskQueue, eager: false, serviceClient, callTimes: timeCalls ? callTimes : undefined });
+      const op = makeOp(s, { client, taskQueue, eager: false, serviceClient, floorClient, callTimes: timeCalls ? callTimes : undefined });
       const cpu0 = process.cpuUsage();
       const result = await runBatch(op, ids, concurrency, () => bar.increment());
       const cpu = process.cpuUsage(cpu0);
       return { result, clientCpuSeconds: (cpu.user + cpu.system) / 1e6 };
     };
     const run = (s: SeriesName, ids: string[], concurrency: number, timeCalls = false) =>
-      clientInWorker && s !== 'plain' ? runRemote(s, ids, concurrency) : runHere(s, ids, concurrency, timeCalls);
+      clientInWorker && !DIRECT_SERIES.includes(s) ? runRemote(s, ids, concurrency) : runHere(s, ids, concurrency, timeCalls);
 
     const results: SeriesLevel[] = [];
     const breakdowns: Record<string, unknown> = {};
@@ -254,9 +286,9 @@ async function main() {
         bar.update({ phase: `${s} c=${concurrency}` });
         const ids = Array.from({ length: params.sagas }, (_, i) => `bench-${runId}-${s}-c${concurrency}-${i}`);
         const load0 = os.loadavg()[0];
-        const before = { worker: cpuSeconds(worker.pid!), server: treeCpuSeconds(server.pid), services: treeCpuSeconds(children.services.pid!) };
-        const { result, clientCpuSeconds } = await run(s, ids, concurrency, s === 'plain' && concurrency === levels[0]);
-        const after = { worker: cpuSeconds(worker.pid!), server: treeCpuSeconds(server.pid), services: treeCpuSeconds(children.services.pid!) };
+        const before = { worker: workersCpu(), server: server.cpuSeconds(), services: treeCpuSeconds(children.services.pid!) };
+        const { result, clientCpuSeconds } = await run(s, ids, concurrency, DIRECT_SERIES.includes(s) && concurrency === levels[0]);
+        const after = { worker: workersCpu(), server: server.cpuSeconds(), services: treeCpuSeconds(children.services.pid!) };
         const sorted = [...result.latenciesMs].sort((a, b) => a - b);
         const ok = sorted.length;
         const per = (v: number) => (ok ? (v * 1000) / ok : NaN);
@@ -283,22 +315,28 @@ async function main() {
             services: per(after.services - before.services),
             client: per(clientCpuSeconds),
           },
-          workerPeakRssMb: statusKb(worker.pid!, 'VmHWM') / 1024,
-          workerRssMb: statusKb(worker.pid!, 'VmRSS') / 1024,
+          workerPeakRssMb: Math.max(...workers.map((w) => statusKb(w.pid!, 'VmHWM'))) / 1024,
+          workerRssMb: Math.max(...workers.map((w) => statusKb(w.pid!, 'VmRSS'))) / 1024,
           loadAvg: [load0, os.loadavg()[0]],
         };
         results.push(level);
         bar.update({ rate: `${s} c=${concurrency}: ${level.throughput.toFixed(1)}/s p50 ${level.latencyMs.p50.toFixed(1)} ms` });
-        if (s !== 'plain' && concurrency === levels[0]) {
+        if (!DIRECT_SERIES.includes(s) && concurrency === levels[0]) {
           breakdowns[s] = await historyBreakdown(client, ids.slice(0, 20), sorted);
         }
       }
     }
     bar.stop();
+    let parked: ParkedFigures | undefined;
+    if (o.parked) {
+      process.stderr.write(`  parking ${o.parked} sagas for an operator, then releasing them…\n`);
+      parked = await measureParked({ client, taskQueue, worker, server, n: o.parked as number, prefix: `bench-${runId}`, concurrency: Math.max(...levels) });
+    }
     if (callTimes.createOrder) breakdowns.plain = plainBreakdown(callTimes);
+    const verdict = evaluate(results, levels, callTimes);
 
     const finishedAt = new Date();
-    const report = { runId, startedAt, finishedAt, environment, params, results, breakdowns, targets: evaluateTargets(results, levels) };
+    const report = { runId, startedAt, finishedAt, environment, params, results, breakdowns, ratios: verdict.ratios, perCall: verdict.perCall, targets: verdict.targets, parked };
     printReport(report);
 
     mkdirSync(path.join(REPO_ROOT, 'bench-results'), { recursive: true });
@@ -321,6 +359,7 @@ async function main() {
     }
     console.log(`\nwritten: ${written.join(', ')}`);
     await serviceClient.close();
+    await floorClient.close();
     await connection.close();
   } finally {
     await cleanup();
@@ -331,9 +370,19 @@ async function main() {
 async function historyBreakdown(client: Client, ids: string[], clientLatencies: number[]) {
   const E = temporal.api.enums.v1.EventType;
   const rows: Record<string, number>[] = [];
+  // What the history holds, per event type (count and encoded bytes), summed over the sampled sagas.
+  const byType: Record<string, { count: number; bytes: number }> = {};
+  let historyBytes = 0;
   for (const id of ids) {
     const history = await client.workflow.getHandle(id).fetchHistory();
     const events = history.events ?? [];
+    historyBytes += temporal.api.history.v1.History.encode(history).finish().length;
+    for (const e of events) {
+      const type = String(E[e.eventType as number] ?? e.eventType).replace(/^EVENT_TYPE_/, '');
+      const entry = (byType[type] ??= { count: 0, bytes: 0 });
+      entry.count++;
+      entry.bytes += temporal.api.history.v1.HistoryEvent.encode(e).finish().length;
+    }
     const t = (e: (typeof events)[number]) => Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
     const at = new Map<number, number>();
     const r = { wftScheduleToStart: 0, wftStartToComplete: 0, activityScheduleToStart: 0, activityStartToClose: 0, workflowTasks: 0, activities: 0, total: 0, other: 0 };
@@ -372,8 +421,15 @@ async function historyBreakdown(client: Client, ids: string[], clientLatencies: 
   const keys = Object.keys(rows[0] ?? {});
   const m = Object.fromEntries(keys.map((k) => [k, median(k)]));
   const clientP50 = pct(clientLatencies, 50);
+  const n = rows.length || 1;
   return {
     sampled: rows.length,
+    historyBytesPerRun: historyBytes / n,
+    eventsPerRunByType: Object.fromEntries(
+      Object.entries(byType)
+        .sort((a, b) => b[1].bytes - a[1].bytes)
+        .map(([k, v]) => [k, { count: v.count / n, bytes: Math.round(v.bytes / n) }]),
+    ),
     medianMs: m,
     clientP50Ms: clientP50,
     // Start RPC, result long-poll and the client's own work: what the client saw beyond the history's first→last event.
@@ -390,37 +446,16 @@ function plainBreakdown(callTimes: Record<string, number[]>) {
   );
 }
 
-function evaluateTargets(results: SeriesLevel[], levels: number[]) {
-  const best = (s: SeriesName) => results.filter((r) => r.series === s).reduce<SeriesLevel | undefined>((a, r) => (!a || r.throughput > a.throughput ? r : a), undefined);
-  const floor = best('floor');
-  // The targets are for the happy saga; judged for each way of running its steps that was measured.
-  const judge = (series: 'saga' | 'saga-local') => {
-    const saga = best(series);
-    const sagaC1 = results.find((r) => r.series === series && r.concurrency === Math.min(...levels));
-    return {
-      throughputAtLeast50: saga ? { value: saga.throughput, atConcurrency: saga.concurrency, met: saga.throughput >= 50 } : null,
-      p50AtMost50msAtLowestConcurrency: sagaC1 ? { value: sagaC1.latencyMs.p50, concurrency: sagaC1.concurrency, met: sagaC1.latencyMs.p50 <= 50 } : null,
-      sagaAtLeast85PctOfFloor: saga && floor ? { value: saga.throughput / floor.throughput, met: saga.throughput / floor.throughput >= 0.85 } : null,
-    };
-  };
-  const compensated = best('compensated');
-  const saga = best('saga');
-  return {
-    ...judge('saga'),
-    ...(results.some((r) => r.series === 'saga-local') && { localActivities: judge('saga-local') }),
-    compensatedVsHappy: compensated && saga ? { value: compensated.throughput / saga.throughput } : null,
-  };
-}
-
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function printReport(report: any) {
-  const { environment: env, params, results, breakdowns, targets } = report;
+  const { environment: env, params, results, breakdowns } = report;
   const f = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : '-');
   console.log(`\nOrder saga benchmark — ${report.runId}`);
   console.log(`command:     ${env.command}`);
   console.log(`parameters:  ${JSON.stringify(params)}`);
   console.log(`machine:     ${env.cores} cores (${env.cpuModel}), ${env.totalMemMb} MB, ${env.platform}`);
   console.log(`software:    Node ${env.node}, ${env.temporalCli}`);
+  if (env.temporalServer) console.log(`temporal:    ${env.temporalServer}`);
   console.log('series:      ' + (params.series as SeriesName[]).map((s) => `${s} = ${SERIES_LABEL[s]}`).join('; '));
   console.log('load1:       1-minute load average before→after each level; above the core count, other processes competed for the CPU');
   console.log('CPU columns: ms of CPU per operation: worker process | dev server | services + PostgreSQL | client (bench process, or worker when the client runs there)\n');
@@ -449,7 +484,7 @@ function printReport(report: any) {
   for (const r of results as SeriesLevel[]) if (r.errors) console.log(`  ${r.series} c=${r.concurrency}: ${r.errors} error(s), e.g. ${r.firstErrors[0]}`);
 
   console.log('\nWhere the time goes at the lowest concurrency (median per operation, ms, from workflow history event times):');
-  for (const s of ['floor', 'saga', 'compensated', 'saga-local']) {
+  for (const s of SERIES.filter((x) => !DIRECT_SERIES.includes(x))) {
     const b = breakdowns[s];
     if (!b) continue;
     const m = b.medianMs;
@@ -458,22 +493,25 @@ function printReport(report: any) {
         `history: ${m.workflowTasks} workflow tasks: schedule→start ${f(m.wftScheduleToStart)}, start→complete ${f(m.wftStartToComplete)}; ` +
         `${m.activities} activities: schedule→start ${f(m.activityScheduleToStart)}, start→close ${f(m.activityStartToClose)}; other ${f(m.other)} (${m.events} events)`,
     );
+    const types = Object.entries(b.eventsPerRunByType as Record<string, { count: number; bytes: number }>);
+    console.log(`  ${''.padEnd(12)} history ${f(b.historyBytesPerRun, 0)} bytes: ${types.map(([k, v]) => `${k} ${f(v.count, 1)}×/${v.bytes} B`).join(', ')}`);
   }
   if (breakdowns.plain) {
     const p = breakdowns.plain as Record<string, { p50Ms: number }>;
-    const sum = Object.values(p).reduce((a, v) => a + v.p50Ms, 0);
-    console.log(`  plain        service calls, p50 each: ${Object.entries(p).map(([k, v]) => `${k} ${f(v.p50Ms, 2)}`).join(', ')} (sum ${f(sum)})`);
+    const calls = Object.entries(p).filter(([k]) => k !== FLOOR_CALL);
+    const sum = calls.reduce((a, [, v]) => a + v.p50Ms, 0);
+    console.log(`  plain        service calls, p50 each: ${calls.map(([k, v]) => `${k} ${f(v.p50Ms, 2)}`).join(', ')} (sum ${f(sum)})`);
+    if (p[FLOOR_CALL]) console.log(`  call-floor   one HTTP round trip + one PostgreSQL round trip: p50 ${f(p[FLOOR_CALL].p50Ms, 2)}`);
   }
-  console.log('\nTargets:');
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const printTargets = (label: string, t: any) => {
-    if (t.throughputAtLeast50) console.log(`  ${label} throughput ≥ 50/s at the best concurrency: ${f(t.throughputAtLeast50.value)}/s at c=${t.throughputAtLeast50.atConcurrency} — ${t.throughputAtLeast50.met ? 'met' : 'MISSED'}`);
-    if (t.p50AtMost50msAtLowestConcurrency) console.log(`  ${label} p50 ≤ 50 ms at c=${t.p50AtMost50msAtLowestConcurrency.concurrency}: ${f(t.p50AtMost50msAtLowestConcurrency.value)} ms — ${t.p50AtMost50msAtLowestConcurrency.met ? 'met' : 'MISSED'}`);
-    if (t.sagaAtLeast85PctOfFloor) console.log(`  ${label} throughput ≥ 85% of the floor's (best vs best): ${f(100 * t.sagaAtLeast85PctOfFloor.value)}% — ${t.sagaAtLeast85PctOfFloor.met ? 'met' : 'MISSED'}`);
-  };
-  printTargets('saga', targets);
-  if (targets.localActivities) printTargets('saga-local', targets.localActivities);
-  if (targets.compensatedVsHappy) console.log(`  compensated vs happy saga throughput (best vs best): ${f(100 * targets.compensatedVsHappy.value)}%`);
+  printVerdict({ ratios: report.ratios, perCall: report.perCall, targets: report.targets } as Verdict);
+  const p = report.parked as ParkedFigures | undefined;
+  if (p) {
+    console.log(
+      `\nParked: ${p.sagas} sagas waiting for an operator (parked in ${f(p.startSeconds)} s). Per 1,000 parked sagas: worker heap +${f(p.workerHeapMbPerThousand)} MB, ` +
+        `worker RSS +${f(p.workerRssMbPerThousand)} MB, server RSS +${f(p.serverRssMbPerThousand)} MB. While idle (${p.idleSeconds} s): worker ${f(p.idleCpuPercent.worker)} % CPU, ` +
+        `server ${f(p.idleCpuPercent.server)} % CPU. Released all in ${f(p.releaseSeconds)} s (${f(p.releasedPerSecond)}/s).${p.errors.length ? ` Errors: ${p.errors.join('; ')}` : ''}`,
+    );
+  }
 }
 
 main().catch((err) => {

@@ -2,7 +2,11 @@
  * Bench child process: embedded PostgreSQL (fresh, in a temp dir) and the four services, so their CPU time can be
  * read from /proc apart from the worker's and the server's. They require the bearer token in SERVICE_AUTH_TOKEN.
  * Talks to the parent over IPC:
- *   → { type: 'ready', urls, postgresPid? }       ← { type: 'stop' }
+ *   → { type: 'ready', urls, floorUrl }       ← { type: 'stop' }
+ *
+ * The floor of one service call (floorUrl): the services' own app frame (request log, bearer token, JSON body,
+ * error handler) with one route, POST /floor, that makes one PostgreSQL round trip through the same Prisma client
+ * ($queryRaw SELECT 1) and answers a small JSON body. What a real call costs beyond it is its own work.
  *
  * Bench set-up (not part of the services): after seeding, stock and balances are topped up with SQL on the
  * services' own databases, so thousands of sagas never run out of KB-001/CB-004 or cust-alice's money. cust-broke is
@@ -16,6 +20,10 @@ import { getFreePort } from '../../infra/ports';
 import { SERVICE_NAMES, type ServiceName } from '../../services/catalog';
 import { SERVICE_DEFINITIONS } from '../../services/registry';
 import { startService, type RunningService, type ServiceDb } from '../../services/shared/runtime';
+import { createServiceApp } from '../../services/shared/app';
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import { Router } from 'express';
 import { createLogger } from '../../services/shared/logger';
 
 const TOP_UP: Partial<Record<ServiceName, string[]>> = {
@@ -46,7 +54,7 @@ async function main() {
     await pgServer.ensureDatabase(name);
     const service = await startService(
       SERVICE_DEFINITIONS[name],
-      { port: 0, host: '127.0.0.1', databaseUrl: pgServer.url(name), dbPoolSize: poolSize, faultInjection: false, seed: true, logLevel: 'warn', authToken },
+      { port: 0, host: '127.0.0.1', databaseUrl: pgServer.url(name), dbPoolSize: poolSize, faultInjection: process.env.BENCH_FAULT_INJECTION === 'true', seed: true, logLevel: 'warn', authToken },
       createLogger(name, 'warn'),
     );
     services.push(service);
@@ -58,7 +66,28 @@ async function main() {
     }
   }
   const urls = Object.fromEntries(services.map((s) => [s.name, s.url])) as Record<ServiceName, string>;
-  process.send!({ type: 'ready', urls, poolSize });
+  const floor = await startCallFloor(services[0], authToken);
+  process.send!({ type: 'ready', urls, floorUrl: floor.url, poolSize });
+}
+
+/** The floor of a service call: one route, one PostgreSQL round trip, on the services' app frame. */
+async function startCallFloor(service: RunningService<ServiceDb>, authToken: string) {
+  const router = Router();
+  router.post('/floor', async (_req, res) => {
+    await service.db.$queryRaw`SELECT 1`;
+    res.status(201).json({ ok: true });
+  });
+  const app = createServiceApp({
+    name: 'floor',
+    logger: createLogger('floor', 'warn'),
+    faultInjection: false,
+    authToken,
+    router,
+    healthCheck: async () => undefined,
+  });
+  const server: Server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, server };
 }
 
 main().catch((err) => {

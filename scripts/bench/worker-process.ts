@@ -40,7 +40,7 @@ async function main() {
     connection,
     namespace: config.namespace,
     taskQueue: config.taskQueue,
-    // The bundle of ./workflows.ts (orderSaga + benchFloor), built by run.ts with bundleWorkflowCode.
+    // The bundle of ./workflows.ts (orderSaga and the floors), built by run.ts with bundleWorkflowCode.
     workflowBundle: { codePath: config.workflowBundlePath },
     activities: { ...createOrderActivities(serviceClient), ...createBenchActivities() },
     ...limits,
@@ -51,6 +51,13 @@ async function main() {
   const client = new Client({ connection, namespace: config.namespace });
 
   process.on('message', async (m: { type: string; series: SeriesName; ids: string[]; concurrency: number }) => {
+    if (m.type === 'memory') {
+      // After a full collection (the parent forks this process with --expose-gc): what the cached workflows hold.
+      (globalThis as { gc?: () => void }).gc?.();
+      const { heapUsed, rss } = process.memoryUsage();
+      process.send!({ type: 'memory', memory: { heapUsedMb: heapUsed / 2 ** 20, rssMb: rss / 2 ** 20 } });
+      return;
+    }
     if (m.type === 'stop') {
       worker.shutdown();
       await running.catch(() => undefined);

@@ -1,3 +1,3 @@
-// The bench worker's workflow bundle entry: the order saga as the real worker serves it, plus the floor workflow.
+// The bench worker's workflow bundle entry: the order saga as the real worker serves it, plus the floors.
 export { orderSaga } from '../../workflows/order-saga';
-export { benchFloor } from '../../workflows/bench-floor';
+export { plainOrderWorkflow, sagaShapeFloor } from './floor-workflows';

@@ -1,12 +1,12 @@
 /**
  * A chaos run: many order sagas with random customers, items, destinations and injected faults, a client that
- * cancels some of them, and processes that are SIGKILLed and restarted while they run: the worker, the services'
- * process, the Temporal dev server (file persistence), as `--kill` says. Then the invariant checker (invariants.ts)
- * reads every service's database and proves that nothing leaked, doubled or got lost.
+ * cancels some of them, and processes that are SIGKILLed and restarted while they run: the worker, and with `--kill`
+ * the services' process and the Temporal dev server too (dev-server-environment.ts), or on the cluster every kind of
+ * process (cluster-environment.ts). Then the invariant checker
+ * (invariants.ts) reads every service's database and proves that nothing leaked, doubled or got lost.
  *
- * Processes: PostgreSQL (a keeper child, infra/processes/postgres-process.ts), the four services (fault injection on)
- * in one child on fixed ports, the Temporal dev server on a fixed port and a SQLite file, the worker in a child of its
- * own; the client runs here.
+ * Processes, as in the bench (scripts/bench/run.ts): PostgreSQL + the four services (fault injection on) in one child,
+ * the Temporal dev server in another, the worker in a third (the one that gets killed); the client runs here.
  * `npm run chaos` (run.ts) is the command line; the test (test/chaos/chaos.test.ts) calls runChaos directly.
  */
 import { type ChildProcess } from 'node:child_process';
@@ -16,18 +16,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { forkTsScript, nextMessage } from '../../infra/processes/child';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, Connection, isGrpcServiceError, ServiceError, WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowIdReusePolicy, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import cliProgress from 'cli-progress';
 import { REPO_ROOT } from '../../infra/temporal/binary';
-import { startDevServer, type DevServer, type DevServerOptions } from '../../infra/temporal/dev-server';
-import { getFreePort } from '../../infra/ports';
-import { makeTempDirForPostgres } from '../../infra/postgres/embedded';
-import { startPostgresProcess, type PostgresProcess } from '../../infra/processes/postgres-process';
-import { startServicesProcess, type ServicesProcessConfig } from '../../infra/processes/services-process';
-import { SERVICE_NAMES, type ServiceName } from '../../services/catalog';
-import pg from 'pg';
+import { startDevServer, type DevServer } from '../../infra/temporal/dev-server';
 import { parseOrderSagaInput } from '../../cli/saga-client';
 import { orderSaga } from '../../workflows/order-saga';
 import type { OrderSagaInput } from '../../workflows/order-saga-input';
@@ -36,17 +30,17 @@ import { runBatch } from '../bench/load';
 import { listDeadLetters } from '../../cli/saga-client';
 import { checkInvariants, countViolations, isDeadLettered, type CheckResult, type SagaOutcome, type SagaOutcomeKind } from './invariants';
 import { activityTypeOf, FAULT_KINDS, faultKinds, killPoints, planSagas, prng, type FaultKind, type SagaPlan } from './plan';
+import { DEV_SERVER_KILL_KINDS, startDevServerEnvironment, type DevServerEnvironment, type DevServerKillKind } from './dev-server-environment';
 import { readSnapshot } from './snapshot';
 import type { ChaosWorkerConfig } from './worker-process';
+import { CLUSTER_FAULT_KINDS, startClusterEnvironment, type ClusterEnvironment, type ClusterFaultKind } from './cluster-environment';
 
 export interface ChaosOptions {
   sagas: number;
   concurrency: number;
   seed: number;
-  /** SIGKILLs, spread over the run, taking turns among the `kill` kinds. */
+  /** Worker SIGKILLs, spread over the run. */
   kills: number;
-  /** Which processes get killed (and restarted): the worker, the services' process, the Temporal dev server. */
-  kill: KillKind[];
   /** Pause between a kill and the new worker's start. */
   restartDelayMs: number;
   /** Share of sagas the client cancels at a random moment (0..1). */
@@ -55,7 +49,7 @@ export interface ChaosOptions {
   stepTimeout: string;
   /** A saga not ended by then counts as not terminal (and the run goes on). */
   sagaTimeoutMs: number;
-  /** Top up cust-alice and the plentiful SKUs after seeding (see services-process.ts). */
+  /** Top up cust-alice and the plentiful SKUs after seeding (see top-up.ts). */
   topUp: boolean;
   /** Progress bar and phase lines on stderr. */
   progress: boolean;
@@ -65,14 +59,31 @@ export interface ChaosOptions {
   command?: string;
   /** Aborting stops the children and the dev server. */
   signal?: AbortSignal;
+  /**
+   * 'cluster': the real Temporal server (four role processes on PostgreSQL, see cluster-environment.ts); `kills` is
+   * then per process kind (worker, services, history, matching), plus `postgresRestarts`. Default 'dev-server'.
+   */
+  temporal: 'dev-server' | 'cluster';
+  /** Saga worker processes; a worker kill hits one of them. Default 1 (2 on the cluster). */
+  workers?: number;
+  /** Cluster only: PostgreSQL restarts (fast shutdown, same data directory). */
+  postgresRestarts: number;
+  /**
+   * Dev server only: which processes the `kills` hit, taking turns in this order: the worker, the services' process,
+   * the Temporal dev server (SQLite file: it comes back with its history). Default worker only.
+   */
+  kill: DevServerKillKind[];
 }
+
+/** What a kill point hits. */
+export type ProcessFaultKind = ClusterFaultKind | DevServerKillKind;
+export { DEV_SERVER_KILL_KINDS, type DevServerKillKind };
 
 export const DEFAULT_CHAOS_OPTIONS: ChaosOptions = {
   sagas: 200,
   concurrency: 20,
   seed: 1,
   kills: 3,
-  kill: ['worker'],
   restartDelayMs: 1000,
   cancelRatio: 0.05,
   stepTimeout: '4s',
@@ -80,6 +91,9 @@ export const DEFAULT_CHAOS_OPTIONS: ChaosOptions = {
   topUp: true,
   progress: true,
   reportDir: path.join(REPO_ROOT, 'chaos-results'),
+  temporal: 'dev-server',
+  postgresRestarts: 1,
+  kill: ['worker'],
 };
 
 /** Short retries, so transient faults are absorbed quickly; enough attempts that they always are. */
@@ -88,11 +102,9 @@ export const CHAOS_SAGA_OPTIONS: OrderSagaInput['options'] = {
   compensationRetry: { initialInterval: '100ms', backoffCoefficient: 2, maximumInterval: '1s', maximumAttempts: 30 },
 };
 
-export const KILL_KINDS = ['worker', 'services', 'server'] as const;
-export type KillKind = (typeof KILL_KINDS)[number];
-
 export interface KillRecord {
-  kind: KillKind;
+  /** What was killed. */
+  kind: ProcessFaultKind;
   atMs: number;
   /** Sagas ended when it happened, and in flight. */
   ended: number;
@@ -128,33 +140,13 @@ export interface ChaosReport {
   };
   activities: { scheduled: number; retries: number; workflowTaskTimeouts: number; workflowTaskFailures: number };
   cancellations: { requested: number; accepted: number; endedCancelled: number };
-  /** Per kind of process: SIGKILLs, restarts, exits nobody caused. */
-  processes: Record<KillKind, { kills: number; restarts: number; unexpectedExits: number }>;
-  killLog: KillRecord[];
+  worker: { kills: number; restarts: number; unexpectedExits: number; killLog: KillRecord[] };
+  /** Faults per process kind (when more than the worker is killed), and the restarts the cluster's roles did by themselves. */
+  processes?: { kills: Record<string, number>; roleRestarts: Record<string, number> };
   checks: CheckResult[];
   violations: number;
   sagas: SagaRecord[];
   reportFile?: string;
-}
-
-/**
- * cust-alice and the plentiful SKUs are topped up with SQL after seeding (as the bench does), so a long run is not all
- * "insufficient funds"; MN-003 (25) and LT-005 (1) and the poorer customers keep their seed values, so running out
- * still happens.
- */
-const TOP_UP: Partial<Record<ServiceName, string[]>> = {
-  inventory: ["UPDATE products SET available = 100000 WHERE sku IN ('KB-001', 'MS-002', 'CB-004')"],
-  payments: ["UPDATE customers SET balance_cents = 50000000 WHERE id = 'cust-alice'"],
-};
-
-async function topUpForChaos(databaseUrls: Record<ServiceName, string>, topUp: boolean): Promise<void> {
-  if (!topUp) return;
-  for (const [name, statements] of Object.entries(TOP_UP) as [ServiceName, string[]][]) {
-    const client = new pg.Client({ connectionString: databaseUrls[name] });
-    await client.connect();
-    for (const sql of statements) await client.query(sql);
-    await client.end();
-  }
 }
 
 const exited = (c: ChildProcess) => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once('exit', () => r())));
@@ -168,16 +160,9 @@ async function stopChild(c: ChildProcess | undefined, graceMs: number): Promise<
   clearTimeout(timer);
 }
 
-/** A process the run kills: what it needs to be killed for real and waited for. */
-interface Killable {
-  pid: number;
-  exited: Promise<unknown>;
-  stop(): Promise<unknown>;
-}
-
-/** One kind of process: started, SIGKILLed and started again; an exit it did not cause is counted and recovered too. */
-class Restartable {
-  current?: Killable;
+/** The worker child: started, SIGKILLed and started again; an exit it did not cause is counted and recovered too. */
+class WorkerSupervisor {
+  child?: ChildProcess;
   kills = 0;
   restarts = 0;
   unexpectedExits = 0;
@@ -186,30 +171,30 @@ class Restartable {
   private restarting?: Promise<void>;
 
   constructor(
-    private readonly name: string,
-    private readonly launch: () => Promise<Killable>,
+    private readonly env: NodeJS.ProcessEnv,
     private readonly restartDelayMs: number,
     private readonly log: (line: string) => void,
   ) {}
 
   async start(): Promise<void> {
-    const child = await this.launch();
-    this.current = child;
-    void child.exited.then(() => {
-      if (this.current !== child || this.expecting || this.stopped) return;
+    const child = forkTsScript(path.join(__dirname, 'worker-process.ts'), this.env);
+    this.child = child;
+    child.once('exit', (code, signal) => {
+      if (this.child !== child || this.expecting || this.stopped) return;
       this.unexpectedExits++;
-      this.log(`${this.name} exited on its own; restarting`);
+      this.log(`worker exited on its own (${signal ?? `code ${code}`}); restarting`);
       this.restarting = sleep(this.restartDelayMs).then(() => this.start()).then(() => void this.restarts++);
     });
+    await nextMessage(child, 'ready', 'worker process');
   }
 
-  /** SIGKILL, pause, start a new one; resolves when it is ready, with the time it was gone. */
+  /** SIGKILL, pause, start a new one; resolves when it is ready. */
   async killAndRestart(): Promise<number> {
     await this.restarting;
-    const child = this.current!;
+    const child = this.child!;
     this.expecting = true;
-    process.kill(child.pid, 'SIGKILL');
-    await child.exited;
+    child.kill('SIGKILL');
+    await exited(child);
     this.expecting = false;
     this.kills++;
     const t0 = performance.now();
@@ -223,51 +208,43 @@ class Restartable {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.restarting?.catch(() => undefined);
-    await this.current?.stop();
+    await stopChild(this.child, 10_000);
   }
-}
-
-/** The worker script as a Killable (ready once it polls). */
-async function launchWorker(env: NodeJS.ProcessEnv): Promise<Killable> {
-  const child = forkTsScript(path.join(__dirname, 'worker-process.ts'), env);
-  const gone = exited(child);
-  await nextMessage(child, 'ready', 'worker process');
-  return { pid: child.pid!, exited: gone, stop: () => stopChild(child, 10_000) };
-}
-
-/** Calls the Temporal server, waiting out an outage (the chaos run kills it): retried while it is unreachable. */
-async function throughOutages<T>(call: () => Promise<T>, signal?: AbortSignal, limitMs = 120_000): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    try {
-      return await call();
-    } catch (err) {
-      if (signal?.aborted || Date.now() > deadline || !isUnreachable(err)) throw err;
-      await sleep(250);
-    }
-  }
-}
-
-/** The server is down or restarting (gRPC UNAVAILABLE, a reset connection, a deadline during the outage). */
-function isUnreachable(err: unknown): boolean {
-  // gRPC status codes: 14 UNAVAILABLE, 4 DEADLINE_EXCEEDED, 2 UNKNOWN (a stream cut by the server's death).
-  if (isGrpcServiceError(err)) return [14, 4, 2].includes(err.code);
-  if (err instanceof ServiceError) return err.cause === undefined || isUnreachable(err.cause);
-  return false;
 }
 
 type Classified = { outcome: SagaOutcomeKind; detail?: string };
 
 /** How a saga's workflow ended, from its result. */
 async function awaitOutcome(client: Client, handle: WorkflowHandle<typeof orderSaga>, signal: AbortSignal): Promise<Classified> {
-  try {
-    // Abortable: a parked saga's result never comes, and a long poll left running outlives the connection.
-    const result = await throughOutages(() => client.withAbortSignal(signal, () => handle.result()), signal, 600_000);
-    return { outcome: result.status, detail: result.reason };
-  } catch (err) {
-    const cause = (err as { cause?: { name?: string; message?: string } }).cause;
-    if (cause?.name === 'CancelledFailure') return { outcome: 'CANCELLED' };
-    return { outcome: 'FAILED', detail: cause?.message ?? (err as Error).message };
+  for (;;) {
+    try {
+      // Abortable: a parked saga's result never comes, and a long poll left running outlives the connection.
+      const result = await client.withAbortSignal(signal, () => handle.result());
+      return { outcome: result.status, detail: result.reason };
+    } catch (err) {
+      if (!(err instanceof WorkflowFailedError)) {
+        // Not the saga's ending but the server's (a killed frontend or history, PostgreSQL restarting): ask again.
+        if (signal.aborted) return { outcome: 'FAILED', detail: (err as Error).message };
+        await sleep(1000);
+        continue;
+      }
+      const cause = (err as { cause?: { name?: string; message?: string } }).cause;
+      if (cause?.name === 'CancelledFailure') return { outcome: 'CANCELLED' };
+      return { outcome: 'FAILED', detail: cause?.message ?? (err as Error).message };
+    }
+  }
+}
+
+/** Starts the saga, asking again while the server cannot answer; a start that did land the first time is found. */
+async function startWithRetry(client: Client, options: Parameters<Client['workflow']['start']>[1] & { workflowId: string }): Promise<WorkflowHandle<typeof orderSaga>> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await client.workflow.start(orderSaga, options as never);
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError && attempt > 1) return client.workflow.getHandle(options.workflowId);
+      if (attempt >= 60 || err instanceof WorkflowExecutionAlreadyStartedError) throw err;
+      await sleep(1000);
+    }
   }
 }
 
@@ -339,85 +316,65 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
   const t0 = performance.now();
   const loadAvgBefore = os.loadavg()[0];
 
-  let postgres: PostgresProcess | undefined;
-  const processes: Partial<Record<KillKind, Restartable>> = {};
+  let devEnvironment: DevServerEnvironment | undefined;
+  let cluster: ClusterEnvironment | undefined;
+  let workerPool: WorkerSupervisor[] = [];
   let connection: Connection | undefined;
   let cleaning: Promise<void> | undefined;
   const cleanup = () =>
     (cleaning ??= (async () => {
-      await processes.worker?.stop().catch(() => undefined);
+      await Promise.all(workerPool.map((w) => w.stop().catch(() => undefined)));
       await connection?.close().catch(() => undefined);
-      await processes.server?.stop().catch(() => undefined);
-      await processes.services?.stop().catch(() => undefined);
-      await postgres?.stop(20_000).catch(() => undefined);
+      await devEnvironment?.stop().catch(() => undefined);
+      await cluster?.stop().catch(() => undefined);
       rmSync(tmp, { recursive: true, force: true });
-      if (pgDir) rmSync(pgDir, { recursive: true, force: true });
     })());
   const onAbort = () => void cleanup().finally(() => process.exit(130));
   o.signal?.addEventListener('abort', onAbort, { once: true });
-  let pgDir: string | undefined;
 
   try {
-    // 1. PostgreSQL, then the services (fault injection on) and the Temporal dev server (a SQLite file, so that it
-    //    can be killed and come back with its history) side by side, and the workflow bundle. Fixed ports: a
-    //    restarted process comes back on the same address.
-    log('starting PostgreSQL, the services (fault injection on), the Temporal dev server; bundling the workflows…');
-    pgDir = await makeTempDirForPostgres('saga-chaos-pg-');
-    postgres = await startPostgresProcess({ dataDir: path.join(pgDir, 'data'), port: await getFreePort(), databases: [...SERVICE_NAMES] });
-    const databaseUrls = postgres.ready.urls as Record<ServiceName, string>;
-    const servicePorts = Object.fromEntries(await Promise.all(SERVICE_NAMES.map(async (n) => [n, await getFreePort()] as const))) as Record<ServiceName, number>;
-    const urls = Object.fromEntries(SERVICE_NAMES.map((n) => [n, `http://127.0.0.1:${servicePorts[n]}`])) as Record<ServiceName, string>;
-    const servicesConfig: ServicesProcessConfig = {
-      services: SERVICE_NAMES.map((name) => ({ name, port: servicePorts[name], databaseUrl: databaseUrls[name] })),
-      authToken,
-      faultInjection: true,
-      seed: true,
-      logLevel: 'silent',
-    };
-    processes.services = new Restartable('services', () => startServicesProcess(servicesConfig, { name: 'services' }), o.restartDelayMs, log);
-    const serverOptions: DevServerOptions = {
-      ui: false,
-      port: await getFreePort(),
-      searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
-      dbFilename: path.join(tmp, 'temporal.db'),
-      logFile: path.join(tmp, 'server.log'),
-      parentDeathSignal: 'SIGKILL',
-    };
-    let devServer: DevServer | undefined;
-    processes.server = new Restartable('the Temporal dev server', async () => (devServer = await startDevServer(serverOptions)), o.restartDelayMs, log);
+    // 1. Services + PostgreSQL, the Temporal server (dev server or cluster) and the workflow bundle, side by side.
     const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
-    const [, , bundle] = await Promise.all([
-      processes.services.start().then(() => topUpForChaos(databaseUrls, o.topUp)),
-      processes.server.start(),
-      bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quiet as never }),
-    ]);
+    const bundling = bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quiet as never });
+    let ready: Pick<ClusterEnvironment, 'urls' | 'databaseUrls'>;
+    let devServer: { address: string; namespace: string };
+    if (o.temporal === 'cluster') {
+      cluster = await startClusterEnvironment({ authToken, topUp: o.topUp, restartDelayMs: o.restartDelayMs, dir: tmp, log });
+      ready = cluster;
+      devServer = cluster;
+    } else {
+      devEnvironment = await startDevServerEnvironment({ authToken, topUp: o.topUp, restartDelayMs: o.restartDelayMs, dir: tmp, log });
+      ready = devEnvironment;
+      devServer = devEnvironment;
+    }
+    const bundle = await bundling;
     const workflowBundlePath = path.join(tmp, 'workflow-bundle.js');
     writeFileSync(workflowBundlePath, bundle.code);
 
     // 2. The worker.
     const taskQueue = `chaos-${runId}`;
     const workerConfig: ChaosWorkerConfig = {
-      address: devServer!.address,
-      namespace: devServer!.namespace,
+      address: devServer.address,
+      namespace: devServer.namespace,
       taskQueue,
-      urls,
+      urls: ready.urls,
       authToken,
       requestTimeoutMs: 3000,
       workflowBundlePath,
       stickyQueueScheduleToStartTimeout: '2s',
     };
-    const workerEnv = { CHAOS_WORKER_CONFIG: JSON.stringify(workerConfig), SERVICE_AUTH_TOKEN: authToken };
-    processes.worker = new Restartable('worker', () => launchWorker(workerEnv), o.restartDelayMs, log);
-    log('starting the worker…');
-    await processes.worker.start();
-    const namespace = devServer!.namespace;
+    const workerCount = o.workers ?? (o.temporal === 'cluster' ? 2 : 1);
+    workerPool = Array.from({ length: workerCount }, () => new WorkerSupervisor({ CHAOS_WORKER_CONFIG: JSON.stringify(workerConfig), SERVICE_AUTH_TOKEN: authToken }, o.restartDelayMs, log));
+    log(`starting ${workerCount} worker(s)…`);
+    await Promise.all(workerPool.map((w) => w.start()));
 
     // 3. The plan, and the databases before the first saga.
     const plans = planSagas({ seed: o.seed, sagas: o.sagas, cancelRatio: o.cancelRatio, idPrefix: `chaos-${runId}`, options: { ...CHAOS_SAGA_OPTIONS, stepTimeout: o.stepTimeout } });
-    const points = killPoints(o.seed, o.sagas, o.kills);
-    const initial = await readSnapshot(databaseUrls);
-    connection = await Connection.connect({ address: devServer!.address });
-    const client = new Client({ connection, namespace });
+    const faultPlan = planProcessFaults(o);
+    const points = killPoints(o.seed, o.sagas, faultPlan.length);
+    const initial = await readSnapshot(ready.databaseUrls);
+    connection = await Connection.connect({ address: devServer.address });
+    const client = new Client({ connection, namespace: devServer.namespace });
 
     // 4. The sagas, and the killer alongside.
     const records: SagaRecord[] = [];
@@ -442,16 +399,17 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
     let allEnded = false;
     const killer = (async () => {
       const rng = prng(o.seed ^ 0x5bd1e995);
-      for (const point of points) {
-        // Kinds take turns, in the order given: --kill worker,services,server --kills 9 kills each three times.
+      for (const [i, point] of points.entries()) {
         while (!allEnded && ended < point) await sleep(50);
         if (allEnded) return;
         await sleep(Math.floor(rng() * 300));
         if (allEnded) return;
-        const kind = o.kill[killLog.length % o.kill.length];
+        const kind = faultPlan[i];
         const record: KillRecord = { kind, atMs: Math.round(performance.now() - runStart), ended, inFlight };
         killLog.push(record);
-        record.restartedAfterMs = Math.round(await processes[kind]!.killAndRestart());
+        if (kind === 'worker') record.restartedAfterMs = Math.round(await workerPool[Math.floor(rng() * workerPool.length)].killAndRestart());
+        else if (cluster) record.restartedAfterMs = Math.round(await cluster.inject(kind as Exclude<ClusterFaultKind, 'worker'>));
+        else record.restartedAfterMs = Math.round(await devEnvironment!.inject(kind as Exclude<DevServerKillKind, 'worker'>));
         if (o.progress) bar.update({ kills: killLog.length });
       }
     })();
@@ -466,32 +424,22 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
         inFlight++;
         // startOrderSaga's options, plus a short workflow task timeout: a task lost with a killed worker is
         // retried after it (the default is 10 s).
-        // Retried through a server outage; a retry that finds the saga started (the first try got through, its
-        // answer did not) takes it as started.
-        let tries = 0;
-        const handle = await throughOutages(() =>
-          client.workflow
-            .start(orderSaga, {
-              taskQueue,
-              workflowId: input.orderId,
-              workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-              args: [input],
-              typedSearchAttributes: [{ key: SAGA_STATUS, value: 'RUNNING' }],
-              staticSummary: `Chaos order ${input.orderId} for ${input.customerId}, shipping to ${input.destination.country}`,
-              workflowTaskTimeout: '3s',
-            })
-            .catch((err: unknown) => {
-              if (++tries > 1 && err instanceof WorkflowExecutionAlreadyStartedError) return client.workflow.getHandle<typeof orderSaga>(input.orderId);
-              throw err;
-            }),
-        );
+        const handle = await startWithRetry(client, {
+          taskQueue,
+          workflowId: input.orderId,
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          args: [input],
+          typedSearchAttributes: [{ key: SAGA_STATUS, value: 'RUNNING' }],
+          staticSummary: `Chaos order ${input.orderId} for ${input.customerId}, shipping to ${input.destination.country}`,
+          workflowTaskTimeout: '3s',
+        });
         let cancelRequested = false;
         const cancelTimer =
           plan.cancelAfterMs === undefined
             ? undefined
             : setTimeout(() => {
                 cancelRequested = true;
-                throughOutages(() => handle.cancel()).then(
+                handle.cancel().then(
                   () => void cancelAccepted++,
                   () => undefined, // already ended
                 );
@@ -529,8 +477,8 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
 
     // 5. Figures from the histories; the databases after; the invariants.
     log('reading workflow histories and the four databases…');
-    const stats = await throughOutages(() => historyStats(client, plans));
-    const final = await readSnapshot(databaseUrls);
+    const stats = await historyStats(client, plans);
+    const final = await readSnapshot(ready.databaseUrls);
     // What an operator sees: the CLI's `dead-letters list` (sagas found by SagaStatus, details by query).
     const listedDeadLetters = [...new Set((await listDeadLetters(client, { limit: 1000 })).map((d) => d.orderId))];
     records.sort((a, b) => a.orderId.localeCompare(b.orderId));
@@ -559,10 +507,18 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
       faults: { planned, injected: stats.injected, transientFailures: stats.transientFailures },
       activities: stats.activities,
       cancellations: { requested: records.filter((r) => r.cancelRequested).length, accepted: cancelAccepted, endedCancelled: outcomes.CANCELLED },
-      processes: Object.fromEntries(
-        KILL_KINDS.map((k) => [k, { kills: processes[k]?.kills ?? 0, restarts: processes[k]?.restarts ?? 0, unexpectedExits: processes[k]?.unexpectedExits ?? 0 }]),
-      ) as ChaosReport['processes'],
-      killLog,
+      worker: {
+        kills: workerPool.reduce((n, w) => n + w.kills, 0),
+        restarts: workerPool.reduce((n, w) => n + w.restarts, 0),
+        unexpectedExits: workerPool.reduce((n, w) => n + w.unexpectedExits, 0),
+        killLog,
+      },
+      ...((cluster || o.kill.some((k) => k !== 'worker')) && {
+        processes: {
+          kills: Object.fromEntries((cluster ? CLUSTER_FAULT_KINDS : o.kill).map((k) => [k, killLog.filter((r) => r.kind === k).length])),
+          roleRestarts: cluster?.roleRestarts() ?? {},
+        },
+      }),
       checks,
       violations: countViolations(checks),
       sagas: records,
@@ -588,16 +544,14 @@ export function formatReport(r: ChaosReport, maxViolations = 5): string {
     `  faults         injected ${kinds(r.faults.injected)} (planned ${kinds(r.faults.planned)}; ${r.faults.transientFailures} transient failures)`,
     `  activities     ${r.activities.scheduled} scheduled, ${r.activities.retries} retries; workflow tasks: ${r.activities.workflowTaskTimeouts} timed out, ${r.activities.workflowTaskFailures} failed`,
     `  cancellations  ${r.cancellations.requested} requested, ${r.cancellations.accepted} accepted by the server, ${r.cancellations.endedCancelled} ended CANCELLED`,
-    ...KILL_KINDS.filter((k) => r.options.kill.includes(k) || r.processes[k].unexpectedExits).map(
-      (k) =>
-        `  ${k.padEnd(14)} ${r.processes[k].kills} kills (SIGKILL), ${r.processes[k].restarts} restarts, ${r.processes[k].unexpectedExits} unexpected exits` +
-        (r.killLog.some((x) => x.kind === k)
-          ? `; at ${r.killLog
-              .filter((x) => x.kind === k)
-              .map((x) => `${(x.atMs / 1000).toFixed(1)} s (${x.inFlight} in flight, back after ${((x.restartedAfterMs ?? 0) / 1000).toFixed(1)} s)`)
-              .join(', ')}`
-          : ''),
-    ),
+    `  worker         ${r.worker.kills} kills (SIGKILL), ${r.worker.restarts} restarts, ${r.worker.unexpectedExits} unexpected exits` +
+      (r.worker.killLog.length && !r.processes ? `; at ${r.worker.killLog.map((k) => `${(k.atMs / 1000).toFixed(1)} s (${k.inFlight} in flight)`).join(', ')}` : ''),
+    ...(r.processes
+      ? [
+          `  processes      ${kinds(r.processes.kills)} (SIGKILL + restart${r.options.temporal === 'cluster' ? `; postgres: fast shutdown + restart on the same data); cluster roles restarted by themselves: ${kinds(r.processes.roleRestarts)}` : ')'}`,
+          `  fault times    ${r.worker.killLog.map((k) => `${k.kind} ${(k.atMs / 1000).toFixed(1)} s (${k.inFlight} in flight, back after ${((k.restartedAfterMs ?? 0) / 1000).toFixed(1)} s)`).join(', ')}`,
+        ]
+      : []),
     `  wall time      ${r.wallSeconds.toFixed(1)} s (sagas ${r.runSeconds.toFixed(1)} s); load average ${r.environment.loadAvgBefore.toFixed(2)} → ${r.environment.loadAvgAfter.toFixed(2)} on ${r.environment.cores} cores`,
     '',
     'invariants',
@@ -610,4 +564,24 @@ export function formatReport(r: ChaosReport, maxViolations = 5): string {
   }
   lines.push('', `violations: ${r.violations}${r.reportFile ? `   report: ${path.relative(process.cwd(), r.reportFile)}` : ''}`);
   return lines.join('\n');
+}
+
+/**
+ * Which process dies at each kill point: on the dev server the `kill` kinds in turn; on the cluster `kills` of each kind
+ * (worker, services, history, matching) plus the PostgreSQL restarts, in an order drawn from the seed.
+ */
+export function planProcessFaults(o: Pick<ChaosOptions, 'temporal' | 'kills' | 'postgresRestarts' | 'seed'> & Partial<Pick<ChaosOptions, 'kill'>>): ProcessFaultKind[] {
+  // On the dev server the kinds take turns, in the order given: --kill worker,services,server --kills 9 hits each three times.
+  const turns = o.kill ?? DEFAULT_CHAOS_OPTIONS.kill;
+  if (o.temporal !== 'cluster') return Array.from({ length: o.kills }, (_, i) => turns[i % turns.length]);
+  const kinds: ClusterFaultKind[] = [
+    ...CLUSTER_FAULT_KINDS.filter((k) => k !== 'postgres').flatMap((k) => Array.from({ length: o.kills }, () => k)),
+    ...Array.from({ length: o.postgresRestarts }, () => 'postgres' as const),
+  ];
+  const rng = prng(o.seed ^ 0x2545f491);
+  for (let i = kinds.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [kinds[i], kinds[j]] = [kinds[j], kinds[i]];
+  }
+  return kinds;
 }

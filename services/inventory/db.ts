@@ -2,7 +2,6 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../../prisma/inventory/generated/client';
 
 export type InventoryDb = PrismaClient;
-export type InventoryTx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 
 /** The Prisma client runs on WASM with the pg driver adapter: no native engine to download. */
 export function createInventoryDb(databaseUrl: string, poolSize: number): InventoryDb {

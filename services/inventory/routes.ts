@@ -30,20 +30,17 @@ export function createInventoryRouter(db: InventoryDb): Router {
   router.post(
     '/reservations',
     validate({ body: reserveBody }),
-    idempotent(db, 'reserve', async (tx, req) => ({ status: 201, body: await inventory.reserve(tx, req.body) })),
+    idempotent('reserve', (call, req) => inventory.reserve(db, call, req.body)),
   );
   router.post(
     '/reservations/:orderId/confirm',
     validate({ params: orderParams, body: z.object({}).strict() }),
-    idempotent(db, 'confirm', async (tx, req) => ({ status: 200, body: await inventory.confirm(tx, req.params.orderId) })),
+    idempotent('confirm', (call, req) => inventory.confirm(db, call, req.params.orderId)),
   );
   router.post(
     '/reservations/:orderId/release',
     validate({ params: orderParams, body: releaseBody }),
-    idempotent(db, 'release', async (tx, req) => {
-      const { reservation, noop } = await inventory.release(tx, req.params.orderId, req.body.reason);
-      return { status: 200, body: { ...reservation, noop } };
-    }),
+    idempotent('release', (call, req) => inventory.release(db, call, req.params.orderId, req.body.reason)),
   );
   return router;
 }

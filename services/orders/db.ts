@@ -2,7 +2,6 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../../prisma/orders/generated/client';
 
 export type OrdersDb = PrismaClient;
-export type OrdersTx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 
 /** The Prisma client runs on WASM with the pg driver adapter: no native engine to download. */
 export function createOrdersDb(databaseUrl: string, poolSize: number): OrdersDb {

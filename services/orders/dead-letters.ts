@@ -1,5 +1,6 @@
-import { IllegalTransitionError, NotFoundError } from '../shared/errors';
-import type { OrdersDb, OrdersTx } from './db';
+import type { IdempotentCall } from '../shared/idempotency';
+import { runRequestFunction } from '../shared/request-functions';
+import type { OrdersDb } from './db';
 
 /**
  * The dead-letter log: compensations that did not succeed within their retry policy, recorded by the saga before it
@@ -7,7 +8,9 @@ import type { OrdersDb, OrdersTx } from './db';
  * operator, a report or the chaos run's invariant checker reads, and it outlives the workflow's retention.
  *
  * OPEN → RETRIED (the operator asked the saga to run the compensation again) or OPEN → RESOLVED (done by hand, with
- * the operator's reason). Both are final; a retry that fails again opens a new entry with the next round.
+ * the operator's reason). Both are final; a retry that fails again opens a new entry with the next round. The writes
+ * are database functions (prisma/orders/migrations/*_request_functions): one round trip each, one row per
+ * (saga, step, round) whatever the idempotency key.
  */
 export interface RecordInput {
   sagaId: string;
@@ -21,23 +24,16 @@ export interface RecordInput {
 
 export type CloseOutcome = { status: 'RETRIED' } | { status: 'RESOLVED'; resolution: string };
 
-export async function record(tx: OrdersTx, input: RecordInput) {
-  // One row per (saga, step, round), whatever the idempotency key: the saga's retried request finds the first row.
-  await tx.deadLetter.createMany({ data: [input], skipDuplicates: true });
-  return tx.deadLetter.findUniqueOrThrow({ where: { sagaId_step_round: { sagaId: input.sagaId, step: input.step, round: input.round } } });
+export function record(db: OrdersDb, call: IdempotentCall, input: RecordInput) {
+  return runRequestFunction(db.$queryRaw`SELECT * FROM dead_letters_record(${call.key}, ${call.hash}, ${JSON.stringify(input)}::jsonb)`);
 }
 
-export async function close(tx: OrdersTx, id: number, outcome: CloseOutcome) {
-  const { count } = await tx.deadLetter.updateMany({
-    where: { id, status: 'OPEN' },
-    data: { status: outcome.status, resolution: outcome.status === 'RESOLVED' ? outcome.resolution : null, closedAt: new Date() },
-  });
-  const entry = await tx.deadLetter.findUnique({ where: { id } });
-  if (!entry) throw new NotFoundError('unknown_dead_letter', `unknown dead letter: ${id}`);
-  if (count === 0 && entry.status !== outcome.status) {
-    throw new IllegalTransitionError(`dead letter ${id} is already ${entry.status.toLowerCase()}`, { status: entry.status });
-  }
-  return entry;
+/** `operation` names the request for its idempotency record. Closing again the same way answers the entry unchanged. */
+export function close(db: OrdersDb, call: IdempotentCall, operation: string, id: number, outcome: CloseOutcome) {
+  const resolution = outcome.status === 'RESOLVED' ? outcome.resolution : null;
+  return runRequestFunction(
+    db.$queryRaw`SELECT * FROM dead_letters_close(${call.key}, ${operation}, ${call.hash}, ${id}::integer, ${outcome.status}::"DeadLetterStatus", ${resolution})`,
+  );
 }
 
 export function list(db: OrdersDb, filter: { status?: 'OPEN' | 'RETRIED' | 'RESOLVED'; sagaId?: string; limit: number }) {

@@ -44,28 +44,22 @@ export function createOrdersRouter(db: OrdersDb): Router {
   router.post(
     '/orders',
     validate({ body: createBody }),
-    idempotent(db, 'create', async (tx, req) => ({ status: 201, body: await orders.create(tx, req.body) })),
+    idempotent('create', (call, req) => orders.create(db, call, req.body)),
   );
   router.post(
     '/orders/:orderId/approve',
     validate({ params: orderParams, body: z.object({}).strict() }),
-    idempotent(db, 'approve', async (tx, req) => ({ status: 200, body: await orders.approve(tx, req.params.orderId) })),
+    idempotent('approve', (call, req) => orders.approve(db, call, req.params.orderId)),
   );
   router.post(
     '/orders/:orderId/reject',
     validate({ params: orderParams, body: reasonBody }),
-    idempotent(db, 'reject', async (tx, req) => {
-      const { order, noop } = await orders.close(tx, req.params.orderId, 'REJECTED', req.body.reason);
-      return { status: 200, body: { ...order, noop } };
-    }),
+    idempotent('reject', (call, req) => orders.close(db, call, 'reject', req.params.orderId, 'REJECTED', req.body.reason)),
   );
   router.post(
     '/orders/:orderId/cancel',
     validate({ params: orderParams, body: reasonBody }),
-    idempotent(db, 'cancel', async (tx, req) => {
-      const { order, noop } = await orders.close(tx, req.params.orderId, 'CANCELLED', req.body.reason);
-      return { status: 200, body: { ...order, noop } };
-    }),
+    idempotent('cancel', (call, req) => orders.close(db, call, 'cancel', req.params.orderId, 'CANCELLED', req.body.reason)),
   );
 
   // The dead-letter log (see dead-letters.ts): written by the saga's activities, read by operators.
@@ -77,23 +71,19 @@ export function createOrdersRouter(db: OrdersDb): Router {
   router.post(
     '/dead-letters',
     validate({ body: deadLetterBody }),
-    idempotent(db, 'dead-letter', async (tx, req) => ({ status: 201, body: await deadLetters.record(tx, req.body) })),
+    idempotent('dead-letter', (call, req) => deadLetters.record(db, call, req.body)),
   );
   router.post(
     '/dead-letters/:id/retried',
     validate({ params: deadLetterParams, body: z.object({}).strict() }),
-    idempotent(db, 'dead-letter-retried', async (tx, req) => ({
-      status: 200,
-      body: await deadLetters.close(tx, Number(req.params.id), { status: 'RETRIED' }),
-    })),
+    idempotent('dead-letter-retried', (call, req) => deadLetters.close(db, call, 'dead-letter-retried', Number(req.params.id), { status: 'RETRIED' })),
   );
   router.post(
     '/dead-letters/:id/resolved',
     validate({ params: deadLetterParams, body: reasonBody }),
-    idempotent(db, 'dead-letter-resolved', async (tx, req) => ({
-      status: 200,
-      body: await deadLetters.close(tx, Number(req.params.id), { status: 'RESOLVED', resolution: req.body.reason }),
-    })),
+    idempotent('dead-letter-resolved', (call, req) =>
+      deadLetters.close(db, call, 'dead-letter-resolved', Number(req.params.id), { status: 'RESOLVED', resolution: req.body.reason }),
+    ),
   );
   return router;
 }

@@ -2,7 +2,6 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../../prisma/payments/generated/client';
 
 export type PaymentsDb = PrismaClient;
-export type PaymentsTx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 
 /** The Prisma client runs on WASM with the pg driver adapter: no native engine to download. */
 export function createPaymentsDb(databaseUrl: string, poolSize: number): PaymentsDb {

@@ -27,15 +27,12 @@ export function createPaymentsRouter(db: PaymentsDb): Router {
   router.post(
     '/payments',
     validate({ body: chargeBody }),
-    idempotent(db, 'charge', async (tx, req) => ({ status: 201, body: await payments.charge(tx, req.body) })),
+    idempotent('charge', (call, req) => payments.charge(db, call, req.body)),
   );
   router.post(
     '/payments/:orderId/refund',
     validate({ params: orderParams, body: refundBody }),
-    idempotent(db, 'refund', async (tx, req) => {
-      const { payment, noop } = await payments.refund(tx, req.params.orderId, req.body.reason);
-      return { status: 200, body: { ...payment, noop } };
-    }),
+    idempotent('refund', (call, req) => payments.refund(db, call, req.params.orderId, req.body.reason)),
   );
   return router;
 }

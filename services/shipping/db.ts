@@ -2,7 +2,6 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../../prisma/shipping/generated/client';
 
 export type ShippingDb = PrismaClient;
-export type ShippingTx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 
 /** The Prisma client runs on WASM with the pg driver adapter: no native engine to download. */
 export function createShippingDb(databaseUrl: string, poolSize: number): ShippingDb {

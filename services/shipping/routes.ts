@@ -27,20 +27,17 @@ export function createShippingRouter(db: ShippingDb): Router {
   router.post(
     '/shipments',
     validate({ body: scheduleBody }),
-    idempotent(db, 'schedule', async (tx, req) => ({ status: 201, body: await shipping.schedule(tx, req.body) })),
+    idempotent('schedule', (call, req) => shipping.schedule(db, call, req.body)),
   );
   router.post(
     '/shipments/:orderId/confirm',
     validate({ params: orderParams, body: z.object({}).strict() }),
-    idempotent(db, 'confirm', async (tx, req) => ({ status: 200, body: await shipping.confirm(tx, req.params.orderId) })),
+    idempotent('confirm', (call, req) => shipping.confirm(db, call, req.params.orderId)),
   );
   router.post(
     '/shipments/:orderId/cancel',
     validate({ params: orderParams, body: cancelBody }),
-    idempotent(db, 'cancel', async (tx, req) => {
-      const { shipment, noop } = await shipping.cancel(tx, req.params.orderId, req.body.reason);
-      return { status: 200, body: { ...shipment, noop } };
-    }),
+    idempotent('cancel', (call, req) => shipping.cancel(db, call, req.params.orderId, req.body.reason)),
   );
   return router;
 }

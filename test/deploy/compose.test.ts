@@ -7,7 +7,14 @@ import { z } from 'zod';
 import { loadActivityConfig, loadTemporalConfig } from '../../infra/config';
 import { SERVICE_NAMES } from '../../services/catalog';
 import { loadServiceConfig } from '../../services/shared/config';
+import { CLUSTER_CONFIG_FILE, CLUSTER_DYNAMIC_CONFIG_FILE, CLUSTER_HISTORY_SHARDS, CLUSTER_ROLES, type ClusterRole } from '../../infra/temporal/cluster/cluster';
+import { DEFAULT_CLUSTER_DATABASES, SCHEMA_COMMANDS, sqlToolEnv } from '../../infra/temporal/cluster/schema';
+import { TEMPORAL_SERVER_VERSION } from '../../infra/temporal/cluster/server-binary';
+import { DEFAULT_DYNAMIC_CONFIG } from '../../infra/temporal/dev-server';
 import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+
+/** The compose service that runs each role of the Temporal server (the frontend keeps the name clients use). */
+const TEMPORAL_ROLE_SERVICES: Record<ClusterRole, string> = { frontend: 'temporal', history: 'temporal-history', matching: 'temporal-matching', worker: 'temporal-worker' };
 
 /**
  * docker-compose.yml and the Dockerfile, checked statically (no Docker engine runs here): the file is valid Compose,
@@ -34,6 +41,7 @@ interface Service {
   healthcheck?: { test?: string | string[]; disable?: boolean };
   restart?: string;
   volumes?: (string | { source?: string; target: string })[];
+  deploy?: { replicas?: number };
 }
 interface ComposeFile {
   services: Record<string, Service>;
@@ -176,16 +184,13 @@ describe('deploy: docker-compose.yml', () => {
     });
   });
 
-  it('has the whole stack: Temporal on PostgreSQL, the web UI, the search attribute job, PostgreSQL, four services, the worker', () => {
-    for (const name of ['temporal-postgres', 'temporal', 'temporal-ui', 'temporal-search-attributes', 'postgres', ...appServices, 'worker']) {
+  it('has the whole stack: Temporal on PostgreSQL (schema job, four roles, namespace job), the web UI, PostgreSQL, four services, the workers', () => {
+    for (const name of ['temporal-postgres', 'temporal-schema', ...Object.values(TEMPORAL_ROLE_SERVICES), 'temporal-namespace', 'temporal-ui', 'postgres', ...appServices, 'worker']) {
       assert.ok(services[name], `service ${name} is missing`);
     }
-    assert.match(services.temporal.image!, /^temporalio\/auto-setup:/);
+    assert.ok(!Object.values(services).some((s) => s.image?.startsWith('temporalio/auto-setup')), 'auto-setup is deprecated upstream: use the server image and a schema job');
     assert.match(services['temporal-ui'].image!, /^temporalio\/ui:/);
-    assert.match(services['temporal-search-attributes'].image!, /^temporalio\/admin-tools:/);
-    const temporalEnv = environment(services.temporal);
-    assert.equal(temporalEnv.DB, 'postgres12');
-    assert.equal(temporalEnv.POSTGRES_SEEDS, 'temporal-postgres');
+    for (const job of ['temporal-schema', 'temporal-namespace']) assert.match(services[job].image!, /^temporalio\/admin-tools:/);
     assert.equal(environment(services['temporal-ui']).TEMPORAL_ADDRESS, 'temporal:7233');
   });
 
@@ -240,7 +245,8 @@ describe('deploy: docker-compose.yml', () => {
       const port = loadServiceConfig(name, environment(services[name])).port;
       assert.match(argv(services[name].healthcheck?.test).join(' '), new RegExp(`http://(127\\.0\\.0\\.1|localhost):${port}/health\\b`), `${name}'s healthcheck`);
     }
-    assert.match(argv(services.temporal.healthcheck?.test).join(' '), /cluster health/);
+    // The server image has no client to probe itself with: the namespace job waits for `cluster health` instead.
+    assert.match(argv(services['temporal-namespace'].command).join(' '), /temporal operator cluster health/);
   });
 
   describe('the environment, checked by the code that reads it', () => {
@@ -275,6 +281,7 @@ describe('deploy: docker-compose.yml', () => {
       const env = environment(services.worker);
       const temporal = loadTemporalConfig(env);
       assert.deepEqual(temporal, { address: 'temporal:7233', namespace: 'default', taskQueue: 'order-saga' });
+      assert.ok((services.worker.deploy?.replicas ?? 1) >= 2, 'several saga workers (deploy.replicas)');
       loadActivityConfig(env);
       const read = new Set([...variablesRead(loadTemporalConfig, env), ...variablesRead(loadActivityConfig, env), 'LOG_LEVEL', 'NODE_ENV']);
       const unknown = Object.keys(env).filter((k) => !read.has(k));
@@ -292,7 +299,7 @@ describe('deploy: docker-compose.yml', () => {
         assert.equal(url.hostname, name, `${name.toUpperCase()}_URL must name the compose service ${name}`);
         assert.equal(Number(url.port), loadServiceConfig(name, environment(services[name])).port, `${name.toUpperCase()}_URL port`);
       }
-      for (const name of ['temporal', ...appServices]) assert.ok(name in dependsOn(services.worker), `the worker should wait for ${name}`);
+      for (const name of ['temporal-namespace', ...appServices]) assert.ok(name in dependsOn(services.worker), `the worker should wait for ${name}`);
     });
 
     it('every service has its own database on the compose PostgreSQL, and init.sql creates exactly those', () => {
@@ -317,7 +324,8 @@ describe('deploy: docker-compose.yml', () => {
       assert.equal(environment(custom.services.postgres).POSTGRES_PASSWORD, 'app-secret');
       for (const name of appServices) assert.equal(new URL(environment(custom.services[name])[`${name.toUpperCase()}_DATABASE_URL`]).password, 'app-secret');
       assert.equal(environment(custom.services['temporal-postgres']).POSTGRES_PASSWORD, 'temporal-secret');
-      assert.equal(environment(custom.services.temporal).POSTGRES_PWD, 'temporal-secret');
+      for (const role of Object.values(TEMPORAL_ROLE_SERVICES)) assert.equal(environment(custom.services[role]).POSTGRES_PWD, 'temporal-secret', role);
+      assert.equal(environment(custom.services['temporal-schema']).SQL_PASSWORD, 'temporal-secret');
     });
   });
 
@@ -329,7 +337,7 @@ describe('deploy: docker-compose.yml', () => {
     }
     assert.equal(publishedPorts(services.temporal).get(7233), 7233);
     assert.equal(publishedPorts(services['temporal-ui']).get(8080), 8080);
-    for (const name of ['postgres', 'temporal-postgres', 'worker', 'temporal-search-attributes']) {
+    for (const name of ['postgres', 'temporal-postgres', 'worker', 'temporal-schema', 'temporal-namespace', 'temporal-history', 'temporal-matching', 'temporal-worker']) {
       assert.equal(publishedPorts(services[name]).size, 0, `${name} publishes no port`);
     }
   });
@@ -343,18 +351,86 @@ describe('deploy: docker-compose.yml', () => {
     }
   });
 
-  it('the search attribute job registers every attribute the saga uses, in the namespace the worker uses, idempotently', () => {
-    const job = services['temporal-search-attributes'];
+  it('the namespace job creates the namespace the worker uses and registers every attribute the saga uses, idempotently', () => {
+    const job = services['temporal-namespace'];
     const script = [...argv(job.entrypoint), ...argv(job.command)].join(' ');
     const namespace = environment(services.worker).TEMPORAL_NAMESPACE;
+    assert.match(script, new RegExp(`temporal operator namespace create --namespace ${namespace}\\b`));
     for (const [name, type] of Object.entries(SAGA_SEARCH_ATTRIBUTES)) {
-      assert.match(script, new RegExp(`temporal operator search-attribute create --name ${name} --type ${type}\\b`));
+      assert.match(script, new RegExp(`temporal operator search-attribute create --name ${name} --type ${type} --namespace ${namespace}\\b`));
     }
-    assert.match(script, /--address temporal:7233/);
-    assert.match(script, new RegExp(`--namespace ${namespace}\\b`));
-    assert.match(script, /already exists/, 'an attribute that is already registered must count as success');
-    assert.equal(dependsOn(services.worker)['temporal-search-attributes'], 'service_completed_successfully');
+    assert.equal(environment(job).TEMPORAL_ADDRESS, 'temporal:7233');
+    assert.match(script, /already exists/, 'what is already registered must count as success');
+    assert.equal(dependsOn(services.worker)['temporal-namespace'], 'service_completed_successfully');
     assert.ok(!job.restart || job.restart === 'no' || job.restart.startsWith('on-failure'));
+  });
+
+  describe('the Temporal cluster: the same configuration as the cluster the tests run (infra/temporal/cluster/)', () => {
+    const roles = Object.entries(TEMPORAL_ROLE_SERVICES) as [ClusterRole, string][];
+
+    it('one container per role (frontend, history, matching, worker), each the server image at the version the project builds', () => {
+      assert.deepEqual(roles.map(([r]) => r).sort(), [...CLUSTER_ROLES].sort());
+      for (const [role, name] of roles) {
+        assert.equal(services[name].image, `temporalio/server:${TEMPORAL_SERVER_VERSION.replace(/^v/, '')}`, name);
+        assert.equal(environment(services[name]).TEMPORAL_SERVICES, role, `${name} runs the ${role} role`);
+        assert.equal(services[name].restart, 'unless-stopped', `${name} comes back when it dies, as the local cluster's roles do`);
+      }
+      for (const job of ['temporal-schema', 'temporal-namespace']) assert.equal(imageTag(services[job].image!).tag, TEMPORAL_SERVER_VERSION.replace(/^v/, ''), `${job}: admin tools of the same release`);
+    });
+
+    it('every role renders the committed config.yaml (mounted read-only), beside the dynamic config it names by default', () => {
+      for (const [, name] of roles) {
+        const env = environment(services[name]);
+        const mount = (services[name].volumes ?? []).map(String).find((v) => v.startsWith('./infra/temporal/cluster:'));
+        assert.ok(mount, `${name} mounts ./infra/temporal/cluster`);
+        const [, target, mode] = mount!.split(':');
+        assert.equal(mode, 'ro');
+        assert.equal(env.TEMPORAL_SERVER_CONFIG_FILE_PATH, `${target}/${path.basename(CLUSTER_CONFIG_FILE)}`);
+        assert.equal(env.DYNAMIC_CONFIG_FILE_PATH, undefined, 'config.yaml names the dynamic config by default');
+        assert.ok(readFileSync(CLUSTER_CONFIG_FILE, 'utf8').includes(`default "${target}/${path.basename(CLUSTER_DYNAMIC_CONFIG_FILE)}"`), 'the default dynamic config path is in the mounted folder');
+        assert.equal(env.TEMPORAL_ALLOW_NO_AUTH, 'true');
+        assert.deepEqual(dependsOn(services[name]), { 'temporal-schema': 'service_completed_successfully' });
+      }
+    });
+
+    it('each role sets only variables config.yaml reads (or the image and server read), and PostgreSQL is the compose one', () => {
+      const template = readFileSync(CLUSTER_CONFIG_FILE, 'utf8');
+      const readByTemplate = new Set([...template.matchAll(/env "([A-Z_]+)"/g)].map((m) => m[1]));
+      const readByServer = new Set(['TEMPORAL_SERVICES', 'TEMPORAL_SERVER_CONFIG_FILE_PATH', 'TEMPORAL_ALLOW_NO_AUTH']);
+      const pgEnv = environment(services['temporal-postgres']);
+      for (const [, name] of roles) {
+        const env = environment(services[name]);
+        assert.deepEqual(Object.keys(env).filter((k) => !readByTemplate.has(k) && !readByServer.has(k)), [], `${name} sets variables nothing reads`);
+        assert.equal(env.POSTGRES_SEEDS, 'temporal-postgres');
+        assert.equal(env.POSTGRES_USER, pgEnv.POSTGRES_USER);
+        assert.equal(env.POSTGRES_PWD, pgEnv.POSTGRES_PASSWORD);
+      }
+    });
+
+    it('the schema job runs the same commands, on the same databases and schemas, as the local cluster (schema.ts)', () => {
+      const script = argv(services['temporal-schema'].command).join(' ');
+      const env = environment(services['temporal-schema']);
+      const expected = (['default', 'visibility'] as const).flatMap((store) => SCHEMA_COMMANDS(store).map((c) => `temporal-sql-tool --db ${DEFAULT_CLUSTER_DATABASES[store]} ${c.join(' ')}`));
+      const lines = script.split('temporal-sql-tool').slice(1).map((l) => `temporal-sql-tool${l}`.trim());
+      assert.deepEqual(lines, expected);
+      assert.equal(env.SQL_PLUGIN, sqlToolEnv({ host: '', port: 0, user: '', password: '' }).SQL_PLUGIN);
+      assert.equal(env.SQL_HOST, 'temporal-postgres');
+      assert.equal(env.SQL_USER, environment(services['temporal-postgres']).POSTGRES_USER);
+      assert.deepEqual(dependsOn(services['temporal-schema']), { 'temporal-postgres': 'service_healthy' });
+      // The config's databases are the ones the job creates.
+      const template = readFileSync(CLUSTER_CONFIG_FILE, 'utf8');
+      assert.match(template, new RegExp(`default "${DEFAULT_CLUSTER_DATABASES.default}" \\(env "DBNAME"\\)`));
+      assert.match(template, new RegExp(`default "${DEFAULT_CLUSTER_DATABASES.visibility}" \\(env "VISIBILITY_DBNAME"\\)`));
+    });
+
+    it('config.yaml fixes 8 history shards, PostgreSQL for both stores, and the tuned dynamic config', () => {
+      assert.equal(CLUSTER_HISTORY_SHARDS, 8);
+      const rendered = YAML.parse(readFileSync(CLUSTER_CONFIG_FILE, 'utf8').replace(/^\s*\{\{[^}]*\}\}\s*$/gm, '').replace(/\{\{[^}]*\}\}/g, '0')) as { persistence: { numHistoryShards: number; datastores: Record<string, { sql: { pluginName: string } }> } };
+      assert.equal(rendered.persistence.numHistoryShards, 8);
+      for (const store of Object.values(rendered.persistence.datastores)) assert.equal(store.sql.pluginName, 'postgres12');
+      const dynamic = YAML.parse(readFileSync(CLUSTER_DYNAMIC_CONFIG_FILE, 'utf8')) as Record<string, { value: unknown }[]>;
+      for (const [key, value] of Object.entries(DEFAULT_DYNAMIC_CONFIG)) assert.deepEqual(dynamic[key]?.[0]?.value, value, `${key} as on the dev server`);
+    });
   });
 
   it('docker-compose config -q accepts it (docker-compose from scripts/install-test-tools.sh, or docker compose)', function () {

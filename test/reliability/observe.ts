@@ -45,6 +45,12 @@ export async function pendingActivities(client: Client, workflowId: string): Pro
   }));
 }
 
+/** Which worker last took this pending activity (its identity, `<pid>@<host>` by the SDK's default), if any did. */
+export async function pendingActivityWorker(client: Client, workflowId: string, type: string): Promise<string | undefined> {
+  const { raw } = await client.workflow.getHandle(workflowId).describe();
+  return (raw.pendingActivities ?? []).find((a) => a.activityType?.name === type)?.lastWorkerIdentity ?? undefined;
+}
+
 /** Waits until an activity of this type is pending and satisfies the condition (default: a worker started it). */
 export function waitForPendingActivity(
   client: Client,

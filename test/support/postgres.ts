@@ -4,6 +4,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { makeTempDirForPostgres, startEmbeddedPostgres } from '../../infra/postgres/embedded';
 import { getFreePort } from '../../infra/ports';
+import type { PostgresEndpoint } from '../../infra/temporal/cluster/schema';
 
 /**
  * The PostgreSQL server the tests use: one embedded cluster per mocha run by default, or an external server when
@@ -14,6 +15,8 @@ export interface TestPostgres {
   /** Creates a new, empty database and returns its connection string. */
   freshDatabase(label: string): Promise<string>;
   kind: 'embedded' | 'external';
+  /** Where the server is and how to log in as admin: for tools that take these rather than a URL (the Temporal cluster). */
+  endpoint: PostgresEndpoint;
   stop(): Promise<void>;
 }
 
@@ -40,6 +43,7 @@ async function embedded(): Promise<TestPostgres> {
   const cluster = await startEmbeddedPostgres({ dataDir, port: await getFreePort() });
   return {
     kind: 'embedded',
+    endpoint: { host: '127.0.0.1', port: cluster.port, user: 'postgres', password: 'postgres' },
     async freshDatabase(label) {
       const name = uniqueName(label);
       await cluster.recreateDatabase(name);
@@ -63,8 +67,10 @@ async function external(adminUrl: string): Promise<TestPostgres> {
       await client.end();
     }
   };
+  const admin_ = new URL(adminUrl);
   return {
     kind: 'external',
+    endpoint: { host: admin_.hostname, port: Number(admin_.port || 5432), user: decodeURIComponent(admin_.username), password: decodeURIComponent(admin_.password) },
     async freshDatabase(label) {
       const name = uniqueName(label);
       await admin(`CREATE DATABASE "${name}"`);

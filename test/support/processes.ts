@@ -17,10 +17,12 @@ import { startWorkerProcess, type WorkerProcess, type WorkerProcessConfig } from
 import type { ChildExit } from '../../infra/processes/child';
 import { getFreePort } from '../../infra/ports';
 import { startDevServer, type DevServer } from '../../infra/temporal/dev-server';
+import { pendingActivityWorker } from '../reliability/observe';
 import { SERVICE_NAMES, type ServiceName } from '../../services/catalog';
 import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import { testPostgres } from './postgres';
 import { workflowBundle } from './saga-stack';
+import { startTestTemporal, TEST_WORKERS, type TestTemporal } from './temporal-target';
 
 export type { ChildExit, ServicesProcess, WorkerProcess };
 
@@ -36,7 +38,8 @@ export interface ProcessStackOptions {
 }
 
 export interface ProcessStack {
-  temporal: DevServer;
+  /** The dev server (a DevServer when persistTemporal is set), or the run's shared cluster under test:cluster. */
+  temporal: TestTemporal | DevServer;
   /** A client in the test process (reconnects by itself after a server restart). */
   client: Client;
   taskQueue: string;
@@ -49,8 +52,15 @@ export interface ProcessStack {
   readonly worker: WorkerProcess | undefined;
   /** Starts a worker process (several may run; the last one is `worker`). */
   startWorker(): Promise<WorkerProcess>;
+  /** Starts as many worker processes as the run asks for (TEST_WORKERS: 1 on the dev server, 2 on the cluster). */
+  startWorkers(): Promise<WorkerProcess[]>;
   /** SIGKILL the current worker process and wait until it is gone. */
   killWorker(): Promise<ChildExit>;
+  /**
+   * SIGKILL the worker process that runs this saga's pending activity of this type (the one named by Temporal's
+   * lastWorkerIdentity, `<pid>@<host>`), and wait until it is gone. With one worker, that is the worker.
+   */
+  killWorkerRunning(workflowId: string, activityType: string): Promise<ChildExit>;
   /** SIGKILL the process that runs this service (and the others of its group). */
   killService(name: ServiceName): Promise<ChildExit>;
   /** Starts the service's group again, on the same ports and databases. */
@@ -78,7 +88,7 @@ export async function startProcessStack(options: ProcessStackOptions = {}): Prom
 
   const servicesByGroup = new Map<number, ServicesProcess>();
   const workers: WorkerProcess[] = [];
-  let temporal: DevServer | undefined;
+  let temporal: TestTemporal | DevServer | undefined;
   let connection: Connection | undefined;
 
   const stop = async () => {
@@ -114,12 +124,9 @@ export async function startProcessStack(options: ProcessStackOptions = {}): Prom
 
     const [, server] = await Promise.all([
       Promise.all(groups.map((_, i) => startGroup(i))),
-      startDevServer({
-        ui: false,
-        searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
-        ...(options.persistTemporal ? { dbFilename: path.join(dir, 'temporal.sqlite') } : {}),
-        logFile: path.join(dir, 'temporal.log'),
-      }),
+      options.persistTemporal
+        ? startDevServer({ ui: false, searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES }, dbFilename: path.join(dir, 'temporal.sqlite'), logFile: path.join(dir, 'temporal.log') })
+        : startTestTemporal({ logFile: path.join(dir, 'temporal.log') }),
     ]);
     temporal = server;
     connection = await Connection.connect({ address: temporal.address });
@@ -154,6 +161,18 @@ export async function startProcessStack(options: ProcessStackOptions = {}): Prom
         workers.push(worker);
         return worker;
       },
+      async startWorkers() {
+        const started: WorkerProcess[] = [];
+        for (let i = 0; i < TEST_WORKERS; i++) started.push(await stack.startWorker());
+        return started;
+      },
+      async killWorkerRunning(workflowId, activityType) {
+        const identity = await pendingActivityWorker(client, workflowId, activityType);
+        const pid = Number(identity?.split('@')[0]);
+        const worker = workers.find((w) => w.pid === pid && !w.exit);
+        if (!worker) throw new Error(`no live worker process with pid ${pid} (identity ${identity}) runs ${activityType} of ${workflowId}`);
+        return worker.kill('SIGKILL');
+      },
       async killWorker() {
         const worker = workers.at(-1);
         if (!worker) throw new Error('no worker process to kill');
@@ -172,7 +191,7 @@ export async function startProcessStack(options: ProcessStackOptions = {}): Prom
       },
       async restartTemporal(restart = {}) {
         if (!options.persistTemporal) throw new Error('restartTemporal needs persistTemporal: an in-memory server would come back empty');
-        const old = temporal!;
+        const old = temporal as DevServer;
         const downSince = Date.now();
         if (restart.kill) process.kill(old.pid, 'SIGKILL');
         await old.stop(); // after a SIGKILL: just waits for the exit
@@ -183,7 +202,7 @@ export async function startProcessStack(options: ProcessStackOptions = {}): Prom
       stop,
       logs() {
         const parts = [...workers, ...servicesByGroup.values()].map((c) => `--- ${c.name} (pid ${c.pid}${c.exit ? `, exited ${c.exit.signal ?? c.exit.code}` : ''}) ---\n${c.logTail()}`);
-        if (temporal) parts.push(`--- temporal (pid ${temporal.pid}) ---\n${temporal.logTail()}`);
+        if (temporal) parts.push(`--- temporal ---\n${temporal.logTail()}`);
         return parts.join('\n');
       },
     };

@@ -1,20 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Runtime, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { startDevServer, type DevServer } from '../../infra/temporal/dev-server';
 import { SERVICE_NAMES, type ServiceName } from '../../services/catalog';
 import { SERVICE_DEFINITIONS } from '../../services/registry';
 import type { RunningService, ServiceDb } from '../../services/shared/runtime';
 import { createSagaWorker } from '../../worker';
-import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import { startTestService, TEST_SERVICE_TOKEN } from './services';
+import { startTestTemporal, TEST_WORKERS, type TestTemporal } from './temporal-target';
 
 /**
- * Everything a saga test talks to, all real: a Temporal dev server (the real CLI binary), the four services on
- * loopback ports with fresh PostgreSQL databases and fault injection enabled, and a saga worker.
+ * Everything a saga test talks to, all real: a Temporal server (the dev server, or the cluster under
+ * `npm run test:cluster`: see temporal-target.ts), the four services on loopback ports with fresh PostgreSQL databases
+ * and fault injection enabled, and the saga workers (one on the dev server, two on the cluster).
  */
 export interface SagaStack {
-  temporal: DevServer;
+  temporal: TestTemporal;
   client: Client;
   taskQueue: string;
   services: Record<ServiceName, RunningService<ServiceDb> & { databaseUrl: string }>;
@@ -51,14 +51,15 @@ export async function startSagaStack(): Promise<SagaStack> {
   const services = Object.fromEntries(
     await Promise.all(SERVICE_NAMES.map(async (name) => [name, await startTestService(SERVICE_DEFINITIONS[name], { faultInjection: true })] as const)),
   ) as SagaStack['services'];
-  const temporal = await startDevServer({ ui: false, searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES } });
+  const temporal = await startTestTemporal();
   const connection = await Connection.connect({ address: temporal.address });
   const client = new Client({ connection, namespace: temporal.namespace });
-  const workerConnection = await NativeConnection.connect({ address: temporal.address });
   const taskQueue = `saga-test-${randomBytes(3).toString('hex')}`;
   const workers: { worker: Worker; running: Promise<void>; close: () => Promise<void> }[] = [];
 
   const startWorker = async () => {
+    // A connection per worker: the SDK refuses two workers for one task queue on the same connection.
+    const workerConnection = await NativeConnection.connect({ address: temporal.address });
     const { worker, close } = await createSagaWorker({
       connection: workerConnection,
       namespace: temporal.namespace,
@@ -70,10 +71,10 @@ export async function startSagaStack(): Promise<SagaStack> {
       },
       worker: { workflowBundle: await workflowBundle() },
     });
-    workers.push({ worker, running: worker.run(), close });
+    workers.push({ worker, running: worker.run(), close: async () => (await close(), await workerConnection.close()) });
     return worker;
   };
-  await startWorker();
+  for (let i = 0; i < TEST_WORKERS; i++) await startWorker();
 
   return {
     temporal,
@@ -87,7 +88,6 @@ export async function startSagaStack(): Promise<SagaStack> {
         await w.running.catch(() => undefined);
         await w.close();
       }
-      await workerConnection.close();
       await connection.close();
       await temporal.stop();
       await Promise.all(Object.values(services).map((s) => s.close()));
