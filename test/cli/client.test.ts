@@ -117,7 +117,7 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
 
   it('cancels a slow saga before its pivot: the result says cancelled, with its compensations', async () => {
     const orderId = 'ord-cli-cancel';
-    assert.equal((await run(...startArgs(orderId, 'cust-alice', '--fault', 'schedule-shipment=delay:3000'))).code, 0);
+    assert.equal((await run(...startArgs(orderId, 'cust-alice', '--fault', 'schedule-shipment=delay:10000'))).code, 0);
     await waitFor('schedule-shipment to run', () => state(orderId), (s) => s.steps[2].status === 'RUNNING');
 
     const status = await run('status', orderId);
@@ -144,7 +144,7 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
 
   it('refuses to cancel a saga past its pivot, with exit code 2; the saga completes', async () => {
     const orderId = 'ord-cli-pivot';
-    assert.equal((await run(...startArgs(orderId, 'cust-alice', '--fault', 'approve-order=delay:4000'))).code, 0);
+    assert.equal((await run(...startArgs(orderId, 'cust-alice', '--fault', 'approve-order=delay:10000'))).code, 0);
     await waitFor('the saga to commit', () => state(orderId), (s) => s.status === 'COMMITTED');
 
     const cancel = await run('cancel', orderId);
@@ -162,7 +162,7 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
 
   it('cancel while the pivot runs: refused with exit 2 (it will complete or compensate by itself)', async () => {
     const orderId = 'ord-cli-at-pivot';
-    assert.equal((await run(...startArgs(orderId, 'cust-alice', '--fault', 'charge-payment=delay:3000'))).code, 0);
+    assert.equal((await run(...startArgs(orderId, 'cust-alice', '--fault', 'charge-payment=delay:10000'))).code, 0);
     await waitFor('the pivot to run', () => state(orderId), (s) => s.currentStep === 'charge-payment' && !s.cancellable);
     const cancel = await run('cancel', orderId);
     assert.equal(cancel.code, 2, cancel.stdout + cancel.stderr);
@@ -172,7 +172,7 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
 
   it('cancel while the saga compensates: nothing to cancel, exit 3', async () => {
     const orderId = 'ord-cli-compensating';
-    assert.equal((await run(...startArgs(orderId, 'cust-alice', '--fault', 'charge-payment=reject', '--fault', 'cancel-shipment=delay:3000'))).code, 0);
+    assert.equal((await run(...startArgs(orderId, 'cust-alice', '--fault', 'charge-payment=reject', '--fault', 'cancel-shipment=delay:10000'))).code, 0);
     await waitFor('the saga to compensate', () => state(orderId), (s) => s.status === 'COMPENSATING');
     const cancel = await run('cancel', orderId);
     assert.equal(cancel.code, 3, cancel.stdout + cancel.stderr);
