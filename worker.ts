@@ -1,11 +1,12 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createOrderActivities, ServiceClient } from './activities';
+import { sagaWorkerInterceptors, SAGA_WORKFLOWS_PATH } from './infra/temporal/saga-worker';
 import { describeTemporalConfig, loadActivityConfig, loadTemporalConfig, temporalConnectionOptions, type ActivityConfig } from './infra/config';
 import { createLogger } from './services/shared/logger';
-import { SAGA_SEARCH_ATTRIBUTES } from './workflows/search-attributes';
+import { SAGA_SEARCH_ATTRIBUTES } from './workflows/saga';
 
 /**
- * The saga worker: runs the order saga workflow and its activities on one task queue. Run several of them (on
+ * The saga worker: runs every registered saga's workflow (workflows/index.ts) and their activities on one task queue. Run several of them (on
  * several machines) against the same Temporal namespace and task queue to share the load.
  */
 export interface SagaWorkerOptions {
@@ -24,8 +25,9 @@ export async function createSagaWorker(options: SagaWorkerOptions): Promise<{ wo
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    workflowsPath: options.worker?.workflowBundle ? undefined : require.resolve('./workflows'),
+    workflowsPath: options.worker?.workflowBundle ? undefined : SAGA_WORKFLOWS_PATH,
     activities: createOrderActivities(client),
+    interceptors: sagaWorkerInterceptors({ prebuiltBundle: options.worker?.workflowBundle !== undefined }),
     ...options.worker,
   });
   return { worker, close: () => client.close() };

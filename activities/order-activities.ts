@@ -1,6 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { DeadLetterEntry } from '../workflows/saga/types';
 import { withoutControlCharacters, type Destination, type Item } from '../services/shared/fields';
+import { sagaActivityHeaders } from './saga-headers';
 import type { CallOptions, ServiceClient } from './service-client';
 
 export type { Destination, Item };
@@ -14,18 +15,16 @@ export type { Destination, Item };
  * first answer back instead of doing it twice.
  */
 
-/** Every activity takes an optional fault-injection spec, forwarded to the service (tests and demos only). */
-export interface WithFaults {
-  faults?: string;
-}
-
-/** `keySuffix` tells apart several calls of one activity type in one saga (the dead-letter log's entries). */
-function callOptions(input: WithFaults, keySuffix?: string): CallOptions {
+/**
+ * `keySuffix` tells apart several calls of one activity type in one saga (the dead-letter log's entries). A fault
+ * planned for this action (tests and demos) comes from the activity's headers, never from its arguments.
+ */
+function callOptions(keySuffix?: string): CallOptions {
   const { info, cancellationSignal } = Context.current();
   const workflowId = info.workflowExecution?.workflowId;
   if (!workflowId) throw new Error(`${info.activityType} must run as part of a saga workflow (its idempotency key is the workflow id)`);
   const key = `${workflowId}:${info.activityType}${keySuffix === undefined ? '' : `:${keySuffix}`}`;
-  return { idempotencyKey: key, faults: input.faults, signal: cancellationSignal };
+  return { idempotencyKey: key, faults: sagaActivityHeaders().fault, signal: cancellationSignal };
 }
 
 /**
@@ -84,57 +83,57 @@ export interface DeadLetterRecord {
 export function createOrderActivities(serviceClient: ServiceClient) {
   const client = { call: ((...args) => taggedWithAttempt(() => serviceClient.call(...args))) as ServiceClient['call'] };
   return {
-    async createOrder(input: { orderId: string; customerId: string; items: Item[] } & WithFaults): Promise<OrderRecord> {
-      const { faults: _, ...body } = input;
-      return client.call('orders', 'POST', '/orders', body, callOptions(input));
+    async createOrder(input: { orderId: string; customerId: string; items: Item[] }): Promise<OrderRecord> {
+      const { orderId, customerId, items } = input;
+      return client.call('orders', 'POST', '/orders', { orderId, customerId, items }, callOptions());
     },
-    async approveOrder(input: { orderId: string } & WithFaults): Promise<OrderRecord> {
-      return client.call('orders', 'POST', `/orders/${encodeURIComponent(input.orderId)}/approve`, {}, callOptions(input));
+    async approveOrder(input: { orderId: string }): Promise<OrderRecord> {
+      return client.call('orders', 'POST', `/orders/${encodeURIComponent(input.orderId)}/approve`, {}, callOptions());
     },
-    async rejectOrder(input: { orderId: string; reason: string } & WithFaults): Promise<Compensated<OrderRecord>> {
-      return client.call('orders', 'POST', `/orders/${encodeURIComponent(input.orderId)}/reject`, { reason: input.reason }, callOptions(input));
+    async rejectOrder(input: { orderId: string; reason: string }): Promise<Compensated<OrderRecord>> {
+      return client.call('orders', 'POST', `/orders/${encodeURIComponent(input.orderId)}/reject`, { reason: input.reason }, callOptions());
     },
-    async cancelOrder(input: { orderId: string; reason: string } & WithFaults): Promise<Compensated<OrderRecord>> {
-      return client.call('orders', 'POST', `/orders/${encodeURIComponent(input.orderId)}/cancel`, { reason: input.reason }, callOptions(input));
-    },
-
-    async reserveInventory(input: { orderId: string; items: Item[] } & WithFaults): Promise<ReservationRecord> {
-      return client.call('inventory', 'POST', '/reservations', { orderId: input.orderId, items: input.items }, callOptions(input));
-    },
-    async confirmReservation(input: { orderId: string } & WithFaults): Promise<ReservationRecord> {
-      return client.call('inventory', 'POST', `/reservations/${encodeURIComponent(input.orderId)}/confirm`, {}, callOptions(input));
-    },
-    async releaseInventory(input: { orderId: string; reason: string } & WithFaults): Promise<Compensated<ReservationRecord>> {
-      return client.call('inventory', 'POST', `/reservations/${encodeURIComponent(input.orderId)}/release`, { reason: input.reason }, callOptions(input));
+    async cancelOrder(input: { orderId: string; reason: string }): Promise<Compensated<OrderRecord>> {
+      return client.call('orders', 'POST', `/orders/${encodeURIComponent(input.orderId)}/cancel`, { reason: input.reason }, callOptions());
     },
 
-    async scheduleShipment(input: { orderId: string; destination: Destination } & WithFaults): Promise<ShipmentRecord> {
-      return client.call('shipping', 'POST', '/shipments', { orderId: input.orderId, destination: input.destination }, callOptions(input));
+    async reserveInventory(input: { orderId: string; items: Item[] }): Promise<ReservationRecord> {
+      return client.call('inventory', 'POST', '/reservations', { orderId: input.orderId, items: input.items }, callOptions());
     },
-    async confirmShipment(input: { orderId: string } & WithFaults): Promise<ShipmentRecord> {
-      return client.call('shipping', 'POST', `/shipments/${encodeURIComponent(input.orderId)}/confirm`, {}, callOptions(input));
+    async confirmReservation(input: { orderId: string }): Promise<ReservationRecord> {
+      return client.call('inventory', 'POST', `/reservations/${encodeURIComponent(input.orderId)}/confirm`, {}, callOptions());
     },
-    async cancelShipment(input: { orderId: string; reason: string } & WithFaults): Promise<Compensated<ShipmentRecord>> {
-      return client.call('shipping', 'POST', `/shipments/${encodeURIComponent(input.orderId)}/cancel`, { reason: input.reason }, callOptions(input));
+    async releaseInventory(input: { orderId: string; reason: string }): Promise<Compensated<ReservationRecord>> {
+      return client.call('inventory', 'POST', `/reservations/${encodeURIComponent(input.orderId)}/release`, { reason: input.reason }, callOptions());
     },
 
-    async chargePayment(input: { orderId: string; customerId: string; amountCents: number } & WithFaults): Promise<PaymentRecord> {
-      const { faults: _, ...body } = input;
-      return client.call('payments', 'POST', '/payments', body, callOptions(input));
+    async scheduleShipment(input: { orderId: string; destination: Destination }): Promise<ShipmentRecord> {
+      return client.call('shipping', 'POST', '/shipments', { orderId: input.orderId, destination: input.destination }, callOptions());
     },
-    async refundPayment(input: { orderId: string; reason: string } & WithFaults): Promise<Compensated<PaymentRecord>> {
-      return client.call('payments', 'POST', `/payments/${encodeURIComponent(input.orderId)}/refund`, { reason: input.reason }, callOptions(input));
+    async confirmShipment(input: { orderId: string }): Promise<ShipmentRecord> {
+      return client.call('shipping', 'POST', `/shipments/${encodeURIComponent(input.orderId)}/confirm`, {}, callOptions());
+    },
+    async cancelShipment(input: { orderId: string; reason: string }): Promise<Compensated<ShipmentRecord>> {
+      return client.call('shipping', 'POST', `/shipments/${encodeURIComponent(input.orderId)}/cancel`, { reason: input.reason }, callOptions());
+    },
+
+    async chargePayment(input: { orderId: string; customerId: string; amountCents: number }): Promise<PaymentRecord> {
+      const { orderId, customerId, amountCents } = input;
+      return client.call('payments', 'POST', '/payments', { orderId, customerId, amountCents }, callOptions());
+    },
+    async refundPayment(input: { orderId: string; reason: string }): Promise<Compensated<PaymentRecord>> {
+      return client.call('payments', 'POST', `/payments/${encodeURIComponent(input.orderId)}/refund`, { reason: input.reason }, callOptions());
     },
 
     /** The dead-letter log lives with the orders service (see services/orders/dead-letters.ts). */
     async recordDeadLetter(entry: DeadLetterEntry): Promise<DeadLetterRecord> {
       const body = { ...entry, errorType: printable(entry.errorType, 200), lastError: printable(entry.lastError, 2000) };
-      return client.call('orders', 'POST', '/dead-letters', body, callOptions({}, `${entry.step}:${entry.round}`));
+      return client.call('orders', 'POST', '/dead-letters', body, callOptions(`${entry.step}:${entry.round}`));
     },
     async closeDeadLetter(input: { id: number; outcome: { status: 'RETRIED' } | { status: 'RESOLVED'; resolution: string } }): Promise<DeadLetterRecord> {
       const path = `/dead-letters/${input.id}/${input.outcome.status === 'RETRIED' ? 'retried' : 'resolved'}`;
       const body = input.outcome.status === 'RESOLVED' ? { reason: input.outcome.resolution } : {};
-      return client.call('orders', 'POST', path, body, callOptions({}, String(input.id)));
+      return client.call('orders', 'POST', path, body, callOptions(String(input.id)));
     },
   };
 }

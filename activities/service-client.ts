@@ -2,6 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { Agent, request } from 'undici';
 import type { ServiceName } from '../services/catalog';
 import {
+  BUSINESS_REJECTION_DETAIL,
   FAULT_INJECTION_HEADER,
   IDEMPOTENCY_KEY_HEADER,
   isAuthFailureStatus,
@@ -39,7 +40,7 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-export const BUSINESS_REJECTION_DETAIL = 'business_rejection';
+export { BUSINESS_REJECTION_DETAIL };
 /** Failure type of a 401/403: the worker and the services disagree on SERVICE_AUTH_TOKEN. */
 export const SERVICE_AUTH_FAILED = 'ServiceAuthFailed';
 

@@ -1,4 +1,4 @@
-import type { SagaState } from '../workflows/saga/types';
+import type { SagaState } from '../workflows/saga';
 import { EXIT } from './errors';
 
 /**
@@ -9,7 +9,7 @@ import { EXIT } from './errors';
  *   not RUNNING       any                              nothing to cancel: the saga already ended            3
  *   RUNNING           RUNNING, cancellable             cancel it: the completed steps are compensated       0
  *   RUNNING           RUNNING, not cancellable         refused: the pivot (the payment) is running          2
- *   RUNNING           COMMITTED                        refused: past the pivot (payment charged)            2
+ *   RUNNING           COMMITTED                        refused: past the pivot (e.g. the payment charged)   2
  *   RUNNING           COMPENSATING                     nothing to cancel: already compensating              3
  *   RUNNING           NEEDS_ATTENTION                  nothing to cancel: compensating, waits for operator  3
  *   RUNNING           COMPLETED, COMPENSATED, …        nothing to cancel: the saga has finished             3
@@ -17,7 +17,10 @@ import { EXIT } from './errors';
 export type CancelRefusal = 'ended' | 'compensating' | 'needs-attention' | 'at-pivot' | 'past-pivot';
 export type CancelAnswer = { cancel: true } | { cancel: false; refusal: CancelRefusal; reason: string };
 
-export function cancelAnswer(workflowStatus: string, state: Pick<SagaState, 'status' | 'cancellable' | 'currentStep' | 'compensationCause' | 'compensations'> | undefined): CancelAnswer {
+export function cancelAnswer(
+  workflowStatus: string,
+  state: Pick<SagaState, 'status' | 'cancellable' | 'currentStep' | 'compensationCause' | 'compensations'> & Partial<Pick<SagaState, 'steps'>> | undefined,
+): CancelAnswer {
   const refuse = (refusal: CancelRefusal, reason: string): CancelAnswer => ({ cancel: false, refusal, reason });
   if (workflowStatus !== 'RUNNING' || !state) return refuse('ended', `the saga already ended (${workflowStatus.toLowerCase()})`);
   const cause = state.compensationCause?.reason ?? 'unknown cause';
@@ -26,7 +29,10 @@ export function cancelAnswer(workflowStatus: string, state: Pick<SagaState, 'sta
       if (state.cancellable) return { cancel: true };
       return refuse('at-pivot', `the saga is at its pivot (${state.currentStep ?? 'the pivot step'} is running); it can no longer be cancelled and will complete or compensate by itself`);
     case 'COMMITTED':
-      return refuse('past-pivot', 'the saga is past its pivot (payment charged, status COMMITTED); it can no longer be cancelled and will complete');
+      return refuse(
+        'past-pivot',
+        `the saga is past its pivot (${state.steps?.find((s) => s.kind === 'pivot')?.name ?? 'the pivot'} done, status COMMITTED); it can no longer be cancelled and will complete`,
+      );
     case 'COMPENSATING':
       return refuse('compensating', `the saga is already compensating (${cause})`);
     case 'NEEDS_ATTENTION': {

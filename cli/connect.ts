@@ -1,5 +1,6 @@
 import net from 'node:net';
-import { Client, Connection } from '@temporalio/client';
+import { Connection, type Client } from '@temporalio/client';
+import { createSagaClient } from './saga-client';
 import { loadTemporalConfig, temporalConnectionOptions, type TemporalConfig } from '../infra/config';
 import { unreachable } from './errors';
 
@@ -56,7 +57,7 @@ export async function connectTemporal(config: CliConfig): Promise<{ client: Clie
   } catch {
     throw unreachable(config.address);
   }
-  return { client: new Client({ connection, namespace: config.namespace }), close: () => connection.close() };
+  return { client: createSagaClient(connection, config.namespace), close: () => connection.close() };
 }
 
 function probeTcp(address: string, timeoutMs: number): Promise<void> {

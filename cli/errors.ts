@@ -67,7 +67,7 @@ export function toCliError(err: unknown, context: { address?: string; namespace?
   if (err instanceof ConfigError) return new CliError(err.message, EXIT.USAGE, 'usage');
   if (err instanceof OperatorDecisionRefusedError) return new CliError(`refused: ${err.message}`, EXIT.DECISION_REFUSED, 'refused');
   if (err instanceof SagaAlreadyStartedError) return new CliError(err.message, EXIT.FAILED, 'already-exists');
-  if (err instanceof WorkflowNotFoundError) return new CliError(`no saga for order ${err.workflowId}`, EXIT.FAILED, 'not-found');
+  if (err instanceof WorkflowNotFoundError) return new CliError(`no saga with id ${err.workflowId}`, EXIT.FAILED, 'not-found');
   if (err instanceof NamespaceNotFoundError) {
     return new CliError(`namespace ${err.namespace} does not exist on the Temporal server at ${context.address} (set TEMPORAL_NAMESPACE or --namespace)`, EXIT.USAGE, 'usage');
   }

@@ -1,9 +1,8 @@
 import type { WorkflowExecutionInfo } from '@temporalio/client';
-import type { OrderSagaState } from '../workflows/order-saga';
-import { SAGA_COMPENSATION_FAILED } from '../workflows/saga/failures';
-import type { CompensationState, StepState } from '../workflows/saga/types';
-import { SAGA_STATUS } from '../workflows/search-attributes';
+import { SAGA_COMPENSATION_FAILED, SAGA_STATUS, type CompensationState, type SagaView, type StepState } from '../workflows/saga';
+import { sagaOfWorkflowType } from '../workflows/sagas';
 import type { CancelOutcome, DeadLetteredCompensation, SagaResult } from './saga-client';
+import { cliOf } from './sagas';
 
 /** Human-readable output. Pure functions from data to text; the JSON documents are the data itself. */
 
@@ -13,14 +12,23 @@ const LEGEND = 'Legend: ✔ completed  ▶ running  ✘ failed  ⚠ waits for an
 /** How the CLI is invoked in the commands it suggests. */
 const CLI = 'npx tsx client.ts';
 
-export function formatCents(cents: number): string {
-  return `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
+/** "Order ord-42": the saga's name, capitalised, and its id. */
+function titled(saga: string, sagaId: string): string {
+  return `${saga.charAt(0).toUpperCase()}${saga.slice(1)} ${sagaId}`;
 }
 
-function facts(o: { totalCents?: number; trackingNumber?: string }): string {
-  return [o.totalCents !== undefined && `total ${formatCents(o.totalCents)}`, o.trackingNumber && `tracking ${o.trackingNumber}`]
-    .filter(Boolean)
-    .join(', ');
+/** What the saga's CLI adapter says about its data (e.g. "total 89.00, tracking TRK-1"); empty if nothing. */
+function facts(state: SagaView | undefined): string {
+  if (!state) return '';
+  return cliOf(state.saga)?.facts?.(state.data).join(', ') ?? '';
+}
+
+/**
+ * The fields that name a saga in the JSON documents: its name, its id, and the id under the saga's own word
+ * (`orderId` for the order saga), as the CLI has always printed it.
+ */
+export function idFields(saga: string, sagaId: string): { saga: string; sagaId: string } & Record<string, string> {
+  return { saga, sagaId, [`${saga.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase())}Id`]: sagaId };
 }
 
 export function isNoop(compensation: CompensationState): boolean {
@@ -45,7 +53,7 @@ function deadLetterLabel(d: NonNullable<CompensationState['deadLetter']>): strin
 }
 
 /** A compensation's line (and, for one that waits for an operator, what to do about it). */
-function compensationLines(c: CompensationState, width: number, state: OrderSagaState): string[] {
+function compensationLines(c: CompensationState, width: number, state: SagaView): string[] {
   const head = `  ${MARKS[c.status] ?? '?'} ${c.name.padEnd(width)}  undoes ${c.forStep}`;
   const d = c.deadLetter;
   switch (c.status) {
@@ -65,7 +73,7 @@ function compensationLines(c: CompensationState, width: number, state: OrderSaga
       return [
         `${head}  — dead-lettered (${deadLetterLabel(d)}) after ${d.attempts} attempt(s): ${d.errorType}: ${d.lastError}`,
         ...(d.recordError ? [`      not in the dead-letter log: ${d.recordError}`] : []),
-        `      waits for an operator: dead-letters retry ${state.orderId}${which}, or dead-letters resolve ${state.orderId}${which} --reason TEXT`,
+        `      waits for an operator: dead-letters retry ${state.key}${which}, or dead-letters resolve ${state.key}${which} --reason TEXT`,
       ];
     }
     default:
@@ -77,7 +85,7 @@ function compensationLines(c: CompensationState, width: number, state: OrderSaga
  * The compensations in the order they ran (or will run), with their cause (and its reason, unless the caller has
  * already printed it); empty when none ran.
  */
-export function renderCompensations(state: OrderSagaState | undefined, options: { withReason: boolean }): string[] {
+export function renderCompensations(state: SagaView | undefined, options: { withReason: boolean }): string[] {
   if (!state?.compensations.length) return [];
   const width = Math.max(...state.compensations.map((c) => c.name.length));
   const cause = state.compensationCause;
@@ -88,7 +96,7 @@ export function renderCompensations(state: OrderSagaState | undefined, options: 
   ];
 }
 
-function cancellability(state: OrderSagaState): string {
+function cancellability(state: SagaView): string {
   if (state.cancellable) return 'cancellable (cancel compensates the completed steps)';
   if (state.status === 'COMMITTED') return 'not cancellable: past its pivot, it will complete';
   if (state.status === 'COMPENSATING') return 'not cancellable: already compensating';
@@ -96,12 +104,21 @@ function cancellability(state: OrderSagaState): string {
   return 'not cancellable: ended';
 }
 
+/** While the saga can still compensate: which compensations a failure now would run, and in which order. */
+function unwindPreview(state: SagaView): string[] {
+  const preview = state.unwindPreview;
+  if (!preview) return [];
+  if (!preview.compensations.length) return ['If it failed now: nothing to compensate yet'];
+  const names = preview.compensations.map((c) => c.name);
+  return [`If it failed now: ${preview.parallel ? `all at once: ${names.join(', ')}` : names.join(' → ')}`];
+}
+
 /** `status`: the saga as a timeline, forward steps then compensations. */
-export function renderStatus(view: { orderId: string; workflowStatus: string; uiUrl?: string; state: OrderSagaState }): string {
+export function renderStatus(view: { sagaId: string; workflowStatus: string; uiUrl?: string; state: SagaView }): string {
   const { state } = view;
   const width = Math.max(...state.steps.map((s) => s.name.length));
   const lines = [
-    `Order ${view.orderId}: saga ${state.status} (workflow ${view.workflowStatus})${state.currentStep ? `, now: ${state.currentStep}` : ''}`,
+    `${titled(state.saga, view.sagaId)}: saga ${state.status} (workflow ${view.workflowStatus})${state.currentStep ? `, now: ${state.currentStep}` : ''}`,
     `  ${cancellability(state)}`,
   ];
   const f = facts(state);
@@ -109,85 +126,91 @@ export function renderStatus(view: { orderId: string; workflowStatus: string; ui
   if (view.uiUrl) lines.push(`  ${view.uiUrl}`);
   if (state.status === 'NEEDS_ATTENTION') lines.push(`  ⚠ ${needsAttention(state)}`);
   lines.push('', 'Steps:', ...state.steps.map((s) => stepLine(s, width)));
+  const preview = unwindPreview(state);
+  if (preview.length) lines.push('', ...preview);
   const compensations = renderCompensations(state, { withReason: true });
   if (compensations.length) lines.push('', ...compensations);
   lines.push('', LEGEND);
   return lines.join('\n');
 }
 
-export type ResultView =
-  | { orderId: string; outcome: 'APPROVED'; totalCents?: number; trackingNumber?: string; state?: OrderSagaState }
-  | { orderId: string; outcome: 'REJECTED'; reason?: string; state?: OrderSagaState }
-  | { orderId: string; outcome: 'CANCELLED'; state?: OrderSagaState }
-  | { orderId: string; outcome: 'FAILED'; error: { message: string; type?: string }; state?: OrderSagaState };
+/**
+ * How a saga ended, as `result` renders it. A saga's result that has a `status` (the order saga's APPROVED or
+ * REJECTED) gives the outcome, and its `reason` the why; any other completed saga is COMPLETED.
+ */
+export type ResultView = { saga: string; sagaId: string; state?: SagaView } & Record<string, unknown> &
+  (
+    | { outcome: 'CANCELLED' }
+    | { outcome: 'FAILED'; error: { message: string; type?: string } }
+    | { outcome: string; reason?: string }
+  );
 
 /** A saga that has not ended because a compensation is dead-lettered: it waits for an operator. */
 export interface NeedsAttentionView {
-  orderId: string;
+  saga: string;
+  sagaId: string;
   outcome: 'NEEDS_ATTENTION';
-  state: OrderSagaState;
+  state: SagaView;
 }
 
 /** What waiting for a saga (`result`, `start --wait`, `dead-letters retry --wait`) found. */
 export type SagaOutcomeView = ResultView | NeedsAttentionView;
 
-function needsAttention(state: OrderSagaState): string {
+function needsAttention(state: SagaView): string {
   const waiting = state.compensations.filter((c) => c.status === 'DEAD_LETTERED').map((c) => c.name);
   return `waits for an operator: ${waiting.join(', ') || 'a compensation'} dead-lettered (${CLI} dead-letters list)`;
 }
 
 /** How a saga ended, as `result` renders it; the optional final state says which compensations ran. */
-export function toResultView(orderId: string, ended: SagaResult, state?: OrderSagaState): ResultView {
+export function toResultView(saga: string, sagaId: string, ended: SagaResult, state?: SagaView): ResultView {
+  const ids = idFields(saga, sagaId);
   switch (ended.outcome) {
-    case 'completed':
-      return ended.result.status === 'APPROVED'
-        ? { orderId, outcome: 'APPROVED', totalCents: ended.result.totalCents, trackingNumber: ended.result.trackingNumber, state }
-        : { orderId, outcome: 'REJECTED', reason: ended.result.reason, state };
+    case 'completed': {
+      // The result's own fields (the order's total, its reason...) at the top, as the CLI has always printed them.
+      const { status, ...fields } = (typeof ended.result === 'object' && ended.result !== null ? ended.result : { value: ended.result }) as Record<string, unknown>;
+      return { ...ids, outcome: typeof status === 'string' ? status : 'COMPLETED', ...fields, state };
+    }
     case 'cancelled':
-      return { orderId, outcome: 'CANCELLED', state };
+      return { ...ids, outcome: 'CANCELLED', state };
     case 'failed':
-      return { orderId, outcome: 'FAILED', error: { message: ended.message, type: ended.type }, state };
+      return { ...ids, outcome: 'FAILED', error: { message: ended.message, type: ended.type }, state };
   }
 }
 
 /** `result` (and `start --wait`): how the saga ended, or that it waits for an operator. */
 export function renderResult(view: SagaOutcomeView): string {
   const lines: string[] = [];
-  switch (view.outcome) {
-    case 'APPROVED': {
-      const f = facts(view);
-      lines.push(`APPROVED: order ${view.orderId}${f ? ` (${f})` : ''}`);
-      break;
-    }
-    case 'REJECTED':
-      lines.push(`REJECTED: order ${view.orderId}: ${view.reason ?? 'no reason given'}`);
-      break;
-    case 'CANCELLED':
-      lines.push(`CANCELLED: order ${view.orderId} was cancelled before its pivot; its completed steps were compensated`);
-      break;
-    case 'FAILED':
-      lines.push(`FAILED: order ${view.orderId}: ${view.error.message}`);
-      if (view.error.type === SAGA_COMPENSATION_FAILED) lines.push('  the saga needs attention: not every completed step could be undone');
-      break;
-    case 'NEEDS_ATTENTION':
-      lines.push(`NEEDS_ATTENTION: order ${view.orderId} has not ended: it ${needsAttention(view.state)}`);
-      break;
+  const name = `${view.saga} ${view.sagaId}`;
+  if (view.outcome === 'NEEDS_ATTENTION') {
+    lines.push(`NEEDS_ATTENTION: ${name} has not ended: it ${needsAttention(view.state as SagaView)}`);
+  } else if (view.outcome === 'CANCELLED') {
+    lines.push(`CANCELLED: ${name} was cancelled before its pivot; its completed steps were compensated`);
+  } else if (view.outcome === 'FAILED' && 'error' in view) {
+    const error = view.error as { message: string; type?: string };
+    lines.push(`FAILED: ${name}: ${error.message}`);
+    if (error.type === SAGA_COMPENSATION_FAILED) lines.push('  the saga needs attention: not every completed step could be undone');
+  } else if ('reason' in view || view.state?.compensationCause) {
+    lines.push(`${view.outcome}: ${name}: ${'reason' in view && typeof view.reason === 'string' ? view.reason : 'no reason given'}`);
+  } else {
+    const f = facts(view.state);
+    lines.push(`${view.outcome}: ${name}${f ? ` (${f})` : ''}`);
   }
   const compensations = renderCompensations(view.state, { withReason: view.outcome === 'NEEDS_ATTENTION' });
   if (compensations.length) lines.push(...compensations);
   return lines.join('\n');
 }
 
-export function renderStarted(view: { orderId: string; workflowId: string; uiUrl?: string }): string {
-  return [`Started saga for order ${view.orderId}`, `  workflow id: ${view.workflowId}`, ...(view.uiUrl ? [`  web UI:      ${view.uiUrl}`] : [])].join('\n');
+export function renderStarted(view: { saga: string; sagaId: string; workflowId: string; uiUrl?: string }): string {
+  return [`Started saga for ${view.saga} ${view.sagaId}`, `  workflow id: ${view.workflowId}`, ...(view.uiUrl ? [`  web UI:      ${view.uiUrl}`] : [])].join('\n');
 }
 
-export function renderCancel(orderId: string, outcome: CancelOutcome): string {
-  if (outcome.cancelled) return `Cancellation requested for order ${orderId}: the saga will compensate its completed steps.`;
-  return `Cannot cancel order ${orderId}: ${outcome.reason}.`;
+export function renderCancel(saga: string, sagaId: string, outcome: CancelOutcome): string {
+  if (outcome.cancelled) return `Cancellation requested for ${saga} ${sagaId}: the saga will compensate its completed steps.`;
+  return `Cannot cancel ${saga} ${sagaId}: ${outcome.reason}.`;
 }
 
 export interface ListEntry {
+  saga: string;
   workflowId: string;
   runId: string;
   status: string;
@@ -198,6 +221,7 @@ export interface ListEntry {
 
 export function toListEntry(info: WorkflowExecutionInfo): ListEntry {
   return {
+    saga: sagaOfWorkflowType(info.type)?.name ?? info.type,
     workflowId: info.workflowId,
     runId: info.runId,
     status: info.status.name,
@@ -215,7 +239,7 @@ function table(rows: string[][]): string {
 
 export function renderList(entries: ListEntry[]): string {
   if (!entries.length) return 'No sagas found.';
-  return table([['ORDER', 'WORKFLOW', 'SAGA', 'STARTED'], ...entries.map((e) => [e.workflowId, e.status, e.sagaStatus ?? '-', e.startTime])]);
+  return table([['SAGA', 'ID', 'WORKFLOW', 'STATUS', 'STARTED'], ...entries.map((e) => [e.saga, e.workflowId, e.status, e.sagaStatus ?? '-', e.startTime])]);
 }
 
 /** How much of a dead letter's error the table shows (--json has all of it). */
@@ -225,7 +249,8 @@ const ERROR_WIDTH = 72;
 export function renderDeadLetters(entries: DeadLetteredCompensation[]): string {
   if (!entries.length) return 'No saga waits for an operator.';
   const rows = entries.map((e) => [
-    e.orderId,
+    e.saga,
+    e.sagaId,
     e.compensation,
     e.forStep,
     String(e.deadLetter.round),
@@ -235,15 +260,16 @@ export function renderDeadLetters(entries: DeadLetteredCompensation[]): string {
     truncate(`${e.deadLetter.errorType}: ${e.deadLetter.lastError}`, ERROR_WIDTH),
   ]);
   return [
-    table([['ORDER', 'COMPENSATION', 'UNDOES', 'ROUND', 'ATTEMPTS', 'RECORDED', 'ID', 'ERROR'], ...rows]),
+    table([['SAGA', 'ID', 'COMPENSATION', 'UNDOES', 'ROUND', 'ATTEMPTS', 'RECORDED', 'ID', 'ERROR'], ...rows]),
     '',
-    `Run it again:        ${CLI} dead-letters retry <orderId> [--compensation NAME] [--wait]`,
-    `Or, done by hand:    ${CLI} dead-letters resolve <orderId> --reason TEXT [--compensation NAME]`,
+    `Run it again:        ${CLI} dead-letters retry <id> [--compensation NAME] [--wait]`,
+    `Or, done by hand:    ${CLI} dead-letters resolve <id> --reason TEXT [--compensation NAME]`,
   ].join('\n');
 }
 
 export interface DecisionView {
-  orderId: string;
+  saga: string;
+  sagaId: string;
   action: 'retry' | 'resolve';
   compensation: string;
   /** The dead letter the decision closes, as the saga showed it just before. */
@@ -256,7 +282,7 @@ export function renderDecision(view: DecisionView): string {
   const which = view.deadLetter ? ` (dead letter ${deadLetterLabel(view.deadLetter)})` : '';
   const accepted =
     view.action === 'retry'
-      ? `Retry accepted: order ${view.orderId} runs ${view.compensation} again${which}; the saga resumes unwinding from there.`
-      : `Resolution accepted: order ${view.orderId}'s ${view.compensation}${which} is recorded as done by hand ("${view.reason}"); the saga resumes unwinding after it.`;
-  return [accepted, `  follow it: ${CLI} status ${view.orderId}   (or wait for its end: ${CLI} result ${view.orderId})`].join('\n');
+      ? `Retry accepted: ${view.saga} ${view.sagaId} runs ${view.compensation} again${which}; the saga resumes unwinding from there.`
+      : `Resolution accepted: ${view.saga} ${view.sagaId}'s ${view.compensation}${which} is recorded as done by hand ("${view.reason}"); the saga resumes unwinding after it.`;
+  return [accepted, `  follow it: ${CLI} status ${view.sagaId}   (or wait for its end: ${CLI} result ${view.sagaId})`].join('\n');
 }

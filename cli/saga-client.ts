@@ -1,63 +1,129 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  Client,
   WorkflowExecutionAlreadyStartedError,
   WorkflowIdReusePolicy,
   WorkflowUpdateFailedError,
-  type Client,
+  type ClientOptions,
   type WorkflowExecutionInfo,
+  type WorkflowStartOptions,
 } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
 import { cancelAnswer, type CancelRefusal } from './cancel-answer';
-import { orderSaga, sagaStateQuery, type OrderSagaResult, type OrderSagaState } from '../workflows/order-saga';
-import { orderSagaInputSchema, type OrderSagaInput } from '../workflows/order-saga-input';
-import { SAGA_STATUS } from '../workflows/search-attributes';
-import { resolveCompensationUpdate, retryCompensationUpdate, type OperatorDecisionAck } from '../workflows/saga/operator';
-import type { CompensationState } from '../workflows/saga/types';
 import { z } from 'zod';
+import { parseFaultSpec } from '../services/shared/fault-spec';
+import { sagaClientInterceptors, withFaultPlan } from '../workflows/saga/client-interceptor';
+import { ACTION_HEADER } from '../workflows/saga/headers';
+import { sagaOfWorkflowType, SAGA_LIST } from '../workflows/sagas';
+import {
+  SAGA_STATUS,
+  sagaRunOptionsSchema,
+  sagaStateQuery,
+  resolveCompensationUpdate,
+  retryCompensationUpdate,
+  type ActionName,
+  type CompensationState,
+  type FaultPlan,
+  type InputOf,
+  type OperatorDecisionAck,
+  type SagaDefinition,
+  type SagaRunOptions,
+  type SagaView,
+} from '../workflows/saga';
 
 /**
- * What the CLI (and the tests, and the demo) do with order sagas, on top of a Temporal client. No printing here:
- * client.ts renders the results.
+ * What the CLI (and the tests, the demo, the chaos run and the bench) do with sagas, on top of a Temporal client:
+ * one library for every saga the worker registers (workflows/sagas.ts). No printing here: cli/render.ts renders.
  */
 export class SagaInputError extends Error {}
 export class SagaAlreadyStartedError extends Error {}
 
-/** Checks an order saga's input without starting anything (the CLI does this before it connects). */
-export function parseOrderSagaInput(rawInput: unknown): OrderSagaInput {
-  const parsed = orderSagaInputSchema.safeParse(rawInput);
-  if (!parsed.success) throw new SagaInputError(`invalid order: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`);
-  return parsed.data;
+/** A Temporal client that can start sagas with a fault plan (the kit's client interceptor). */
+export function createSagaClient(connection: ClientOptions['connection'], namespace: string): Client {
+  return new Client({ connection, namespace, interceptors: sagaClientInterceptors });
 }
 
-export async function startOrderSaga(client: Client, taskQueue: string, rawInput: OrderSagaInput) {
-  const input = parseOrderSagaInput(rawInput);
-  const units = input.items.reduce((n, i) => n + i.quantity, 0);
+/**
+ * A start as callers write it: the saga's business input, plus how to run it (the workflow's second argument) and,
+ * for tests and demos, a fault plan keyed by step or compensation name (it travels in a header, not in the input).
+ */
+export type SagaRequest<S extends SagaDefinition> = InputOf<S> & { options?: SagaRunOptions; faults?: FaultPlan<ActionName<S>> };
+
+export interface CheckedRequest<S extends SagaDefinition> {
+  input: InputOf<S>;
+  options?: SagaRunOptions;
+  faults?: FaultPlan<ActionName<S>>;
+}
+
+const oneLine = (error: z.ZodError) => z.prettifyError(error).replace(/\n/g, '; ');
+
+/** Checks a start without starting anything (the CLI does this before it connects): the input, options, faults. */
+export function checkSagaRequest<S extends SagaDefinition>(saga: S, request: SagaRequest<S>): CheckedRequest<S> {
+  const { options, faults, ...rawInput } = request as SagaRequest<S> & Record<string, unknown>;
+  const input = saga.inputSchema.safeParse(rawInput);
+  if (!input.success) throw new SagaInputError(`invalid ${saga.name}: ${oneLine(input.error)}`);
+  const parsedOptions = sagaRunOptionsSchema.safeParse(options ?? {});
+  if (!parsedOptions.success) throw new SagaInputError(`invalid ${saga.name}: options: ${oneLine(parsedOptions.error)}`);
+  for (const [action, spec] of Object.entries(faults ?? {})) {
+    if (!(saga.meta.actions as readonly string[]).includes(action)) {
+      throw new SagaInputError(`invalid ${saga.name}: faults: unknown action "${action}"; one of: ${saga.meta.actions.join(', ')}`);
+    }
+    // The services' own grammar and bounds (services/shared/fault-spec.ts): what they would refuse never starts a saga.
+    try {
+      parseFaultSpec(String(spec));
+    } catch (err) {
+      throw new SagaInputError(`invalid ${saga.name}: faults.${action}: ${(err as Error).message}`);
+    }
+  }
+  return { input: input.data as InputOf<S>, ...(options && { options: parsedOptions.data }), ...(faults && { faults }) };
+}
+
+/** Starts a saga; its business key is the workflow id, so a second saga for the same key is refused. */
+export async function startSaga<S extends SagaDefinition>(
+  client: Client,
+  taskQueue: string,
+  saga: S,
+  request: SagaRequest<S>,
+  extra: Partial<WorkflowStartOptions> = {},
+) {
+  const { input, options, faults } = checkSagaRequest(saga, request);
+  const key = saga.key(input);
   try {
-    return await client.workflow.start(orderSaga, {
-      taskQueue,
-      // The business key is the workflow id: Temporal itself refuses a second saga for the same order, even after
-      // the first one ended (its idempotency keys would collide with the first run's).
-      workflowId: input.orderId,
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      args: [input],
-      typedSearchAttributes: [{ key: SAGA_STATUS, value: 'RUNNING' }],
-      staticSummary: `Order ${input.orderId}: ${units} unit(s) of ${input.items.map((i) => i.sku).join(', ')} for ${input.customerId}, shipping to ${input.destination.country}`,
-      staticDetails: 'Order saga: create order → reserve inventory → schedule shipment → **charge payment (pivot)** → confirm reservation → confirm shipment → approve order',
-    });
+    return await withFaultPlan(faults, () =>
+      client.workflow.start(saga.workflowType, {
+        taskQueue,
+        // Temporal itself refuses a second saga for the same key, even after the first one ended (its idempotency
+        // keys would collide with the first run's).
+        workflowId: key,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        args: options ? [input, options] : [input],
+        typedSearchAttributes: [{ key: SAGA_STATUS, value: 'RUNNING' }],
+        staticSummary: saga.summary(input),
+        staticDetails: saga.details,
+        ...extra,
+      }),
+    );
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
-      throw new SagaAlreadyStartedError(`a saga for order ${input.orderId} already exists; order ids are unique`);
+      throw new SagaAlreadyStartedError(`a saga for ${saga.name} ${key} already exists; ${saga.name} ids are unique`);
     }
     throw err;
   }
 }
 
-export async function getSagaState(client: Client, orderId: string): Promise<OrderSagaState> {
-  return client.workflow.getHandle(orderId).query(sagaStateQuery);
+export async function getSagaState(client: Client, sagaId: string): Promise<SagaView> {
+  return client.workflow.getHandle(sagaId).query(sagaStateQuery);
 }
 
-/** The saga's workflow execution (status, start time, ...); throws WorkflowNotFoundError for an unknown order. */
-export async function describeSaga(client: Client, orderId: string) {
-  return client.workflow.getHandle(orderId).describe();
+/** The saga's workflow execution (status, type, start time, ...); throws WorkflowNotFoundError for an unknown id. */
+export async function describeSaga(client: Client, sagaId: string) {
+  return client.workflow.getHandle(sagaId).describe();
+}
+
+/** The registered saga a workflow execution runs (undefined for a workflow that is not a saga). */
+export function sagaOf(description: { type: string }): SagaDefinition | undefined {
+  return sagaOfWorkflowType(description.type);
 }
 
 export type CancelOutcome = { cancelled: true } | { cancelled: false; refusal: CancelRefusal; reason: string };
@@ -66,8 +132,8 @@ export type CancelOutcome = { cancelled: true } | { cancelled: false; refusal: C
  * Requests cancellation if the saga's state says it will be honoured (cli/cancel-answer.ts); otherwise says why not,
  * without sending anything (the workflow would ignore it past the pivot anyway).
  */
-export async function cancelOrderSaga(client: Client, orderId: string): Promise<CancelOutcome> {
-  const handle = client.workflow.getHandle(orderId);
+export async function cancelSaga(client: Client, sagaId: string): Promise<CancelOutcome> {
+  const handle = client.workflow.getHandle(sagaId);
   const description = await handle.describe();
   const state = description.status.name === 'RUNNING' ? await handle.query(sagaStateQuery) : undefined;
   const answer = cancelAnswer(description.status.name, state);
@@ -76,16 +142,16 @@ export async function cancelOrderSaga(client: Client, orderId: string): Promise<
   return { cancelled: true };
 }
 
-export type SagaResult =
-  | { outcome: 'completed'; result: OrderSagaResult }
-  | { outcome: 'cancelled'; state: OrderSagaState }
-  | { outcome: 'failed'; message: string; type?: string; state?: OrderSagaState };
+export type SagaResult<R = any> =
+  | { outcome: 'completed'; result: R }
+  | { outcome: 'cancelled'; state: SagaView }
+  | { outcome: 'failed'; message: string; type?: string; state?: SagaView };
 
 /** Waits for the saga to end and says how it ended, including the state for cancelled and failed sagas. */
-export async function awaitSagaResult(client: Client, orderId: string): Promise<SagaResult> {
-  const handle = client.workflow.getHandle(orderId);
+export async function awaitSagaResult<R = any>(client: Client, sagaId: string): Promise<SagaResult<R>> {
+  const handle = client.workflow.getHandle(sagaId);
   try {
-    return { outcome: 'completed', result: await handle.result() };
+    return { outcome: 'completed', result: (await handle.result()) as R };
   } catch (err) {
     const state = await handle.query(sagaStateQuery).catch(() => undefined);
     const cause = (err as { cause?: { name?: string; message?: string; type?: string } }).cause;
@@ -94,12 +160,18 @@ export async function awaitSagaResult(client: Client, orderId: string): Promise<
   }
 }
 
-/** Recent sagas, newest first, optionally filtered by saga status (the same query the web UI can use). */
-export async function listSagas(client: Client, options: { status?: string; limit: number }): Promise<WorkflowExecutionInfo[]> {
-  const clauses = ["WorkflowType = 'orderSaga'"];
+/** The list filter for some sagas (default: every registered one), as the web UI's query language writes it. */
+export function sagaListQuery(options: { saga?: SagaDefinition; status?: string }): string {
+  const types = (options.saga ? [options.saga] : SAGA_LIST).map((s) => `'${s.workflowType}'`);
+  const clauses = [types.length === 1 ? `WorkflowType = ${types[0]}` : `WorkflowType IN (${types.join(', ')})`];
   if (options.status) clauses.push(`SagaStatus = '${options.status.replace(/'/g, '')}'`);
+  return clauses.join(' AND ');
+}
+
+/** Recent sagas, newest first, optionally of one saga and in one saga status. */
+export async function listSagas(client: Client, options: { saga?: SagaDefinition; status?: string; limit: number }): Promise<WorkflowExecutionInfo[]> {
   const found: WorkflowExecutionInfo[] = [];
-  for await (const info of client.workflow.list({ query: clauses.join(' AND ') })) {
+  for await (const info of client.workflow.list({ query: sagaListQuery(options) })) {
     found.push(info);
     if (found.length >= options.limit) break;
   }
@@ -108,7 +180,8 @@ export async function listSagas(client: Client, options: { status?: string; limi
 
 /** A compensation parked in a saga that waits for an operator (what `dead-letters list` shows). */
 export interface DeadLetteredCompensation {
-  orderId: string;
+  saga: string;
+  sagaId: string;
   compensation: string;
   forStep: string;
   deadLetter: NonNullable<CompensationState['deadLetter']>;
@@ -120,14 +193,14 @@ export interface DeadLetteredCompensation {
  * Every dead-lettered compensation of the sagas that wait for an operator: the sagas are found by their SagaStatus
  * search attribute (the same filter the web UI uses), and each one's state is asked for the details.
  */
-export async function listDeadLetters(client: Client, options: { limit: number }): Promise<DeadLetteredCompensation[]> {
-  const sagas = await listSagas(client, { status: 'NEEDS_ATTENTION', limit: options.limit });
+export async function listDeadLetters(client: Client, options: { saga?: SagaDefinition; limit: number }): Promise<DeadLetteredCompensation[]> {
+  const sagas = await listSagas(client, { saga: options.saga, status: 'NEEDS_ATTENTION', limit: options.limit });
   const found: DeadLetteredCompensation[] = [];
-  for (const saga of sagas) {
-    const state = await getSagaState(client, saga.workflowId);
+  for (const info of sagas) {
+    const state = await getSagaState(client, info.workflowId);
     for (const c of state.compensations) {
       if (c.status !== 'DEAD_LETTERED' || !c.deadLetter) continue;
-      found.push({ orderId: saga.workflowId, compensation: c.name, forStep: c.forStep, deadLetter: c.deadLetter, cause: state.compensationCause?.reason });
+      found.push({ saga: state.saga, sagaId: info.workflowId, compensation: c.name, forStep: c.forStep, deadLetter: c.deadLetter, cause: state.compensationCause?.reason });
     }
   }
   return found;
@@ -146,17 +219,17 @@ async function decide(run: () => Promise<OperatorDecisionAck>): Promise<Operator
 }
 
 /** Asks a waiting saga to run a dead-lettered compensation again; unwinding resumes from there. */
-export function retryCompensation(client: Client, orderId: string, compensation?: string): Promise<OperatorDecisionAck> {
-  return decide(() => client.workflow.getHandle(orderId).executeUpdate(retryCompensationUpdate, { args: [{ compensation }] }));
+export function retryCompensation(client: Client, sagaId: string, compensation?: string): Promise<OperatorDecisionAck> {
+  return decide(() => client.workflow.getHandle(sagaId).executeUpdate(retryCompensationUpdate, { args: [{ compensation }] }));
 }
 
 /** Tells a waiting saga that a dead-lettered compensation was done by hand; the reason is recorded. */
-export function resolveCompensation(client: Client, orderId: string, reason: string, compensation?: string): Promise<OperatorDecisionAck> {
-  return decide(() => client.workflow.getHandle(orderId).executeUpdate(resolveCompensationUpdate, { args: [{ compensation, reason }] }));
+export function resolveCompensation(client: Client, sagaId: string, reason: string, compensation?: string): Promise<OperatorDecisionAck> {
+  return decide(() => client.workflow.getHandle(sagaId).executeUpdate(resolveCompensationUpdate, { args: [{ compensation, reason }] }));
 }
 
 /** How waiting for a saga can end: it ended, or it waits for an operator on a dead-lettered compensation. */
-export type SagaWaitResult = SagaResult | { outcome: 'needs-attention'; state: OrderSagaState };
+export type SagaWaitResult = SagaResult | { outcome: 'needs-attention'; state: SagaView };
 
 /** A decision just sent: its compensation still shows DEAD_LETTERED (in that round) until the saga picks it up. */
 export interface SentDecision {
@@ -168,7 +241,7 @@ export interface SentDecision {
  * Whether the saga waits for an operator on something other than a decision just sent. A dead letter counts once the
  * saga has recorded it (its id, or why it could not), so that what is shown is what the operator will find.
  */
-export function waitsForOperator(state: OrderSagaState, sent?: SentDecision): boolean {
+export function waitsForOperator(state: SagaView, sent?: SentDecision): boolean {
   if (state.status !== 'NEEDS_ATTENTION') return false;
   return state.compensations.some((c) => {
     const d = c.deadLetter;
@@ -182,16 +255,16 @@ export function waitsForOperator(state: OrderSagaState, sent?: SentDecision): bo
  * until someone decides). The SagaStatus search attribute (describe: no worker needed) is watched, and the state is
  * queried only when it says NEEDS_ATTENTION.
  */
-export async function awaitSagaEndOrOperator(client: Client, orderId: string, options: { sent?: SentDecision; pollMs?: number } = {}): Promise<SagaWaitResult> {
+export async function awaitSagaEndOrOperator(client: Client, sagaId: string, options: { sent?: SentDecision; pollMs?: number } = {}): Promise<SagaWaitResult> {
   const stopResult = new AbortController();
   const stopWatch = new AbortController();
-  const ended = client.withAbortSignal(stopResult.signal, () => awaitSagaResult(client, orderId));
+  const ended = client.withAbortSignal(stopResult.signal, () => awaitSagaResult(client, sagaId));
   const watch = async (): Promise<SagaWaitResult> => {
     for (;;) {
-      const description = await describeSaga(client, orderId).catch(() => undefined);
+      const description = await describeSaga(client, sagaId).catch(() => undefined);
       if (description && description.status.name !== 'RUNNING') return ended; // the result is on its way
       if (description?.typedSearchAttributes.get(SAGA_STATUS) === 'NEEDS_ATTENTION') {
-        const state = await client.withDeadline(Date.now() + 10_000, () => getSagaState(client, orderId)).catch(() => undefined);
+        const state = await client.withDeadline(Date.now() + 10_000, () => getSagaState(client, sagaId)).catch(() => undefined);
         if (state && waitsForOperator(state, options.sent)) return { outcome: 'needs-attention', state };
       }
       await sleep(options.pollMs ?? 500, undefined, { signal: stopWatch.signal });
@@ -204,4 +277,10 @@ export async function awaitSagaEndOrOperator(client: Client, orderId: string, op
   } finally {
     stopWatch.abort();
   }
+}
+
+/** The saga action (step or compensation) an activity-scheduled event served: the kit's header on it. */
+export function actionOfScheduledActivity(event: temporal.api.history.v1.IHistoryEvent): string | undefined {
+  const payload = event.activityTaskScheduledEventAttributes?.header?.fields?.[ACTION_HEADER];
+  return payload ? defaultPayloadConverter.fromPayload<string>(payload as never) : undefined;
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { DEFAULT_SERVICE_PORTS, SERVICE_NAMES, serviceEnvName, type ServiceName } from '../services/catalog';
 import { loadServiceConfig, type ServiceConfig } from '../services/shared/config';
-import { SAGA_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { SAGA_SEARCH_ATTRIBUTES } from '../workflows/saga/search-attributes';
 import { loadTemporalConfig } from './config';
 import type { ChildHandle } from './processes/child';
 import { isAlive, processStartTime, reapPidFiles, reapPostmaster, removePidFile, writePidFile, type PidRecord } from './processes/orphans';

@@ -19,17 +19,18 @@ import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import {
   awaitSagaResult,
-  cancelOrderSaga,
+  cancelSaga,
   getSagaState,
   resolveCompensation,
   retryCompensation,
-  startOrderSaga,
+  startSaga,
+  type SagaRequest,
   type SagaResult,
 } from '../cli/saga-client';
 import { stopTestPostgres } from '../test/support/postgres';
 import { installQuietRuntime, startSagaStack, type SagaStack } from '../test/support/saga-stack';
-import type { OrderSagaInput } from '../workflows/order-saga-input';
-import type { OrderSagaState } from '../workflows/order-saga';
+import { orderSaga, type OrderSagaResult } from '../workflows/order-saga';
+import type { SagaView } from '../workflows/saga';
 
 const HISTORIES_DIR = path.resolve(__dirname, '../test/replay/histories');
 
@@ -44,14 +45,14 @@ interface JsonEvent {
   activityTaskStartedEventAttributes?: { scheduledEventId?: string; attempt?: number };
 }
 interface Recorded {
-  result: SagaResult;
-  state: OrderSagaState;
+  result: SagaResult<OrderSagaResult>;
+  state: SagaView;
   events: JsonEvent[];
 }
 
 interface Scenario {
   name: string;
-  input: OrderSagaInput;
+  input: SagaRequest<typeof orderSaga>;
   /** Runs while the saga runs (e.g. cancels it). */
   during?: (stack: SagaStack, orderId: string) => Promise<void>;
   /** Activities scheduled, in order. */
@@ -97,7 +98,7 @@ const SCENARIOS: Scenario[] = [
     input: { orderId: 'replay-cancelled', ...BASE, faults: { 'schedule-shipment': 'delay:3000' } },
     during: async (stack, orderId) => {
       await waitFor(async () => (await getSagaState(stack.client, orderId)).currentStep === 'schedule-shipment', `${orderId} to reach schedule-shipment`);
-      const outcome = await cancelOrderSaga(stack.client, orderId);
+      const outcome = await cancelSaga(stack.client, orderId);
       if (!outcome.cancelled) throw new Error(`cancelling ${orderId} was refused: ${outcome.reason}`);
     },
     activities: ['createOrder', 'reserveInventory', 'scheduleShipment', 'cancelShipment', 'releaseInventory', 'cancelOrder'],
@@ -190,17 +191,17 @@ async function waitUntilParked(stack: SagaStack, orderId: string): Promise<void>
   }, `${orderId} to wait for an operator`);
 }
 
-function expectApproved(result: SagaResult): void {
+function expectApproved(result: SagaResult<OrderSagaResult>): void {
   if (result.outcome !== 'completed' || result.result.status !== 'APPROVED') throw new Error(`expected an approved order, got ${JSON.stringify(result)}`);
 }
 
-function expectRejected(result: SagaResult, reason: RegExp): void {
-  if (result.outcome !== 'completed' || result.result.status !== 'REJECTED' || !reason.test(result.result.reason ?? '')) {
+function expectRejected(result: SagaResult<OrderSagaResult>, reason: RegExp): void {
+  if (result.outcome !== 'completed' || result.result.status !== 'REJECTED' || !reason.test(result.result.reason)) {
     throw new Error(`expected an order rejected with a reason matching ${reason}, got ${JSON.stringify(result)}`);
   }
 }
 
-function expectCompensated(state: OrderSagaState, compensations: string[], options: { resolved?: string[] } = {}): void {
+function expectCompensated(state: SagaView, compensations: string[], options: { resolved?: string[] } = {}): void {
   const ran = state.compensations.map((c) => `${c.name}:${c.status}`);
   const expected = compensations.map((name) => `${name}:${options.resolved?.includes(name) ? 'RESOLVED' : 'COMPLETED'}`);
   if (state.status !== 'COMPENSATED' || ran.join() !== expected.join()) {
@@ -237,9 +238,9 @@ function checkHistory(scenario: Scenario, events: JsonEvent[]): void {
 async function record(stack: SagaStack, scenario: Scenario): Promise<{ file: string; events: number; ms: number }> {
   const t0 = Date.now();
   const orderId = scenario.input.orderId;
-  const handle = await startOrderSaga(stack.client, stack.taskQueue, scenario.input);
+  const handle = await startSaga(stack.client, stack.taskQueue, orderSaga, scenario.input);
   await scenario.during?.(stack, orderId);
-  const result = await awaitSagaResult(stack.client, orderId);
+  const result = await awaitSagaResult<OrderSagaResult>(stack.client, orderId);
   const state = await getSagaState(stack.client, orderId);
   const json = historyToJSON(await handle.fetchHistory());
   const events = (JSON.parse(json) as { events: JsonEvent[] }).events;

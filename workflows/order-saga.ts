@@ -1,22 +1,7 @@
-import {
-  ApplicationFailure,
-  defineQuery,
-  patched,
-  proxyActivities,
-  proxyLocalActivities,
-  setHandler,
-  upsertSearchAttributes,
-  workflowInfo,
-  type ActivityOptions,
-  type RetryPolicy,
-} from '@temporalio/workflow';
-import { msToNumber } from '@temporalio/common/lib/time';
-import { z } from 'zod';
 import type { OrderActivities } from '../activities/order-activities';
-import { orderSagaInputSchema, type OrderSagaActionName, type OrderSagaInput } from './order-saga-input';
-import { Saga, type CompensationContext, type DeadLetterLog, type SagaState, type SagaStep } from './saga';
-import { installOperatorHandlers } from './saga/operator';
-import { SAGA_STATUS } from './search-attributes';
+import { isBusinessRejectionDetail } from '../services/shared/error-contract';
+import { orderSagaInputSchema } from './order-saga-input';
+import { activitiesOf, defineSaga } from './saga';
 
 /**
  * The order saga: one order across four services, each with its own database.
@@ -29,174 +14,70 @@ import { SAGA_STATUS } from './search-attributes';
  * (stock, destination) has said yes before money moves. After the pivot only confirmations remain; they cannot
  * be refused by the business and are retried until they succeed.
  */
-export interface OrderSagaState extends SagaState {
-  orderId: string;
-  totalCents?: number;
-  trackingNumber?: string;
-}
+export const orderSaga = defineSaga({
+  name: 'order',
+  input: orderSagaInputSchema,
+  activities: activitiesOf<OrderActivities>(),
+  key: (order) => order.orderId,
+  summary: (order) =>
+    `Order ${order.orderId}: ${order.items.reduce((n, i) => n + i.quantity, 0)} unit(s) of ${order.items.map((i) => i.sku).join(', ')} for ${order.customerId}, shipping to ${order.destination.country}`,
 
-export interface OrderSagaResult {
-  orderId: string;
-  status: 'APPROVED' | 'REJECTED';
-  reason?: string;
-  totalCents?: number;
-  trackingNumber?: string;
-}
+  steps: (saga) =>
+    saga
+      .compensatable('create-order', {
+        run: async ({ input: { orderId, customerId, items }, act }) => {
+          await act.createOrder({ orderId, customerId, items });
+        },
+        // A user's cancellation ends the order CANCELLED; any failure ends it REJECTED, with the reason.
+        compensate: [
+          { name: 'cancel-order', when: (why) => why.cause === 'cancelled', run: ({ input, why, act }) => act.cancelOrder({ orderId: input.orderId, reason: why.reason }) },
+          { name: 'reject-order', run: ({ input, why, act }) => act.rejectOrder({ orderId: input.orderId, reason: why.reason }) },
+        ],
+      })
+      .compensatable('reserve-inventory', {
+        run: async ({ input: { orderId, items }, act }) => {
+          const reservation = await act.reserveInventory({ orderId, items });
+          return { totalCents: reservation.totalCents };
+        },
+        compensate: { name: 'release-inventory', run: ({ input, why, act }) => act.releaseInventory({ orderId: input.orderId, reason: why.reason }) },
+      })
+      .compensatable('schedule-shipment', {
+        run: async ({ input: { orderId, destination }, act }) => {
+          await act.scheduleShipment({ orderId, destination });
+        },
+        compensate: { name: 'cancel-shipment', run: ({ input, why, act }) => act.cancelShipment({ orderId: input.orderId, reason: why.reason }) },
+      })
+      .pivot('charge-payment', {
+        run: async ({ input: { orderId, customerId }, data, act }) => {
+          await act.chargePayment({ orderId, customerId, amountCents: data.totalCents });
+        },
+        // Only runs if the charge's own outcome is unknown (it timed out): a refund of nothing is a recorded no-op.
+        compensate: { name: 'refund-payment', run: ({ input, why, act }) => act.refundPayment({ orderId: input.orderId, reason: why.reason }) },
+      })
+      .retriable('confirm-reservation', {
+        run: async ({ input, act }) => {
+          await act.confirmReservation({ orderId: input.orderId });
+        },
+      })
+      .retriable('confirm-shipment', {
+        run: async ({ input, act }) => {
+          const shipment = await act.confirmShipment({ orderId: input.orderId });
+          return { trackingNumber: shipment.trackingNumber ?? undefined };
+        },
+      })
+      .retriable('approve-order', {
+        run: async ({ input, act }) => {
+          await act.approveOrder({ orderId: input.orderId });
+        },
+      }),
 
-/** The saga's state, while it runs and after it ended. The client imports this definition. */
-export const sagaStateQuery = defineQuery<OrderSagaState>('sagaState');
+  completed: ({ input, data }) => ({ orderId: input.orderId, status: 'APPROVED' as const, totalCents: data.totalCents, trackingNumber: data.trackingNumber }),
+  compensated: ({ input, why }) => ({ orderId: input.orderId, status: 'REJECTED' as const, reason: why.reason }),
 
-export const INVALID_SAGA_INPUT = 'InvalidSagaInput';
+  options: {
+    // Our services' error contract (services/shared/error-contract.ts): a business rejection (4xx) wrote nothing.
+    wroteNothing: (failure) => failure.details.some(isBusinessRejectionDetail),
+  },
+});
 
-/** Defaults for the activities' timeouts and retries; a saga's input may override them (tests do). */
-const DEFAULT_STEP_TIMEOUT = '15s';
-const DEFAULT_STEP_RETRY = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 };
-/** After the pivot: no attempt limit. These steps must eventually succeed. */
-const RETRIABLE_RETRY = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' };
-/** Compensations are worth more patience than forward steps: a generous limit of their own. */
-const DEFAULT_COMPENSATION_RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 20 };
-/** How long a saga may take to reach its pivot; past it, the running step is cancelled and the saga compensates. */
-const DEFAULT_DEADLINE = '1h';
-/** Writing to the dead-letter log must not give up: the operator's only trace outside Temporal is that row. */
-const DEAD_LETTER_RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' };
-
-/**
- * Sagas started before the deadline and the dead-letter log existed have neither: their histories (see
- * test/replay/histories) replay without them. Everything started since records this marker and gets both.
- */
-export const DEADLINE_AND_DEAD_LETTERS_PATCH = 'saga-deadline-and-dead-letters';
-
-type RetryOverride = NonNullable<OrderSagaInput['options']>['stepRetry'];
-
-/** A default policy with the input's overrides; a first interval longer than the default cap raises the cap. */
-function retryPolicy(defaults: typeof DEFAULT_STEP_RETRY, override: RetryOverride): RetryPolicy {
-  const merged: RetryPolicy = { ...defaults, ...override };
-  if (override?.initialInterval && !override.maximumInterval && msToNumber(override.initialInterval) > msToNumber(defaults.maximumInterval)) {
-    merged.maximumInterval = override.initialInterval;
-  }
-  return merged;
-}
-
-function activityProxies(options: OrderSagaInput['options']) {
-  const base: ActivityOptions = { startToCloseTimeout: options?.stepTimeout ?? DEFAULT_STEP_TIMEOUT };
-  // The same calls either way; local activities only change where they are scheduled (see the input's option).
-  const proxy = (retry: RetryPolicy) =>
-    options?.localActivities ? proxyLocalActivities<OrderActivities>({ ...base, retry }) : proxyActivities<OrderActivities>({ ...base, retry });
-  return {
-    forward: proxy(retryPolicy(DEFAULT_STEP_RETRY, options?.stepRetry)),
-    retriable: proxy(RETRIABLE_RETRY),
-    compensation: proxy(retryPolicy(DEFAULT_COMPENSATION_RETRY, options?.compensationRetry)),
-    operations: proxyActivities<OrderActivities>({ ...base, retry: DEAD_LETTER_RETRY }),
-  };
-}
-
-function deadLetterLog(operations: OrderActivities): DeadLetterLog {
-  return {
-    record: (entry) => operations.recordDeadLetter(entry),
-    close: (id, outcome) => operations.closeDeadLetter({ id, outcome }),
-  };
-}
-
-export async function orderSaga(rawInput: OrderSagaInput): Promise<OrderSagaResult> {
-  const parsed = orderSagaInputSchema.safeParse(rawInput);
-  if (!parsed.success) {
-    throw ApplicationFailure.nonRetryable(`invalid order saga input: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`, INVALID_SAGA_INPUT);
-  }
-  const input = parsed.data;
-  const { orderId, customerId, items, destination } = input;
-  const { forward, retriable, compensation, operations } = activityProxies(input.options);
-  const compensationMaxAttempts = input.options?.compensationRetry?.maximumAttempts ?? DEFAULT_COMPENSATION_RETRY.maximumAttempts;
-  const faults = (action: OrderSagaActionName) => input.faults?.[action];
-  const facts: { totalCents?: number; trackingNumber?: string } = {};
-
-  const steps: SagaStep[] = [
-    {
-      name: 'create-order',
-      kind: 'compensatable',
-      run: () => forward.createOrder.executeWithOptions({ summary: 'create order' }, [{ orderId, customerId, items, faults: faults('create-order') }]),
-      // A user's cancellation ends the order CANCELLED; any failure ends it REJECTED, with the reason.
-      compensationName: (c: CompensationContext) => (c.cause === 'cancelled' ? 'cancel-order' : 'reject-order'),
-      compensate: (c) =>
-        c.cause === 'cancelled'
-          ? compensation.cancelOrder.executeWithOptions({ summary: 'compensate: cancel order' }, [{ orderId, reason: c.reason, faults: faults('cancel-order') }])
-          : compensation.rejectOrder.executeWithOptions({ summary: 'compensate: reject order' }, [{ orderId, reason: c.reason, faults: faults('reject-order') }]),
-    },
-    {
-      name: 'reserve-inventory',
-      kind: 'compensatable',
-      run: async () => {
-        const reservation = await forward.reserveInventory.executeWithOptions({ summary: 'reserve inventory' }, [{ orderId, items, faults: faults('reserve-inventory') }]);
-        facts.totalCents = reservation.totalCents;
-      },
-      compensationName: 'release-inventory',
-      compensate: (c) =>
-        compensation.releaseInventory.executeWithOptions({ summary: 'compensate: release inventory' }, [{ orderId, reason: c.reason, faults: faults('release-inventory') }]),
-    },
-    {
-      name: 'schedule-shipment',
-      kind: 'compensatable',
-      run: () => forward.scheduleShipment.executeWithOptions({ summary: 'schedule shipment' }, [{ orderId, destination, faults: faults('schedule-shipment') }]),
-      compensationName: 'cancel-shipment',
-      compensate: (c) =>
-        compensation.cancelShipment.executeWithOptions({ summary: 'compensate: cancel shipment' }, [{ orderId, reason: c.reason, faults: faults('cancel-shipment') }]),
-    },
-    {
-      name: 'charge-payment',
-      kind: 'pivot',
-      run: () =>
-        forward.chargePayment.executeWithOptions({ summary: 'charge payment' }, [
-          { orderId, customerId, amountCents: facts.totalCents!, faults: faults('charge-payment') },
-        ]),
-      // Only runs if the charge's own outcome is unknown (it timed out): a refund of nothing is a recorded no-op.
-      compensationName: 'refund-payment',
-      compensate: (c) =>
-        compensation.refundPayment.executeWithOptions({ summary: 'compensate: refund payment' }, [{ orderId, reason: c.reason, faults: faults('refund-payment') }]),
-    },
-    {
-      name: 'confirm-reservation',
-      kind: 'retriable',
-      run: () => retriable.confirmReservation.executeWithOptions({ summary: 'confirm reservation' }, [{ orderId, faults: faults('confirm-reservation') }]),
-    },
-    {
-      name: 'confirm-shipment',
-      kind: 'retriable',
-      run: async () => {
-        const shipment = await retriable.confirmShipment.executeWithOptions({ summary: 'confirm shipment' }, [{ orderId, faults: faults('confirm-shipment') }]);
-        facts.trackingNumber = shipment.trackingNumber ?? undefined;
-      },
-    },
-    {
-      name: 'approve-order',
-      kind: 'retriable',
-      run: () => retriable.approveOrder.executeWithOptions({ summary: 'approve order' }, [{ orderId, faults: faults('approve-order') }]),
-    },
-  ];
-
-  let publishedStatus: string | undefined = 'RUNNING'; // set by the client at start
-  for (const step of steps) if (step.compensate) step.compensationMaxAttempts = compensationMaxAttempts;
-
-  const withDeadlineAndDeadLetters = patched(DEADLINE_AND_DEAD_LETTERS_PATCH);
-  const saga = new Saga(
-    workflowInfo().workflowId,
-    steps,
-    {
-      parallelCompensation: input.options?.parallelCompensation,
-      continueOnCompensationError: input.options?.continueOnCompensationError,
-      ...(withDeadlineAndDeadLetters && { deadline: input.options?.deadline ?? DEFAULT_DEADLINE, deadLetters: deadLetterLog(operations) }),
-    },
-    {
-      // Only status changes are published (a handful per saga), not every step: each upsert is a history event.
-      onStateChange: (state) => {
-        if (state.status === publishedStatus) return;
-        publishedStatus = state.status;
-        upsertSearchAttributes([{ key: SAGA_STATUS, value: state.status }]);
-      },
-    },
-  );
-  setHandler(sagaStateQuery, () => ({ orderId, ...saga.state, ...facts }));
-  if (withDeadlineAndDeadLetters) installOperatorHandlers(saga);
-
-  const outcome = await saga.run();
-  if (outcome.outcome === 'completed') return { orderId, status: 'APPROVED', ...facts };
-  return { orderId, status: 'REJECTED', reason: outcome.context.reason };
-}
+export type OrderSagaResult = ReturnType<typeof orderSaga.workflow> extends Promise<infer R> ? R : never;

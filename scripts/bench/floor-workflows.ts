@@ -1,6 +1,7 @@
 import { proxyActivities, type RetryPolicy } from '@temporalio/workflow';
-import type { BenchActivities } from '../../activities/bench-activities';
+import type { BenchActivities } from './bench-activities';
 import type { OrderActivities } from '../../activities/order-activities';
+import { KIT_DEFAULTS } from '../../workflows/saga/run-options';
 import type { Destination, Item } from '../../services/shared/fields';
 
 /**
@@ -11,11 +12,11 @@ import type { Destination, Item } from '../../services/shared/fields';
  *   plainOrderWorkflow   the saga's seven activities against the real services, called one after another by a plain
  *                        workflow: no saga engine, no compensation bookkeeping, no search-attribute upserts, no
  *                        query handler, no patch marker. Saga / this = the saga engine's own cost.
- * The timeouts and policies mirror the order saga's defaults (workflows/order-saga.ts): keep them in step.
+ * The timeouts and policies are the saga kit's defaults (KIT_DEFAULTS, workflows/saga/run-options.ts), as the order saga's.
  */
-const STEP_TIMEOUT = '15s';
-const FORWARD_RETRY: RetryPolicy = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 };
-const RETRIABLE_RETRY: RetryPolicy = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' };
+const STEP_TIMEOUT = KIT_DEFAULTS.stepTimeout;
+const FORWARD_RETRY: RetryPolicy = KIT_DEFAULTS.stepRetry;
+const RETRIABLE_RETRY: RetryPolicy = KIT_DEFAULTS.retriableRetry;
 
 export const SAGA_SHAPE_ACTIVITIES = 7;
 

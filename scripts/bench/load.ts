@@ -2,13 +2,11 @@
  * The series of the benchmark and the closed-loop load generator. Used by run.ts (client in the bench process)
  * and by worker-process.ts (client on the worker's NativeConnection, needed for eager workflow start).
  */
-import { WorkflowIdReusePolicy, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { ServiceClient } from '../../activities/service-client';
-import { startOrderSaga } from '../../cli/saga-client';
+import { startSaga, type SagaRequest } from '../../cli/saga-client';
 import { plainOrderWorkflow, SAGA_SHAPE_ACTIVITIES, sagaShapeFloor } from './floor-workflows';
-import { orderSaga } from '../../workflows/order-saga';
-import type { OrderSagaInput } from '../../workflows/order-saga-input';
-import { SAGA_STATUS } from '../../workflows/search-attributes';
+import { orderSaga, type OrderSagaResult } from '../../workflows/order-saga';
 
 export const SERIES = ['call-floor', 'plain', 'floor', 'plain-workflow', 'saga', 'compensated', 'saga-local'] as const;
 export type SeriesName = (typeof SERIES)[number];
@@ -27,7 +25,7 @@ export const SERIES_LABEL: Record<SeriesName, string> = {
 
 const DESTINATION = { recipient: 'Ada Lovelace', line1: '1 Main Street', city: 'Berlin', postalCode: '10115', country: 'DE' };
 
-export function sagaInput(series: 'saga' | 'compensated' | 'saga-local', orderId: string): OrderSagaInput {
+export function sagaInput(series: 'saga' | 'compensated' | 'saga-local', orderId: string): SagaRequest<typeof orderSaga> {
   if (series === 'saga-local') return { ...sagaInput('saga', orderId), options: { localActivities: true } };
   return series === 'saga'
     ? // cust-alice, topped up by the bench set-up; CB-004 (9.00), stock topped up.
@@ -115,22 +113,9 @@ export function makeOp(series: SeriesName, ctx: LoadContext): Op {
     case 'compensated': {
       const expected = series === 'compensated' ? 'REJECTED' : 'APPROVED';
       return async (id) => {
-        const input = sagaInput(series, id);
-        const handle = ctx.eager
-          ? // startOrderSaga's options, plus requestEagerStart (it does not take extra options).
-            await ctx.client!.workflow.start(orderSaga, {
-              taskQueue: ctx.taskQueue,
-              workflowId: id,
-              workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-              args: [input],
-              typedSearchAttributes: [{ key: SAGA_STATUS, value: 'RUNNING' }],
-              staticSummary: `Order ${id}: 1 unit(s) of ${input.items[0].sku} for ${input.customerId}, shipping to DE`,
-              staticDetails: 'Order saga (bench)',
-              requestEagerStart: true,
-            })
-          : await startOrderSaga(ctx.client!, ctx.taskQueue, input);
-        const result = await handle.result();
-        if (result.status !== expected) throw new Error(`saga ${id} ended ${result.status} (${result.reason ?? ''}), expected ${expected}`);
+        const handle = await startSaga(ctx.client!, ctx.taskQueue, orderSaga, sagaInput(series, id), ctx.eager ? { requestEagerStart: true } : {});
+        const result = (await handle.result()) as OrderSagaResult;
+        if (result.status !== expected) throw new Error(`saga ${id} ended ${result.status} (${'reason' in result ? result.reason : ''}), expected ${expected}`);
       };
     }
   }

@@ -8,10 +8,10 @@
  * release them all (an operator's resolve update to each, then every saga ends REJECTED).
  */
 import type { ChildProcess } from 'node:child_process';
-import { WorkflowIdReusePolicy, type Client } from '@temporalio/client';
-import { orderSaga, sagaStateQuery } from '../../workflows/order-saga';
-import { resolveCompensationUpdate } from '../../workflows/saga/operator';
-import { SAGA_STATUS } from '../../workflows/search-attributes';
+import type { Client } from '@temporalio/client';
+import { startSaga, type SagaRequest } from '../../cli/saga-client';
+import { orderSaga, type OrderSagaResult } from '../../workflows/order-saga';
+import { resolveCompensationUpdate, sagaStateQuery } from '../../workflows/saga';
 import { nextMessage } from '../../infra/processes/child';
 import { runBatch } from './load';
 import { cpuSeconds, statusKb } from './proc';
@@ -21,7 +21,11 @@ export interface ParkedFigures {
   sagas: number;
   startSeconds: number;
   workerHeapMbPerThousand: number;
+  workerExternalMbPerThousand: number;
   workerRssMbPerThousand: number;
+  /** The worker's RSS once every saga was released and ended: what the process keeps. */
+  workerRssMbAfterRelease: number;
+  workerRssMbBefore: number;
   serverRssMbPerThousand: number;
   idleSeconds: number;
   idleCpuPercent: { worker: number; server: number };
@@ -32,6 +36,8 @@ export interface ParkedFigures {
 
 interface WorkerMemory {
   heapUsedMb: number;
+  /** V8's external memory (buffers held by JavaScript objects), apart from the Rust core's own allocations. */
+  externalMb: number;
   rssMb: number;
 }
 
@@ -43,7 +49,7 @@ async function workerMemory(worker: ChildProcess): Promise<WorkerMemory> {
 
 const IDLE_SECONDS = 10;
 
-function parkedInput(orderId: string) {
+function parkedInput(orderId: string): SagaRequest<typeof orderSaga> {
   return {
     orderId,
     customerId: 'cust-alice',
@@ -61,13 +67,7 @@ export async function measureParked(o: { client: Client; taskQueue: string; work
 
   const t0 = performance.now();
   const started = await runBatch(async (id) => {
-    const handle = await client.workflow.start(orderSaga, {
-      taskQueue: o.taskQueue,
-      workflowId: id,
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      args: [parkedInput(id) as never],
-      typedSearchAttributes: [{ key: SAGA_STATUS, value: 'RUNNING' }],
-    });
+    const handle = await startSaga(client, o.taskQueue, orderSaga, parkedInput(id));
     // Parked once it shows NEEDS_ATTENTION (the dead letter recorded, the saga waiting on its condition).
     for (;;) {
       const state = await handle.query(sagaStateQuery);
@@ -90,17 +90,21 @@ export async function measureParked(o: { client: Client; taskQueue: string; work
   const released = await runBatch(async (id) => {
     const handle = client.workflow.getHandle(id);
     await handle.executeUpdate(resolveCompensationUpdate, { args: [{ reason: 'bench: shipment cancelled by hand' }] });
-    const result = await handle.result();
+    const result = (await handle.result()) as OrderSagaResult;
     if (result.status !== 'REJECTED') throw new Error(`saga ${id} ended ${result.status} after its release`);
   }, ids, o.concurrency);
   const releaseSeconds = (performance.now() - t1) / 1000;
+  const memReleased = await workerMemory(o.worker);
   const ok = started.latenciesMs.length;
   const perThousand = (mb: number) => (ok ? (1000 * mb) / ok : NaN);
   return {
     sagas: n,
     startSeconds,
     workerHeapMbPerThousand: perThousand(memParked.heapUsedMb - memBefore.heapUsedMb),
+    workerExternalMbPerThousand: perThousand(memParked.externalMb - memBefore.externalMb),
     workerRssMbPerThousand: perThousand(memParked.rssMb - memBefore.rssMb),
+    workerRssMbAfterRelease: memReleased.rssMb,
+    workerRssMbBefore: memBefore.rssMb,
     serverRssMbPerThousand: perThousand((serverRssParked - serverRssBefore) / 1024),
     idleSeconds: IDLE_SECONDS,
     idleCpuPercent: { worker: (100 * (idle1.worker - idle0.worker)) / IDLE_SECONDS, server: (100 * (idle1.server - idle0.server)) / IDLE_SECONDS },

@@ -20,6 +20,19 @@ interface Level {
   loadAvg: [number, number];
 }
 
+/** Prose lines wrapped like the rest of the README (tables stay one row a line). */
+function wrap(text: string, width = 118): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  return [...lines, line].join('\n');
+}
+
 const f = (v: number | null | undefined, d = 1) => (v == null || !Number.isFinite(v) ? '—' : v.toFixed(d));
 const pc = (v: number | null | undefined) => (v == null ? '—' : `${(100 * v).toFixed(0)} %`);
 
@@ -28,7 +41,7 @@ function main() {
   const run = JSON.parse(readFileSync(file, 'utf8'));
   const env = run.environment;
   const out: string[] = [];
-  out.push(`Run \`${run.runId}\` (${env.cores} cores, ${env.cpuModel}; Node ${env.node.replace(/^v/, '')}, ${env.temporalCli.replace(/^temporal version /, 'Temporal CLI ')}), \`${env.command}\`:`);
+  out.push(wrap(`Run \`${run.runId}\` (${env.cores} cores, ${env.cpuModel}; Node ${env.node.replace(/^v/, '')}, ${env.temporalCli.replace(/^temporal version /, 'Temporal CLI ')}), \`${env.command}\`:`));
   out.push('');
   out.push('| series | conc | sagas/s | p50 ms | p95 ms | p99 ms | CPU ms/op worker · server · services | worker peak MB | load1 |');
   out.push('|---|---|---|---|---|---|---|---|---|');
@@ -41,7 +54,7 @@ function main() {
     );
   }
   out.push('');
-  out.push(`Series: ${(run.params.series as SeriesName[]).map((s) => `**${s}** = ${SERIES_LABEL[s]}`).join('; ')}.`);
+  out.push(wrap(`Series: ${(run.params.series as SeriesName[]).map((s) => `**${s}** = ${SERIES_LABEL[s]}`).join('; ')}.`));
   out.push('');
   const r = run.ratios;
   out.push('Ratios (throughput best vs best; p50 and CPU at concurrency 1):');
@@ -83,12 +96,15 @@ function main() {
   const p = run.parked;
   if (p) {
     out.push('');
-    out.push(
+    out.push(wrap(
       `Parked (\`--parked ${p.sagas}\`): ${p.sagas} sagas waiting for an operator on a dead-lettered compensation, parked in ${f(p.startSeconds)} s. ` +
-        `Per 1,000 parked sagas: worker heap +${f(p.workerHeapMbPerThousand)} MB (after a full GC), worker RSS +${f(p.workerRssMbPerThousand)} MB, ` +
+        `Per 1,000 parked sagas: worker heap +${f(p.workerHeapMbPerThousand)} MB (after a full GC), ` +
+        (p.workerExternalMbPerThousand == null ? '' : `V8 external +${f(p.workerExternalMbPerThousand)} MB, `) +
+        `worker RSS +${f(p.workerRssMbPerThousand)} MB` +
+        (p.workerRssMbAfterRelease == null ? ', ' : ` (${f(p.workerRssMbBefore, 0)} MB before parking, ${f(p.workerRssMbAfterRelease, 0)} MB after the release), `) +
         `server RSS +${f(p.serverRssMbPerThousand)} MB. Idle for ${p.idleSeconds} s: worker ${f(p.idleCpuPercent.worker)} % of a core, server ${f(p.idleCpuPercent.server)} %. ` +
         `Releasing all (one resolve update each, then each saga ends REJECTED): ${f(p.releaseSeconds)} s, ${f(p.releasedPerSecond)} sagas/s.`,
-    );
+    ));
   }
   console.log(out.join('\n'));
 }

@@ -18,8 +18,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { forkTsScript, nextMessage } from '../../infra/processes/child';
 import { Client, Connection } from '@temporalio/client';
+import { createSagaClient } from '../../cli/saga-client';
 import { temporal } from '@temporalio/proto';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleSagaWorkflows } from '../../infra/temporal/saga-worker';
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { ServiceClient } from '../../activities/service-client';
@@ -27,7 +28,7 @@ import { requireTemporalCli, REPO_ROOT } from '../../infra/temporal/binary';
 import { DEFAULT_DYNAMIC_CONFIG } from '../../infra/temporal/dev-server';
 import { startBenchTemporal, type BenchTemporal } from './temporal-server';
 import type { ServiceName } from '../../services/catalog';
-import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/saga/search-attributes';
 import { renderChart } from './chart';
 import { DIRECT_SERIES, makeOp, runBatch, SERIES, SERIES_LABEL, type BatchResult, type SeriesName } from './load';
 import { evaluate, FLOOR_CALL, printVerdict, type Verdict } from './targets';
@@ -212,7 +213,7 @@ async function main() {
     // 3. Worker.
     process.stderr.write('  bundling the workflows, starting the worker…\n');
     const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
-    const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: quiet as never });
+    const bundle = await bundleSagaWorkflows({ workflowsPath: require.resolve('./workflows'), logger: quiet });
     const workflowBundlePath = path.join(tmp, 'workflow-bundle.js');
     writeFileSync(workflowBundlePath, bundle.code);
     const taskQueue = `bench-${runId}`;
@@ -240,7 +241,7 @@ async function main() {
     const workersCpu = () => workers.reduce((sum, w) => sum + cpuSeconds(w.pid!), 0);
 
     const connection = await Connection.connect({ address: server.address });
-    const client = new Client({ connection, namespace: server.namespace });
+    const client = createSagaClient(connection, server.namespace);
     const serviceClient = new ServiceClient({ urls, requestTimeoutMs: 10_000, authToken });
     const floorUrls = Object.fromEntries(Object.keys(urls).map((name) => [name, floorUrl])) as Record<ServiceName, string>;
     const floorClient = new ServiceClient({ urls: floorUrls, requestTimeoutMs: 10_000, authToken });
@@ -458,7 +459,9 @@ function printReport(report: any) {
   if (env.temporalServer) console.log(`temporal:    ${env.temporalServer}`);
   console.log('series:      ' + (params.series as SeriesName[]).map((s) => `${s} = ${SERIES_LABEL[s]}`).join('; '));
   console.log('load1:       1-minute load average before→after each level; above the core count, other processes competed for the CPU');
-  console.log('CPU columns: ms of CPU per operation: worker process | dev server | services + PostgreSQL | client (bench process, or worker when the client runs there)\n');
+  const serverWhat = params.temporal === 'cluster' ? 'Temporal cluster (4 roles + their PostgreSQL)' : 'dev server';
+  const workerWhat = (params.workers ?? 1) > 1 ? `worker processes (sum of ${params.workers})` : 'worker process';
+  console.log(`CPU columns: ms of CPU per operation: ${workerWhat} | ${serverWhat} | services + PostgreSQL | client (bench process, or worker when the client runs there)\n`);
   const header = ['series', 'conc', 'ok/n', 'ops/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'cpu wrk', 'cpu srv', 'cpu svc', 'cpu cli', 'wrk peak MB', 'load1'];
   const rows: string[][] = results.map((r: SeriesLevel) => [
     r.series,
@@ -508,7 +511,7 @@ function printReport(report: any) {
   if (p) {
     console.log(
       `\nParked: ${p.sagas} sagas waiting for an operator (parked in ${f(p.startSeconds)} s). Per 1,000 parked sagas: worker heap +${f(p.workerHeapMbPerThousand)} MB, ` +
-        `worker RSS +${f(p.workerRssMbPerThousand)} MB, server RSS +${f(p.serverRssMbPerThousand)} MB. While idle (${p.idleSeconds} s): worker ${f(p.idleCpuPercent.worker)} % CPU, ` +
+        `external +${f(p.workerExternalMbPerThousand)} MB, worker RSS +${f(p.workerRssMbPerThousand)} MB (RSS ${f(p.workerRssMbBefore, 0)} MB before, ${f(p.workerRssMbAfterRelease, 0)} MB after the release), server RSS +${f(p.serverRssMbPerThousand)} MB. While idle (${p.idleSeconds} s): worker ${f(p.idleCpuPercent.worker)} % CPU, ` +
         `server ${f(p.idleCpuPercent.server)} % CPU. Released all in ${f(p.releaseSeconds)} s (${f(p.releasedPerSecond)}/s).${p.errors.length ? ` Errors: ${p.errors.join('; ')}` : ''}`,
     );
   }

@@ -6,8 +6,10 @@
  * needs), on the parent's request:  ← { type: 'run-batch', series, ids, concurrency }  → { type: 'batch-result', ... }
  */
 import { Client } from '@temporalio/client';
+import { createSagaClient } from '../../cli/saga-client';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createBenchActivities } from '../../activities/bench-activities';
+import { createBenchActivities } from './bench-activities';
+import { sagaWorkerInterceptors } from '../../infra/temporal/saga-worker';
 import { createOrderActivities, ServiceClient } from '../../activities';
 import type { ServiceName } from '../../services/catalog';
 import { makeOp, runBatch, type SeriesName } from './load';
@@ -43,19 +45,20 @@ async function main() {
     // The bundle of ./workflows.ts (orderSaga and the floors), built by run.ts with bundleWorkflowCode.
     workflowBundle: { codePath: config.workflowBundlePath },
     activities: { ...createOrderActivities(serviceClient), ...createBenchActivities() },
+    interceptors: sagaWorkerInterceptors({ prebuiltBundle: true }),
     ...limits,
     ...(workflowTaskPollers ? { workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: workflowTaskPollers } } : {}),
     ...(activityTaskPollers ? { activityTaskPollerBehavior: { type: 'simple-maximum', maximum: activityTaskPollers } } : {}),
   } as WorkerOptions);
   const running = worker.run();
-  const client = new Client({ connection, namespace: config.namespace });
+  const client = createSagaClient(connection, config.namespace);
 
   process.on('message', async (m: { type: string; series: SeriesName; ids: string[]; concurrency: number }) => {
     if (m.type === 'memory') {
       // After a full collection (the parent forks this process with --expose-gc): what the cached workflows hold.
       (globalThis as { gc?: () => void }).gc?.();
-      const { heapUsed, rss } = process.memoryUsage();
-      process.send!({ type: 'memory', memory: { heapUsedMb: heapUsed / 2 ** 20, rssMb: rss / 2 ** 20 } });
+      const { heapUsed, rss, external } = process.memoryUsage();
+      process.send!({ type: 'memory', memory: { heapUsedMb: heapUsed / 2 ** 20, externalMb: external / 2 ** 20, rssMb: rss / 2 ** 20 } });
       return;
     }
     if (m.type === 'stop') {

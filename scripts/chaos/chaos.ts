@@ -16,20 +16,21 @@ import os from 'node:os';
 import path from 'node:path';
 import { forkTsScript, nextMessage } from '../../infra/processes/child';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowIdReusePolicy, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { createSagaClient } from '../../cli/saga-client';
 import { temporal } from '@temporalio/proto';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import cliProgress from 'cli-progress';
 import { REPO_ROOT } from '../../infra/temporal/binary';
 import { startDevServer, type DevServer } from '../../infra/temporal/dev-server';
-import { parseOrderSagaInput } from '../../cli/saga-client';
-import { orderSaga } from '../../workflows/order-saga';
-import type { OrderSagaInput } from '../../workflows/order-saga-input';
-import { SAGA_SEARCH_ATTRIBUTES, SAGA_STATUS } from '../../workflows/search-attributes';
+import { bundleSagaWorkflows } from '../../infra/temporal/saga-worker';
+import { actionOfScheduledActivity, checkSagaRequest, SagaAlreadyStartedError, startSaga } from '../../cli/saga-client';
+import { orderSaga, type OrderSagaResult } from '../../workflows/order-saga';
+import type { SagaRunOptions } from '../../workflows/saga';
+import { SAGA_SEARCH_ATTRIBUTES, SAGA_STATUS } from '../../workflows/saga/search-attributes';
 import { runBatch } from '../bench/load';
 import { listDeadLetters } from '../../cli/saga-client';
 import { checkInvariants, countViolations, isDeadLettered, type CheckResult, type SagaOutcome, type SagaOutcomeKind } from './invariants';
-import { activityTypeOf, FAULT_KINDS, faultKinds, killPoints, planSagas, prng, type FaultKind, type SagaPlan } from './plan';
+import { FAULT_KINDS, faultKinds, killPoints, planSagas, prng, type FaultKind, type SagaPlan } from './plan';
 import { DEV_SERVER_KILL_KINDS, startDevServerEnvironment, type DevServerEnvironment, type DevServerKillKind } from './dev-server-environment';
 import { readSnapshot } from './snapshot';
 import type { ChaosWorkerConfig } from './worker-process';
@@ -97,7 +98,7 @@ export const DEFAULT_CHAOS_OPTIONS: ChaosOptions = {
 };
 
 /** Short retries, so transient faults are absorbed quickly; enough attempts that they always are. */
-export const CHAOS_SAGA_OPTIONS: OrderSagaInput['options'] = {
+export const CHAOS_SAGA_OPTIONS: SagaRunOptions = {
   stepRetry: { initialInterval: '100ms', backoffCoefficient: 2, maximumInterval: '1s', maximumAttempts: 10 },
   compensationRetry: { initialInterval: '100ms', backoffCoefficient: 2, maximumInterval: '1s', maximumAttempts: 30 },
 };
@@ -141,7 +142,7 @@ export interface ChaosReport {
   activities: { scheduled: number; retries: number; workflowTaskTimeouts: number; workflowTaskFailures: number };
   cancellations: { requested: number; accepted: number; endedCancelled: number };
   worker: { kills: number; restarts: number; unexpectedExits: number; killLog: KillRecord[] };
-  /** Faults per process kind (when more than the worker is killed), and the restarts the cluster's roles did by themselves. */
+  /** Cluster only: faults per process kind, and the restarts the cluster's roles did by themselves. */
   processes?: { kills: Record<string, number>; roleRestarts: Record<string, number> };
   checks: CheckResult[];
   violations: number;
@@ -215,12 +216,12 @@ class WorkerSupervisor {
 type Classified = { outcome: SagaOutcomeKind; detail?: string };
 
 /** How a saga's workflow ended, from its result. */
-async function awaitOutcome(client: Client, handle: WorkflowHandle<typeof orderSaga>, signal: AbortSignal): Promise<Classified> {
+async function awaitOutcome(client: Client, handle: WorkflowHandle, signal: AbortSignal): Promise<Classified> {
   for (;;) {
     try {
       // Abortable: a parked saga's result never comes, and a long poll left running outlives the connection.
-      const result = await client.withAbortSignal(signal, () => handle.result());
-      return { outcome: result.status, detail: result.reason };
+      const result = (await client.withAbortSignal(signal, () => handle.result())) as OrderSagaResult;
+      return { outcome: result.status, detail: 'reason' in result ? result.reason : undefined };
     } catch (err) {
       if (!(err instanceof WorkflowFailedError)) {
         // Not the saga's ending but the server's (a killed frontend or history, PostgreSQL restarting): ask again.
@@ -235,14 +236,26 @@ async function awaitOutcome(client: Client, handle: WorkflowHandle<typeof orderS
   }
 }
 
-/** Starts the saga, asking again while the server cannot answer; a start that did land the first time is found. */
-async function startWithRetry(client: Client, options: Parameters<Client['workflow']['start']>[1] & { workflowId: string }): Promise<WorkflowHandle<typeof orderSaga>> {
+/** A read the run needs, asked again (up to 10 times, a second apart) while the server cannot answer. */
+async function withRetries<T>(fn: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await client.workflow.start(orderSaga, options as never);
+      return await fn();
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError && attempt > 1) return client.workflow.getHandle(options.workflowId);
-      if (attempt >= 60 || err instanceof WorkflowExecutionAlreadyStartedError) throw err;
+      if (attempt >= 10) throw err;
+      await sleep(1000);
+    }
+  }
+}
+
+/** Starts the saga, asking again while the server cannot answer; a start that did land the first time is found. */
+async function startWithRetry(client: Client, workflowId: string, start: () => Promise<WorkflowHandle>): Promise<WorkflowHandle> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (err instanceof SagaAlreadyStartedError && attempt > 1) return client.workflow.getHandle(workflowId);
+      if (attempt >= 60 || err instanceof SagaAlreadyStartedError) throw err;
       await sleep(1000);
     }
   }
@@ -277,12 +290,14 @@ async function historyStats(client: Client, plans: SagaPlan[]) {
   await runBatch(
     async (i) => {
       const plan = plans[Number(i)];
-      const history = await client.workflow.getHandle(plan.input.orderId).fetchHistory();
+      const history = await withRetries(() => client.workflow.getHandle(plan.input.orderId).fetchHistory());
+      // The actions whose activity ran: the kit names each scheduled activity's step or compensation in a header.
       const ran = new Set<string>();
       for (const e of history.events ?? []) {
         if (e.eventType === E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
           activities.scheduled++;
-          ran.add(e.activityTaskScheduledEventAttributes!.activityType!.name!);
+          const action = actionOfScheduledActivity(e);
+          if (action) ran.add(action);
         } else if (e.eventType === E.EVENT_TYPE_ACTIVITY_TASK_STARTED) {
           activities.retries += Math.max(0, (e.activityTaskStartedEventAttributes!.attempt ?? 1) - 1);
         } else if (e.eventType === E.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT) {
@@ -292,7 +307,7 @@ async function historyStats(client: Client, plans: SagaPlan[]) {
         }
       }
       for (const [action, spec] of Object.entries(plan.input.faults ?? {})) {
-        if (!ran.has(activityTypeOf(action))) continue;
+        if (!ran.has(action)) continue;
         for (const kind of faultKinds(spec!)) injected[kind]++;
         transientFailures += Number(/transient:(\d+)/.exec(spec!)?.[1] ?? 0);
       }
@@ -335,17 +350,17 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
   try {
     // 1. Services + PostgreSQL, the Temporal server (dev server or cluster) and the workflow bundle, side by side.
     const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
-    const bundling = bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quiet as never });
+    const bundling = bundleSagaWorkflows({ logger: quiet });
     let ready: Pick<ClusterEnvironment, 'urls' | 'databaseUrls'>;
-    let devServer: { address: string; namespace: string };
+    let frontend: { address: string; namespace: string }; // the dev server, or the cluster's frontend
     if (o.temporal === 'cluster') {
       cluster = await startClusterEnvironment({ authToken, topUp: o.topUp, restartDelayMs: o.restartDelayMs, dir: tmp, log });
       ready = cluster;
-      devServer = cluster;
+      frontend = cluster;
     } else {
       devEnvironment = await startDevServerEnvironment({ authToken, topUp: o.topUp, restartDelayMs: o.restartDelayMs, dir: tmp, log });
       ready = devEnvironment;
-      devServer = devEnvironment;
+      frontend = devEnvironment;
     }
     const bundle = await bundling;
     const workflowBundlePath = path.join(tmp, 'workflow-bundle.js');
@@ -354,8 +369,8 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
     // 2. The worker.
     const taskQueue = `chaos-${runId}`;
     const workerConfig: ChaosWorkerConfig = {
-      address: devServer.address,
-      namespace: devServer.namespace,
+      address: frontend.address,
+      namespace: frontend.namespace,
       taskQueue,
       urls: ready.urls,
       authToken,
@@ -373,8 +388,11 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
     const faultPlan = planProcessFaults(o);
     const points = killPoints(o.seed, o.sagas, faultPlan.length);
     const initial = await readSnapshot(ready.databaseUrls);
-    connection = await Connection.connect({ address: devServer.address });
-    const client = new Client({ connection, namespace: devServer.namespace });
+    // On the cluster, no gRPC retry interceptor: the SDK's retries run on timers that outlive connection.close()
+    // and then throw "Channel has been shut down" from a timer (seen at the end of a run with killed roles). This
+    // script retries by itself instead (startWithRetry, awaitOutcome, withRetries).
+    connection = await Connection.connect({ address: frontend.address, ...(cluster && { interceptors: [] }) });
+    const client = createSagaClient(connection, frontend.namespace);
 
     // 4. The sagas, and the killer alongside.
     const records: SagaRecord[] = [];
@@ -419,20 +437,16 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
     await runBatch(
       async (orderId) => {
         const plan = byId.get(orderId)!;
-        const input = parseOrderSagaInput(plan.input);
+        const { input } = checkSagaRequest(orderSaga, plan.input);
         const started = performance.now();
         inFlight++;
-        // startOrderSaga's options, plus a short workflow task timeout: a task lost with a killed worker is
-        // retried after it (the default is 10 s).
-        const handle = await startWithRetry(client, {
-          taskQueue,
-          workflowId: input.orderId,
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          args: [input],
-          typedSearchAttributes: [{ key: SAGA_STATUS, value: 'RUNNING' }],
-          staticSummary: `Chaos order ${input.orderId} for ${input.customerId}, shipping to ${input.destination.country}`,
-          workflowTaskTimeout: '3s',
-        });
+        // A short workflow task timeout: a task lost with a killed worker is retried after it (the default is 10 s).
+        const handle = await startWithRetry(client, input.orderId, () =>
+          startSaga(client, taskQueue, orderSaga, plan.input, {
+            staticSummary: `Chaos order ${input.orderId} for ${input.customerId}, shipping to ${input.destination.country}`,
+            workflowTaskTimeout: '3s',
+          }),
+        );
         let cancelRequested = false;
         const cancelTimer =
           plan.cancelAfterMs === undefined
@@ -460,7 +474,7 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
         clearTimeout(cancelTimer);
         inFlight--;
         ended++;
-        records.push({ orderId, customerId: input.customerId, ...outcome, cancelRequested, durationMs: Math.round(performance.now() - started), faults: input.faults });
+        records.push({ orderId, customerId: input.customerId, ...outcome, cancelRequested, durationMs: Math.round(performance.now() - started), faults: plan.input.faults });
         counts[outcome.outcome] = (counts[outcome.outcome] ?? 0) + 1;
         if (o.progress) bar.update({ outcomes: outcomesText() });
       },
@@ -480,7 +494,7 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
     const stats = await historyStats(client, plans);
     const final = await readSnapshot(ready.databaseUrls);
     // What an operator sees: the CLI's `dead-letters list` (sagas found by SagaStatus, details by query).
-    const listedDeadLetters = [...new Set((await listDeadLetters(client, { limit: 1000 })).map((d) => d.orderId))];
+    const listedDeadLetters = [...new Set((await withRetries(() => listDeadLetters(client, { saga: orderSaga, limit: 1000 }))).map((d) => d.sagaId))];
     records.sort((a, b) => a.orderId.localeCompare(b.orderId));
     const checks = checkInvariants({ sagas: records, initial, final, listedDeadLetters });
 

@@ -8,7 +8,6 @@
  * and the faults it injects: SIGKILL + restart of a worker, of the services process, of the history process and of
  * the matching process, and a restart of PostgreSQL (fast shutdown, then started again on the same data directory).
  */
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startEmbeddedPostgres, makeTempDirForPostgres, type EmbeddedPostgres } from '../../infra/postgres/embedded';
@@ -16,7 +15,7 @@ import { getFreePort } from '../../infra/ports';
 import { startServicesProcess, type ServicesProcess, type ServicesProcessConfig } from '../../infra/processes/services-process';
 import { startTemporalCluster, type TemporalCluster } from '../../infra/temporal/cluster/cluster';
 import { SERVICE_NAMES, type ServiceName } from '../../services/catalog';
-import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/saga/search-attributes';
 import { topUp } from './top-up';
 
 export const CLUSTER_FAULT_KINDS = ['worker', 'services', 'history', 'matching', 'postgres'] as const;
@@ -131,6 +130,3 @@ export async function startClusterEnvironment(o: ClusterEnvironmentOptions): Pro
     throw err;
   }
 }
-
-/** A token nobody else knows, for one run. */
-export const newAuthToken = () => randomBytes(24).toString('hex');

@@ -11,7 +11,7 @@ import { getFreePort } from '../../infra/ports';
 import { startServicesProcess, type ServicesProcess, type ServicesProcessConfig } from '../../infra/processes/services-process';
 import { startDevServer, type DevServer, type DevServerOptions } from '../../infra/temporal/dev-server';
 import { SERVICE_NAMES, type ServiceName } from '../../services/catalog';
-import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/saga/search-attributes';
 import type { ClusterEnvironmentOptions } from './cluster-environment';
 import { topUp } from './top-up';
 

@@ -2,7 +2,12 @@
  * What each saga of a chaos run does, drawn from a seeded PRNG: the same seed gives the same sagas, the same faults
  * and the same kill points, so a failing run can be replayed with `--seed`. Pure: no I/O.
  */
-import { ORDER_SAGA_COMPENSATIONS, ORDER_SAGA_STEPS, type OrderSagaActionName, type OrderSagaInput } from '../../workflows/order-saga-input';
+import type { SagaRequest } from '../../cli/saga-client';
+import { orderSaga } from '../../workflows/order-saga';
+import type { ActionName, FaultPlan, SagaRunOptions } from '../../workflows/saga';
+
+/** The order saga's steps and compensations, from its definition. */
+const { steps: STEPS, stepNames: STEP_NAMES, compensationNames: COMPENSATION_NAMES } = orderSaga.meta;
 
 /** mulberry32: small, fast, good enough to pick test cases; not for anything secret. */
 export function prng(seed: number): () => number {
@@ -58,13 +63,21 @@ const UNSUPPORTED_COUNTRIES = ['AQ', 'KP'] as const;
  * `reject` only on steps up to the pivot: a 422 after it would fail a step that must succeed, which the saga (by
  * design) surfaces as a failed workflow for an operator, not as a business outcome.
  */
-const REJECTABLE_STEPS = ['create-order', 'reserve-inventory', 'schedule-shipment', 'charge-payment'] as const;
+const REJECTABLE_STEPS = STEPS.filter((s) => s.kind !== 'retriable').map((s) => s.name);
+/**
+ * Compensations that can be made to fail for good: the ones a rejected saga usually runs, i.e. each compensatable
+ * step's default compensation (its last alternative: cancel-order needs a cancellation, refund-payment an unknown
+ * charge, so they rarely run).
+ */
+const BREAKABLE_COMPENSATIONS = STEPS.filter((s) => s.kind === 'compensatable').map((s) => s.compensations[s.compensations.length - 1]);
 
 export type FaultKind = 'transient' | 'lost-response' | 'delay' | 'reject';
 export const FAULT_KINDS: readonly FaultKind[] = ['transient', 'lost-response', 'delay', 'reject'];
 
+export type OrderRequest = SagaRequest<typeof orderSaga>;
+
 export interface SagaPlan {
-  input: OrderSagaInput;
+  input: OrderRequest;
   /** Milliseconds after its start at which the client cancels the saga, if it does. */
   cancelAfterMs?: number;
 }
@@ -75,7 +88,7 @@ export interface PlanOptions {
   cancelRatio: number;
   /** Prefix of the order ids, unique per run (Temporal refuses a second workflow with the same id). */
   idPrefix: string;
-  options: OrderSagaInput['options'];
+  options: SagaRunOptions | undefined;
 }
 
 export function planSagas(o: PlanOptions): SagaPlan[] {
@@ -92,9 +105,9 @@ function planOne(rng: Rng, orderId: string, o: PlanOptions): SagaPlan {
   const country = rng() < 0.08 ? pick(rng, UNSUPPORTED_COUNTRIES) : pick(rng, COUNTRIES);
   const destination = { recipient: `Chaos ${orderId}`, line1: '1 Test Street', city: 'Testville', postalCode: '12345', country };
 
-  const faults: Partial<Record<OrderSagaActionName, string>> = {};
-  for (const action of [...ORDER_SAGA_STEPS, ...ORDER_SAGA_COMPENSATIONS]) {
-    const compensation = (ORDER_SAGA_COMPENSATIONS as readonly string[]).includes(action);
+  const faults: FaultPlan<ActionName<typeof orderSaga>> = {};
+  for (const action of [...STEP_NAMES, ...COMPENSATION_NAMES]) {
+    const compensation = (COMPENSATION_NAMES as readonly string[]).includes(action);
     const parts: string[] = [];
     if (rng() < 0.1) parts.push(`delay:${int(rng, 50, 800)}`);
     if (rng() < (compensation ? 0.25 : 0.15)) parts.push(`transient:${int(rng, 1, 3)}`);
@@ -108,7 +121,7 @@ function planOne(rng: Rng, orderId: string, o: PlanOptions): SagaPlan {
   // A compensation that can never succeed (if it runs at all): the saga must dead-letter it and wait, listed.
   // (Only the ones a rejected saga usually runs: cancel-order needs a cancellation, refund-payment an unknown charge.)
   if (rng() < 0.06) {
-    const compensation = pick(rng, ['reject-order', 'release-inventory', 'cancel-shipment'] as const);
+    const compensation = pick(rng, BREAKABLE_COMPENSATIONS);
     faults[compensation] = faults[compensation] ? `${faults[compensation]},reject` : 'reject';
   }
   const cancelAfterMs = rng() < o.cancelRatio ? int(rng, 0, 1500) : undefined;
@@ -121,11 +134,6 @@ function planOne(rng: Rng, orderId: string, o: PlanOptions): SagaPlan {
 /** The fault kinds of one spec, e.g. "delay:300,transient:2" → delay, transient. */
 export function faultKinds(spec: string): FaultKind[] {
   return spec.split(',').map((p) => p.split(':')[0] as FaultKind);
-}
-
-/** kebab-case action → the activity type that performs it (create-order → createOrder). */
-export function activityTypeOf(action: string): string {
-  return action.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
 /**

@@ -7,7 +7,7 @@ import { SERVICE_NAMES, type ServiceName } from '../../services/catalog';
 import type { DbSnapshot, IdempotencyRow } from './invariants';
 
 /** One REPEATABLE READ transaction per database: its tables are read as one consistent view. */
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -20,7 +20,7 @@ async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Pro
   }
 }
 
-const rows = async <T>(c: pg.Client, sql: string): Promise<T[]> => (await c.query(sql)).rows as T[];
+export const rows = async <T>(c: pg.Client, sql: string, params: unknown[] = []): Promise<T[]> => (await c.query(sql, params)).rows as T[];
 
 /** A table that does not exist (yet: a migration still to come) reads as no rows. */
 async function rowsIfTable<T>(c: pg.Client, table: string, sql: string): Promise<T[]> {

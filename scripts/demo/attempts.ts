@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { actionOfScheduledActivity } from '../../cli/saga-client';
 
 /**
  * How many attempts each activity took, read from the workflow's history. The saga's state says what succeeded,
@@ -8,19 +9,15 @@ import type { Client } from '@temporalio/client';
  */
 export async function attemptsPerStep(client: Client, orderId: string): Promise<Record<string, number>> {
   const events = (await client.workflow.getHandle(orderId).fetchHistory()).events ?? [];
-  const typeByScheduledId = new Map<string, string>();
+  // The kit names each scheduled activity's step or compensation in a header (cli/saga-client.ts).
+  const actionByScheduledId = new Map<string, string>();
   const attempts: Record<string, number> = {};
   for (const event of events) {
-    const scheduled = event.activityTaskScheduledEventAttributes;
-    if (scheduled?.activityType?.name) typeByScheduledId.set(String(event.eventId), scheduled.activityType.name);
+    const action = actionOfScheduledActivity(event);
+    if (action) actionByScheduledId.set(String(event.eventId), action);
     const started = event.activityTaskStartedEventAttributes;
-    const type = started && typeByScheduledId.get(String(started.scheduledEventId));
-    if (started && type) attempts[stepName(type)] = Math.max(attempts[stepName(type)] ?? 0, started.attempt ?? 1);
+    const step = started && actionByScheduledId.get(String(started.scheduledEventId));
+    if (started && step) attempts[step] = Math.max(attempts[step] ?? 0, started.attempt ?? 1);
   }
   return attempts;
-}
-
-/** Activity types are the step names in camelCase (reserveInventory → reserve-inventory). */
-function stepName(activityType: string): string {
-  return activityType.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }

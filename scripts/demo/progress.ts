@@ -1,5 +1,5 @@
 import { Presets, SingleBar } from 'cli-progress';
-import type { OrderSagaState } from '../../workflows/order-saga';
+import type { SagaView } from '../../workflows/saga';
 
 /**
  * A progress bar on stderr while a scenario's saga runs: steps and compensations done out of those known so far,
@@ -7,7 +7,7 @@ import type { OrderSagaState } from '../../workflows/order-saga';
  * nobody to watch it, and redraw sequences would only litter the log.
  */
 export interface Progress {
-  update(state: OrderSagaState | undefined, note?: string): void;
+  update(state: SagaView | undefined, note?: string): void;
   /** Removes the bar, so the scenario's report starts on a clean line. */
   stop(): void;
 }

@@ -13,7 +13,7 @@ export function renderScenario(scenario: Scenario, report: ScenarioReport, detai
   if (report.during) lines.push(`While it ran: ${report.during}`, '');
   if (details.state) {
     // No uiUrl here: the link gets its own labelled line below.
-    lines.push(renderStatus({ orderId: report.orderId, workflowStatus: details.workflowStatus ?? 'unknown', state: details.state }), '');
+    lines.push(renderStatus({ sagaId: report.orderId, workflowStatus: details.workflowStatus ?? 'unknown', state: details.state }), '');
   }
   const retried = Object.entries(details.attempts ?? {}).filter(([, n]) => n > 1);
   if (retried.length) lines.push(`Retried by Temporal: ${retried.map(([step, n]) => `${step} ${n} attempts`).join(', ')}`);

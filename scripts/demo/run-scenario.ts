@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { workflowUiLink } from '../../cli/connect';
 import { toResultView, type ResultView } from '../../cli/render';
-import { awaitSagaResult, describeSaga, getSagaState, startOrderSaga } from '../../cli/saga-client';
+import { awaitSagaResult, describeSaga, getSagaState, startSaga } from '../../cli/saga-client';
+import { orderSaga } from '../../workflows/order-saga';
+import type { SagaView } from '../../workflows/saga';
 import { DEFAULT_DATA_DIR, readTokenFile } from '../../infra/stack';
-import type { OrderSagaState } from '../../workflows/order-saga';
 import { attemptsPerStep } from './attempts';
 import { startProgress } from './progress';
 import type { FinalState, Scenario } from './scenarios';
@@ -29,7 +30,7 @@ export interface ScenarioReport {
 export interface ScenarioDetails {
   result?: ResultView;
   workflowStatus?: string;
-  state?: OrderSagaState;
+  state?: SagaView;
   order?: OrderRecord | null;
   attempts?: Record<string, number>;
 }
@@ -51,7 +52,7 @@ export async function runScenario(target: DemoTarget, scenario: Scenario, timeou
   const progress = startProgress(scenario.name);
   let ended = false;
   try {
-    await startOrderSaga(client, config.taskQueue, { orderId, ...scenario.order });
+    await startSaga(client, config.taskQueue, orderSaga, { orderId, ...scenario.order });
     const during = scenario.during?.(client, orderId).then(
       (note) => void (report.during = note || undefined),
       (err: Error) => void (report.during = `failed: ${err.message}`),
@@ -69,7 +70,7 @@ export async function runScenario(target: DemoTarget, scenario: Scenario, timeou
     ended = true;
     await Promise.all([polling, during]);
 
-    details.result = toResultView(orderId, outcome);
+    details.result = toResultView(orderSaga.name, orderId, outcome);
     details.state = (outcome.outcome === 'completed' ? undefined : outcome.state) ?? (await getSagaState(client, orderId));
     details.workflowStatus = (await describeSaga(client, orderId)).status.name;
     details.order = await fetchOrder(target, orderId);
@@ -86,12 +87,12 @@ export async function runScenario(target: DemoTarget, scenario: Scenario, timeou
   return { report, details };
 }
 
-function finalState(expected: FinalState, result: ResultView, state: OrderSagaState, order: OrderRecord | null, attempts: Record<string, number>): FinalState {
+function finalState(expected: FinalState, result: ResultView, state: SagaView, order: OrderRecord | null, attempts: Record<string, number>): FinalState {
   const actual: FinalState = {
-    outcome: result.outcome,
+    outcome: result.outcome as FinalState['outcome'],
     orderStatus: order?.status ?? null,
     sagaStatus: state.status,
-    compensations: state.compensations.filter((c) => c.status === 'COMPLETED').map((c) => c.name),
+    compensations: state.compensations.filter((c) => c.status === 'COMPLETED').map((c) => c.name as FinalState['compensations'][number]),
   };
   // Only the steps the scenario is about: how often the others were tried is not part of its promise.
   if (expected.attempts) actual.attempts = Object.fromEntries(Object.keys(expected.attempts).map((step) => [step, attempts[step] ?? 0]));

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
-import { cancelOrderSaga, getSagaState } from '../../cli/saga-client';
-import type { OrderSagaInput } from '../../workflows/order-saga-input';
-import type { SagaStatus } from '../../workflows/saga/types';
+import { cancelSaga, getSagaState, type SagaRequest } from '../../cli/saga-client';
+import type { orderSaga } from '../../workflows/order-saga';
+import type { CompensationName, SagaStatus, StepName } from '../../workflows/saga';
 
 /**
  * The demo's scenarios: each one is an order, what to do while it runs, and how it must end. The expectations are
@@ -19,16 +19,17 @@ export interface FinalState {
   /** The saga's own status (also the SagaStatus search attribute). */
   sagaStatus: SagaStatus;
   /** The compensations that ran to completion, in the order they ran. */
-  compensations: string[];
+  compensations: CompensationName<typeof orderSaga>[];
   /** Attempts per step, for the steps a scenario expects to be retried (only those steps are compared). */
-  attempts?: Record<string, number>;
+  attempts?: Partial<Record<StepName<typeof orderSaga>, number>>;
 }
 
 export interface Scenario {
   name: string;
   /** One line: what happens and why. */
   story: string;
-  order: Omit<OrderSagaInput, 'orderId'>;
+  /** The order, and for some scenarios a fault plan (it travels in a header, not in the order). */
+  order: Omit<SagaRequest<typeof orderSaga>, 'orderId'>;
   expected: FinalState;
   /** Runs alongside the saga, e.g. the cancellation scenario cancels it while a step is slow. */
   during?: (client: Client, orderId: string) => Promise<string | void>;
@@ -41,7 +42,7 @@ export interface Scenario {
 const cable = [{ sku: 'CB-004', quantity: 1 }];
 const berlin = { recipient: 'Ada Lovelace', line1: '1 Main Street', city: 'Berlin', postalCode: '10115', country: 'DE' };
 /** Every compensation of the three compensatable steps, in reverse order of the steps. */
-const UNDO_ALL = ['cancel-shipment', 'release-inventory', 'reject-order'];
+const UNDO_ALL: FinalState['compensations'] = ['cancel-shipment', 'release-inventory', 'reject-order'];
 
 export const SCENARIOS: readonly Scenario[] = [
   {
@@ -95,6 +96,6 @@ async function cancelWhileShipmentIsSlow(client: Client, orderId: string): Promi
     if (Date.now() > deadline) throw new Error('the saga never reached schedule-shipment within 30 s; nothing was cancelled');
     await new Promise((r) => setTimeout(r, 100));
   }
-  const outcome = await cancelOrderSaga(client, orderId);
+  const outcome = await cancelSaga(client, orderId);
   return outcome.cancelled ? 'cancelled while schedule-shipment was in progress' : `cancellation refused: ${outcome.reason}`;
 }

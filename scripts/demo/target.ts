@@ -1,5 +1,6 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
+import { createSagaClient } from '../../cli/saga-client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import pino, { type Logger } from 'pino';
 import { connectTemporal, resolveConfig, type CliConfig, type GlobalOptions } from '../../cli/connect';
@@ -95,7 +96,7 @@ async function startOwnStack(log: Logger): Promise<DemoTarget> {
       throw err;
     });
     return {
-      client: new Client({ connection, namespace: stack.namespace }),
+      client: createSagaClient(connection, stack.namespace),
       config: { address: stack.temporalAddress, namespace: stack.namespace, taskQueue: stack.taskQueue, uiUrl: stack.uiUrl ?? DEFAULT_UI_URL },
       serviceUrls: stack.serviceUrls,
       readToken: stack.readToken,

@@ -11,6 +11,8 @@ import type { InventoryDb } from './db';
  *   confirm   sells the held stock: CONFIRMED (idempotent; 409 unless PENDING, 404 no reservation)
  *   release   compensation of reserve: gives the held stock back (RELEASED); releasing nothing records a tombstone
  *             and succeeds (noop), 409 once CONFIRMED
+ *   restock   a returned order's sold units back to available: RETURNED (idempotent for the same return; 404 no
+ *             reservation, 409 already_returned for another return, 409 unless CONFIRMED)
  */
 export interface ReserveInput {
   orderId: string;
@@ -29,4 +31,8 @@ export function confirm(db: InventoryDb, call: IdempotentCall, orderId: string) 
 
 export function release(db: InventoryDb, call: IdempotentCall, orderId: string, reason: string) {
   return runRequestFunction(db.$queryRaw`SELECT * FROM inventory_release(${call.key}, ${call.hash}, ${orderId}, ${reason})`);
+}
+
+export function restock(db: InventoryDb, call: IdempotentCall, orderId: string, returnId: string) {
+  return runRequestFunction(db.$queryRaw`SELECT * FROM inventory_restock(${call.key}, ${call.hash}, ${orderId}, ${returnId})`);
 }

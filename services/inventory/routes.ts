@@ -9,6 +9,7 @@ import * as inventory from './inventory';
 const orderParams = z.object({ orderId: idSchema });
 const reserveBody = z.object({ orderId: idSchema, items: itemsSchema }).strict();
 const releaseBody = z.object({ reason: reasonSchema }).strict();
+const restockBody = z.object({ returnId: idSchema }).strict();
 
 export function createInventoryRouter(db: InventoryDb): Router {
   const router = Router();
@@ -41,6 +42,12 @@ export function createInventoryRouter(db: InventoryDb): Router {
     '/reservations/:orderId/release',
     validate({ params: orderParams, body: releaseBody }),
     idempotent('release', (call, req) => inventory.release(db, call, req.params.orderId, req.body.reason)),
+  );
+  // The return saga: a returned order's units go back on the shelf.
+  router.post(
+    '/reservations/:orderId/restock',
+    validate({ params: orderParams, body: restockBody }),
+    idempotent('restock', (call, req) => inventory.restock(db, call, req.params.orderId, req.body.returnId)),
   );
   return router;
 }

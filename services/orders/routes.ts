@@ -1,16 +1,20 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { BadRequestError, NotFoundError } from '../shared/errors';
+import { NotFoundError } from '../shared/errors';
 import { idempotent } from '../shared/idempotent-route';
-import { idSchema, itemsSchema, reasonSchema, validate } from '../shared/validation';
+import { idSchema, itemsSchema, parseQuery, reasonSchema, returnLookupQuery, validate } from '../shared/validation';
 import { textSchema } from '../shared/fields';
 import type { OrdersDb } from './db';
 import * as deadLetters from './dead-letters';
 import * as orders from './orders';
+import * as returns from './returns';
 
 const orderParams = z.object({ orderId: idSchema });
 const createBody = z.object({ orderId: idSchema, customerId: idSchema, items: itemsSchema }).strict();
 const reasonBody = z.object({ reason: reasonSchema }).strict();
+
+const returnParams = z.object({ returnId: idSchema });
+const requestReturnBody = z.object({ returnId: idSchema, orderId: idSchema, reason: reasonSchema }).strict();
 
 const deadLetterParams = z.object({ id: z.coerce.number().int().positive().max(2 ** 31 - 1) });
 const deadLetterBody = z
@@ -62,11 +66,29 @@ export function createOrdersRouter(db: OrdersDb): Router {
     idempotent('cancel', (call, req) => orders.close(db, call, 'cancel', req.params.orderId, 'CANCELLED', req.body.reason)),
   );
 
+  // Returns of approved orders (see returns.ts): written by the return saga's activities.
+  router.get('/returns', async (req, res) => {
+    res.json({ returns: await returns.list(db, parseQuery(returnLookupQuery, req.query)) });
+  });
+  router.post(
+    '/returns',
+    validate({ body: requestReturnBody }),
+    idempotent('request-return', (call, req) => returns.request(db, call, req.body)),
+  );
+  router.post(
+    '/returns/:returnId/complete',
+    validate({ params: returnParams, body: z.object({}).strict() }),
+    idempotent('complete-return', (call, req) => returns.complete(db, call, req.params.returnId)),
+  );
+  router.post(
+    '/returns/:returnId/cancel',
+    validate({ params: returnParams, body: reasonBody }),
+    idempotent('cancel-return', (call, req) => returns.cancel(db, call, req.params.returnId, req.body.reason)),
+  );
+
   // The dead-letter log (see dead-letters.ts): written by the saga's activities, read by operators.
   router.get('/dead-letters', async (req, res) => {
-    const parsed = deadLetterQuery.safeParse(req.query);
-    if (!parsed.success) throw new BadRequestError(`invalid query: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`, undefined, 'validation_failed');
-    res.json({ deadLetters: await deadLetters.list(db, parsed.data) });
+    res.json({ deadLetters: await deadLetters.list(db, parseQuery(deadLetterQuery, req.query)) });
   });
   router.post(
     '/dead-letters',

@@ -49,3 +49,14 @@ export function isBusinessRejectionStatus(status: number): boolean {
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 /** The header that asks a service (with fault injection enabled) to misbehave; see faults.ts. */
 export const FAULT_INJECTION_HEADER = 'x-fault-injection';
+
+/**
+ * The kind of detail an activity attaches to the failure it raises for a business rejection (a 4xx above that is not
+ * an auth failure): the service's final "no", which wrote nothing. A saga that calls these services can take such a
+ * failure as proof that the step had no effect (see workflows/order-saga.ts, options.wroteNothing).
+ */
+export const BUSINESS_REJECTION_DETAIL = 'business_rejection';
+
+export function isBusinessRejectionDetail(detail: unknown): boolean {
+  return typeof detail === 'object' && detail !== null && (detail as { kind?: unknown }).kind === BUSINESS_REJECTION_DETAIL;
+}

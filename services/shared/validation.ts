@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import { BadRequestError } from './errors';
+import { idSchema as id } from './fields';
 
 export { idSchema, reasonSchema, quantitySchema, centsSchema, itemsSchema, destinationSchema } from './fields';
 
@@ -10,6 +11,16 @@ function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, what: string): T 
     throw new BadRequestError(`invalid ${what}: ${z.prettifyError(result.error).replace(/\n/g, '; ')}`, result.error.issues, 'validation_failed');
   }
   return result.data;
+}
+
+/** The query of a return's read routes (orders, shipping, payments): filter by order or return, newest first. */
+export const returnLookupQuery = z
+  .object({ orderId: id.optional(), returnId: id.optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) })
+  .strict();
+
+/** Parses a request's query string (express 5's req.query cannot be replaced, so a read route calls this itself). */
+export function parseQuery<Q>(schema: z.ZodType<Q>, query: unknown): Q {
+  return parseOrThrow(schema, query, 'query');
 }
 
 /**

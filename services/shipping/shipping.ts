@@ -12,6 +12,8 @@ import type { ShippingDb } from './db';
  *   confirm   hands it to the carrier: CONFIRMED with a tracking number (idempotent; 409 unless PENDING, 404 none)
  *   cancel    compensation of schedule: CANCELLED; cancelling nothing records a tombstone and succeeds (noop), 409 once
  *             CONFIRMED
+ *   deliver   the carrier's delivery report: DELIVERED at the given time, or now (idempotent; 409 unless CONFIRMED, 404
+ *             none); the return window (return-pickups.ts) counts from it
  */
 export interface ScheduleInput {
   orderId: string;
@@ -35,4 +37,11 @@ export function confirm(db: ShippingDb, call: IdempotentCall, orderId: string) {
 
 export function cancel(db: ShippingDb, call: IdempotentCall, orderId: string, reason: string) {
   return runRequestFunction(db.$queryRaw`SELECT * FROM shipping_cancel(${call.key}, ${call.hash}, ${orderId}, ${reason})`);
+}
+
+/** deliveredAt: an ISO 8601 time, or undefined for now (the database's clock, the one the return window is read by). */
+export function deliver(db: ShippingDb, call: IdempotentCall, orderId: string, deliveredAt: string | undefined) {
+  return runRequestFunction(
+    db.$queryRaw`SELECT * FROM shipping_deliver(${call.key}, ${call.hash}, ${orderId}, (${deliveredAt ?? null}::timestamptz AT TIME ZONE 'UTC')::timestamp(3))`,
+  );
 }

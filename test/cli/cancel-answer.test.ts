@@ -17,7 +17,7 @@ describe('cancel: one answer per saga status (cli/cancel-answer.ts)', () => {
   const cases: [string, string, State | undefined, 0 | 2 | 3, RegExp][] = [
     ['RUNNING before the pivot', 'RUNNING', state({ currentStep: 'schedule-shipment' }), 0, /^$/],
     ['RUNNING at the pivot (not cancellable)', 'RUNNING', state({ cancellable: false, currentStep: 'charge-payment' }), 2, /at its pivot \(charge-payment is running\)/],
-    ['COMMITTED (after the pivot)', 'RUNNING', state({ status: 'COMMITTED', cancellable: false }), 2, /past its pivot \(payment charged, status COMMITTED\)/],
+    ['COMMITTED (after the pivot)', 'RUNNING', state({ status: 'COMMITTED', cancellable: false }), 2, /past its pivot \(the pivot done, status COMMITTED\)/],
     ['COMPENSATING', 'RUNNING', state({ status: 'COMPENSATING', cancellable: false, compensationCause: cause }), 3, /already compensating \(charge-payment: insufficient funds\)$/],
     [
       'NEEDS_ATTENTION (nothing was charged)',
@@ -43,7 +43,7 @@ describe('cancel: one answer per saga status (cli/cancel-answer.ts)', () => {
       if (answer.cancel) return;
       assert.equal(cancelRefusalExitCode(answer.refusal), exitCode);
       assert.match(answer.reason, reason);
-      assert.doesNotMatch(answer.reason, exitCode === 3 ? /payment charged/ : /^$/, 'nothing was charged');
+      assert.doesNotMatch(answer.reason, exitCode === 3 ? /pivot done/ : /^$/, 'nothing was charged');
     });
   }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { getFreePort } from '../../infra/ports';
 import { getSagaState } from '../../cli/saga-client';
-import type { OrderSagaState } from '../../workflows/order-saga';
+import type { SagaView } from '../../workflows/saga';
 import { parseCliJson as parseJson, runCli as cli, waitFor } from '../support/cli';
 import { startSagaStack, type SagaStack } from '../support/saga-stack';
 
@@ -15,7 +15,7 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
   let stack: SagaStack;
   let env: NodeJS.ProcessEnv;
   const run = (...args: string[]) => cli(args, env);
-  const state = (orderId: string): Promise<OrderSagaState> => getSagaState(stack.client, orderId);
+  const state = (orderId: string): Promise<SagaView> => getSagaState(stack.client, orderId);
   const startArgs = (orderId: string, customer: string, ...extra: string[]) => [
     'start',
     '--order',
@@ -124,6 +124,8 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
     assert.match(status.stdout, /^  ▶ schedule-shipment\s+compensatable$/m);
     assert.match(status.stdout, /^  · charge-payment\s+PIVOT/m);
     assert.match(status.stdout, /\n  cancellable/);
+    // The unwind preview: what a failure now would undo, the running step's compensation included.
+    assert.match(status.stdout, /^If it failed now: cancel-shipment → release-inventory → reject-order$/m);
 
     const cancel = await run('cancel', orderId);
     assert.equal(cancel.code, 0, cancel.stderr);
@@ -226,9 +228,15 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
       (r) => ['ord-cli-happy', 'ord-cli-broke', 'ord-cli-cancel', 'ord-cli-pivot'].every((id) => r.stdout.includes(id)),
     );
     assert.equal(all.code, 0, all.stderr);
-    assert.match(all.stdout, /^ORDER\s+WORKFLOW\s+SAGA\s+STARTED$/m);
-    assert.match(all.stdout, /^ord-cli-happy\s+COMPLETED\s+COMPLETED\s+\d{4}-\d\d-\d\dT/m);
-    assert.match(all.stdout, /^ord-cli-cancel\s+CANCELLED\s+COMPENSATED\s/m);
+    assert.match(all.stdout, /^SAGA\s+ID\s+WORKFLOW\s+STATUS\s+STARTED$/m);
+    assert.match(all.stdout, /^order\s+ord-cli-happy\s+COMPLETED\s+COMPLETED\s+\d{4}-\d\d-\d\dT/m);
+    assert.match(all.stdout, /^order\s+ord-cli-cancel\s+CANCELLED\s+COMPENSATED\s/m);
+    // --saga NAME: one saga's list (every registered saga by default); an unknown saga is a usage error.
+    const orders = parseJson(await run('--json', 'list', '--saga', 'order', '--limit', '50'));
+    assert.ok(orders.sagas.length >= 4 && orders.sagas.every((s: { saga: string }) => s.saga === 'order'), JSON.stringify(orders));
+    const unknownSaga = await run('list', '--saga', 'ordr');
+    assert.equal(unknownSaga.code, 64);
+    assert.match(unknownSaga.stderr, /unknown saga "ordr"; one of: order/);
 
     const compensated = parseJson(await run('--json', 'list', '--status', 'compensated'));
     const ids = compensated.sagas.map((s: { workflowId: string }) => s.workflowId);
@@ -244,6 +252,7 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
     const cases: [string, string[], RegExp][] = [
       ['bad --item', startArgs('ord-cli-bad-item', 'cust-alice', '--item', 'LT-005'), /--item .*expected SKU:QTY/],
       ['unknown fault action', startArgs('ord-cli-bad-fault', 'cust-alice', '--fault', 'charge-card=reject'), /unknown action "charge-card"/],
+      ['misspelt step', startArgs('ord-cli-typo', 'cust-alice', '--fault', 'reserve-inventry=transient:1'), /unknown action "reserve-inventry" of the order saga; one of: create-order, /],
       ['bad fault spec', startArgs('ord-cli-bad-spec', 'cust-alice', '--fault', 'charge-payment=explode'), /--fault .*charge-payment: invalid fault entry "explode"/],
       ['invalid order input', startArgs('ord-cli-bad-country', 'cust-alice').map((a) => (a === SHIP_TO ? 'A|B|C|D|Germany' : a)), /invalid order: .*destination\.country/],
       ['duplicate sku', startArgs('ord-cli-bad-dup', 'cust-alice', '--item', 'KB-001:2'), /invalid order: .*each sku may appear only once/],
@@ -262,11 +271,11 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
     assert.equal(parseJson(json).error.kind, 'usage');
   });
 
-  it('an unknown order: "no saga for order X", exit 1; a duplicate order id is refused', async () => {
+  it('an unknown order: "no saga with id X", exit 1; a duplicate order id is refused', async () => {
     for (const command of ['status', 'result', 'cancel']) {
       const r = await run(command, 'ord-cli-nope');
       assert.equal(r.code, 1, `${command}: ${r.stderr}`);
-      assert.equal(r.stderr, 'error: no saga for order ord-cli-nope\n');
+      assert.equal(r.stderr, 'error: no saga with id ord-cli-nope\n');
     }
     const duplicate = await run(...startArgs('ord-cli-happy', 'cust-alice'));
     assert.equal(duplicate.code, 1);

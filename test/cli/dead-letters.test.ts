@@ -1,8 +1,12 @@
+import { orderSaga } from '../../workflows/order-saga';
 import assert from 'node:assert/strict';
 import { getFreePort } from '../../infra/ports';
-import { getSagaState, startOrderSaga } from '../../cli/saga-client';
-import type { OrderSagaInput } from '../../workflows/order-saga-input';
-import type { OrderSagaState } from '../../workflows/order-saga';
+import { getSagaState, startSaga } from '../../cli/saga-client';
+import type { SagaRequest } from '../../cli/saga-client';
+
+/** An order saga start: the order, and (tests only) its fault plan and run options. */
+type OrderRequest = SagaRequest<typeof orderSaga>;
+import type { SagaView } from '../../workflows/saga';
 import { parseCliJson as parseJson, runCli as cli, waitFor } from '../support/cli';
 import { httpClient } from '../support/http';
 import { startSagaStack, type SagaStack } from '../support/saga-stack';
@@ -30,14 +34,14 @@ describe('client.ts dead-letters (CLI subprocess against a real saga stack)', fu
   let stack: SagaStack;
   let env: NodeJS.ProcessEnv;
   const run = (...args: string[]) => cli(args, env);
-  const state = (orderId: string): Promise<OrderSagaState> => getSagaState(stack.client, orderId);
+  const state = (orderId: string): Promise<SagaView> => getSagaState(stack.client, orderId);
   const deadLetterRows = async (orderId: string): Promise<DeadLetterRow[]> => {
     const res = await httpClient(stack.services.orders.url).get(`/dead-letters?sagaId=${orderId}`);
     assert.equal(res.status, 200, JSON.stringify(res.body));
     return res.body.deadLetters;
   };
-  const startSaga = (orderId: string, customerId: string, faults: OrderSagaInput['faults']) =>
-    startOrderSaga(stack.client, stack.taskQueue, {
+  const startOrder = (orderId: string, customerId: string, faults: OrderRequest['faults']) =>
+    startSaga(stack.client, stack.taskQueue, orderSaga, {
       orderId,
       customerId,
       items: [{ sku: 'KB-001', quantity: 1 }],
@@ -46,7 +50,7 @@ describe('client.ts dead-letters (CLI subprocess against a real saga stack)', fu
       options: { compensationRetry: COMPENSATION_RETRY },
     });
   /** A saga rejected at the pivot (cust-broke cannot pay) whose release-inventory compensation gets the fault. */
-  const startFailingRelease = (orderId: string, releaseFault: string) => startSaga(orderId, 'cust-broke', { 'release-inventory': releaseFault });
+  const startFailingRelease = (orderId: string, releaseFault: string) => startOrder(orderId, 'cust-broke', { 'release-inventory': releaseFault });
   const waitForOperator = (orderId: string) => waitFor(`${orderId} to wait for an operator`, () => state(orderId), (s) => s.status === 'NEEDS_ATTENTION' && s.compensations.some((c) => c.deadLetter?.id !== undefined));
 
   before(async () => {
@@ -73,18 +77,19 @@ describe('client.ts dead-letters (CLI subprocess against a real saga stack)', fu
 
     const listed = await waitFor('dead-letters list to show the saga', () => run('dead-letters', 'list'), (r) => r.stdout.includes(orderId));
     assert.equal(listed.code, 0, listed.stderr);
-    assert.match(listed.stdout, /^ORDER\s+COMPENSATION\s+UNDOES\s+ROUND\s+ATTEMPTS\s+RECORDED\s+ID\s+ERROR$/m);
-    assert.match(listed.stdout, new RegExp(`^${orderId}\\s+release-inventory\\s+reserve-inventory\\s+1\\s+2\\s+\\d{4}-\\d\\d-\\d\\dT\\S+\\s+${id}\\s+\\S+: .+$`, 'm'));
+    assert.match(listed.stdout, /^SAGA\s+ID\s+COMPENSATION\s+UNDOES\s+ROUND\s+ATTEMPTS\s+RECORDED\s+ID\s+ERROR$/m);
+    assert.match(listed.stdout, new RegExp(`^order\\s+${orderId}\\s+release-inventory\\s+reserve-inventory\\s+1\\s+2\\s+\\d{4}-\\d\\d-\\d\\dT\\S+\\s+${id}\\s+\\S+: .+$`, 'm'));
     // The error is cut to one short line in the table (the full text is in --json).
     assert.ok(entry.deadLetter!.lastError.length > 72 && !listed.stdout.includes(entry.deadLetter!.lastError), listed.stdout);
     assert.match(listed.stdout, /ServiceUnavailable: inventory answered 503 .*…$/m);
-    assert.match(listed.stdout, /^Run it again: .*dead-letters retry <orderId> \[--compensation NAME\]/m);
-    assert.match(listed.stdout, /^Or, done by hand: .*dead-letters resolve <orderId> --reason TEXT/m);
+    assert.match(listed.stdout, /^Run it again: .*dead-letters retry <id> \[--compensation NAME\]/m);
+    assert.match(listed.stdout, /^Or, done by hand: .*dead-letters resolve <id> --reason TEXT/m);
 
     const json = parseJson(await run('--json', 'dead-letters', 'list'));
     assert.deepEqual(json.deadLetters, [
       {
-        orderId,
+        saga: 'order',
+        sagaId: orderId,
         compensation: 'release-inventory',
         forStep: 'reserve-inventory',
         deadLetter: entry.deadLetter,
@@ -206,7 +211,7 @@ describe('client.ts dead-letters (CLI subprocess against a real saga stack)', fu
   it('retry on a saga that waits for nothing, or an unknown order: a clear one-line refusal, non-zero exit', async () => {
     const orderId = 'ord-dl-busy';
     // A healthy saga, slow in its shipment step: running, but no compensation waits.
-    await startSaga(orderId, 'cust-alice', { 'schedule-shipment': 'delay:8000' });
+    await startOrder(orderId, 'cust-alice', { 'schedule-shipment': 'delay:8000' });
     await waitFor('schedule-shipment to run', () => state(orderId), (s) => s.steps[2].status === 'RUNNING');
     const r = await run('dead-letters', 'retry', orderId);
     assert.equal(r.code, 2, r.stderr);
@@ -218,7 +223,7 @@ describe('client.ts dead-letters (CLI subprocess against a real saga stack)', fu
 
     const unknown = await run('dead-letters', 'retry', 'ord-dl-nope');
     assert.equal(unknown.code, 1);
-    assert.equal(unknown.stderr, 'error: no saga for order ord-dl-nope\n');
+    assert.equal(unknown.stderr, 'error: no saga with id ord-dl-nope\n');
 
     assert.equal((await run('result', orderId)).code, 0, 'the saga was not disturbed');
   });
@@ -239,6 +244,6 @@ describe('client.ts dead-letters (CLI subprocess against a real saga stack)', fu
     }
     const unknownCompensation = await cli(['dead-letters', 'retry', 'ord-dl-resolve', '--compensation', 'undo-everything'], unreachable);
     assert.equal(unknownCompensation.code, 64);
-    assert.match(unknownCompensation.stderr, /one of: reject-order, cancel-order, release-inventory, cancel-shipment, refund-payment/);
+    assert.match(unknownCompensation.stderr, /one of: cancel-order, reject-order, release-inventory, cancel-shipment, refund-payment/);
   });
 });

@@ -1,15 +1,17 @@
 import assert from 'node:assert/strict';
 import { renderDeadLetters, renderResult, renderStatus, truncate } from '../../cli/render';
-import type { OrderSagaState } from '../../workflows/order-saga';
+import type { SagaView } from '../../workflows/saga';
 import { SAGA_COMPENSATION_FAILED } from '../../workflows/saga/failures';
 import type { CompensationState } from '../../workflows/saga/types';
 
 /** cli/render.ts on its own: the cases the end-to-end CLI tests cannot easily produce. */
 const deadLetter = (id: number | undefined, errorType: string, lastError: string) => ({ id, round: 1, attempts: 20, errorType, lastError, recordedAt: '2025-01-01T00:00:00.000Z' });
 
-function sagaState(status: OrderSagaState['status'], compensations: CompensationState[]): OrderSagaState {
+function sagaState(status: SagaView['status'], compensations: CompensationState[]): SagaView {
   return {
-    orderId: 'ord-r',
+    saga: 'order',
+    key: 'ord-r',
+    data: {},
     status,
     cancellable: false,
     steps: [
@@ -33,7 +35,7 @@ describe('cli/render.ts', () => {
         deadLetter: { ...deadLetter(undefined, 'injected_rejection', 'no'), recordedAt: undefined, recordError: 'orders answered 503' },
       },
     ]);
-    const text = renderStatus({ orderId: 'ord-r', workflowStatus: 'RUNNING', state });
+    const text = renderStatus({ sagaId: 'ord-r', workflowStatus: 'RUNNING', state });
     assert.match(text, /^  ⚠ waits for an operator: release-inventory, reject-order dead-lettered/m);
     assert.match(text, /^  ⚠ release-inventory  undoes reserve-inventory  — dead-lettered \(#7, round 1\) after 20 attempt\(s\): ServiceUnavailable: inventory answered 503$/m);
     assert.match(text, /^      waits for an operator: dead-letters retry ord-r --compensation release-inventory, or dead-letters resolve ord-r --compensation release-inventory --reason TEXT$/m);
@@ -45,14 +47,14 @@ describe('cli/render.ts', () => {
   it('dead-letters list: errors on one line, cut with an ellipsis; a missing id or time shows "-"', () => {
     const long = `line one\n${'x'.repeat(200)}`;
     const text = renderDeadLetters([
-      { orderId: 'ord-a', compensation: 'release-inventory', forStep: 'reserve-inventory', deadLetter: deadLetter(3, 'Timeout.START_TO_CLOSE', long) },
-      { orderId: 'ord-b', compensation: 'cancel-shipment', forStep: 'schedule-shipment', deadLetter: { ...deadLetter(undefined, 'E', 'short'), recordedAt: undefined } },
+      { saga: 'order', sagaId: 'ord-a', compensation: 'release-inventory', forStep: 'reserve-inventory', deadLetter: deadLetter(3, 'Timeout.START_TO_CLOSE', long) },
+      { saga: 'order', sagaId: 'ord-b', compensation: 'cancel-shipment', forStep: 'schedule-shipment', deadLetter: { ...deadLetter(undefined, 'E', 'short'), recordedAt: undefined } },
     ]);
     const [header, a, b] = text.split('\n');
-    assert.match(header, /^ORDER\s+COMPENSATION\s+UNDOES\s+ROUND\s+ATTEMPTS\s+RECORDED\s+ID\s+ERROR$/);
-    assert.match(a, /^ord-a\s+release-inventory\s+reserve-inventory\s+1\s+20\s+2025-01-01T00:00:00.000Z\s+3\s+Timeout.START_TO_CLOSE: line one x+…$/);
+    assert.match(header, /^SAGA\s+ID\s+COMPENSATION\s+UNDOES\s+ROUND\s+ATTEMPTS\s+RECORDED\s+ID\s+ERROR$/);
+    assert.match(a, /^order\s+ord-a\s+release-inventory\s+reserve-inventory\s+1\s+20\s+2025-01-01T00:00:00.000Z\s+3\s+Timeout.START_TO_CLOSE: line one x+…$/);
     assert.equal(a.slice(a.indexOf('Timeout')).length, 72);
-    assert.match(b, /^ord-b\s+cancel-shipment\s+schedule-shipment\s+1\s+20\s+-\s+-\s+E: short$/);
+    assert.match(b, /^order\s+ord-b\s+cancel-shipment\s+schedule-shipment\s+1\s+20\s+-\s+-\s+E: short$/);
     assert.equal(renderDeadLetters([]), 'No saga waits for an operator.');
     assert.equal(truncate(' a \n b ', 10), 'a b');
   });
@@ -63,7 +65,8 @@ describe('cli/render.ts', () => {
       { name: 'reject-order', forStep: 'create-order', status: 'NOT_RUN' },
     ]);
     const text = renderResult({
-      orderId: 'ord-r',
+      saga: 'order',
+      sagaId: 'ord-r',
       outcome: 'FAILED',
       error: { message: 'saga compensation failed: 1 compensation(s) did not succeed: release-inventory (refused)', type: SAGA_COMPENSATION_FAILED },
       state,

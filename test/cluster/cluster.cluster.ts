@@ -8,18 +8,19 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { temporal } from '@temporalio/proto';
 import pg from 'pg';
-import { startOrderSaga } from '../../cli/saga-client';
+import { startSaga } from '../../cli/saga-client';
+import { orderSaga } from '../../workflows/order-saga';
 import { isPortInUse } from '../../infra/ports';
 import { CLUSTER_HISTORY_SHARDS, CLUSTER_ROLES, type TemporalCluster } from '../../infra/temporal/cluster/cluster';
 import { requireServerBinaries, TEMPORAL_SERVER_VERSION } from '../../infra/temporal/cluster/server-binary';
-import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/saga/search-attributes';
 import { assertSagaEnds, waitFor } from '../reliability/observe';
 import { testPostgres } from '../support/postgres';
 import { startProcessStack, type ProcessStack } from '../support/processes';
 import { testCluster } from '../support/temporal-target';
 
 describe('the Temporal cluster (real server on PostgreSQL, four role processes)', function () {
-  this.timeout(600_000); // the first run builds the server from the Go module
+  this.timeout(300_000); // npm run test:cluster builds the server (scripts/temporal-server.ts) before mocha starts
   let cluster: TemporalCluster;
 
   before(async function () {
@@ -103,7 +104,7 @@ describe('the Temporal cluster (real server on PostgreSQL, four role processes)'
     it('spreads the sagas across both: activities of 12 sagas ran in both processes, every saga APPROVED', async () => {
       const destination = { recipient: 'Ada Lovelace', line1: '1 Main Street', city: 'Berlin', postalCode: '10115', country: 'DE' };
       const ids = Array.from({ length: 12 }, (_, i) => `ord-spread-${Date.now().toString(36)}-${i}`);
-      await Promise.all(ids.map((orderId) => startOrderSaga(stack.client, stack.taskQueue, { orderId, customerId: 'cust-alice', items: [{ sku: 'CB-004', quantity: 1 }], destination })));
+      await Promise.all(ids.map((orderId) => startSaga(stack.client, stack.taskQueue, orderSaga, { orderId, customerId: 'cust-alice', items: [{ sku: 'CB-004', quantity: 1 }], destination })));
       for (const id of ids) await assertSagaEnds(stack.client, id, 'APPROVED');
       const identities = new Set<string>();
       for (const id of ids) {

@@ -11,7 +11,7 @@ import { CLUSTER_CONFIG_FILE, CLUSTER_DYNAMIC_CONFIG_FILE, CLUSTER_HISTORY_SHARD
 import { DEFAULT_CLUSTER_DATABASES, SCHEMA_COMMANDS, sqlToolEnv } from '../../infra/temporal/cluster/schema';
 import { TEMPORAL_SERVER_VERSION } from '../../infra/temporal/cluster/server-binary';
 import { DEFAULT_DYNAMIC_CONFIG } from '../../infra/temporal/dev-server';
-import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/saga/search-attributes';
 
 /** The compose service that runs each role of the Temporal server (the frontend keeps the name clients use). */
 const TEMPORAL_ROLE_SERVICES: Record<ClusterRole, string> = { frontend: 'temporal', history: 'temporal-history', matching: 'temporal-matching', worker: 'temporal-worker' };

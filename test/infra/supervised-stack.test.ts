@@ -4,8 +4,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, Connection } from '@temporalio/client';
-import { awaitSagaResult, startOrderSaga } from '../../cli/saga-client';
+import { Connection } from '@temporalio/client';
+import { awaitSagaResult, createSagaClient, startSaga } from '../../cli/saga-client';
+import { orderSaga } from '../../workflows/order-saga';
 import { getFreePort, isPortInUse } from '../../infra/ports';
 import { isAlive } from '../../infra/processes/orphans';
 import { SERVICE_NAMES, serviceEnvName } from '../../services/catalog';
@@ -134,10 +135,10 @@ describe('npm start: supervised processes (real PostgreSQL, Temporal server, ser
     const stack = await npmStart();
     const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
     try {
-      const client = new Client({ connection });
+      const client = createSagaClient(connection, 'default');
       const orders = ['sup-1', 'sup-2', 'sup-3'];
       for (const orderId of orders) {
-        await startOrderSaga(client, 'order-saga', {
+        await startSaga(client, 'order-saga', orderSaga, {
           orderId,
           customerId: 'cust-alice',
           items: [{ sku: 'KB-001', quantity: 1 }],

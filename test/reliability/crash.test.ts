@@ -6,10 +6,14 @@
  * Why a killed step is retried at all: the activities do not heartbeat, so Temporal notices a dead worker only when
  * the step's start-to-close timeout expires. The sagas here set it to 5 s (stepTimeout) to keep the tests short.
  */
+import { orderSaga } from '../../workflows/order-saga';
 import assert from 'node:assert/strict';
-import { getSagaState, startOrderSaga } from '../../cli/saga-client';
+import { getSagaState, startSaga } from '../../cli/saga-client';
 import type { ServiceName } from '../../services/catalog';
-import type { OrderSagaInput } from '../../workflows/order-saga-input';
+import type { SagaRequest } from '../../cli/saga-client';
+
+/** An order saga start: the order, and (tests only) its fault plan and run options. */
+type OrderRequest = SagaRequest<typeof orderSaga>;
 import { startProcessStack, type ProcessStack } from '../support/processes';
 import { assertSagaEnds, finalAttempts, sql, waitFor, waitForPendingActivity, balance as readBalance, stock as readStock } from './observe';
 
@@ -66,8 +70,8 @@ describe('crash survival (real worker and service processes, SIGKILL)', function
     };
   }
 
-  async function start(input: OrderSagaInput) {
-    await startOrderSaga(stack.client, stack.taskQueue, input);
+  async function start(input: OrderRequest) {
+    await startSaga(stack.client, stack.taskQueue, orderSaga, input);
   }
 
   it('worker SIGKILLed while a forward step is in flight: a new worker finishes the saga, APPROVED, each effect once', async () => {

@@ -8,8 +8,9 @@
  * by itself, and the activity that finished during the outage is not lost: its completion is retried until the
  * server answers, so the history shows it completed on attempt 1.
  */
+import { orderSaga } from '../../workflows/order-saga';
 import assert from 'node:assert/strict';
-import { getSagaState, startOrderSaga } from '../../cli/saga-client';
+import { getSagaState, startSaga } from '../../cli/saga-client';
 import type { ServiceName } from '../../services/catalog';
 import { startProcessStack, type ProcessStack } from '../support/processes';
 import { assertSagaEnds, finalAttempts, sql, waitFor, waitForPendingActivity, stock as readStock } from './observe';
@@ -44,7 +45,7 @@ describe('Temporal server restart mid-saga (real dev server on a SQLite file, wo
     const orderId = newOrderId('graceful');
     const worker = stack.worker!;
     const before = await stock('MS-002');
-    await startOrderSaga(stack.client, stack.taskQueue, {
+    await startSaga(stack.client, stack.taskQueue, orderSaga, {
       orderId,
       customerId: 'cust-alice',
       items: [{ sku: 'MS-002', quantity: 1 }],
@@ -80,7 +81,7 @@ describe('Temporal server restart mid-saga (real dev server on a SQLite file, wo
     const orderId = newOrderId('kill9');
     const worker = stack.worker!;
     const before = await stock('KB-001');
-    await startOrderSaga(stack.client, stack.taskQueue, {
+    await startSaga(stack.client, stack.taskQueue, orderSaga, {
       orderId,
       customerId: 'cust-broke',
       items: [{ sku: 'KB-001', quantity: 1 }],

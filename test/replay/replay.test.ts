@@ -3,10 +3,11 @@
  * no services, no database. A failure means a change to the workflow (or to the saga engine, or to anything the
  * bundle imports) would break sagas that are running when it is deployed: version it with patched() instead.
  *
- * The histories are in test/replay/histories/, recorded by `npx tsx scripts/record-histories.ts`. v1-*.json were
- * recorded before the saga had a deadline and a dead-letter log: they replay through the `patched()` branch that
- * keeps the old behaviour (see DEADLINE_AND_DEAD_LETTERS_PATCH in workflows/order-saga.ts). Keep the old ones
- * when the workflow changes: they are what a deployment has to stay compatible with.
+ * The histories are in test/replay/histories/, recorded by `npm run histories:record`. v1-*.json were recorded
+ * before the saga had a deadline and a dead-letter log, v2-*.json before the saga kit (their input carried the fault
+ * plan and the run options): they replay through the `patched()` branches that keep the old behaviour (see
+ * SAGA_DEADLINE_PATCH and SAGA_KIT_PATCH in workflows/saga/define.ts). Keep the old ones when the workflow changes:
+ * they are what a deployment has to stay compatible with.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -17,7 +18,7 @@ import { historyFromJSON, type History } from '@temporalio/common/lib/proto-util
 import { installQuietRuntime, quietLogger, workflowBundle } from '../support/saga-stack';
 
 const HISTORIES_DIR = path.join(__dirname, 'histories');
-const REQUIRED = ['happy', 'rejected-at-payment', 'cancelled', 'dead-lettered-retried', 'dead-lettered-resolved', 'deadline-passed', 'v1-happy'];
+const REQUIRED = ['happy', 'rejected-at-payment', 'cancelled', 'dead-lettered-retried', 'dead-lettered-resolved', 'deadline-passed', 'v1-happy', 'v2-happy', 'v2-cancelled'];
 
 // Read when the file is loaded: mocha needs the list to declare one test per history.
 const names = (existsSync(HISTORIES_DIR) ? readdirSync(HISTORIES_DIR) : [])

@@ -1,7 +1,11 @@
+import { orderSaga } from '../../workflows/order-saga';
 import assert from 'node:assert/strict';
 import type { temporal } from '@temporalio/proto';
-import { awaitSagaResult, getSagaState, startOrderSaga, type SagaResult } from '../../cli/saga-client';
-import type { OrderSagaInput } from '../../workflows/order-saga-input';
+import { awaitSagaResult, getSagaState, startSaga, type SagaResult } from '../../cli/saga-client';
+import type { SagaRequest } from '../../cli/saga-client';
+
+/** An order saga start: the order, and (tests only) its fault plan and run options. */
+type OrderRequest = SagaRequest<typeof orderSaga>;
 import { httpClient } from '../support/http';
 import { ledger as readLedger, sagaRecords } from '../support/saga-records';
 import { startTimeSkippingSagaStack, type TimeSkippingSagaStack } from '../support/time-skipping';
@@ -32,9 +36,9 @@ describe('saga deadline (time-skipping test server, real worker, real services)'
   after(() => stack?.stop());
 
   /** Starts the saga and waits for its result (which lets the server skip time); says how long that took for real. */
-  async function run(input: OrderSagaInput): Promise<{ result: SagaResult; realMs: number }> {
+  async function run(input: OrderRequest): Promise<{ result: SagaResult; realMs: number }> {
     const started = Date.now();
-    await startOrderSaga(stack.env.client, stack.taskQueue, input);
+    await startSaga(stack.env.client, stack.taskQueue, orderSaga, input);
     const result = await awaitSagaResult(stack.env.client, input.orderId);
     return { result, realMs: Date.now() - started };
   }
@@ -65,7 +69,7 @@ describe('saga deadline (time-skipping test server, real worker, real services)'
   const records = (orderId: string) => sagaRecords(stack.services, orderId);
 
 
-  const order = (orderId: string, sku: string): Pick<OrderSagaInput, 'orderId' | 'customerId' | 'items' | 'destination'> => ({
+  const order = (orderId: string, sku: string): Pick<OrderRequest, 'orderId' | 'customerId' | 'items' | 'destination'> => ({
     orderId,
     customerId: 'cust-alice',
     items: [{ sku, quantity: 1 }],

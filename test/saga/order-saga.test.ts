@@ -1,16 +1,20 @@
+import { orderSaga } from '../../workflows/order-saga';
 import assert from 'node:assert/strict';
 import type { temporal } from '@temporalio/proto';
 import {
   awaitSagaResult,
-  cancelOrderSaga,
+  cancelSaga,
   getSagaState,
   OperatorDecisionRefusedError,
   resolveCompensation,
   retryCompensation,
   SagaAlreadyStartedError,
-  startOrderSaga,
+  startSaga,
 } from '../../cli/saga-client';
-import type { OrderSagaInput } from '../../workflows/order-saga-input';
+import type { SagaRequest } from '../../cli/saga-client';
+
+/** An order saga start: the order, and (tests only) its fault plan and run options. */
+type OrderRequest = SagaRequest<typeof orderSaga>;
 import { httpClient } from '../support/http';
 import { ledger as readLedger, sagaRecords } from '../support/saga-records';
 import { startSagaStack, type SagaStack } from '../support/saga-stack';
@@ -34,8 +38,8 @@ describe('order saga (real Temporal dev server, real services, real databases)',
   });
   after(() => stack?.stop());
 
-  async function run(input: OrderSagaInput) {
-    await startOrderSaga(stack.client, stack.taskQueue, input);
+  async function run(input: OrderRequest) {
+    await startSaga(stack.client, stack.taskQueue, orderSaga, input);
     return awaitSagaResult(stack.client, input.orderId);
   }
 
@@ -75,7 +79,7 @@ describe('order saga (real Temporal dev server, real services, real databases)',
   });
 
   describe('a business rejection at each step up to and including the pivot', () => {
-    const cases: { step: string; input: (orderId: string) => OrderSagaInput; code: RegExp; compensations: string[]; after: Record<string, string | number> }[] = [
+    const cases: { step: string; input: (orderId: string) => OrderRequest; code: RegExp; compensations: string[]; after: Record<string, string | number> }[] = [
       {
         step: 'create-order',
         input: (orderId) => ({ orderId, customerId: 'cust-alice', items: [{ sku: 'KB-001', quantity: 1 }], destination: destination(), faults: { 'create-order': 'reject' } }),
@@ -163,7 +167,7 @@ describe('order saga (real Temporal dev server, real services, real databases)',
   it('cancelled while a step before the pivot is slow: compensations still run, the order ends CANCELLED', async () => {
     const orderId = newOrderId('cancel');
     const before = await ledger();
-    await startOrderSaga(stack.client, stack.taskQueue, {
+    await startSaga(stack.client, stack.taskQueue, orderSaga, {
       orderId,
       customerId: 'cust-alice',
       items: [{ sku: 'KB-001', quantity: 1 }],
@@ -171,7 +175,7 @@ describe('order saga (real Temporal dev server, real services, real databases)',
       faults: { 'schedule-shipment': 'delay:2500' },
     });
     await waitFor(async () => (await getSagaState(stack.client, orderId)).currentStep === 'schedule-shipment');
-    assert.deepEqual(await cancelOrderSaga(stack.client, orderId), { cancelled: true });
+    assert.deepEqual(await cancelSaga(stack.client, orderId), { cancelled: true });
     const result = await awaitSagaResult(stack.client, orderId);
     assert.equal(result.outcome, 'cancelled');
     const state = await getSagaState(stack.client, orderId);
@@ -189,7 +193,7 @@ describe('order saga (real Temporal dev server, real services, real databases)',
 
   it('after the pivot, cancellation is refused and a retriable step that fails transiently is retried until it succeeds', async () => {
     const orderId = newOrderId('post-pivot');
-    await startOrderSaga(stack.client, stack.taskQueue, {
+    await startSaga(stack.client, stack.taskQueue, orderSaga, {
       orderId,
       customerId: 'cust-alice',
       items: [{ sku: 'KB-001', quantity: 1 }],
@@ -197,7 +201,7 @@ describe('order saga (real Temporal dev server, real services, real databases)',
       faults: { 'confirm-shipment': 'transient:3,delay:300' },
     });
     await waitFor(async () => (await getSagaState(stack.client, orderId)).status === 'COMMITTED');
-    const cancel = await cancelOrderSaga(stack.client, orderId);
+    const cancel = await cancelSaga(stack.client, orderId);
     assert.equal(cancel.cancelled, false);
     assert.match(cancel.cancelled ? '' : cancel.reason, /past its pivot/);
     const result = await awaitSagaResult(stack.client, orderId);
@@ -270,7 +274,7 @@ describe('order saga (real Temporal dev server, real services, real databases)',
   it('a compensation that never succeeds is dead-lettered: the saga waits (NEEDS_ATTENTION), and an operator\'s retry resumes the unwinding from there', async () => {
     const orderId = newOrderId('comp-dead-letter');
     // Faults count per idempotency key: 3 attempts fail, then the operator's retry fails once more and then succeeds.
-    await startOrderSaga(stack.client, stack.taskQueue, {
+    await startSaga(stack.client, stack.taskQueue, orderSaga, {
       ...rejectedAtPivot(orderId),
       faults: { 'release-inventory': 'transient:4' },
       options: { ...fast, compensationRetry: { ...fast.compensationRetry, maximumAttempts: 3 } },
@@ -315,7 +319,7 @@ describe('order saga (real Temporal dev server, real services, real databases)',
   it('an operator resolves a dead-lettered compensation by hand: the reason is recorded and the unwinding goes on', async () => {
     const orderId = newOrderId('comp-resolve');
     // A refusal (422) is never retried: dead-lettered after one attempt.
-    await startOrderSaga(stack.client, stack.taskQueue, { ...rejectedAtPivot(orderId), faults: { 'release-inventory': 'reject' }, options: fast });
+    await startSaga(stack.client, stack.taskQueue, orderSaga, { ...rejectedAtPivot(orderId), faults: { 'release-inventory': 'reject' }, options: fast });
     const parked = await waitUntilDeadLettered(orderId, ['release-inventory']);
     assert.equal(parked.compensations[1].deadLetter!.attempts, 1);
     await assert.rejects(resolveCompensation(stack.client, orderId, '   '), /needs a reason/);
@@ -339,7 +343,7 @@ describe('order saga (real Temporal dev server, real services, real databases)',
 
   it('continue-on-compensation-error: the other compensations run while the failed one waits for an operator', async () => {
     const orderId = newOrderId('comp-continue');
-    await startOrderSaga(stack.client, stack.taskQueue, {
+    await startSaga(stack.client, stack.taskQueue, orderSaga, {
       ...rejectedAtPivot(orderId),
       faults: { 'release-inventory': 'transient:100' },
       options: { ...fast, compensationRetry: { ...fast.compensationRetry, maximumAttempts: 2 }, continueOnCompensationError: true },
@@ -360,7 +364,7 @@ describe('order saga (real Temporal dev server, real services, real databases)',
 
   it('parallel compensation: all compensations start together; each failure is dead-lettered on its own and decided by name', async () => {
     const orderId = newOrderId('comp-parallel');
-    await startOrderSaga(stack.client, stack.taskQueue, {
+    await startSaga(stack.client, stack.taskQueue, orderSaga, {
       ...rejectedAtPivot(orderId),
       faults: { 'cancel-shipment': 'transient:3', 'release-inventory': 'transient:100' },
       options: { ...fast, compensationRetry: { ...fast.compensationRetry, maximumAttempts: 2 }, parallelCompensation: true },
@@ -411,7 +415,7 @@ describe('order saga (real Temporal dev server, real services, real databases)',
     const orderId = newOrderId('dup');
     const input = { orderId, customerId: 'cust-alice', items: [{ sku: 'CB-004', quantity: 1 }], destination: destination() };
     await run(input);
-    await assert.rejects(startOrderSaga(stack.client, stack.taskQueue, input), SagaAlreadyStartedError);
+    await assert.rejects(startSaga(stack.client, stack.taskQueue, orderSaga, input), SagaAlreadyStartedError);
   });
 
   it('a saga started with invalid input fails at once, non-retryably, and touches no service', async () => {

@@ -159,6 +159,21 @@ describe('inventory service', () => {
     assert.equal(await service.db.reservation.count({ where: { orderId: { startsWith: 'race-' } } }), 1);
   });
 
+  it('reserve racing its release (different keys): either reserved then released, or a tombstone and a refused reserve; stock back', async () => {
+    const before = await product('MS-002');
+    for (let round = 0; round < 5; round++) {
+      const id = orderId();
+      const [reserved, released] = await Promise.all([
+        api.post('/reservations', { orderId: id, items: [{ sku: 'MS-002', quantity: 2 }] }, { key: `${id}:reserve` }),
+        api.post(`/reservations/${id}/release`, { reason: 'race' }, { key: `${id}:release` }),
+      ]);
+      assert.equal(released.status, 200);
+      assert.deepEqual([reserved.status, released.body.noop], reserved.status === 201 ? [201, false] : [409, true]);
+    }
+    const after = await product('MS-002');
+    assert.deepEqual([after.available, after.held, after.sold], [before.available, before.held, before.sold], 'every unit is back');
+  });
+
   it('confirm racing release for the same reservation: exactly one wins, stock is conserved', async () => {
     const before = await product('CB-004');
     const ids = Array.from({ length: 10 }, () => orderId());

@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { createSagaClient } from '../../cli/saga-client';
 import { startServicesProcess, type ServicesProcess } from '../../infra/processes/services-process';
 import { startWorkerProcess, type WorkerProcess, type WorkerProcessConfig } from '../../infra/processes/worker-process';
 import type { ChildExit } from '../../infra/processes/child';
@@ -19,7 +20,7 @@ import { getFreePort } from '../../infra/ports';
 import { startDevServer, type DevServer } from '../../infra/temporal/dev-server';
 import { pendingActivityWorker } from '../reliability/observe';
 import { SERVICE_NAMES, type ServiceName } from '../../services/catalog';
-import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/saga/search-attributes';
 import { testPostgres } from './postgres';
 import { workflowBundle } from './saga-stack';
 import { startTestTemporal, TEST_WORKERS, type TestTemporal } from './temporal-target';
@@ -130,7 +131,7 @@ export async function startProcessStack(options: ProcessStackOptions = {}): Prom
     ]);
     temporal = server;
     connection = await Connection.connect({ address: temporal.address });
-    const client = new Client({ connection, namespace: temporal.namespace });
+    const client = createSagaClient(connection, temporal.namespace);
     fs.writeFileSync(bundlePath, (await bundleStarted).code);
 
     const workerConfig = (): WorkerProcessConfig => ({

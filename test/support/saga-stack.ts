@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Runtime, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createSagaClient } from '../../cli/saga-client';
+import { NativeConnection, Runtime, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleSagaWorkflows } from '../../infra/temporal/saga-worker';
 import { SERVICE_NAMES, type ServiceName } from '../../services/catalog';
 import { SERVICE_DEFINITIONS } from '../../services/registry';
 import type { RunningService, ServiceDb } from '../../services/shared/runtime';
@@ -26,7 +28,7 @@ export interface SagaStack {
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** Bundling the workflow code takes seconds: do it once per test run. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  return (bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger }));
+  return (bundle ??= bundleSagaWorkflows({ logger: quietLogger }));
 }
 export const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
 
@@ -53,7 +55,7 @@ export async function startSagaStack(): Promise<SagaStack> {
   ) as SagaStack['services'];
   const temporal = await startTestTemporal();
   const connection = await Connection.connect({ address: temporal.address });
-  const client = new Client({ connection, namespace: temporal.namespace });
+  const client = createSagaClient(connection, temporal.namespace);
   const taskQueue = `saga-test-${randomBytes(3).toString('hex')}`;
   const workers: { worker: Worker; running: Promise<void>; close: () => Promise<void> }[] = [];
 

@@ -5,10 +5,12 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createOrderActivities, ServiceClient, type OrderActivities } from '../../activities';
 import { requireTestServer } from '../../infra/temporal/binary';
+import { sagaWorkerInterceptors } from '../../infra/temporal/saga-worker';
 import { SERVICE_NAMES, type ServiceName } from '../../services/catalog';
 import { SERVICE_DEFINITIONS } from '../../services/registry';
 import type { RunningService, ServiceDb } from '../../services/shared/runtime';
-import { SAGA_STATUS } from '../../workflows/search-attributes';
+import { sagaClientInterceptors } from '../../workflows/saga/client-interceptor';
+import { SAGA_STATUS } from '../../workflows/saga/search-attributes';
 import { installQuietRuntime, workflowBundle } from './saga-stack';
 import { startTestService, TEST_SERVICE_TOKEN } from './services';
 
@@ -39,17 +41,29 @@ export interface TimeSkippingSagaStack {
   stop(): Promise<void>;
 }
 
+/**
+ * Temporal's time-skipping test server, with SagaStatus registered and a client that carries a start's fault plan
+ * (the kit's client interceptor). Its client skips time while a test awaits a workflow's result.
+ */
+export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment> {
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: await requireTestServer() } },
+    client: { interceptors: sagaClientInterceptors },
+  });
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: { [SAGA_STATUS.name]: encodeSearchAttributeIndexedValueType(SAGA_STATUS.type)! },
+  });
+  return env;
+}
+
 export async function startTimeSkippingSagaStack(): Promise<TimeSkippingSagaStack> {
   installQuietRuntime();
   const services = Object.fromEntries(
     await Promise.all(SERVICE_NAMES.map(async (name) => [name, await startTestService(SERVICE_DEFINITIONS[name], { faultInjection: true })] as const)),
   ) as TimeSkippingSagaStack['services'];
-  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: await requireTestServer() } } });
+  const env = await startTimeSkippingServer();
   const namespace = env.namespace ?? 'default';
-  await env.connection.operatorService.addSearchAttributes({
-    namespace,
-    searchAttributes: { [SAGA_STATUS.name]: encodeSearchAttributeIndexedValueType(SAGA_STATUS.type)! },
-  });
 
   const client = new ServiceClient({
     urls: Object.fromEntries(SERVICE_NAMES.map((n) => [n, services[n].url])) as Record<ServiceName, string>,
@@ -64,6 +78,7 @@ export async function startTimeSkippingSagaStack(): Promise<TimeSkippingSagaStac
     taskQueue,
     workflowBundle: await workflowBundle(),
     activities: recordAttempts(createOrderActivities(client), attempts, () => env.currentTimeMs()),
+    interceptors: sagaWorkerInterceptors({ prebuiltBundle: true }),
   });
   const running = worker.run();
 

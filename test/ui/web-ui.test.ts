@@ -1,9 +1,10 @@
+import { orderSaga } from '../../workflows/order-saga';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { awaitSagaResult, startOrderSaga } from '../../cli/saga-client';
+import { awaitSagaResult, startSaga } from '../../cli/saga-client';
 import { demoLogger, openTarget, type DemoTarget } from '../../scripts/demo/target';
 
 /**
@@ -41,8 +42,8 @@ describe('Temporal web UI shows a compensated saga (headless Chromium)', functio
     const items = [{ sku: 'KB-001', quantity: 1 }];
     // cust-broke cannot pay: the pivot refuses, three compensations run. The approved saga is the control that the
     // list's SagaStatus filter really filters.
-    await startOrderSaga(target.client, target.config.taskQueue, { orderId: compensated, customerId: 'cust-broke', items, destination });
-    await startOrderSaga(target.client, target.config.taskQueue, { orderId: approved, customerId: 'cust-alice', items, destination });
+    await startSaga(target.client, target.config.taskQueue, orderSaga, { orderId: compensated, customerId: 'cust-broke', items, destination });
+    await startSaga(target.client, target.config.taskQueue, orderSaga, { orderId: approved, customerId: 'cust-alice', items, destination });
     const [broke, ok] = await Promise.all([awaitSagaResult(target.client, compensated), awaitSagaResult(target.client, approved)]);
     assert.equal(broke.outcome === 'completed' && broke.result.status, 'REJECTED', JSON.stringify(broke));
     assert.equal(ok.outcome === 'completed' && ok.result.status, 'APPROVED', JSON.stringify(ok));

@@ -5,16 +5,32 @@ import type { CompensationState, FailureInfo } from './types';
 /** The type of the workflow failure that reports compensations that did not succeed. */
 export const SAGA_COMPENSATION_FAILED = 'SagaCompensationFailed';
 
+/** What a saga's failure classification sees of a step's application failure (see SagaOptions.wroteNothing). */
+export interface StepFailure {
+  type: string;
+  message: string;
+  nonRetryable: boolean;
+  /** The failure's details, as the activity attached them (e.g. the service's answer). */
+  details: unknown[];
+}
+
+/** Which failures prove that the step wrote nothing. The kit's default: none (a failed step may have taken effect). */
+export type FailureClassification = (failure: StepFailure) => boolean;
+
+export const ASSUME_EFFECT: FailureClassification = () => false;
+
 /**
- * Classifies a failure caught in the workflow. A non-retryable application failure from an activity is a business
- * rejection (the activity maps the services' 4xx answers to those); anything else that reaches the saga means the
- * step's retries or timeouts were exhausted.
+ * Describes a failure caught in the workflow. Whether it is a definitive "no" that wrote nothing (businessRejection)
+ * is the saga's choice (classify): only an application failure can be one; a timeout, a cancellation or anything
+ * else that reaches the saga means the step's retries or timeouts ran out and it may have taken effect.
  */
-export function describeFailure(err: unknown): FailureInfo {
+export function describeFailure(err: unknown, classify: FailureClassification = ASSUME_EFFECT): FailureInfo {
   if (isCancellation(err)) return { type: 'Cancelled', message: 'cancelled', businessRejection: false };
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (cause instanceof ApplicationFailure) {
-    return { type: cause.type ?? 'ApplicationFailure', message: cause.message, businessRejection: cause.nonRetryable === true };
+    const type = cause.type ?? 'ApplicationFailure';
+    const nonRetryable = cause.nonRetryable === true;
+    return { type, message: cause.message, businessRejection: classify({ type, message: cause.message, nonRetryable, details: cause.details ?? [] }) };
   }
   if (cause instanceof TimeoutFailure) {
     return { type: `Timeout.${cause.timeoutType}`, message: `timed out (${cause.timeoutType})`, businessRejection: false };

@@ -1,3 +1,34 @@
+/**
+ * The saga kit's public API: what a saga definition, a worker and a client import. See README, "The saga kit".
+ */
 export * from './types';
+export {
+  activitiesOf,
+  defineSaga,
+  sagaStateQuery,
+  INVALID_SAGA_INPUT,
+  SAGA_DEADLINE_PATCH,
+  SAGA_KIT_PATCH,
+  StepsBuilder,
+  type ActionName,
+  type CompensateContext,
+  type CompensationName,
+  type CompensationSpec,
+  type DataOf,
+  type DeadLetterActivities,
+  type InputOf,
+  type ResultOf,
+  type SagaConfig,
+  type SagaDefinition,
+  type SagaDefinitionOptions,
+  type SagaView,
+  type StepContext,
+  type StepMeta,
+  type StepName,
+} from './define';
 export { Saga, validateSteps, renderDetails, type SagaOutcome, type SagaHooks } from './saga';
-export { SAGA_COMPENSATION_FAILED, describeFailure } from './failures';
+export { SAGA_COMPENSATION_FAILED, describeFailure, type FailureClassification, type StepFailure } from './failures';
+export { sagaRunOptionsSchema, KIT_DEFAULTS, type SagaRunOptions, type SagaDefaults } from './run-options';
+export { type FaultPlan } from './headers';
+export { SAGA_STATUS, SAGA_SEARCH_ATTRIBUTES } from './search-attributes';
+export { retryCompensationUpdate, resolveCompensationUpdate, type OperatorDecisionAck } from './operator';

@@ -1,4 +1,5 @@
 import { CancellationScope, CancelledFailure, condition, isCancellation, setCurrentDetails, sleep } from '@temporalio/workflow';
+import { runAsAction } from './action-scope';
 import { compensationFailure, describeFailure, failureAttempts, type DescribedFailure } from './failures';
 import type {
   CompensationContext,
@@ -10,6 +11,7 @@ import type {
   SagaState,
   SagaStep,
   StepState,
+  UnwindPreview,
 } from './types';
 
 /**
@@ -20,8 +22,9 @@ import type {
  * The rules, in the order they matter:
  * - A step's compensation is pushed BEFORE the step runs: an activity can take effect and still time out, so
  *   "failed" does not mean "did nothing". The services treat compensating nothing as a recorded no-op.
- *   The one exception is a business rejection (a 4xx answer): the service guarantees a rejected request wrote
- *   nothing, so that step's own compensation is dropped and exactly the completed steps are compensated.
+ *   The one exception is a failure the saga's classification (options.wroteNothing) says proves the step wrote
+ *   nothing (the order saga: a 4xx from its services): that step's own compensation is dropped, and exactly the
+ *   completed steps are compensated. The default classifies nothing that way.
  * - Compensations run in a non-cancellable scope: cancelling the saga still compensates it.
  * - The pivot and every step after it also run non-cancellable: once the point of no return is reached, a
  *   cancellation request is ignored and the saga completes forward (`state.cancellable` says which applies).
@@ -75,6 +78,8 @@ export function validateSteps(steps: SagaStep[]): void {
 
 export class Saga {
   readonly state: SagaState;
+  /** The compensations registered so far (each pushed before its step runs); emptied at the pivot. */
+  private readonly stack: SagaStep[] = [];
 
   constructor(
     /** The saga's id in the dead-letter log (the workflow id). */
@@ -89,6 +94,7 @@ export class Saga {
       cancellable: true,
       steps: steps.map((s) => ({ name: s.name, kind: s.kind, status: 'PENDING' })),
       compensations: [],
+      data: {},
     };
   }
 
@@ -97,7 +103,7 @@ export class Saga {
    * cancellation after compensating a cancelled saga, and SagaCompensationFailed when compensating did not succeed.
    */
   async run(): Promise<SagaOutcome> {
-    const stack: SagaStep[] = [];
+    const stack = this.stack;
     const deadline = new Deadline(this.options.deadline);
     for (const [index, step] of this.steps.entries()) {
       const stepState = this.state.steps[index];
@@ -113,12 +119,13 @@ export class Saga {
       if (step.compensate) stack.push(step);
       this.update({ currentStep: step.name }, stepState, { status: 'RUNNING' });
       try {
-        await (forwardOnly ? CancellationScope.nonCancellable(step.run) : deadline.scope.run(step.run));
+        const output = await runAsAction(step.name, forwardOnly ? 'non-cancellable' : deadline.scope, step.run);
+        if (output && typeof output === 'object') Object.assign(this.state.data, output);
       } catch (err) {
         if (this.state.status === 'COMMITTED') {
           // A retriable step ran out of retries (its policy should not let that happen): nothing may be
           // compensated after the pivot, so the failure surfaces for an operator.
-          this.update({}, stepState, { status: 'FAILED', failure: describeFailure(err) });
+          this.update({}, stepState, { status: 'FAILED', failure: describeFailure(err, this.options.wroteNothing) });
           throw err;
         }
         return this.unwind(stack, step, stepState, deadline.passed ? deadline.failure(step.name) : err, deadline);
@@ -135,10 +142,10 @@ export class Saga {
 
   private async unwind(stack: SagaStep[], step: SagaStep, stepState: StepState, err: unknown, deadline?: Deadline): Promise<SagaOutcome> {
     const timedOut = deadline?.passed === true;
-    const failure = timedOut ? { type: 'SagaDeadline', message: (err as Error).message, businessRejection: false } : describeFailure(err);
+    const failure = timedOut ? { type: 'SagaDeadline', message: (err as Error).message, businessRejection: false } : describeFailure(err, this.options.wroteNothing);
     const cancelled = isCancellation(err) && !timedOut;
     this.update({}, stepState, cancelled && stepState.status === 'PENDING' ? {} : { status: 'FAILED', failure });
-    // A definitive "no" wrote nothing: don't compensate the step that was refused.
+    // A failure that proves the step wrote nothing: don't compensate the step that was refused.
     if (failure.businessRejection && stack.at(-1) === step) stack.pop();
     const context: CompensationContext = {
       cause: timedOut ? 'deadline' : cancelled ? 'cancelled' : failure.businessRejection ? 'rejected' : 'failed',
@@ -195,7 +202,7 @@ export class Saga {
     for (let round = 1; ; round++) {
       this.update({ currentStep: entry.name }, entry, { status: 'RUNNING' });
       try {
-        const result = await step.compensate!(context);
+        const result = await runAsAction(entry.name, 'non-cancellable', () => step.compensate!(context));
         this.update({}, entry, { status: 'COMPLETED', result });
         return true;
       } catch (err) {
@@ -211,6 +218,14 @@ export class Saga {
         }
       }
     }
+  }
+
+  /** The compensations a failure right now would run, in order; undefined once the saga can no longer compensate. */
+  preview(): UnwindPreview | undefined {
+    if (this.state.status !== 'RUNNING') return undefined;
+    const context: CompensationContext = { cause: 'failed', reason: 'preview', failedStep: this.state.currentStep };
+    const compensations = [...this.stack].reverse().map((s) => ({ name: compensationName(s, context), forStep: s.name }));
+    return { parallel: this.options.parallelCompensation === true, compensations };
   }
 
   /** Operator decisions waiting to be picked up, by compensation name (several may wait in parallel mode). */

@@ -3,6 +3,7 @@
  * tests; nothing here does I/O.
  */
 import type { Duration } from '@temporalio/common';
+import type { FailureClassification } from './failures';
 
 /**
  * - compensatable: can be undone; its compensation is registered before it runs.
@@ -22,11 +23,12 @@ export interface CompensationContext {
   failedStep?: string;
 }
 
+/** The engine's view of a step; sagas declare theirs with defineSaga (define.ts), which builds these. */
 export interface SagaStep {
   /** Stable name: shown in the UI and the CLI, and part of the services' idempotency keys. */
   name: string;
   kind: StepKind;
-  /** The forward action: normally one activity call. */
+  /** The forward action: normally one activity call. What it returns (an object) is merged into the saga's data. */
   run: () => Promise<unknown>;
   /** Name of the compensating action, e.g. "release-inventory"; may depend on why the saga compensates. */
   compensationName?: string | ((context: CompensationContext) => string);
@@ -55,6 +57,11 @@ export interface SagaOptions {
    * failed compensation ends the saga failed (SagaCompensationFailed).
    */
   deadLetters?: DeadLetterLog;
+  /**
+   * Which failures prove that the failed step wrote nothing, so that its own compensation is skipped. Default: none
+   * (a step that failed may have taken effect, so its compensation runs).
+   */
+  wroteNothing?: FailureClassification;
 }
 
 /** A Temporal duration: milliseconds, or a string such as "90s", "2h". */
@@ -100,7 +107,7 @@ export interface FailureInfo {
   /** The failure's type: a service's error code for a business rejection, else the Temporal failure kind. */
   type: string;
   message: string;
-  /** True when a service gave a definitive business answer (4xx). */
+  /** True when the saga's classification (SagaOptions.wroteNothing) says this failure proves the step wrote nothing. */
   businessRejection: boolean;
 }
 
@@ -149,4 +156,16 @@ export interface SagaState {
   compensations: CompensationState[];
   /** What started the compensation, if it happened. */
   compensationCause?: CompensationContext;
+  /** What the completed steps returned for later steps (defineSaga's typed data), merged in step order. */
+  data: Record<string, unknown>;
+}
+
+/**
+ * "If the saga failed now": the compensations that would run, in the order they would run (all at once when
+ * parallel). Only while the saga can still compensate (status RUNNING); the running step's own compensation is
+ * included, since a failure may follow its effect.
+ */
+export interface UnwindPreview {
+  parallel: boolean;
+  compensations: { name: string; forStep: string }[];
 }

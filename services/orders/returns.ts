@@ -1,0 +1,37 @@
+import type { IdempotentCall } from '../shared/idempotency';
+import { runRequestFunction } from '../shared/request-functions';
+import type { OrdersDb } from './db';
+
+/**
+ * Returns of approved orders (the return saga). Each request is one call of its database function
+ * (prisma/orders/migrations/*_returns); the order's return_id is the semantic lock, so at most one return per order is
+ * in progress or completed, decided there by conditional writes (services/shared/request-functions.ts).
+ *   request   REQUESTED return, the order locked (404 unknown order, 409 order_not_approved, already_returned,
+ *             return_in_progress, or a return id already used or cancelled before it was requested: a tombstone)
+ *   complete  COMPLETED, and the order RETURNED (idempotent; 409 unless REQUESTED, 404 unknown return)
+ *   cancel    compensation of request: CANCELLED, the order's lock released (it stays APPROVED); cancelling a return
+ *             that was never requested records a tombstone (noop), 409 once COMPLETED
+ */
+export interface RequestInput {
+  returnId: string;
+  orderId: string;
+  reason: string;
+}
+
+export function request(db: OrdersDb, call: IdempotentCall, input: RequestInput) {
+  return runRequestFunction(
+    db.$queryRaw`SELECT * FROM orders_request_return(${call.key}, ${call.hash}, ${input.returnId}, ${input.orderId}, ${input.reason})`,
+  );
+}
+
+export function complete(db: OrdersDb, call: IdempotentCall, returnId: string) {
+  return runRequestFunction(db.$queryRaw`SELECT * FROM orders_complete_return(${call.key}, ${call.hash}, ${returnId})`);
+}
+
+export function cancel(db: OrdersDb, call: IdempotentCall, returnId: string, reason: string) {
+  return runRequestFunction(db.$queryRaw`SELECT * FROM orders_cancel_return(${call.key}, ${call.hash}, ${returnId}, ${reason})`);
+}
+
+export function list(db: OrdersDb, filter: { orderId?: string; returnId?: string; limit: number }) {
+  return db.return.findMany({ where: { orderId: filter.orderId, id: filter.returnId }, orderBy: { createdAt: 'desc' }, take: filter.limit });
+}

@@ -1,0 +1,274 @@
+/**
+ * The saga kit's engine on its own: Temporal's time-skipping test server, the synthetic trip saga (trip-saga.ts,
+ * written with the kit alone) and in-process partners (trip-activities.ts). No database, no service. Each test is
+ * one rule of the engine (README, "The saga kit"). `npm run test:engine` runs this directory alone.
+ */
+import assert from 'node:assert/strict';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { awaitSagaResult, cancelSaga, getSagaState, resolveCompensation, retryCompensation, startSaga, type SagaRequest } from '../../cli/saga-client';
+import { bundleSagaWorkflows, sagaWorkerInterceptors } from '../../infra/temporal/saga-worker';
+import type { SagaDefinition, SagaView } from '../../workflows/saga';
+import { installQuietRuntime, quietLogger } from '../support/saga-stack';
+import { startTimeSkippingServer } from '../support/time-skipping';
+import { TripPartners } from './trip-activities';
+import { cautiousTripSaga, tripSaga } from './trip-saga';
+
+type TripResult = { status: string; reason: string };
+
+/** Retries short enough that a test polling in real time (time only skips while a result is awaited) is quick. */
+const FAST = { stepRetry: { initialInterval: '50ms', maximumInterval: '50ms', maximumAttempts: 3 }, compensationRetry: { initialInterval: '50ms', maximumInterval: '50ms', maximumAttempts: 2 } };
+
+describe('saga engine (time-skipping test server, synthetic trip saga, in-process activities)', function () {
+  this.timeout(60_000);
+  let env: TestWorkflowEnvironment;
+  let worker: Worker;
+  let running: Promise<void>;
+  const partners = new TripPartners();
+  const taskQueue = 'saga-engine';
+  let n = 0;
+
+  before(async () => {
+    installQuietRuntime();
+    const [server, bundle] = await Promise.all([startTimeSkippingServer(), bundleSagaWorkflows({ workflowsPath: require.resolve('./workflows'), logger: quietLogger })]);
+    env = server;
+    worker = await Worker.create({
+      connection: env.nativeConnection,
+      namespace: env.namespace ?? 'default',
+      taskQueue,
+      workflowBundle: bundle,
+      activities: partners.activities(),
+      interceptors: sagaWorkerInterceptors({ prebuiltBundle: true }),
+      // Heartbeats go out at once, so a slow partner call hears of its cancellation (trip-activities.ts).
+      defaultHeartbeatThrottleInterval: '20ms',
+      maxHeartbeatThrottleInterval: '20ms',
+    });
+    running = worker.run();
+  });
+  after(async () => {
+    if (worker?.getState() === 'RUNNING') worker.shutdown();
+    await running?.catch(() => undefined);
+    await env?.teardown();
+  });
+
+  const trip = (overrides: Partial<SagaRequest<typeof tripSaga>> = {}): SagaRequest<typeof tripSaga> => ({ tripId: `trip-${++n}`, traveller: 'Ada', nights: 2, options: FAST, ...overrides });
+  const start = <S extends SagaDefinition>(saga: S, request: SagaRequest<S>) => startSaga(env.client, taskQueue, saga, request);
+  const state = (id: string) => getSagaState(env.client, id);
+  /** Awaits the saga's end (time skips meanwhile) and its result, which it must have: it completed or compensated. */
+  async function finished(id: string): Promise<TripResult> {
+    const ended = await awaitSagaResult<TripResult>(env.client, id);
+    assert.equal(ended.outcome, 'completed', JSON.stringify(ended));
+    return (ended as { result: TripResult }).result;
+  }
+  const compensations = (s: SagaView) => s.compensations.map((c) => `${c.name}:${c.status}`);
+  async function until(id: string, what: string, ok: (s: SagaView) => boolean): Promise<SagaView> {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const s = await state(id).catch(() => undefined);
+      if (s && ok(s)) return s;
+      if (Date.now() > deadline) throw new Error(`${id}: timed out waiting for ${what}; state ${JSON.stringify(s)}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  it('happy path: every step in order, typed data flows from step to step and into the result', async () => {
+    const request = trip();
+    await start(tripSaga, request);
+    const result = await awaitSagaResult<TripResult>(env.client, request.tripId);
+    // 30000 flight + 2 nights × 10000 hotel + 5000 car, computed by the pivot from the data the steps returned.
+    assert.deepEqual(result, { outcome: 'completed', result: { tripId: request.tripId, status: 'BOOKED', chargedCents: 55_000, itinerary: `ITINERARY-${request.tripId}` } });
+    assert.deepEqual(partners.actions(request.tripId), ['book-flight', 'book-hotel', 'rent-car', 'charge-card', 'send-itinerary']);
+    const final = await state(request.tripId);
+    assert.equal(final.status, 'COMPLETED');
+    assert.deepEqual(final.data, { hotelCents: 20_000, carCents: 5_000, chargedCents: 55_000, itinerary: `ITINERARY-${request.tripId}` });
+    // The fault plan is no part of the business input or of any activity's arguments.
+    for (const call of partners.calls.filter((c) => c.tripId === request.tripId)) assert.ok(!JSON.stringify(call.args).includes('fault'), JSON.stringify(call.args));
+  });
+
+  it('reverse order: a rejection at the pivot undoes the completed steps last-first', async () => {
+    const request = trip({ faults: { 'charge-card': 'reject' } });
+    await start(tripSaga, request);
+    const result = await finished(request.tripId);
+    assert.equal(result.status, 'NOT_BOOKED');
+    assert.match(result.reason, /^charge-card: charge-card declined/);
+    const final = await state(request.tripId);
+    assert.deepEqual(compensations(final), ['return-car:COMPLETED', 'cancel-hotel:COMPLETED', 'cancel-flight:COMPLETED']);
+    assert.equal(final.compensationCause?.cause, 'rejected');
+    assert.deepEqual(partners.held(request.tripId), []);
+  });
+
+  it('before-push: a step that took effect and then failed (its answer lost every time) is compensated too', async () => {
+    const request = trip({ faults: { 'rent-car': 'lost-response:10' } });
+    await start(tripSaga, request);
+    const result = await finished(request.tripId);
+    assert.equal(result.status, 'NOT_BOOKED');
+    const final = await state(request.tripId);
+    assert.deepEqual(compensations(final), ['return-car:COMPLETED', 'cancel-hotel:COMPLETED', 'cancel-flight:COMPLETED']);
+    assert.equal(final.steps.find((s) => s.name === 'rent-car')?.status, 'FAILED');
+    // The car was booked although the step failed: only the compensation registered before the step undid it.
+    assert.equal(partners.bookings.get(`${request.tripId}:car`)?.status, 'CANCELLED');
+    assert.deepEqual(partners.held(request.tripId), []);
+  });
+
+  it('classification: the saga says a "Declined" wrote nothing (its step is skipped); the default assumes an effect', async () => {
+    const declared = trip({ faults: { 'book-hotel': 'reject' } });
+    await start(tripSaga, declared);
+    await awaitSagaResult<TripResult>(env.client, declared.tripId);
+    assert.deepEqual(compensations(await state(declared.tripId)), ['cancel-flight:COMPLETED']);
+
+    const cautious = trip({ faults: { 'book-hotel': 'reject' } });
+    await start(cautiousTripSaga, cautious);
+    await awaitSagaResult<TripResult>(env.client, cautious.tripId);
+    const final = await state(cautious.tripId);
+    assert.deepEqual(compensations(final), ['cancel-hotel:COMPLETED', 'cancel-flight:COMPLETED']);
+    assert.equal(final.compensationCause?.cause, 'failed');
+  });
+
+  it('cancellation before the pivot: the running step is cancelled, every completed step undone (with the cancellation alternatives)', async () => {
+    // The step is cancelled between two attempts (it fails, and its retry waits a minute). Cancelled while an attempt
+    // runs, it would work as well, but the test server (1.x) then stops skipping time for the rest of the run.
+    const request = trip({ faults: { 'rent-car': 'transient:100' }, options: { stepRetry: { initialInterval: '1m', maximumInterval: '1m', maximumAttempts: 100 } } });
+    await start(tripSaga, request);
+    await until(request.tripId, 'rent-car to run', (s) => s.currentStep === 'rent-car');
+    while (!partners.actions(request.tripId).includes('rent-car')) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 100)); // its first attempt has failed; the retry waits
+    assert.deepEqual(await cancelSaga(env.client, request.tripId), { cancelled: true });
+    const result = await awaitSagaResult<TripResult>(env.client, request.tripId);
+    assert.equal(result.outcome, 'cancelled');
+    assert.deepEqual(compensations(result.state!), ['return-car:COMPLETED', 'release-hotel:COMPLETED', 'cancel-flight:COMPLETED']);
+    assert.deepEqual(partners.held(request.tripId), []);
+
+  });
+
+  it('after the pivot: cancellation is refused by the client and ignored by the workflow; the saga completes', async () => {
+    const request = trip({ faults: { 'send-itinerary': 'delay:700' } });
+    const handle = await start(tripSaga, request);
+    const committed = await until(request.tripId, 'send-itinerary to run', (s) => s.currentStep === 'send-itinerary');
+    assert.equal(committed.status, 'COMMITTED');
+    assert.equal(committed.cancellable, false);
+    const refused = await cancelSaga(env.client, request.tripId);
+    assert.equal(refused.cancelled, false);
+    assert.match(refused.cancelled ? '' : refused.reason, /past its pivot \(charge-card done/);
+    await handle.cancel(); // the workflow itself ignores it
+    const result = await finished(request.tripId);
+    assert.equal(result.status, 'BOOKED');
+  });
+
+  it('deadline: a step retried for hours is cancelled when the 2 h deadline passes; skipped time, not real time', async () => {
+    const request = trip({
+      faults: { 'rent-car': 'transient:100' },
+      options: { deadline: '2h', stepRetry: { initialInterval: '10m', maximumInterval: '10m', backoffCoefficient: 1, maximumAttempts: 1000 } },
+    });
+    const t0 = Date.now();
+    await start(tripSaga, request);
+    const result = await finished(request.tripId);
+    assert.equal(result.status, 'NOT_BOOKED');
+    assert.match(result.reason, /^saga deadline \(2h\) passed during rent-car/);
+    const final = await state(request.tripId);
+    assert.equal(final.compensationCause?.cause, 'deadline');
+    assert.deepEqual(compensations(final), ['return-car:COMPLETED', 'cancel-hotel:COMPLETED', 'cancel-flight:COMPLETED']);
+    assert.ok(Date.now() - t0 < 15_000, `took ${Date.now() - t0} ms of real time`);
+  });
+
+  it('dead letter → retry: a compensation out of retries is logged, the saga waits NEEDS_ATTENTION, an operator retry resumes it', async () => {
+    const request = trip({ faults: { 'charge-card': 'reject', 'cancel-hotel': 'transient:3' } });
+    await start(tripSaga, request);
+    const parked = await until(request.tripId, 'a dead letter', (s) => s.status === 'NEEDS_ATTENTION' && s.compensations.some((c) => c.deadLetter?.id !== undefined));
+    assert.deepEqual(compensations(parked), ['return-car:COMPLETED', 'cancel-hotel:DEAD_LETTERED', 'cancel-flight:PENDING']);
+    const logged = partners.deadLetters.filter((d) => d.sagaId === request.tripId);
+    assert.deepEqual(logged.map((d) => [d.step, d.forStep, d.round, d.status]), [['cancel-hotel', 'book-hotel', 1, 'OPEN']]);
+    // The update's validator refuses a compensation that does not wait, before anything reaches the history.
+    await assert.rejects(retryCompensation(env.client, request.tripId, 'cancel-flight'), /cancel-flight is not waiting/);
+    // Round 2 fails once more (third failure), then succeeds: the saga goes on with the compensations after it.
+    assert.deepEqual(await retryCompensation(env.client, request.tripId), { compensation: 'cancel-hotel', action: 'retry' });
+    const result = await finished(request.tripId);
+    assert.equal(result.status, 'NOT_BOOKED');
+    const final = await state(request.tripId);
+    assert.deepEqual(compensations(final), ['return-car:COMPLETED', 'cancel-hotel:COMPLETED', 'cancel-flight:COMPLETED']);
+    assert.equal(final.status, 'COMPENSATED');
+    assert.deepEqual(partners.deadLetters.filter((d) => d.sagaId === request.tripId).map((d) => d.status), ['RETRIED']);
+    assert.deepEqual(partners.held(request.tripId), []);
+  });
+
+  it('dead letter → resolve: an operator records what was done by hand; the saga finishes unwinding', async () => {
+    const request = trip({ faults: { 'charge-card': 'reject', 'cancel-hotel': 'reject' } });
+    await start(tripSaga, request);
+    await until(request.tripId, 'a dead letter', (s) => s.compensations.some((c) => c.deadLetter?.id !== undefined));
+    await assert.rejects(resolveCompensation(env.client, request.tripId, '  '), /needs a reason/);
+    await resolveCompensation(env.client, request.tripId, 'hotel cancelled by phone');
+    const result = await finished(request.tripId);
+    assert.equal(result.status, 'NOT_BOOKED');
+    const final = await state(request.tripId);
+    assert.deepEqual(compensations(final), ['return-car:COMPLETED', 'cancel-hotel:RESOLVED', 'cancel-flight:COMPLETED']);
+    assert.equal(final.compensations[1].resolution, 'hotel cancelled by phone');
+    assert.deepEqual(
+      partners.deadLetters.filter((d) => d.sagaId === request.tripId).map((d) => [d.status, d.resolution]),
+      [['RESOLVED', 'hotel cancelled by phone']],
+    );
+  });
+
+  it('parallel compensation: all run at once; one dead-lettered does not hold up the others', async () => {
+    const request = trip({ faults: { 'charge-card': 'reject', 'cancel-hotel': 'transient:100' }, options: { ...FAST, parallelCompensation: true } });
+    await start(tripSaga, request);
+    const parked = await until(request.tripId, 'the others to finish', (s) => s.status === 'NEEDS_ATTENTION' && s.compensations.filter((c) => c.status === 'COMPLETED').length === 2);
+    assert.deepEqual(compensations(parked), ['return-car:COMPLETED', 'cancel-hotel:DEAD_LETTERED', 'cancel-flight:COMPLETED']);
+    await resolveCompensation(env.client, request.tripId, 'cancelled by hand', 'cancel-hotel');
+    assert.equal((await finished(request.tripId)).status, 'NOT_BOOKED');
+  });
+
+  it('continue on compensation error: in order, the ones after a dead-lettered compensation still run while it waits', async () => {
+    const request = trip({ faults: { 'charge-card': 'reject', 'return-car': 'transient:100' }, options: { ...FAST, continueOnCompensationError: true } });
+    await start(tripSaga, request);
+    const parked = await until(request.tripId, 'the rest to run', (s) => s.compensations.filter((c) => c.status === 'COMPLETED').length === 2);
+    assert.deepEqual(compensations(parked), ['return-car:DEAD_LETTERED', 'cancel-hotel:COMPLETED', 'cancel-flight:COMPLETED']);
+    assert.equal(parked.status, 'NEEDS_ATTENTION');
+    await resolveCompensation(env.client, request.tripId, 'car returned at the desk');
+    assert.equal((await finished(request.tripId)).status, 'NOT_BOOKED');
+  });
+
+  it('unwind preview: while it runs, the state says which compensations a failure now would run, in order; none after the pivot', async () => {
+    const request = trip({ faults: { 'rent-car': 'delay:600', 'send-itinerary': 'delay:600' } });
+    await start(tripSaga, request);
+    const during = await until(request.tripId, 'rent-car to run', (s) => s.currentStep === 'rent-car');
+    // The running step's own compensation is included: it may take effect and then fail.
+    assert.deepEqual(during.unwindPreview, {
+      parallel: false,
+      compensations: [
+        { name: 'return-car', forStep: 'rent-car' },
+        { name: 'cancel-hotel', forStep: 'book-hotel' },
+        { name: 'cancel-flight', forStep: 'book-flight' },
+      ],
+    });
+    const committed = await until(request.tripId, 'send-itinerary to run', (s) => s.currentStep === 'send-itinerary');
+    assert.equal(committed.unwindPreview, undefined);
+    await awaitSagaResult<TripResult>(env.client, request.tripId);
+
+    const parallel = trip({ faults: { 'book-hotel': 'delay:500' }, options: { ...FAST, parallelCompensation: true } });
+    await start(tripSaga, parallel);
+    const p = await until(parallel.tripId, 'book-hotel to run', (s) => s.currentStep === 'book-hotel');
+    assert.deepEqual(p.unwindPreview, { parallel: true, compensations: [{ name: 'cancel-hotel', forStep: 'book-hotel' }, { name: 'cancel-flight', forStep: 'book-flight' }] });
+    await awaitSagaResult<TripResult>(env.client, parallel.tripId);
+  });
+
+  it('bad input fails the workflow at once, non-retryably, before any step', async () => {
+    const handle = await env.client.workflow.start(tripSaga.workflowType, { taskQueue, workflowId: 'trip-bad-input', args: [{ tripId: 'trip-bad-input', traveller: '', nights: 99 }] });
+    const result = await awaitSagaResult<TripResult>(env.client, handle.workflowId);
+    assert.equal(result.outcome, 'failed');
+    assert.equal(result.type, 'InvalidSagaInput');
+    assert.match(result.message, /invalid trip saga input: .*traveller/);
+    assert.deepEqual(partners.actions('trip-bad-input'), []);
+  });
+
+  it('the metadata lists steps, kinds and compensations in order, for the client, the CLI and the tests', () => {
+    assert.deepEqual(tripSaga.meta.steps, [
+      { name: 'book-flight', kind: 'compensatable', compensations: ['cancel-flight'] },
+      { name: 'book-hotel', kind: 'compensatable', compensations: ['release-hotel', 'cancel-hotel'] },
+      { name: 'rent-car', kind: 'compensatable', compensations: ['return-car'] },
+      { name: 'charge-card', kind: 'pivot', compensations: ['refund-card'] },
+      { name: 'send-itinerary', kind: 'retriable', compensations: [] },
+    ]);
+    assert.equal(tripSaga.workflowType, 'tripSaga');
+    assert.equal(cautiousTripSaga.workflowType, 'cautiousTripSaga');
+    assert.match(tripSaga.details, /book flight → book hotel → rent car → \*\*charge card \(pivot\)\*\* → send itinerary/);
+  });
+});

@@ -1,0 +1,119 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { sagaActivityHeaders } from '../../activities/saga-headers';
+import type { DeadLetterActivities, DeadLetterEntry } from '../../workflows/saga';
+
+/**
+ * The trip saga's partners, in process and in memory: what the engine tests run against instead of services and
+ * databases. Each call honours the fault planned for its action (the kit's headers), as the real services do:
+ *   reject          a "Declined" answer (non-retryable); nothing is written
+ *   transient:N     the first N calls fail (retryable) before writing anything
+ *   lost-response:N the effect is written, then the first N calls fail (retryable): the caller cannot tell
+ *   delay:MS        the answer takes MS (real time); it heartbeats meanwhile, so a cancellation stops it
+ * Bookings are idempotent per trip and kind, cancellations are no-ops when there is nothing to undo.
+ */
+export type BookingKind = 'flight' | 'hotel' | 'car' | 'charge' | 'itinerary';
+
+export interface Booking {
+  kind: BookingKind;
+  tripId: string;
+  cents: number;
+  ref: string;
+  status: 'BOOKED' | 'CANCELLED';
+}
+
+export interface PartnerCall {
+  tripId: string;
+  /** The saga action the kit named in the activity's headers. */
+  action?: string;
+  activity: string;
+  args: unknown[];
+  attempt: number;
+}
+
+export interface DeadLetterRow extends DeadLetterEntry {
+  id: number;
+  status: 'OPEN' | 'RETRIED' | 'RESOLVED';
+  resolution?: string;
+}
+
+/**
+ * Waits, heartbeating: the heartbeat's answer is how a running activity learns that it was cancelled (the test worker
+ * sends heartbeats at once rather than throttled). A cancelled call that ran on would hold the test server's
+ * time-skipping back until it ended.
+ */
+async function slowAnswer(ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    Context.current().heartbeat();
+    await Context.current().sleep(Math.min(50, end - Date.now()));
+  }
+}
+
+export class TripPartners {
+  readonly bookings = new Map<string, Booking>();
+  readonly calls: PartnerCall[] = [];
+  readonly deadLetters: DeadLetterRow[] = [];
+
+  /** Bookings of one trip that are still in effect, by kind. */
+  held(tripId: string): BookingKind[] {
+    return [...this.bookings.values()].filter((b) => b.tripId === tripId && b.status === 'BOOKED').map((b) => b.kind);
+  }
+
+  /** The actions (steps and compensations) that ran for a trip, in the order they were first called. */
+  actions(tripId: string): string[] {
+    return [...new Set(this.calls.filter((c) => c.tripId === tripId).map((c) => c.action ?? '?'))];
+  }
+
+  activities() {
+    const partners = this;
+    /** Notes the call, applies the planned fault, and returns how many earlier calls this action had. */
+    async function enter(activity: string, tripId: string, args: unknown[]): Promise<{ fault: Set<string>; count: (kind: string) => number; earlier: number }> {
+      const { action, fault } = sagaActivityHeaders();
+      const earlier = partners.calls.filter((c) => c.tripId === tripId && c.action === action).length;
+      partners.calls.push({ tripId, action, activity, args, attempt: Context.current().info.attempt });
+      const parts = (fault ?? '').split(',').filter(Boolean);
+      const count = (kind: string) => Number(parts.find((p) => p.startsWith(`${kind}:`))?.split(':')[1] ?? 0);
+      if (count('delay')) await slowAnswer(count('delay'));
+      if (parts.includes('reject')) throw ApplicationFailure.create({ type: 'Declined', message: `${action} declined`, nonRetryable: true });
+      if (earlier < count('transient')) throw ApplicationFailure.retryable(`${action}: partner unavailable`, 'PartnerUnavailable');
+      return { fault: new Set(parts), count, earlier };
+    }
+    const lostResponse = (call: { count: (k: string) => number; earlier: number }, what: string) => {
+      if (call.earlier < call.count('transient') + call.count('lost-response')) throw ApplicationFailure.retryable(`${what}: response lost`, 'ResponseLost');
+    };
+
+    const activities = {
+      async book(input: { kind: BookingKind; tripId: string; cents: number }): Promise<Booking> {
+        const call = await enter('book', input.tripId, [input]);
+        const key = `${input.tripId}:${input.kind}`;
+        const booking = partners.bookings.get(key) ?? { ...input, ref: `${input.kind.toUpperCase()}-${input.tripId}`, status: 'BOOKED' as const };
+        partners.bookings.set(key, booking);
+        lostResponse(call, `book ${input.kind}`);
+        return booking;
+      },
+      async cancel(input: { kind: BookingKind; tripId: string }): Promise<{ noop: boolean }> {
+        const call = await enter('cancel', input.tripId, [input]);
+        const booking = partners.bookings.get(`${input.tripId}:${input.kind}`);
+        const noop = booking?.status !== 'BOOKED';
+        if (booking) booking.status = 'CANCELLED';
+        lostResponse(call, `cancel ${input.kind}`);
+        return { noop };
+      },
+      async recordDeadLetter(entry: DeadLetterEntry) {
+        const row: DeadLetterRow = { ...entry, id: partners.deadLetters.length + 1, status: 'OPEN' };
+        partners.deadLetters.push(row);
+        return { id: row.id, createdAt: new Date().toISOString() };
+      },
+      async closeDeadLetter(input: Parameters<DeadLetterActivities['closeDeadLetter']>[0]) {
+        const row = partners.deadLetters.find((r) => r.id === input.id);
+        if (!row) throw ApplicationFailure.nonRetryable(`no dead letter ${input.id}`);
+        row.status = input.outcome.status;
+        if (input.outcome.status === 'RESOLVED') row.resolution = input.outcome.resolution;
+        return row;
+      },
+    };
+    return activities satisfies DeadLetterActivities & Record<string, unknown>;
+  }
+}
+
+export type TripActivities = ReturnType<TripPartners['activities']>;

@@ -1,0 +1,82 @@
+import { msToNumber } from '@temporalio/common/lib/time';
+import type { RetryPolicy } from '@temporalio/workflow';
+import { z } from 'zod';
+
+/**
+ * How one saga run executes, separate from its business input: the workflow's second argument. Every saga made with
+ * defineSaga takes these; a saga's definition sets its own defaults (SagaDefaults), a start may override them.
+ */
+const durationSchema = z.union([z.number().int().positive(), z.string().regex(/^\d+(ms|s|m|h|d)$/)]);
+const retrySchema = z
+  .object({
+    initialInterval: durationSchema.optional(),
+    maximumInterval: durationSchema.optional(),
+    backoffCoefficient: z.number().min(1).max(10).optional(),
+    maximumAttempts: z.number().int().min(1).max(1000).optional(),
+  })
+  .strict()
+  // Temporal refuses such a policy when the step is scheduled, which the saga would take for a failed step.
+  .refine((r) => !r.initialInterval || !r.maximumInterval || msToNumber(r.initialInterval) <= msToNumber(r.maximumInterval), {
+    message: 'initialInterval must not be longer than maximumInterval',
+  });
+
+export const sagaRunOptionsSchema = z
+  .object({
+    /** Run all compensations at once instead of one by one in reverse order. */
+    parallelCompensation: z.boolean().optional(),
+    /** Sequential mode: keep compensating after a compensation fails (with a dead-letter log: while it waits). */
+    continueOnCompensationError: z.boolean().optional(),
+    /** Retry policy of the forward steps up to the pivot (after it, steps retry without limit). */
+    stepRetry: retrySchema.optional(),
+    /** Retry policy of the compensations. */
+    compensationRetry: retrySchema.optional(),
+    /** Start-to-close timeout of each activity. */
+    stepTimeout: durationSchema.optional(),
+    /**
+     * Run steps and compensations as local activities: executed by the worker that runs the workflow, with no task
+     * queue round trip and far fewer workflow tasks. The price: the web UI shows them as markers rather than
+     * activities, and a long retry back-off is held by the worker. Default false.
+     */
+    localActivities: z.boolean().optional(),
+    /** The saga's deadline to reach its pivot; past it, the saga compensates. */
+    deadline: durationSchema.optional(),
+  })
+  .strict();
+
+export type SagaRunOptions = z.infer<typeof sagaRunOptionsSchema>;
+export type RetryOverride = SagaRunOptions['stepRetry'];
+type Duration = z.infer<typeof durationSchema>;
+type BaseRetry = { initialInterval: Duration; backoffCoefficient: number; maximumInterval: Duration; maximumAttempts?: number };
+
+/** A saga definition's defaults for what a run may override; every field has a kit default (KIT_DEFAULTS). */
+export interface SagaDefaults {
+  stepTimeout: Duration;
+  /** Up to the pivot. */
+  stepRetry: BaseRetry;
+  /** After the pivot: no attempt limit, these steps must eventually succeed. */
+  retriableRetry: BaseRetry;
+  /** Compensations are worth more patience than forward steps. */
+  compensationRetry: BaseRetry;
+  /** How long a saga may take to reach its pivot. */
+  deadline: Duration;
+}
+
+export const KIT_DEFAULTS: SagaDefaults = {
+  stepTimeout: '15s',
+  stepRetry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
+  retriableRetry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
+  compensationRetry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 20 },
+  deadline: '1h',
+};
+
+/** Writing to the dead-letter log must not give up: the operator's only trace outside Temporal is that row. */
+export const DEAD_LETTER_RETRY: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' };
+
+/** A default policy with a run's overrides; a first interval longer than the default cap raises the cap. */
+export function retryPolicy(defaults: BaseRetry, override: RetryOverride): RetryPolicy {
+  const merged: RetryPolicy = { ...defaults, ...override };
+  if (override?.initialInterval && !override.maximumInterval && msToNumber(override.initialInterval) > msToNumber(defaults.maximumInterval)) {
+    merged.maximumInterval = override.initialInterval;
+  }
+  return merged;
+}
