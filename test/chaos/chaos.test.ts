@@ -196,7 +196,8 @@ describe('chaos plan', () => {
 });
 
 describe('npm run chaos (small)', function () {
-  this.timeout(150_000);
+  // About a minute on an idle 2-core machine; several times that when the machine is shared (load average 25 seen).
+  this.timeout(400_000);
   let report: ChaosReport;
 
   before(async () => {

@@ -146,7 +146,7 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
 
   it('refuses to cancel a saga past its pivot, with exit code 2; the saga completes', async () => {
     const orderId = 'ord-cli-pivot';
-    assert.equal((await run(...startArgs(orderId, 'cust-alice', '--fault', 'approve-order=delay:10000'))).code, 0);
+    assert.equal((await run(...startArgs(orderId, 'cust-alice', '--fault', 'approve-order=delay:20000'))).code, 0);
     await waitFor('the saga to commit', () => state(orderId), (s) => s.status === 'COMMITTED');
 
     const cancel = await run('cancel', orderId);
