@@ -146,7 +146,8 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
 
   it('refuses to cancel a saga past its pivot, with exit code 2; the saga completes', async () => {
     const orderId = 'ord-cli-pivot';
-    assert.equal((await run(...startArgs(orderId, 'cust-alice', '--fault', 'approve-order=delay:20000'))).code, 0);
+    // 12 s: long enough for two cancel calls on a loaded machine, short enough to answer within the 15 s step timeout.
+    assert.equal((await run(...startArgs(orderId, 'cust-alice', '--fault', 'approve-order=delay:12000'))).code, 0);
     await waitFor('the saga to commit', () => state(orderId), (s) => s.status === 'COMMITTED');
 
     const cancel = await run('cancel', orderId);
