@@ -1,5 +1,5 @@
 import type { WorkflowExecutionInfo } from '@temporalio/client';
-import { SAGA_COMPENSATION_FAILED, SAGA_STATUS, type CompensationState, type SagaView, type StepState } from '../workflows/saga';
+import { SAGA_COMPENSATION_FAILED, SAGA_STATUS, groupsOf, type CompensationState, type SagaView, type StepState } from '../workflows/saga';
 import { sagaOfWorkflowType } from '../workflows/sagas';
 import type { CancelOutcome, DeadLetteredCompensation, SagaResult } from './saga-client';
 import { cliOf } from './sagas';
@@ -36,10 +36,18 @@ export function isNoop(compensation: CompensationState): boolean {
   return typeof result === 'object' && result !== null && result.noop === true;
 }
 
-function stepLine(step: StepState, width: number): string {
+function stepLine(step: StepState, width: number, indent = ''): string {
   const kind = step.kind === 'pivot' ? 'PIVOT (point of no return)' : step.kind;
   const failure = step.status === 'FAILED' && step.failure ? `  — ${step.failure.message}` : '';
-  return `  ${MARKS[step.status] ?? '?'} ${step.name.padEnd(width)}  ${kind}${failure}`;
+  return `  ${indent}${MARKS[step.status] ?? '?'} ${step.name.padEnd(width - indent.length)}  ${kind}${failure}`;
+}
+
+/** The steps in order; a parallel group's members indented under one "parallel" line. */
+function stepLines(steps: StepState[]): string[] {
+  const width = Math.max(...steps.map((s) => s.name.length + (s.group !== undefined ? 2 : 0)));
+  return groupsOf(steps).flatMap((stage) =>
+    stage[0].group === undefined ? [stepLine(stage[0], width)] : [`  ⇉ parallel (${stage.length} at once)`, ...stage.map((s) => stepLine(s, width, '  '))],
+  );
 }
 
 /** One line of text: whitespace runs collapsed, cut at max characters with an ellipsis. */
@@ -116,7 +124,6 @@ function unwindPreview(state: SagaView): string[] {
 /** `status`: the saga as a timeline, forward steps then compensations. */
 export function renderStatus(view: { sagaId: string; workflowStatus: string; uiUrl?: string; state: SagaView }): string {
   const { state } = view;
-  const width = Math.max(...state.steps.map((s) => s.name.length));
   const lines = [
     `${titled(state.saga, view.sagaId)}: saga ${state.status} (workflow ${view.workflowStatus})${state.currentStep ? `, now: ${state.currentStep}` : ''}`,
     `  ${cancellability(state)}`,
@@ -125,7 +132,7 @@ export function renderStatus(view: { sagaId: string; workflowStatus: string; uiU
   if (f) lines.push(`  ${f}`);
   if (view.uiUrl) lines.push(`  ${view.uiUrl}`);
   if (state.status === 'NEEDS_ATTENTION') lines.push(`  ⚠ ${needsAttention(state)}`);
-  lines.push('', 'Steps:', ...state.steps.map((s) => stepLine(s, width)));
+  lines.push('', 'Steps:', ...stepLines(state.steps));
   const preview = unwindPreview(state);
   if (preview.length) lines.push('', ...preview);
   const compensations = renderCompensations(state, { withReason: true });

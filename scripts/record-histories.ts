@@ -101,6 +101,17 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    // Inside the first parallel group: the shipment, scheduled at the same time as the refused reservation, is undone.
+    name: 'rejected-at-inventory',
+    input: { orderId: 'replay-rejected-at-inventory', ...BASE, items: [{ sku: 'MN-003', quantity: 1000 }] },
+    activities: ['createOrder', 'reserveInventory', 'scheduleShipment', 'cancelShipment', 'rejectOrder'],
+    lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+    check: ({ result, state }) => {
+      expectRejected(result, /^reserve-inventory: insufficient stock for MN-003/);
+      expectCompensated(state, ['cancel-shipment', 'reject-order']);
+    },
+  },
+  {
     name: 'cancelled',
     input: { orderId: 'replay-cancelled', ...BASE, faults: { 'schedule-shipment': 'delay:3000' } },
     during: async (stack, orderId) => {

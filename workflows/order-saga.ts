@@ -6,13 +6,17 @@ import { activitiesOf, defineSaga } from './saga';
 /**
  * The order saga: one order across four services, each with its own database.
  *
- *   create order ─▶ reserve inventory ─▶ schedule shipment ─▶ CHARGE PAYMENT ─▶ confirm reservation ─▶ confirm shipment ─▶ approve order
- *   (reject/cancel)  (release)            (cancel shipment)     pivot           retriable               retriable            retriable
+ *                      ┌ reserve inventory ┐                    ┌ confirm reservation ┐
+ *   create order ─▶   ┤   (release)       ├─▶ CHARGE PAYMENT ─▶ ┤ confirm shipment    ├  retriable, at once
+ *   (reject/cancel)   └ schedule shipment ┘    pivot            └ approve order       ┘
+ *                         (cancel shipment), at once
  *
  * Why this order: the cheap, reversible reservations come first, so a rejection costs nothing real; charging the
  * customer is the point of no return (the pivot), placed as late as possible so that every check that can say no
  * (stock, destination) has said yes before money moves. After the pivot only confirmations remain; they cannot
- * be refused by the business and are retried until they succeed.
+ * be refused by the business and are retried until they succeed. Steps that do not depend on each other run at
+ * once: the stock and the shipment are separate services, and so are the three confirmations (the orders
+ * service approves a PENDING order whatever the other services say).
  */
 export const orderSaga = defineSaga({
   name: 'order',
@@ -34,19 +38,19 @@ export const orderSaga = defineSaga({
           { name: 'reject-order', run: ({ input, why, act }) => act.rejectOrder({ orderId: input.orderId, reason: why.reason }) },
         ],
       })
-      .compensatable('reserve-inventory', {
-        run: async ({ input: { orderId, items }, act }) => {
-          const reservation = await act.reserveInventory({ orderId, items });
-          return { totalCents: reservation.totalCents };
-        },
-        compensate: { name: 'release-inventory', run: ({ input, why, act }) => act.releaseInventory({ orderId: input.orderId, reason: why.reason }) },
-      })
-      .compensatable('schedule-shipment', {
-        run: async ({ input: { orderId, destination }, act }) => {
-          await act.scheduleShipment({ orderId, destination });
-        },
-        compensate: { name: 'cancel-shipment', run: ({ input, why, act }) => act.cancelShipment({ orderId: input.orderId, reason: why.reason }) },
-      })
+      .parallel((group) =>
+        group
+          .compensatable('reserve-inventory', {
+            run: async ({ input: { orderId, items }, act }) => ({ totalCents: (await act.reserveInventory({ orderId, items })).totalCents }),
+            compensate: { name: 'release-inventory', run: ({ input, why, act }) => act.releaseInventory({ orderId: input.orderId, reason: why.reason }) },
+          })
+          .compensatable('schedule-shipment', {
+            run: async ({ input: { orderId, destination }, act }) => {
+              await act.scheduleShipment({ orderId, destination });
+            },
+            compensate: { name: 'cancel-shipment', run: ({ input, why, act }) => act.cancelShipment({ orderId: input.orderId, reason: why.reason }) },
+          }),
+      )
       .pivot('charge-payment', {
         run: async ({ input: { orderId, customerId }, data, act }) => {
           await act.chargePayment({ orderId, customerId, amountCents: data.totalCents });
@@ -54,22 +58,22 @@ export const orderSaga = defineSaga({
         // Only runs if the charge's own outcome is unknown (it timed out): a refund of nothing is a recorded no-op.
         compensate: { name: 'refund-payment', run: ({ input, why, act }) => act.refundPayment({ orderId: input.orderId, reason: why.reason }) },
       })
-      .retriable('confirm-reservation', {
-        run: async ({ input, act }) => {
-          await act.confirmReservation({ orderId: input.orderId });
-        },
-      })
-      .retriable('confirm-shipment', {
-        run: async ({ input, act }) => {
-          const shipment = await act.confirmShipment({ orderId: input.orderId });
-          return { trackingNumber: shipment.trackingNumber ?? undefined };
-        },
-      })
-      .retriable('approve-order', {
-        run: async ({ input, act }) => {
-          await act.approveOrder({ orderId: input.orderId });
-        },
-      }),
+      .parallel((group) =>
+        group
+          .retriable('confirm-reservation', {
+            run: async ({ input, act }) => {
+              await act.confirmReservation({ orderId: input.orderId });
+            },
+          })
+          .retriable('confirm-shipment', {
+            run: async ({ input, act }) => ({ trackingNumber: (await act.confirmShipment({ orderId: input.orderId })).trackingNumber ?? undefined }),
+          })
+          .retriable('approve-order', {
+            run: async ({ input, act }) => {
+              await act.approveOrder({ orderId: input.orderId });
+            },
+          }),
+      ),
 
   completed: ({ input, data }) => ({ orderId: input.orderId, status: 'APPROVED' as const, totalCents: data.totalCents, trackingNumber: data.trackingNumber }),
   compensated: ({ input, why }) => ({ orderId: input.orderId, status: 'REJECTED' as const, reason: why.reason }),

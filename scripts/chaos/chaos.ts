@@ -1,7 +1,9 @@
 /**
  * A chaos run: many order sagas with random customers, items, destinations and injected faults, a client that
  * cancels some of them, and a worker that is SIGKILLed and restarted while they run. Then the invariant checker
- * (invariants.ts) reads every service's database and proves that nothing leaked, doubled or got lost.
+ * (invariants.ts) reads every service's database and proves that nothing leaked, doubled or got lost. A second phase
+ * returns some of the approved orders (return-phase.ts) under the same kinds of faults, each return checked with the
+ * return saga's invariants, and stock and money checked again across the returns.
  *
  * Processes, as in the bench (scripts/bench/run.ts): PostgreSQL + the four services (fault injection on) in one child,
  * the Temporal dev server in another, the worker in a third (the one that gets killed); the client runs here.
@@ -27,9 +29,10 @@ import type { SagaRunOptions } from '../../workflows/saga';
 import { SAGA_SEARCH_ATTRIBUTES, SAGA_STATUS } from '../../workflows/saga/search-attributes';
 import { runBatch } from '../bench/load';
 import { listDeadLetters } from '../../cli/saga-client';
-import { checkInvariants, countViolations, isDeadLettered, type CheckResult, type SagaOutcome, type SagaOutcomeKind } from './invariants';
+import { checkInvariants, checkMoney, checkStock, countViolations, isDeadLettered, type CheckResult, type SagaOutcome, type SagaOutcomeKind } from './invariants';
 import { FAULT_KINDS, faultKinds, killPoints, planSagas, prng, type FaultKind, type SagaPlan } from './plan';
 import type { ChaosServicesConfig, ChaosServicesReady } from './services-process';
+import { runReturnPhase, type ReturnRecord } from './return-phase';
 import { readSnapshot } from './snapshot';
 import type { ChaosWorkerConfig } from './worker-process';
 import { CLUSTER_FAULT_KINDS, startClusterEnvironment, type ClusterEnvironment, type ClusterFaultKind } from './cluster-environment';
@@ -67,6 +70,8 @@ export interface ChaosOptions {
   workers?: number;
   /** Cluster only: PostgreSQL restarts (fast shutdown, same data directory). */
   postgresRestarts: number;
+  /** Share of the approved orders returned in the second phase (return sagas); 0: no return phase. */
+  returnRatio: number;
 }
 
 export const DEFAULT_CHAOS_OPTIONS: ChaosOptions = {
@@ -83,6 +88,7 @@ export const DEFAULT_CHAOS_OPTIONS: ChaosOptions = {
   reportDir: path.join(REPO_ROOT, 'chaos-results'),
   temporal: 'dev-server',
   postgresRestarts: 1,
+  returnRatio: 0.5,
 };
 
 /** Short retries, so transient faults are absorbed quickly; enough attempts that they always are. */
@@ -135,13 +141,15 @@ export interface ChaosReport {
   checks: CheckResult[];
   violations: number;
   sagas: SagaRecord[];
+  /** The return phase: its outcomes and each return saga. */
+  returns?: { outcomes: Record<string, number>; sagas: ReturnRecord[] };
   reportFile?: string;
 }
 
 const exited = (c: ChildProcess) => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once('exit', () => r())));
 
 /** Graceful stop over IPC, SIGKILL if it does not exit in time. */
-async function stopChild(c: ChildProcess | undefined, graceMs: number): Promise<void> {
+export async function stopChild(c: ChildProcess | undefined, graceMs: number): Promise<void> {
   if (!c || c.exitCode !== null || c.signalCode !== null) return;
   if (c.connected) c.send({ type: 'stop' });
   const timer = setTimeout(() => c.kill('SIGKILL'), graceMs);
@@ -150,7 +158,7 @@ async function stopChild(c: ChildProcess | undefined, graceMs: number): Promise<
 }
 
 /** The worker child: started, SIGKILLed and started again; an exit it did not cause is counted and recovered too. */
-class WorkerSupervisor {
+export class WorkerSupervisor {
   child?: ChildProcess;
   kills = 0;
   restarts = 0;
@@ -204,7 +212,7 @@ class WorkerSupervisor {
 type Classified = { outcome: SagaOutcomeKind; detail?: string };
 
 /** How a saga's workflow ended, from its result. */
-async function awaitOutcome(client: Client, handle: WorkflowHandle, signal: AbortSignal): Promise<Classified> {
+export async function awaitOutcome(client: Client, handle: WorkflowHandle, signal: AbortSignal): Promise<Classified> {
   for (;;) {
     try {
       // Abortable: a parked saga's result never comes, and a long poll left running outlives the connection.
@@ -237,7 +245,7 @@ async function withRetries<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /** Starts the saga, asking again while the server cannot answer; a start that did land the first time is found. */
-async function startWithRetry(client: Client, workflowId: string, start: () => Promise<WorkflowHandle>): Promise<WorkflowHandle> {
+export async function startWithRetry(client: Client, workflowId: string, start: () => Promise<WorkflowHandle>): Promise<WorkflowHandle> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await start();
@@ -253,7 +261,7 @@ async function startWithRetry(client: Client, workflowId: string, start: () => P
  * A saga parked for an operator keeps running, so its result never comes: watch its SagaStatus search attribute
  * (a describe, answered by the server alone, not by the worker) for NEEDS_ATTENTION.
  */
-async function watchNeedsAttention(handle: WorkflowHandle, done: { value: boolean }, everyMs: number): Promise<Classified> {
+export async function watchNeedsAttention(handle: WorkflowHandle, done: { value: boolean }, everyMs: number): Promise<Classified> {
   for (;;) {
     await sleep(everyMs);
     if (done.value) return new Promise<never>(() => undefined);
@@ -499,6 +507,37 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
     records.sort((a, b) => a.orderId.localeCompare(b.orderId));
     const checks = checkInvariants({ sagas: records, initial, final, listedDeadLetters });
 
+    // 6. Returns of the approved orders, then their invariants, and stock and money again across the returns.
+    let returns: ChaosReport['returns'];
+    if (o.returnRatio > 0) {
+      log('returning some of the approved orders…');
+      const phase = await runReturnPhase(
+        {
+          client,
+          taskQueue,
+          serviceUrls: ready.urls,
+          databaseUrls: ready.databaseUrls,
+          authToken,
+          seed: o.seed,
+          ratio: o.returnRatio,
+          cancelRatio: o.cancelRatio,
+          concurrency: o.concurrency,
+          sagaTimeoutMs: o.sagaTimeoutMs,
+          options: { ...CHAOS_SAGA_OPTIONS, stepTimeout: o.stepTimeout },
+          kill: o.kills > 0 ? () => workerPool[0].killAndRestart() : undefined,
+        },
+        records.filter((r) => r.outcome === 'APPROVED').map((r) => r.orderId),
+      );
+      const afterReturns = await readSnapshot(ready.databaseUrls);
+      const across = { sagas: [], initial: final, final: afterReturns, listedDeadLetters: [] };
+      checks.push(
+        phase.check,
+        { ...checkStock(across), id: 7, name: 'stock conserved per SKU across the returns' },
+        { ...checkMoney(across), id: 8, name: 'money conserved per customer across the returns' },
+      );
+      returns = { outcomes: phase.outcomes, sagas: phase.records };
+    }
+
     const planned = emptyKinds();
     for (const p of plans) for (const spec of Object.values(p.input.faults ?? {})) for (const k of faultKinds(spec!)) planned[k]++;
     const outcomes: Record<string, number> = { APPROVED: 0, REJECTED: 0, CANCELLED: 0, 'dead-lettered': 0 };
@@ -537,6 +576,7 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
       checks,
       violations: countViolations(checks),
       sagas: records,
+      ...(returns && { returns }),
     };
     if (o.reportDir) {
       mkdirSync(o.reportDir, { recursive: true });
@@ -558,6 +598,7 @@ export function formatReport(r: ChaosReport, maxViolations = 5): string {
     `  sagas          ${r.sagas.length} at concurrency ${r.options.concurrency}: ${kinds(r.outcomes)}`,
     `  faults         injected ${kinds(r.faults.injected)} (planned ${kinds(r.faults.planned)}; ${r.faults.transientFailures} transient failures)`,
     `  activities     ${r.activities.scheduled} scheduled, ${r.activities.retries} retries; workflow tasks: ${r.activities.workflowTaskTimeouts} timed out, ${r.activities.workflowTaskFailures} failed`,
+    ...(r.returns ? [`  returns        ${r.returns.sagas.length} of the approved orders: ${kinds(r.returns.outcomes)}`] : []),
     `  cancellations  ${r.cancellations.requested} requested, ${r.cancellations.accepted} accepted by the server, ${r.cancellations.endedCancelled} ended CANCELLED`,
     `  worker         ${r.worker.kills} kills (SIGKILL), ${r.worker.restarts} restarts, ${r.worker.unexpectedExits} unexpected exits` +
       (r.worker.killLog.length && !r.processes ? `; at ${r.worker.killLog.map((k) => `${(k.atMs / 1000).toFixed(1)} s (${k.inFlight} in flight)`).join(', ')}` : ''),

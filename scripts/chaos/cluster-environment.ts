@@ -8,6 +8,7 @@
  * and the faults it injects: SIGKILL + restart of a worker, of the services process, of the history process and of
  * the matching process, and a restart of PostgreSQL (fast shutdown, then started again on the same data directory).
  */
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startEmbeddedPostgres, makeTempDirForPostgres, type EmbeddedPostgres } from '../../infra/postgres/embedded';
@@ -53,6 +54,7 @@ export async function startClusterEnvironment(o: ClusterEnvironmentOptions): Pro
     await services?.stop(10_000).catch(() => undefined);
     await cluster?.stop().catch(() => undefined);
     await postgres?.stop().catch(() => undefined);
+    rmSync(pgParent, { recursive: true, force: true });
   };
   try {
     postgres = await startEmbeddedPostgres(pgOptions);

@@ -4,10 +4,7 @@
  */
 import type { SagaRequest } from '../../cli/saga-client';
 import { orderSaga } from '../../workflows/order-saga';
-import type { ActionName, FaultPlan, SagaRunOptions } from '../../workflows/saga';
-
-/** The order saga's steps and compensations, from its definition. */
-const { steps: STEPS, stepNames: STEP_NAMES, compensationNames: COMPENSATION_NAMES } = orderSaga.meta;
+import type { ActionName, FaultPlan, SagaDefinition, SagaRunOptions } from '../../workflows/saga';
 
 /** mulberry32: small, fast, good enough to pick test cases; not for anything secret. */
 export function prng(seed: number): () => number {
@@ -22,7 +19,7 @@ export function prng(seed: number): () => number {
 }
 
 export type Rng = () => number;
-const int = (rng: Rng, lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));
+export const int = (rng: Rng, lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));
 const pick = <T>(rng: Rng, xs: readonly T[]) => xs[Math.floor(rng() * xs.length)];
 function shuffle<T>(rng: Rng, xs: readonly T[]): T[] {
   const out = [...xs];
@@ -59,17 +56,6 @@ const UNKNOWN_SKU = 'ZZ-999';
 const COUNTRIES = ['US', 'CA', 'GB', 'IE', 'FR', 'DE', 'NL', 'BE', 'ES', 'IT', 'SE', 'JP', 'AU'] as const;
 /** Not in the shipping service's areas: undeliverable, a business rejection at schedule-shipment. */
 const UNSUPPORTED_COUNTRIES = ['AQ', 'KP'] as const;
-/**
- * `reject` only on steps up to the pivot: a 422 after it would fail a step that must succeed, which the saga (by
- * design) surfaces as a failed workflow for an operator, not as a business outcome.
- */
-const REJECTABLE_STEPS = STEPS.filter((s) => s.kind !== 'retriable').map((s) => s.name);
-/**
- * Compensations that can be made to fail for good: the ones a rejected saga usually runs, i.e. each compensatable
- * step's default compensation (its last alternative: cancel-order needs a cancellation, refund-payment an unknown
- * charge, so they rarely run).
- */
-const BREAKABLE_COMPENSATIONS = STEPS.filter((s) => s.kind === 'compensatable').map((s) => s.compensations[s.compensations.length - 1]);
 
 export type FaultKind = 'transient' | 'lost-response' | 'delay' | 'reject';
 export const FAULT_KINDS: readonly FaultKind[] = ['transient', 'lost-response', 'delay', 'reject'];
@@ -105,9 +91,30 @@ function planOne(rng: Rng, orderId: string, o: PlanOptions): SagaPlan {
   const country = rng() < 0.08 ? pick(rng, UNSUPPORTED_COUNTRIES) : pick(rng, COUNTRIES);
   const destination = { recipient: `Chaos ${orderId}`, line1: '1 Test Street', city: 'Testville', postalCode: '12345', country };
 
-  const faults: FaultPlan<ActionName<typeof orderSaga>> = {};
-  for (const action of [...STEP_NAMES, ...COMPENSATION_NAMES]) {
-    const compensation = (COMPENSATION_NAMES as readonly string[]).includes(action);
+  const faults = planFaults(rng, orderSaga);
+  const cancelAfterMs = rng() < o.cancelRatio ? int(rng, 0, 1500) : undefined;
+  return {
+    input: { orderId, customerId, items, destination, ...(Object.keys(faults).length ? { faults } : {}), ...(o.options ? { options: o.options } : {}) },
+    cancelAfterMs,
+  };
+}
+
+/**
+ * A random fault plan for one run of any saga, from its metadata: delays, transient failures and lost responses on any
+ * action; now and then a refusal of one step up to the pivot, or of one compensation for good.
+ */
+export function planFaults<S extends SagaDefinition>(rng: Rng, saga: S): FaultPlan<ActionName<S>> {
+  const { steps, stepNames, compensationNames } = saga.meta;
+  // `reject` only on steps up to the pivot: a 422 after it would fail a step that must succeed, which the saga (by
+  // design) surfaces as a failed workflow for an operator, not as a business outcome.
+  const rejectable = steps.filter((s) => s.kind !== 'retriable').map((s) => s.name);
+  // Compensations that can be made to fail for good: the ones a rejected saga usually runs, i.e. each compensatable
+  // step's default compensation (its last alternative: cancel-order needs a cancellation, refund-payment and
+  // void-refund an unknown pivot outcome, so they rarely run).
+  const breakable = steps.filter((s) => s.kind === 'compensatable').map((s) => s.compensations[s.compensations.length - 1]);
+  const faults: Record<string, string> = {};
+  for (const action of [...stepNames, ...compensationNames]) {
+    const compensation = (compensationNames as readonly string[]).includes(action);
     const parts: string[] = [];
     if (rng() < 0.1) parts.push(`delay:${int(rng, 50, 800)}`);
     if (rng() < (compensation ? 0.25 : 0.15)) parts.push(`transient:${int(rng, 1, 3)}`);
@@ -115,20 +122,15 @@ function planOne(rng: Rng, orderId: string, o: PlanOptions): SagaPlan {
     if (parts.length) faults[action] = parts.join(',');
   }
   if (rng() < 0.05) {
-    const step = pick(rng, REJECTABLE_STEPS);
+    const step = pick(rng, rejectable);
     faults[step] = faults[step] ? `${faults[step]},reject` : 'reject';
   }
   // A compensation that can never succeed (if it runs at all): the saga must dead-letter it and wait, listed.
-  // (Only the ones a rejected saga usually runs: cancel-order needs a cancellation, refund-payment an unknown charge.)
   if (rng() < 0.06) {
-    const compensation = pick(rng, BREAKABLE_COMPENSATIONS);
+    const compensation = pick(rng, breakable);
     faults[compensation] = faults[compensation] ? `${faults[compensation]},reject` : 'reject';
   }
-  const cancelAfterMs = rng() < o.cancelRatio ? int(rng, 0, 1500) : undefined;
-  return {
-    input: { orderId, customerId, items, destination, ...(Object.keys(faults).length ? { faults } : {}), ...(o.options ? { options: o.options } : {}) },
-    cancelAfterMs,
-  };
+  return faults as FaultPlan<ActionName<S>>;
 }
 
 /** The fault kinds of one spec, e.g. "delay:300,transient:2" → delay, transient. */

@@ -39,6 +39,7 @@ const program = new Command('chaos')
   .option('--cancel-ratio <r>', 'share of sagas the client cancels mid-flight', ratio, d.cancelRatio)
   .option('--step-timeout <duration>', 'activity start-to-close timeout (e.g. 4s)', d.stepTimeout)
   .option('--saga-timeout-ms <ms>', 'a saga not ended by then counts as not terminal', int(1000), d.sagaTimeoutMs)
+  .option('--return-ratio <r>', 'share of the approved orders returned in a second phase (0: none)', ratio, d.returnRatio)
   .option('--no-top-up', 'keep the seed balances and stock (more rejections for lack of money and stock)')
   .option('--no-progress', 'no progress bar');
 
@@ -58,6 +59,7 @@ async function main() {
     kills: o.kills,
     restartDelayMs: o.restartDelayMs,
     cancelRatio: o.cancelRatio,
+    returnRatio: o.returnRatio,
     stepTimeout: o.stepTimeout,
     sagaTimeoutMs: o.sagaTimeoutMs,
     topUp: o.topUp,

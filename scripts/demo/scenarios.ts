@@ -66,7 +66,7 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: 'rejection-at-shipping',
-    story: 'a cable to Antarctica (AQ), where nobody delivers: shipping refuses, the two steps before it are undone',
+    story: 'a cable to Antarctica (AQ), where nobody delivers: shipping refuses; the order and the reservation (made at the same time) are undone',
     order: { customerId: 'cust-alice', items: cable, destination: { recipient: 'Station Chief', line1: 'McMurdo Station', city: 'Ross Island', postalCode: '96599', country: 'AQ' } },
     expected: { outcome: 'REJECTED', orderStatus: 'REJECTED', sagaStatus: 'COMPENSATED', compensations: ['release-inventory', 'reject-order'] },
   },

@@ -196,7 +196,7 @@ describe('chaos plan', () => {
 });
 
 describe('npm run chaos (small)', function () {
-  this.timeout(150_000);
+  this.timeout(240_000);
   let report: ChaosReport;
 
   before(async () => {
@@ -210,6 +210,13 @@ describe('npm run chaos (small)', function () {
     const terminal = report.checks.find((c) => c.id === 1)!;
     assert.equal(terminal.figures['not terminal'], 0, formatReport(report));
     assert.ok(report.outcomes.APPROVED > 0 && report.outcomes.REJECTED > 0, formatReport(report));
+  });
+
+  it('returns some of the approved orders in a second phase (the return saga), each return checked in every service', () => {
+    assert.ok(report.returns && report.returns.sagas.length > 0, formatReport(report));
+    assert.ok(report.returns.sagas.every((r) => r.outcome === 'RETURNED' || r.outcome === 'REJECTED' || r.outcome === 'CANCELLED' || r.outcome === 'NEEDS_ATTENTION'), formatReport(report));
+    assert.ok(report.returns.outcomes.RETURNED > 0, formatReport(report));
+    assert.deepEqual(report.checks.map((c) => c.id), [1, 2, 3, 4, 5, 6, 7, 8]);
   });
 
   it('leaves every invariant intact', () => {

@@ -96,9 +96,10 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
     assert.equal(happy.code, 0, happy.stderr);
     assert.match(happy.stdout, /Order ord-cli-happy: saga COMPLETED \(workflow COMPLETED\)/);
     assert.match(happy.stdout, /not cancellable/);
-    for (const step of ['create-order', 'reserve-inventory', 'schedule-shipment', 'confirm-reservation', 'confirm-shipment', 'approve-order']) {
-      assert.match(happy.stdout, new RegExp(`^  ✔ ${step}\\s+(compensatable|retriable)$`, 'm'));
-    }
+    assert.match(happy.stdout, /^  ✔ create-order\s+compensatable$/m);
+    // The parallel groups: one "parallel" line, the members indented under it.
+    assert.match(happy.stdout, /^  ⇉ parallel \(2 at once\)\n    ✔ reserve-inventory\s+compensatable\n    ✔ schedule-shipment\s+compensatable\n  ✔ charge-payment/m);
+    assert.match(happy.stdout, /^  ⇉ parallel \(3 at once\)\n    ✔ confirm-reservation\s+retriable\n    ✔ confirm-shipment\s+retriable\n    ✔ approve-order\s+retriable$/m);
     assert.match(happy.stdout, /^  ✔ charge-payment\s+PIVOT/m);
     assert.doesNotMatch(happy.stdout, /Compensations/);
 
@@ -106,7 +107,7 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
     assert.equal(broke.code, 0, broke.stderr);
     assert.match(broke.stdout, /saga COMPENSATED/);
     assert.match(broke.stdout, /^  ✘ charge-payment\s+PIVOT.*— \S+/m, 'the failed step with its message');
-    assert.match(broke.stdout, /^  · confirm-reservation\s+retriable$/m, 'steps never run stay pending');
+    assert.match(broke.stdout, /^    · confirm-reservation\s+retriable$/m, 'steps never run stay pending');
     assert.match(broke.stdout, /^Compensations \(rejected: charge-payment: insufficient funds/m);
     assert.match(broke.stdout, /^  ✔ release-inventory\s+undoes reserve-inventory/m);
 
@@ -121,7 +122,9 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
     await waitFor('schedule-shipment to run', () => state(orderId), (s) => s.steps[2].status === 'RUNNING');
 
     const status = await run('status', orderId);
-    assert.match(status.stdout, /^  ▶ schedule-shipment\s+compensatable$/m);
+    // The reservation, run at the same time, is done; the shipment still runs.
+    assert.match(status.stdout, /^    ✔ reserve-inventory\s+compensatable\n    ▶ schedule-shipment\s+compensatable$/m);
+    assert.match(status.stdout, /now: schedule-shipment/);
     assert.match(status.stdout, /^  · charge-payment\s+PIVOT/m);
     assert.match(status.stdout, /\n  cancellable/);
     // The unwind preview: what a failure now would undo, the running step's compensation included.

@@ -8,11 +8,11 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { awaitSagaResult, cancelSaga, getSagaState, resolveCompensation, retryCompensation, startSaga, type SagaRequest } from '../../cli/saga-client';
 import { bundleSagaWorkflows, sagaWorkerInterceptors } from '../../infra/temporal/saga-worker';
-import type { SagaDefinition, SagaView } from '../../workflows/saga';
+import { activitiesOf, defineSaga, type SagaDefinition, type SagaView } from '../../workflows/saga';
 import { installQuietRuntime, quietLogger } from '../support/saga-stack';
 import { startTimeSkippingServer } from '../support/time-skipping';
 import { TripPartners } from './trip-activities';
-import { cautiousTripSaga, tripSaga } from './trip-saga';
+import { cautiousTripSaga, parallelTripSaga, tripInputSchema, tripSaga } from './trip-saga';
 
 type TripResult = { status: string; reason: string };
 
@@ -51,7 +51,8 @@ describe('saga engine (time-skipping test server, synthetic trip saga, in-proces
     await env?.teardown();
   });
 
-  const trip = (overrides: Partial<SagaRequest<typeof tripSaga>> = {}): SagaRequest<typeof tripSaga> => ({ tripId: `trip-${++n}`, traveller: 'Ada', nights: 2, options: FAST, ...overrides });
+  // Typed for the parallel variant, whose actions include every one of tripSaga's plus the receipt.
+  const trip = (overrides: Partial<SagaRequest<typeof parallelTripSaga>> = {}): SagaRequest<typeof parallelTripSaga> => ({ tripId: `trip-${++n}`, traveller: 'Ada', nights: 2, options: FAST, ...overrides });
   const start = <S extends SagaDefinition>(saga: S, request: SagaRequest<S>) => startSaga(env.client, taskQueue, saga, request);
   const state = (id: string) => getSagaState(env.client, id);
   /** Awaits the saga's end (time skips meanwhile) and its result, which it must have: it completed or compensated. */
@@ -270,5 +271,107 @@ describe('saga engine (time-skipping test server, synthetic trip saga, in-proces
     assert.equal(tripSaga.workflowType, 'tripSaga');
     assert.equal(cautiousTripSaga.workflowType, 'cautiousTripSaga');
     assert.match(tripSaga.details, /book flight → book hotel → rent car → \*\*charge card \(pivot\)\*\* → send itinerary/);
+  });
+
+  describe('parallel groups (parallelTripSaga: flight, then hotel ‖ car, the charge, then itinerary ‖ receipt)', () => {
+    const parallelTrip = (overrides: Partial<SagaRequest<typeof parallelTripSaga>> = {}): SagaRequest<typeof parallelTripSaga> => ({ tripId: `trip-${++n}`, traveller: 'Ada', nights: 2, options: FAST, ...overrides });
+    const steps = (s: SagaView) => s.steps.map((x) => `${x.name}:${x.status}`);
+
+    it('members run at once; their data joins after the group; a group after the pivot runs every member to completion', async () => {
+      const request = parallelTrip({ faults: { 'book-hotel': 'delay:400', 'rent-car': 'delay:400', 'send-itinerary': 'delay:400', 'email-receipt': 'delay:400' } });
+      await start(parallelTripSaga, request);
+      const before = await until(request.tripId, 'both members to run', (s) => s.steps[1].status === 'RUNNING' && s.steps[2].status === 'RUNNING');
+      assert.equal(before.currentStep, 'book-hotel + rent-car');
+      assert.equal(before.cancellable, true);
+      // Both members' compensations are registered before the group starts.
+      assert.deepEqual(before.unwindPreview?.compensations.map((c) => c.name), ['return-car', 'cancel-hotel', 'cancel-flight']);
+      const after = await until(request.tripId, 'the group after the pivot', (s) => s.steps[4].status === 'RUNNING' && s.steps[5].status === 'RUNNING');
+      assert.equal(after.status, 'COMMITTED');
+      assert.equal(after.unwindPreview, undefined);
+      const result = await finished(request.tripId);
+      assert.deepEqual(result, { tripId: request.tripId, status: 'BOOKED', chargedCents: 55_000, itinerary: `ITINERARY-${request.tripId}`, receipt: `RECEIPT-${request.tripId}` });
+      const final = await state(request.tripId);
+      assert.deepEqual(steps(final), ['book-flight:COMPLETED', 'book-hotel:COMPLETED', 'rent-car:COMPLETED', 'charge-card:COMPLETED', 'send-itinerary:COMPLETED', 'email-receipt:COMPLETED']);
+      assert.deepEqual(final.compensations, []);
+      assert.deepEqual(partners.held(request.tripId).sort(), ['car', 'charge', 'flight', 'hotel', 'itinerary', 'receipt']);
+    });
+
+    it('a member rejected: the group settles, the other member (completed after the rejection) is compensated, the rejected one is not', async () => {
+      const request = parallelTrip({ faults: { 'rent-car': 'reject', 'book-hotel': 'delay:500' } });
+      await start(parallelTripSaga, request);
+      const during = await until(request.tripId, 'the car rejected while the hotel runs', (s) => s.steps[2].status === 'FAILED');
+      assert.equal(during.steps[1].status, 'RUNNING');
+      assert.equal(during.status, 'RUNNING');
+      const result = await finished(request.tripId);
+      assert.equal(result.status, 'NOT_BOOKED');
+      assert.match(result.reason, /^rent-car: rent-car declined/);
+      const final = await state(request.tripId);
+      assert.deepEqual(steps(final).slice(0, 3), ['book-flight:COMPLETED', 'book-hotel:COMPLETED', 'rent-car:FAILED']);
+      assert.deepEqual(compensations(final), ['cancel-hotel:COMPLETED', 'cancel-flight:COMPLETED']);
+      assert.equal(final.compensationCause?.cause, 'rejected');
+      assert.equal(partners.bookings.get(`${request.tripId}:hotel`)?.status, 'CANCELLED');
+      assert.equal(partners.bookings.get(`${request.tripId}:car`), undefined);
+      assert.deepEqual(partners.held(request.tripId), []);
+    });
+
+    it('a member timed out after its effect: it is compensated, with the other member and the steps before', async () => {
+      // The car is booked at once, but its answer comes after the 1 s step timeout, on each of its 2 attempts.
+      const request = parallelTrip({ faults: { 'rent-car': 'delay:1500' }, options: { ...FAST, stepTimeout: '1s', stepRetry: { ...FAST.stepRetry, maximumAttempts: 2 } } });
+      await start(parallelTripSaga, request);
+      const result = await finished(request.tripId);
+      assert.equal(result.status, 'NOT_BOOKED');
+      const final = await state(request.tripId);
+      assert.equal(final.steps[2].status, 'FAILED');
+      assert.match(final.steps[2].failure?.type ?? '', /^Timeout/);
+      assert.deepEqual(compensations(final), ['return-car:COMPLETED', 'cancel-hotel:COMPLETED', 'cancel-flight:COMPLETED']);
+      assert.equal(final.compensationCause?.cause, 'failed');
+      // The car was booked although its step failed: its compensation, registered before the group, undid it.
+      assert.equal(partners.bookings.get(`${request.tripId}:car`)?.status, 'CANCELLED');
+      assert.deepEqual(partners.held(request.tripId), []);
+    });
+
+    it('a cancellation while the group runs cancels both members and compensates both (with the cancellation alternatives)', async () => {
+      // Both members fail and wait a minute to retry (the hotel after its effect), so the cancellation finds no
+      // attempt running (see the cancellation test above).
+      const slowRetry = { stepRetry: { initialInterval: '1m', maximumInterval: '1m', maximumAttempts: 100 } };
+      const request = parallelTrip({ faults: { 'book-hotel': 'lost-response:100', 'rent-car': 'transient:100' }, options: slowRetry });
+      await start(parallelTripSaga, request);
+      await until(request.tripId, 'the group to run', (s) => s.currentStep === 'book-hotel + rent-car');
+      while (!['book-hotel', 'rent-car'].every((a) => partners.actions(request.tripId).includes(a))) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(await cancelSaga(env.client, request.tripId), { cancelled: true });
+      const result = await awaitSagaResult<TripResult>(env.client, request.tripId);
+      assert.equal(result.outcome, 'cancelled');
+      assert.deepEqual(steps(result.state!).slice(1, 3), ['book-hotel:FAILED', 'rent-car:FAILED']);
+      assert.deepEqual(compensations(result.state!), ['return-car:COMPLETED', 'release-hotel:COMPLETED', 'cancel-flight:COMPLETED']);
+      assert.equal(partners.bookings.get(`${request.tripId}:hotel`)?.status, 'CANCELLED');
+      assert.deepEqual(partners.held(request.tripId), []);
+    });
+
+    it('the metadata lists the group with its members; the details and the current details show it', async () => {
+      assert.deepEqual(parallelTripSaga.meta.plan.map((p) => ('members' in p ? `${p.kind}(${p.members.map((m) => m.name).join(',')})` : p.name)), [
+        'book-flight',
+        'parallel(book-hotel,rent-car)',
+        'charge-card',
+        'parallel(send-itinerary,email-receipt)',
+      ]);
+      assert.deepEqual(parallelTripSaga.meta.steps[1], { name: 'book-hotel', kind: 'compensatable', compensations: ['release-hotel', 'cancel-hotel'], group: 'book-hotel + rent-car' });
+      assert.equal(parallelTripSaga.meta.stepNames.length, 6);
+      assert.match(parallelTripSaga.details, /book flight → \(book hotel ‖ rent car\) → \*\*charge card \(pivot\)\*\* → \(send itinerary ‖ email receipt\)/);
+      const request = parallelTrip();
+      await start(parallelTripSaga, request);
+      await finished(request.tripId);
+      const described = await env.client.workflow.getHandle(request.tripId).query<{ currentDetails: string }>('__temporal_workflow_metadata');
+      assert.match(described.currentDetails, /- ⇉ parallel _\(compensatable\)_\n  - ✔ book-hotel _\(compensatable\)_\n  - ✔ rent-car/);
+    });
+
+    it('a malformed group is refused where the saga is defined', () => {
+      const member = { run: async () => undefined, compensate: { name: 'undo', run: async () => undefined } };
+      const define = (steps: Parameters<typeof defineSaga>[0]['steps']) => () =>
+        defineSaga({ name: 'bad', input: tripInputSchema, activities: activitiesOf<object>(), key: () => 'k', summary: () => '', steps, completed: () => 0, compensated: () => 0 });
+      assert.throws(define((s) => s.parallel((g) => g.compensatable('a', member))), /parallel group a needs at least two steps/);
+      assert.throws(define((s) => s.pivot('p', { run: async () => undefined }).parallel((g) => g.compensatable('a', member).compensatable('b', { ...member, compensate: { ...member.compensate, name: 'undo-b' } }))), /compensatable step a comes after the pivot/);
+      assert.throws(define((s) => s.compensatable('c', member).pivot('p', { run: async () => undefined }).parallel((g) => g.retriable('a', member).compensatable('b', member))), /compensatable step b comes after the pivot/);
+    });
   });
 });

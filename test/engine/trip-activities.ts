@@ -8,10 +8,11 @@ import type { DeadLetterActivities, DeadLetterEntry } from '../../workflows/saga
  *   reject          a "Declined" answer (non-retryable); nothing is written
  *   transient:N     the first N calls fail (retryable) before writing anything
  *   lost-response:N the effect is written, then the first N calls fail (retryable): the caller cannot tell
- *   delay:MS        the answer takes MS (real time); it heartbeats meanwhile, so a cancellation stops it
+ *   delay:MS        the effect is written at once, the answer takes MS (real time): a step timeout shorter than that
+ *                   times out after the effect. It heartbeats meanwhile, so a cancellation stops it
  * Bookings are idempotent per trip and kind, cancellations are no-ops when there is nothing to undo.
  */
-export type BookingKind = 'flight' | 'hotel' | 'car' | 'charge' | 'itinerary';
+export type BookingKind = 'flight' | 'hotel' | 'car' | 'charge' | 'itinerary' | 'receipt';
 
 export interface Booking {
   kind: BookingKind;
@@ -73,12 +74,13 @@ export class TripPartners {
       partners.calls.push({ tripId, action, activity, args, attempt: Context.current().info.attempt });
       const parts = (fault ?? '').split(',').filter(Boolean);
       const count = (kind: string) => Number(parts.find((p) => p.startsWith(`${kind}:`))?.split(':')[1] ?? 0);
-      if (count('delay')) await slowAnswer(count('delay'));
       if (parts.includes('reject')) throw ApplicationFailure.create({ type: 'Declined', message: `${action} declined`, nonRetryable: true });
       if (earlier < count('transient')) throw ApplicationFailure.retryable(`${action}: partner unavailable`, 'PartnerUnavailable');
       return { fault: new Set(parts), count, earlier };
     }
-    const lostResponse = (call: { count: (k: string) => number; earlier: number }, what: string) => {
+    /** The answer, after the effect: delayed, or lost, as planned. */
+    const answer = async (call: { count: (k: string) => number; earlier: number }, what: string) => {
+      if (call.count('delay')) await slowAnswer(call.count('delay'));
       if (call.earlier < call.count('transient') + call.count('lost-response')) throw ApplicationFailure.retryable(`${what}: response lost`, 'ResponseLost');
     };
 
@@ -88,7 +90,7 @@ export class TripPartners {
         const key = `${input.tripId}:${input.kind}`;
         const booking = partners.bookings.get(key) ?? { ...input, ref: `${input.kind.toUpperCase()}-${input.tripId}`, status: 'BOOKED' as const };
         partners.bookings.set(key, booking);
-        lostResponse(call, `book ${input.kind}`);
+        await answer(call, `book ${input.kind}`);
         return booking;
       },
       async cancel(input: { kind: BookingKind; tripId: string }): Promise<{ noop: boolean }> {
@@ -96,7 +98,7 @@ export class TripPartners {
         const booking = partners.bookings.get(`${input.tripId}:${input.kind}`);
         const noop = booking?.status !== 'BOOKED';
         if (booking) booking.status = 'CANCELLED';
-        lostResponse(call, `cancel ${input.kind}`);
+        await answer(call, `cancel ${input.kind}`);
         return { noop };
       },
       async recordDeadLetter(entry: DeadLetterEntry) {

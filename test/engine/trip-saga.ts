@@ -67,3 +67,54 @@ export const tripSaga = tripSteps('trip', { wroteNothing: (failure) => failure.t
 
 /** The same trip with the kit's default classification: any failed step may have taken effect and is compensated. */
 export const cautiousTripSaga = tripSteps('cautious-trip', {});
+
+/**
+ * The trip with parallel groups: the hotel and the car do not depend on each other, so they are booked at once, and
+ * so are the itinerary and the receipt after the charge. The hotel's and the car's prices join the data after their
+ * group; the charge (the pivot) sums them.
+ */
+export const parallelTripSaga = defineSaga({
+  name: 'parallel-trip',
+  input: tripInputSchema,
+  activities: activitiesOf<TripActivities>(),
+  key: (trip) => trip.tripId,
+  summary: (trip) => `Trip ${trip.tripId} for ${trip.traveller}, ${trip.nights} night(s), booked in parallel`,
+  steps: (saga) =>
+    saga
+      .compensatable('book-flight', {
+        run: async ({ input, act }) => {
+          await act.book({ kind: 'flight', tripId: input.tripId, cents: 30_000 });
+        },
+        compensate: { name: 'cancel-flight', run: ({ input, act }) => act.cancel({ kind: 'flight', tripId: input.tripId }) },
+      })
+      .parallel((group) =>
+        group
+          .compensatable('book-hotel', {
+            run: async ({ input, act }) => ({ hotelCents: (await act.book({ kind: 'hotel', tripId: input.tripId, cents: 10_000 * input.nights })).cents }),
+            compensate: [
+              { name: 'release-hotel', when: (why) => why.cause === 'cancelled', run: ({ input, act }) => act.cancel({ kind: 'hotel', tripId: input.tripId }) },
+              { name: 'cancel-hotel', run: ({ input, act }) => act.cancel({ kind: 'hotel', tripId: input.tripId }) },
+            ],
+          })
+          .compensatable('rent-car', {
+            run: async ({ input, act }) => ({ carCents: (await act.book({ kind: 'car', tripId: input.tripId, cents: 5_000 })).cents }),
+            compensate: { name: 'return-car', run: ({ input, act }) => act.cancel({ kind: 'car', tripId: input.tripId }) },
+          }),
+      )
+      .pivot('charge-card', {
+        run: async ({ input, data, act }) => ({ chargedCents: (await act.book({ kind: 'charge', tripId: input.tripId, cents: 30_000 + data.hotelCents + data.carCents })).cents }),
+        compensate: { name: 'refund-card', run: ({ input, act }) => act.cancel({ kind: 'charge', tripId: input.tripId }) },
+      })
+      .parallel((group) =>
+        group
+          .retriable('send-itinerary', {
+            run: async ({ input, data, act }) => ({ itinerary: (await act.book({ kind: 'itinerary', tripId: input.tripId, cents: data.chargedCents })).ref }),
+          })
+          .retriable('email-receipt', {
+            run: async ({ input, data, act }) => ({ receipt: (await act.book({ kind: 'receipt', tripId: input.tripId, cents: data.chargedCents })).ref }),
+          }),
+      ),
+  completed: ({ input, data }) => ({ tripId: input.tripId, status: 'BOOKED' as const, chargedCents: data.chargedCents, itinerary: data.itinerary, receipt: data.receipt }),
+  compensated: ({ input, why }) => ({ tripId: input.tripId, status: 'NOT_BOOKED' as const, reason: why.reason }),
+  options: { wroteNothing: (failure) => failure.type === 'Declined' },
+});

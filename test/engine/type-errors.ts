@@ -44,6 +44,31 @@ export const checks = [
           run: async ({ input, act }) => act.approveOrdr(input),
         }),
   }),
+
+  // A parallel group: its members see only the data from before the group, never a fellow member's; the step after
+  // the group sees what every member returned.
+  defineSaga({
+    ...base,
+    ...outcome,
+    name: 'd',
+    steps: (s) =>
+      s
+        .parallel((g) =>
+          g
+            .compensatable('reserve-inventory', {
+              run: async ({ input, act }) => ({ totalCents: (await act.reserveInventory(input)).totalCents }),
+              compensate: { name: 'release-inventory', run: async () => undefined },
+            })
+            .compensatable('schedule-shipment', {
+              // @ts-expect-error a member reads a fellow member's data
+              run: async ({ data }) => ({ cents: data.totalCents }),
+              compensate: { name: 'cancel-shipment', run: async () => undefined },
+            }),
+        )
+        .pivot('charge-payment', {
+          run: async ({ input, data, act }) => act.chargePayment({ ...input, amountCents: data.totalCents + data.cents }),
+        }),
+  }),
 ];
 
 // Step and compensation names are literal unions, used wherever a name is written.

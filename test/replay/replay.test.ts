@@ -5,8 +5,9 @@
  *
  * The histories are in test/replay/histories/, recorded by `npm run histories:record`. v1-*.json were recorded
  * before the saga had a deadline and a dead-letter log, v2-*.json before the saga kit (their input carried the fault
- * plan and the run options): they replay through the `patched()` branches that keep the old behaviour (see
- * SAGA_DEADLINE_PATCH and SAGA_KIT_PATCH in workflows/saga/define.ts). Keep the old ones when the workflow changes:
+ * plan and the run options), v3-*.json before parallel groups (the order saga's steps one by one): they replay
+ * through the `patched()` branches that keep the old behaviour (see SAGA_DEADLINE_PATCH, SAGA_KIT_PATCH and
+ * SAGA_PARALLEL_PATCH in workflows/saga/define.ts). Keep the old ones when the workflow changes:
  * they are what a deployment has to stay compatible with.
  */
 import assert from 'node:assert/strict';
@@ -19,7 +20,8 @@ import { installQuietRuntime, quietLogger, workflowBundle } from '../support/sag
 
 const HISTORIES_DIR = path.join(__dirname, 'histories');
 const REQUIRED = [
-  'happy', 'rejected-at-payment', 'cancelled', 'dead-lettered-retried', 'dead-lettered-resolved', 'deadline-passed', 'v1-happy', 'v2-happy', 'v2-cancelled',
+  'happy', 'rejected-at-payment', 'rejected-at-inventory', 'cancelled', 'dead-lettered-retried', 'dead-lettered-resolved', 'deadline-passed',
+  'v1-happy', 'v2-happy', 'v2-cancelled', 'v3-happy', 'v3-cancelled',
   // The return saga's.
   'return-happy', 'return-rejected-at-pickup', 'return-cancelled', 'return-dead-lettered-resolved',
 ];

@@ -88,13 +88,15 @@ describe('order saga (real Temporal dev server, real services, real databases)',
         after: { order: 404, reservation: 404, shipment: 404, payment: 404 },
       },
       {
+        // The shipment is scheduled at the same time (one parallel group) and took effect: it is cancelled too.
         step: 'reserve-inventory',
         input: (orderId) => ({ orderId, customerId: 'cust-alice', items: [{ sku: 'KB-001', quantity: 1 }, { sku: 'MN-003', quantity: 1000 }], destination: destination() }),
         code: /insufficient stock for MN-003/,
-        compensations: ['rejectOrder'],
-        after: { order: 'REJECTED', reservation: 404, shipment: 404, payment: 404 },
+        compensations: ['cancelShipment', 'rejectOrder'],
+        after: { order: 'REJECTED', reservation: 404, shipment: 'CANCELLED', payment: 404 },
       },
       {
+        // The reservation ran at the same time (one parallel group) and took effect: it is released.
         step: 'schedule-shipment',
         input: (orderId) => ({ orderId, customerId: 'cust-alice', items: [{ sku: 'KB-001', quantity: 1 }], destination: destination('AQ') }),
         code: /AQ/,
@@ -396,6 +398,35 @@ describe('order saga (real Temporal dev server, real services, real databases)',
     assert.ok(scheduledIds.slice(0, 3).every((id) => id < Number(firstFinished!.eventId)), 'scheduled together');
   });
 
+  it('a failure inside the parallel group compensates exactly the members that may have taken effect', async () => {
+    // Both members fail: the reservation takes effect but its answer is lost on every attempt (it may have taken
+    // effect, so it is released); the shipment is refused (a 4xx: it wrote nothing, so nothing is cancelled).
+    const orderId = newOrderId('group-failure');
+    const before = await ledger();
+    const result = await run({
+      orderId,
+      customerId: 'cust-alice',
+      items: [{ sku: 'KB-001', quantity: 1 }],
+      destination: destination('AQ'),
+      faults: { 'reserve-inventory': 'lost-response:100' },
+      options: { ...fast, stepRetry: { ...fast.stepRetry, maximumAttempts: 3 } },
+    });
+    assert.equal(result.outcome === 'completed' && result.result.status, 'REJECTED');
+    const state = await getSagaState(stack.client, orderId);
+    assert.deepEqual(state.steps.slice(1, 3).map((s) => [s.name, s.group, s.status, s.failure?.businessRejection]), [
+      ['reserve-inventory', 'reserve-inventory + schedule-shipment', 'FAILED', false],
+      ['schedule-shipment', 'reserve-inventory + schedule-shipment', 'FAILED', true],
+    ]);
+    // The first member's failure is the saga's; the refused shipment is not compensated, the reservation is.
+    assert.equal(state.compensationCause?.failedStep, 'reserve-inventory');
+    assert.deepEqual(state.compensations.map((c) => [c.name, c.status]), [['release-inventory', 'COMPLETED'], ['reject-order', 'COMPLETED']]);
+    assert.equal((state.compensations[0].result as { noop: boolean }).noop, false, 'the reservation had taken effect');
+    const scheduled = await scheduledActivities(orderId);
+    assert.deepEqual(scheduled, ['createOrder', 'reserveInventory', 'scheduleShipment', 'releaseInventory', 'rejectOrder']);
+    assert.deepEqual(await records(orderId), { order: 'REJECTED', reservation: 'RELEASED', shipment: 404, payment: 404 });
+    assert.deepEqual(await ledger(), before);
+  });
+
   it('two sagas racing for the last unit of stock: one APPROVED, the other REJECTED and fully compensated', async () => {
     const [a, b] = [newOrderId('race'), newOrderId('race')];
     const before = await ledger();
@@ -405,7 +436,8 @@ describe('order saga (real Temporal dev server, real services, real databases)',
     const statuses = results.map((r) => (r.outcome === 'completed' ? r.result.status : r.outcome)).sort();
     assert.deepEqual(statuses, ['APPROVED', 'REJECTED']);
     const loser = results[0].outcome === 'completed' && results[0].result.status === 'REJECTED' ? a : b;
-    assert.deepEqual(await records(loser), { order: 'REJECTED', reservation: 404, shipment: 404, payment: 404 });
+    // Its shipment, scheduled at the same time as the refused reservation (one parallel group), was cancelled.
+    assert.deepEqual(await records(loser), { order: 'REJECTED', reservation: 404, shipment: 'CANCELLED', payment: 404 });
     const after = await ledger();
     assert.deepEqual(after.stock['LT-005'], { available: 0, held: 0, sold: before.stock['LT-005'].sold + 1 });
     assert.equal(after.balances['cust-alice'], before.balances['cust-alice'] - 12000, 'only the winner paid');

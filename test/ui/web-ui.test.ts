@@ -24,7 +24,7 @@ const COMPENSATION_SUMMARIES = ['compensate: cancel shipment', 'compensate: rele
 /** The UI loads its data after the page: generous, since a cold dev server answers its first queries slowly. */
 const UI_TIMEOUT_MS = 30_000;
 
-describe('Temporal web UI shows a compensated saga (headless Chromium)', function () {
+describe('Temporal web UI shows a compensated saga and a parallel group (headless Chromium)', function () {
   this.timeout(120_000);
   let target: DemoTarget;
   let browser: Browser;
@@ -73,6 +73,22 @@ describe('Temporal web UI shows a compensated saga (headless Chromium)', functio
     for (const summary of COMPENSATION_SUMMARIES) await page.getByText(summary).first().waitFor();
     await page.getByText('chargePayment • charge payment').waitFor();
     await page.screenshot({ path: path.join(SHOTS, 'workflow-timeline.png'), fullPage: true });
+  });
+
+  it('shows a parallel group side by side on the timeline: the three confirmations start together', async () => {
+    await page.goto(workflowUrl(approved));
+    await page.getByRole('heading', { name: approved }).waitFor();
+    const labels = ['confirmReservation • confirm reservation', 'confirmShipment • confirm shipment', 'approveOrder • approve order', 'reserveInventory • reserve inventory', 'scheduleShipment • schedule shipment'];
+    for (const label of labels) await page.getByText(label).first().waitFor();
+    // For a human: the group's bars side by side (test-output/ui/workflow-timeline-parallel.png). Where the UI puts a
+    // label (left or right of its bar) depends on the room, so what the bars show is checked on the history they
+    // are drawn from: each group's activities were scheduled by one workflow task, at once.
+    await page.screenshot({ path: path.join(SHOTS, 'workflow-timeline-parallel.png'), fullPage: true });
+    const events = (await target.client.workflow.getHandle(approved).fetchHistory()).events ?? [];
+    const scheduledBy = (type: string) => String(events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type)?.activityTaskScheduledEventAttributes?.workflowTaskCompletedEventId);
+    assert.equal(new Set(['reserveInventory', 'scheduleShipment'].map(scheduledBy)).size, 1, 'reserve-inventory ‖ schedule-shipment');
+    assert.equal(new Set(['confirmReservation', 'confirmShipment', 'approveOrder'].map(scheduledBy)).size, 1, 'the three confirmations');
+    assert.notEqual(scheduledBy('chargePayment'), scheduledBy('approveOrder'));
   });
 
   it('lists the compensations by summary in the event history, in reverse order of their steps', async () => {

@@ -14,7 +14,7 @@ import { z } from 'zod';
 import type { FailureClassification } from './failures';
 import { installOperatorHandlers, resolveCompensationUpdate, retryCompensationUpdate } from './operator';
 import { DEAD_LETTER_RETRY, KIT_DEFAULTS, retryPolicy, sagaRunOptionsSchema, type SagaDefaults, type SagaRunOptions } from './run-options';
-import { Saga, validateSteps } from './saga';
+import { groupsOf, Saga, validateSteps } from './saga';
 import { SAGA_STATUS } from './search-attributes';
 import type { CompensationContext, DeadLetterEntry, DeadLetterLog, SagaState, SagaStep, StepKind, UnwindPreview } from './types';
 
@@ -27,6 +27,7 @@ import type { CompensationContext, DeadLetterEntry, DeadLetterLog, SagaState, Sa
  *   .compensatable(name, { run, compensate })   compensate required
  *   .pivot(name, { run, compensate? })          the point of no return; compensate only for an unknown outcome
  *   .retriable(name, { run })                   after the pivot; no compensate (an excess property is an error)
+ *   .parallel((g) => g.compensatable(…).compensatable(…))   members that run at once (retriable ones after the pivot)
  * A step's run returns what later steps need (an object, or nothing); it is merged into the saga's data, typed: a
  * later step sees `data.totalCents` as a number, a compensation sees only the data from before its step.
  */
@@ -67,12 +68,21 @@ type Run<I, D, A, O> = (ctx: StepContext<I, D, A>) => Promise<O>;
 /** The data after a step that returned O. */
 type With<D, O> = O extends object ? Omit<D, keyof O> & O : D;
 
-/** One entry of a saga's metadata. (A parallel group will be a further kind of entry.) */
+/** One step of a saga's metadata. */
 export interface StepMeta<S extends string = string, C extends string = string> {
   name: S;
   kind: StepKind;
   /** Its compensations: one, or the alternatives in the order they are tried (the last is the default). */
   compensations: C[];
+  /** The parallel group it runs in, if any: its members' names joined by " + ". */
+  group?: string;
+}
+
+/** A parallel group in a saga's plan: members that run at once. */
+export interface GroupMeta<S extends string = string, C extends string = string> {
+  kind: 'parallel';
+  name: string;
+  members: StepMeta<S, C>[];
 }
 
 interface BuiltStep {
@@ -81,14 +91,51 @@ interface BuiltStep {
   compensations: CompensationSpec<unknown, unknown, unknown, string>[];
 }
 
+function buildStep(name: string, kind: StepKind, run: unknown, compensate?: unknown): BuiltStep {
+  const compensations = (compensate === undefined ? [] : Array.isArray(compensate) ? compensate : [compensate]) as BuiltStep['compensations'];
+  return { meta: { name, kind, compensations: compensations.map((c) => c.name) }, run: run as BuiltStep['run'], compensations };
+}
+
+/**
+ * The members of a parallel group: steps that do not depend on each other. Each sees the data from before the group
+ * (D), never a fellow member's; what they return (O) joins the data after the group. Before the pivot every member
+ * is compensatable, after it every member is retriable (checked when the saga is defined).
+ */
+export class GroupBuilder<I, A, D, O = {}, S extends string = never, C extends string = never> {
+  /** @internal */
+  constructor(readonly built: readonly BuiltStep[] = []) {}
+
+  compensatable<const N extends string, R extends object | void, const K extends string>(
+    name: N,
+    spec: { run: Run<I, D, A, R>; compensate: Compensations<I, D, A, K> },
+  ): GroupBuilder<I, A, D, With<O, R>, S | N, C | K> {
+    return new GroupBuilder([...this.built, buildStep(name, 'compensatable', spec.run, spec.compensate)]) as never;
+  }
+
+  retriable<const N extends string, R extends object | void>(name: N, spec: { run: Run<I, D, A, R> }): GroupBuilder<I, A, D, With<O, R>, S | N, C> {
+    return new GroupBuilder([...this.built, buildStep(name, 'retriable', spec.run)]) as never;
+  }
+}
+
 export class StepsBuilder<I, A, D, S extends string = never, C extends string = never> {
   /** @internal */
   constructor(readonly built: readonly BuiltStep[] = []) {}
 
   private add(name: string, kind: StepKind, run: unknown, compensate?: unknown): never {
-    const compensations = (compensate === undefined ? [] : Array.isArray(compensate) ? compensate : [compensate]) as BuiltStep['compensations'];
-    const step: BuiltStep = { meta: { name, kind, compensations: compensations.map((c) => c.name) }, run: run as BuiltStep['run'], compensations };
-    return new StepsBuilder([...this.built, step]) as never;
+    return new StepsBuilder([...this.built, buildStep(name, kind, run, compensate)]) as never;
+  }
+
+  /**
+   * Steps that do not depend on each other, run at once: `.parallel((g) => g.compensatable(…).compensatable(…))`.
+   * Every member's compensation is registered before the group starts; if a member fails, the group settles, and
+   * every member that may have taken effect is compensated with the steps before it.
+   */
+  parallel<O, const S2 extends string, const C2 extends string>(
+    members: (g: GroupBuilder<I, A, D>) => GroupBuilder<I, A, D, O, S2, C2>,
+  ): StepsBuilder<I, A, With<D, O>, S | S2, C | C2> {
+    const group = members(new GroupBuilder<I, A, D>()).built;
+    const name = group.map((m) => m.meta.name).join(' + ');
+    return new StepsBuilder([...this.built, ...group.map((m) => ({ ...m, meta: { ...m.meta, group: name } }))]) as never;
   }
 
   /** A step that can be undone; its compensation is registered before it runs. */
@@ -171,6 +218,8 @@ export const INVALID_SAGA_INPUT = 'InvalidSagaInput';
  * SAGA_KIT_PATCH, the fault plan and run options travelled inside the input (they are dropped from it).
  */
 export const SAGA_DEADLINE_PATCH = 'saga-deadline-and-dead-letters';
+/** Parallel groups run at once (each member in a scope of its own); before it, a group's members ran one by one. */
+export const SAGA_PARALLEL_PATCH = 'saga-parallel-groups';
 export const SAGA_KIT_PATCH = 'saga-kit-v1';
 
 export interface SagaDefinition<I = any, R = any, D = any, S extends string = string, C extends string = string> {
@@ -184,7 +233,10 @@ export interface SagaDefinition<I = any, R = any, D = any, S extends string = st
   /** The web UI's static details: the steps in order, the pivot marked. */
   details: string;
   meta: {
+    /** Every step in order (a group's members carry its name in `group`). */
     steps: readonly StepMeta<S, C>[];
+    /** The order in which they run: steps, and parallel groups with their members. */
+    plan: readonly (StepMeta<S, C> | GroupMeta<S, C>)[];
     stepNames: readonly S[];
     compensationNames: readonly C[];
     /** Every step and compensation name: what a fault plan may name. */
@@ -222,7 +274,7 @@ export function defineSaga<I, A, D, S extends string, C extends string, RC, RX>(
   const built = config.steps(new StepsBuilder<I, A, {}>()).built;
   const metaSteps = built.map((b) => b.meta) as StepMeta<S, C>[];
   // The same checks the engine makes, at definition time: a malformed saga fails where it is declared.
-  validateSteps(metaSteps.map((m) => ({ name: m.name, kind: m.kind, run: async () => undefined, compensate: m.compensations.length ? async () => undefined : undefined })));
+  validateSteps(metaSteps.map((m) => ({ name: m.name, kind: m.kind, group: m.group, run: async () => undefined, compensate: m.compensations.length ? async () => undefined : undefined })));
   const defaults: SagaDefaults = { ...KIT_DEFAULTS, ...config.options?.defaults };
   const workflowType = `${camel(config.name)}Saga`;
 
@@ -238,6 +290,8 @@ export function defineSaga<I, A, D, S extends string, C extends string, RC, RX>(
     const input = parsedInput.data;
     const options = parsedOptions.data;
     const withDeadlineAndDeadLetters = patched(SAGA_DEADLINE_PATCH);
+    // Only a saga that has groups records this marker: the others' histories stay as they were.
+    const parallelGroups = metaSteps.some((m) => m.group !== undefined) && patched(SAGA_PARALLEL_PATCH);
 
     const base: ActivityOptions = { startToCloseTimeout: options.stepTimeout ?? defaults.stepTimeout };
     // The same calls either way; local activities only change where they are scheduled.
@@ -256,6 +310,7 @@ export function defineSaga<I, A, D, S extends string, C extends string, RC, RX>(
         return {
           name: b.meta.name,
           kind: b.meta.kind,
+          group: b.meta.group,
           run: () => b.run(context(words(b.meta.name), b.meta.kind === 'retriable' ? retriable : forward)),
           ...(b.compensations.length && {
             compensationName: (why: CompensationContext) => chosen(why).name,
@@ -268,6 +323,7 @@ export function defineSaga<I, A, D, S extends string, C extends string, RC, RX>(
         parallelCompensation: options.parallelCompensation,
         continueOnCompensationError: options.continueOnCompensationError,
         wroteNothing: config.options?.wroteNothing,
+        parallelGroups,
         ...(withDeadlineAndDeadLetters && {
           deadline: options.deadline ?? defaults.deadline,
           ...(config.options?.deadLetters !== false && { deadLetters: deadLetterLog(proxyActivities<DeadLetterActivities>({ ...base, retry: DEAD_LETTER_RETRY })) }),
@@ -285,6 +341,10 @@ export function defineSaga<I, A, D, S extends string, C extends string, RC, RX>(
   Object.defineProperty(workflow, 'name', { value: workflowType });
 
   const stepNames = metaSteps.map((m) => m.name);
+  const plan = groupsOf(metaSteps).map((stage): StepMeta<S, C> | GroupMeta<S, C> =>
+    stage[0].group === undefined ? stage[0] : { kind: 'parallel', name: stage[0].group, members: stage },
+  );
+  const title = (m: StepMeta) => (m.kind === 'pivot' ? `**${words(m.name)} (pivot)**` : words(m.name));
   const compensationNames = [...new Set(metaSteps.flatMap((m) => m.compensations))];
   return {
     name: config.name,
@@ -293,8 +353,8 @@ export function defineSaga<I, A, D, S extends string, C extends string, RC, RX>(
     workflow,
     key: config.key,
     summary: config.summary,
-    details: `${words(config.name)} saga: ${metaSteps.map((m) => (m.kind === 'pivot' ? `**${words(m.name)} (pivot)**` : words(m.name))).join(' → ')}`,
-    meta: { steps: metaSteps, stepNames, compensationNames, actions: [...stepNames, ...compensationNames] },
+    details: `${words(config.name)} saga: ${plan.map((p) => ('members' in p ? `(${p.members.map(title).join(' ‖ ')})` : title(p))).join(' → ')}`,
+    meta: { steps: metaSteps, plan, stepNames, compensationNames, actions: [...stepNames, ...compensationNames] },
     stateQuery: sagaStateQuery,
     retryCompensationUpdate,
     resolveCompensationUpdate,

@@ -9,6 +9,8 @@ export {
   INVALID_SAGA_INPUT,
   SAGA_DEADLINE_PATCH,
   SAGA_KIT_PATCH,
+  SAGA_PARALLEL_PATCH,
+  GroupBuilder,
   StepsBuilder,
   type ActionName,
   type CompensateContext,
@@ -24,9 +26,10 @@ export {
   type SagaView,
   type StepContext,
   type StepMeta,
+  type GroupMeta,
   type StepName,
 } from './define';
-export { Saga, validateSteps, renderDetails, type SagaOutcome, type SagaHooks } from './saga';
+export { Saga, validateSteps, groupsOf, renderDetails, type SagaOutcome, type SagaHooks } from './saga';
 export { SAGA_COMPENSATION_FAILED, describeFailure, type FailureClassification, type StepFailure } from './failures';
 export { sagaRunOptionsSchema, KIT_DEFAULTS, type SagaRunOptions, type SagaDefaults } from './run-options';
 export { type FaultPlan } from './headers';

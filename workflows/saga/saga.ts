@@ -75,6 +75,24 @@ export function validateSteps(steps: SagaStep[]): void {
     if (step.kind === 'retriable' && (pivotIndex < 0 || i < pivotIndex)) throw new Error(`retriable step ${step.name} must come after the pivot`);
   });
   if (new Set(steps.map((s) => s.name)).size !== steps.length) throw new Error('step names must be unique');
+  for (const members of groupsOf(steps).filter((g) => g.length > 1 || g[0].group !== undefined)) {
+    const group = members[0].group;
+    if (members.length < 2) throw new Error(`parallel group ${group} needs at least two steps`);
+    if (steps.filter((s) => s.group === group).length !== members.length) throw new Error(`the steps of parallel group ${group} must be consecutive`);
+    // (Mixed kinds are refused above: a retriable member must follow the pivot, a compensatable one precede it.)
+    if (members.some((m) => m.kind === 'pivot')) throw new Error(`the pivot cannot run in a parallel group (${group})`);
+  }
+}
+
+/** The steps in stages: each parallel group is one stage, every other step a stage of its own. */
+export function groupsOf<T extends { group?: string }>(steps: readonly T[]): T[][] {
+  const stages: T[][] = [];
+  for (const step of steps) {
+    const last = stages.at(-1);
+    if (step.group !== undefined && last?.[0].group === step.group) last.push(step);
+    else stages.push([step]);
+  }
+  return stages;
 }
 
 export class Saga {
@@ -94,7 +112,7 @@ export class Saga {
     this.state = {
       status: 'RUNNING',
       cancellable: true,
-      steps: steps.map((s) => ({ name: s.name, kind: s.kind, status: 'PENDING' })),
+      steps: steps.map((s) => ({ name: s.name, kind: s.kind, ...(s.group !== undefined && { group: s.group }), status: 'PENDING' as const })),
       compensations: [],
       data: {},
     };
@@ -107,8 +125,11 @@ export class Saga {
   async run(): Promise<SagaOutcome> {
     const stack = this.stack;
     const deadline = new Deadline(this.options.deadline);
-    for (const [index, step] of this.steps.entries()) {
-      const stepState = this.state.steps[index];
+    // A saga started before parallel groups existed runs their members one by one: the shape its history recorded.
+    const stages = this.options.parallelGroups ? groupsOf(this.steps) : this.steps.map((s) => [s]);
+    for (const stage of stages) {
+      const step = stage[0];
+      const stepState = this.state.steps[this.steps.indexOf(step)];
       const forwardOnly = step.kind !== 'compensatable';
       if (forwardOnly && this.state.cancellable) {
         // Last chance to honour a cancellation or the deadline: from the pivot on, the saga only goes forward.
@@ -117,6 +138,11 @@ export class Saga {
           return this.unwind(stack, step, stepState, new CancelledFailure('saga cancelled before its pivot'));
         }
         this.state.cancellable = false;
+      }
+      if (stage.length > 1) {
+        const unwound = await this.runGroup(stage, forwardOnly, deadline);
+        if (unwound) return unwound;
+        continue;
       }
       if (step.compensate) stack.push(step);
       this.update({ currentStep: step.name }, stepState, { status: 'RUNNING' });
@@ -142,13 +168,56 @@ export class Saga {
     return { outcome: 'completed' };
   }
 
+  /**
+   * Runs a parallel group: every member's compensation is registered, then all members start at once, each in a
+   * cancellation scope of its own (a child of the deadline's scope before the pivot). When one fails, the others are
+   * not interrupted: the group settles first, so that each member's outcome is known. Then every member that may have
+   * taken effect (completed, or failed in a way the saga's classification does not call "wrote nothing") is
+   * compensated, with the stages before it in reverse. Returns the outcome when the saga unwound, else undefined.
+   */
+  private async runGroup(members: SagaStep[], forwardOnly: boolean, deadline: Deadline): Promise<SagaOutcome | undefined> {
+    const states = members.map((m) => this.state.steps[this.steps.indexOf(m)]);
+    for (const m of members) if (m.compensate) this.stack.push(m);
+    for (const s of states) s.status = 'RUNNING';
+    // The current step: the members still running ("a + b" while both run, then the one left).
+    const running = () => ({ currentStep: members.filter((_, i) => states[i].status === 'RUNNING').map((m) => m.name).join(' + ') || undefined });
+    this.update(running());
+    const outcomes = await Promise.allSettled(
+      members.map(async (m, i) => {
+        try {
+          const output = await runAsAction(m.name, forwardOnly ? 'non-cancellable' : new CancellationScope({ cancellable: true, parent: deadline.scope }), m.run);
+          states[i].status = 'COMPLETED';
+          this.update(running());
+          return output;
+        } catch (err) {
+          // Shown at once; the others run on until they settle.
+          Object.assign(states[i], { status: 'FAILED', failure: describeFailure(err, this.options.wroteNothing) });
+          this.update(running());
+          throw err;
+        }
+      }),
+    );
+    // The members' data joins in declaration order, whatever order they finished in.
+    for (const o of outcomes) if (o.status === 'fulfilled' && o.value && typeof o.value === 'object') Object.assign(this.state.data, o.value);
+    const failed = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [{ i, err: o.reason as unknown }] : []));
+    if (!failed.length) return undefined;
+    // Retriable members ran out of retries (their policy should not let that happen): nothing may be compensated.
+    if (this.state.status === 'COMMITTED') throw failed[0].err;
+    // The failure the saga reports: the first member's that was not a cancellation, else the cancellation.
+    const primary = deadline.passed ? failed[0] : (failed.find((f) => !isCancellation(f.err)) ?? failed[0]);
+    // A member whose failure proves it wrote nothing is not compensated (unwind does the same for the primary).
+    for (const f of failed) if (f !== primary && states[f.i].failure?.businessRejection) this.stack.splice(this.stack.indexOf(members[f.i]), 1);
+    const err = deadline.passed ? deadline.failure(members[primary.i].name) : primary.err;
+    return this.unwind(this.stack, members[primary.i], states[primary.i], err, deadline);
+  }
+
   private async unwind(stack: SagaStep[], step: SagaStep, stepState: StepState, err: unknown, deadline?: Deadline): Promise<SagaOutcome> {
     const timedOut = deadline?.passed === true;
     const failure = timedOut ? { type: 'SagaDeadline', message: (err as Error).message, businessRejection: false } : describeFailure(err, this.options.wroteNothing);
     const cancelled = isCancellation(err) && !timedOut;
     this.update({}, stepState, cancelled && stepState.status === 'PENDING' ? {} : { status: 'FAILED', failure });
     // A failure that proves the step wrote nothing: don't compensate the step that was refused.
-    if (failure.businessRejection && stack.at(-1) === step) stack.pop();
+    if (failure.businessRejection && stack.includes(step)) stack.splice(stack.indexOf(step), 1);
     const context: CompensationContext = {
       cause: timedOut ? 'deadline' : cancelled ? 'cancelled' : failure.businessRejection ? 'rejected' : 'failed',
       reason: timedOut ? failure.message : cancelled ? 'saga cancelled' : `${step.name}: ${failure.message}`,
@@ -299,7 +368,12 @@ const MARKS: Record<string, string> = { PENDING: '·', RUNNING: '▶', COMPLETED
 /** Markdown shown as the workflow's "current details" in the Temporal web UI. */
 export function renderDetails(state: SagaState): string {
   const lines = [`**Saga ${state.status}**${state.currentStep ? `: ${state.currentStep}` : ''}`, ''];
-  for (const s of state.steps) lines.push(`- ${MARKS[s.status]} ${s.name} _(${s.kind})_${s.failure ? `: ${s.failure.message}` : ''}`);
+  for (const stage of groupsOf(state.steps)) {
+    // A parallel group: one "parallel" line, its members indented under it.
+    const indent = stage[0].group !== undefined ? '  ' : '';
+    if (indent) lines.push(`- ⇉ parallel _(${stage[0].kind})_`);
+    for (const s of stage) lines.push(`${indent}- ${MARKS[s.status]} ${s.name} _(${s.kind})_${s.failure ? `: ${s.failure.message}` : ''}`);
+  }
   if (state.compensations.length) {
     lines.push('', `**Compensations** (${state.compensationCause?.cause}: ${state.compensationCause?.reason})`);
     for (const c of state.compensations) {

@@ -28,6 +28,11 @@ export interface SagaStep {
   /** Stable name: shown in the UI and the CLI, and part of the services' idempotency keys. */
   name: string;
   kind: StepKind;
+  /**
+   * The parallel group the step belongs to (its members are consecutive and run at once), if any. A group's name is
+   * its members' names joined by " + ".
+   */
+  group?: string;
   /** The forward action: normally one activity call. What it returns (an object) is merged into the saga's data. */
   run: () => Promise<unknown>;
   /** Name of the compensating action, e.g. "release-inventory"; may depend on why the saga compensates. */
@@ -62,6 +67,11 @@ export interface SagaOptions {
    * (a step that failed may have taken effect, so its compensation runs).
    */
   wroteNothing?: FailureClassification;
+  /**
+   * Run parallel groups at once. False (a saga started before groups existed, see SAGA_PARALLEL_PATCH) runs their
+   * members one after another in declaration order, the shape its history recorded. Default false.
+   */
+  parallelGroups?: boolean;
 }
 
 /** A Temporal duration: milliseconds, or a string such as "90s", "2h". */
@@ -114,6 +124,8 @@ export interface FailureInfo {
 export interface StepState {
   name: string;
   kind: StepKind;
+  /** The parallel group it runs in, if any (SagaStep.group). */
+  group?: string;
   status: StepStatus;
   failure?: FailureInfo;
 }

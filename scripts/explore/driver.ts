@@ -1,0 +1,119 @@
+/**
+ * Runs one failure point: starts one saga with the point's fault plan and run options, does what the point's drive
+ * says while it runs (cancel, kill the worker, an operator's decision), waits for its end, then checks it twice:
+ * against the kit's rules (the status and compensations the point expects, from the saga's state query) and
+ * against the saga's own invariants (its profile's pure function over the services' rows for its key).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { isDeepStrictEqual } from 'node:util';
+import { resolveCompensation, retryCompensation, startSaga } from '../../cli/saga-client';
+import type { SagaView } from '../../workflows/saga';
+import type { ExploreEnvironment } from './environment';
+import type { FailurePoint } from './points';
+import type { Ended, ExploreProfile } from './profiles';
+
+export interface PointResult {
+  point: FailurePoint;
+  key: string;
+  /** The business outcome (APPROVED, REJECTED, CANCELLED, …) and the saga's final status. */
+  outcome: string;
+  status?: string;
+  violations: string[];
+  ms: number;
+}
+
+const camel = (kebab: string) => kebab.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+/** Asks the saga's state until `ready` holds (or the saga ended, or the time is up). */
+async function until(handle: WorkflowHandle, ready: (s: SagaView) => boolean, timeoutMs = 60_000): Promise<SagaView | undefined> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const state = await handle.query<SagaView>('sagaState').catch(() => undefined);
+    if (state && ready(state)) return state;
+    const described = await handle.describe().catch(() => undefined);
+    if (described && described.status.name !== 'RUNNING') return undefined;
+    await sleep(100);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for the saga's state`);
+}
+
+async function ending(handle: WorkflowHandle): Promise<Ended> {
+  try {
+    return { result: await handle.result() };
+  } catch (err) {
+    const cause = (err as { cause?: { name?: string; message?: string } }).cause;
+    if (err instanceof WorkflowFailedError && cause?.name === 'CancelledFailure') return { cancelled: true };
+    return { failed: cause?.message ?? (err as Error).message };
+  }
+}
+
+/** Where the saga's state contradicts what the kit's rules say the point must come to. */
+export function expectationViolations(point: FailurePoint, state: SagaView | undefined): string[] {
+  if (!state) return ['no saga state to check'];
+  const v: string[] = [];
+  const { expect } = point;
+  if (!expect.status.includes(state.status as never)) v.push(`saga ended ${state.status}, expected ${expect.status.join(' or ')}`);
+  if (state.status === 'COMPENSATED') {
+    const done = (step: string) => state.compensations.some((c) => c.forStep === step && (c.status === 'COMPLETED' || c.status === 'RESOLVED'));
+    for (const step of expect.compensated) if (!done(step)) v.push(`${step} was not compensated`);
+    for (const step of expect.notCompensated) if (done(step)) v.push(`${step} was compensated although it wrote nothing`);
+  }
+  if (expect.compensation) {
+    const c = state.compensations.find((x) => x.name === expect.compensation!.name);
+    if (c?.status !== expect.compensation.status) v.push(`${expect.compensation.name} is ${c?.status ?? 'absent'}, expected ${expect.compensation.status}`);
+  }
+  return v;
+}
+
+export async function runPoint(env: ExploreEnvironment, profile: ExploreProfile, point: FailurePoint, key: string): Promise<PointResult> {
+  const t0 = performance.now();
+  const input = await profile.input(key, { client: env.client, taskQueue: env.taskQueue, services: env.services });
+  const violations: string[] = [];
+  const handle = await startSaga(env.client, env.taskQueue, profile.saga, { ...(input as object), options: point.options, faults: point.faults } as never, { workflowTaskTimeout: '3s' });
+  const stepIs = (name: string, status: string) => (s: SagaView) => s.steps.some((x) => x.name === name && x.status === status);
+  const { drive } = point;
+
+  if (drive.cancel) {
+    if (drive.cancel.whileRunning) await until(handle, stepIs(drive.cancel.whileRunning, 'RUNNING'));
+    await handle.cancel().catch(() => undefined); // refused by an ended saga: the point's expectation says what must be
+  }
+  if (drive.kill) {
+    if ('whileRunning' in drive.kill) {
+      await until(handle, stepIs(drive.kill.whileRunning, 'RUNNING'));
+      await sleep(300); // the worker has picked the activity up
+    } else await until(handle, stepIs(drive.kill.afterCompleted, 'COMPLETED'));
+    await env.worker.killAndRestart();
+  }
+  if (drive.operator) {
+    const { compensation, decision } = drive.operator;
+    const waiting = await until(handle, (s) => s.compensations.some((c) => c.name === compensation && c.status === 'DEAD_LETTERED'), 120_000);
+    if (!waiting) violations.push(`${compensation} never waited for an operator`);
+    else if (decision === 'retry') await retryCompensation(env.client, key, compensation);
+    else {
+      const request = profile.compensationRequest(compensation, input, waiting.compensationCause?.reason ?? 'explore');
+      await env.services.call(request.service, 'POST', request.path, request.body, { idempotencyKey: `${key}:operator:${compensation}` });
+      await resolveCompensation(env.client, key, 'explore: done by hand', compensation);
+    }
+  }
+
+  const ended = await ending(handle);
+  const state = await handle.query<SagaView>('sagaState').catch(() => undefined);
+  const outcome = profile.outcome(ended);
+  violations.push(...expectationViolations(point, state));
+
+  if (drive.replay) {
+    // The same request again (its idempotency key), then the work again under a new key: neither may change a row.
+    const { compensation } = drive.replay;
+    const before = profile.effectRows(await profile.readRows(env.databaseUrls, input));
+    // The compensation's request as the saga sent it: the same body, the reason being the saga's.
+    const request = profile.compensationRequest(compensation, input, state?.compensationCause?.reason ?? '');
+    for (const idempotencyKey of [`${key}:${camel(compensation)}`, `${key}:${camel(compensation)}:again`]) {
+      await env.services.call(request.service, 'POST', request.path, request.body, { idempotencyKey }).catch((err: Error) => violations.push(`${compensation} replayed (${idempotencyKey}): ${err.message}`));
+    }
+    const after = profile.effectRows(await profile.readRows(env.databaseUrls, input));
+    if (!isDeepStrictEqual(before, after)) violations.push(`${compensation} run a second time changed rows: ${JSON.stringify(before)} → ${JSON.stringify(after)}`);
+  }
+  violations.push(...profile.check(input, outcome, await profile.readRows(env.databaseUrls, input)));
+  return { point, key, outcome, status: state?.status, violations, ms: performance.now() - t0 };
+}

@@ -1,0 +1,259 @@
+/**
+ * The failure points of a saga, derived from its definition's metadata alone (steps in order, their kinds, their
+ * compensations): for each forward step every FORWARD_FAILURES kind that applies to its kind, for each compensation
+ * every COMPENSATION_FAILURES kind, plus a sample of pairs. Each point says which faults to plan (by action name,
+ * in the kit's fault-plan header), what the driver does while the saga runs (cancel, kill, operator), and what the
+ * kit's rules say must come of it (the saga's status, which steps must have been compensated). Pure: no I/O.
+ *
+ * To add a failure kind: add it to FORWARD_FAILURES or COMPENSATION_FAILURES, derive its faults and expectation in
+ * forwardPoint / compensationPoint, and, if the driver must act while the saga runs, a `drive` action (driver.ts).
+ */
+import type { SagaDefinition, SagaRunOptions, StepMeta } from '../../workflows/saga';
+
+export const FORWARD_FAILURES = [
+  'reject',
+  'transient-recover',
+  'transient-exhaust',
+  'lost-once',
+  'lost-exhaust',
+  'late-effect',
+  'cancel-before',
+  'cancel-during',
+  'cancel-after',
+  'kill-during',
+  'kill-between',
+] as const;
+export const COMPENSATION_FAILURES = ['transient-recover', 'dead-letter-retry', 'dead-letter-resolve', 'run-twice'] as const;
+export type ForwardFailure = (typeof FORWARD_FAILURES)[number];
+export type CompensationFailure = (typeof COMPENSATION_FAILURES)[number];
+
+/** The run options of every explored saga: short back-off and few attempts, so exhausting a policy takes seconds. */
+export const ATTEMPTS = 3;
+export const EXPLORE_OPTIONS: SagaRunOptions = {
+  stepRetry: { initialInterval: '100ms', maximumInterval: '500ms', maximumAttempts: ATTEMPTS },
+  compensationRetry: { initialInterval: '100ms', maximumInterval: '500ms', maximumAttempts: ATTEMPTS },
+  // A worker killed mid-step: its activity is retried after this.
+  stepTimeout: '4s',
+};
+/** How long a step is held in flight (an injected delay) so that a cancellation or a kill lands while it runs. */
+export const IN_FLIGHT_MS = 2500;
+
+/** What the driver does while the saga runs (any combination, in this order). */
+export interface Drive {
+  /** Cancel the saga while this step runs (no step: right after the start). */
+  cancel?: { whileRunning?: string };
+  /** SIGKILL the worker while this step runs, or just after it completed; a new worker is started at once. */
+  kill?: { whileRunning: string } | { afterCompleted: string };
+  /** When the compensation waits dead-lettered: the operator's decision (a resolve first does the work by hand). */
+  operator?: { decision: 'retry' | 'resolve'; compensation: string };
+  /** After the saga ended: send the compensation's request again, with its key and with a fresh one. */
+  replay?: { compensation: string };
+}
+
+/** What the kit's rules say must come of the point. */
+export interface Expectation {
+  /** The saga's final status (SagaView.status); several when the rules allow either. */
+  status: ('COMPLETED' | 'COMPENSATED')[];
+  /** Steps whose compensation must have run (COMPLETED, or RESOLVED by an operator) when the saga compensated. */
+  compensated: string[];
+  /** Steps whose compensation must not have run (a rejected step wrote nothing). */
+  notCompensated: string[];
+  /** The compensation under test and the status it must end in. */
+  compensation?: { name: string; status: 'COMPLETED' | 'RESOLVED' };
+}
+
+export interface FailurePoint {
+  /** Unique in the saga: "<step or compensation>/<failure kind>", pairs "a/x+b/y". */
+  id: string;
+  saga: string;
+  /** The row of the matrix (a step or a compensation) and its column. */
+  target: string;
+  targetKind: 'step' | 'compensation' | 'pair';
+  failure: string;
+  faults: Record<string, string>;
+  options: SagaRunOptions;
+  drive: Drive;
+  expect: Expectation;
+}
+
+interface Shape {
+  steps: readonly StepMeta[];
+  /** Index of the pivot (or of the last step that is not retriable, when a saga has no pivot). */
+  pivot: number;
+}
+
+/** The saga as the points see it: its metadata and, if its profile names one, the business's point of no return. */
+export type Explored = Pick<SagaDefinition, 'name' | 'meta'> & { pivot?: string };
+
+function shapeOf(saga: Explored): Shape {
+  const steps = saga.meta.steps;
+  // The business's pivot when the profile names it (a definition may fail to declare it: the explorer must notice).
+  const pivot = saga.pivot ? steps.findIndex((s) => s.name === saga.pivot) : steps.findIndex((s) => s.kind === 'pivot');
+  const lastUndoable = steps.map((s) => s.kind !== 'retriable').lastIndexOf(true);
+  return { steps, pivot: pivot >= 0 ? pivot : lastUndoable };
+}
+
+const withCompensation = (shape: Shape, upTo: number) => shape.steps.slice(0, Math.max(0, upTo + 1)).filter((s) => s.compensations.length).map((s) => s.name);
+
+/** A step in flight when a cancellation lands: before the pivot the saga compensates it and every step before it. */
+function cancelledWhile(shape: Shape, index: number): Expectation {
+  if (index < 0) return { status: ['COMPENSATED'], compensated: [], notCompensated: [] };
+  if (index < shape.pivot) return { status: ['COMPENSATED'], compensated: withCompensation(shape, index), notCompensated: [] };
+  if (index === shape.pivot) return { status: ['COMPLETED', 'COMPENSATED'], compensated: [], notCompensated: [] };
+  return { status: ['COMPLETED'], compensated: [], notCompensated: [] };
+}
+
+const completed: Expectation = { status: ['COMPLETED'], compensated: [], notCompensated: [] };
+/** The step failed with its outcome unknown (it may have written): it is compensated too. */
+const unknownOutcome = (shape: Shape, i: number): Expectation => ({ status: ['COMPENSATED'], compensated: withCompensation(shape, i), notCompensated: [] });
+const rejected = (shape: Shape, i: number): Expectation => ({ status: ['COMPENSATED'], compensated: withCompensation(shape, i - 1), notCompensated: [shape.steps[i].name] });
+
+/** One forward failure at step i, or undefined when the kind does not apply to the step (e.g. a rejection after the pivot). */
+export function forwardPoint(saga: Explored, i: number, failure: ForwardFailure): FailurePoint | undefined {
+  const shape = shapeOf(saga);
+  const step = shape.steps[i];
+  const name = step.name;
+  const undoable = i <= shape.pivot;
+  const point = (faults: Record<string, string>, drive: Drive, expect: Expectation, options: SagaRunOptions = EXPLORE_OPTIONS): FailurePoint => ({
+    id: `${name}/${failure}`,
+    saga: saga.name,
+    target: name,
+    targetKind: 'step',
+    failure,
+    faults,
+    options,
+    drive,
+    expect,
+  });
+  const hold = (n: number) => (n >= 0 && n < shape.steps.length ? { [shape.steps[n].name]: `delay:${IN_FLIGHT_MS}` } : {});
+  switch (failure) {
+    case 'reject':
+      return undoable ? point({ [name]: 'reject' }, {}, rejected(shape, i)) : undefined;
+    case 'transient-recover':
+      return point({ [name]: `transient:${ATTEMPTS - 1}` }, {}, completed);
+    case 'transient-exhaust':
+      // After the pivot steps retry without limit: there is no policy to exhaust.
+      return undoable ? point({ [name]: `transient:${ATTEMPTS}` }, {}, unknownOutcome(shape, i)) : undefined;
+    case 'lost-once':
+      return point({ [name]: 'lost-response:1' }, {}, completed);
+    case 'lost-exhaust':
+      return undoable ? point({ [name]: `lost-response:${ATTEMPTS}` }, {}, unknownOutcome(shape, i)) : undefined;
+    case 'late-effect':
+      // Every attempt answers after the step timeout; the effect lands after the saga gave up (and compensated).
+      return undoable ? point({ [name]: 'delay:2000' }, {}, unknownOutcome(shape, i), { ...EXPLORE_OPTIONS, stepTimeout: '1s' }) : undefined;
+    case 'cancel-before':
+      return point(hold(i - 1), { cancel: { whileRunning: shape.steps[i - 1]?.name } }, cancelledWhile(shape, i - 1));
+    case 'cancel-during':
+      return point(hold(i), { cancel: { whileRunning: name } }, cancelledWhile(shape, i));
+    case 'cancel-after':
+      if (i + 1 >= shape.steps.length) return undefined; // after the last step the saga has ended
+      return point(hold(i + 1), { cancel: { whileRunning: shape.steps[i + 1].name } }, cancelledWhile(shape, i + 1));
+    case 'kill-during':
+      return point(hold(i), { kill: { whileRunning: name } }, completed);
+    case 'kill-between':
+      if (i + 1 >= shape.steps.length) return undefined;
+      return point({}, { kill: { afterCompleted: name } }, completed);
+  }
+}
+
+/**
+ * What makes compensation `c` (of step j) run: a rejection at the next step that can be rejected; for an
+ * alternative chosen on a cancellation (not the step's last, default compensation), a cancellation while the next
+ * step runs; for a step with no later undoable step (the pivot's compensation), its own outcome left unknown.
+ */
+function trigger(shape: Shape, j: number, c: string): { faults: Record<string, string>; drive: Drive; expect: Expectation } {
+  const step = shape.steps[j];
+  const isDefault = step.compensations[step.compensations.length - 1] === c;
+  if (!isDefault && j + 1 < shape.steps.length) {
+    return { faults: { [shape.steps[j + 1].name]: `delay:${IN_FLIGHT_MS}` }, drive: { cancel: { whileRunning: shape.steps[j + 1].name } }, expect: cancelledWhile(shape, j + 1) };
+  }
+  if (j + 1 <= shape.pivot) return { faults: { [shape.steps[j + 1].name]: 'reject' }, drive: {}, expect: rejected(shape, j + 1) };
+  return { faults: { [step.name]: `lost-response:${ATTEMPTS}` }, drive: {}, expect: unknownOutcome(shape, j) };
+}
+
+export function compensationPoint(saga: Explored, j: number, c: string, failure: CompensationFailure): FailurePoint {
+  const shape = shapeOf(saga);
+  const t = trigger(shape, j, c);
+  const base = { id: `${c}/${failure}`, saga: saga.name, target: c, targetKind: 'compensation' as const, failure, options: EXPLORE_OPTIONS };
+  const ran = (status: 'COMPLETED' | 'RESOLVED'): Expectation => ({ ...t.expect, status: ['COMPENSATED'], compensation: { name: c, status } });
+  switch (failure) {
+    case 'transient-recover':
+      return { ...base, faults: { ...t.faults, [c]: `transient:${ATTEMPTS - 1}` }, drive: t.drive, expect: ran('COMPLETED') };
+    case 'dead-letter-retry':
+      // Fails every attempt of its policy (dead-lettered); the operator's retry is the attempt after: it succeeds.
+      return { ...base, faults: { ...t.faults, [c]: `transient:${ATTEMPTS}` }, drive: { ...t.drive, operator: { decision: 'retry', compensation: c } }, expect: ran('COMPLETED') };
+    case 'dead-letter-resolve':
+      return { ...base, faults: { ...t.faults, [c]: 'reject' }, drive: { ...t.drive, operator: { decision: 'resolve', compensation: c } }, expect: ran('RESOLVED') };
+    case 'run-twice':
+      // The first response is lost (the activity runs again, same request); after the saga, the driver replays it.
+      return { ...base, faults: { ...t.faults, [c]: 'lost-response:1' }, drive: { ...t.drive, replay: { compensation: c } }, expect: ran('COMPLETED') };
+  }
+}
+
+/** Every single-failure point of a saga, steps first in business order, then compensations in unwinding order. */
+export function singlePoints(saga: Explored): FailurePoint[] {
+  const points: FailurePoint[] = [];
+  saga.meta.steps.forEach((_, i) => {
+    for (const f of FORWARD_FAILURES) {
+      const p = forwardPoint(saga, i, f);
+      if (p) points.push(p);
+    }
+  });
+  for (let j = saga.meta.steps.length - 1; j >= 0; j--) {
+    for (const c of saga.meta.steps[j].compensations) for (const f of COMPENSATION_FAILURES) points.push(compensationPoint(saga, j, c, f));
+  }
+  return points;
+}
+
+/**
+ * Pairs: a forward failure that makes the saga compensate, combined with a failure of one of the compensations it
+ * runs (a transient that recovers, or one that dead-letters and is retried). Sampled with a seeded generator.
+ */
+export function pairPoints(saga: Explored, n: number, seed = 1): FailurePoint[] {
+  const candidates: FailurePoint[] = [];
+  const shape = shapeOf(saga);
+  shape.steps.forEach((_, i) => {
+    for (const f of ['reject', 'transient-exhaust', 'lost-exhaust'] as const) {
+      const forward = forwardPoint(saga, i, f);
+      if (!forward) continue;
+      for (const stepName of forward.expect.compensated) {
+        const step = shape.steps.find((s) => s.name === stepName)!;
+        const c = step.compensations[step.compensations.length - 1];
+        for (const cf of ['transient-recover', 'dead-letter-retry'] as const) {
+          const spec = cf === 'transient-recover' ? `transient:${ATTEMPTS - 1}` : `transient:${ATTEMPTS}`;
+          candidates.push({
+            ...forward,
+            id: `${forward.id}+${c}/${cf}`,
+            targetKind: 'pair',
+            failure: `${f}+${c}/${cf}`,
+            faults: { ...forward.faults, [c]: spec },
+            drive: cf === 'dead-letter-retry' ? { operator: { decision: 'retry', compensation: c } } : {},
+            expect: { ...forward.expect, compensation: { name: c, status: 'COMPLETED' } },
+          });
+        }
+      }
+    }
+  });
+  // Seeded shuffle (mulberry32), then the first n.
+  let a = seed >>> 0;
+  const rng = () => ((a = (a + 0x6d2b79f5) >>> 0), (((a ^ (a >>> 15)) * (a | 1)) >>> 0) / 4294967296);
+  for (let i = candidates.length - 1; i > 0; i--) {
+    const k = Math.floor(rng() * (i + 1));
+    [candidates[i], candidates[k]] = [candidates[k], candidates[i]];
+  }
+  return candidates.slice(0, n);
+}
+
+/**
+ * The bounded subset `npm test` runs: every failure kind once, each on a step (or compensation) chosen by rotation
+ * (`rotation` shifts the choice, e.g. by the day).
+ */
+export function subsetPoints(points: FailurePoint[], rotation = 0): FailurePoint[] {
+  const byKind = new Map<string, FailurePoint[]>();
+  for (const p of points) {
+    const key = `${p.targetKind}:${p.failure}`;
+    byKind.set(key, [...(byKind.get(key) ?? []), p]);
+  }
+  // Each kind shifted by its own index too, so that one run spreads over the steps rather than hitting one.
+  return [...byKind.values()].map((list, k) => list[(rotation + k) % list.length]);
+}
