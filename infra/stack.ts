@@ -1,24 +1,28 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { DEFAULT_METRICS_PORTS, DEFAULT_SERVICE_PORTS, SERVICE_NAMES, serviceEnvName, type ServiceName } from '../services/catalog';
-import { SERVICE_DEFINITIONS } from '../services/registry';
-import { loadServiceConfig } from '../services/shared/config';
-import { startService, type RunningService, type ServiceDb } from '../services/shared/runtime';
+import { loadServiceConfig, type ServiceConfig } from '../services/shared/config';
 import { SAGA_SEARCH_ATTRIBUTES } from '../workflows/saga/search-attributes';
 import { loadTemporalConfig } from './config';
 import { loadWorkerMetricsAddress } from './telemetry/worker-metrics-config';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from './postgres/embedded';
-import { isPortInUse } from './ports';
+import type { ChildHandle } from './processes/child';
+import { isAlive, processStartTime, reapPidFiles, reapPostmaster, removePidFile, writePidFile, type PidRecord } from './processes/orphans';
+import { startPostgresProcess, type PostgresReady } from './processes/postgres-process';
+import { startServicesProcess } from './processes/services-process';
+import { startTemporalProcess, type TemporalProcessConfig, type TemporalReady } from './processes/temporal-process';
 import { startWorkerProcess } from './processes/worker-process';
-import { startTemporalCluster } from './temporal/cluster/cluster';
-import { startDevServer } from './temporal/dev-server';
+import { isPortInUse } from './ports';
+import { Supervisor, type ChildSpec, type RestartPolicy } from './supervisor/supervisor';
 
 /**
- * The whole stack on one machine, on embedded defaults: PostgreSQL (embedded, one database per service), the four
- * services, the Temporal dev server with its web UI (history persisted to a file), and the saga worker. Data lives
- * under one folder, so a restart keeps both the services' rows and Temporal's history.
+ * The whole stack on one machine, on embedded defaults, as separate processes under one supervisor (this process):
+ * PostgreSQL (embedded, one database per service), the Temporal dev server with its web UI (history persisted to a
+ * file), the four services, and the saga worker. A child that dies is reported and restarted; when this process dies,
+ * even by SIGKILL, every child goes too (each watches its IPC channel; the servers that are not node processes are
+ * kept by a node keeper, infra/processes/keeper.ts). Data lives under one folder, so a restart keeps both the services'
+ * rows and Temporal's history, and a restart after a crash first clears what the crash left (infra/processes/orphans.ts).
  */
 export interface LocalStackOptions {
   dataDir: string;
@@ -30,12 +34,17 @@ export interface LocalStackOptions {
   /**
    * 'cluster': the real Temporal server (infra/temporal/cluster: four role processes, 8 shards) on the embedded
    * PostgreSQL, instead of the dev server; no web UI then (the cluster has none of its own). Default 'dev-server'.
+   * Either way one child of the supervisor (its keeper, infra/processes/temporal-process.ts).
    */
   temporal?: 'dev-server' | 'cluster';
-  /** Saga worker processes on the task queue. Default 1. */
+  /** Saga worker processes on the task queue, each a child of its own. Default 1. */
   workers?: number;
   logger: Logger;
   env?: NodeJS.ProcessEnv;
+  /** Copy the children's output to stderr, each line prefixed with the child's name. Default false. */
+  echo?: boolean;
+  /** Restart policy of every child. Default: always, at most 5 restarts a minute. */
+  restart?: RestartPolicy;
 }
 
 export interface LocalStack {
@@ -48,6 +57,9 @@ export interface LocalStack {
   readToken: string;
   /** The orchestrator's token (SERVICE_AUTH_TOKEN): reads and writes. */
   authToken: string;
+  supervisor: Supervisor;
+  /** The pid of each running child, and of the servers the keepers run. */
+  pids(): Record<string, number>;
   stop(): Promise<void>;
 }
 
@@ -69,12 +81,39 @@ export function authTokenFile(dataDir: string): string {
   return path.join(dataDir, 'service-auth-token');
 }
 
+/** Where a stack records the pids of its processes (orphans.ts). */
+export function runDir(dataDir: string): string {
+  return path.join(dataDir, 'run');
+}
+
 /** Refuses before starting anything, naming the port, what wanted it and the variable that moves it. */
 async function assertPortsFree(ports: { port: number; what: string; setting: string }[]): Promise<void> {
   for (const { port, what, setting } of ports) {
     if (await isPortInUse(port)) {
       throw new PortInUseError(`port ${port} (${what}) is already in use: stop whatever holds it (another \`npm start\`?) or set ${setting}`);
     }
+  }
+}
+
+/**
+ * A stack already running on this data folder is refused; a stack that crashed is cleaned up after: its children
+ * that are still alive, a Temporal server it left, PostgreSQL's stale lock file or orphan postmaster.
+ */
+async function clearPreviousRun(dataDir: string, log: Logger): Promise<void> {
+  const supervisorFile = path.join(runDir(dataDir), 'supervisor.pid');
+  try {
+    const previous = JSON.parse(fs.readFileSync(supervisorFile, 'utf8')) as PidRecord;
+    if (previous.pid !== process.pid && isAlive(previous.pid) && processStartTime(previous.pid) === previous.startTime) {
+      throw new PortInUseError(`another stack (supervisor pid ${previous.pid}) is running on ${dataDir}: stop it first, or set DATA_DIR`);
+    }
+  } catch (err) {
+    if (err instanceof PortInUseError) throw err;
+  }
+  removePidFile(supervisorFile);
+  for (const line of await reapPidFiles(runDir(dataDir))) log.warn(line);
+  if (fs.existsSync(path.join(dataDir, 'postgres'))) {
+    const line = await reapPostmaster(path.join(dataDir, 'postgres'));
+    if (line) log.warn(line);
   }
 }
 
@@ -86,11 +125,32 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     SERVICE_NAMES.map((n) => [n, Number(env[serviceEnvName(n, 'PORT')] ?? DEFAULT_SERVICE_PORTS[n])]),
   ) as Record<ServiceName, number>;
   const externalDatabases = SERVICE_NAMES.every((n) => env[serviceEnvName(n, 'DATABASE_URL')]);
+  if (options.temporal === 'cluster' && externalDatabases) throw new Error('--temporal cluster runs on the embedded PostgreSQL: unset the *_DATABASE_URL variables');
   // The services and the worker share one bearer token. Unless one is given (to run more workers against this
-  // stack), a fresh random one per run: nothing outside this process can change the services' state.
+  // stack), a fresh random one per run: nothing outside this process tree can change the services' state. The read
+  // token is left in the data folder for the tools on this machine.
   const authToken = env.SERVICE_AUTH_TOKEN ?? randomBytes(32).toString('base64url');
   const readToken = env.SERVICE_READ_TOKEN ?? randomBytes(32).toString('base64url');
+  const postgresUrl = (db: string) => `postgresql://postgres:postgres@127.0.0.1:${options.postgresPort}/${db}`;
+  // Checked up front, as each service would at its start: a bad setting is one line naming the variable.
+  const serviceConfigs = Object.fromEntries(
+    SERVICE_NAMES.map((name) => [
+      name,
+      loadServiceConfig(name, {
+        ...env,
+        [serviceEnvName(name, 'DATABASE_URL')]: env[serviceEnvName(name, 'DATABASE_URL')] ?? postgresUrl(name),
+        [serviceEnvName(name, 'PORT')]: String(servicePorts[name]),
+        FAULT_INJECTION: String(options.faultInjection),
+        SEED: env.SEED ?? 'true',
+        LOG_LEVEL: env.LOG_LEVEL ?? 'info', // request lines are debug: info is what happened, not every call
+        SERVICE_AUTH_TOKEN: authToken,
+        SERVICE_READ_TOKEN: readToken,
+      }),
+    ]),
+  ) as Record<ServiceName, ServiceConfig>;
 
+  fs.mkdirSync(runDir(options.dataDir), { recursive: true });
+  await clearPreviousRun(options.dataDir, log);
   await assertPortsFree([
     ...(externalDatabases ? [] : [{ port: options.postgresPort, what: 'embedded PostgreSQL', setting: 'EMBEDDED_POSTGRES_PORT' }]),
     { port: options.temporalPort, what: options.temporal === 'cluster' ? 'Temporal frontend' : 'Temporal dev server', setting: 'TEMPORAL_PORT' },
@@ -98,90 +158,137 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     ...SERVICE_NAMES.map((n) => ({ port: servicePorts[n], what: `${n} service`, setting: serviceEnvName(n, 'PORT') })),
     ...SERVICE_NAMES.map((n) => ({ port: Number(env[serviceEnvName(n, 'METRICS_PORT')] ?? DEFAULT_METRICS_PORTS[n]), what: `${n} metrics`, setting: serviceEnvName(n, 'METRICS_PORT') })),
   ].filter((p) => p.port !== 0));
+  writePidFile(path.join(runDir(options.dataDir), 'supervisor.pid'), process.pid, 'the stack supervisor');
+  fs.writeFileSync(readTokenFile(options.dataDir), `${readToken}\n`, { mode: 0o600 });
+  fs.writeFileSync(authTokenFile(options.dataDir), `${authToken}\n`, { mode: 0o600 });
 
-  const stoppers: (() => Promise<unknown>)[] = [];
-  const stop = async () => {
-    for (const fn of stoppers.reverse()) await fn().catch((err: Error) => log.warn({ err }, 'error while stopping'));
-  };
-  try {
-    await mkdir(options.dataDir, { recursive: true });
-    await writeFile(readTokenFile(options.dataDir), `${readToken}\n`, { mode: 0o600 });
-    await writeFile(authTokenFile(options.dataDir), `${authToken}\n`, { mode: 0o600 });
-    let postgres: EmbeddedPostgres | undefined;
-    if (!externalDatabases) {
-      log.info({ port: options.postgresPort }, 'starting embedded PostgreSQL');
-      postgres = await startEmbeddedPostgres({ dataDir: path.join(options.dataDir, 'postgres'), port: options.postgresPort });
-      stoppers.push(() => postgres!.stop());
-      for (const n of SERVICE_NAMES) await postgres.ensureDatabase(n);
-    }
+  const restart: RestartPolicy = options.restart ?? { mode: 'always' };
+  const fork = { echo: options.echo ?? false };
+  const temporalDir = path.join(options.dataDir, 'temporal');
+  const serviceUrls = Object.fromEntries(SERVICE_NAMES.map((n) => [n, `http://${serviceConfigs[n].host}:${servicePorts[n]}`])) as Record<ServiceName, string>;
+  const extraPids: Record<string, number | undefined> = {};
+  let temporalReady: TemporalReady | undefined;
 
-    const services: RunningService<ServiceDb>[] = [];
-    for (const name of SERVICE_NAMES) {
-      const config = loadServiceConfig(name, {
-        ...env,
-        [serviceEnvName(name, 'DATABASE_URL')]: env[serviceEnvName(name, 'DATABASE_URL')] ?? postgres!.url(name),
-        [serviceEnvName(name, 'PORT')]: String(servicePorts[name]),
-        FAULT_INJECTION: String(options.faultInjection),
-        SEED: env.SEED ?? 'true',
-        LOG_LEVEL: env.LOG_LEVEL ?? 'info', // request lines are debug: info is what happened, not every call
-        SERVICE_AUTH_TOKEN: authToken,
-        SERVICE_READ_TOKEN: readToken,
-      });
-      const service = await startService(SERVICE_DEFINITIONS[name], config, log.child({ service: name }));
-      services.push(service);
-      stoppers.push(() => service.close());
-    }
+  /** A child spec whose every start records the child's pid (for the next run's clean-up). */
+  const spec = <R extends { type: 'ready' }>(name: string, start: () => Promise<ChildHandle<R>>, onReady?: (ready: R) => void): ChildSpec => ({
+    name,
+    restart,
+    start: async () => {
+      const child = await start();
+      writePidFile(path.join(runDir(options.dataDir), `${name}.pid`), child.pid, `the stack's ${name} process`);
+      onReady?.(child.ready);
+      return child;
+    },
+  });
 
-    let temporal: { address: string; namespace: string; uiUrl?: string; stop(): Promise<void> };
-    if (options.temporal === 'cluster') {
-      if (!postgres) throw new Error('--temporal cluster runs on the embedded PostgreSQL: unset the *_DATABASE_URL variables');
-      log.info({ port: options.temporalPort }, 'starting the Temporal cluster (four role processes on PostgreSQL; the first start builds the server)');
-      temporal = await startTemporalCluster({
-        postgres: { host: '127.0.0.1', port: postgres.port, user: 'postgres', password: 'postgres' },
-        namespace: temporalConfig.namespace,
-        searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
-        ports: { frontendGrpc: options.temporalPort },
-        logDir: path.join(options.dataDir, 'temporal-cluster'),
-      });
-    } else {
-      log.info({ port: options.temporalPort, uiPort: options.uiPort }, 'starting the Temporal dev server');
-      await mkdir(path.join(options.dataDir, 'temporal'), { recursive: true });
-      temporal = await startDevServer({
-        port: options.temporalPort,
-        uiPort: options.uiPort,
-        namespace: temporalConfig.namespace,
-        dbFilename: path.join(options.dataDir, 'temporal', 'temporal.db'),
-        searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
-        logFile: path.join(options.dataDir, 'temporal', 'server.log'),
-      });
-    }
-    stoppers.push(() => temporal.stop());
-
-    const serviceUrls = Object.fromEntries(services.map((s) => [s.name, s.url])) as Record<ServiceName, string>;
-    const metricsAddress = loadWorkerMetricsAddress(env);
-    const workerMetricsAddress = metricsAddress && { host: metricsAddress.slice(0, metricsAddress.lastIndexOf(':')), port: Number(metricsAddress.slice(metricsAddress.lastIndexOf(':') + 1)) };
-    // The saga workers, each a process of its own (sagas spread across them; one takes over what another dropped).
-    for (let i = 1; i <= (options.workers ?? 1); i++) {
-      const worker = await startWorkerProcess(
+  const specs: ChildSpec[] = [];
+  if (!externalDatabases) {
+    specs.push(
+      spec('postgres', () => startPostgresProcess({ dataDir: path.join(options.dataDir, 'postgres'), port: options.postgresPort, databases: [...SERVICE_NAMES] }, fork), (r: PostgresReady) => {
+        extraPids['postgres server'] = r.postgresPid;
+      }),
+    );
+  }
+  const temporalServer: TemporalProcessConfig['server'] =
+    options.temporal === 'cluster'
+      ? {
+          kind: 'cluster',
+          options: {
+            postgres: { host: '127.0.0.1', port: options.postgresPort, user: 'postgres', password: 'postgres' },
+            namespace: temporalConfig.namespace,
+            searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
+            ports: { frontendGrpc: options.temporalPort },
+            logDir: path.join(options.dataDir, 'temporal-cluster'),
+          },
+        }
+      : {
+          kind: 'dev-server',
+          options: {
+            port: options.temporalPort,
+            uiPort: options.uiPort,
+            namespace: temporalConfig.namespace,
+            dbFilename: path.join(temporalDir, 'temporal.db'),
+            searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
+            logFile: path.join(temporalDir, 'server.log'),
+          },
+        };
+  specs.push(
+    spec('temporal', () => startTemporalProcess({ server: temporalServer, pidFile: path.join(runDir(options.dataDir), 'temporal-server.pid') }, fork), (r: TemporalReady) => {
+      temporalReady = r;
+      extraPids['temporal server'] = r.serverPid;
+    }),
+    spec('services', () =>
+      startServicesProcess(
         {
-          address: temporal.address,
-          namespace: temporal.namespace,
-          taskQueue: temporalConfig.taskQueue,
-          urls: serviceUrls,
+          services: SERVICE_NAMES.map((name) => ({ name, port: servicePorts[name], databaseUrl: serviceConfigs[name].databaseUrl, metricsPort: serviceConfigs[name].metricsPort })),
           authToken,
-          requestTimeoutMs: 10_000,
-          logLevel: 'WARN',
-          // GET /metrics of worker #i on WORKER_METRICS_ADDRESS's port + i - 1.
-          metricsAddress: workerMetricsAddress && `${workerMetricsAddress.host}:${workerMetricsAddress.port + i - 1}`,
+          readToken,
+          host: serviceConfigs.orders.host,
+          faultInjection: options.faultInjection,
+          seed: serviceConfigs.orders.seed,
+          dbPoolSize: serviceConfigs.orders.dbPoolSize,
+          logLevel: serviceConfigs.orders.logLevel,
         },
-        { name: `worker#${i}`, logFile: path.join(options.dataDir, 'workers.log'), readyTimeoutMs: 120_000 },
-      );
-      stoppers.push(() => worker.stop(30_000));
-    }
+        { ...fork, name: 'services' },
+      ),
+    ),
+  );
+  // The saga workers, each a child of its own (sagas spread across them; one takes over what another dropped).
+  const workerCount = options.workers ?? 1;
+  const metricsAddress = loadWorkerMetricsAddress(env);
+  const workerMetricsAddress = metricsAddress && { host: metricsAddress.slice(0, metricsAddress.lastIndexOf(':')), port: Number(metricsAddress.slice(metricsAddress.lastIndexOf(':') + 1)) };
+  for (let i = 1; i <= workerCount; i++) {
+    const name = workerCount === 1 ? 'worker' : `worker#${i}`;
+    specs.push(
+      spec(name, () =>
+        startWorkerProcess(
+          {
+            address: temporalReady!.address,
+            namespace: temporalReady!.namespace,
+            taskQueue: temporalConfig.taskQueue,
+            urls: serviceUrls,
+            authToken,
+            requestTimeoutMs: 10_000,
+            // GET /metrics of worker #i on WORKER_METRICS_ADDRESS's port + i - 1.
+            metricsAddress: workerMetricsAddress && `${workerMetricsAddress.host}:${workerMetricsAddress.port + i - 1}`,
+          },
+          { ...fork, name, readyTimeoutMs: 120_000 },
+        ),
+      ),
+    );
+  }
 
-    return { uiUrl: temporal.uiUrl, temporalAddress: temporal.address, namespace: temporal.namespace, taskQueue: temporalConfig.taskQueue, serviceUrls, readToken, authToken, stop };
-  } catch (err) {
+  const supervisor = new Supervisor(specs, {
+    info: (m) => log.info(m),
+    warn: (m) => log.warn(m),
+    error: (m) => log.error(m),
+  });
+  const stop = async () => {
+    await supervisor.stop();
+    removePidFile(path.join(runDir(options.dataDir), 'supervisor.pid'));
+  };
+  await supervisor.start().catch(async (err) => {
     await stop();
     throw err;
-  }
+  });
+  return {
+    uiUrl: temporalReady!.uiUrl,
+    temporalAddress: temporalReady!.address,
+    namespace: temporalReady!.namespace,
+    taskQueue: temporalConfig.taskQueue,
+    serviceUrls,
+    readToken,
+    authToken,
+    supervisor,
+    pids: () => {
+      const pids: Record<string, number> = { supervisor: process.pid };
+      for (const s of specs) {
+        const child = supervisor.child(s.name);
+        if (child) pids[s.name] = child.pid;
+      }
+      for (const [name, pid] of Object.entries(extraPids)) if (pid) pids[name] = pid;
+      return pids;
+    },
+    stop,
+  };
 }

@@ -1,13 +1,13 @@
 import '../infra/telemetry/register'; // first: tracing patches express and pg as they load (when OTEL_EXPORTER_OTLP_ENDPOINT is set)
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { PortInUseError, startLocalStack } from '../infra/stack';
+import { DEFAULT_DATA_DIR, PortInUseError, readTokenFile, startLocalStack } from '../infra/stack';
 import { createLogger } from '../services/shared/logger';
 
 /**
- * `npm start`: the whole stack on embedded defaults, until Ctrl-C. Settings come from the environment (see the
- * README's configuration table); everything has a default.
+ * `npm start`: the whole stack on embedded defaults, until Ctrl-C. This process is the supervisor: PostgreSQL, the
+ * Temporal server, the services and the worker each run in a child process of their own (infra/stack.ts). Settings
+ * come from the environment (see the README's configuration table); everything has a default.
  *   npm start -- --temporal cluster --workers 2    (or SAGA_TEMPORAL=cluster SAGA_WORKERS=2 npm start): the real
  *   Temporal server, four role processes on the embedded PostgreSQL, instead of the dev server; two saga workers.
  */
@@ -17,7 +17,7 @@ const logger = createLogger('stack', process.env.LOG_LEVEL ?? 'info');
 
 const settings = z
   .object({
-    DATA_DIR: z.string().default(path.resolve(__dirname, '..', '.data')),
+    DATA_DIR: z.string().default(DEFAULT_DATA_DIR),
     EMBEDDED_POSTGRES_PORT: z.coerce.number().int().min(1).max(65535).default(5433),
     TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
     TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
@@ -43,6 +43,7 @@ async function main(): Promise<void> {
     // The dev server's address is the stack's own; the worker and the CLI default to it.
     env: { ...process.env, TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS ?? `127.0.0.1:${settings.TEMPORAL_PORT}` },
     logger,
+    echo: true,
   });
   process.stdout.write(
     [
@@ -56,15 +57,23 @@ async function main(): Promise<void> {
       ...Object.entries(stack.serviceUrls).map(([name, url]) => `  ${name.padEnd(10)} ${url}`),
       `  Metrics:          GET /metrics on ${process.env.WORKER_METRICS_ADDRESS ?? '127.0.0.1:9464'} (worker), ports 9101-9104 (services; <SERVICE>_METRICS_PORT)`,
       `  Data:             ${settings.DATA_DIR}`,
+      `  Read token:       ${readTokenFile(settings.DATA_DIR)} (SERVICE_READ_TOKEN: GET requests to the services)`,
+      `  Processes:        ${Object.entries(stack.pids()).map(([name, pid]) => `${name} ${pid}`).join(', ')}`,
       '',
       'Start a saga from another terminal:',
       '  npx tsx client.ts start --customer cust-alice --item KB-001:2 --ship-to "Ada Lovelace|1 Main Street|Berlin|10115|DE" --wait',
       'or run every demo scenario:  npm run demo',
       '',
-      'Ctrl-C stops everything.',
+      'A process that dies is restarted. Ctrl-C stops everything.',
       '',
     ].join('\n'),
   );
+  // The supervisor gave up on a child (see infra/supervisor/supervisor.ts): it has stopped the rest and said why.
+  stack.supervisor.once('stopped', (reason?: string) => {
+    if (!reason || stopping) return;
+    process.stderr.write(`npm start: the stack stopped: ${reason}\n`);
+    process.exit(1);
+  });
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;

@@ -1,10 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { SAGA_WORKFLOWS_PATH } from '../../infra/temporal/saga-worker';
 import { CliError, EXIT } from '../errors';
 import { startCountBar, type CountBar } from '../progress-bar';
-import { bundleForReplay, replayLive, type ReplayedWorkflow, type ReplaySummary } from '../replay-live';
+import type { ReplayedWorkflow, ReplaySummary } from '../replay-live';
 import { action, type CommandContext, type CommandResult } from '../run';
 
 /** `replay`: the running sagas' histories against this working tree's workflow code (cli/replay-live.ts). */
@@ -33,6 +32,11 @@ export function renderReplaySummary(s: ReplaySummary): string {
 }
 
 async function replay(ctx: CommandContext, opts: ReplayOptions): Promise<CommandResult> {
+  // Loaded here, not with the CLI: the replay worker (the SDK's native core, the bundler) would slow every command's start.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { SAGA_WORKFLOWS_PATH } = require('../../infra/temporal/saga-worker') as typeof import('../../infra/temporal/saga-worker');
+  const { bundleForReplay, replayLive } = require('../replay-live') as typeof import('../replay-live');
+  /* eslint-enable @typescript-eslint/no-require-imports */
   const workflowsPath = path.resolve(opts.workflowsPath ?? SAGA_WORKFLOWS_PATH);
   if (!fs.existsSync(workflowsPath)) throw new CliError(`--workflows-path: ${workflowsPath} does not exist`, EXIT.USAGE, 'usage');
   const client = await ctx.client();

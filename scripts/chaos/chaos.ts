@@ -1,6 +1,8 @@
 /**
  * A chaos run: many order sagas with random customers, items, destinations and injected faults, a client that
- * cancels some of them, and a worker that is SIGKILLed and restarted while they run. Then the invariant checker
+ * cancels some of them, and processes that are SIGKILLed and restarted while they run: the worker, and with `--kill`
+ * the services' process and the Temporal dev server too (dev-server-environment.ts), or on the cluster every kind of
+ * process (cluster-environment.ts). Then the invariant checker
  * (invariants.ts) reads every service's database and proves that nothing leaked, doubled or got lost. A second phase
  * returns some of the approved orders (return-phase.ts) under the same kinds of faults, each return checked with the
  * return saga's invariants, and stock and money checked again across the returns.
@@ -31,8 +33,8 @@ import { runBatch } from '../bench/load';
 import { listDeadLetters } from '../../cli/saga-client';
 import { checkInvariants, checkMoney, checkStock, countViolations, isDeadLettered, type CheckResult, type SagaOutcome, type SagaOutcomeKind } from './invariants';
 import { FAULT_KINDS, faultKinds, killPoints, planSagas, prng, type FaultKind, type SagaPlan } from './plan';
-import type { ChaosServicesConfig, ChaosServicesReady } from './services-process';
 import { runReturnPhase, type ReturnRecord } from './return-phase';
+import { DEV_SERVER_KILL_KINDS, startDevServerEnvironment, type DevServerEnvironment, type DevServerKillKind } from './dev-server-environment';
 import { readSnapshot } from './snapshot';
 import type { ChaosWorkerConfig } from './worker-process';
 import { CLUSTER_FAULT_KINDS, startClusterEnvironment, type ClusterEnvironment, type ClusterFaultKind } from './cluster-environment';
@@ -51,7 +53,7 @@ export interface ChaosOptions {
   stepTimeout: string;
   /** A saga not ended by then counts as not terminal (and the run goes on). */
   sagaTimeoutMs: number;
-  /** Top up cust-alice and the plentiful SKUs after seeding (see services-process.ts). */
+  /** Top up cust-alice and the plentiful SKUs after seeding (see top-up.ts). */
   topUp: boolean;
   /** Progress bar and phase lines on stderr. */
   progress: boolean;
@@ -72,7 +74,16 @@ export interface ChaosOptions {
   postgresRestarts: number;
   /** Share of the approved orders returned in the second phase (return sagas); 0: no return phase. */
   returnRatio: number;
+  /**
+   * Dev server only: which processes the `kills` hit, taking turns in this order: the worker, the services' process,
+   * the Temporal dev server (SQLite file: it comes back with its history). Default worker only.
+   */
+  kill: DevServerKillKind[];
 }
+
+/** What a kill point hits. */
+export type ProcessFaultKind = ClusterFaultKind | DevServerKillKind;
+export { DEV_SERVER_KILL_KINDS, type DevServerKillKind };
 
 export const DEFAULT_CHAOS_OPTIONS: ChaosOptions = {
   sagas: 200,
@@ -89,6 +100,7 @@ export const DEFAULT_CHAOS_OPTIONS: ChaosOptions = {
   temporal: 'dev-server',
   postgresRestarts: 1,
   returnRatio: 0.5,
+  kill: ['worker'],
 };
 
 /** Short retries, so transient faults are absorbed quickly; enough attempts that they always are. */
@@ -98,8 +110,8 @@ export const CHAOS_SAGA_OPTIONS: SagaRunOptions = {
 };
 
 export interface KillRecord {
-  /** What was killed (the worker on the dev server; any kind on the cluster). */
-  kind: ClusterFaultKind;
+  /** What was killed. */
+  kind: ProcessFaultKind;
   atMs: number;
   /** Sagas ended when it happened, and in flight. */
   ended: number;
@@ -327,8 +339,7 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
   const t0 = performance.now();
   const loadAvgBefore = os.loadavg()[0];
 
-  let services: ChildProcess | undefined;
-  let server: DevServer | undefined;
+  let devEnvironment: DevServerEnvironment | undefined;
   let cluster: ClusterEnvironment | undefined;
   let workerPool: WorkerSupervisor[] = [];
   let connection: Connection | undefined;
@@ -337,9 +348,8 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
     (cleaning ??= (async () => {
       await Promise.all(workerPool.map((w) => w.stop().catch(() => undefined)));
       await connection?.close().catch(() => undefined);
-      await server?.stop().catch(() => undefined);
+      await devEnvironment?.stop().catch(() => undefined);
       await cluster?.stop().catch(() => undefined);
-      await stopChild(services, 20_000);
       rmSync(tmp, { recursive: true, force: true });
     })());
   const onAbort = () => void cleanup().finally(() => process.exit(130));
@@ -349,28 +359,16 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
     // 1. Services + PostgreSQL, the Temporal server (dev server or cluster) and the workflow bundle, side by side.
     const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
     const bundling = bundleSagaWorkflows({ logger: quiet });
-    let ready: Pick<ChaosServicesReady, 'urls' | 'databaseUrls'>;
+    let ready: Pick<ClusterEnvironment, 'urls' | 'databaseUrls'>;
     let frontend: { address: string; namespace: string }; // the dev server, or the cluster's frontend
     if (o.temporal === 'cluster') {
       cluster = await startClusterEnvironment({ authToken, topUp: o.topUp, restartDelayMs: o.restartDelayMs, dir: tmp, log });
       ready = cluster;
       frontend = cluster;
     } else {
-      log('starting PostgreSQL + the services (fault injection on), the Temporal dev server; bundling the workflows…');
-      services = forkTsScript(path.join(__dirname, 'services-process.ts'), {
-        CHAOS_SERVICES_CONFIG: JSON.stringify({ authToken, topUp: o.topUp } satisfies ChaosServicesConfig),
-        SERVICE_AUTH_TOKEN: authToken,
-        LOG_LEVEL: 'silent',
-      });
-      [ready, frontend] = await Promise.all([
-        nextMessage<ChaosServicesReady>(services, 'ready', 'services process'),
-        startDevServer({
-          ui: false,
-          searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
-          dynamicConfig: { 'history.transferProcessorMaxPollRPS': 10000, 'history.timerProcessorMaxPollRPS': 10000, 'history.visibilityProcessorMaxPollRPS': 10000 },
-          logFile: path.join(tmp, 'server.log'),
-        }).then((s) => (server = s)),
-      ]);
+      devEnvironment = await startDevServerEnvironment({ authToken, topUp: o.topUp, restartDelayMs: o.restartDelayMs, dir: tmp, log });
+      ready = devEnvironment;
+      frontend = devEnvironment;
     }
     const bundle = await bundling;
     const workflowBundlePath = path.join(tmp, 'workflow-bundle.js');
@@ -436,7 +434,8 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
         const record: KillRecord = { kind, atMs: Math.round(performance.now() - runStart), ended, inFlight };
         killLog.push(record);
         if (kind === 'worker') record.restartedAfterMs = Math.round(await workerPool[Math.floor(rng() * workerPool.length)].killAndRestart());
-        else record.restartedAfterMs = Math.round(await cluster!.inject(kind));
+        else if (cluster) record.restartedAfterMs = Math.round(await cluster.inject(kind as Exclude<ClusterFaultKind, 'worker'>));
+        else record.restartedAfterMs = Math.round(await devEnvironment!.inject(kind as Exclude<DevServerKillKind, 'worker'>));
         if (o.progress) bar.update({ kills: killLog.length });
       }
     })();
@@ -567,10 +566,10 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
         unexpectedExits: workerPool.reduce((n, w) => n + w.unexpectedExits, 0),
         killLog,
       },
-      ...(cluster && {
+      ...((cluster || o.kill.some((k) => k !== 'worker')) && {
         processes: {
-          kills: Object.fromEntries(CLUSTER_FAULT_KINDS.map((k) => [k, killLog.filter((r) => r.kind === k).length])),
-          roleRestarts: cluster.roleRestarts(),
+          kills: Object.fromEntries((cluster ? CLUSTER_FAULT_KINDS : o.kill).map((k) => [k, killLog.filter((r) => r.kind === k).length])),
+          roleRestarts: cluster?.roleRestarts() ?? {},
         },
       }),
       checks,
@@ -604,7 +603,7 @@ export function formatReport(r: ChaosReport, maxViolations = 5): string {
       (r.worker.killLog.length && !r.processes ? `; at ${r.worker.killLog.map((k) => `${(k.atMs / 1000).toFixed(1)} s (${k.inFlight} in flight)`).join(', ')}` : ''),
     ...(r.processes
       ? [
-          `  processes      ${kinds(r.processes.kills)} (SIGKILL + restart; postgres: fast shutdown + restart on the same data); cluster roles restarted by themselves: ${kinds(r.processes.roleRestarts)}`,
+          `  processes      ${kinds(r.processes.kills)} (SIGKILL + restart${r.options.temporal === 'cluster' ? `; postgres: fast shutdown + restart on the same data); cluster roles restarted by themselves: ${kinds(r.processes.roleRestarts)}` : ')'}`,
           `  fault times    ${r.worker.killLog.map((k) => `${k.kind} ${(k.atMs / 1000).toFixed(1)} s (${k.inFlight} in flight, back after ${((k.restartedAfterMs ?? 0) / 1000).toFixed(1)} s)`).join(', ')}`,
         ]
       : []),
@@ -623,11 +622,13 @@ export function formatReport(r: ChaosReport, maxViolations = 5): string {
 }
 
 /**
- * Which process dies at each kill point: the worker only on the dev server; on the cluster `kills` of each kind
+ * Which process dies at each kill point: on the dev server the `kill` kinds in turn; on the cluster `kills` of each kind
  * (worker, services, history, matching) plus the PostgreSQL restarts, in an order drawn from the seed.
  */
-export function planProcessFaults(o: Pick<ChaosOptions, 'temporal' | 'kills' | 'postgresRestarts' | 'seed'>): ClusterFaultKind[] {
-  if (o.temporal !== 'cluster') return Array.from({ length: o.kills }, () => 'worker' as const);
+export function planProcessFaults(o: Pick<ChaosOptions, 'temporal' | 'kills' | 'postgresRestarts' | 'seed'> & Partial<Pick<ChaosOptions, 'kill'>>): ProcessFaultKind[] {
+  // On the dev server the kinds take turns, in the order given: --kill worker,services,server --kills 9 hits each three times.
+  const turns = o.kill ?? DEFAULT_CHAOS_OPTIONS.kill;
+  if (o.temporal !== 'cluster') return Array.from({ length: o.kills }, (_, i) => turns[i % turns.length]);
   const kinds: ClusterFaultKind[] = [
     ...CLUSTER_FAULT_KINDS.filter((k) => k !== 'postgres').flatMap((k) => Array.from({ length: o.kills }, () => k)),
     ...Array.from({ length: o.postgresRestarts }, () => 'postgres' as const),

@@ -5,11 +5,12 @@
  *
  *   npm run chaos                                   # 200 sagas, concurrency 20, 3 kills
  *   npm run chaos -- --sagas 40 --kills 2 --seed 7  # smaller; the same seed replays the same sagas and faults
+ *   npm run chaos -- --kill worker,services,server --kills 9   # the worker, the services and the server, 3 kills each
  *   npm run chaos -- --temporal cluster --sagas 300 --kills 2   # on the Temporal cluster, 2 workers: 2 kills each of
  *                                                   # a worker, the services, history, matching; 1 PostgreSQL restart
  */
-import { Command } from 'commander';
-import { DEFAULT_CHAOS_OPTIONS, formatReport, runChaos } from './chaos';
+import { Command, InvalidArgumentError } from 'commander';
+import { DEFAULT_CHAOS_OPTIONS, DEV_SERVER_KILL_KINDS, formatReport, runChaos, type DevServerKillKind } from './chaos';
 
 const int = (min: number) => (v: string) => {
   const n = Number(v);
@@ -21,6 +22,12 @@ const ratio = (v: string) => {
   if (!(n >= 0 && n <= 1)) throw new Error(`expected a number between 0 and 1, got ${v}`);
   return n;
 };
+const kinds = (v: string): DevServerKillKind[] => {
+  const list = v.split(',').map((k) => k.trim()) as DevServerKillKind[];
+  const unknown = list.filter((k) => !DEV_SERVER_KILL_KINDS.includes(k));
+  if (!list.length || unknown.length) throw new InvalidArgumentError(`expected some of ${DEV_SERVER_KILL_KINDS.join(', ')}, got ${v}`);
+  return [...new Set(list)];
+};
 const d = DEFAULT_CHAOS_OPTIONS;
 
 const program = new Command('chaos')
@@ -28,7 +35,8 @@ const program = new Command('chaos')
   .option('--sagas <n>', 'sagas to run', int(1), d.sagas)
   .option('--concurrency <n>', 'sagas in flight', int(1), d.concurrency)
   .option('--seed <n>', 'PRNG seed (default: random, printed)', int(0))
-  .option('--kills <n>', 'worker SIGKILLs, spread over the run (on the cluster: SIGKILLs of each process kind)', int(0), d.kills)
+  .option('--kills <n>', 'SIGKILLs, spread over the run, taking turns among the --kill kinds (on the cluster: SIGKILLs of each process kind)', int(0), d.kills)
+  .option('--kill <kinds>', `dev server: what gets killed and restarted, comma-separated: ${DEV_SERVER_KILL_KINDS.join(', ')}`, kinds, d.kill)
   .option('--temporal <kind>', 'dev-server, or cluster (the real server: 4 role processes on PostgreSQL)', (v: string) => {
     if (v !== 'dev-server' && v !== 'cluster') throw new Error(`expected dev-server or cluster, got ${v}`);
     return v;
@@ -50,13 +58,14 @@ async function main() {
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   const command = `npm run chaos -- ${process.argv.slice(2).join(' ')}`.trim();
-  const what = o.temporal === 'cluster' ? `on the Temporal cluster, ${o.kills} kill(s) of each process kind, ${o.postgresRestarts} PostgreSQL restart(s)` : `${o.kills} worker kill(s)`;
+  const what = o.temporal === 'cluster' ? `on the Temporal cluster, ${o.kills} kill(s) of each process kind, ${o.postgresRestarts} PostgreSQL restart(s)` : `${o.kills} kill(s) of ${(o.kill as DevServerKillKind[]).join(', ')}`;
   process.stderr.write(`chaos: seed ${seed}, ${o.sagas} sagas at concurrency ${o.concurrency}, ${what}\n`);
   const report = await runChaos({
     sagas: o.sagas,
     concurrency: o.concurrency,
     seed,
     kills: o.kills,
+    kill: o.kill,
     restartDelayMs: o.restartDelayMs,
     cancelRatio: o.cancelRatio,
     returnRatio: o.returnRatio,

@@ -118,7 +118,7 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
 
   it('cancels a slow saga before its pivot: the result says cancelled, with its compensations', async () => {
     const orderId = 'ord-cli-cancel';
-    assert.equal((await run(...startArgs(orderId, 'cust-alice', '--fault', 'schedule-shipment=delay:8000'))).code, 0);
+    assert.equal((await run(...startArgs(orderId, 'cust-alice', '--fault', 'schedule-shipment=delay:10000'))).code, 0);
     await waitFor('schedule-shipment to run', () => state(orderId), (s) => s.steps[2].status === 'RUNNING');
 
     const status = await run('status', orderId);
@@ -149,7 +149,8 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
 
   it('refuses to cancel a saga past its pivot, with exit code 2; the saga completes', async () => {
     const orderId = 'ord-cli-pivot';
-    assert.equal((await run(...startArgs(orderId, 'cust-alice', '--fault', 'approve-order=delay:8000'))).code, 0);
+    // 12 s: long enough for two cancel calls on a loaded machine, short enough to answer within the 15 s step timeout.
+    assert.equal((await run(...startArgs(orderId, 'cust-alice', '--fault', 'approve-order=delay:12000'))).code, 0);
     await waitFor('the saga to commit', () => state(orderId), (s) => s.status === 'COMMITTED');
 
     const cancel = await run('cancel', orderId);

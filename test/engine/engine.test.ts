@@ -51,7 +51,8 @@ describe('saga engine (time-skipping test server, synthetic trip saga, in-proces
     await env?.teardown();
   });
 
-  const trip = (overrides: Partial<SagaRequest<typeof tripSaga>> = {}): SagaRequest<typeof tripSaga> => ({ tripId: `trip-${++n}`, traveller: 'Ada', nights: 2, options: FAST, ...overrides });
+  // Typed for the parallel variant, whose actions include every one of tripSaga's plus the receipt.
+  const trip = (overrides: Partial<SagaRequest<typeof parallelTripSaga>> = {}): SagaRequest<typeof parallelTripSaga> => ({ tripId: `trip-${++n}`, traveller: 'Ada', nights: 2, options: FAST, ...overrides });
   const start = <S extends SagaDefinition>(saga: S, request: SagaRequest<S>) => startSaga(env.client, taskQueue, saga, request);
   const state = (id: string) => getSagaState(env.client, id);
   /** Awaits the saga's end (time skips meanwhile) and its result, which it must have: it completed or compensated. */
@@ -273,10 +274,11 @@ describe('saga engine (time-skipping test server, synthetic trip saga, in-proces
   });
 
   describe('parallel groups (parallelTripSaga: flight, then hotel ‖ car, the charge, then itinerary ‖ receipt)', () => {
+    const parallelTrip = (overrides: Partial<SagaRequest<typeof parallelTripSaga>> = {}): SagaRequest<typeof parallelTripSaga> => ({ tripId: `trip-${++n}`, traveller: 'Ada', nights: 2, options: FAST, ...overrides });
     const steps = (s: SagaView) => s.steps.map((x) => `${x.name}:${x.status}`);
 
     it('members run at once; their data joins after the group; a group after the pivot runs every member to completion', async () => {
-      const request = trip({ faults: { 'book-hotel': 'delay:400', 'rent-car': 'delay:400', 'send-itinerary': 'delay:400', 'email-receipt': 'delay:400' } });
+      const request = parallelTrip({ faults: { 'book-hotel': 'delay:400', 'rent-car': 'delay:400', 'send-itinerary': 'delay:400', 'email-receipt': 'delay:400' } });
       await start(parallelTripSaga, request);
       const before = await until(request.tripId, 'both members to run', (s) => s.steps[1].status === 'RUNNING' && s.steps[2].status === 'RUNNING');
       assert.equal(before.currentStep, 'book-hotel + rent-car');
@@ -295,7 +297,7 @@ describe('saga engine (time-skipping test server, synthetic trip saga, in-proces
     });
 
     it('a member rejected: the group settles, the other member (completed after the rejection) is compensated, the rejected one is not', async () => {
-      const request = trip({ faults: { 'rent-car': 'reject', 'book-hotel': 'delay:500' } });
+      const request = parallelTrip({ faults: { 'rent-car': 'reject', 'book-hotel': 'delay:500' } });
       await start(parallelTripSaga, request);
       const during = await until(request.tripId, 'the car rejected while the hotel runs', (s) => s.steps[2].status === 'FAILED');
       assert.equal(during.steps[1].status, 'RUNNING');
@@ -314,7 +316,7 @@ describe('saga engine (time-skipping test server, synthetic trip saga, in-proces
 
     it('a member timed out after its effect: it is compensated, with the other member and the steps before', async () => {
       // The car is booked at once, but its answer comes after the 1 s step timeout, on each of its 2 attempts.
-      const request = trip({ faults: { 'rent-car': 'delay:1500' }, options: { ...FAST, stepTimeout: '1s', stepRetry: { ...FAST.stepRetry, maximumAttempts: 2 } } });
+      const request = parallelTrip({ faults: { 'rent-car': 'delay:1500' }, options: { ...FAST, stepTimeout: '1s', stepRetry: { ...FAST.stepRetry, maximumAttempts: 2 } } });
       await start(parallelTripSaga, request);
       const result = await finished(request.tripId);
       assert.equal(result.status, 'NOT_BOOKED');
@@ -332,7 +334,7 @@ describe('saga engine (time-skipping test server, synthetic trip saga, in-proces
       // Both members fail and wait a minute to retry (the hotel after its effect), so the cancellation finds no
       // attempt running (see the cancellation test above).
       const slowRetry = { stepRetry: { initialInterval: '1m', maximumInterval: '1m', maximumAttempts: 100 } };
-      const request = trip({ faults: { 'book-hotel': 'lost-response:100', 'rent-car': 'transient:100' }, options: slowRetry });
+      const request = parallelTrip({ faults: { 'book-hotel': 'lost-response:100', 'rent-car': 'transient:100' }, options: slowRetry });
       await start(parallelTripSaga, request);
       await until(request.tripId, 'the group to run', (s) => s.currentStep === 'book-hotel + rent-car');
       while (!['book-hotel', 'rent-car'].every((a) => partners.actions(request.tripId).includes(a))) await new Promise((r) => setTimeout(r, 10));
@@ -356,7 +358,7 @@ describe('saga engine (time-skipping test server, synthetic trip saga, in-proces
       assert.deepEqual(parallelTripSaga.meta.steps[1], { name: 'book-hotel', kind: 'compensatable', compensations: ['release-hotel', 'cancel-hotel'], group: 'book-hotel + rent-car' });
       assert.equal(parallelTripSaga.meta.stepNames.length, 6);
       assert.match(parallelTripSaga.details, /book flight → \(book hotel ‖ rent car\) → \*\*charge card \(pivot\)\*\* → \(send itinerary ‖ email receipt\)/);
-      const request = trip();
+      const request = parallelTrip();
       await start(parallelTripSaga, request);
       await finished(request.tripId);
       const described = await env.client.workflow.getHandle(request.tripId).query<{ currentDetails: string }>('__temporal_workflow_metadata');

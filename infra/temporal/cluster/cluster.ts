@@ -14,7 +14,7 @@ import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { getFreePort, getFreePortInRange, isPortInUse } from '../../ports';
-import { OutputCapture, type SearchAttributeTypeName } from '../dev-server';
+import { OutputCapture, withParentDeathSignal, type SearchAttributeTypeName } from '../dev-server';
 import { DEFAULT_CLUSTER_DATABASES, setupClusterSchema, type ClusterDatabases, type PostgresEndpoint } from './schema';
 import { requireServerBinaries, type ServerBinaries } from './server-binary';
 
@@ -131,7 +131,8 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Tem
     if (await isPortInUse(grpcPort, HOST)) throw new Error(`Cannot start Temporal ${role}: port ${HOST}:${grpcPort} is already in use`);
     const args = ['--config-file', CLUSTER_CONFIG_FILE, '--allow-no-auth', 'start', '--service', role];
     outputs[role].note(`$ ${binaries.server} ${args.join(' ')}`);
-    const child = spawn(binaries.server, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // A parent-death signal: a role goes when the process that started it goes, even killed by SIGKILL.
+    const child = spawn(...withParentDeathSignal(binaries.server, args, 'SIGTERM'), { env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (c: Buffer) => outputs[role].write(c));
     child.stderr!.on('data', (c: Buffer) => outputs[role].write(c));
     const info: RoleProcess = { role, pid: child.pid ?? -1, restarts: restarts[role] };
