@@ -1,5 +1,5 @@
 import type { OrderActivities } from '../activities/order-activities';
-import { isBusinessRejectionDetail } from '../services/shared/error-contract';
+import { serviceRejectionWroteNothing } from '../activities/rejection';
 import { orderSagaInputSchema } from './order-saga-input';
 import { activitiesOf, defineSaga } from './saga';
 
@@ -80,7 +80,7 @@ export const orderSaga = defineSaga({
 
   options: {
     // Our services' error contract (services/shared/error-contract.ts): a business rejection (4xx) wrote nothing.
-    wroteNothing: (failure) => failure.details.some(isBusinessRejectionDetail),
+    wroteNothing: serviceRejectionWroteNothing,
   },
 });
 

@@ -1,5 +1,5 @@
 import type { ReturnActivities } from '../activities/return-activities';
-import { isBusinessRejectionDetail } from '../services/shared/error-contract';
+import { serviceRejectionWroteNothing } from '../activities/rejection';
 import { returnSagaInputSchema } from './return-saga-input';
 import { activitiesOf, defineSaga } from './saga';
 
@@ -60,7 +60,7 @@ export const returnSaga = defineSaga({
 
   options: {
     // Our services' error contract (services/shared/error-contract.ts): a business rejection (4xx) wrote nothing.
-    wroteNothing: (failure) => failure.details.some(isBusinessRejectionDetail),
+    wroteNothing: serviceRejectionWroteNothing,
   },
 });
 
