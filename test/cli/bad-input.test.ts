@@ -123,7 +123,9 @@ describe('bad input end to end (CLI subprocess and services over HTTP, real stac
     assert.deepEqual((await inventory.get('/products')).body, stockBefore, 'no stock held or sold');
     assert.equal((await payments.get('/payments/ord-bad-sku')).status, 404, 'no charge');
     assert.deepEqual((await payments.get('/customers/cust-alice')).body, balanceBefore);
-    assert.equal((await httpClient(stack.services.shipping.url).get('/shipments/ord-bad-sku')).status, 404, 'no shipment');
+    // The shipment is scheduled alongside the reservation (one parallel group): it may exist, but only cancelled.
+    const shipment = await httpClient(stack.services.shipping.url).get('/shipments/ord-bad-sku');
+    assert.ok(shipment.status === 404 || shipment.body.status === 'CANCELLED', `no live shipment: ${JSON.stringify(shipment.body)}`);
   });
 
   it('hostile requests straight to the services (valid token): 4xx with a JSON error, not one row written', async () => {
