@@ -15,10 +15,11 @@ set -euo pipefail
 GO_TOOLCHAIN_VERSION=go1.27.3
 if ! command -v go >/dev/null 2>&1 && [ ! -x /usr/local/go/bin/go ]; then
   case "$(uname -m)" in x86_64) goarch=amd64 ;; aarch64 | arm64) goarch=arm64 ;; *) goarch="" ;; esac
-  if [ -z "$goarch" ] || [ "$(id -u)" -ne 0 ]; then
-    echo "install-test-tools: no Go found; install Go >= 1.21 (needed to build the Temporal server for npm run test:cluster)" >&2
+  # The proxy is the one this machine is configured with (GOPROXY); without one, say what is missing.
+  if [ -z "$goarch" ] || [ "$(id -u)" -ne 0 ] || [ -z "${GOPROXY:-}" ]; then
+    echo "install-test-tools: no Go found; install Go >= 1.21, or set GOPROXY to fetch it (needed to build the Temporal server for npm run test:cluster)" >&2
   else
-    proxy="${GOPROXY:-https://proxy.golang.org}"; proxy="${proxy%%,*}"
+    proxy="${GOPROXY%%,*}"
     module="v0.0.1-${GO_TOOLCHAIN_VERSION}.linux-${goarch}"
     tmp="$(mktemp -d)"
     echo "install-test-tools: fetching Go ${GO_TOOLCHAIN_VERSION} (golang.org/toolchain ${module}) from ${proxy}"
