@@ -326,7 +326,7 @@ describe('deploy: Temporal connection settings (infra/config.ts)', () => {
         return new Promise((resolve, reject) => {
           const child = spawn(process.execPath, ['--import', 'tsx', 'worker.ts'], {
             cwd: ROOT,
-            env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'info', SERVICE_AUTH_TOKEN: 'worker-test-token-0123456789', ...env },
+            env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'info', WORKER_METRICS_ADDRESS: 'off', SERVICE_AUTH_TOKEN: 'worker-test-token-0123456789', ...env },
             stdio: ['ignore', 'pipe', 'pipe'],
           });
           let output = '';
