@@ -43,6 +43,7 @@ describe('return saga (real Temporal dev server, real services, real databases)'
   this.timeout(180_000);
   let stack: SagaStack;
   let n = 0;
+  const RUN = Date.now().toString(36);
   const api = (service: ServiceName) => httpClient(stack.services[service].url);
   const urls = () => Object.fromEntries(Object.entries(stack.services).map(([name, s]) => [name, s.databaseUrl])) as Record<ServiceName, string>;
 
@@ -56,7 +57,8 @@ describe('return saga (real Temporal dev server, real services, real databases)'
    * by the carrier `deliveredDaysAgo` days ago (its report goes straight to the shipping service).
    */
   async function approvedOrder(label: string, delivery: { deliveredDaysAgo?: number; delivered?: boolean } = {}): Promise<string> {
-    const orderId = `ord-${label}-${++n}`;
+    // Unique per run: on the cluster every test file shares one namespace (the order saga's file uses ord-<label>-<n>).
+    const orderId = `ord-ret-${label}-${RUN}-${++n}`;
     await startSaga(stack.client, stack.taskQueue, orderSaga, { orderId, customerId: 'cust-alice', items: [{ sku: 'MS-002', quantity: 2 }], destination: berlin });
     const result = await awaitSagaResult(stack.client, orderId);
     assert.equal(result.outcome === 'completed' && result.result.status, 'APPROVED', JSON.stringify(result));
@@ -109,7 +111,7 @@ describe('return saga (real Temporal dev server, real services, real databases)'
       {
         name: 'an order that was never approved (request-return: 409 order_not_approved)',
         setup: async () => {
-          const orderId = `ord-unpaid-${++n}`;
+          const orderId = `ord-unpaid-${RUN}-${++n}`;
           await startSaga(stack.client, stack.taskQueue, orderSaga, { orderId, customerId: 'cust-broke', items: [{ sku: 'MS-002', quantity: 1 }], destination: berlin });
           await awaitSagaResult(stack.client, orderId);
           return returnOf(orderId);
