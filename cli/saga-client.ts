@@ -145,12 +145,14 @@ export async function cancelSaga(client: Client, sagaId: string): Promise<Cancel
   return { cancelled: true };
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the caller names the result type; untyped callers read fields freely
 export type SagaResult<R = any> =
   | { outcome: 'completed'; result: R }
   | { outcome: 'cancelled'; state: SagaView }
   | { outcome: 'failed'; message: string; type?: string; state?: SagaView };
 
 /** Waits for the saga to end and says how it ended, including the state for cancelled and failed sagas. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- as SagaResult
 export async function awaitSagaResult<R = any>(client: Client, sagaId: string): Promise<SagaResult<R>> {
   const handle = client.workflow.getHandle(sagaId);
   try {

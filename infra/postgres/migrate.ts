@@ -103,6 +103,6 @@ async function applyOne(client: pg.Client, migration: MigrationFile): Promise<vo
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK');
-    throw new Error(`migration ${migration.name} failed and was rolled back: ${(err as Error).message}`);
+    throw new Error(`migration ${migration.name} failed and was rolled back: ${(err as Error).message}`, { cause: err });
   }
 }

@@ -113,6 +113,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     try {
       return await launch(cliPath, resolved, output);
     } catch (err) {
+      let failure = err;
       // Between our port check and the CLI's bind, the port can be taken: the CLI picks the ports of its internal
       // services (history, matching, worker, HTTP API, metrics) by binding port 0 and releasing it, and any
       // outgoing connection on the machine may get it as its local port. The CLI then dies with "address already
@@ -124,12 +125,13 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
           await refuseTakenPorts(port, uiPort); // unless someone else really took them meanwhile
           continue;
         } catch (refused) {
-          err = refused;
+          failure = refused;
         }
       }
       await output.close();
       const where = options.logFile ? ` (full log: ${options.logFile})` : '';
-      throw new Error(`${(err as Error).message}\n--- server output${where} ---\n${output.tail()}`);
+      // eslint-disable-next-line preserve-caught-error -- the cause is the last failure, which may be the port check's
+      throw new Error(`${(failure as Error).message}\n--- server output${where} ---\n${output.tail()}`, { cause: failure });
     }
   }
 }

@@ -14,7 +14,7 @@ import { orderSaga, type OrderSagaResult } from '../../workflows/order-saga';
 import { resolveCompensationUpdate, sagaStateQuery } from '../../workflows/saga';
 import { nextMessage } from '../../infra/processes/child';
 import { runBatch } from './load';
-import { cpuSeconds, statusKb } from './proc';
+import { cpuSeconds } from './proc';
 import type { BenchTemporal } from './temporal-server';
 
 export interface ParkedFigures {

@@ -162,7 +162,7 @@ async function main() {
   const cleanup = async () => {
     for (const w of children.workers ?? []) if (w.connected) w.send({ type: 'stop' });
     await children.server?.stop().catch(() => undefined);
-    children.services?.connected && children.services.send({ type: 'stop' });
+    if (children.services?.connected) children.services.send({ type: 'stop' });
     await Promise.all(
       [...(children.workers ?? []), children.services].map((c) => c && c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once('exit', r)) : undefined),
     );

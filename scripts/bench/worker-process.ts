@@ -5,7 +5,6 @@
  * With clientInWorker, it also runs the load (a Client on the worker's NativeConnection: what eager workflow start
  * needs), on the parent's request:  ← { type: 'run-batch', series, ids, concurrency }  → { type: 'batch-result', ... }
  */
-import { Client } from '@temporalio/client';
 import { createSagaClient } from '../../cli/saga-client';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createBenchActivities } from './bench-activities';
@@ -53,7 +52,7 @@ async function main() {
   const running = worker.run();
   const client = createSagaClient(connection, config.namespace);
 
-  process.on('message', async (m: { type: string; series: SeriesName; ids: string[]; concurrency: number }) => {
+  const onMessage = async (m: { type: string; series: SeriesName; ids: string[]; concurrency: number }) => {
     if (m.type === 'memory') {
       // After a full collection (the parent forks this process with --expose-gc): what the cached workflows hold.
       (globalThis as { gc?: () => void }).gc?.();
@@ -82,7 +81,8 @@ async function main() {
       const cpu = process.cpuUsage(cpu0);
       process.send!({ type: 'batch-result', result, clientCpuSeconds: (cpu.user + cpu.system) / 1e6 });
     }
-  });
+  };
+  process.on('message', (m: Parameters<typeof onMessage>[0]) => void onMessage(m));
   process.on('disconnect', () => process.exit(0));
   process.send!({ type: 'ready' });
   await running;

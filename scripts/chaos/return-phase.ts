@@ -61,7 +61,10 @@ export async function runReturnPhase(o: ReturnPhaseOptions, approvedOrderIds: st
       const handle = await startWithRetry(o.client, returnId, () => startSaga(o.client, o.taskQueue, returnSaga, plan.input, { workflowTaskTimeout: '3s' }));
       let cancelRequested = false;
       const cancelTimer =
-        plan.cancelAfterMs === undefined ? undefined : setTimeout(() => ((cancelRequested = true), handle.cancel().catch(() => undefined)), plan.cancelAfterMs);
+        plan.cancelAfterMs === undefined ? undefined : setTimeout(() => {
+              cancelRequested = true;
+              handle.cancel().catch(() => undefined);
+            }, plan.cancelAfterMs);
       const done = { value: false };
       const stopWaiting = new AbortController();
       const outcome = await Promise.race([

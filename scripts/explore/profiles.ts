@@ -36,7 +36,7 @@ export interface ExploreContext {
   services: ServiceClient;
 }
 
-export interface ExploreProfile<Rows = any> {
+export interface ExploreProfile<Rows = unknown> {
   saga: SagaDefinition;
   /**
    * The business's point of no return, when the explorer should hold the definition to it rather than read it from

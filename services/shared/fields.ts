@@ -17,6 +17,7 @@ export const idSchema = z
  * input contract and the CLI apply to text that is stored or printed. C1 includes terminal controls (U+009B is CSI),
  * so a name that passed would still rewrite an operator's screen when printed.
  */
+// eslint-disable-next-line no-control-regex -- matching control characters is this rule's whole purpose
 export const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 
 export function hasControlCharacters(text: string): boolean {

@@ -21,8 +21,8 @@ export function runServiceMain<Db extends ServiceDb>(
       await service.close();
       process.exit(0);
     };
-    process.once('SIGINT', shutdown);
-    process.once('SIGTERM', shutdown);
+    process.once('SIGINT', (signal) => void shutdown(signal));
+    process.once('SIGTERM', (signal) => void shutdown(signal));
   })().catch((err: Error) => {
     logger.fatal(err.message);
     process.exit(1);

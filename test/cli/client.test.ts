@@ -96,20 +96,20 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
     assert.equal(happy.code, 0, happy.stderr);
     assert.match(happy.stdout, /Order ord-cli-happy: saga COMPLETED \(workflow COMPLETED\)/);
     assert.match(happy.stdout, /not cancellable/);
-    assert.match(happy.stdout, /^  ✔ create-order\s+compensatable$/m);
+    assert.match(happy.stdout, /^ {2}✔ create-order\s+compensatable$/m);
     // The parallel groups: one "parallel" line, the members indented under it.
-    assert.match(happy.stdout, /^  ⇉ parallel \(2 at once\)\n    ✔ reserve-inventory\s+compensatable\n    ✔ schedule-shipment\s+compensatable\n  ✔ charge-payment/m);
-    assert.match(happy.stdout, /^  ⇉ parallel \(3 at once\)\n    ✔ confirm-reservation\s+retriable\n    ✔ confirm-shipment\s+retriable\n    ✔ approve-order\s+retriable$/m);
-    assert.match(happy.stdout, /^  ✔ charge-payment\s+PIVOT/m);
+    assert.match(happy.stdout, /^ {2}⇉ parallel \(2 at once\)\n {4}✔ reserve-inventory\s+compensatable\n {4}✔ schedule-shipment\s+compensatable\n {2}✔ charge-payment/m);
+    assert.match(happy.stdout, /^ {2}⇉ parallel \(3 at once\)\n {4}✔ confirm-reservation\s+retriable\n {4}✔ confirm-shipment\s+retriable\n {4}✔ approve-order\s+retriable$/m);
+    assert.match(happy.stdout, /^ {2}✔ charge-payment\s+PIVOT/m);
     assert.doesNotMatch(happy.stdout, /Compensations/);
 
     const broke = await run('status', 'ord-cli-broke');
     assert.equal(broke.code, 0, broke.stderr);
     assert.match(broke.stdout, /saga COMPENSATED/);
-    assert.match(broke.stdout, /^  ✘ charge-payment\s+PIVOT.*— \S+/m, 'the failed step with its message');
-    assert.match(broke.stdout, /^    · confirm-reservation\s+retriable$/m, 'steps never run stay pending');
+    assert.match(broke.stdout, /^ {2}✘ charge-payment\s+PIVOT.*— \S+/m, 'the failed step with its message');
+    assert.match(broke.stdout, /^ {4}· confirm-reservation\s+retriable$/m, 'steps never run stay pending');
     assert.match(broke.stdout, /^Compensations \(rejected: charge-payment: insufficient funds/m);
-    assert.match(broke.stdout, /^  ✔ release-inventory\s+undoes reserve-inventory/m);
+    assert.match(broke.stdout, /^ {2}✔ release-inventory\s+undoes reserve-inventory/m);
 
     const json = parseJson(await run('--json', 'status', 'ord-cli-broke'));
     assert.equal(json.workflowStatus, 'COMPLETED');
@@ -123,10 +123,10 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
 
     const status = await run('status', orderId);
     // The reservation, run at the same time, is done; the shipment still runs.
-    assert.match(status.stdout, /^    ✔ reserve-inventory\s+compensatable\n    ▶ schedule-shipment\s+compensatable$/m);
+    assert.match(status.stdout, /^ {4}✔ reserve-inventory\s+compensatable\n {4}▶ schedule-shipment\s+compensatable$/m);
     assert.match(status.stdout, /now: schedule-shipment/);
-    assert.match(status.stdout, /^  · charge-payment\s+PIVOT/m);
-    assert.match(status.stdout, /\n  cancellable/);
+    assert.match(status.stdout, /^ {2}· charge-payment\s+PIVOT/m);
+    assert.match(status.stdout, /\n {2}cancellable/);
     // The unwind preview: what a failure now would undo, the running step's compensation included.
     assert.match(status.stdout, /^If it failed now: cancel-shipment → release-inventory → reject-order$/m);
 
@@ -192,16 +192,16 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
     const r = await run(...startArgs(orderId, 'cust-alice', '--fault', 'charge-payment=reject', '--fault', 'release-inventory=reject', '--wait'));
     assert.equal(r.code, 4, r.stdout + r.stderr);
     assert.match(r.stdout, /^NEEDS_ATTENTION: order ord-cli-failed has not ended: it waits for an operator: release-inventory dead-lettered/m);
-    assert.match(r.stdout, /^  ✔ cancel-shipment\s+undoes schedule-shipment$/m);
-    assert.match(r.stdout, /^  ⚠ release-inventory\s+undoes reserve-inventory\s+— dead-lettered \(#\d+, round 1\) after 1 attempt\(s\): injected_rejection: /m);
-    assert.match(r.stdout, /^      waits for an operator: dead-letters retry ord-cli-failed, or dead-letters resolve ord-cli-failed --reason TEXT$/m);
-    assert.match(r.stdout, /^  · reject-order\s+undoes create-order$/m, 'the next compensation waits its turn');
+    assert.match(r.stdout, /^ {2}✔ cancel-shipment\s+undoes schedule-shipment$/m);
+    assert.match(r.stdout, /^ {2}⚠ release-inventory\s+undoes reserve-inventory\s+— dead-lettered \(#\d+, round 1\) after 1 attempt\(s\): injected_rejection: /m);
+    assert.match(r.stdout, /^ {6}waits for an operator: dead-letters retry ord-cli-failed, or dead-letters resolve ord-cli-failed --reason TEXT$/m);
+    assert.match(r.stdout, /^ {2}· reject-order\s+undoes create-order$/m, 'the next compensation waits its turn');
 
     const status = await run('status', orderId);
     assert.equal(status.code, 0, status.stderr);
     assert.match(status.stdout, /^Order ord-cli-failed: saga NEEDS_ATTENTION \(workflow RUNNING\), now: release-inventory$/m);
-    assert.match(status.stdout, /^  not cancellable: compensating, and waits for an operator$/m);
-    assert.match(status.stdout, /^  ⚠ waits for an operator: release-inventory dead-lettered/m);
+    assert.match(status.stdout, /^ {2}not cancellable: compensating, and waits for an operator$/m);
+    assert.match(status.stdout, /^ {2}⚠ waits for an operator: release-inventory dead-lettered/m);
 
     // Nothing was charged: cancel says it is already compensating and waits for an operator (exit 3), not "past its pivot".
     const cancel = await run('cancel', orderId);
@@ -221,8 +221,8 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
     const resolved = await run('dead-letters', 'resolve', orderId, '--reason', 'released by hand', '--wait');
     assert.equal(resolved.code, 0, resolved.stdout + resolved.stderr);
     assert.match(resolved.stdout, /^REJECTED: order ord-cli-failed: charge-payment: /m);
-    assert.match(resolved.stdout, /^  ✍ release-inventory\s+undoes reserve-inventory\s+— resolved by an operator: released by hand$/m);
-    assert.match(resolved.stdout, /^  ✔ reject-order\s+undoes create-order$/m);
+    assert.match(resolved.stdout, /^ {2}✍ release-inventory\s+undoes reserve-inventory\s+— resolved by an operator: released by hand$/m);
+    assert.match(resolved.stdout, /^ {2}✔ reject-order\s+undoes create-order$/m);
   });
 
   it('list shows the sagas, filtered by saga status', async () => {

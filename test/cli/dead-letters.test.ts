@@ -168,8 +168,8 @@ describe('client.ts dead-letters (CLI subprocess against a real saga stack)', fu
     const result = await run('result', orderId);
     assert.equal(result.code, 0, result.stdout + result.stderr);
     assert.match(result.stdout, new RegExp(`^REJECTED: order ${orderId}: charge-payment: `, 'm'));
-    assert.match(result.stdout, /^  ✍ release-inventory\s+undoes reserve-inventory\s+— resolved by an operator: released by hand$/m);
-    assert.match(result.stdout, /^  ✔ reject-order\s+undoes create-order$/m);
+    assert.match(result.stdout, /^ {2}✍ release-inventory\s+undoes reserve-inventory\s+— resolved by an operator: released by hand$/m);
+    assert.match(result.stdout, /^ {2}✔ reject-order\s+undoes create-order$/m);
     const json = parseJson(await run('--json', 'result', orderId));
     const release = json.state.compensations.find((c: { name: string }) => c.name === 'release-inventory');
     assert.equal(release.status, 'RESOLVED');
@@ -205,7 +205,7 @@ describe('client.ts dead-letters (CLI subprocess against a real saga stack)', fu
     const resolved = await run('dead-letters', 'resolve', orderId, '--reason', 'released by hand', '--wait');
     assert.equal(resolved.code, 0, resolved.stdout + resolved.stderr);
     assert.match(resolved.stdout, new RegExp(`dead letter #${again.deadLetter.id}, round 2`));
-    assert.match(resolved.stdout, /^  ✍ release-inventory\s+undoes reserve-inventory\s+— resolved by an operator: released by hand$/m);
+    assert.match(resolved.stdout, /^ {2}✍ release-inventory\s+undoes reserve-inventory\s+— resolved by an operator: released by hand$/m);
   });
 
   it('retry on a saga that waits for nothing, or an unknown order: a clear one-line refusal, non-zero exit', async () => {

@@ -36,11 +36,11 @@ describe('cli/render.ts', () => {
       },
     ]);
     const text = renderStatus({ sagaId: 'ord-r', workflowStatus: 'RUNNING', state });
-    assert.match(text, /^  ⚠ waits for an operator: release-inventory, reject-order dead-lettered/m);
-    assert.match(text, /^  ⚠ release-inventory  undoes reserve-inventory  — dead-lettered \(#7, round 1\) after 20 attempt\(s\): ServiceUnavailable: inventory answered 503$/m);
-    assert.match(text, /^      waits for an operator: dead-letters retry ord-r --compensation release-inventory, or dead-letters resolve ord-r --compensation release-inventory --reason TEXT$/m);
-    assert.match(text, /^  ⚠ reject-order       undoes create-order  — dead-lettered \(round 1\) after 20 attempt\(s\): injected_rejection: no$/m);
-    assert.match(text, /^      not in the dead-letter log: orders answered 503$/m);
+    assert.match(text, /^ {2}⚠ waits for an operator: release-inventory, reject-order dead-lettered/m);
+    assert.match(text, /^ {2}⚠ release-inventory {2}undoes reserve-inventory {2}— dead-lettered \(#7, round 1\) after 20 attempt\(s\): ServiceUnavailable: inventory answered 503$/m);
+    assert.match(text, /^ {6}waits for an operator: dead-letters retry ord-r --compensation release-inventory, or dead-letters resolve ord-r --compensation release-inventory --reason TEXT$/m);
+    assert.match(text, /^ {2}⚠ reject-order {7}undoes create-order {2}— dead-lettered \(round 1\) after 20 attempt\(s\): injected_rejection: no$/m);
+    assert.match(text, /^ {6}not in the dead-letter log: orders answered 503$/m);
     assert.match(text, /--compensation reject-order --reason TEXT$/m);
   });
 
@@ -73,7 +73,7 @@ describe('cli/render.ts', () => {
     });
     assert.match(text, /^FAILED: order ord-r: saga compensation failed: .*release-inventory/m);
     assert.match(text, /needs attention: not every completed step could be undone/);
-    assert.match(text, /^  ✘ release-inventory  undoes reserve-inventory  — failed: refused$/m);
-    assert.match(text, /^  – reject-order       undoes create-order  — not run$/m);
+    assert.match(text, /^ {2}✘ release-inventory {2}undoes reserve-inventory {2}— failed: refused$/m);
+    assert.match(text, /^ {2}– reject-order {7}undoes create-order {2}— not run$/m);
   });
 });

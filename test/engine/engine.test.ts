@@ -362,7 +362,7 @@ describe('saga engine (time-skipping test server, synthetic trip saga, in-proces
       await start(parallelTripSaga, request);
       await finished(request.tripId);
       const described = await env.client.workflow.getHandle(request.tripId).query<{ currentDetails: string }>('__temporal_workflow_metadata');
-      assert.match(described.currentDetails, /- ⇉ parallel _\(compensatable\)_\n  - ✔ book-hotel _\(compensatable\)_\n  - ✔ rent-car/);
+      assert.match(described.currentDetails, /- ⇉ parallel _\(compensatable\)_\n {2}- ✔ book-hotel _\(compensatable\)_\n {2}- ✔ rent-car/);
     });
 
     it('a malformed group is refused where the saga is defined', () => {

@@ -66,12 +66,12 @@ export class TripPartners {
   }
 
   activities() {
-    const partners = this;
+    const { calls, bookings, deadLetters } = this;
     /** Notes the call, applies the planned fault, and returns how many earlier calls this action had. */
     async function enter(activity: string, tripId: string, args: unknown[]): Promise<{ fault: Set<string>; count: (kind: string) => number; earlier: number }> {
       const { action, fault } = sagaActivityHeaders();
-      const earlier = partners.calls.filter((c) => c.tripId === tripId && c.action === action).length;
-      partners.calls.push({ tripId, action, activity, args, attempt: Context.current().info.attempt });
+      const earlier = calls.filter((c) => c.tripId === tripId && c.action === action).length;
+      calls.push({ tripId, action, activity, args, attempt: Context.current().info.attempt });
       const parts = (fault ?? '').split(',').filter(Boolean);
       const count = (kind: string) => Number(parts.find((p) => p.startsWith(`${kind}:`))?.split(':')[1] ?? 0);
       if (parts.includes('reject')) throw ApplicationFailure.create({ type: 'Declined', message: `${action} declined`, nonRetryable: true });
@@ -88,26 +88,26 @@ export class TripPartners {
       async book(input: { kind: BookingKind; tripId: string; cents: number }): Promise<Booking> {
         const call = await enter('book', input.tripId, [input]);
         const key = `${input.tripId}:${input.kind}`;
-        const booking = partners.bookings.get(key) ?? { ...input, ref: `${input.kind.toUpperCase()}-${input.tripId}`, status: 'BOOKED' as const };
-        partners.bookings.set(key, booking);
+        const booking = bookings.get(key) ?? { ...input, ref: `${input.kind.toUpperCase()}-${input.tripId}`, status: 'BOOKED' as const };
+        bookings.set(key, booking);
         await answer(call, `book ${input.kind}`);
         return booking;
       },
       async cancel(input: { kind: BookingKind; tripId: string }): Promise<{ noop: boolean }> {
         const call = await enter('cancel', input.tripId, [input]);
-        const booking = partners.bookings.get(`${input.tripId}:${input.kind}`);
+        const booking = bookings.get(`${input.tripId}:${input.kind}`);
         const noop = booking?.status !== 'BOOKED';
         if (booking) booking.status = 'CANCELLED';
         await answer(call, `cancel ${input.kind}`);
         return { noop };
       },
       async recordDeadLetter(entry: DeadLetterEntry) {
-        const row: DeadLetterRow = { ...entry, id: partners.deadLetters.length + 1, status: 'OPEN' };
-        partners.deadLetters.push(row);
+        const row: DeadLetterRow = { ...entry, id: deadLetters.length + 1, status: 'OPEN' };
+        deadLetters.push(row);
         return { id: row.id, createdAt: new Date().toISOString() };
       },
       async closeDeadLetter(input: Parameters<DeadLetterActivities['closeDeadLetter']>[0]) {
-        const row = partners.deadLetters.find((r) => r.id === input.id);
+        const row = deadLetters.find((r) => r.id === input.id);
         if (!row) throw ApplicationFailure.nonRetryable(`no dead letter ${input.id}`);
         row.status = input.outcome.status;
         if (input.outcome.status === 'RESOLVED') row.resolution = input.outcome.resolution;

@@ -46,7 +46,10 @@ function processTree(pid: number): number[] {
   const tree = [pid];
   for (let grew = true; grew; ) {
     grew = false;
-    for (const [p, pp] of parent) if (tree.includes(pp) && !tree.includes(p)) (tree.push(p), (grew = true));
+    for (const [p, pp] of parent) if (tree.includes(pp) && !tree.includes(p)) {
+        tree.push(p);
+        grew = true;
+      }
   }
   return tree;
 }

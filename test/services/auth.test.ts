@@ -67,7 +67,7 @@ describe('services: only the orchestrator may change state (SERVICE_AUTH_TOKEN)'
 
   for (const name of SERVICE_NAMES) {
     describe(name, () => {
-      const { path: route, body, read } = MUTATIONS[name];
+      const { path: route, body } = MUTATIONS[name];
       const api = () => httpClient(services[name].url);
 
       it('no token, a wrong token, another scheme: 401 unauthorized with WWW-Authenticate, and not one row written', async () => {

@@ -1,4 +1,5 @@
 import { defineUpdate, setHandler } from '@temporalio/workflow';
+import { hasControlCharacters } from '../../services/shared/fields';
 import type { Saga } from './saga';
 
 /**
@@ -28,7 +29,7 @@ const MAX_REASON_LENGTH = 500;
 function checkReason(reason: unknown): string {
   if (typeof reason !== 'string' || !reason.trim()) throw new Error('a resolution needs a reason (what was done by hand)');
   if (reason.length > MAX_REASON_LENGTH) throw new Error(`the reason is longer than ${MAX_REASON_LENGTH} characters`);
-  if (/[\u0000-\u001f\u007f]/.test(reason)) throw new Error('the reason must not contain control characters');
+  if (hasControlCharacters(reason)) throw new Error('the reason must not contain control characters');
   return reason.trim();
 }
 

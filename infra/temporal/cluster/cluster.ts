@@ -221,7 +221,7 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Tem
     await spawnRole('worker');
   } catch (err) {
     await stop();
-    throw new Error(`${(err as Error).message}\n${logTail()}`);
+    throw new Error(`${(err as Error).message}\n${logTail()}`, { cause: err });
   }
 
   return {
@@ -309,7 +309,7 @@ async function ensureNamespace(address: string, namespace: string, searchAttribu
         await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs(RETENTION_SECONDS * 1000) }).catch((e: { code?: number }) => {
           if (e.code !== 6 /* ALREADY_EXISTS */) throw e;
         });
-        throw new Error(`namespace ${namespace} registered; waiting for it to be served`);
+        throw new Error(`namespace ${namespace} registered; waiting for it to be served`, { cause: err });
       }
       const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
       const missing = Object.keys(searchAttributes).filter((n) => !(n in (customAttributes ?? {})));
