@@ -2,7 +2,13 @@ import './infra/telemetry/register'; // first: tracing patches the HTTP client a
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createSagaActivities, ServiceClient } from './activities';
 import { sagaWorkerInterceptors, SAGA_WORKFLOWS_PATH } from './infra/temporal/saga-worker';
-import { describeTemporalConfig, loadActivityConfig, loadTemporalConfig, temporalConnectionOptions, type ActivityConfig } from './infra/config';
+import {
+  describeTemporalConfig,
+  loadActivityConfig,
+  loadTemporalConfig,
+  temporalConnectionOptions,
+  type ActivityConfig,
+} from './infra/config';
 import { loadWorkerMetricsAddress } from './infra/telemetry/worker-metrics-config';
 import { withWorkerTracing } from './infra/telemetry/tracing';
 import { installWorkerRuntime } from './infra/telemetry/worker-runtime';
@@ -22,7 +28,9 @@ export interface SagaWorkerOptions {
   worker?: Partial<WorkerOptions>;
 }
 
-export async function createSagaWorker(options: SagaWorkerOptions): Promise<{ worker: Worker; close: () => Promise<void> }> {
+export async function createSagaWorker(
+  options: SagaWorkerOptions,
+): Promise<{ worker: Worker; close: () => Promise<void> }> {
   await assertSearchAttributesRegistered(options.connection, options.namespace);
   const client = new ServiceClient(options.activities);
   const prebuiltBundle = options.worker?.workflowBundle !== undefined;
@@ -47,8 +55,13 @@ async function assertSearchAttributesRegistered(connection: NativeConnection, na
   const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
   const missing = Object.keys(SAGA_SEARCH_ATTRIBUTES).filter((name) => !(name in (customAttributes ?? {})));
   if (missing.length) {
-    const fix = missing.map((n) => `temporal operator search-attribute create --namespace ${namespace} --name ${n} --type ${SAGA_SEARCH_ATTRIBUTES[n as keyof typeof SAGA_SEARCH_ATTRIBUTES]}`);
-    throw new Error(`search attribute(s) ${missing.join(', ')} not registered in namespace ${namespace}; run: ${fix.join(' && ')}`);
+    const fix = missing.map(
+      (n) =>
+        `temporal operator search-attribute create --namespace ${namespace} --name ${n} --type ${SAGA_SEARCH_ATTRIBUTES[n as keyof typeof SAGA_SEARCH_ATTRIBUTES]}`,
+    );
+    throw new Error(
+      `search attribute(s) ${missing.join(', ')} not registered in namespace ${namespace}; run: ${fix.join(' && ')}`,
+    );
   }
 }
 
@@ -61,8 +74,20 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect(temporalConnectionOptions(temporal)).catch((err: Error) => {
     throw new Error(`cannot reach the Temporal server at ${temporal.address} (TEMPORAL_ADDRESS): ${err.message}`);
   });
-  const { worker, close } = await createSagaWorker({ connection, namespace: temporal.namespace, taskQueue: temporal.taskQueue, activities });
-  logger.info({ ...describeTemporalConfig(temporal), services: activities.urls, metrics: metricsAddress && `http://${metricsAddress}/metrics` }, 'worker started');
+  const { worker, close } = await createSagaWorker({
+    connection,
+    namespace: temporal.namespace,
+    taskQueue: temporal.taskQueue,
+    activities,
+  });
+  logger.info(
+    {
+      ...describeTemporalConfig(temporal),
+      services: activities.urls,
+      metrics: metricsAddress && `http://${metricsAddress}/metrics`,
+    },
+    'worker started',
+  );
   // Worker.run() shuts down gracefully on SIGINT/SIGTERM (the SDK installs those handlers).
   await worker.run();
   await close();

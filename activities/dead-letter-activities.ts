@@ -22,7 +22,11 @@ export function createDeadLetterActivities(serviceClient: ServiceClient) {
   const client = sagaServiceClient(serviceClient);
   return {
     async recordDeadLetter(entry: Parameters<DeadLetterActivities['recordDeadLetter']>[0]): Promise<DeadLetterRecord> {
-      const body = { ...entry, errorType: printable(entry.errorType, 200), lastError: printable(entry.lastError, 2000) };
+      const body = {
+        ...entry,
+        errorType: printable(entry.errorType, 200),
+        lastError: printable(entry.lastError, 2000),
+      };
       return client.call('orders', 'POST', '/dead-letters', body, sagaCallOptions(`${entry.step}:${entry.round}`));
     },
     async closeDeadLetter(input: Parameters<DeadLetterActivities['closeDeadLetter']>[0]): Promise<DeadLetterRecord> {

@@ -10,6 +10,10 @@ export { ServiceClient, type ServiceClientConfig } from './service-client';
 
 /** Every registered saga's activities and the kit's dead-letter log: what a saga worker registers. */
 export function createSagaActivities(serviceClient: ServiceClient) {
-  return { ...createOrderActivities(serviceClient), ...createReturnActivities(serviceClient), ...createDeadLetterActivities(serviceClient) };
+  return {
+    ...createOrderActivities(serviceClient),
+    ...createReturnActivities(serviceClient),
+    ...createDeadLetterActivities(serviceClient),
+  };
 }
 export type SagaActivities = ReturnType<typeof createSagaActivities>;

@@ -41,30 +41,78 @@ export function createOrderActivities(serviceClient: ServiceClient) {
       return client.call('orders', 'POST', `/orders/${encodeURIComponent(input.orderId)}/approve`, {}, callOptions());
     },
     async rejectOrder(input: { orderId: string; reason: string }): Promise<Compensated<OrderRecord>> {
-      return client.call('orders', 'POST', `/orders/${encodeURIComponent(input.orderId)}/reject`, { reason: input.reason }, callOptions());
+      return client.call(
+        'orders',
+        'POST',
+        `/orders/${encodeURIComponent(input.orderId)}/reject`,
+        { reason: input.reason },
+        callOptions(),
+      );
     },
     async cancelOrder(input: { orderId: string; reason: string }): Promise<Compensated<OrderRecord>> {
-      return client.call('orders', 'POST', `/orders/${encodeURIComponent(input.orderId)}/cancel`, { reason: input.reason }, callOptions());
+      return client.call(
+        'orders',
+        'POST',
+        `/orders/${encodeURIComponent(input.orderId)}/cancel`,
+        { reason: input.reason },
+        callOptions(),
+      );
     },
 
     async reserveInventory(input: { orderId: string; items: Item[] }): Promise<ReservationRecord> {
-      return client.call('inventory', 'POST', '/reservations', { orderId: input.orderId, items: input.items }, callOptions());
+      return client.call(
+        'inventory',
+        'POST',
+        '/reservations',
+        { orderId: input.orderId, items: input.items },
+        callOptions(),
+      );
     },
     async confirmReservation(input: { orderId: string }): Promise<ReservationRecord> {
-      return client.call('inventory', 'POST', `/reservations/${encodeURIComponent(input.orderId)}/confirm`, {}, callOptions());
+      return client.call(
+        'inventory',
+        'POST',
+        `/reservations/${encodeURIComponent(input.orderId)}/confirm`,
+        {},
+        callOptions(),
+      );
     },
     async releaseInventory(input: { orderId: string; reason: string }): Promise<Compensated<ReservationRecord>> {
-      return client.call('inventory', 'POST', `/reservations/${encodeURIComponent(input.orderId)}/release`, { reason: input.reason }, callOptions());
+      return client.call(
+        'inventory',
+        'POST',
+        `/reservations/${encodeURIComponent(input.orderId)}/release`,
+        { reason: input.reason },
+        callOptions(),
+      );
     },
 
     async scheduleShipment(input: { orderId: string; destination: Destination }): Promise<ShipmentRecord> {
-      return client.call('shipping', 'POST', '/shipments', { orderId: input.orderId, destination: input.destination }, callOptions());
+      return client.call(
+        'shipping',
+        'POST',
+        '/shipments',
+        { orderId: input.orderId, destination: input.destination },
+        callOptions(),
+      );
     },
     async confirmShipment(input: { orderId: string }): Promise<ShipmentRecord> {
-      return client.call('shipping', 'POST', `/shipments/${encodeURIComponent(input.orderId)}/confirm`, {}, callOptions());
+      return client.call(
+        'shipping',
+        'POST',
+        `/shipments/${encodeURIComponent(input.orderId)}/confirm`,
+        {},
+        callOptions(),
+      );
     },
     async cancelShipment(input: { orderId: string; reason: string }): Promise<Compensated<ShipmentRecord>> {
-      return client.call('shipping', 'POST', `/shipments/${encodeURIComponent(input.orderId)}/cancel`, { reason: input.reason }, callOptions());
+      return client.call(
+        'shipping',
+        'POST',
+        `/shipments/${encodeURIComponent(input.orderId)}/cancel`,
+        { reason: input.reason },
+        callOptions(),
+      );
     },
 
     async chargePayment(input: { orderId: string; customerId: string; amountCents: number }): Promise<PaymentRecord> {
@@ -72,7 +120,13 @@ export function createOrderActivities(serviceClient: ServiceClient) {
       return client.call('payments', 'POST', '/payments', { orderId, customerId, amountCents }, callOptions());
     },
     async refundPayment(input: { orderId: string; reason: string }): Promise<Compensated<PaymentRecord>> {
-      return client.call('payments', 'POST', `/payments/${encodeURIComponent(input.orderId)}/refund`, { reason: input.reason }, callOptions());
+      return client.call(
+        'payments',
+        'POST',
+        `/payments/${encodeURIComponent(input.orderId)}/refund`,
+        { reason: input.reason },
+        callOptions(),
+      );
     },
   };
 }

@@ -42,7 +42,13 @@ export function createReturnActivities(serviceClient: ServiceClient) {
       return client.call('orders', 'POST', '/returns', { returnId, orderId, reason }, sagaCallOptions());
     },
     async cancelReturn(input: { returnId: string; reason: string }): Promise<Compensated<ReturnRecord>> {
-      return client.call('orders', 'POST', `/returns/${segment(input.returnId)}/cancel`, { reason: input.reason }, sagaCallOptions());
+      return client.call(
+        'orders',
+        'POST',
+        `/returns/${segment(input.returnId)}/cancel`,
+        { reason: input.reason },
+        sagaCallOptions(),
+      );
     },
     async completeReturn(input: { returnId: string }): Promise<ReturnRecord> {
       return client.call('orders', 'POST', `/returns/${segment(input.returnId)}/complete`, {}, sagaCallOptions());
@@ -53,7 +59,13 @@ export function createReturnActivities(serviceClient: ServiceClient) {
       return client.call('shipping', 'POST', '/return-pickups', { returnId, orderId }, sagaCallOptions());
     },
     async cancelReturnPickup(input: { returnId: string; reason: string }): Promise<Compensated<ReturnPickupRecord>> {
-      return client.call('shipping', 'POST', `/return-pickups/${segment(input.returnId)}/cancel`, { reason: input.reason }, sagaCallOptions());
+      return client.call(
+        'shipping',
+        'POST',
+        `/return-pickups/${segment(input.returnId)}/cancel`,
+        { reason: input.reason },
+        sagaCallOptions(),
+      );
     },
 
     async refundReturn(input: { returnId: string; orderId: string; reason: string }): Promise<RefundRecord> {
@@ -61,11 +73,23 @@ export function createReturnActivities(serviceClient: ServiceClient) {
       return client.call('payments', 'POST', '/refunds', { returnId, orderId, reason }, sagaCallOptions());
     },
     async voidRefund(input: { returnId: string; reason: string }): Promise<Compensated<RefundRecord>> {
-      return client.call('payments', 'POST', `/refunds/${segment(input.returnId)}/void`, { reason: input.reason }, sagaCallOptions());
+      return client.call(
+        'payments',
+        'POST',
+        `/refunds/${segment(input.returnId)}/void`,
+        { reason: input.reason },
+        sagaCallOptions(),
+      );
     },
 
     async restockItems(input: { returnId: string; orderId: string }): Promise<RestockRecord> {
-      return client.call('inventory', 'POST', `/reservations/${segment(input.orderId)}/restock`, { returnId: input.returnId }, sagaCallOptions());
+      return client.call(
+        'inventory',
+        'POST',
+        `/reservations/${segment(input.orderId)}/restock`,
+        { returnId: input.returnId },
+        sagaCallOptions(),
+      );
     },
   };
 }

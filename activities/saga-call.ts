@@ -20,7 +20,10 @@ export type Compensated<T> = T & { noop: boolean };
 export function sagaCallOptions(keySuffix?: string): CallOptions {
   const { info, cancellationSignal } = Context.current();
   const workflowId = info.workflowExecution?.workflowId;
-  if (!workflowId) throw new Error(`${info.activityType} must run as part of a saga workflow (its idempotency key is the workflow id)`);
+  if (!workflowId)
+    throw new Error(
+      `${info.activityType} must run as part of a saga workflow (its idempotency key is the workflow id)`,
+    );
   const key = `${workflowId}:${info.activityType}${keySuffix === undefined ? '' : `:${keySuffix}`}`;
   return { idempotencyKey: key, faults: sagaActivityHeaders().fault, signal: cancellationSignal };
 }

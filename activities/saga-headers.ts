@@ -18,7 +18,8 @@ const current = new AsyncLocalStorage<SagaActivityHeaders>();
 export const sagaHeadersInterceptor: ActivityInterceptorsFactory = () => ({
   inbound: {
     execute: (input, next) => {
-      const read = (name: string) => (input.headers[name] ? defaultPayloadConverter.fromPayload<string>(input.headers[name]) : undefined);
+      const read = (name: string) =>
+        input.headers[name] ? defaultPayloadConverter.fromPayload<string>(input.headers[name]) : undefined;
       return current.run({ action: read(ACTION_HEADER), fault: read(FAULT_HEADER) }, () => next(input));
     },
   },

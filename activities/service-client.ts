@@ -50,7 +50,13 @@ export class ServiceClient {
 
   constructor(private readonly config: ServiceClientConfig) {}
 
-  async call<T>(service: ServiceName, method: 'GET' | 'POST', path: string, body?: unknown, options: CallOptions = {}): Promise<T> {
+  async call<T>(
+    service: ServiceName,
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    options: CallOptions = {},
+  ): Promise<T> {
     const url = this.config.urls[service] + path;
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -64,7 +70,13 @@ export class ServiceClient {
     let status: number;
     let text: string;
     try {
-      const res = await request(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal, dispatcher: this.agent });
+      const res = await request(url, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal,
+        dispatcher: this.agent,
+      });
       status = res.statusCode;
       text = await res.body.text();
     } catch (err) {
@@ -119,7 +131,8 @@ export function attemptTimeoutMs(now = Date.now()): number | undefined {
   if (!attemptStarts.has(context)) attemptStarts.set(context, now);
   const limits: number[] = [];
   if (startToCloseTimeoutMs > 0) limits.push(attemptStarts.get(context)! + startToCloseTimeoutMs - now);
-  if (scheduleToCloseTimeoutMs && scheduleToCloseTimeoutMs > 0) limits.push(scheduledTimestampMs + scheduleToCloseTimeoutMs - now);
+  if (scheduleToCloseTimeoutMs && scheduleToCloseTimeoutMs > 0)
+    limits.push(scheduledTimestampMs + scheduleToCloseTimeoutMs - now);
   if (!limits.length) return undefined;
   const remaining = Math.min(...limits);
   const margin = Math.min(2_000, Math.max(200, remaining * 0.1));

@@ -17,9 +17,12 @@ export function faultParser(saga: SagaDefinition) {
     const at = value.indexOf('=');
     const action = value.slice(0, at).trim();
     const spec = value.slice(at + 1).trim();
-    if (at < 0 || !spec) throw new InvalidArgumentError(`expected ACTION=SPEC, e.g. ${saga.meta.stepNames.at(-1)}=reject`);
+    if (at < 0 || !spec)
+      throw new InvalidArgumentError(`expected ACTION=SPEC, e.g. ${saga.meta.stepNames.at(-1)}=reject`);
     if (!(saga.meta.actions as readonly string[]).includes(action)) {
-      throw new InvalidArgumentError(`unknown action "${action}" of the ${saga.name} saga; one of: ${saga.meta.actions.join(', ')}`);
+      throw new InvalidArgumentError(
+        `unknown action "${action}" of the ${saga.name} saga; one of: ${saga.meta.actions.join(', ')}`,
+      );
     }
     // Two faults for one action are combined (`transient:2` + `delay:500`).
     const combined = previous?.[action] ? `${previous[action]},${spec}` : spec;
@@ -33,7 +36,15 @@ export function faultParser(saga: SagaDefinition) {
   };
 }
 
-export const SAGA_STATUSES = ['RUNNING', 'COMMITTED', 'COMPLETED', 'COMPENSATING', 'NEEDS_ATTENTION', 'COMPENSATED', 'COMPENSATION_FAILED'] as const satisfies readonly SagaStatus[];
+export const SAGA_STATUSES = [
+  'RUNNING',
+  'COMMITTED',
+  'COMPLETED',
+  'COMPENSATING',
+  'NEEDS_ATTENTION',
+  'COMPENSATED',
+  'COMPENSATION_FAILED',
+] as const satisfies readonly SagaStatus[];
 
 export function parseSagaStatus(value: string): SagaStatus {
   const status = value.trim().toUpperCase() as SagaStatus;
@@ -42,7 +53,8 @@ export function parseSagaStatus(value: string): SagaStatus {
 }
 
 export function parseLimit(value: string): number {
-  if (!/^\d+$/.test(value.trim()) || Number(value) < 1 || Number(value) > 1000) throw new InvalidArgumentError('a whole number from 1 to 1000');
+  if (!/^\d+$/.test(value.trim()) || Number(value) < 1 || Number(value) > 1000)
+    throw new InvalidArgumentError('a whole number from 1 to 1000');
   return Number(value);
 }
 
@@ -59,7 +71,8 @@ export function parseCompensation(value: string): string {
 /** `--saga NAME`: one of the registered sagas. */
 export function parseSagaName(value: string): SagaDefinition {
   const saga = findSaga(value.trim());
-  if (!saga) throw new InvalidArgumentError(`unknown saga "${value}"; one of: ${SAGA_LIST.map((s) => s.name).join(', ')}`);
+  if (!saga)
+    throw new InvalidArgumentError(`unknown saga "${value}"; one of: ${SAGA_LIST.map((s) => s.name).join(', ')}`);
   return saga;
 }
 
@@ -74,13 +87,16 @@ export function checkReason(value: string): string {
   const reason = value.trim();
   const refuse = (why: string) => new CliError(`--reason ${why}`, EXIT.USAGE, 'usage');
   if (!reason) throw refuse('must not be empty: say what was done by hand');
-  if (reason.length > MAX_REASON_LENGTH) throw refuse(`is ${reason.length} characters long; at most ${MAX_REASON_LENGTH}`);
-  if (hasControlCharacters(reason)) throw refuse('must not contain control characters (newlines, tabs, ...): one line of text');
+  if (reason.length > MAX_REASON_LENGTH)
+    throw refuse(`is ${reason.length} characters long; at most ${MAX_REASON_LENGTH}`);
+  if (hasControlCharacters(reason))
+    throw refuse('must not contain control characters (newlines, tabs, ...): one line of text');
   return reason;
 }
 
 /** --error-type: a failure type as the saga records it (ServiceUnavailable, insufficient_stock, ...). */
 export function parseErrorType(value: string): string {
-  if (!/^[A-Za-z][A-Za-z0-9_.-]{0,99}$/.test(value)) throw new InvalidArgumentError('an error type is a name such as ServiceUnavailable or insufficient_stock');
+  if (!/^[A-Za-z][A-Za-z0-9_.-]{0,99}$/.test(value))
+    throw new InvalidArgumentError('an error type is a name such as ServiceUnavailable or insufficient_stock');
   return value;
 }

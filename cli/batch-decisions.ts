@@ -4,7 +4,13 @@ import type { SagaDefinition } from '../workflows/saga';
 import { CliError, EXIT } from './errors';
 import { startCountBar } from './progress-bar';
 import type { CommandContext, CommandResult } from './run';
-import { listDeadLetters, OperatorDecisionRefusedError, resolveCompensation, retryCompensation, type DeadLetteredCompensation } from './saga-client';
+import {
+  listDeadLetters,
+  OperatorDecisionRefusedError,
+  resolveCompensation,
+  retryCompensation,
+  type DeadLetteredCompensation,
+} from './saga-client';
 
 /**
  * `dead-letters retry --all` / `dead-letters resolve --all --reason ...`: one operator decision for every waiting
@@ -41,14 +47,35 @@ export interface BatchResult extends BatchTarget {
 /** How many decisions are in flight at once: quick for hundreds of sagas, gentle on the server and the workers. */
 const CONCURRENCY = 8;
 
-export async function findBatchTargets(client: Client, options: Pick<BatchOptions, 'saga' | 'compensation' | 'errorType' | 'limit'>): Promise<BatchTarget[]> {
-  const waiting: DeadLetteredCompensation[] = await listDeadLetters(client, { saga: options.saga, limit: options.limit });
+export async function findBatchTargets(
+  client: Client,
+  options: Pick<BatchOptions, 'saga' | 'compensation' | 'errorType' | 'limit'>,
+): Promise<BatchTarget[]> {
+  const waiting: DeadLetteredCompensation[] = await listDeadLetters(client, {
+    saga: options.saga,
+    limit: options.limit,
+  });
   return waiting
-    .filter((d) => (options.compensation === undefined || d.compensation === options.compensation) && (options.errorType === undefined || d.deadLetter.errorType === options.errorType))
-    .map((d) => ({ sagaId: d.sagaId, compensation: d.compensation, errorType: d.deadLetter.errorType, round: d.deadLetter.round, lastError: d.deadLetter.lastError }));
+    .filter(
+      (d) =>
+        (options.compensation === undefined || d.compensation === options.compensation) &&
+        (options.errorType === undefined || d.deadLetter.errorType === options.errorType),
+    )
+    .map((d) => ({
+      sagaId: d.sagaId,
+      compensation: d.compensation,
+      errorType: d.deadLetter.errorType,
+      round: d.deadLetter.round,
+      lastError: d.deadLetter.lastError,
+    }));
 }
 
-export async function decideAll(client: Client, targets: BatchTarget[], decision: BatchDecision, onDone: (result: BatchResult) => void): Promise<BatchResult[]> {
+export async function decideAll(
+  client: Client,
+  targets: BatchTarget[],
+  decision: BatchDecision,
+  onDone: (result: BatchResult) => void,
+): Promise<BatchResult[]> {
   const results: BatchResult[] = [];
   let next = 0;
   const lane = async () => {
@@ -89,9 +116,14 @@ const oneLine = (text: string, max = 60) => {
 };
 
 function renderTargets(targets: BatchTarget[]): string {
-  const rows = [['SAGA', 'COMPENSATION', 'ROUND', 'ERROR TYPE', 'LAST ERROR'], ...targets.map((t) => [t.sagaId, t.compensation, String(t.round), t.errorType, oneLine(t.lastError)])];
+  const rows = [
+    ['SAGA', 'COMPENSATION', 'ROUND', 'ERROR TYPE', 'LAST ERROR'],
+    ...targets.map((t) => [t.sagaId, t.compensation, String(t.round), t.errorType, oneLine(t.lastError)]),
+  ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ')).join('\n');
+  return rows
+    .map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('  '))
+    .join('\n');
 }
 
 function renderResult(r: BatchResult): string {
@@ -99,15 +131,27 @@ function renderResult(r: BatchResult): string {
 }
 
 /** The command behind `--all`: select, list (dry run) or confirm, decide, report. */
-export async function batchDecision(ctx: CommandContext, decision: BatchDecision, opts: BatchOptions): Promise<CommandResult> {
+export async function batchDecision(
+  ctx: CommandContext,
+  decision: BatchDecision,
+  opts: BatchOptions,
+): Promise<CommandResult> {
   const client = await ctx.client();
   const targets = await findBatchTargets(client, opts);
-  const filters = [opts.compensation && `compensation ${opts.compensation}`, opts.errorType && `error type ${opts.errorType}`].filter(Boolean).join(', ');
+  const filters = [
+    opts.compensation && `compensation ${opts.compensation}`,
+    opts.errorType && `error type ${opts.errorType}`,
+  ]
+    .filter(Boolean)
+    .join(', ');
   const what = `${targets.length} dead-lettered compensation(s) in ${new Set(targets.map((t) => t.sagaId)).size} saga(s)${filters ? ` (${filters})` : ''}`;
   const verb = decision.action === 'retry' ? 'retry' : 'resolve';
   if (!targets.length) {
     ctx.say(`No dead-lettered compensation waits${filters ? ` with ${filters}` : ''}: nothing to ${verb}.`);
-    return { exitCode: EXIT.OK, json: { action: decision.action, dryRun: opts.dryRun === true, targets: [], results: [] } };
+    return {
+      exitCode: EXIT.OK,
+      json: { action: decision.action, dryRun: opts.dryRun === true, targets: [], results: [] },
+    };
   }
   if (opts.dryRun) {
     ctx.say(`${renderTargets(targets)}\n\nDry run: would ${verb} ${what}. Nothing was sent.`);
@@ -115,18 +159,30 @@ export async function batchDecision(ctx: CommandContext, decision: BatchDecision
   }
   if (!opts.yes) {
     if (!ctx.json) ctx.say(renderTargets(targets));
-    const question = decision.action === 'retry' ? `Retry ${what}?` : `Resolve ${what} as done by hand, with the reason "${decision.reason}"?`;
-    if (!(await confirm(question))) throw new CliError(`not confirmed: nothing was sent (add --yes to skip the question)`, EXIT.DECISION_REFUSED, 'refused');
+    const question =
+      decision.action === 'retry'
+        ? `Retry ${what}?`
+        : `Resolve ${what} as done by hand, with the reason "${decision.reason}"?`;
+    if (!(await confirm(question)))
+      throw new CliError(
+        `not confirmed: nothing was sent (add --yes to skip the question)`,
+        EXIT.DECISION_REFUSED,
+        'refused',
+      );
   }
 
-  const bar = ctx.json ? undefined : startCountBar(decision.action === 'retry' ? 'Retrying' : 'Resolving', targets.length);
+  const bar = ctx.json
+    ? undefined
+    : startCountBar(decision.action === 'retry' ? 'Retrying' : 'Resolving', targets.length);
   const results = await decideAll(client, targets, decision, (r) => {
     bar?.log(renderResult(r));
     bar?.increment(r.sagaId);
   }).finally(() => bar?.stop());
   const count = (o: BatchResult['outcome']) => results.filter((r) => r.outcome === o).length;
   const done = count('retried') + count('resolved');
-  ctx.say(`${decision.action === 'retry' ? 'Retried' : 'Resolved'} ${done} of ${results.length}: ${count('refused')} refused, ${count('failed')} failed.`);
+  ctx.say(
+    `${decision.action === 'retry' ? 'Retried' : 'Resolved'} ${done} of ${results.length}: ${count('refused')} refused, ${count('failed')} failed.`,
+  );
   const exitCode = count('failed') ? EXIT.FAILED : count('refused') ? EXIT.DECISION_REFUSED : EXIT.OK;
   return { exitCode, json: { action: decision.action, dryRun: false, targets, results } };
 }

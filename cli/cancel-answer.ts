@@ -19,15 +19,22 @@ export type CancelAnswer = { cancel: true } | { cancel: false; refusal: CancelRe
 
 export function cancelAnswer(
   workflowStatus: string,
-  state: Pick<SagaState, 'status' | 'cancellable' | 'currentStep' | 'compensationCause' | 'compensations'> & Partial<Pick<SagaState, 'steps'>> | undefined,
+  state:
+    | (Pick<SagaState, 'status' | 'cancellable' | 'currentStep' | 'compensationCause' | 'compensations'> &
+        Partial<Pick<SagaState, 'steps'>>)
+    | undefined,
 ): CancelAnswer {
   const refuse = (refusal: CancelRefusal, reason: string): CancelAnswer => ({ cancel: false, refusal, reason });
-  if (workflowStatus !== 'RUNNING' || !state) return refuse('ended', `the saga already ended (${workflowStatus.toLowerCase()})`);
+  if (workflowStatus !== 'RUNNING' || !state)
+    return refuse('ended', `the saga already ended (${workflowStatus.toLowerCase()})`);
   const cause = state.compensationCause?.reason ?? 'unknown cause';
   switch (state.status) {
     case 'RUNNING':
       if (state.cancellable) return { cancel: true };
-      return refuse('at-pivot', `the saga is at its pivot (${state.currentStep ?? 'the pivot step'} is running); it can no longer be cancelled and will complete or compensate by itself`);
+      return refuse(
+        'at-pivot',
+        `the saga is at its pivot (${state.currentStep ?? 'the pivot step'} is running); it can no longer be cancelled and will complete or compensate by itself`,
+      );
     case 'COMMITTED':
       return refuse(
         'past-pivot',

@@ -51,7 +51,11 @@ export class CliError extends Error {
 const GRPC_UNAVAILABLE = 14;
 
 export function unreachable(address: string): CliError {
-  return new CliError(`cannot reach the Temporal server at ${address} (set TEMPORAL_ADDRESS or --address)`, EXIT.UNAVAILABLE, 'unavailable');
+  return new CliError(
+    `cannot reach the Temporal server at ${address} (set TEMPORAL_ADDRESS or --address)`,
+    EXIT.UNAVAILABLE,
+    'unavailable',
+  );
 }
 
 function isUnavailable(err: unknown): boolean {
@@ -65,11 +69,17 @@ export function toCliError(err: unknown, context: { address?: string; namespace?
   if (err instanceof CliError) return err;
   if (err instanceof SagaInputError) return new CliError(err.message, EXIT.USAGE, 'usage');
   if (err instanceof ConfigError) return new CliError(err.message, EXIT.USAGE, 'usage');
-  if (err instanceof OperatorDecisionRefusedError) return new CliError(`refused: ${err.message}`, EXIT.DECISION_REFUSED, 'refused');
+  if (err instanceof OperatorDecisionRefusedError)
+    return new CliError(`refused: ${err.message}`, EXIT.DECISION_REFUSED, 'refused');
   if (err instanceof SagaAlreadyStartedError) return new CliError(err.message, EXIT.FAILED, 'already-exists');
-  if (err instanceof WorkflowNotFoundError) return new CliError(`no saga with id ${err.workflowId}`, EXIT.FAILED, 'not-found');
+  if (err instanceof WorkflowNotFoundError)
+    return new CliError(`no saga with id ${err.workflowId}`, EXIT.FAILED, 'not-found');
   if (err instanceof NamespaceNotFoundError) {
-    return new CliError(`namespace ${err.namespace} does not exist on the Temporal server at ${context.address} (set TEMPORAL_NAMESPACE or --namespace)`, EXIT.USAGE, 'usage');
+    return new CliError(
+      `namespace ${err.namespace} does not exist on the Temporal server at ${context.address} (set TEMPORAL_NAMESPACE or --namespace)`,
+      EXIT.USAGE,
+      'usage',
+    );
   }
   if (isUnavailable(err)) return unreachable(context.address ?? 'the configured address');
   const message = err instanceof Error ? err.message : String(err);

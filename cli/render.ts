@@ -1,13 +1,29 @@
 import type { WorkflowExecutionInfo } from '@temporalio/client';
-import { SAGA_COMPENSATION_FAILED, SAGA_STATUS, groupsOf, type CompensationState, type SagaView, type StepState } from '../workflows/saga';
+import {
+  SAGA_COMPENSATION_FAILED,
+  SAGA_STATUS,
+  groupsOf,
+  type CompensationState,
+  type SagaView,
+  type StepState,
+} from '../workflows/saga';
 import { sagaOfWorkflowType } from '../workflows/sagas';
 import type { CancelOutcome, DeadLetteredCompensation, SagaResult } from './saga-client';
 import { cliOf } from './sagas';
 
 /** Human-readable output. Pure functions from data to text; the JSON documents are the data itself. */
 
-const MARKS: Record<string, string> = { PENDING: '·', RUNNING: '▶', COMPLETED: '✔', FAILED: '✘', DEAD_LETTERED: '⚠', RESOLVED: '✍', NOT_RUN: '–' };
-const LEGEND = 'Legend: ✔ completed  ▶ running  ✘ failed  ⚠ waits for an operator  ✍ resolved by an operator  · pending  – not run';
+const MARKS: Record<string, string> = {
+  PENDING: '·',
+  RUNNING: '▶',
+  COMPLETED: '✔',
+  FAILED: '✘',
+  DEAD_LETTERED: '⚠',
+  RESOLVED: '✍',
+  NOT_RUN: '–',
+};
+const LEGEND =
+  'Legend: ✔ completed  ▶ running  ✘ failed  ⚠ waits for an operator  ✍ resolved by an operator  · pending  – not run';
 
 /** How the CLI is invoked in the commands it suggests. */
 const CLI = 'npx tsx client.ts';
@@ -46,7 +62,9 @@ function stepLine(step: StepState, width: number, indent = ''): string {
 function stepLines(steps: StepState[]): string[] {
   const width = Math.max(...steps.map((s) => s.name.length + (s.group !== undefined ? 2 : 0)));
   return groupsOf(steps).flatMap((stage) =>
-    stage[0].group === undefined ? [stepLine(stage[0], width)] : [`  ⇉ parallel (${stage.length} at once)`, ...stage.map((s) => stepLine(s, width, '  '))],
+    stage[0].group === undefined
+      ? [stepLine(stage[0], width)]
+      : [`  ⇉ parallel (${stage.length} at once)`, ...stage.map((s) => stepLine(s, width, '  '))],
   );
 }
 
@@ -66,7 +84,9 @@ function compensationLines(c: CompensationState, width: number, state: SagaView)
   const d = c.deadLetter;
   switch (c.status) {
     case 'COMPLETED':
-      return [`${head}${isNoop(c) ? '  (no-op: nothing to undo)' : ''}${d ? `  (after an operator's retry of dead letter ${deadLetterLabel(d)})` : ''}`];
+      return [
+        `${head}${isNoop(c) ? '  (no-op: nothing to undo)' : ''}${d ? `  (after an operator's retry of dead letter ${deadLetterLabel(d)})` : ''}`,
+      ];
     case 'FAILED':
       return [`${head}  — failed: ${c.failure?.message ?? 'unknown error'}`];
     case 'NOT_RUN':
@@ -122,7 +142,12 @@ function unwindPreview(state: SagaView): string[] {
 }
 
 /** `status`: the saga as a timeline, forward steps then compensations. */
-export function renderStatus(view: { sagaId: string; workflowStatus: string; uiUrl?: string; state: SagaView }): string {
+export function renderStatus(view: {
+  sagaId: string;
+  workflowStatus: string;
+  uiUrl?: string;
+  state: SagaView;
+}): string {
   const { state } = view;
   const lines = [
     `${titled(state.saga, view.sagaId)}: saga ${state.status} (workflow ${view.workflowStatus})${state.currentStep ? `, now: ${state.currentStep}` : ''}`,
@@ -174,7 +199,9 @@ export function toResultView(saga: string, sagaId: string, ended: SagaResult, st
   switch (ended.outcome) {
     case 'completed': {
       // The result's own fields (the order's total, its reason...) at the top, as the CLI has always printed them.
-      const { status, ...fields } = (typeof ended.result === 'object' && ended.result !== null ? ended.result : { value: ended.result }) as Record<string, unknown>;
+      const { status, ...fields } = (
+        typeof ended.result === 'object' && ended.result !== null ? ended.result : { value: ended.result }
+      ) as Record<string, unknown>;
       return { ...ids, outcome: typeof status === 'string' ? status : 'COMPLETED', ...fields, state };
     }
     case 'cancelled':
@@ -195,9 +222,12 @@ export function renderResult(view: SagaOutcomeView): string {
   } else if (view.outcome === 'FAILED' && 'error' in view) {
     const error = view.error as { message: string; type?: string };
     lines.push(`FAILED: ${name}: ${error.message}`);
-    if (error.type === SAGA_COMPENSATION_FAILED) lines.push('  the saga needs attention: not every completed step could be undone');
+    if (error.type === SAGA_COMPENSATION_FAILED)
+      lines.push('  the saga needs attention: not every completed step could be undone');
   } else if ('reason' in view || view.state?.compensationCause) {
-    lines.push(`${view.outcome}: ${name}: ${'reason' in view && typeof view.reason === 'string' ? view.reason : 'no reason given'}`);
+    lines.push(
+      `${view.outcome}: ${name}: ${'reason' in view && typeof view.reason === 'string' ? view.reason : 'no reason given'}`,
+    );
   } else {
     const f = facts(view.state);
     lines.push(`${view.outcome}: ${name}${f ? ` (${f})` : ''}`);
@@ -208,11 +238,16 @@ export function renderResult(view: SagaOutcomeView): string {
 }
 
 export function renderStarted(view: { saga: string; sagaId: string; workflowId: string; uiUrl?: string }): string {
-  return [`Started saga for ${view.saga} ${view.sagaId}`, `  workflow id: ${view.workflowId}`, ...(view.uiUrl ? [`  web UI:      ${view.uiUrl}`] : [])].join('\n');
+  return [
+    `Started saga for ${view.saga} ${view.sagaId}`,
+    `  workflow id: ${view.workflowId}`,
+    ...(view.uiUrl ? [`  web UI:      ${view.uiUrl}`] : []),
+  ].join('\n');
 }
 
 export function renderCancel(saga: string, sagaId: string, outcome: CancelOutcome): string {
-  if (outcome.cancelled) return `Cancellation requested for ${saga} ${sagaId}: the saga will compensate its completed steps.`;
+  if (outcome.cancelled)
+    return `Cancellation requested for ${saga} ${sagaId}: the saga will compensate its completed steps.`;
   return `Cannot cancel ${saga} ${sagaId}: ${outcome.reason}.`;
 }
 
@@ -241,12 +276,17 @@ export function toListEntry(info: WorkflowExecutionInfo): ListEntry {
 /** Columns padded to their widest cell (the last one is not padded). */
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ')).join('\n');
+  return rows
+    .map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('  '))
+    .join('\n');
 }
 
 export function renderList(entries: ListEntry[]): string {
   if (!entries.length) return 'No sagas found.';
-  return table([['SAGA', 'ID', 'WORKFLOW', 'STATUS', 'STARTED'], ...entries.map((e) => [e.saga, e.workflowId, e.status, e.sagaStatus ?? '-', e.startTime])]);
+  return table([
+    ['SAGA', 'ID', 'WORKFLOW', 'STATUS', 'STARTED'],
+    ...entries.map((e) => [e.saga, e.workflowId, e.status, e.sagaStatus ?? '-', e.startTime]),
+  ]);
 }
 
 /** How much of a dead letter's error the table shows (--json has all of it). */
@@ -291,5 +331,8 @@ export function renderDecision(view: DecisionView): string {
     view.action === 'retry'
       ? `Retry accepted: ${view.saga} ${view.sagaId} runs ${view.compensation} again${which}; the saga resumes unwinding from there.`
       : `Resolution accepted: ${view.saga} ${view.sagaId}'s ${view.compensation}${which} is recorded as done by hand ("${view.reason}"); the saga resumes unwinding after it.`;
-  return [accepted, `  follow it: ${CLI} status ${view.sagaId}   (or wait for its end: ${CLI} result ${view.sagaId})`].join('\n');
+  return [
+    accepted,
+    `  follow it: ${CLI} status ${view.sagaId}   (or wait for its end: ${CLI} result ${view.sagaId})`,
+  ].join('\n');
 }

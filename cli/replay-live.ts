@@ -43,7 +43,10 @@ export interface ReplayLiveOptions {
 function quietRuntime(): void {
   try {
     // Core logs each failed replay task as a warning of its own; the command reports it, once.
-    Runtime.install({ logger: new DefaultLogger('WARN'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'WARN' } } } });
+    Runtime.install({
+      logger: new DefaultLogger('WARN'),
+      telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'WARN' } } },
+    });
   } catch {
     // already installed (a test process, or a command that ran before): keep it
   }
@@ -52,7 +55,10 @@ function quietRuntime(): void {
 /** "ActivityTaskScheduled" from EVENT_TYPE_ACTIVITY_TASK_SCHEDULED. */
 function eventTypeName(event: HistoryEvent): string {
   const name = temporal.api.enums.v1.EventType[event.eventType ?? 0] ?? 'UNKNOWN';
-  return name.replace(/^EVENT_TYPE_/, '').toLowerCase().replace(/(^|_)([a-z])/g, (_m, _s, c: string) => c.toUpperCase());
+  return name
+    .replace(/^EVENT_TYPE_/, '')
+    .toLowerCase()
+    .replace(/(^|_)([a-z])/g, (_m, _s, c: string) => c.toUpperCase());
 }
 
 function describeEvent(event: HistoryEvent, detail?: string): string {
@@ -101,7 +107,11 @@ export async function bundleForReplay(workflowsPath: string): Promise<WorkflowBu
   return bundleSagaWorkflows({ workflowsPath, logger: new DefaultLogger('WARN') });
 }
 
-export async function replayLive(client: Client, bundle: WorkflowBundleWithSourceMap, options: ReplayLiveOptions): Promise<ReplaySummary> {
+export async function replayLive(
+  client: Client,
+  bundle: WorkflowBundleWithSourceMap,
+  options: ReplayLiveOptions,
+): Promise<ReplaySummary> {
   quietRuntime();
   const { count } = await client.workflow.count(options.query);
   options.onTotal?.(count);
@@ -116,13 +126,24 @@ export async function replayLive(client: Client, bundle: WorkflowBundleWithSourc
     }
   }
   const workflows: ReplayedWorkflow[] = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle: bundle, replayName: 'live replay' }, histories())) {
-    const replayed: ReplayedWorkflow = { workflowId: result.workflowId, runId: result.runId, workflowType: types.get(result.workflowId) };
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: bundle, replayName: 'live replay' },
+    histories(),
+  )) {
+    const replayed: ReplayedWorkflow = {
+      workflowId: result.workflowId,
+      runId: result.runId,
+      workflowType: types.get(result.workflowId),
+    };
     if (result.error) {
       const message = result.error.message;
       replayed.failure =
         result.error instanceof DeterminismViolationError
-          ? { kind: 'nondeterminism', message: coreMessage(message), event: nondeterministicEvent(message, fetched.get(result.workflowId)) }
+          ? {
+              kind: 'nondeterminism',
+              message: coreMessage(message),
+              event: nondeterministicEvent(message, fetched.get(result.workflowId)),
+            }
           : { kind: 'error', message: coreMessage(message) };
     }
     workflows.push(replayed);

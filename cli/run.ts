@@ -32,7 +32,8 @@ function writeJson(doc: unknown): void {
 
 function report(error: CliError, json: boolean, original: unknown): void {
   process.stderr.write(`error: ${error.message}\n`);
-  if (error.exitCode === EXIT.INTERNAL && original instanceof Error && original.stack) process.stderr.write(`${original.stack}\n`);
+  if (error.exitCode === EXIT.INTERNAL && original instanceof Error && original.stack)
+    process.stderr.write(`${original.stack}\n`);
   if (json) writeJson({ error: { kind: error.kind, message: error.message, exitCode: error.exitCode } });
 }
 
@@ -90,7 +91,8 @@ export async function runCli(program: Command, argv: string[] = process.argv): P
       return;
     }
     // commander already printed the message on stderr
-    if (argv.includes('--json')) writeJson({ error: { kind: 'usage', message: err.message.replace(/^error: /, ''), exitCode: EXIT.USAGE } });
+    if (argv.includes('--json'))
+      writeJson({ error: { kind: 'usage', message: err.message.replace(/^error: /, ''), exitCode: EXIT.USAGE } });
     process.exitCode = EXIT.USAGE;
   }
 }

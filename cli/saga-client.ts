@@ -44,14 +44,21 @@ export class SagaAlreadyStartedError extends Error {}
 export function createSagaClient(connection: ClientOptions['connection'], namespace: string): Client {
   // With tracing on (OTEL_EXPORTER_OTLP_ENDPOINT), a start opens the saga's trace and hands its context to the workflow.
   const tracing = clientTracingInterceptors();
-  return new Client({ connection, namespace, interceptors: { workflow: [...(tracing?.workflow ?? []), ...sagaClientInterceptors.workflow] } });
+  return new Client({
+    connection,
+    namespace,
+    interceptors: { workflow: [...(tracing?.workflow ?? []), ...sagaClientInterceptors.workflow] },
+  });
 }
 
 /**
  * A start as callers write it: the saga's business input, plus how to run it (the workflow's second argument) and,
  * for tests and demos, a fault plan keyed by step or compensation name (it travels in a header, not in the input).
  */
-export type SagaRequest<S extends SagaDefinition> = InputOf<S> & { options?: SagaRunOptions; faults?: FaultPlan<ActionName<S>> };
+export type SagaRequest<S extends SagaDefinition> = InputOf<S> & {
+  options?: SagaRunOptions;
+  faults?: FaultPlan<ActionName<S>>;
+};
 
 export interface CheckedRequest<S extends SagaDefinition> {
   input: InputOf<S>;
@@ -67,10 +74,13 @@ export function checkSagaRequest<S extends SagaDefinition>(saga: S, request: Sag
   const input = saga.inputSchema.safeParse(rawInput);
   if (!input.success) throw new SagaInputError(`invalid ${saga.name}: ${oneLine(input.error)}`);
   const parsedOptions = sagaRunOptionsSchema.safeParse(options ?? {});
-  if (!parsedOptions.success) throw new SagaInputError(`invalid ${saga.name}: options: ${oneLine(parsedOptions.error)}`);
+  if (!parsedOptions.success)
+    throw new SagaInputError(`invalid ${saga.name}: options: ${oneLine(parsedOptions.error)}`);
   for (const [action, spec] of Object.entries(faults ?? {})) {
     if (!(saga.meta.actions as readonly string[]).includes(action)) {
-      throw new SagaInputError(`invalid ${saga.name}: faults: unknown action "${action}"; one of: ${saga.meta.actions.join(', ')}`);
+      throw new SagaInputError(
+        `invalid ${saga.name}: faults: unknown action "${action}"; one of: ${saga.meta.actions.join(', ')}`,
+      );
     }
     // The services' own grammar and bounds (services/shared/fault-spec.ts): what they would refuse never starts a saga.
     try {
@@ -79,7 +89,11 @@ export function checkSagaRequest<S extends SagaDefinition>(saga: S, request: Sag
       throw new SagaInputError(`invalid ${saga.name}: faults.${action}: ${(err as Error).message}`);
     }
   }
-  return { input: input.data as InputOf<S>, ...(options && { options: parsedOptions.data }), ...(faults && { faults }) };
+  return {
+    input: input.data as InputOf<S>,
+    ...(options && { options: parsedOptions.data }),
+    ...(faults && { faults }),
+  };
 }
 
 /** Starts a saga; its business key is the workflow id, so a second saga for the same key is refused. */
@@ -174,7 +188,10 @@ export function sagaListQuery(options: { saga?: SagaDefinition; status?: string 
 }
 
 /** Recent sagas, newest first, optionally of one saga and in one saga status. */
-export async function listSagas(client: Client, options: { saga?: SagaDefinition; status?: string; limit: number }): Promise<WorkflowExecutionInfo[]> {
+export async function listSagas(
+  client: Client,
+  options: { saga?: SagaDefinition; status?: string; limit: number },
+): Promise<WorkflowExecutionInfo[]> {
   const found: WorkflowExecutionInfo[] = [];
   for await (const info of client.workflow.list({ query: sagaListQuery(options) })) {
     found.push(info);
@@ -198,14 +215,24 @@ export interface DeadLetteredCompensation {
  * Every dead-lettered compensation of the sagas that wait for an operator: the sagas are found by their SagaStatus
  * search attribute (the same filter the web UI uses), and each one's state is asked for the details.
  */
-export async function listDeadLetters(client: Client, options: { saga?: SagaDefinition; limit: number }): Promise<DeadLetteredCompensation[]> {
+export async function listDeadLetters(
+  client: Client,
+  options: { saga?: SagaDefinition; limit: number },
+): Promise<DeadLetteredCompensation[]> {
   const sagas = await listSagas(client, { saga: options.saga, status: 'NEEDS_ATTENTION', limit: options.limit });
   const found: DeadLetteredCompensation[] = [];
   for (const info of sagas) {
     const state = await getSagaState(client, info.workflowId);
     for (const c of state.compensations) {
       if (c.status !== 'DEAD_LETTERED' || !c.deadLetter) continue;
-      found.push({ saga: state.saga, sagaId: info.workflowId, compensation: c.name, forStep: c.forStep, deadLetter: c.deadLetter, cause: state.compensationCause?.reason });
+      found.push({
+        saga: state.saga,
+        sagaId: info.workflowId,
+        compensation: c.name,
+        forStep: c.forStep,
+        deadLetter: c.deadLetter,
+        cause: state.compensationCause?.reason,
+      });
     }
   }
   return found;
@@ -218,19 +245,29 @@ async function decide(run: () => Promise<OperatorDecisionAck>): Promise<Operator
   try {
     return await run();
   } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) throw new OperatorDecisionRefusedError((err.cause as Error | undefined)?.message ?? err.message);
+    if (err instanceof WorkflowUpdateFailedError)
+      throw new OperatorDecisionRefusedError((err.cause as Error | undefined)?.message ?? err.message);
     throw err;
   }
 }
 
 /** Asks a waiting saga to run a dead-lettered compensation again; unwinding resumes from there. */
 export function retryCompensation(client: Client, sagaId: string, compensation?: string): Promise<OperatorDecisionAck> {
-  return decide(() => client.workflow.getHandle(sagaId).executeUpdate(retryCompensationUpdate, { args: [{ compensation }] }));
+  return decide(() =>
+    client.workflow.getHandle(sagaId).executeUpdate(retryCompensationUpdate, { args: [{ compensation }] }),
+  );
 }
 
 /** Tells a waiting saga that a dead-lettered compensation was done by hand; the reason is recorded. */
-export function resolveCompensation(client: Client, sagaId: string, reason: string, compensation?: string): Promise<OperatorDecisionAck> {
-  return decide(() => client.workflow.getHandle(sagaId).executeUpdate(resolveCompensationUpdate, { args: [{ compensation, reason }] }));
+export function resolveCompensation(
+  client: Client,
+  sagaId: string,
+  reason: string,
+  compensation?: string,
+): Promise<OperatorDecisionAck> {
+  return decide(() =>
+    client.workflow.getHandle(sagaId).executeUpdate(resolveCompensationUpdate, { args: [{ compensation, reason }] }),
+  );
 }
 
 /** How waiting for a saga can end: it ended, or it waits for an operator on a dead-lettered compensation. */
@@ -260,7 +297,11 @@ export function waitsForOperator(state: SagaView, sent?: SentDecision): boolean 
  * until someone decides). The SagaStatus search attribute (describe: no worker needed) is watched, and the state is
  * queried only when it says NEEDS_ATTENTION.
  */
-export async function awaitSagaEndOrOperator(client: Client, sagaId: string, options: { sent?: SentDecision; pollMs?: number } = {}): Promise<SagaWaitResult> {
+export async function awaitSagaEndOrOperator(
+  client: Client,
+  sagaId: string,
+  options: { sent?: SentDecision; pollMs?: number } = {},
+): Promise<SagaWaitResult> {
   const stopResult = new AbortController();
   const stopWatch = new AbortController();
   const ended = client.withAbortSignal(stopResult.signal, () => awaitSagaResult(client, sagaId));
@@ -269,7 +310,9 @@ export async function awaitSagaEndOrOperator(client: Client, sagaId: string, opt
       const description = await describeSaga(client, sagaId).catch(() => undefined);
       if (description && description.status.name !== 'RUNNING') return ended; // the result is on its way
       if (description?.typedSearchAttributes.get(SAGA_STATUS) === 'NEEDS_ATTENTION') {
-        const state = await client.withDeadline(Date.now() + 10_000, () => getSagaState(client, sagaId)).catch(() => undefined);
+        const state = await client
+          .withDeadline(Date.now() + 10_000, () => getSagaState(client, sagaId))
+          .catch(() => undefined);
         if (state && waitsForOperator(state, options.sent)) return { outcome: 'needs-attention', state };
       }
       await sleep(options.pollMs ?? 500, undefined, { signal: stopWatch.signal });

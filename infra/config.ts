@@ -38,43 +38,73 @@ export interface TemporalTlsConfig {
 export const DEFAULT_TASK_QUEUE = 'order-saga';
 
 /** An optional setting: unset, empty or blank all mean "not set" (so compose files can pass `${VAR:-}` through). */
-const optionalSetting = z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.string().trim().optional());
+const optionalSetting = z.preprocess(
+  (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+  z.string().trim().optional(),
+);
 const optionalFlag = z.preprocess(
   (v) => (typeof v === 'string' && v.trim() === '' ? undefined : typeof v === 'string' ? v.trim().toLowerCase() : v),
-  z.enum(['true', 'false', '1', '0', 'enabled', 'disabled'], { error: 'must be true or false' }).transform((v) => ['true', '1', 'enabled'].includes(v)).optional(),
+  z
+    .enum(['true', 'false', '1', '0', 'enabled', 'disabled'], { error: 'must be true or false' })
+    .transform((v) => ['true', '1', 'enabled'].includes(v))
+    .optional(),
 );
 
 export function loadTemporalConfig(env: NodeJS.ProcessEnv = process.env): TemporalConfig {
   const c = parse(
     z.object({
-      TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port').default('127.0.0.1:7233'),
+      TEMPORAL_ADDRESS: z
+        .string()
+        .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port')
+        .default('127.0.0.1:7233'),
       TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
       TEMPORAL_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
       TEMPORAL_TLS: optionalFlag,
       TEMPORAL_TLS_CERT_PATH: optionalSetting,
       TEMPORAL_TLS_KEY_PATH: optionalSetting,
       TEMPORAL_TLS_CA_PATH: optionalSetting,
-      TEMPORAL_TLS_SERVER_NAME: optionalSetting.refine((v) => v === undefined || /^[A-Za-z0-9.-]+$/.test(v), 'must be a host name'),
-      TEMPORAL_API_KEY: optionalSetting.refine((v) => v === undefined || /^[\x21-\x7e]+$/.test(v), 'must be printable ASCII without spaces'),
+      TEMPORAL_TLS_SERVER_NAME: optionalSetting.refine(
+        (v) => v === undefined || /^[A-Za-z0-9.-]+$/.test(v),
+        'must be a host name',
+      ),
+      TEMPORAL_API_KEY: optionalSetting.refine(
+        (v) => v === undefined || /^[\x21-\x7e]+$/.test(v),
+        'must be printable ASCII without spaces',
+      ),
     }),
     env,
     'Temporal',
   );
-  const config: TemporalConfig = { address: c.TEMPORAL_ADDRESS, namespace: c.TEMPORAL_NAMESPACE, taskQueue: c.TEMPORAL_TASK_QUEUE };
+  const config: TemporalConfig = {
+    address: c.TEMPORAL_ADDRESS,
+    namespace: c.TEMPORAL_NAMESPACE,
+    taskQueue: c.TEMPORAL_TASK_QUEUE,
+  };
 
   if ((c.TEMPORAL_TLS_CERT_PATH === undefined) !== (c.TEMPORAL_TLS_KEY_PATH === undefined)) {
-    const [given, missing] = c.TEMPORAL_TLS_CERT_PATH ? ['TEMPORAL_TLS_CERT_PATH', 'TEMPORAL_TLS_KEY_PATH'] : ['TEMPORAL_TLS_KEY_PATH', 'TEMPORAL_TLS_CERT_PATH'];
-    throw new ConfigError(`${given} is set but ${missing} is not: an mTLS client certificate needs both the certificate and its key (or neither)`);
+    const [given, missing] = c.TEMPORAL_TLS_CERT_PATH
+      ? ['TEMPORAL_TLS_CERT_PATH', 'TEMPORAL_TLS_KEY_PATH']
+      : ['TEMPORAL_TLS_KEY_PATH', 'TEMPORAL_TLS_CERT_PATH'];
+    throw new ConfigError(
+      `${given} is set but ${missing} is not: an mTLS client certificate needs both the certificate and its key (or neither)`,
+    );
   }
   // Anything TLS-specific (or an API key, which must not travel in clear) turns TLS on; TEMPORAL_TLS=true forces it
   // with no other setting (server verified against the system's roots, as for Temporal Cloud).
-  const impliedBy = (['TEMPORAL_TLS_CERT_PATH', 'TEMPORAL_TLS_CA_PATH', 'TEMPORAL_TLS_SERVER_NAME', 'TEMPORAL_API_KEY'] as const).filter((k) => c[k] !== undefined);
+  const impliedBy = (
+    ['TEMPORAL_TLS_CERT_PATH', 'TEMPORAL_TLS_CA_PATH', 'TEMPORAL_TLS_SERVER_NAME', 'TEMPORAL_API_KEY'] as const
+  ).filter((k) => c[k] !== undefined);
   if (c.TEMPORAL_TLS === false && impliedBy.length) {
-    throw new ConfigError(`TEMPORAL_TLS=false contradicts ${impliedBy.join(', ')}: these need TLS; unset TEMPORAL_TLS or them`);
+    throw new ConfigError(
+      `TEMPORAL_TLS=false contradicts ${impliedBy.join(', ')}: these need TLS; unset TEMPORAL_TLS or them`,
+    );
   }
   if (c.TEMPORAL_TLS ?? impliedBy.length > 0) {
     config.tls = {
-      ...(c.TEMPORAL_TLS_CERT_PATH && { clientCertPath: c.TEMPORAL_TLS_CERT_PATH, clientKeyPath: c.TEMPORAL_TLS_KEY_PATH }),
+      ...(c.TEMPORAL_TLS_CERT_PATH && {
+        clientCertPath: c.TEMPORAL_TLS_CERT_PATH,
+        clientKeyPath: c.TEMPORAL_TLS_KEY_PATH,
+      }),
       ...(c.TEMPORAL_TLS_CA_PATH && { serverCaPath: c.TEMPORAL_TLS_CA_PATH }),
       ...(c.TEMPORAL_TLS_SERVER_NAME && { serverName: c.TEMPORAL_TLS_SERVER_NAME }),
     };
@@ -122,13 +152,23 @@ export function describeTemporalConfig(config: TemporalConfig): Record<string, u
 function readTlsMaterial(tls: TemporalTlsConfig): { clientCertPair?: { crt: Buffer; key: Buffer }; serverCa?: Buffer } {
   const result: { clientCertPair?: { crt: Buffer; key: Buffer }; serverCa?: Buffer } = {};
   if (tls.clientCertPath || tls.clientKeyPath) {
-    if (!tls.clientCertPath || !tls.clientKeyPath) throw new ConfigError('TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH must be set together');
+    if (!tls.clientCertPath || !tls.clientKeyPath)
+      throw new ConfigError('TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH must be set together');
     const crt = readPem('TEMPORAL_TLS_CERT_PATH', tls.clientCertPath);
     const key = readPem('TEMPORAL_TLS_KEY_PATH', tls.clientKeyPath);
-    const certificate = parsePem('TEMPORAL_TLS_CERT_PATH', tls.clientCertPath, 'a PEM certificate', () => new X509Certificate(crt));
-    const privateKey = parsePem('TEMPORAL_TLS_KEY_PATH', tls.clientKeyPath, 'a PEM private key (unencrypted)', () => createPrivateKey(key));
+    const certificate = parsePem(
+      'TEMPORAL_TLS_CERT_PATH',
+      tls.clientCertPath,
+      'a PEM certificate',
+      () => new X509Certificate(crt),
+    );
+    const privateKey = parsePem('TEMPORAL_TLS_KEY_PATH', tls.clientKeyPath, 'a PEM private key (unencrypted)', () =>
+      createPrivateKey(key),
+    );
     if (!certificate.checkPrivateKey(privateKey)) {
-      throw new ConfigError(`TEMPORAL_TLS_KEY_PATH (${tls.clientKeyPath}) is not the private key of the certificate in TEMPORAL_TLS_CERT_PATH (${tls.clientCertPath})`);
+      throw new ConfigError(
+        `TEMPORAL_TLS_KEY_PATH (${tls.clientKeyPath}) is not the private key of the certificate in TEMPORAL_TLS_CERT_PATH (${tls.clientCertPath})`,
+      );
     }
     result.clientCertPair = { crt, key };
   }
@@ -172,7 +212,11 @@ export function loadServiceUrls(env: NodeJS.ProcessEnv = process.env): Record<Se
   return Object.fromEntries(
     SERVICE_NAMES.map((name) => {
       const key = serviceEnvName(name, 'URL');
-      const value = parse(z.object({ [key]: z.url({ protocol: /^https?$/ }).default(`http://127.0.0.1:${DEFAULT_SERVICE_PORTS[name]}`) }), env, 'service URL')[key] as string;
+      const value = parse(
+        z.object({ [key]: z.url({ protocol: /^https?$/ }).default(`http://127.0.0.1:${DEFAULT_SERVICE_PORTS[name]}`) }),
+        env,
+        'service URL',
+      )[key] as string;
       return [name, value.replace(/\/+$/, '')];
     }),
   ) as Record<ServiceName, string>;

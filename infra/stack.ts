@@ -2,13 +2,27 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { DEFAULT_METRICS_PORTS, DEFAULT_SERVICE_PORTS, SERVICE_NAMES, serviceEnvName, type ServiceName } from '../services/catalog';
+import {
+  DEFAULT_METRICS_PORTS,
+  DEFAULT_SERVICE_PORTS,
+  SERVICE_NAMES,
+  serviceEnvName,
+  type ServiceName,
+} from '../services/catalog';
 import { loadServiceConfig, type ServiceConfig } from '../services/shared/config';
 import { SAGA_SEARCH_ATTRIBUTES } from '../workflows/saga/search-attributes';
 import { loadTemporalConfig } from './config';
 import { loadWorkerMetricsAddress } from './telemetry/worker-metrics-config';
 import type { ChildHandle } from './processes/child';
-import { isAlive, processStartTime, reapPidFiles, reapPostmaster, removePidFile, writePidFile, type PidRecord } from './processes/orphans';
+import {
+  isAlive,
+  processStartTime,
+  reapPidFiles,
+  reapPostmaster,
+  removePidFile,
+  writePidFile,
+  type PidRecord,
+} from './processes/orphans';
 import { startPostgresProcess, type PostgresReady } from './processes/postgres-process';
 import { startServicesProcess } from './processes/services-process';
 import { startTemporalProcess, type TemporalProcessConfig, type TemporalReady } from './processes/temporal-process';
@@ -90,7 +104,9 @@ export function runDir(dataDir: string): string {
 async function assertPortsFree(ports: { port: number; what: string; setting: string }[]): Promise<void> {
   for (const { port, what, setting } of ports) {
     if (await isPortInUse(port)) {
-      throw new PortInUseError(`port ${port} (${what}) is already in use: stop whatever holds it (another \`npm start\`?) or set ${setting}`);
+      throw new PortInUseError(
+        `port ${port} (${what}) is already in use: stop whatever holds it (another \`npm start\`?) or set ${setting}`,
+      );
     }
   }
 }
@@ -103,8 +119,14 @@ async function clearPreviousRun(dataDir: string, log: Logger): Promise<void> {
   const supervisorFile = path.join(runDir(dataDir), 'supervisor.pid');
   try {
     const previous = JSON.parse(fs.readFileSync(supervisorFile, 'utf8')) as PidRecord;
-    if (previous.pid !== process.pid && isAlive(previous.pid) && processStartTime(previous.pid) === previous.startTime) {
-      throw new PortInUseError(`another stack (supervisor pid ${previous.pid}) is running on ${dataDir}: stop it first, or set DATA_DIR`);
+    if (
+      previous.pid !== process.pid &&
+      isAlive(previous.pid) &&
+      processStartTime(previous.pid) === previous.startTime
+    ) {
+      throw new PortInUseError(
+        `another stack (supervisor pid ${previous.pid}) is running on ${dataDir}: stop it first, or set DATA_DIR`,
+      );
     }
   } catch (err) {
     if (err instanceof PortInUseError) throw err;
@@ -125,7 +147,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     SERVICE_NAMES.map((n) => [n, Number(env[serviceEnvName(n, 'PORT')] ?? DEFAULT_SERVICE_PORTS[n])]),
   ) as Record<ServiceName, number>;
   const externalDatabases = SERVICE_NAMES.every((n) => env[serviceEnvName(n, 'DATABASE_URL')]);
-  if (options.temporal === 'cluster' && externalDatabases) throw new Error('--temporal cluster runs on the embedded PostgreSQL: unset the *_DATABASE_URL variables');
+  if (options.temporal === 'cluster' && externalDatabases)
+    throw new Error('--temporal cluster runs on the embedded PostgreSQL: unset the *_DATABASE_URL variables');
   // The services and the worker share one bearer token. Unless one is given (to run more workers against this
   // stack), a fresh random one per run: nothing outside this process tree can change the services' state. The read
   // token is left in the data folder for the tools on this machine.
@@ -151,13 +174,31 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   fs.mkdirSync(runDir(options.dataDir), { recursive: true });
   await clearPreviousRun(options.dataDir, log);
-  await assertPortsFree([
-    ...(externalDatabases ? [] : [{ port: options.postgresPort, what: 'embedded PostgreSQL', setting: 'EMBEDDED_POSTGRES_PORT' }]),
-    { port: options.temporalPort, what: options.temporal === 'cluster' ? 'Temporal frontend' : 'Temporal dev server', setting: 'TEMPORAL_PORT' },
-    ...(options.temporal === 'cluster' ? [] : [{ port: options.uiPort, what: 'Temporal web UI', setting: 'TEMPORAL_UI_PORT' }]),
-    ...SERVICE_NAMES.map((n) => ({ port: servicePorts[n], what: `${n} service`, setting: serviceEnvName(n, 'PORT') })),
-    ...SERVICE_NAMES.map((n) => ({ port: Number(env[serviceEnvName(n, 'METRICS_PORT')] ?? DEFAULT_METRICS_PORTS[n]), what: `${n} metrics`, setting: serviceEnvName(n, 'METRICS_PORT') })),
-  ].filter((p) => p.port !== 0));
+  await assertPortsFree(
+    [
+      ...(externalDatabases
+        ? []
+        : [{ port: options.postgresPort, what: 'embedded PostgreSQL', setting: 'EMBEDDED_POSTGRES_PORT' }]),
+      {
+        port: options.temporalPort,
+        what: options.temporal === 'cluster' ? 'Temporal frontend' : 'Temporal dev server',
+        setting: 'TEMPORAL_PORT',
+      },
+      ...(options.temporal === 'cluster'
+        ? []
+        : [{ port: options.uiPort, what: 'Temporal web UI', setting: 'TEMPORAL_UI_PORT' }]),
+      ...SERVICE_NAMES.map((n) => ({
+        port: servicePorts[n],
+        what: `${n} service`,
+        setting: serviceEnvName(n, 'PORT'),
+      })),
+      ...SERVICE_NAMES.map((n) => ({
+        port: Number(env[serviceEnvName(n, 'METRICS_PORT')] ?? DEFAULT_METRICS_PORTS[n]),
+        what: `${n} metrics`,
+        setting: serviceEnvName(n, 'METRICS_PORT'),
+      })),
+    ].filter((p) => p.port !== 0),
+  );
   writePidFile(path.join(runDir(options.dataDir), 'supervisor.pid'), process.pid, 'the stack supervisor');
   fs.writeFileSync(readTokenFile(options.dataDir), `${readToken}\n`, { mode: 0o600 });
   fs.writeFileSync(authTokenFile(options.dataDir), `${authToken}\n`, { mode: 0o600 });
@@ -165,12 +206,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const restart: RestartPolicy = options.restart ?? { mode: 'always' };
   const fork = { echo: options.echo ?? false };
   const temporalDir = path.join(options.dataDir, 'temporal');
-  const serviceUrls = Object.fromEntries(SERVICE_NAMES.map((n) => [n, `http://${serviceConfigs[n].host}:${servicePorts[n]}`])) as Record<ServiceName, string>;
+  const serviceUrls = Object.fromEntries(
+    SERVICE_NAMES.map((n) => [n, `http://${serviceConfigs[n].host}:${servicePorts[n]}`]),
+  ) as Record<ServiceName, string>;
   const extraPids: Record<string, number | undefined> = {};
   let temporalReady: TemporalReady | undefined;
 
   /** A child spec whose every start records the child's pid (for the next run's clean-up). */
-  const spec = <R extends { type: 'ready' }>(name: string, start: () => Promise<ChildHandle<R>>, onReady?: (ready: R) => void): ChildSpec => ({
+  const spec = <R extends { type: 'ready' }>(
+    name: string,
+    start: () => Promise<ChildHandle<R>>,
+    onReady?: (ready: R) => void,
+  ): ChildSpec => ({
     name,
     restart,
     start: async () => {
@@ -184,9 +231,21 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const specs: ChildSpec[] = [];
   if (!externalDatabases) {
     specs.push(
-      spec('postgres', () => startPostgresProcess({ dataDir: path.join(options.dataDir, 'postgres'), port: options.postgresPort, databases: [...SERVICE_NAMES] }, fork), (r: PostgresReady) => {
-        extraPids['postgres server'] = r.postgresPid;
-      }),
+      spec(
+        'postgres',
+        () =>
+          startPostgresProcess(
+            {
+              dataDir: path.join(options.dataDir, 'postgres'),
+              port: options.postgresPort,
+              databases: [...SERVICE_NAMES],
+            },
+            fork,
+          ),
+        (r: PostgresReady) => {
+          extraPids['postgres server'] = r.postgresPid;
+        },
+      ),
     );
   }
   const temporalServer: TemporalProcessConfig['server'] =
@@ -213,14 +272,27 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           },
         };
   specs.push(
-    spec('temporal', () => startTemporalProcess({ server: temporalServer, pidFile: path.join(runDir(options.dataDir), 'temporal-server.pid') }, fork), (r: TemporalReady) => {
-      temporalReady = r;
-      extraPids['temporal server'] = r.serverPid;
-    }),
+    spec(
+      'temporal',
+      () =>
+        startTemporalProcess(
+          { server: temporalServer, pidFile: path.join(runDir(options.dataDir), 'temporal-server.pid') },
+          fork,
+        ),
+      (r: TemporalReady) => {
+        temporalReady = r;
+        extraPids['temporal server'] = r.serverPid;
+      },
+    ),
     spec('services', () =>
       startServicesProcess(
         {
-          services: SERVICE_NAMES.map((name) => ({ name, port: servicePorts[name], databaseUrl: serviceConfigs[name].databaseUrl, metricsPort: serviceConfigs[name].metricsPort })),
+          services: SERVICE_NAMES.map((name) => ({
+            name,
+            port: servicePorts[name],
+            databaseUrl: serviceConfigs[name].databaseUrl,
+            metricsPort: serviceConfigs[name].metricsPort,
+          })),
           authToken,
           readToken,
           host: serviceConfigs.orders.host,
@@ -236,7 +308,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   // The saga workers, each a child of its own (sagas spread across them; one takes over what another dropped).
   const workerCount = options.workers ?? 1;
   const metricsAddress = loadWorkerMetricsAddress(env);
-  const workerMetricsAddress = metricsAddress && { host: metricsAddress.slice(0, metricsAddress.lastIndexOf(':')), port: Number(metricsAddress.slice(metricsAddress.lastIndexOf(':') + 1)) };
+  const workerMetricsAddress = metricsAddress && {
+    host: metricsAddress.slice(0, metricsAddress.lastIndexOf(':')),
+    port: Number(metricsAddress.slice(metricsAddress.lastIndexOf(':') + 1)),
+  };
   for (let i = 1; i <= workerCount; i++) {
     const name = workerCount === 1 ? 'worker' : `worker#${i}`;
     specs.push(

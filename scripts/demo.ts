@@ -23,11 +23,14 @@ interface DemoOptions {
 }
 
 const program = new Command('demo')
-  .description('Run the sagas\' scenarios (orders and returns) and check that each ends as the saga promises.')
+  .description("Run the sagas' scenarios (orders and returns) and check that each ends as the saga promises.")
   .addOption(new Option('--scenario <name>', 'run only this scenario').choices(SCENARIOS.map((s) => s.name)))
   .option('--address <host:port>', 'Temporal server of a running stack (default: $TEMPORAL_ADDRESS or 127.0.0.1:7233)')
   .option('--json', 'print one JSON document: each scenario with its expected and actual final state and a pass flag')
-  .option('--start-stack', 'start a private stack (temporary data, free ports) even if a Temporal server answers at TEMPORAL_ADDRESS')
+  .option(
+    '--start-stack',
+    'start a private stack (temporary data, free ports) even if a Temporal server answers at TEMPORAL_ADDRESS',
+  )
   .option('--no-start-stack', 'never start a stack: fail if nothing answers at TEMPORAL_ADDRESS')
   .option('--timeout <seconds>', 'give up on a scenario whose saga has not ended after this long', parsePositive, 120)
   .addHelpText(
@@ -74,8 +77,13 @@ async function main(argv: string[]): Promise<number> {
   try {
     const started = Date.now();
     target = await openTarget(mode, { address: options.address }, demoLogger(), notice);
-    if (target.ownStack) notice(`stack up in ${((Date.now() - started) / 1000).toFixed(1)} s; web UI at ${target.config.uiUrl} (gone when the demo ends)`);
-    say(`Saga demo: ${scenarios.length} scenario(s) on ${target.config.address}, namespace ${target.config.namespace}, task queue ${target.config.taskQueue}\n`);
+    if (target.ownStack)
+      notice(
+        `stack up in ${((Date.now() - started) / 1000).toFixed(1)} s; web UI at ${target.config.uiUrl} (gone when the demo ends)`,
+      );
+    say(
+      `Saga demo: ${scenarios.length} scenario(s) on ${target.config.address}, namespace ${target.config.namespace}, task queue ${target.config.taskQueue}\n`,
+    );
 
     const reports: ScenarioReport[] = [];
     for (const scenario of scenarios) {
@@ -88,13 +96,18 @@ async function main(argv: string[]): Promise<number> {
     say(renderSummary(reports));
     if (options.json) {
       const { address, namespace, taskQueue, uiUrl } = target.config;
-      const doc = { passed, stack: { ownStack: target.ownStack, address, namespace, taskQueue, uiUrl }, scenarios: reports };
+      const doc = {
+        passed,
+        stack: { ownStack: target.ownStack, address, namespace, taskQueue, uiUrl },
+        scenarios: reports,
+      };
       process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     }
     return passed ? 0 : 1;
   } catch (err) {
     notice((err as Error).message);
-    if (options.json) process.stdout.write(`${JSON.stringify({ passed: false, error: (err as Error).message }, null, 2)}\n`);
+    if (options.json)
+      process.stdout.write(`${JSON.stringify({ passed: false, error: (err as Error).message }, null, 2)}\n`);
     return 1;
   } finally {
     await target?.close().catch((err: Error) => notice(`error while stopping: ${err.message}`));

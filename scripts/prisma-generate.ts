@@ -12,11 +12,19 @@ import { SERVICE_NAMES } from '../services/catalog';
  */
 const root = path.resolve(__dirname, '..');
 const prismaCli = path.join(root, 'node_modules', 'prisma', 'build', 'index.js');
-const env = { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: process.env.PRISMA_SCHEMA_ENGINE_BINARY ?? process.execPath, PRISMA_HIDE_UPDATE_MESSAGE: '1' };
+const env = {
+  ...process.env,
+  PRISMA_SCHEMA_ENGINE_BINARY: process.env.PRISMA_SCHEMA_ENGINE_BINARY ?? process.execPath,
+  PRISMA_HIDE_UPDATE_MESSAGE: '1',
+};
 
 for (const service of SERVICE_NAMES) {
   const config = path.join(root, 'prisma', service, 'prisma.config.ts');
   if (!existsSync(config)) continue;
-  execFileSync(process.execPath, [prismaCli, 'generate', '--config', config], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(process.execPath, [prismaCli, 'generate', '--config', config], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   console.log(`generated the ${service} Prisma client`);
 }

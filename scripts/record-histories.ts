@@ -36,7 +36,13 @@ import type { SagaDefinition, SagaView } from '../workflows/saga';
 
 const HISTORIES_DIR = path.resolve(__dirname, '../test/replay/histories');
 
-const DESTINATION = { recipient: 'Alice Example', line1: 'Invalidenstrasse 1', city: 'Berlin', postalCode: '10115', country: 'DE' };
+const DESTINATION = {
+  recipient: 'Alice Example',
+  line1: 'Invalidenstrasse 1',
+  city: 'Berlin',
+  postalCode: '10115',
+  country: 'DE',
+};
 const BASE = { customerId: 'cust-alice', items: [{ sku: 'KB-001', quantity: 1 }], destination: DESTINATION };
 
 /** The history's JSON form, as far as the checks below read it. */
@@ -70,7 +76,15 @@ interface Scenario {
   check: (r: Recorded) => void;
 }
 
-const FORWARD = ['createOrder', 'reserveInventory', 'scheduleShipment', 'chargePayment', 'confirmReservation', 'confirmShipment', 'approveOrder'];
+const FORWARD = [
+  'createOrder',
+  'reserveInventory',
+  'scheduleShipment',
+  'chargePayment',
+  'confirmReservation',
+  'confirmShipment',
+  'approveOrder',
+];
 
 const SCENARIOS: Scenario[] = [
   {
@@ -83,7 +97,15 @@ const SCENARIOS: Scenario[] = [
   {
     name: 'rejected-at-payment',
     input: { orderId: 'replay-rejected-at-payment', ...BASE, customerId: 'cust-broke' },
-    activities: ['createOrder', 'reserveInventory', 'scheduleShipment', 'chargePayment', 'cancelShipment', 'releaseInventory', 'rejectOrder'],
+    activities: [
+      'createOrder',
+      'reserveInventory',
+      'scheduleShipment',
+      'chargePayment',
+      'cancelShipment',
+      'releaseInventory',
+      'rejectOrder',
+    ],
     lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
     check: ({ result, state }) => {
       expectRejected(result, /^charge-payment: insufficient funds/);
@@ -92,7 +114,11 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'rejected-at-shipping',
-    input: { orderId: 'replay-rejected-at-shipping', ...BASE, destination: { ...DESTINATION, city: 'McMurdo Station', postalCode: '00000', country: 'AQ' } },
+    input: {
+      orderId: 'replay-rejected-at-shipping',
+      ...BASE,
+      destination: { ...DESTINATION, city: 'McMurdo Station', postalCode: '00000', country: 'AQ' },
+    },
     activities: ['createOrder', 'reserveInventory', 'scheduleShipment', 'releaseInventory', 'rejectOrder'],
     lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
     check: ({ result, state }) => {
@@ -115,11 +141,21 @@ const SCENARIOS: Scenario[] = [
     name: 'cancelled',
     input: { orderId: 'replay-cancelled', ...BASE, faults: { 'schedule-shipment': 'delay:3000' } },
     during: async (stack, orderId) => {
-      await waitFor(async () => (await getSagaState(stack.client, orderId)).currentStep === 'schedule-shipment', `${orderId} to reach schedule-shipment`);
+      await waitFor(
+        async () => (await getSagaState(stack.client, orderId)).currentStep === 'schedule-shipment',
+        `${orderId} to reach schedule-shipment`,
+      );
       const outcome = await cancelSaga(stack.client, orderId);
       if (!outcome.cancelled) throw new Error(`cancelling ${orderId} was refused: ${outcome.reason}`);
     },
-    activities: ['createOrder', 'reserveInventory', 'scheduleShipment', 'cancelShipment', 'releaseInventory', 'cancelOrder'],
+    activities: [
+      'createOrder',
+      'reserveInventory',
+      'scheduleShipment',
+      'cancelShipment',
+      'releaseInventory',
+      'cancelOrder',
+    ],
     lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED',
     check: ({ result, state }) => {
       if (result.outcome !== 'cancelled') throw new Error(`expected a cancelled saga, got ${JSON.stringify(result)}`);
@@ -134,7 +170,15 @@ const SCENARIOS: Scenario[] = [
       faults: { 'charge-payment': 'reject', 'release-inventory': 'transient:2' },
       options: { compensationRetry: { initialInterval: '100ms' } },
     },
-    activities: ['createOrder', 'reserveInventory', 'scheduleShipment', 'chargePayment', 'cancelShipment', 'releaseInventory', 'rejectOrder'],
+    activities: [
+      'createOrder',
+      'reserveInventory',
+      'scheduleShipment',
+      'chargePayment',
+      'cancelShipment',
+      'releaseInventory',
+      'rejectOrder',
+    ],
     thirdAttempt: ['releaseInventory'],
     lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
     check: ({ result, state }) => {
@@ -169,7 +213,18 @@ const SCENARIOS: Scenario[] = [
       await waitUntilParked(stack, orderId);
       await retryCompensation(stack.client, orderId);
     },
-    activities: ['createOrder', 'reserveInventory', 'scheduleShipment', 'chargePayment', 'cancelShipment', 'releaseInventory', 'recordDeadLetter', 'closeDeadLetter', 'releaseInventory', 'rejectOrder'],
+    activities: [
+      'createOrder',
+      'reserveInventory',
+      'scheduleShipment',
+      'chargePayment',
+      'cancelShipment',
+      'releaseInventory',
+      'recordDeadLetter',
+      'closeDeadLetter',
+      'releaseInventory',
+      'rejectOrder',
+    ],
     lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
     check: ({ result, state }) => {
       expectRejected(result, /^charge-payment: /);
@@ -178,22 +233,50 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'dead-lettered-resolved',
-    input: { orderId: 'replay-dead-lettered-resolved', ...BASE, faults: { 'charge-payment': 'reject', 'release-inventory': 'reject' } },
+    input: {
+      orderId: 'replay-dead-lettered-resolved',
+      ...BASE,
+      faults: { 'charge-payment': 'reject', 'release-inventory': 'reject' },
+    },
     during: async (stack, orderId) => {
       await waitUntilParked(stack, orderId);
       await resolveCompensation(stack.client, orderId, 'released by hand');
     },
-    activities: ['createOrder', 'reserveInventory', 'scheduleShipment', 'chargePayment', 'cancelShipment', 'releaseInventory', 'recordDeadLetter', 'closeDeadLetter', 'rejectOrder'],
+    activities: [
+      'createOrder',
+      'reserveInventory',
+      'scheduleShipment',
+      'chargePayment',
+      'cancelShipment',
+      'releaseInventory',
+      'recordDeadLetter',
+      'closeDeadLetter',
+      'rejectOrder',
+    ],
     lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
     check: ({ result, state }) => {
       expectRejected(result, /^charge-payment: /);
-      expectCompensated(state, ['cancel-shipment', 'release-inventory', 'reject-order'], { resolved: ['release-inventory'] });
+      expectCompensated(state, ['cancel-shipment', 'release-inventory', 'reject-order'], {
+        resolved: ['release-inventory'],
+      });
     },
   },
   {
     name: 'deadline-passed',
-    input: { orderId: 'replay-deadline-passed', ...BASE, faults: { 'schedule-shipment': 'delay:4000' }, options: { deadline: '2s' } },
-    activities: ['createOrder', 'reserveInventory', 'scheduleShipment', 'cancelShipment', 'releaseInventory', 'rejectOrder'],
+    input: {
+      orderId: 'replay-deadline-passed',
+      ...BASE,
+      faults: { 'schedule-shipment': 'delay:4000' },
+      options: { deadline: '2s' },
+    },
+    activities: [
+      'createOrder',
+      'reserveInventory',
+      'scheduleShipment',
+      'cancelShipment',
+      'releaseInventory',
+      'rejectOrder',
+    ],
     lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
     check: ({ result, state }) => {
       expectRejected(result, /^saga deadline \(2s\) passed during schedule-shipment/);
@@ -246,7 +329,10 @@ function returnScenarios(): Scenario[] {
       name: 'return-cancelled',
       ...returnOf('return-cancelled', { faults: { 'book-return-pickup': 'delay:3000' } }),
       during: async (stack, sagaId) => {
-        await waitFor(async () => (await getSagaState(stack.client, sagaId)).currentStep === 'book-return-pickup', `${sagaId} to reach book-return-pickup`);
+        await waitFor(
+          async () => (await getSagaState(stack.client, sagaId)).currentStep === 'book-return-pickup',
+          `${sagaId} to reach book-return-pickup`,
+        );
         const outcome = await cancelSaga(stack.client, sagaId);
         if (!outcome.cancelled) throw new Error(`cancelling ${sagaId} was refused: ${outcome.reason}`);
       },
@@ -259,12 +345,22 @@ function returnScenarios(): Scenario[] {
     },
     {
       name: 'return-dead-lettered-resolved',
-      ...returnOf('return-dead-lettered-resolved', { faults: { 'refund-payment': 'reject', 'cancel-return-pickup': 'reject' } }),
+      ...returnOf('return-dead-lettered-resolved', {
+        faults: { 'refund-payment': 'reject', 'cancel-return-pickup': 'reject' },
+      }),
       during: async (stack, sagaId) => {
         await waitUntilParked(stack, sagaId);
         await resolveCompensation(stack.client, sagaId, 'pickup cancelled by hand');
       },
-      activities: ['requestReturn', 'bookReturnPickup', 'refundReturn', 'cancelReturnPickup', 'recordDeadLetter', 'closeDeadLetter', 'cancelReturn'],
+      activities: [
+        'requestReturn',
+        'bookReturnPickup',
+        'refundReturn',
+        'cancelReturnPickup',
+        'recordDeadLetter',
+        'closeDeadLetter',
+        'cancelReturn',
+      ],
       lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
       check: ({ result, state }) => {
         expectReturn(result, 'REJECTED', /^refund-payment: /);
@@ -279,14 +375,20 @@ async function approvedOrder(stack: SagaStack, orderId: string, delivered: boole
   await startSaga(stack.client, stack.taskQueue, orderSaga, { orderId, ...BASE });
   expectApproved(await awaitSagaResult<OrderSagaResult>(stack.client, orderId));
   if (!delivered) return;
-  const res = await httpClient(stack.services.shipping.url).post(`/shipments/${orderId}/deliver`, {}, { key: `${orderId}:deliver` });
+  const res = await httpClient(stack.services.shipping.url).post(
+    `/shipments/${orderId}/deliver`,
+    {},
+    { key: `${orderId}:deliver` },
+  );
   if (res.status !== 200) throw new Error(`delivering ${orderId}: ${res.status} ${JSON.stringify(res.body)}`);
 }
 
 function expectReturn(result: SagaResult<ReturnSagaResult>, status: ReturnSagaResult['status'], reason?: RegExp): void {
   const r = result.outcome === 'completed' ? result.result : undefined;
   if (r?.status !== status || (reason && !(r.status === 'REJECTED' && reason.test(r.reason)))) {
-    throw new Error(`expected a return ${status}${reason ? ` with a reason matching ${reason}` : ''}, got ${JSON.stringify(result)}`);
+    throw new Error(
+      `expected a return ${status}${reason ? ` with a reason matching ${reason}` : ''}, got ${JSON.stringify(result)}`,
+    );
   }
 }
 
@@ -298,7 +400,8 @@ async function waitUntilParked(stack: SagaStack, orderId: string): Promise<void>
 }
 
 function expectApproved(result: SagaResult<OrderSagaResult>): void {
-  if (result.outcome !== 'completed' || result.result.status !== 'APPROVED') throw new Error(`expected an approved order, got ${JSON.stringify(result)}`);
+  if (result.outcome !== 'completed' || result.result.status !== 'APPROVED')
+    throw new Error(`expected an approved order, got ${JSON.stringify(result)}`);
 }
 
 function expectRejected(result: SagaResult<OrderSagaResult>, reason: RegExp): void {
@@ -309,9 +412,13 @@ function expectRejected(result: SagaResult<OrderSagaResult>, reason: RegExp): vo
 
 function expectCompensated(state: SagaView, compensations: string[], options: { resolved?: string[] } = {}): void {
   const ran = state.compensations.map((c) => `${c.name}:${c.status}`);
-  const expected = compensations.map((name) => `${name}:${options.resolved?.includes(name) ? 'RESOLVED' : 'COMPLETED'}`);
+  const expected = compensations.map(
+    (name) => `${name}:${options.resolved?.includes(name) ? 'RESOLVED' : 'COMPLETED'}`,
+  );
   if (state.status !== 'COMPENSATED' || ran.join() !== expected.join()) {
-    throw new Error(`expected status COMPENSATED after ${expected.join(', ')}; got ${state.status} after ${ran.join(', ') || 'none'}`);
+    throw new Error(
+      `expected status COMPENSATED after ${expected.join(', ')}; got ${state.status} after ${ran.join(', ') || 'none'}`,
+    );
   }
 }
 
@@ -328,17 +435,24 @@ function checkHistory(scenario: Scenario, events: JsonEvent[]): void {
   const scheduled = events.filter((e) => e.activityTaskScheduledEventAttributes);
   const types = scheduled.map((e) => e.activityTaskScheduledEventAttributes!.activityType?.name);
   if (types.join() !== scenario.activities.join()) {
-    throw new Error(`${scenario.name}: expected activities ${scenario.activities.join(', ')}; the history scheduled ${types.join(', ')}`);
+    throw new Error(
+      `${scenario.name}: expected activities ${scenario.activities.join(', ')}; the history scheduled ${types.join(', ')}`,
+    );
   }
   for (const activity of scenario.thirdAttempt ?? []) {
-    const scheduledId = scheduled.find((e) => e.activityTaskScheduledEventAttributes!.activityType?.name === activity)!.eventId;
+    const scheduledId = scheduled.find(
+      (e) => e.activityTaskScheduledEventAttributes!.activityType?.name === activity,
+    )!.eventId;
     const started = events.find((e) => e.activityTaskStartedEventAttributes?.scheduledEventId === scheduledId);
     if (started?.activityTaskStartedEventAttributes?.attempt !== 3) {
-      throw new Error(`${scenario.name}: expected ${activity} to succeed on attempt 3, got attempt ${started?.activityTaskStartedEventAttributes?.attempt}`);
+      throw new Error(
+        `${scenario.name}: expected ${activity} to succeed on attempt 3, got attempt ${started?.activityTaskStartedEventAttributes?.attempt}`,
+      );
     }
   }
   const last = events.at(-1)?.eventType;
-  if (last !== scenario.lastEvent) throw new Error(`${scenario.name}: expected the history to end with ${scenario.lastEvent}, got ${last}`);
+  if (last !== scenario.lastEvent)
+    throw new Error(`${scenario.name}: expected the history to end with ${scenario.lastEvent}, got ${last}`);
 }
 
 async function record(stack: SagaStack, scenario: Scenario): Promise<{ file: string; events: number; ms: number }> {
@@ -362,7 +476,8 @@ async function record(stack: SagaStack, scenario: Scenario): Promise<{ file: str
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
   const unknown = wanted.filter((name) => !SCENARIOS.some((s) => s.name === name));
-  if (unknown.length) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  if (unknown.length)
+    throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
   const scenarios = wanted.length ? SCENARIOS.filter((s) => wanted.includes(s.name)) : SCENARIOS;
 
   await mkdir(HISTORIES_DIR, { recursive: true });

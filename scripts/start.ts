@@ -28,8 +28,15 @@ const settings = z
   .parse(process.env);
 // Flags win over the environment: `npm start -- --temporal cluster --workers 2`.
 const flags = parseArgs({ options: { temporal: { type: 'string' }, workers: { type: 'string' } } }).values;
-const temporalKind = z.enum(['dev-server', 'cluster'], { error: '--temporal must be dev-server or cluster' }).parse(flags.temporal ?? settings.SAGA_TEMPORAL);
-const workerCount = z.coerce.number({ error: '--workers must be a number' }).int().min(1).max(32).parse(flags.workers ?? settings.SAGA_WORKERS);
+const temporalKind = z
+  .enum(['dev-server', 'cluster'], { error: '--temporal must be dev-server or cluster' })
+  .parse(flags.temporal ?? settings.SAGA_TEMPORAL);
+const workerCount = z.coerce
+  .number({ error: '--workers must be a number' })
+  .int()
+  .min(1)
+  .max(32)
+  .parse(flags.workers ?? settings.SAGA_WORKERS);
 
 async function main(): Promise<void> {
   const stack = await startLocalStack({
@@ -58,7 +65,9 @@ async function main(): Promise<void> {
       `  Metrics:          GET /metrics on ${process.env.WORKER_METRICS_ADDRESS ?? '127.0.0.1:9464'} (worker), ports 9101-9104 (services; <SERVICE>_METRICS_PORT)`,
       `  Data:             ${settings.DATA_DIR}`,
       `  Read token:       ${readTokenFile(settings.DATA_DIR)} (SERVICE_READ_TOKEN: GET requests to the services)`,
-      `  Processes:        ${Object.entries(stack.pids()).map(([name, pid]) => `${name} ${pid}`).join(', ')}`,
+      `  Processes:        ${Object.entries(stack.pids())
+        .map(([name, pid]) => `${name} ${pid}`)
+        .join(', ')}`,
       '',
       'Start a saga from another terminal:',
       '  npx tsx client.ts start --customer cust-alice --item KB-001:2 --ship-to "Ada Lovelace|1 Main Street|Berlin|10115|DE" --wait',
@@ -88,6 +97,8 @@ async function main(): Promise<void> {
 
 main().catch((err: Error) => {
   // Expected problems (a port taken, bad configuration) get one plain line; anything else its stack too.
-  process.stderr.write(`npm start: ${err instanceof PortInUseError || err.name === 'ConfigError' ? err.message : (err.stack ?? err.message)}\n`);
+  process.stderr.write(
+    `npm start: ${err instanceof PortInUseError || err.name === 'ConfigError' ? err.message : (err.stack ?? err.message)}\n`,
+  );
   process.exit(1);
 });

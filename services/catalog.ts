@@ -24,6 +24,9 @@ export const DEFAULT_METRICS_PORTS: Record<ServiceName, number> = {
 export const DEFAULT_WORKER_METRICS_PORT = 9464;
 
 /** ORDERS_DATABASE_URL, INVENTORY_PORT, ...: every per-service setting is prefixed with the service's name. */
-export function serviceEnvName(service: ServiceName, setting: 'DATABASE_URL' | 'PORT' | 'URL' | 'DB_POOL_SIZE' | 'METRICS_PORT'): string {
+export function serviceEnvName(
+  service: ServiceName,
+  setting: 'DATABASE_URL' | 'PORT' | 'URL' | 'DB_POOL_SIZE' | 'METRICS_PORT',
+): string {
   return `${service.toUpperCase()}_${setting}`;
 }

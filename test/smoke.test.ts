@@ -1,3 +1,7 @@
 import assert from 'node:assert/strict';
 import { getFreePort } from '../infra/ports';
-describe('smoke', () => { it('finds a port', async () => { assert.ok((await getFreePort()) > 0); }); });
+describe('smoke', () => {
+  it('finds a port', async () => {
+    assert.ok((await getFreePort()) > 0);
+  });
+});

@@ -34,21 +34,36 @@ export const orderSaga = defineSaga({
         },
         // A user's cancellation ends the order CANCELLED; any failure ends it REJECTED, with the reason.
         compensate: [
-          { name: 'cancel-order', when: (why) => why.cause === 'cancelled', run: ({ input, why, act }) => act.cancelOrder({ orderId: input.orderId, reason: why.reason }) },
-          { name: 'reject-order', run: ({ input, why, act }) => act.rejectOrder({ orderId: input.orderId, reason: why.reason }) },
+          {
+            name: 'cancel-order',
+            when: (why) => why.cause === 'cancelled',
+            run: ({ input, why, act }) => act.cancelOrder({ orderId: input.orderId, reason: why.reason }),
+          },
+          {
+            name: 'reject-order',
+            run: ({ input, why, act }) => act.rejectOrder({ orderId: input.orderId, reason: why.reason }),
+          },
         ],
       })
       .parallel((group) =>
         group
           .compensatable('reserve-inventory', {
-            run: async ({ input: { orderId, items }, act }) => ({ totalCents: (await act.reserveInventory({ orderId, items })).totalCents }),
-            compensate: { name: 'release-inventory', run: ({ input, why, act }) => act.releaseInventory({ orderId: input.orderId, reason: why.reason }) },
+            run: async ({ input: { orderId, items }, act }) => ({
+              totalCents: (await act.reserveInventory({ orderId, items })).totalCents,
+            }),
+            compensate: {
+              name: 'release-inventory',
+              run: ({ input, why, act }) => act.releaseInventory({ orderId: input.orderId, reason: why.reason }),
+            },
           })
           .compensatable('schedule-shipment', {
             run: async ({ input: { orderId, destination }, act }) => {
               await act.scheduleShipment({ orderId, destination });
             },
-            compensate: { name: 'cancel-shipment', run: ({ input, why, act }) => act.cancelShipment({ orderId: input.orderId, reason: why.reason }) },
+            compensate: {
+              name: 'cancel-shipment',
+              run: ({ input, why, act }) => act.cancelShipment({ orderId: input.orderId, reason: why.reason }),
+            },
           }),
       )
       .pivot('charge-payment', {
@@ -56,7 +71,10 @@ export const orderSaga = defineSaga({
           await act.chargePayment({ orderId, customerId, amountCents: data.totalCents });
         },
         // Only runs if the charge's own outcome is unknown (it timed out): a refund of nothing is a recorded no-op.
-        compensate: { name: 'refund-payment', run: ({ input, why, act }) => act.refundPayment({ orderId: input.orderId, reason: why.reason }) },
+        compensate: {
+          name: 'refund-payment',
+          run: ({ input, why, act }) => act.refundPayment({ orderId: input.orderId, reason: why.reason }),
+        },
       })
       .parallel((group) =>
         group
@@ -66,7 +84,9 @@ export const orderSaga = defineSaga({
             },
           })
           .retriable('confirm-shipment', {
-            run: async ({ input, act }) => ({ trackingNumber: (await act.confirmShipment({ orderId: input.orderId })).trackingNumber ?? undefined }),
+            run: async ({ input, act }) => ({
+              trackingNumber: (await act.confirmShipment({ orderId: input.orderId })).trackingNumber ?? undefined,
+            }),
           })
           .retriable('approve-order', {
             run: async ({ input, act }) => {
@@ -75,7 +95,12 @@ export const orderSaga = defineSaga({
           }),
       ),
 
-  completed: ({ input, data }) => ({ orderId: input.orderId, status: 'APPROVED' as const, totalCents: data.totalCents, trackingNumber: data.trackingNumber }),
+  completed: ({ input, data }) => ({
+    orderId: input.orderId,
+    status: 'APPROVED' as const,
+    totalCents: data.totalCents,
+    trackingNumber: data.trackingNumber,
+  }),
   compensated: ({ input, why }) => ({ orderId: input.orderId, status: 'REJECTED' as const, reason: why.reason }),
 
   options: {

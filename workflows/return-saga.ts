@@ -27,14 +27,20 @@ export const returnSaga = defineSaga({
         run: async ({ input: { returnId, orderId, reason }, act }) => {
           await act.requestReturn({ returnId, orderId, reason });
         },
-        compensate: { name: 'cancel-return', run: ({ input, why, act }) => act.cancelReturn({ returnId: input.returnId, reason: why.reason }) },
+        compensate: {
+          name: 'cancel-return',
+          run: ({ input, why, act }) => act.cancelReturn({ returnId: input.returnId, reason: why.reason }),
+        },
       })
       .compensatable('book-return-pickup', {
         run: async ({ input: { returnId, orderId }, act }) => {
           const pickup = await act.bookReturnPickup({ returnId, orderId });
           return { pickupCity: pickup.city ?? undefined };
         },
-        compensate: { name: 'cancel-return-pickup', run: ({ input, why, act }) => act.cancelReturnPickup({ returnId: input.returnId, reason: why.reason }) },
+        compensate: {
+          name: 'cancel-return-pickup',
+          run: ({ input, why, act }) => act.cancelReturnPickup({ returnId: input.returnId, reason: why.reason }),
+        },
       })
       .pivot('refund-payment', {
         run: async ({ input: { returnId, orderId, reason }, act }) => {
@@ -42,7 +48,10 @@ export const returnSaga = defineSaga({
           return { refundedCents: refund.amountCents };
         },
         // Only runs if the refund's own outcome is unknown (it timed out): a void of nothing is a recorded no-op.
-        compensate: { name: 'void-refund', run: ({ input, why, act }) => act.voidRefund({ returnId: input.returnId, reason: why.reason }) },
+        compensate: {
+          name: 'void-refund',
+          run: ({ input, why, act }) => act.voidRefund({ returnId: input.returnId, reason: why.reason }),
+        },
       })
       .retriable('restock-items', {
         run: async ({ input: { returnId, orderId }, act }) => {
@@ -55,8 +64,18 @@ export const returnSaga = defineSaga({
         },
       }),
 
-  completed: ({ input, data }) => ({ returnId: input.returnId, orderId: input.orderId, status: 'RETURNED' as const, refundedCents: data.refundedCents }),
-  compensated: ({ input, why }) => ({ returnId: input.returnId, orderId: input.orderId, status: 'REJECTED' as const, reason: why.reason }),
+  completed: ({ input, data }) => ({
+    returnId: input.returnId,
+    orderId: input.orderId,
+    status: 'RETURNED' as const,
+    refundedCents: data.refundedCents,
+  }),
+  compensated: ({ input, why }) => ({
+    returnId: input.returnId,
+    orderId: input.orderId,
+    status: 'REJECTED' as const,
+    reason: why.reason,
+  }),
 
   options: {
     // Our services' error contract (services/shared/error-contract.ts): a business rejection (4xx) wrote nothing.

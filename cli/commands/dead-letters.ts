@@ -6,19 +6,41 @@ import { batchDecision, type BatchOptions } from '../batch-decisions';
 import { CliError, EXIT } from '../errors';
 import { idFields, renderDeadLetters, renderDecision, renderResult, type DecisionView } from '../render';
 import { action, type CommandContext, type CommandResult } from '../run';
-import { getSagaState, listDeadLetters, OperatorDecisionRefusedError, resolveCompensation, retryCompensation } from '../saga-client';
-import { describeRegisteredSaga, isTimeout, QUERY_TIMEOUT_MS, resultExitCode, resultView, withQueryDeadline } from './shared';
+import {
+  getSagaState,
+  listDeadLetters,
+  OperatorDecisionRefusedError,
+  resolveCompensation,
+  retryCompensation,
+} from '../saga-client';
+import {
+  describeRegisteredSaga,
+  isTimeout,
+  QUERY_TIMEOUT_MS,
+  resultExitCode,
+  resultView,
+  withQueryDeadline,
+} from './shared';
 
 /** `dead-letters list | retry | resolve`: what an operator does about compensations that ran out of retries. */
 
-async function deadLettersList(ctx: CommandContext, opts: { saga?: SagaDefinition; limit: number }): Promise<CommandResult> {
+async function deadLettersList(
+  ctx: CommandContext,
+  opts: { saga?: SagaDefinition; limit: number },
+): Promise<CommandResult> {
   const client = await ctx.client();
   let deadLetters;
   try {
-    deadLetters = await client.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => listDeadLetters(client, { saga: opts.saga, limit: opts.limit }));
+    deadLetters = await client.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () =>
+      listDeadLetters(client, { saga: opts.saga, limit: opts.limit }),
+    );
   } catch (err) {
     if (!isTimeout(err)) throw err;
-    throw new CliError(`cannot query the waiting sagas: no answer within ${QUERY_TIMEOUT_MS / 1000} s; is a worker polling task queue ${ctx.config.taskQueue}?`, EXIT.FAILED, 'failed');
+    throw new CliError(
+      `cannot query the waiting sagas: no answer within ${QUERY_TIMEOUT_MS / 1000} s; is a worker polling task queue ${ctx.config.taskQueue}?`,
+      EXIT.FAILED,
+      'failed',
+    );
   }
   ctx.say(renderDeadLetters(deadLetters));
   return { exitCode: EXIT.OK, json: { deadLetters } };
@@ -51,12 +73,17 @@ async function sendDecision(
   }
   const before = await withQueryDeadline(client, sagaId, 'query', () => getSagaState(client, sagaId));
   const ack = await withQueryDeadline(client, sagaId, `send the ${decision.action} to`, () =>
-    decision.action === 'retry' ? retryCompensation(client, sagaId, opts.compensation) : resolveCompensation(client, sagaId, decision.reason, opts.compensation),
+    decision.action === 'retry'
+      ? retryCompensation(client, sagaId, opts.compensation)
+      : resolveCompensation(client, sagaId, decision.reason, opts.compensation),
   ).catch((err) => {
-    if (err instanceof OperatorDecisionRefusedError) throw new CliError(`refused: ${saga.name} ${sagaId}: ${err.message}`, EXIT.DECISION_REFUSED, 'refused');
+    if (err instanceof OperatorDecisionRefusedError)
+      throw new CliError(`refused: ${saga.name} ${sagaId}: ${err.message}`, EXIT.DECISION_REFUSED, 'refused');
     throw err;
   });
-  const deadLetter = before.compensations.find((c) => c.name === ack.compensation && c.status === 'DEAD_LETTERED')?.deadLetter;
+  const deadLetter = before.compensations.find(
+    (c) => c.name === ack.compensation && c.status === 'DEAD_LETTERED',
+  )?.deadLetter;
   const view: DecisionView = {
     ...idFields(saga.name, sagaId),
     action: ack.action,
@@ -75,9 +102,16 @@ async function sendDecision(
 /** One saga by its id, or --all of them (cli/batch-decisions.ts); not both, not neither. */
 function checkBatch(opts: DecisionCommandOptions, sagaId: string | undefined): void {
   if (opts.all && sagaId) throw new CliError('give a saga id or --all, not both', EXIT.USAGE, 'usage');
-  if (!opts.all && !sagaId) throw new CliError('give a saga id, or --all for every waiting dead letter', EXIT.USAGE, 'usage');
-  if (!opts.all && (opts.errorType || opts.dryRun || opts.yes || opts.saga)) throw new CliError('--saga, --error-type, --dry-run and --yes go with --all', EXIT.USAGE, 'usage');
-  if (opts.all && opts.wait) throw new CliError('--wait is for one saga; with --all, follow them with dead-letters list or list', EXIT.USAGE, 'usage');
+  if (!opts.all && !sagaId)
+    throw new CliError('give a saga id, or --all for every waiting dead letter', EXIT.USAGE, 'usage');
+  if (!opts.all && (opts.errorType || opts.dryRun || opts.yes || opts.saga))
+    throw new CliError('--saga, --error-type, --dry-run and --yes go with --all', EXIT.USAGE, 'usage');
+  if (opts.all && opts.wait)
+    throw new CliError(
+      '--wait is for one saga; with --all, follow them with dead-letters list or list',
+      EXIT.USAGE,
+      'usage',
+    );
 }
 
 type DecisionCommandOptions = DecisionOptions & Partial<BatchOptions> & { all?: boolean };
@@ -88,7 +122,11 @@ function deadLettersRetry(ctx: CommandContext, opts: DecisionCommandOptions, sag
   return sendDecision(ctx, sagaId!, { action: 'retry' }, opts);
 }
 
-async function deadLettersResolve(ctx: CommandContext, opts: DecisionCommandOptions & { reason: string }, sagaId?: string): Promise<CommandResult> {
+async function deadLettersResolve(
+  ctx: CommandContext,
+  opts: DecisionCommandOptions & { reason: string },
+  sagaId?: string,
+): Promise<CommandResult> {
   const reason = checkReason(opts.reason); // before connecting: a bad reason is a usage error, server up or not
   checkBatch(opts, sagaId);
   if (opts.all) return batchDecision(ctx, { action: 'resolve', reason }, { limit: BATCH_LIMIT, ...opts });
@@ -102,8 +140,16 @@ const BATCH_LIMIT = 1000;
 function batchOptions(command: Command): Command {
   return command
     .option('--all', 'every dead-lettered compensation that waits (narrow with --saga, --compensation, --error-type)')
-    .addOption(new Option('--saga <name>', `with --all: only this saga (${SAGA_LIST.map((s) => s.name).join(', ')})`).argParser(parseSagaName))
-    .option('--error-type <type>', 'with --all: only dead letters whose last error has this type (e.g. ServiceUnavailable)', parseErrorType)
+    .addOption(
+      new Option('--saga <name>', `with --all: only this saga (${SAGA_LIST.map((s) => s.name).join(', ')})`).argParser(
+        parseSagaName,
+      ),
+    )
+    .option(
+      '--error-type <type>',
+      'with --all: only dead letters whose last error has this type (e.g. ServiceUnavailable)',
+      parseErrorType,
+    )
     .option('--dry-run', 'with --all: list what would be touched, send nothing')
     .option('--yes', 'with --all: do not ask for confirmation')
     .option('--limit <n>', `with --all: look at most at this many waiting sagas (default ${BATCH_LIMIT})`, parseLimit);
@@ -112,7 +158,9 @@ function batchOptions(command: Command): Command {
 export function register(program: Command): void {
   const deadLetters = program
     .command('dead-letters')
-    .description('compensations that ran out of retries: the saga waits (NEEDS_ATTENTION) until an operator retries or resolves them')
+    .description(
+      'compensations that ran out of retries: the saga waits (NEEDS_ATTENTION) until an operator retries or resolves them',
+    )
     .addHelpText(
       'after',
       `
@@ -127,22 +175,40 @@ Examples:
   deadLetters
     .command('list')
     .description('list the dead-lettered compensations of the sagas that wait for an operator')
-    .addOption(new Option('--saga <name>', `only this saga (${SAGA_LIST.map((s) => s.name).join(', ')}; default: all)`).argParser(parseSagaName))
+    .addOption(
+      new Option(
+        '--saga <name>',
+        `only this saga (${SAGA_LIST.map((s) => s.name).join(', ')}; default: all)`,
+      ).argParser(parseSagaName),
+    )
     .option('--limit <n>', 'look at most at this many waiting sagas', parseLimit, 20)
     .action(action(deadLettersList));
 
   batchOptions(deadLetters.command('retry'))
-    .description('run a dead-lettered compensation again; the saga resumes unwinding from there (--all: every waiting one that matches)')
+    .description(
+      'run a dead-lettered compensation again; the saga resumes unwinding from there (--all: every waiting one that matches)',
+    )
     .argument('[id]', 'the saga id; or --all')
     .option('--compensation <name>', 'the compensation to retry (needed only when several wait)', parseCompensation)
-    .option('--wait', 'wait for the saga to end (or to wait for an operator again) and print its result (exit code as for `result`)')
+    .option(
+      '--wait',
+      'wait for the saga to end (or to wait for an operator again) and print its result (exit code as for `result`)',
+    )
     .action(action(deadLettersRetry));
 
   batchOptions(deadLetters.command('resolve'))
-    .description('record a dead-lettered compensation as done by hand, with the reason; the saga resumes unwinding after it (--all: every waiting one that matches)')
+    .description(
+      'record a dead-lettered compensation as done by hand, with the reason; the saga resumes unwinding after it (--all: every waiting one that matches)',
+    )
     .argument('[id]', 'the saga id; or --all')
-    .requiredOption('--reason <text>', `what was done by hand (at most ${MAX_REASON_LENGTH} characters, one line); recorded with the dead letter`)
+    .requiredOption(
+      '--reason <text>',
+      `what was done by hand (at most ${MAX_REASON_LENGTH} characters, one line); recorded with the dead letter`,
+    )
     .option('--compensation <name>', 'the compensation to resolve (needed only when several wait)', parseCompensation)
-    .option('--wait', 'wait for the saga to end (or to wait for an operator again) and print its result (exit code as for `result`)')
+    .option(
+      '--wait',
+      'wait for the saga to end (or to wait for an operator again) and print its result (exit code as for `result`)',
+    )
     .action(action(deadLettersResolve));
 }

@@ -7,4 +7,12 @@ import * as start from './start';
 import * as status from './status';
 
 /** The CLI's commands, one module each: a new command is a module with `register(program)`, listed here. */
-export const COMMANDS: { register(program: import('commander').Command): void }[] = [start, status, cancel, result, list, deadLetters, replay];
+export const COMMANDS: { register(program: import('commander').Command): void }[] = [
+  start,
+  status,
+  cancel,
+  result,
+  list,
+  deadLetters,
+  replay,
+];

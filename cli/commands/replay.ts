@@ -17,7 +17,10 @@ interface ReplayOptions {
 function describe(w: ReplayedWorkflow): string {
   const what = `${w.workflowId} (${w.workflowType ?? 'workflow'}, run ${w.runId})`;
   if (!w.failure) return `✔ ${what}`;
-  const where = w.failure.kind === 'nondeterminism' ? `non-deterministic${w.failure.event ? ` at ${w.failure.event}` : ''}` : 'replay failed';
+  const where =
+    w.failure.kind === 'nondeterminism'
+      ? `non-deterministic${w.failure.event ? ` at ${w.failure.event}` : ''}`
+      : 'replay failed';
   return `✘ ${what}: ${where}: ${w.failure.message.split('\n')[0]}`;
 }
 
@@ -34,13 +37,18 @@ export function renderReplaySummary(s: ReplaySummary): string {
 async function replay(ctx: CommandContext, opts: ReplayOptions): Promise<CommandResult> {
   // Loaded here, not with the CLI: the replay worker (the SDK's native core, the bundler) would slow every command's start.
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const { SAGA_WORKFLOWS_PATH } = require('../../infra/temporal/saga-worker') as typeof import('../../infra/temporal/saga-worker');
+  const { SAGA_WORKFLOWS_PATH } =
+    require('../../infra/temporal/saga-worker') as typeof import('../../infra/temporal/saga-worker');
   const { bundleForReplay, replayLive } = require('../replay-live') as typeof import('../replay-live');
   /* eslint-enable @typescript-eslint/no-require-imports */
   const workflowsPath = path.resolve(opts.workflowsPath ?? SAGA_WORKFLOWS_PATH);
-  if (!fs.existsSync(workflowsPath)) throw new CliError(`--workflows-path: ${workflowsPath} does not exist`, EXIT.USAGE, 'usage');
+  if (!fs.existsSync(workflowsPath))
+    throw new CliError(`--workflows-path: ${workflowsPath} does not exist`, EXIT.USAGE, 'usage');
   const client = await ctx.client();
-  if (!ctx.json) process.stderr.write(`Bundling the workflow code from ${path.relative(process.cwd(), workflowsPath) || workflowsPath}...\n`);
+  if (!ctx.json)
+    process.stderr.write(
+      `Bundling the workflow code from ${path.relative(process.cwd(), workflowsPath) || workflowsPath}...\n`,
+    );
   const bundle = await bundleForReplay(workflowsPath).catch((err: Error) => {
     throw new CliError(`cannot bundle ${workflowsPath}: ${err.message.split('\n')[0]}`, EXIT.USAGE, 'usage');
   });
@@ -63,9 +71,11 @@ async function replay(ctx: CommandContext, opts: ReplayOptions): Promise<Command
 export function register(program: Command): void {
   program
     .command('replay')
-    .description("replay the histories of the server's workflows (default: the running ones) against this working tree's workflow code; exit 1 on non-determinism")
+    .description(
+      "replay the histories of the server's workflows (default: the running ones) against this working tree's workflow code; exit 1 on non-determinism",
+    )
     .option('--query <visibility query>', 'which workflows, as in the web UI', DEFAULT_REPLAY_QUERY)
-    .option('--workflows-path <file>', 'the workflows module to check (default: the working tree\'s workflows/)')
+    .option('--workflows-path <file>', "the workflows module to check (default: the working tree's workflows/)")
     .addHelpText(
       'after',
       `

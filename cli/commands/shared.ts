@@ -1,4 +1,9 @@
-import { isGrpcDeadlineError, ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
+import {
+  isGrpcDeadlineError,
+  ServiceError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type Client,
+} from '@temporalio/client';
 import { CliError, EXIT } from '../errors';
 import { toResultView, type SagaOutcomeView } from '../render';
 import { awaitSagaEndOrOperator, describeSaga, getSagaState, sagaOf, type SentDecision } from '../saga-client';
@@ -18,7 +23,12 @@ export function isTimeout(err: unknown): boolean {
 }
 
 /** Runs calls that query the saga with a deadline, and says what is probably wrong when it passes. */
-export async function withQueryDeadline<T>(client: Client, sagaId: string, what: string, fn: () => Promise<T>): Promise<T> {
+export async function withQueryDeadline<T>(
+  client: Client,
+  sagaId: string,
+  what: string,
+  fn: () => Promise<T>,
+): Promise<T> {
   try {
     return await client.withDeadline(Date.now() + QUERY_TIMEOUT_MS, fn);
   } catch (err) {
@@ -36,7 +46,12 @@ export async function withQueryDeadline<T>(client: Client, sagaId: string, what:
 export async function describeRegisteredSaga(client: Client, sagaId: string) {
   const description = await describeSaga(client, sagaId); // an unknown id is "no saga X", not a failed saga
   const saga = sagaOf(description);
-  if (!saga) throw new CliError(`workflow ${sagaId} is a ${description.type}, not one of the registered sagas`, EXIT.FAILED, 'not-found');
+  if (!saga)
+    throw new CliError(
+      `workflow ${sagaId} is a ${description.type}, not one of the registered sagas`,
+      EXIT.FAILED,
+      'not-found',
+    );
   return { description, saga };
 }
 
@@ -48,7 +63,8 @@ export async function describeRegisteredSaga(client: Client, sagaId: string) {
 export async function resultView(client: Client, sagaId: string, sent?: SentDecision): Promise<SagaOutcomeView> {
   const { saga } = await describeRegisteredSaga(client, sagaId);
   const ended = await awaitSagaEndOrOperator(client, sagaId, { sent });
-  if (ended.outcome === 'needs-attention') return { saga: saga.name, sagaId, outcome: 'NEEDS_ATTENTION', state: ended.state };
+  if (ended.outcome === 'needs-attention')
+    return { saga: saga.name, sagaId, outcome: 'NEEDS_ATTENTION', state: ended.state };
   // Cancelled and failed outcomes carry the final state; a completed saga's result does not, so fetch it.
   const state = ended.outcome === 'completed' ? await getSagaState(client, sagaId).catch(() => undefined) : ended.state;
   return toResultView(saga.name, sagaId, ended, state);

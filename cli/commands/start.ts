@@ -25,7 +25,11 @@ function startHandler(adapter: SagaCliAdapter) {
       ...(opts.continueOnCompensationError && { continueOnCompensationError: true }),
     };
     // Checked before connecting: bad input is a usage error, whether or not the server is up.
-    const request = { ...adapter.input(opts), ...(opts.fault && { faults: opts.fault }), ...(Object.keys(options).length && { options }) };
+    const request = {
+      ...adapter.input(opts),
+      ...(opts.fault && { faults: opts.fault }),
+      ...(Object.keys(options).length && { options }),
+    };
     const { input } = checkSagaRequest(saga, request);
     const handle = await startSaga(await ctx.client(), ctx.config.taskQueue, saga, request);
     const sagaId = saga.key(input);
@@ -49,16 +53,29 @@ function startHandler(adapter: SagaCliAdapter) {
 export function register(program: Command): void {
   const start = program
     .command('start')
-    .description(`start a saga (${SAGA_CLIS.map((a) => a.saga.name).join(', ')}; default ${SAGA_CLIS[0].saga.name}); prints its workflow id (and the web UI link)`);
+    .description(
+      `start a saga (${SAGA_CLIS.map((a) => a.saga.name).join(', ')}; default ${SAGA_CLIS[0].saga.name}); prints its workflow id (and the web UI link)`,
+    );
   SAGA_CLIS.forEach((adapter, i) => {
     const { saga } = adapter;
     const command = adapter
-      .options(start.command(saga.name, { isDefault: i === 0 }).description(`start a ${saga.name} saga: ${saga.meta.stepNames.join(' → ')}`))
-      .option('--fault <ACTION=SPEC>', 'inject a fault into one step or compensation, repeatable; SPEC: reject, delay:MS, transient:N or lost-response:N (comma-separated)', faultParser(saga))
+      .options(
+        start
+          .command(saga.name, { isDefault: i === 0 })
+          .description(`start a ${saga.name} saga: ${saga.meta.stepNames.join(' → ')}`),
+      )
+      .option(
+        '--fault <ACTION=SPEC>',
+        'inject a fault into one step or compensation, repeatable; SPEC: reject, delay:MS, transient:N or lost-response:N (comma-separated)',
+        faultParser(saga),
+      )
       .option('--parallel-compensation', 'run compensations all at once instead of in reverse order')
       .option('--continue-on-compensation-error', 'keep compensating after a compensation fails')
       .option('--wait', 'wait for the saga to end and print its result (exit code as for `result`)')
-      .addHelpText('after', `\nFault actions: ${saga.meta.actions.join(', ')}${adapter.examples ? `\n\nExamples:${adapter.examples}` : ''}`);
+      .addHelpText(
+        'after',
+        `\nFault actions: ${saga.meta.actions.join(', ')}${adapter.examples ? `\n\nExamples:${adapter.examples}` : ''}`,
+      );
     command.action(action(startHandler(adapter)));
   });
 }

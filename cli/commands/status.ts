@@ -10,7 +10,12 @@ async function status(ctx: CommandContext, _opts: object, sagaId: string): Promi
   const client = await ctx.client();
   const { description, saga } = await describeRegisteredSaga(client, sagaId);
   const state = await withQueryDeadline(client, sagaId, 'query', () => getSagaState(client, sagaId));
-  const view = { ...idFields(saga.name, sagaId), workflowStatus: description.status.name, uiUrl: workflowUiLink(ctx.config, sagaId), state };
+  const view = {
+    ...idFields(saga.name, sagaId),
+    workflowStatus: description.status.name,
+    uiUrl: workflowUiLink(ctx.config, sagaId),
+    state,
+  };
   ctx.say(renderStatus(view));
   return { exitCode: EXIT.OK, json: view };
 }
@@ -18,7 +23,9 @@ async function status(ctx: CommandContext, _opts: object, sagaId: string): Promi
 export function register(program: Command): void {
   program
     .command('status')
-    .description('show a saga as a timeline: steps, compensations, whether it can be cancelled, what a failure now would undo')
+    .description(
+      'show a saga as a timeline: steps, compensations, whether it can be cancelled, what a failure now would undo',
+    )
     .argument('<id>', 'the saga id (for an order saga: the order id)')
     .action(action(status));
 }

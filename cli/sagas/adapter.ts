@@ -23,7 +23,8 @@ function parseJsonObject(value: string): Record<string, unknown> {
   } catch (err) {
     throw new InvalidArgumentError(`not JSON: ${(err as Error).message}`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new InvalidArgumentError('expected a JSON object');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new InvalidArgumentError('expected a JSON object');
   return parsed as Record<string, unknown>;
 }
 
@@ -31,7 +32,8 @@ function parseJsonObject(value: string): Record<string, unknown> {
 export function genericAdapter<S extends SagaDefinition>(saga: S): SagaCliAdapter<S> {
   return {
     saga,
-    options: (command) => command.requiredOption('--input <json>', `the ${saga.name} saga's input, as a JSON object`, parseJsonObject),
+    options: (command) =>
+      command.requiredOption('--input <json>', `the ${saga.name} saga's input, as a JSON object`, parseJsonObject),
     input: (options) => options.input as InputOf<S>,
   };
 }

@@ -23,7 +23,9 @@ export function parseItem(value: string, previous: Item[] | undefined): Item[] {
 export function parseShipTo(value: string): Destination {
   const parts = value.split('|').map((p) => p.trim());
   if (parts.length !== 5 || parts.some((p) => !p)) {
-    throw new InvalidArgumentError('expected "recipient|line1|city|postalCode|CC" (5 non-empty parts), e.g. "Alice Example|Hauptstr. 1|Berlin|10115|DE"');
+    throw new InvalidArgumentError(
+      'expected "recipient|line1|city|postalCode|CC" (5 non-empty parts), e.g. "Alice Example|Hauptstr. 1|Berlin|10115|DE"',
+    );
   }
   const [recipient, line1, city, postalCode, country] = parts;
   return { recipient, line1, city, postalCode, country: country.toUpperCase() };
@@ -45,7 +47,11 @@ export const orderCli: SagaCliAdapter<typeof orderSaga> = {
       .option('--order <id>', 'order id, also the workflow id (default: ord- and a random suffix)')
       .requiredOption('--customer <id>', 'customer id')
       .requiredOption('--item <SKU:QTY>', 'an order line, repeatable', parseItem)
-      .requiredOption('--ship-to <address>', 'destination as "recipient|line1|city|postalCode|CC" (CC: ISO country code)', parseShipTo),
+      .requiredOption(
+        '--ship-to <address>',
+        'destination as "recipient|line1|city|postalCode|CC" (CC: ISO country code)',
+        parseShipTo,
+      ),
   input: (o) => ({
     orderId: (o.order as string | undefined) ?? generateOrderId(),
     customerId: o.customer as string,

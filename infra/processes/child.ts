@@ -58,7 +58,11 @@ const RING_LINES = 200;
  * for node itself (e.g. --cpu-prof, which NODE_OPTIONS refuses).
  */
 export function forkTsScript(entry: string, env: NodeJS.ProcessEnv = {}, nodeFlags: string[] = []): ChildProcess {
-  return fork(entry, [], { execArgv: [...nodeFlags, '--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return fork(entry, [], {
+    execArgv: [...nodeFlags, '--import', 'tsx'],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
 }
 
 /** The child's next message of this type; rejects if the child exits first. */
@@ -70,7 +74,8 @@ export function nextMessage<T>(child: ChildProcess, type: string, what: string):
       child.off('exit', onExit);
       resolve(m as T);
     };
-    const onExit = (code: number | null, signal: string | null) => reject(new Error(`${what} exited (${signal ?? `code ${code}`}) before '${type}'`));
+    const onExit = (code: number | null, signal: string | null) =>
+      reject(new Error(`${what} exited (${signal ?? `code ${code}`}) before '${type}'`));
     child.on('message', onMessage);
     child.once('exit', onExit);
   });
@@ -106,12 +111,16 @@ export async function forkTsChild<Ready extends { type: 'ready' }>(options: Fork
   process.once('exit', killOnParentExit);
 
   const describeExit = (e: ChildExit) => (e.signal ? `signal ${e.signal}` : `code ${e.code}`);
-  const fail = (why: string) => new Error(`${options.name} (pid ${child.pid}) ${why}\n--- ${options.name} output ---\n${output.tail()}`);
+  const fail = (why: string) =>
+    new Error(`${options.name} (pid ${child.pid}) ${why}\n--- ${options.name} output ---\n${output.tail()}`);
 
   let ready: Ready;
   try {
     ready = await new Promise<Ready>((resolve, reject) => {
-      const timer = setTimeout(() => reject(fail(`not ready after ${options.readyTimeoutMs ?? 60_000} ms`)), options.readyTimeoutMs ?? 60_000);
+      const timer = setTimeout(
+        () => reject(fail(`not ready after ${options.readyTimeoutMs ?? 60_000} ms`)),
+        options.readyTimeoutMs ?? 60_000,
+      );
       child.on('message', (m: { type?: string; message?: string }) => {
         if (m?.type === 'ready') {
           clearTimeout(timer);

@@ -71,7 +71,10 @@ export async function terminate(pid: number, signal: NodeJS.Signals = 'SIGTERM',
  * If the pid file names a live process with the recorded start time, stops it (our orphan) and says so; in every
  * case the file is gone afterwards. Returns a line for the log when something was stopped.
  */
-export async function reapPidFile(file: string, options: { signal?: NodeJS.Signals; graceMs?: number } = {}): Promise<string | undefined> {
+export async function reapPidFile(
+  file: string,
+  options: { signal?: NodeJS.Signals; graceMs?: number } = {},
+): Promise<string | undefined> {
   let record: PidRecord;
   try {
     record = JSON.parse(fs.readFileSync(file, 'utf8')) as PidRecord;

@@ -12,7 +12,10 @@ runKeeper('PostgreSQL', async () => {
   const postgres = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.port });
   for (const db of config.databases) await postgres.ensureDatabase(db);
   return {
-    ready: { postgresPid: postgres.pid, urls: Object.fromEntries(config.databases.map((db) => [db, postgres.url(db)])) },
+    ready: {
+      postgresPid: postgres.pid,
+      urls: Object.fromEntries(config.databases.map((db) => [db, postgres.url(db)])),
+    },
     exited: postgres.exited,
     stop: () => postgres.stop(),
   };

@@ -26,7 +26,10 @@ export interface PostgresReady {
 
 export type PostgresProcess = ChildHandle<PostgresReady>;
 
-export function startPostgresProcess(config: PostgresProcessConfig, options: Partial<Pick<ForkOptions, 'logFile' | 'echo' | 'readyTimeoutMs'>> = {}): Promise<PostgresProcess> {
+export function startPostgresProcess(
+  config: PostgresProcessConfig,
+  options: Partial<Pick<ForkOptions, 'logFile' | 'echo' | 'readyTimeoutMs'>> = {},
+): Promise<PostgresProcess> {
   return forkTsChild<PostgresReady>({
     name: 'postgres',
     entry: path.join(__dirname, 'postgres-process-main.ts'),

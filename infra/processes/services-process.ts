@@ -53,11 +53,18 @@ export interface StartServicesProcessOptions {
 }
 
 /** Starts the services in a child and resolves once every one of them listens. */
-export function startServicesProcess(config: ServicesProcessConfig, options: StartServicesProcessOptions = {}): Promise<ServicesProcess> {
+export function startServicesProcess(
+  config: ServicesProcessConfig,
+  options: StartServicesProcessOptions = {},
+): Promise<ServicesProcess> {
   return forkTsChild<ServicesReady>({
     name: options.name ?? `services[${config.services.map((s) => s.name).join(',')}]`,
     entry: path.join(__dirname, 'services-process-main.ts'),
-    env: { ...options.env, [SERVICES_PROCESS_CONFIG_ENV]: JSON.stringify(config), SERVICE_AUTH_TOKEN: config.authToken },
+    env: {
+      ...options.env,
+      [SERVICES_PROCESS_CONFIG_ENV]: JSON.stringify(config),
+      SERVICE_AUTH_TOKEN: config.authToken,
+    },
     logFile: options.logFile,
     echo: options.echo,
     readyTimeoutMs: options.readyTimeoutMs,

@@ -16,7 +16,8 @@ export interface TemporalProcessConfig {
    * Which server, with JSON-serialisable options (fixed ports, so that a restart comes back on the same address): the
    * dev server, or the cluster (infra/temporal/cluster: four role processes on PostgreSQL).
    */
-  server: { kind: 'dev-server'; options: DevServerOptions & { port: number } } | { kind: 'cluster'; options: ClusterOptions };
+  server:
+    { kind: 'dev-server'; options: DevServerOptions & { port: number } } | { kind: 'cluster'; options: ClusterOptions };
   /** Where the server's pid is recorded (see orphans.ts). */
   pidFile: string;
 }
@@ -32,7 +33,10 @@ export interface TemporalReady {
 
 export type TemporalProcess = ChildHandle<TemporalReady>;
 
-export function startTemporalProcess(config: TemporalProcessConfig, options: Partial<Pick<ForkOptions, 'logFile' | 'echo' | 'readyTimeoutMs'>> = {}): Promise<TemporalProcess> {
+export function startTemporalProcess(
+  config: TemporalProcessConfig,
+  options: Partial<Pick<ForkOptions, 'logFile' | 'echo' | 'readyTimeoutMs'>> = {},
+): Promise<TemporalProcess> {
   return forkTsChild<TemporalReady>({
     name: 'temporal',
     entry: path.join(__dirname, 'temporal-process-main.ts'),

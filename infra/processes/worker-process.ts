@@ -55,7 +55,10 @@ export interface StartWorkerProcessOptions {
 }
 
 /** Starts a worker child and resolves once it polls its task queue. */
-export function startWorkerProcess(config: WorkerProcessConfig, options: StartWorkerProcessOptions = {}): Promise<WorkerProcess> {
+export function startWorkerProcess(
+  config: WorkerProcessConfig,
+  options: StartWorkerProcessOptions = {},
+): Promise<WorkerProcess> {
   return forkTsChild<WorkerReady>({
     name: options.name ?? 'worker',
     entry: path.join(__dirname, 'worker-process-main.ts'),

@@ -35,15 +35,23 @@ export function startTracing(serviceName = 'order-saga'): boolean {
   if (tracing) return true;
   if (!tracingEnabled()) return false;
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const { NodeTracerProvider } = require('@opentelemetry/sdk-trace-node') as typeof import('@opentelemetry/sdk-trace-node');
-  const { BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base');
-  const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
+  const { NodeTracerProvider } =
+    require('@opentelemetry/sdk-trace-node') as typeof import('@opentelemetry/sdk-trace-node');
+  const { BatchSpanProcessor } =
+    require('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base');
+  const { OTLPTraceExporter } =
+    require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
   const { Resource } = require('@opentelemetry/resources') as typeof import('@opentelemetry/resources');
-  const { registerInstrumentations } = require('@opentelemetry/instrumentation') as typeof import('@opentelemetry/instrumentation');
-  const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
-  const { UndiciInstrumentation } = require('@opentelemetry/instrumentation-undici') as typeof import('@opentelemetry/instrumentation-undici');
-  const { ExpressInstrumentation, ExpressLayerType } = require('@opentelemetry/instrumentation-express') as typeof import('@opentelemetry/instrumentation-express');
-  const { PgInstrumentation } = require('@opentelemetry/instrumentation-pg') as typeof import('@opentelemetry/instrumentation-pg');
+  const { registerInstrumentations } =
+    require('@opentelemetry/instrumentation') as typeof import('@opentelemetry/instrumentation');
+  const { HttpInstrumentation } =
+    require('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
+  const { UndiciInstrumentation } =
+    require('@opentelemetry/instrumentation-undici') as typeof import('@opentelemetry/instrumentation-undici');
+  const { ExpressInstrumentation, ExpressLayerType } =
+    require('@opentelemetry/instrumentation-express') as typeof import('@opentelemetry/instrumentation-express');
+  const { PgInstrumentation } =
+    require('@opentelemetry/instrumentation-pg') as typeof import('@opentelemetry/instrumentation-pg');
   /* eslint-enable @typescript-eslint/no-require-imports */
 
   const resource = new Resource({ 'service.name': process.env.OTEL_SERVICE_NAME?.trim() || serviceName });
@@ -54,7 +62,9 @@ export function startTracing(serviceName = 'order-saga'): boolean {
   registerInstrumentations({
     tracerProvider: provider,
     instrumentations: [
-      new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => UNTRACED_PATHS.has((req.url ?? '').split('?')[0]) }),
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (req) => UNTRACED_PATHS.has((req.url ?? '').split('?')[0]),
+      }),
       new UndiciInstrumentation(),
       // Middleware layers (json parser, auth, logger...) would be a dozen spans per request saying little; the
       // router and the handler are kept.
@@ -80,8 +90,9 @@ export async function stopTracing(): Promise<void> {
 /** The Temporal client's tracing interceptor (a span per start, signal, query, update; context sent in headers). */
 export function clientTracingInterceptors(): { workflow: WorkflowClientInterceptor[] } | undefined {
   if (!tracing) return undefined;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { OpenTelemetryWorkflowClientInterceptor } = require('@temporalio/interceptors-opentelemetry') as typeof import('@temporalio/interceptors-opentelemetry');
+  const { OpenTelemetryWorkflowClientInterceptor } =
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when tracing is on
+    require('@temporalio/interceptors-opentelemetry') as typeof import('@temporalio/interceptors-opentelemetry');
   return { workflow: [new OpenTelemetryWorkflowClientInterceptor()] };
 }
 
@@ -96,8 +107,9 @@ export function withWorkerTracing(
   options: { prebuiltBundle: boolean },
 ): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
   if (!tracing) return { interceptors };
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const otel = require('@temporalio/interceptors-opentelemetry') as typeof import('@temporalio/interceptors-opentelemetry');
+  const otel =
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when tracing is on
+    require('@temporalio/interceptors-opentelemetry') as typeof import('@temporalio/interceptors-opentelemetry');
   const activity: NonNullable<NonNullable<WorkerOptions['interceptors']>['activity']>[number] = (ctx) => ({
     inbound: new otel.OpenTelemetryActivityInboundInterceptor(ctx),
     outbound: new otel.OpenTelemetryActivityOutboundInterceptor(ctx),
@@ -107,11 +119,14 @@ export function withWorkerTracing(
       ...interceptors,
       // Outermost, so the activity's span covers the other interceptors too.
       activity: [activity, ...(interceptors.activity ?? [])],
-      ...(!options.prebuiltBundle && { workflowModules: [...(interceptors.workflowModules ?? []), TRACING_WORKFLOW_INTERCEPTORS] }),
+      ...(!options.prebuiltBundle && {
+        workflowModules: [...(interceptors.workflowModules ?? []), TRACING_WORKFLOW_INTERCEPTORS],
+      }),
     },
     sinks: { exporter: otel.makeWorkflowExporter(tracing.processor, tracing.resource) },
   };
 }
 
 /** The tracing interceptors' workflow module, for a bundle built ahead of the worker. */
-export const TRACING_WORKFLOW_INTERCEPTORS = require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
+export const TRACING_WORKFLOW_INTERCEPTORS =
+  require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');

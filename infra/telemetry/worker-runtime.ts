@@ -17,7 +17,9 @@ export interface WorkerRuntimeOptions {
 }
 
 /** Histogram buckets (ms) for the sagas' durations: a step takes milliseconds; with retries, minutes. */
-const SAGA_DURATION_BUCKETS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 300_000, 900_000];
+const SAGA_DURATION_BUCKETS = [
+  5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 300_000, 900_000,
+];
 
 export function installWorkerRuntime(options: WorkerRuntimeOptions = {}): Runtime {
   const level = options.logLevel ?? 'WARN';
@@ -29,7 +31,10 @@ export function installWorkerRuntime(options: WorkerRuntimeOptions = {}): Runtim
         metrics: {
           prometheus: {
             bindAddress: options.metricsAddress,
-            histogramBucketOverrides: { saga_step_duration: SAGA_DURATION_BUCKETS, saga_compensation_duration: SAGA_DURATION_BUCKETS },
+            histogramBucketOverrides: {
+              saga_step_duration: SAGA_DURATION_BUCKETS,
+              saga_compensation_duration: SAGA_DURATION_BUCKETS,
+            },
           },
         },
       }),

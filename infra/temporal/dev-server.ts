@@ -130,8 +130,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       }
       await output.close();
       const where = options.logFile ? ` (full log: ${options.logFile})` : '';
+      const message = `${(failure as Error).message}\n--- server output${where} ---\n${output.tail()}`;
       // eslint-disable-next-line preserve-caught-error -- the cause is the last failure, which may be the port check's
-      throw new Error(`${(failure as Error).message}\n--- server output${where} ---\n${output.tail()}`, { cause: failure });
+      throw new Error(message, { cause: failure });
     }
   }
 }
@@ -215,7 +216,11 @@ export async function restartDevServer(server: DevServer): Promise<DevServer> {
 const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => fs.existsSync(p));
 
 /** The command line that runs `command` with a parent-death signal (see DevServerOptions.parentDeathSignal). */
-export function withParentDeathSignal(command: string, args: string[], signal: NodeJS.Signals | undefined): [string, string[]] {
+export function withParentDeathSignal(
+  command: string,
+  args: string[],
+  signal: NodeJS.Signals | undefined,
+): [string, string[]] {
   if (!signal || !SETPRIV || process.platform !== 'linux') return [command, args];
   return [SETPRIV, ['--pdeathsig', signal, '--', command, ...args]];
 }

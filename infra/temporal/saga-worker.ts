@@ -12,12 +12,19 @@ export const SAGA_WORKFLOW_INTERCEPTOR_MODULES = [require.resolve('../../workflo
  * The worker's interceptors. With a prebuilt bundle (bundleSagaWorkflows) the workflow interceptors are already in
  * it, and the worker would only warn that it ignores them.
  */
-export function sagaWorkerInterceptors(options: { prebuiltBundle: boolean }): NonNullable<WorkerOptions['interceptors']> {
-  return { activity: [sagaHeadersInterceptor], ...(!options.prebuiltBundle && { workflowModules: SAGA_WORKFLOW_INTERCEPTOR_MODULES }) };
+export function sagaWorkerInterceptors(options: {
+  prebuiltBundle: boolean;
+}): NonNullable<WorkerOptions['interceptors']> {
+  return {
+    activity: [sagaHeadersInterceptor],
+    ...(!options.prebuiltBundle && { workflowModules: SAGA_WORKFLOW_INTERCEPTOR_MODULES }),
+  };
 }
 
 /** Bundles a workflows module (default: the sagas the worker registers) with the kit's workflow interceptors. */
-export function bundleSagaWorkflows(options: { workflowsPath?: string; logger?: unknown } = {}): Promise<WorkflowBundleWithSourceMap> {
+export function bundleSagaWorkflows(
+  options: { workflowsPath?: string; logger?: unknown } = {},
+): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({
     workflowsPath: options.workflowsPath ?? SAGA_WORKFLOWS_PATH,
     workflowInterceptorModules: SAGA_WORKFLOW_INTERCEPTOR_MODULES,

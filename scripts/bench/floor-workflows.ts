@@ -40,7 +40,12 @@ export interface PlainOrderInput {
 }
 
 /** The happy path only: a failure simply fails the workflow (nothing is compensated; it is a floor, not a saga). */
-export async function plainOrderWorkflow({ orderId, customerId, items, destination }: PlainOrderInput): Promise<string> {
+export async function plainOrderWorkflow({
+  orderId,
+  customerId,
+  items,
+  destination,
+}: PlainOrderInput): Promise<string> {
   await forward.createOrder({ orderId, customerId, items });
   const { totalCents } = await forward.reserveInventory({ orderId, items });
   await forward.scheduleShipment({ orderId, destination });

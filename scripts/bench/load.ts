@@ -17,15 +17,24 @@ export const SERIES_LABEL: Record<SeriesName, string> = {
   'call-floor': 'floor of a service call (7 × an HTTP round trip + one PostgreSQL round trip, same app frame)',
   plain: 'plain chain (7 HTTP calls, no Temporal)',
   floor: "Temporal floor of the saga's shape (7 no-op activities, the saga's timeouts and retry policies)",
-  'plain-workflow': 'the saga\'s 7 activities on the real services in a plain workflow (no saga engine)',
+  'plain-workflow': "the saga's 7 activities on the real services in a plain workflow (no saga engine)",
   saga: 'order saga, happy path (7 activities)',
   compensated: 'order saga, rejected at the pivot (4 + 3 compensations)',
   'saga-local': 'order saga, happy path, steps as local activities (options.localActivities)',
 };
 
-const DESTINATION = { recipient: 'Ada Lovelace', line1: '1 Main Street', city: 'Berlin', postalCode: '10115', country: 'DE' };
+const DESTINATION = {
+  recipient: 'Ada Lovelace',
+  line1: '1 Main Street',
+  city: 'Berlin',
+  postalCode: '10115',
+  country: 'DE',
+};
 
-export function sagaInput(series: 'saga' | 'compensated' | 'saga-local', orderId: string): SagaRequest<typeof orderSaga> {
+export function sagaInput(
+  series: 'saga' | 'compensated' | 'saga-local',
+  orderId: string,
+): SagaRequest<typeof orderSaga> {
   if (series === 'saga-local') return { ...sagaInput('saga', orderId), options: { localActivities: true } };
   return series === 'saga'
     ? // cust-alice, topped up by the bench set-up; CB-004 (9.00), stock topped up.
@@ -62,7 +71,9 @@ export function makeOp(series: SeriesName, ctx: LoadContext): Op {
       // As many calls as the chain, each with an Idempotency-Key and a small JSON body like the saga's.
       return async (id) => {
         for (let i = 0; i < 7; i++) {
-          await timed(ctx, 'http+pg floor', () => s.call('orders', 'POST', '/floor', { orderId: id, step: i }, { idempotencyKey: `${id}:floor${i}` }));
+          await timed(ctx, 'http+pg floor', () =>
+            s.call('orders', 'POST', '/floor', { orderId: id, step: i }, { idempotencyKey: `${id}:floor${i}` }),
+          );
         }
       };
     }
@@ -73,17 +84,51 @@ export function makeOp(series: SeriesName, ctx: LoadContext): Op {
         const key = (activity: string) => ({ idempotencyKey: `${orderId}:${activity}` });
         const input = sagaInput('saga', orderId);
         const enc = encodeURIComponent(orderId);
-        await timed(ctx, 'createOrder', () => s.call('orders', 'POST', '/orders', { orderId, customerId: input.customerId, items: input.items }, key('createOrder')));
+        await timed(ctx, 'createOrder', () =>
+          s.call(
+            'orders',
+            'POST',
+            '/orders',
+            { orderId, customerId: input.customerId, items: input.items },
+            key('createOrder'),
+          ),
+        );
         const reservation = await timed(ctx, 'reserveInventory', () =>
-          s.call<{ totalCents: number }>('inventory', 'POST', '/reservations', { orderId, items: input.items }, key('reserveInventory')),
+          s.call<{ totalCents: number }>(
+            'inventory',
+            'POST',
+            '/reservations',
+            { orderId, items: input.items },
+            key('reserveInventory'),
+          ),
         );
-        await timed(ctx, 'scheduleShipment', () => s.call('shipping', 'POST', '/shipments', { orderId, destination: input.destination }, key('scheduleShipment')));
+        await timed(ctx, 'scheduleShipment', () =>
+          s.call(
+            'shipping',
+            'POST',
+            '/shipments',
+            { orderId, destination: input.destination },
+            key('scheduleShipment'),
+          ),
+        );
         await timed(ctx, 'chargePayment', () =>
-          s.call('payments', 'POST', '/payments', { orderId, customerId: input.customerId, amountCents: reservation.totalCents }, key('chargePayment')),
+          s.call(
+            'payments',
+            'POST',
+            '/payments',
+            { orderId, customerId: input.customerId, amountCents: reservation.totalCents },
+            key('chargePayment'),
+          ),
         );
-        await timed(ctx, 'confirmReservation', () => s.call('inventory', 'POST', `/reservations/${enc}/confirm`, {}, key('confirmReservation')));
-        await timed(ctx, 'confirmShipment', () => s.call('shipping', 'POST', `/shipments/${enc}/confirm`, {}, key('confirmShipment')));
-        const order = await timed(ctx, 'approveOrder', () => s.call<{ status: string }>('orders', 'POST', `/orders/${enc}/approve`, {}, key('approveOrder')));
+        await timed(ctx, 'confirmReservation', () =>
+          s.call('inventory', 'POST', `/reservations/${enc}/confirm`, {}, key('confirmReservation')),
+        );
+        await timed(ctx, 'confirmShipment', () =>
+          s.call('shipping', 'POST', `/shipments/${enc}/confirm`, {}, key('confirmShipment')),
+        );
+        const order = await timed(ctx, 'approveOrder', () =>
+          s.call<{ status: string }>('orders', 'POST', `/orders/${enc}/approve`, {}, key('approveOrder')),
+        );
         if (order.status !== 'APPROVED') throw new Error(`plain chain ${orderId}: order ended ${order.status}`);
       };
     }
@@ -113,9 +158,18 @@ export function makeOp(series: SeriesName, ctx: LoadContext): Op {
     case 'compensated': {
       const expected = series === 'compensated' ? 'REJECTED' : 'APPROVED';
       return async (id) => {
-        const handle = await startSaga(ctx.client!, ctx.taskQueue, orderSaga, sagaInput(series, id), ctx.eager ? { requestEagerStart: true } : {});
+        const handle = await startSaga(
+          ctx.client!,
+          ctx.taskQueue,
+          orderSaga,
+          sagaInput(series, id),
+          ctx.eager ? { requestEagerStart: true } : {},
+        );
         const result = (await handle.result()) as OrderSagaResult;
-        if (result.status !== expected) throw new Error(`saga ${id} ended ${result.status} (${'reason' in result ? result.reason : ''}), expected ${expected}`);
+        if (result.status !== expected)
+          throw new Error(
+            `saga ${id} ended ${result.status} (${'reason' in result ? result.reason : ''}), expected ${expected}`,
+          );
       };
     }
   }

@@ -54,28 +54,47 @@ function parkedInput(orderId: string): SagaRequest<typeof orderSaga> {
     orderId,
     customerId: 'cust-alice',
     items: [{ sku: 'CB-004', quantity: 1 }],
-    destination: { recipient: 'Ada Lovelace', line1: '1 Main Street', city: 'Berlin', postalCode: '10115', country: 'DE' },
+    destination: {
+      recipient: 'Ada Lovelace',
+      line1: '1 Main Street',
+      city: 'Berlin',
+      postalCode: '10115',
+      country: 'DE',
+    },
     faults: { 'charge-payment': 'reject', 'cancel-shipment': 'reject' },
   };
 }
 
-export async function measureParked(o: { client: Client; taskQueue: string; worker: ChildProcess; server: Pick<BenchTemporal, 'cpuSeconds' | 'rssKb'>; n: number; prefix: string; concurrency: number }): Promise<ParkedFigures> {
+export async function measureParked(o: {
+  client: Client;
+  taskQueue: string;
+  worker: ChildProcess;
+  server: Pick<BenchTemporal, 'cpuSeconds' | 'rssKb'>;
+  n: number;
+  prefix: string;
+  concurrency: number;
+}): Promise<ParkedFigures> {
   const { client, n } = o;
   const ids = Array.from({ length: n }, (_, i) => `${o.prefix}-parked-${i}`);
   const memBefore = await workerMemory(o.worker);
   const serverRssBefore = o.server.rssKb();
 
   const t0 = performance.now();
-  const started = await runBatch(async (id) => {
-    const handle = await startSaga(client, o.taskQueue, orderSaga, parkedInput(id));
-    // Parked once it shows NEEDS_ATTENTION (the dead letter recorded, the saga waiting on its condition).
-    for (;;) {
-      const state = await handle.query(sagaStateQuery);
-      if (state.status === 'NEEDS_ATTENTION') return;
-      if (state.status !== 'RUNNING' && state.status !== 'COMPENSATING') throw new Error(`saga ${id} ended ${state.status} instead of parking`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }, ids, o.concurrency);
+  const started = await runBatch(
+    async (id) => {
+      const handle = await startSaga(client, o.taskQueue, orderSaga, parkedInput(id));
+      // Parked once it shows NEEDS_ATTENTION (the dead letter recorded, the saga waiting on its condition).
+      for (;;) {
+        const state = await handle.query(sagaStateQuery);
+        if (state.status === 'NEEDS_ATTENTION') return;
+        if (state.status !== 'RUNNING' && state.status !== 'COMPENSATING')
+          throw new Error(`saga ${id} ended ${state.status} instead of parking`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    },
+    ids,
+    o.concurrency,
+  );
   const startSeconds = (performance.now() - t0) / 1000;
 
   // Idle: nothing to do but keep the sagas (cached in the worker, open in the server).
@@ -87,12 +106,18 @@ export async function measureParked(o: { client: Client; taskQueue: string; work
   const serverRssParked = o.server.rssKb();
 
   const t1 = performance.now();
-  const released = await runBatch(async (id) => {
-    const handle = client.workflow.getHandle(id);
-    await handle.executeUpdate(resolveCompensationUpdate, { args: [{ reason: 'bench: shipment cancelled by hand' }] });
-    const result = (await handle.result()) as OrderSagaResult;
-    if (result.status !== 'REJECTED') throw new Error(`saga ${id} ended ${result.status} after its release`);
-  }, ids, o.concurrency);
+  const released = await runBatch(
+    async (id) => {
+      const handle = client.workflow.getHandle(id);
+      await handle.executeUpdate(resolveCompensationUpdate, {
+        args: [{ reason: 'bench: shipment cancelled by hand' }],
+      });
+      const result = (await handle.result()) as OrderSagaResult;
+      if (result.status !== 'REJECTED') throw new Error(`saga ${id} ended ${result.status} after its release`);
+    },
+    ids,
+    o.concurrency,
+  );
   const releaseSeconds = (performance.now() - t1) / 1000;
   const memReleased = await workerMemory(o.worker);
   const ok = started.latenciesMs.length;
@@ -107,7 +132,10 @@ export async function measureParked(o: { client: Client; taskQueue: string; work
     workerRssMbBefore: memBefore.rssMb,
     serverRssMbPerThousand: perThousand((serverRssParked - serverRssBefore) / 1024),
     idleSeconds: IDLE_SECONDS,
-    idleCpuPercent: { worker: (100 * (idle1.worker - idle0.worker)) / IDLE_SECONDS, server: (100 * (idle1.server - idle0.server)) / IDLE_SECONDS },
+    idleCpuPercent: {
+      worker: (100 * (idle1.worker - idle0.worker)) / IDLE_SECONDS,
+      server: (100 * (idle1.server - idle0.server)) / IDLE_SECONDS,
+    },
     releaseSeconds,
     releasedPerSecond: released.latenciesMs.length / releaseSeconds,
     errors: [...started.errors, ...released.errors].slice(0, 5),

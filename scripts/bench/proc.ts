@@ -41,7 +41,8 @@ export function treeCpuSeconds(root: number): number {
     if (f) parent.set(Number(name), Number(f[1]));
   }
   const inTree = (pid: number): boolean => {
-    for (let p: number | undefined = pid, hops = 0; p && hops < 64; p = parent.get(p), hops++) if (p === root) return true;
+    for (let p: number | undefined = pid, hops = 0; p && hops < 64; p = parent.get(p), hops++)
+      if (p === root) return true;
     return false;
   };
   // Each process's own time plus its reaped children's (cutime + cstime): PostgreSQL backends that exited during the

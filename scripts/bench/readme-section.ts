@@ -41,9 +41,15 @@ function main() {
   const run = JSON.parse(readFileSync(file, 'utf8'));
   const env = run.environment;
   const out: string[] = [];
-  out.push(wrap(`Run \`${run.runId}\` (${env.cores} cores, ${env.cpuModel}; Node ${env.node.replace(/^v/, '')}, ${env.temporalCli.replace(/^temporal version /, 'Temporal CLI ')}), \`${env.command}\`:`));
+  out.push(
+    wrap(
+      `Run \`${run.runId}\` (${env.cores} cores, ${env.cpuModel}; Node ${env.node.replace(/^v/, '')}, ${env.temporalCli.replace(/^temporal version /, 'Temporal CLI ')}), \`${env.command}\`:`,
+    ),
+  );
   out.push('');
-  out.push('| series | conc | sagas/s | p50 ms | p95 ms | p99 ms | CPU ms/op worker · server · services | worker peak MB | load1 |');
+  out.push(
+    '| series | conc | sagas/s | p50 ms | p95 ms | p99 ms | CPU ms/op worker · server · services | worker peak MB | load1 |',
+  );
   out.push('|---|---|---|---|---|---|---|---|---|');
   for (const r of run.results as Level[]) {
     const isDirect = r.series === 'plain' || r.series === 'call-floor';
@@ -54,36 +60,62 @@ function main() {
     );
   }
   out.push('');
-  out.push(wrap(`Series: ${(run.params.series as SeriesName[]).map((s) => `**${s}** = ${SERIES_LABEL[s]}`).join('; ')}.`));
+  out.push(
+    wrap(`Series: ${(run.params.series as SeriesName[]).map((s) => `**${s}** = ${SERIES_LABEL[s]}`).join('; ')}.`),
+  );
   out.push('');
   const r = run.ratios;
   out.push('Ratios (throughput best vs best; p50 and CPU at concurrency 1):');
   out.push('');
   out.push(`| ratio | throughput | p50 | CPU |`);
   out.push('|---|---|---|---|');
-  out.push(`| saga / floor of its shape | ${pc(r.sagaVsFloorThroughput)} | ${pc(r.sagaVsFloorP50)} | ${pc(r.sagaVsFloorCpu)} |`);
-  out.push(`| saga / plain workflow (the engine's own cost) | ${pc(r.sagaVsPlainWorkflowThroughput)} | ${pc(r.sagaVsPlainWorkflowP50)} | ${pc(r.sagaVsPlainWorkflowCpu)} |`);
+  out.push(
+    `| saga / floor of its shape | ${pc(r.sagaVsFloorThroughput)} | ${pc(r.sagaVsFloorP50)} | ${pc(r.sagaVsFloorCpu)} |`,
+  );
+  out.push(
+    `| saga / plain workflow (the engine's own cost) | ${pc(r.sagaVsPlainWorkflowThroughput)} | ${pc(r.sagaVsPlainWorkflowP50)} | ${pc(r.sagaVsPlainWorkflowCpu)} |`,
+  );
   out.push(`| plain workflow / floor of the saga's shape | ${pc(r.plainWorkflowVsFloorThroughput)} | — | — |`);
   out.push(`| plain workflow / plain chain (durability) | — | ${pc(r.plainWorkflowVsPlainChainP50)} | — |`);
   out.push(`| compensated / happy saga | ${pc(r.compensatedVsHappyThroughput)} | — | — |`);
-  out.push(`| saga with local activities / saga | ${pc(r.sagaLocalVsSagaThroughput)} | ${pc(r.sagaLocalVsSagaP50)} | — |`);
+  out.push(
+    `| saga with local activities / saga | ${pc(r.sagaLocalVsSagaThroughput)} | ${pc(r.sagaLocalVsSagaP50)} | — |`,
+  );
   const c = run.perCall;
-  out.push(`| service call / its floor (HTTP + one PostgreSQL round trip) | — | ${pc(r.callVsCallFloorP50)} (${f(c.p50Ms, 2)} vs ${f(c.floorP50Ms, 2)} ms) | ${pc(r.callVsCallFloorCpu)} (${f(c.cpuMs, 2)} vs ${f(c.floorCpuMs, 2)} ms) |`);
+  out.push(
+    `| service call / its floor (HTTP + one PostgreSQL round trip) | — | ${pc(r.callVsCallFloorP50)} (${f(c.p50Ms, 2)} vs ${f(c.floorP50Ms, 2)} ms) | ${pc(r.callVsCallFloorCpu)} (${f(c.cpuMs, 2)} vs ${f(c.floorCpuMs, 2)} ms) |`,
+  );
   out.push('');
   out.push('Targets (issue 13):');
   out.push('');
   out.push('| target | measured | verdict |');
   out.push('|---|---|---|');
   for (const t of run.targets as Target[]) {
-    const verdict = t.met == null ? 'not measured' : t.met ? 'met' : `**missed** by ${f(t.missedBy, t.unit === 'ms' ? 2 : 1)} ${t.unit}`;
-    out.push(`| ${t.name} ${t.comparison === '<=' ? '≤' : '≥'} ${t.target} ${t.unit} | ${f(t.value, 2)} ${t.unit} | ${verdict} |`);
+    const verdict =
+      t.met == null
+        ? 'not measured'
+        : t.met
+          ? 'met'
+          : `**missed** by ${f(t.missedBy, t.unit === 'ms' ? 2 : 1)} ${t.unit}`;
+    out.push(
+      `| ${t.name} ${t.comparison === '<=' ? '≤' : '≥'} ${t.target} ${t.unit} | ${f(t.value, 2)} ${t.unit} | ${verdict} |`,
+    );
   }
   out.push('');
   out.push('History per run (concurrency 1, mean over the sampled runs):');
   out.push('');
   out.push('| series | events | bytes | workflow tasks | what differs from the floor |');
   out.push('|---|---|---|---|---|');
-  for (const [s, b] of Object.entries(run.breakdowns as Record<string, { medianMs?: Record<string, number>; historyBytesPerRun?: number; eventsPerRunByType?: Record<string, { count: number; bytes: number }> }>)) {
+  for (const [s, b] of Object.entries(
+    run.breakdowns as Record<
+      string,
+      {
+        medianMs?: Record<string, number>;
+        historyBytesPerRun?: number;
+        eventsPerRunByType?: Record<string, { count: number; bytes: number }>;
+      }
+    >,
+  )) {
     if (!b.medianMs || !b.eventsPerRunByType) continue;
     const floor = (run.breakdowns.floor?.eventsPerRunByType ?? {}) as Record<string, { count: number; bytes: number }>;
     const extra = Object.entries(b.eventsPerRunByType)
@@ -91,20 +123,26 @@ function main() {
       .filter(([, dc, db]) => dc !== 0 || Math.abs(db) > 50)
       .map(([k, dc, db]) => `${k.toLowerCase()} ${dc > 0 ? '+' : ''}${f(dc, 0)} (${db > 0 ? '+' : ''}${db} B)`)
       .join(', ');
-    out.push(`| ${s} | ${f(b.medianMs.events, 0)} | ${f(b.historyBytesPerRun, 0)} | ${f(b.medianMs.workflowTasks, 0)} | ${s === 'floor' ? '—' : extra} |`);
+    out.push(
+      `| ${s} | ${f(b.medianMs.events, 0)} | ${f(b.historyBytesPerRun, 0)} | ${f(b.medianMs.workflowTasks, 0)} | ${s === 'floor' ? '—' : extra} |`,
+    );
   }
   const p = run.parked;
   if (p) {
     out.push('');
-    out.push(wrap(
-      `Parked (\`--parked ${p.sagas}\`): ${p.sagas} sagas waiting for an operator on a dead-lettered compensation, parked in ${f(p.startSeconds)} s. ` +
-        `Per 1,000 parked sagas: worker heap +${f(p.workerHeapMbPerThousand)} MB (after a full GC), ` +
-        (p.workerExternalMbPerThousand == null ? '' : `V8 external +${f(p.workerExternalMbPerThousand)} MB, `) +
-        `worker RSS +${f(p.workerRssMbPerThousand)} MB` +
-        (p.workerRssMbAfterRelease == null ? ', ' : ` (${f(p.workerRssMbBefore, 0)} MB before parking, ${f(p.workerRssMbAfterRelease, 0)} MB after the release), `) +
-        `server RSS +${f(p.serverRssMbPerThousand)} MB. Idle for ${p.idleSeconds} s: worker ${f(p.idleCpuPercent.worker)} % of a core, server ${f(p.idleCpuPercent.server)} %. ` +
-        `Releasing all (one resolve update each, then each saga ends REJECTED): ${f(p.releaseSeconds)} s, ${f(p.releasedPerSecond)} sagas/s.`,
-    ));
+    out.push(
+      wrap(
+        `Parked (\`--parked ${p.sagas}\`): ${p.sagas} sagas waiting for an operator on a dead-lettered compensation, parked in ${f(p.startSeconds)} s. ` +
+          `Per 1,000 parked sagas: worker heap +${f(p.workerHeapMbPerThousand)} MB (after a full GC), ` +
+          (p.workerExternalMbPerThousand == null ? '' : `V8 external +${f(p.workerExternalMbPerThousand)} MB, `) +
+          `worker RSS +${f(p.workerRssMbPerThousand)} MB` +
+          (p.workerRssMbAfterRelease == null
+            ? ', '
+            : ` (${f(p.workerRssMbBefore, 0)} MB before parking, ${f(p.workerRssMbAfterRelease, 0)} MB after the release), `) +
+          `server RSS +${f(p.serverRssMbPerThousand)} MB. Idle for ${p.idleSeconds} s: worker ${f(p.idleCpuPercent.worker)} % of a core, server ${f(p.idleCpuPercent.server)} %. ` +
+          `Releasing all (one resolve update each, then each saga ends REJECTED): ${f(p.releaseSeconds)} s, ${f(p.releasedPerSecond)} sagas/s.`,
+      ),
+    );
   }
   console.log(out.join('\n'));
 }

@@ -36,11 +36,12 @@ import { measureParked, type ParkedFigures } from './parked';
 import { cpuSeconds, statusKb, treeCpuSeconds } from './proc';
 import type { BenchWorkerConfig } from './worker-process';
 
-const intList = (v: string) => v.split(',').map((s) => {
-  const n = Number(s.trim());
-  if (!Number.isInteger(n) || n < 1) throw new Error(`not a positive integer: ${s}`);
-  return n;
-});
+const intList = (v: string) =>
+  v.split(',').map((s) => {
+    const n = Number(s.trim());
+    if (!Number.isInteger(n) || n < 1) throw new Error(`not a positive integer: ${s}`);
+    return n;
+  });
 const positive = (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new Error(`not a positive integer: ${v}`);
@@ -59,25 +60,70 @@ const program = new Command('bench')
   .description('Benchmark the order saga against a plain call chain and a Temporal floor; prints figures.')
   .option('--sagas <n>', 'operations per series per concurrency level', positive, 200)
   .option('--concurrency <list>', 'concurrency levels (operations in flight)', intList, [1, 4, 16, 32])
-  .addOption(new Option('--persistence <kind>', 'dev server history store').choices(['memory', 'file']).default('memory'))
-  .option('--sqlite-pragma <key=value>', 'SQLite pragma for --persistence file (repeatable; merged over WAL + synchronous=NORMAL)', keyValues, {})
-  .option('--dynamic-config <key=value>', 'dev server dynamic config value, JSON-encoded value (repeatable)', keyValues, {})
+  .addOption(
+    new Option('--persistence <kind>', 'dev server history store').choices(['memory', 'file']).default('memory'),
+  )
+  .option(
+    '--sqlite-pragma <key=value>',
+    'SQLite pragma for --persistence file (repeatable; merged over WAL + synchronous=NORMAL)',
+    keyValues,
+    {},
+  )
+  .option(
+    '--dynamic-config <key=value>',
+    'dev server dynamic config value, JSON-encoded value (repeatable)',
+    keyValues,
+    {},
+  )
   .option('--max-cached-workflows <n>', 'worker: sticky cache size (SDK default if unset)', positive)
-  .option('--max-concurrent-activities <n>', 'worker: maxConcurrentActivityTaskExecutions (SDK default if unset)', positive)
-  .option('--max-concurrent-workflow-tasks <n>', 'worker: maxConcurrentWorkflowTaskExecutions (SDK default if unset)', positive)
+  .option(
+    '--max-concurrent-activities <n>',
+    'worker: maxConcurrentActivityTaskExecutions (SDK default if unset)',
+    positive,
+  )
+  .option(
+    '--max-concurrent-workflow-tasks <n>',
+    'worker: maxConcurrentWorkflowTaskExecutions (SDK default if unset)',
+    positive,
+  )
   .option('--workflow-pollers <n>', 'worker: workflow task pollers, simple-maximum (SDK default if unset)', positive)
   .option('--activity-pollers <n>', 'worker: activity task pollers, simple-maximum (SDK default if unset)', positive)
   .option('--db-pool-size <n>', 'services: connection pool size per service', positive, 10)
-  .option('--series <list>', `series to run: ${SERIES.join(',')}`, (v) => v.split(',').map((s) => s.trim()), [...SERIES])
+  .option('--series <list>', `series to run: ${SERIES.join(',')}`, (v) => v.split(',').map((s) => s.trim()), [
+    ...SERIES,
+  ])
   .option('--warmup <n>', 'warm-up operations per series (not measured)', (v) => Number(v), 40)
-  .option('--eager', 'request eager workflow start (the client runs in the worker process, on its NativeConnection)', false)
+  .option(
+    '--eager',
+    'request eager workflow start (the client runs in the worker process, on its NativeConnection)',
+    false,
+  )
   .option('--client-in-worker', 'run the Temporal client in the worker process (implied by --eager)', false)
-  .option('--parked <n>', 'after the series: park N sagas waiting for an operator, measure memory and idle CPU, then release them all', positive)
-  .option('--profile-services <dir>', 'write a V8 CPU profile of the services process into <dir> (node --cpu-prof); summarise it with scripts/bench/profile-top.ts')
+  .option(
+    '--parked <n>',
+    'after the series: park N sagas waiting for an operator, measure memory and idle CPU, then release them all',
+    positive,
+  )
+  .option(
+    '--profile-services <dir>',
+    'write a V8 CPU profile of the services process into <dir> (node --cpu-prof); summarise it with scripts/bench/profile-top.ts',
+  )
   .option('--no-docs', 'do not overwrite docs/bench/latest.json and latest.svg')
   .option('--label <text>', 'a label stored with the results', '')
-  .addOption(new Option('--temporal <kind>', 'the Temporal server: the dev server, or the cluster (the real server, 4 role processes on PostgreSQL)').choices(['dev-server', 'cluster']).default('dev-server'))
-  .option('--workers <n>', 'saga worker processes on the task queue (worker CPU is their sum, peak memory their largest)', positive, 1);
+  .addOption(
+    new Option(
+      '--temporal <kind>',
+      'the Temporal server: the dev server, or the cluster (the real server, 4 role processes on PostgreSQL)',
+    )
+      .choices(['dev-server', 'cluster'])
+      .default('dev-server'),
+  )
+  .option(
+    '--workers <n>',
+    'saga worker processes on the task queue (worker CPU is their sum, peak memory their largest)',
+    positive,
+    1,
+  );
 
 interface SeriesLevel {
   series: SeriesName;
@@ -111,12 +157,14 @@ async function main() {
   program.parse();
   const o = program.opts();
   const series = (o.series as string[]).map((s) => {
-    if (!(SERIES as readonly string[]).includes(s)) throw new Error(`unknown series ${s}; choose from ${SERIES.join(',')}`);
+    if (!(SERIES as readonly string[]).includes(s))
+      throw new Error(`unknown series ${s}; choose from ${SERIES.join(',')}`);
     return s as SeriesName;
   });
   const levels = o.concurrency as number[];
   const clientInWorker = Boolean(o.eager || o.clientInWorker);
-  const runId = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '') + '-' + randomBytes(2).toString('hex');
+  const runId =
+    new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '') + '-' + randomBytes(2).toString('hex');
   const cliPath = await requireTemporalCli();
   const temporalVersion = execFileSync(cliPath, ['--version']).toString().trim();
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
@@ -138,7 +186,10 @@ async function main() {
     persistence: o.persistence as string,
     sqlitePragmas: o.sqlitePragma as Record<string, string>,
     // What the server runs with: the dev-server defaults (see DEFAULT_DYNAMIC_CONFIG) overridden by --dynamic-config.
-    dynamicConfig: { ...DEFAULT_DYNAMIC_CONFIG, ...parseJsonValues(o.dynamicConfig as Record<string, string>) } as Record<string, unknown>,
+    dynamicConfig: {
+      ...DEFAULT_DYNAMIC_CONFIG,
+      ...parseJsonValues(o.dynamicConfig as Record<string, string>),
+    } as Record<string, unknown>,
     worker: {
       maxCachedWorkflows: o.maxCachedWorkflows ?? 'sdk default',
       maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? 'sdk default',
@@ -155,7 +206,9 @@ async function main() {
     temporal: o.temporal as 'dev-server' | 'cluster',
     workers: o.workers as number,
   };
-  process.stderr.write(`bench ${runId}\n  command: ${command}\n  parameters: ${JSON.stringify(params)}\n  ${environment.cores} cores, Node ${environment.node}, ${temporalVersion}\n`);
+  process.stderr.write(
+    `bench ${runId}\n  command: ${command}\n  parameters: ${JSON.stringify(params)}\n  ${environment.cores} cores, Node ${environment.node}, ${temporalVersion}\n`,
+  );
 
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'saga-bench-'));
   const children: Partial<Children> = {};
@@ -164,7 +217,9 @@ async function main() {
     await children.server?.stop().catch(() => undefined);
     if (children.services?.connected) children.services.send({ type: 'stop' });
     await Promise.all(
-      [...(children.workers ?? []), children.services].map((c) => c && c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once('exit', r)) : undefined),
+      [...(children.workers ?? []), children.services].map((c) =>
+        c && c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once('exit', r)) : undefined,
+      ),
     );
     rmSync(tmp, { recursive: true, force: true });
   };
@@ -176,7 +231,9 @@ async function main() {
     process.stderr.write('  starting PostgreSQL and the services…\n');
     // One random bearer token per run: the services require it, the worker and the plain series send it.
     const authToken = randomBytes(32).toString('base64url');
-    const profileFlags = o.profileServices ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(o.profileServices as string)}`] : [];
+    const profileFlags = o.profileServices
+      ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(o.profileServices as string)}`]
+      : [];
     children.services = forkTsScript(
       path.join(__dirname, 'services-process.ts'),
       {
@@ -188,10 +245,18 @@ async function main() {
       },
       profileFlags,
     );
-    const { urls, floorUrl } = await nextMessage<{ urls: Record<ServiceName, string>; floorUrl: string }>(children.services, 'ready', 'services process');
+    const { urls, floorUrl } = await nextMessage<{ urls: Record<ServiceName, string>; floorUrl: string }>(
+      children.services,
+      'ready',
+      'services process',
+    );
 
     // 2. Temporal: the dev server, or the cluster (its dynamic config is infra/temporal/cluster/dynamicconfig.yaml).
-    process.stderr.write(params.temporal === 'cluster' ? '  starting the Temporal cluster (4 role processes on PostgreSQL)…\n' : `  starting the Temporal dev server (${params.persistence})…\n`);
+    process.stderr.write(
+      params.temporal === 'cluster'
+        ? '  starting the Temporal cluster (4 role processes on PostgreSQL)…\n'
+        : `  starting the Temporal dev server (${params.persistence})…\n`,
+    );
     const dynamicConfig = { ...params.dynamicConfig };
     if (params.eagerStart) dynamicConfig['system.enableEagerWorkflowStart'] ??= true;
     children.server = await startBenchTemporal(
@@ -233,7 +298,11 @@ async function main() {
         activityTaskPollers: o.activityPollers,
       },
     };
-    children.workers = Array.from({ length: params.workers }, () => forkTsScript(path.join(__dirname, 'worker-process.ts'), { BENCH_WORKER_CONFIG: JSON.stringify(workerConfig) }, ['--expose-gc']));
+    children.workers = Array.from({ length: params.workers }, () =>
+      forkTsScript(path.join(__dirname, 'worker-process.ts'), { BENCH_WORKER_CONFIG: JSON.stringify(workerConfig) }, [
+        '--expose-gc',
+      ]),
+    );
     await Promise.all(children.workers.map((w) => nextMessage(w, 'ready', 'worker process')));
     const workers = children.workers;
     // --client-in-worker runs the client in the first worker process.
@@ -243,14 +312,23 @@ async function main() {
     const connection = await Connection.connect({ address: server.address });
     const client = createSagaClient(connection, server.namespace);
     const serviceClient = new ServiceClient({ urls, requestTimeoutMs: 10_000, authToken });
-    const floorUrls = Object.fromEntries(Object.keys(urls).map((name) => [name, floorUrl])) as Record<ServiceName, string>;
+    const floorUrls = Object.fromEntries(Object.keys(urls).map((name) => [name, floorUrl])) as Record<
+      ServiceName,
+      string
+    >;
     const floorClient = new ServiceClient({ urls: floorUrls, requestTimeoutMs: 10_000, authToken });
     const callTimes: Record<string, number[]> = {};
 
     // Progress.
     const total = series.length * (params.warmup + levels.length * params.sagas);
     const bar = new cliProgress.SingleBar(
-      { format: ' {bar} {percentage}% | {value}/{total} | {phase} | {rate}', hideCursor: true, stream: process.stderr, noTTYOutput: true, notTTYSchedule: 5000 },
+      {
+        format: ' {bar} {percentage}% | {value}/{total} | {phase} | {rate}',
+        hideCursor: true,
+        stream: process.stderr,
+        noTTYOutput: true,
+        notTTYSchedule: 5000,
+      },
       cliProgress.Presets.shades_classic,
     );
     bar.start(total, 0, { phase: 'warm-up', rate: '' });
@@ -268,28 +346,55 @@ async function main() {
         worker.send({ type: 'run-batch', series: s, ids, concurrency });
       });
     const runHere = async (s: SeriesName, ids: string[], concurrency: number, timeCalls: boolean) => {
-      const op = makeOp(s, { client, taskQueue, eager: false, serviceClient, floorClient, callTimes: timeCalls ? callTimes : undefined });
+      const op = makeOp(s, {
+        client,
+        taskQueue,
+        eager: false,
+        serviceClient,
+        floorClient,
+        callTimes: timeCalls ? callTimes : undefined,
+      });
       const cpu0 = process.cpuUsage();
       const result = await runBatch(op, ids, concurrency, () => bar.increment());
       const cpu = process.cpuUsage(cpu0);
       return { result, clientCpuSeconds: (cpu.user + cpu.system) / 1e6 };
     };
     const run = (s: SeriesName, ids: string[], concurrency: number, timeCalls = false) =>
-      clientInWorker && !DIRECT_SERIES.includes(s) ? runRemote(s, ids, concurrency) : runHere(s, ids, concurrency, timeCalls);
+      clientInWorker && !DIRECT_SERIES.includes(s)
+        ? runRemote(s, ids, concurrency)
+        : runHere(s, ids, concurrency, timeCalls);
 
     const results: SeriesLevel[] = [];
     const breakdowns: Record<string, unknown> = {};
     for (const s of series) {
       bar.update({ phase: `${s} warm-up`, rate: '' });
-      const warm = await run(s, Array.from({ length: params.warmup }, (_, i) => `bench-${runId}-${s}-w${i}`), Math.max(...levels));
-      if (warm.result.errors.length) throw new Error(`warm-up of ${s} failed: ${warm.result.errors.slice(0, 3).join('; ')}`);
+      const warm = await run(
+        s,
+        Array.from({ length: params.warmup }, (_, i) => `bench-${runId}-${s}-w${i}`),
+        Math.max(...levels),
+      );
+      if (warm.result.errors.length)
+        throw new Error(`warm-up of ${s} failed: ${warm.result.errors.slice(0, 3).join('; ')}`);
       for (const concurrency of levels) {
         bar.update({ phase: `${s} c=${concurrency}` });
         const ids = Array.from({ length: params.sagas }, (_, i) => `bench-${runId}-${s}-c${concurrency}-${i}`);
         const load0 = os.loadavg()[0];
-        const before = { worker: workersCpu(), server: server.cpuSeconds(), services: treeCpuSeconds(children.services.pid!) };
-        const { result, clientCpuSeconds } = await run(s, ids, concurrency, DIRECT_SERIES.includes(s) && concurrency === levels[0]);
-        const after = { worker: workersCpu(), server: server.cpuSeconds(), services: treeCpuSeconds(children.services.pid!) };
+        const before = {
+          worker: workersCpu(),
+          server: server.cpuSeconds(),
+          services: treeCpuSeconds(children.services.pid!),
+        };
+        const { result, clientCpuSeconds } = await run(
+          s,
+          ids,
+          concurrency,
+          DIRECT_SERIES.includes(s) && concurrency === levels[0],
+        );
+        const after = {
+          worker: workersCpu(),
+          server: server.cpuSeconds(),
+          services: treeCpuSeconds(children.services.pid!),
+        };
         const sorted = [...result.latenciesMs].sort((a, b) => a - b);
         const ok = sorted.length;
         const per = (v: number) => (ok ? (v * 1000) / ok : NaN);
@@ -321,7 +426,9 @@ async function main() {
           loadAvg: [load0, os.loadavg()[0]],
         };
         results.push(level);
-        bar.update({ rate: `${s} c=${concurrency}: ${level.throughput.toFixed(1)}/s p50 ${level.latencyMs.p50.toFixed(1)} ms` });
+        bar.update({
+          rate: `${s} c=${concurrency}: ${level.throughput.toFixed(1)}/s p50 ${level.latencyMs.p50.toFixed(1)} ms`,
+        });
         if (!DIRECT_SERIES.includes(s) && concurrency === levels[0]) {
           breakdowns[s] = await historyBreakdown(client, ids.slice(0, 20), sorted);
         }
@@ -331,13 +438,33 @@ async function main() {
     let parked: ParkedFigures | undefined;
     if (o.parked) {
       process.stderr.write(`  parking ${o.parked} sagas for an operator, then releasing them…\n`);
-      parked = await measureParked({ client, taskQueue, worker, server, n: o.parked as number, prefix: `bench-${runId}`, concurrency: Math.max(...levels) });
+      parked = await measureParked({
+        client,
+        taskQueue,
+        worker,
+        server,
+        n: o.parked as number,
+        prefix: `bench-${runId}`,
+        concurrency: Math.max(...levels),
+      });
     }
     if (callTimes.createOrder) breakdowns.plain = plainBreakdown(callTimes);
     const verdict = evaluate(results, levels, callTimes);
 
     const finishedAt = new Date();
-    const report = { runId, startedAt, finishedAt, environment, params, results, breakdowns, ratios: verdict.ratios, perCall: verdict.perCall, targets: verdict.targets, parked };
+    const report = {
+      runId,
+      startedAt,
+      finishedAt,
+      environment,
+      params,
+      results,
+      breakdowns,
+      ratios: verdict.ratios,
+      perCall: verdict.perCall,
+      targets: verdict.targets,
+      parked,
+    };
     printReport(report);
 
     mkdirSync(path.join(REPO_ROOT, 'bench-results'), { recursive: true });
@@ -351,7 +478,14 @@ async function main() {
       writeFileSync(
         path.join(REPO_ROOT, 'docs/bench/latest.svg'),
         renderChart(
-          results.map((r) => ({ series: r.series, concurrency: r.concurrency, throughput: r.throughput, p50: r.latencyMs.p50, p95: r.latencyMs.p95, p99: r.latencyMs.p99 })),
+          results.map((r) => ({
+            series: r.series,
+            concurrency: r.concurrency,
+            throughput: r.throughput,
+            p50: r.latencyMs.p50,
+            p95: r.latencyMs.p95,
+            p99: r.latencyMs.p99,
+          })),
           'Order saga on Temporal vs plain chain and Temporal floor',
           subtitle,
         ),
@@ -384,9 +518,19 @@ async function historyBreakdown(client: Client, ids: string[], clientLatencies: 
       entry.count++;
       entry.bytes += temporal.api.history.v1.HistoryEvent.encode(e).finish().length;
     }
-    const t = (e: (typeof events)[number]) => Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
+    const t = (e: (typeof events)[number]) =>
+      Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
     const at = new Map<number, number>();
-    const r = { wftScheduleToStart: 0, wftStartToComplete: 0, activityScheduleToStart: 0, activityStartToClose: 0, workflowTasks: 0, activities: 0, total: 0, other: 0 };
+    const r = {
+      wftScheduleToStart: 0,
+      wftStartToComplete: 0,
+      activityScheduleToStart: 0,
+      activityStartToClose: 0,
+      workflowTasks: 0,
+      activities: 0,
+      total: 0,
+      other: 0,
+    };
     for (const e of events) {
       const id = Number(e.eventId);
       const time = t(e);
@@ -412,7 +556,8 @@ async function historyBreakdown(client: Client, ids: string[], clientLatencies: 
       }
     }
     r.total = events.length ? t(events[events.length - 1]) - t(events[0]) : 0;
-    r.other = r.total - r.wftScheduleToStart - r.wftStartToComplete - r.activityScheduleToStart - r.activityStartToClose;
+    r.other =
+      r.total - r.wftScheduleToStart - r.wftStartToComplete - r.activityScheduleToStart - r.activityStartToClose;
     rows.push({ ...r, events: events.length });
   }
   const median = (k: string) => {
@@ -458,11 +603,30 @@ function printReport(report: any) {
   console.log(`software:    Node ${env.node}, ${env.temporalCli}`);
   if (env.temporalServer) console.log(`temporal:    ${env.temporalServer}`);
   console.log('series:      ' + (params.series as SeriesName[]).map((s) => `${s} = ${SERIES_LABEL[s]}`).join('; '));
-  console.log('load1:       1-minute load average before→after each level; above the core count, other processes competed for the CPU');
+  console.log(
+    'load1:       1-minute load average before→after each level; above the core count, other processes competed for the CPU',
+  );
   const serverWhat = params.temporal === 'cluster' ? 'Temporal cluster (4 roles + their PostgreSQL)' : 'dev server';
   const workerWhat = (params.workers ?? 1) > 1 ? `worker processes (sum of ${params.workers})` : 'worker process';
-  console.log(`CPU columns: ms of CPU per operation: ${workerWhat} | ${serverWhat} | services + PostgreSQL | client (bench process, or worker when the client runs there)\n`);
-  const header = ['series', 'conc', 'ok/n', 'ops/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'cpu wrk', 'cpu srv', 'cpu svc', 'cpu cli', 'wrk peak MB', 'load1'];
+  console.log(
+    `CPU columns: ms of CPU per operation: ${workerWhat} | ${serverWhat} | services + PostgreSQL | client (bench process, or worker when the client runs there)\n`,
+  );
+  const header = [
+    'series',
+    'conc',
+    'ok/n',
+    'ops/s',
+    'p50 ms',
+    'p95 ms',
+    'p99 ms',
+    'max ms',
+    'cpu wrk',
+    'cpu srv',
+    'cpu svc',
+    'cpu cli',
+    'wrk peak MB',
+    'load1',
+  ];
   const rows: string[][] = results.map((r: SeriesLevel) => [
     r.series,
     String(r.concurrency),
@@ -480,13 +644,17 @@ function printReport(report: any) {
     `${f(r.loadAvg[0])}→${f(r.loadAvg[1])}`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i < 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) console.log(line(r));
-  for (const r of results as SeriesLevel[]) if (r.errors) console.log(`  ${r.series} c=${r.concurrency}: ${r.errors} error(s), e.g. ${r.firstErrors[0]}`);
+  for (const r of results as SeriesLevel[])
+    if (r.errors) console.log(`  ${r.series} c=${r.concurrency}: ${r.errors} error(s), e.g. ${r.firstErrors[0]}`);
 
-  console.log('\nWhere the time goes at the lowest concurrency (median per operation, ms, from workflow history event times):');
+  console.log(
+    '\nWhere the time goes at the lowest concurrency (median per operation, ms, from workflow history event times):',
+  );
   for (const s of SERIES.filter((x) => !DIRECT_SERIES.includes(x))) {
     const b = breakdowns[s];
     if (!b) continue;
@@ -497,14 +665,19 @@ function printReport(report: any) {
         `${m.activities} activities: schedule→start ${f(m.activityScheduleToStart)}, start→close ${f(m.activityStartToClose)}; other ${f(m.other)} (${m.events} events)`,
     );
     const types = Object.entries(b.eventsPerRunByType as Record<string, { count: number; bytes: number }>);
-    console.log(`  ${''.padEnd(12)} history ${f(b.historyBytesPerRun, 0)} bytes: ${types.map(([k, v]) => `${k} ${f(v.count, 1)}×/${v.bytes} B`).join(', ')}`);
+    console.log(
+      `  ${''.padEnd(12)} history ${f(b.historyBytesPerRun, 0)} bytes: ${types.map(([k, v]) => `${k} ${f(v.count, 1)}×/${v.bytes} B`).join(', ')}`,
+    );
   }
   if (breakdowns.plain) {
     const p = breakdowns.plain as Record<string, { p50Ms: number }>;
     const calls = Object.entries(p).filter(([k]) => k !== FLOOR_CALL);
     const sum = calls.reduce((a, [, v]) => a + v.p50Ms, 0);
-    console.log(`  plain        service calls, p50 each: ${calls.map(([k, v]) => `${k} ${f(v.p50Ms, 2)}`).join(', ')} (sum ${f(sum)})`);
-    if (p[FLOOR_CALL]) console.log(`  call-floor   one HTTP round trip + one PostgreSQL round trip: p50 ${f(p[FLOOR_CALL].p50Ms, 2)}`);
+    console.log(
+      `  plain        service calls, p50 each: ${calls.map(([k, v]) => `${k} ${f(v.p50Ms, 2)}`).join(', ')} (sum ${f(sum)})`,
+    );
+    if (p[FLOOR_CALL])
+      console.log(`  call-floor   one HTTP round trip + one PostgreSQL round trip: p50 ${f(p[FLOOR_CALL].p50Ms, 2)}`);
   }
   printVerdict({ ratios: report.ratios, perCall: report.perCall, targets: report.targets } as Verdict);
   const p = report.parked as ParkedFigures | undefined;

@@ -54,7 +54,16 @@ async function main() {
     await pgServer.ensureDatabase(name);
     const service = await startService(
       SERVICE_DEFINITIONS[name],
-      { port: 0, host: '127.0.0.1', databaseUrl: pgServer.url(name), dbPoolSize: poolSize, faultInjection: process.env.BENCH_FAULT_INJECTION === 'true', seed: true, logLevel: 'warn', authToken },
+      {
+        port: 0,
+        host: '127.0.0.1',
+        databaseUrl: pgServer.url(name),
+        dbPoolSize: poolSize,
+        faultInjection: process.env.BENCH_FAULT_INJECTION === 'true',
+        seed: true,
+        logLevel: 'warn',
+        authToken,
+      },
       createLogger(name, 'warn'),
     );
     services.push(service);

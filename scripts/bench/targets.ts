@@ -43,11 +43,15 @@ function median(values: number[]): number | null {
   return s[Math.floor((s.length - 1) / 2)];
 }
 
-const div = (a: number | null | undefined, b: number | null | undefined) => (a == null || b == null || !b ? null : a / b);
+const div = (a: number | null | undefined, b: number | null | undefined) =>
+  a == null || b == null || !b ? null : a / b;
 
 export function evaluate(results: LevelFigures[], levels: number[], callTimes: CallTimes): Verdict {
   const lowest = Math.min(...levels);
-  const best = (s: SeriesName) => results.filter((r) => r.series === s).reduce<LevelFigures | undefined>((a, r) => (!a || r.throughput > a.throughput ? r : a), undefined);
+  const best = (s: SeriesName) =>
+    results
+      .filter((r) => r.series === s)
+      .reduce<LevelFigures | undefined>((a, r) => (!a || r.throughput > a.throughput ? r : a), undefined);
   const first = (s: SeriesName) => results.find((r) => r.series === s && r.concurrency === lowest);
   const tput = (s: SeriesName) => best(s)?.throughput;
   const p50 = (s: SeriesName) => first(s)?.latencyMs.p50;
@@ -56,7 +60,9 @@ export function evaluate(results: LevelFigures[], levels: number[], callTimes: C
     return r ? r.cpuMsPerOp.worker + r.cpuMsPerOp.server + r.cpuMsPerOp.services : undefined;
   };
 
-  const chainCalls = Object.entries(callTimes).filter(([k]) => k !== FLOOR_CALL).flatMap(([, v]) => v);
+  const chainCalls = Object.entries(callTimes)
+    .filter(([k]) => k !== FLOOR_CALL)
+    .flatMap(([, v]) => v);
   const perCall = {
     p50Ms: median(chainCalls),
     cpuMs: div(first('plain')?.cpuMsPerOp.services, CALLS_PER_CHAIN),
@@ -84,8 +90,15 @@ export function evaluate(results: LevelFigures[], levels: number[], callTimes: C
     callVsCallFloorCpu: div(perCall.cpuMs, perCall.floorCpuMs),
   };
 
-  const target = (name: string, unit: string, comparison: '<=' | '>=', goal: number, value: number | null | undefined): Target => {
-    if (value == null || !Number.isFinite(value)) return { name, unit, comparison, target: goal, value: null, met: null, missedBy: null };
+  const target = (
+    name: string,
+    unit: string,
+    comparison: '<=' | '>=',
+    goal: number,
+    value: number | null | undefined,
+  ): Target => {
+    if (value == null || !Number.isFinite(value))
+      return { name, unit, comparison, target: goal, value: null, met: null, missedBy: null };
     const met = comparison === '<=' ? value <= goal : value >= goal;
     return { name, unit, comparison, target: goal, value, met, missedBy: met ? 0 : Math.abs(value - goal) };
   };
@@ -94,8 +107,20 @@ export function evaluate(results: LevelFigures[], levels: number[], callTimes: C
     target(`service call p50 at c=${lowest}`, 'ms', '<=', 2, perCall.p50Ms),
     target(`service call CPU at c=${lowest} (services + PostgreSQL)`, 'ms', '<=', 1.5, perCall.cpuMs),
     target(`services CPU per saga at c=${lowest}`, 'ms', '<=', 10, first('saga')?.cpuMsPerOp.services),
-    target("saga throughput vs the floor of its shape (best vs best)", '%', '>=', 85, pct(ratios.sagaVsFloorThroughput)),
-    target('compensated vs happy saga throughput (best vs best)', '%', '>=', 90, pct(ratios.compensatedVsHappyThroughput)),
+    target(
+      'saga throughput vs the floor of its shape (best vs best)',
+      '%',
+      '>=',
+      85,
+      pct(ratios.sagaVsFloorThroughput),
+    ),
+    target(
+      'compensated vs happy saga throughput (best vs best)',
+      '%',
+      '>=',
+      90,
+      pct(ratios.compensatedVsHappyThroughput),
+    ),
     target(`saga p50 at c=${lowest}, activities`, 'ms', '<=', 50, p50('saga')),
     target(`saga p50 at c=${lowest}, local activities`, 'ms', '<=', 25, p50('saga-local')),
     target('saga throughput at the best concurrency, activities', 'sagas/s', '>=', 30, tput('saga')),
@@ -109,11 +134,19 @@ export function printVerdict(verdict: Verdict): void {
   const pc = (v: number | null) => (v == null ? '-' : `${(100 * v).toFixed(0)} %`);
   const r = verdict.ratios;
   console.log('\nRatios (throughput: best vs best; p50 and CPU: at the lowest concurrency):');
-  console.log(`  saga / floor of its shape:           throughput ${pc(r.sagaVsFloorThroughput)}, p50 ${pc(r.sagaVsFloorP50)}, CPU ${pc(r.sagaVsFloorCpu)}`);
-  console.log(`  saga / plain workflow (engine cost): throughput ${pc(r.sagaVsPlainWorkflowThroughput)}, p50 ${pc(r.sagaVsPlainWorkflowP50)}, CPU ${pc(r.sagaVsPlainWorkflowCpu)}`);
-  console.log(`  plain workflow / plain chain:        p50 ${pc(r.plainWorkflowVsPlainChainP50)}; plain workflow / floor throughput ${pc(r.plainWorkflowVsFloorThroughput)}`);
+  console.log(
+    `  saga / floor of its shape:           throughput ${pc(r.sagaVsFloorThroughput)}, p50 ${pc(r.sagaVsFloorP50)}, CPU ${pc(r.sagaVsFloorCpu)}`,
+  );
+  console.log(
+    `  saga / plain workflow (engine cost): throughput ${pc(r.sagaVsPlainWorkflowThroughput)}, p50 ${pc(r.sagaVsPlainWorkflowP50)}, CPU ${pc(r.sagaVsPlainWorkflowCpu)}`,
+  );
+  console.log(
+    `  plain workflow / plain chain:        p50 ${pc(r.plainWorkflowVsPlainChainP50)}; plain workflow / floor throughput ${pc(r.plainWorkflowVsFloorThroughput)}`,
+  );
   console.log(`  compensated / happy saga:            throughput ${pc(r.compensatedVsHappyThroughput)}`);
-  console.log(`  saga, local activities / saga:       throughput ${pc(r.sagaLocalVsSagaThroughput)}, p50 ${pc(r.sagaLocalVsSagaP50)}`);
+  console.log(
+    `  saga, local activities / saga:       throughput ${pc(r.sagaLocalVsSagaThroughput)}, p50 ${pc(r.sagaLocalVsSagaP50)}`,
+  );
   const c = verdict.perCall;
   console.log(
     `  service call / its floor:            p50 ${f(c.p50Ms, 2)} vs ${f(c.floorP50Ms, 2)} ms (${pc(r.callVsCallFloorP50)}), ` +
@@ -121,7 +154,8 @@ export function printVerdict(verdict: Verdict): void {
   );
   console.log('\nTargets:');
   for (const t of verdict.targets) {
-    const state = t.met == null ? 'not measured' : t.met ? 'met' : `MISSED by ${f(t.missedBy, t.unit === 'ms' ? 2 : 1)} ${t.unit}`;
+    const state =
+      t.met == null ? 'not measured' : t.met ? 'met' : `MISSED by ${f(t.missedBy, t.unit === 'ms' ? 2 : 1)} ${t.unit}`;
     console.log(`  ${t.name} ${t.comparison} ${t.target} ${t.unit}: ${f(t.value, 2)} ${t.unit} — ${state}`);
   }
 }

@@ -26,10 +26,21 @@ export interface BenchTemporal {
   stop(): Promise<void>;
 }
 
-export async function startBenchTemporal(kind: 'dev-server' | 'cluster', devServer: DevServerOptions, dir: string): Promise<BenchTemporal> {
+export async function startBenchTemporal(
+  kind: 'dev-server' | 'cluster',
+  devServer: DevServerOptions,
+  dir: string,
+): Promise<BenchTemporal> {
   if (kind === 'dev-server') {
     const server = await startDevServer(devServer);
-    return { address: server.address, namespace: server.namespace, description: 'dev server', cpuSeconds: () => treeCpuSeconds(server.pid), rssKb: () => statusKb(server.pid, 'VmRSS'), stop: () => server.stop() };
+    return {
+      address: server.address,
+      namespace: server.namespace,
+      description: 'dev server',
+      cpuSeconds: () => treeCpuSeconds(server.pid),
+      rssKb: () => statusKb(server.pid, 'VmRSS'),
+      stop: () => server.stop(),
+    };
   }
   const pgParent = await makeTempDirForPostgres('saga-bench-temporal-pg-');
   const postgres = await startEmbeddedPostgres({ dataDir: path.join(pgParent, 'data'), port: await getFreePort() });
@@ -44,8 +55,12 @@ export async function startBenchTemporal(kind: 'dev-server' | 'cluster', devServ
       address: cluster.address,
       namespace: cluster.namespace,
       description: `cluster ${TEMPORAL_SERVER_VERSION} (4 role processes, ${CLUSTER_HISTORY_SHARDS} shards, PostgreSQL)`,
-      cpuSeconds: () => Object.values(cluster.roles()).reduce((sum, r) => sum + treeCpuSeconds(r.pid), 0) + treeCpuSeconds(postgresPid()),
-      rssKb: () => Object.values(cluster.roles()).reduce((sum, r) => sum + statusKb(r.pid, 'VmRSS'), 0) + statusKb(postgresPid(), 'VmRSS'),
+      cpuSeconds: () =>
+        Object.values(cluster.roles()).reduce((sum, r) => sum + treeCpuSeconds(r.pid), 0) +
+        treeCpuSeconds(postgresPid()),
+      rssKb: () =>
+        Object.values(cluster.roles()).reduce((sum, r) => sum + statusKb(r.pid, 'VmRSS'), 0) +
+        statusKb(postgresPid(), 'VmRSS'),
       async stop() {
         await cluster.stop();
         await postgres.stop();

@@ -23,7 +23,12 @@ export interface BenchWorkerConfig {
   eager: boolean;
   /** The workflow bundle, built once by the parent (so the worker's peak memory is not the bundler's). */
   workflowBundlePath: string;
-  worker: Partial<Pick<WorkerOptions, 'maxCachedWorkflows' | 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions'>> & {
+  worker: Partial<
+    Pick<
+      WorkerOptions,
+      'maxCachedWorkflows' | 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions'
+    >
+  > & {
     workflowTaskPollers?: number;
     activityTaskPollers?: number;
   };
@@ -33,7 +38,10 @@ const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() 
 
 async function main() {
   const config = JSON.parse(process.env.BENCH_WORKER_CONFIG!) as BenchWorkerConfig;
-  Runtime.install({ logger: quiet as never, telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
+  Runtime.install({
+    logger: quiet as never,
+    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
+  });
   const connection = await NativeConnection.connect({ address: config.address });
   const serviceClient = new ServiceClient({ urls: config.urls, requestTimeoutMs: 10_000, authToken: config.authToken });
   const { workflowTaskPollers, activityTaskPollers, ...limits } = config.worker;
@@ -46,8 +54,12 @@ async function main() {
     activities: { ...createSagaActivities(serviceClient), ...createBenchActivities() },
     interceptors: sagaWorkerInterceptors({ prebuiltBundle: true }),
     ...limits,
-    ...(workflowTaskPollers ? { workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: workflowTaskPollers } } : {}),
-    ...(activityTaskPollers ? { activityTaskPollerBehavior: { type: 'simple-maximum', maximum: activityTaskPollers } } : {}),
+    ...(workflowTaskPollers
+      ? { workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: workflowTaskPollers } }
+      : {}),
+    ...(activityTaskPollers
+      ? { activityTaskPollerBehavior: { type: 'simple-maximum', maximum: activityTaskPollers } }
+      : {}),
   } as WorkerOptions);
   const running = worker.run();
   const client = createSagaClient(connection, config.namespace);
@@ -57,7 +69,10 @@ async function main() {
       // After a full collection (the parent forks this process with --expose-gc): what the cached workflows hold.
       (globalThis as { gc?: () => void }).gc?.();
       const { heapUsed, rss, external } = process.memoryUsage();
-      process.send!({ type: 'memory', memory: { heapUsedMb: heapUsed / 2 ** 20, externalMb: external / 2 ** 20, rssMb: rss / 2 ** 20 } });
+      process.send!({
+        type: 'memory',
+        memory: { heapUsedMb: heapUsed / 2 ** 20, externalMb: external / 2 ** 20, rssMb: rss / 2 ** 20 },
+      });
       return;
     }
     if (m.type === 'stop') {

@@ -30,13 +30,32 @@ import type { SagaRunOptions } from '../../workflows/saga';
 import { SAGA_STATUS } from '../../workflows/saga/search-attributes';
 import { runBatch } from '../bench/load';
 import { listDeadLetters } from '../../cli/saga-client';
-import { checkInvariants, checkMoney, checkStock, countViolations, isDeadLettered, type CheckResult, type SagaOutcome, type SagaOutcomeKind } from './invariants';
+import {
+  checkInvariants,
+  checkMoney,
+  checkStock,
+  countViolations,
+  isDeadLettered,
+  type CheckResult,
+  type SagaOutcome,
+  type SagaOutcomeKind,
+} from './invariants';
 import { FAULT_KINDS, faultKinds, killPoints, planSagas, prng, type FaultKind, type SagaPlan } from './plan';
 import { runReturnPhase, type ReturnRecord } from './return-phase';
-import { DEV_SERVER_KILL_KINDS, startDevServerEnvironment, type DevServerEnvironment, type DevServerKillKind } from './dev-server-environment';
+import {
+  DEV_SERVER_KILL_KINDS,
+  startDevServerEnvironment,
+  type DevServerEnvironment,
+  type DevServerKillKind,
+} from './dev-server-environment';
 import { readSnapshot } from './snapshot';
 import type { ChaosWorkerConfig } from './worker-process';
-import { CLUSTER_FAULT_KINDS, startClusterEnvironment, type ClusterEnvironment, type ClusterFaultKind } from './cluster-environment';
+import {
+  CLUSTER_FAULT_KINDS,
+  startClusterEnvironment,
+  type ClusterEnvironment,
+  type ClusterFaultKind,
+} from './cluster-environment';
 
 export interface ChaosOptions {
   sagas: number;
@@ -157,7 +176,10 @@ export interface ChaosReport {
   reportFile?: string;
 }
 
-const exited = (c: ChildProcess) => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once('exit', () => r())));
+const exited = (c: ChildProcess) =>
+  c.exitCode !== null || c.signalCode !== null
+    ? Promise.resolve()
+    : new Promise<void>((r) => c.once('exit', () => r()));
 
 /** Graceful stop over IPC, SIGKILL if it does not exit in time. */
 export async function stopChild(c: ChildProcess | undefined, graceMs: number): Promise<void> {
@@ -191,7 +213,9 @@ export class WorkerSupervisor {
       if (this.child !== child || this.expecting || this.stopped) return;
       this.unexpectedExits++;
       this.log(`worker exited on its own (${signal ?? `code ${code}`}); restarting`);
-      this.restarting = sleep(this.restartDelayMs).then(() => this.start()).then(() => void this.restarts++);
+      this.restarting = sleep(this.restartDelayMs)
+        .then(() => this.start())
+        .then(() => void this.restarts++);
     });
     await nextMessage(child, 'ready', 'worker process');
   }
@@ -256,7 +280,11 @@ async function withRetries<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /** Starts the saga, asking again while the server cannot answer; a start that did land the first time is found. */
-export async function startWithRetry(client: Client, workflowId: string, start: () => Promise<WorkflowHandle>): Promise<WorkflowHandle> {
+export async function startWithRetry(
+  client: Client,
+  workflowId: string,
+  start: () => Promise<WorkflowHandle>,
+): Promise<WorkflowHandle> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await start();
@@ -272,7 +300,11 @@ export async function startWithRetry(client: Client, workflowId: string, start: 
  * A saga parked for an operator keeps running, so its result never comes: watch its SagaStatus search attribute
  * (a describe, answered by the server alone, not by the worker) for NEEDS_ATTENTION.
  */
-export async function watchNeedsAttention(handle: WorkflowHandle, done: { value: boolean }, everyMs: number): Promise<Classified> {
+export async function watchNeedsAttention(
+  handle: WorkflowHandle,
+  done: { value: boolean },
+  everyMs: number,
+): Promise<Classified> {
   for (;;) {
     await sleep(everyMs);
     if (done.value) return new Promise<never>(() => undefined);
@@ -330,7 +362,8 @@ async function historyStats(client: Client, plans: SagaPlan[]) {
 export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<ChaosReport> {
   const o: ChaosOptions = { ...DEFAULT_CHAOS_OPTIONS, ...options };
   const log = (line: string) => o.progress && process.stderr.write(`  ${line}\n`);
-  const runId = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '') + '-' + randomBytes(2).toString('hex');
+  const runId =
+    new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '') + '-' + randomBytes(2).toString('hex');
   // One token for the services and the worker (the services refuse mutating requests without it).
   const authToken = randomBytes(24).toString('hex');
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'saga-chaos-'));
@@ -361,11 +394,23 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
     let ready: Pick<ClusterEnvironment, 'urls' | 'databaseUrls'>;
     let frontend: { address: string; namespace: string }; // the dev server, or the cluster's frontend
     if (o.temporal === 'cluster') {
-      cluster = await startClusterEnvironment({ authToken, topUp: o.topUp, restartDelayMs: o.restartDelayMs, dir: tmp, log });
+      cluster = await startClusterEnvironment({
+        authToken,
+        topUp: o.topUp,
+        restartDelayMs: o.restartDelayMs,
+        dir: tmp,
+        log,
+      });
       ready = cluster;
       frontend = cluster;
     } else {
-      devEnvironment = await startDevServerEnvironment({ authToken, topUp: o.topUp, restartDelayMs: o.restartDelayMs, dir: tmp, log });
+      devEnvironment = await startDevServerEnvironment({
+        authToken,
+        topUp: o.topUp,
+        restartDelayMs: o.restartDelayMs,
+        dir: tmp,
+        log,
+      });
       ready = devEnvironment;
       frontend = devEnvironment;
     }
@@ -386,12 +431,26 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
       stickyQueueScheduleToStartTimeout: '2s',
     };
     const workerCount = o.workers ?? (o.temporal === 'cluster' ? 2 : 1);
-    workerPool = Array.from({ length: workerCount }, () => new WorkerSupervisor({ CHAOS_WORKER_CONFIG: JSON.stringify(workerConfig), SERVICE_AUTH_TOKEN: authToken }, o.restartDelayMs, log));
+    workerPool = Array.from(
+      { length: workerCount },
+      () =>
+        new WorkerSupervisor(
+          { CHAOS_WORKER_CONFIG: JSON.stringify(workerConfig), SERVICE_AUTH_TOKEN: authToken },
+          o.restartDelayMs,
+          log,
+        ),
+    );
     log(`starting ${workerCount} worker(s)…`);
     await Promise.all(workerPool.map((w) => w.start()));
 
     // 3. The plan, and the databases before the first saga.
-    const plans = planSagas({ seed: o.seed, sagas: o.sagas, cancelRatio: o.cancelRatio, idPrefix: `chaos-${runId}`, options: { ...CHAOS_SAGA_OPTIONS, stepTimeout: o.stepTimeout } });
+    const plans = planSagas({
+      seed: o.seed,
+      sagas: o.sagas,
+      cancelRatio: o.cancelRatio,
+      idPrefix: `chaos-${runId}`,
+      options: { ...CHAOS_SAGA_OPTIONS, stepTimeout: o.stepTimeout },
+    });
     const faultPlan = planProcessFaults(o);
     const points = killPoints(o.seed, o.sagas, faultPlan.length);
     const initial = await readSnapshot(ready.databaseUrls);
@@ -417,7 +476,10 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
       },
       cliProgress.Presets.shades_classic,
     );
-    const outcomesText = () => Object.entries(counts).map(([k, n]) => `${k.toLowerCase()} ${n}`).join(', ') || '…';
+    const outcomesText = () =>
+      Object.entries(counts)
+        .map(([k, n]) => `${k.toLowerCase()} ${n}`)
+        .join(', ') || '…';
     if (o.progress) bar.start(o.sagas, 0, { outcomes: outcomesText(), kills: 0 });
     const killLog: KillRecord[] = [];
     const runStart = performance.now();
@@ -432,9 +494,16 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
         const kind = faultPlan[i];
         const record: KillRecord = { kind, atMs: Math.round(performance.now() - runStart), ended, inFlight };
         killLog.push(record);
-        if (kind === 'worker') record.restartedAfterMs = Math.round(await workerPool[Math.floor(rng() * workerPool.length)].killAndRestart());
-        else if (cluster) record.restartedAfterMs = Math.round(await cluster.inject(kind as Exclude<ClusterFaultKind, 'worker'>));
-        else record.restartedAfterMs = Math.round(await devEnvironment!.inject(kind as Exclude<DevServerKillKind, 'worker'>));
+        if (kind === 'worker')
+          record.restartedAfterMs = Math.round(
+            await workerPool[Math.floor(rng() * workerPool.length)].killAndRestart(),
+          );
+        else if (cluster)
+          record.restartedAfterMs = Math.round(await cluster.inject(kind as Exclude<ClusterFaultKind, 'worker'>));
+        else
+          record.restartedAfterMs = Math.round(
+            await devEnvironment!.inject(kind as Exclude<DevServerKillKind, 'worker'>),
+          );
         if (o.progress) bar.update({ kills: killLog.length });
       }
     })();
@@ -473,7 +542,13 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
         const outcome = await Promise.race([
           result,
           watchNeedsAttention(handle, done, watchEveryMs),
-          new Promise<Classified>((resolve) => (timer = setTimeout(() => resolve({ outcome: 'TIMED_OUT', detail: `not ended after ${o.sagaTimeoutMs} ms` }), o.sagaTimeoutMs))),
+          new Promise<Classified>(
+            (resolve) =>
+              (timer = setTimeout(
+                () => resolve({ outcome: 'TIMED_OUT', detail: `not ended after ${o.sagaTimeoutMs} ms` }),
+                o.sagaTimeoutMs,
+              )),
+          ),
         ]);
         done.value = true;
         stopWaiting.abort();
@@ -481,7 +556,14 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
         clearTimeout(cancelTimer);
         inFlight--;
         ended++;
-        records.push({ orderId, customerId: input.customerId, ...outcome, cancelRequested, durationMs: Math.round(performance.now() - started), faults: plan.input.faults });
+        records.push({
+          orderId,
+          customerId: input.customerId,
+          ...outcome,
+          cancelRequested,
+          durationMs: Math.round(performance.now() - started),
+          faults: plan.input.faults,
+        });
         counts[outcome.outcome] = (counts[outcome.outcome] ?? 0) + 1;
         if (o.progress) bar.update({ outcomes: outcomesText() });
       },
@@ -489,7 +571,8 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
       o.concurrency,
       () => o.progress && bar.increment(),
     ).then((r) => {
-      if (r.errors.length) throw new Error(`${r.errors.length} saga(s) could not be run: ${r.errors.slice(0, 3).join('; ')}`);
+      if (r.errors.length)
+        throw new Error(`${r.errors.length} saga(s) could not be run: ${r.errors.slice(0, 3).join('; ')}`);
     });
     allEnded = true;
     await killer;
@@ -501,7 +584,11 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
     const stats = await historyStats(client, plans);
     const final = await readSnapshot(ready.databaseUrls);
     // What an operator sees: the CLI's `dead-letters list` (sagas found by SagaStatus, details by query).
-    const listedDeadLetters = [...new Set((await withRetries(() => listDeadLetters(client, { saga: orderSaga, limit: 1000 }))).map((d) => d.sagaId))];
+    const listedDeadLetters = [
+      ...new Set(
+        (await withRetries(() => listDeadLetters(client, { saga: orderSaga, limit: 1000 }))).map((d) => d.sagaId),
+      ),
+    ];
     records.sort((a, b) => a.orderId.localeCompare(b.orderId));
     const checks = checkInvariants({ sagas: records, initial, final, listedDeadLetters });
 
@@ -537,7 +624,8 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
     }
 
     const planned = emptyKinds();
-    for (const p of plans) for (const spec of Object.values(p.input.faults ?? {})) for (const k of faultKinds(spec!)) planned[k]++;
+    for (const p of plans)
+      for (const spec of Object.values(p.input.faults ?? {})) for (const k of faultKinds(spec!)) planned[k]++;
     const outcomes: Record<string, number> = { APPROVED: 0, REJECTED: 0, CANCELLED: 0, 'dead-lettered': 0 };
     for (const r of records) {
       const kind = isDeadLettered(r, final.deadLetters, listedDeadLetters) ? 'dead-lettered' : r.outcome;
@@ -558,7 +646,11 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
       outcomes,
       faults: { planned, injected: stats.injected, transientFailures: stats.transientFailures },
       activities: stats.activities,
-      cancellations: { requested: records.filter((r) => r.cancelRequested).length, accepted: cancelAccepted, endedCancelled: outcomes.CANCELLED },
+      cancellations: {
+        requested: records.filter((r) => r.cancelRequested).length,
+        accepted: cancelAccepted,
+        endedCancelled: outcomes.CANCELLED,
+      },
       worker: {
         kills: workerPool.reduce((n, w) => n + w.kills, 0),
         restarts: workerPool.reduce((n, w) => n + w.restarts, 0),
@@ -567,7 +659,9 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
       },
       ...((cluster || o.kill.some((k) => k !== 'worker')) && {
         processes: {
-          kills: Object.fromEntries((cluster ? CLUSTER_FAULT_KINDS : o.kill).map((k) => [k, killLog.filter((r) => r.kind === k).length])),
+          kills: Object.fromEntries(
+            (cluster ? CLUSTER_FAULT_KINDS : o.kill).map((k) => [k, killLog.filter((r) => r.kind === k).length]),
+          ),
           roleRestarts: cluster?.roleRestarts() ?? {},
         },
       }),
@@ -590,16 +684,23 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
 
 /** The report as text: figures, then each invariant with its counts and its first violations. */
 export function formatReport(r: ChaosReport, maxViolations = 5): string {
-  const kinds = (m: Record<string, number>) => Object.entries(m).map(([k, n]) => `${k} ${n}`).join(', ');
+  const kinds = (m: Record<string, number>) =>
+    Object.entries(m)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
   const lines = [
     `chaos run ${r.runId}   seed ${r.seed}   (replay: --seed ${r.seed})`,
     `  sagas          ${r.sagas.length} at concurrency ${r.options.concurrency}: ${kinds(r.outcomes)}`,
     `  faults         injected ${kinds(r.faults.injected)} (planned ${kinds(r.faults.planned)}; ${r.faults.transientFailures} transient failures)`,
     `  activities     ${r.activities.scheduled} scheduled, ${r.activities.retries} retries; workflow tasks: ${r.activities.workflowTaskTimeouts} timed out, ${r.activities.workflowTaskFailures} failed`,
-    ...(r.returns ? [`  returns        ${r.returns.sagas.length} of the approved orders: ${kinds(r.returns.outcomes)}`] : []),
+    ...(r.returns
+      ? [`  returns        ${r.returns.sagas.length} of the approved orders: ${kinds(r.returns.outcomes)}`]
+      : []),
     `  cancellations  ${r.cancellations.requested} requested, ${r.cancellations.accepted} accepted by the server, ${r.cancellations.endedCancelled} ended CANCELLED`,
     `  worker         ${r.worker.kills} kills (SIGKILL), ${r.worker.restarts} restarts, ${r.worker.unexpectedExits} unexpected exits` +
-      (r.worker.killLog.length && !r.processes ? `; at ${r.worker.killLog.map((k) => `${(k.atMs / 1000).toFixed(1)} s (${k.inFlight} in flight)`).join(', ')}` : ''),
+      (r.worker.killLog.length && !r.processes
+        ? `; at ${r.worker.killLog.map((k) => `${(k.atMs / 1000).toFixed(1)} s (${k.inFlight} in flight)`).join(', ')}`
+        : ''),
     ...(r.processes
       ? [
           `  processes      ${kinds(r.processes.kills)} (SIGKILL + restart${r.options.temporal === 'cluster' ? `; postgres: fast shutdown + restart on the same data); cluster roles restarted by themselves: ${kinds(r.processes.roleRestarts)}` : ')'}`,
@@ -611,12 +712,18 @@ export function formatReport(r: ChaosReport, maxViolations = 5): string {
     'invariants',
   ];
   for (const c of r.checks) {
-    lines.push(`  ${c.violations.length ? '✘' : '✔'} ${c.id} ${c.name}: ${c.summary}${c.violations.length ? ` — ${c.violations.length} violation(s)` : ''}`);
+    lines.push(
+      `  ${c.violations.length ? '✘' : '✔'} ${c.id} ${c.name}: ${c.summary}${c.violations.length ? ` — ${c.violations.length} violation(s)` : ''}`,
+    );
     for (const n of c.notes ?? []) lines.push(`      · ${n}`);
     for (const v of c.violations.slice(0, maxViolations)) lines.push(`      ✘ ${v}`);
-    if (c.violations.length > maxViolations) lines.push(`      … and ${c.violations.length - maxViolations} more (see the JSON report)`);
+    if (c.violations.length > maxViolations)
+      lines.push(`      … and ${c.violations.length - maxViolations} more (see the JSON report)`);
   }
-  lines.push('', `violations: ${r.violations}${r.reportFile ? `   report: ${path.relative(process.cwd(), r.reportFile)}` : ''}`);
+  lines.push(
+    '',
+    `violations: ${r.violations}${r.reportFile ? `   report: ${path.relative(process.cwd(), r.reportFile)}` : ''}`,
+  );
   return lines.join('\n');
 }
 
@@ -624,7 +731,9 @@ export function formatReport(r: ChaosReport, maxViolations = 5): string {
  * Which process dies at each kill point: on the dev server the `kill` kinds in turn; on the cluster `kills` of each kind
  * (worker, services, history, matching) plus the PostgreSQL restarts, in an order drawn from the seed.
  */
-export function planProcessFaults(o: Pick<ChaosOptions, 'temporal' | 'kills' | 'postgresRestarts' | 'seed'> & Partial<Pick<ChaosOptions, 'kill'>>): ProcessFaultKind[] {
+export function planProcessFaults(
+  o: Pick<ChaosOptions, 'temporal' | 'kills' | 'postgresRestarts' | 'seed'> & Partial<Pick<ChaosOptions, 'kill'>>,
+): ProcessFaultKind[] {
   // On the dev server the kinds take turns, in the order given: --kill worker,services,server --kills 9 hits each three times.
   const turns = o.kill ?? DEFAULT_CHAOS_OPTIONS.kill;
   if (o.temporal !== 'cluster') return Array.from({ length: o.kills }, (_, i) => turns[i % turns.length]);

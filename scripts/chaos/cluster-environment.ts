@@ -13,7 +13,11 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startEmbeddedPostgres, makeTempDirForPostgres, type EmbeddedPostgres } from '../../infra/postgres/embedded';
 import { getFreePort } from '../../infra/ports';
-import { startServicesProcess, type ServicesProcess, type ServicesProcessConfig } from '../../infra/processes/services-process';
+import {
+  startServicesProcess,
+  type ServicesProcess,
+  type ServicesProcessConfig,
+} from '../../infra/processes/services-process';
 import { startTemporalCluster, type TemporalCluster } from '../../infra/temporal/cluster/cluster';
 import { SERVICE_NAMES, type ServiceName } from '../../services/catalog';
 import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/saga/search-attributes';
@@ -63,7 +67,9 @@ export async function startClusterEnvironment(o: ClusterEnvironmentOptions): Pro
       await postgres.ensureDatabase(name);
       databaseUrls[name] = postgres.url(name);
     }
-    const ports = Object.fromEntries(await Promise.all(SERVICE_NAMES.map(async (n) => [n, await getFreePort()] as const))) as Record<ServiceName, number>;
+    const ports = Object.fromEntries(
+      await Promise.all(SERVICE_NAMES.map(async (n) => [n, await getFreePort()] as const)),
+    ) as Record<ServiceName, number>;
     const servicesConfig: ServicesProcessConfig = {
       services: SERVICE_NAMES.map((name) => ({ name, port: ports[name], databaseUrl: databaseUrls[name] })),
       authToken: o.authToken,
@@ -71,7 +77,12 @@ export async function startClusterEnvironment(o: ClusterEnvironmentOptions): Pro
       seed: true,
       logLevel: 'silent',
     };
-    const startServices = () => startServicesProcess(servicesConfig, { name: 'services', logFile: path.join(o.dir, 'services.log'), readyTimeoutMs: 120_000 });
+    const startServices = () =>
+      startServicesProcess(servicesConfig, {
+        name: 'services',
+        logFile: path.join(o.dir, 'services.log'),
+        readyTimeoutMs: 120_000,
+      });
     o.log('starting PostgreSQL, the services, and the Temporal cluster (4 role processes, 8 shards)…');
     const [servicesProcess, temporalCluster] = await Promise.all([
       startServices(),
@@ -84,7 +95,10 @@ export async function startClusterEnvironment(o: ClusterEnvironmentOptions): Pro
     services = servicesProcess;
     cluster = temporalCluster;
     if (o.topUp) for (const name of SERVICE_NAMES) await topUp(name, databaseUrls[name]);
-    const urls = Object.fromEntries(SERVICE_NAMES.map((n) => [n, `http://127.0.0.1:${ports[n]}`])) as Record<ServiceName, string>;
+    const urls = Object.fromEntries(SERVICE_NAMES.map((n) => [n, `http://127.0.0.1:${ports[n]}`])) as Record<
+      ServiceName,
+      string
+    >;
 
     const timed = async (fn: () => Promise<void>) => {
       const t0 = performance.now();

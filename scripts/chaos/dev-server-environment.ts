@@ -8,7 +8,11 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeTempDirForPostgres, startEmbeddedPostgres, type EmbeddedPostgres } from '../../infra/postgres/embedded';
 import { getFreePort } from '../../infra/ports';
-import { startServicesProcess, type ServicesProcess, type ServicesProcessConfig } from '../../infra/processes/services-process';
+import {
+  startServicesProcess,
+  type ServicesProcess,
+  type ServicesProcessConfig,
+} from '../../infra/processes/services-process';
 import { startDevServer, type DevServer, type DevServerOptions } from '../../infra/temporal/dev-server';
 import { SERVICE_NAMES, type ServiceName } from '../../services/catalog';
 import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/saga/search-attributes';
@@ -47,7 +51,9 @@ export async function startDevServerEnvironment(o: ClusterEnvironmentOptions): P
       await postgres.ensureDatabase(name);
       databaseUrls[name] = postgres.url(name);
     }
-    const ports = Object.fromEntries(await Promise.all(SERVICE_NAMES.map(async (n) => [n, await getFreePort()] as const))) as Record<ServiceName, number>;
+    const ports = Object.fromEntries(
+      await Promise.all(SERVICE_NAMES.map(async (n) => [n, await getFreePort()] as const)),
+    ) as Record<ServiceName, number>;
     const servicesConfig: ServicesProcessConfig = {
       services: SERVICE_NAMES.map((name) => ({ name, port: ports[name], databaseUrl: databaseUrls[name] })),
       authToken: o.authToken,
@@ -55,7 +61,12 @@ export async function startDevServerEnvironment(o: ClusterEnvironmentOptions): P
       seed: true,
       logLevel: 'silent',
     };
-    const startServices = () => startServicesProcess(servicesConfig, { name: 'services', logFile: path.join(o.dir, 'services.log'), readyTimeoutMs: 120_000 });
+    const startServices = () =>
+      startServicesProcess(servicesConfig, {
+        name: 'services',
+        logFile: path.join(o.dir, 'services.log'),
+        readyTimeoutMs: 120_000,
+      });
     const serverOptions: DevServerOptions = {
       ui: false,
       port: await getFreePort(),
@@ -92,7 +103,10 @@ export async function startDevServerEnvironment(o: ClusterEnvironmentOptions): P
     return {
       address: server.address,
       namespace: server.namespace,
-      urls: Object.fromEntries(SERVICE_NAMES.map((n) => [n, `http://127.0.0.1:${ports[n]}`])) as Record<ServiceName, string>,
+      urls: Object.fromEntries(SERVICE_NAMES.map((n) => [n, `http://127.0.0.1:${ports[n]}`])) as Record<
+        ServiceName,
+        string
+      >,
       databaseUrls,
       inject,
       logTail: () => `${server!.logTail()}\n--- services ---\n${services!.logTail()}`,

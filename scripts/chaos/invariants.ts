@@ -111,7 +111,13 @@ export interface InvariantInput {
 }
 
 export function checkInvariants(input: InvariantInput): CheckResult[] {
-  return [checkTerminal(input), checkStock(input), checkMoney(input), checkIdempotency(input), checkOrderEffects(input)];
+  return [
+    checkTerminal(input),
+    checkStock(input),
+    checkMoney(input),
+    checkIdempotency(input),
+    checkOrderEffects(input),
+  ];
 }
 
 export function countViolations(results: CheckResult[]): number {
@@ -120,7 +126,11 @@ export function countViolations(results: CheckResult[]): number {
 
 /** A saga parked for an operator: NEEDS_ATTENTION, an OPEN dead letter, and listed where the operator looks. */
 export function isDeadLettered(saga: SagaOutcome, deadLetters: DeadLetterRow[], listed: string[]): boolean {
-  return saga.outcome === 'NEEDS_ATTENTION' && listed.includes(saga.orderId) && deadLetters.some((d) => d.saga_id === saga.orderId && d.status === 'OPEN');
+  return (
+    saga.outcome === 'NEEDS_ATTENTION' &&
+    listed.includes(saga.orderId) &&
+    deadLetters.some((d) => d.saga_id === saga.orderId && d.status === 'OPEN')
+  );
 }
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
@@ -142,7 +152,14 @@ function duplicates<T>(rows: T[], key: (r: T) => string): [string, number][] {
 export function checkTerminal({ sagas, final, listedDeadLetters }: InvariantInput): CheckResult {
   const violations: string[] = [];
   const notes: string[] = [];
-  const figures: Record<string, number> = { sagas: sagas.length, APPROVED: 0, REJECTED: 0, CANCELLED: 0, 'dead-lettered': 0, 'not terminal': 0 };
+  const figures: Record<string, number> = {
+    sagas: sagas.length,
+    APPROVED: 0,
+    REJECTED: 0,
+    CANCELLED: 0,
+    'dead-lettered': 0,
+    'not terminal': 0,
+  };
   for (const [id, n] of duplicates(sagas, (s) => s.orderId)) violations.push(`saga ${id} listed ${n} times`);
   for (const s of sagas) {
     if (s.outcome === 'APPROVED' || s.outcome === 'REJECTED' || s.outcome === 'CANCELLED') {
@@ -153,7 +170,10 @@ export function checkTerminal({ sagas, final, listedDeadLetters }: InvariantInpu
       notes.push(`${s.orderId}: dead-lettered (${steps.join(', ')})`);
     } else {
       figures['not terminal']++;
-      const why = s.outcome === 'NEEDS_ATTENTION' ? 'NEEDS_ATTENTION but no OPEN dead letter, or not listed by `dead-letters list`' : s.outcome;
+      const why =
+        s.outcome === 'NEEDS_ATTENTION'
+          ? 'NEEDS_ATTENTION but no OPEN dead letter, or not listed by `dead-letters list`'
+          : s.outcome;
       violations.push(`saga ${s.orderId} did not reach a terminal state: ${why}${s.detail ? ` (${s.detail})` : ''}`);
     }
   }
@@ -174,7 +194,9 @@ export function checkStock({ initial, final }: InvariantInput): CheckResult {
   const after = new Map(final.products.map((p) => [p.sku, p]));
   const byStatus = (snap: DbSnapshot, sku: string, status: ReservationRow['status']) => {
     const statusOf = new Map(snap.reservations.map((r) => [r.order_id, r.status]));
-    return sum(snap.reservationLines.filter((l) => l.sku === sku && statusOf.get(l.order_id) === status).map((l) => l.quantity));
+    return sum(
+      snap.reservationLines.filter((l) => l.sku === sku && statusOf.get(l.order_id) === status).map((l) => l.quantity),
+    );
   };
   const figures = { skus: 0, initialUnits: 0, available: 0, held: 0, sold: 0 };
   for (const [sku, n] of duplicates(final.products, (p) => p.sku)) violations.push(`${sku}: ${n} product rows`);
@@ -192,13 +214,17 @@ export function checkStock({ initial, final }: InvariantInput): CheckResult {
     figures.held += a.held;
     figures.sold += a.sold - b.sold;
     if (a.available + a.held + a.sold !== initialUnits) {
-      violations.push(`${sku}: initial ${initialUnits} ≠ available ${a.available} + held ${a.held} + sold ${a.sold} (= ${a.available + a.held + a.sold})`);
+      violations.push(
+        `${sku}: initial ${initialUnits} ≠ available ${a.available} + held ${a.held} + sold ${a.sold} (= ${a.available + a.held + a.sold})`,
+      );
     }
-    if (a.available < 0 || a.held < 0 || a.sold < 0) violations.push(`${sku}: negative counter (available ${a.available}, held ${a.held}, sold ${a.sold})`);
+    if (a.available < 0 || a.held < 0 || a.sold < 0)
+      violations.push(`${sku}: negative counter (available ${a.available}, held ${a.held}, sold ${a.sold})`);
     const pending = byStatus(final, sku, 'PENDING');
     if (a.held !== pending) violations.push(`${sku}: held ${a.held} ≠ ${pending} unit(s) in PENDING reservations`);
     const soldByRows = byStatus(final, sku, 'CONFIRMED') - byStatus(initial, sku, 'CONFIRMED');
-    if (a.sold - b.sold !== soldByRows) violations.push(`${sku}: sold grew by ${a.sold - b.sold} but CONFIRMED reservations hold ${soldByRows} unit(s)`);
+    if (a.sold - b.sold !== soldByRows)
+      violations.push(`${sku}: sold grew by ${a.sold - b.sold} but CONFIRMED reservations hold ${soldByRows} unit(s)`);
   }
   return {
     id: 2,
@@ -216,11 +242,20 @@ export function checkMoney({ initial, final }: InvariantInput): CheckResult {
   const after = new Map(final.customers.map((c) => [c.id, c]));
   const money = (snap: DbSnapshot, id: string) => {
     const mine = snap.payments.filter((p) => p.customer_id === id);
-    const charged = sum(mine.filter((p) => p.status === 'CHARGED' || p.status === 'REFUNDED').map((p) => p.amount_cents));
+    const charged = sum(
+      mine.filter((p) => p.status === 'CHARGED' || p.status === 'REFUNDED').map((p) => p.amount_cents),
+    );
     const refunded = sum(mine.filter((p) => p.status === 'REFUNDED').map((p) => p.amount_cents));
     return { charged, refunded };
   };
-  const figures = { customers: 0, initialCents: 0, balanceCents: 0, chargedCents: 0, refundedCents: 0, payments: final.payments.length };
+  const figures = {
+    customers: 0,
+    initialCents: 0,
+    balanceCents: 0,
+    chargedCents: 0,
+    refundedCents: 0,
+    payments: final.payments.length,
+  };
   for (const [id, n] of duplicates(final.customers, (c) => c.id)) violations.push(`customer ${id}: ${n} rows`);
   for (const id of new Set([...before.keys(), ...after.keys()])) {
     const b = before.get(id);
@@ -239,19 +274,28 @@ export function checkMoney({ initial, final }: InvariantInput): CheckResult {
     figures.chargedCents += charged;
     figures.refundedCents += refunded;
     if (b.balance_cents !== a.balance_cents + charged - refunded) {
-      violations.push(`${id}: initial balance ${b.balance_cents} ≠ balance ${a.balance_cents} + charged ${charged} − refunded ${refunded} (= ${a.balance_cents + charged - refunded})`);
+      violations.push(
+        `${id}: initial balance ${b.balance_cents} ≠ balance ${a.balance_cents} + charged ${charged} − refunded ${refunded} (= ${a.balance_cents + charged - refunded})`,
+      );
     }
-    if (a.credit_limit_cents !== b.credit_limit_cents) violations.push(`${id}: credit limit changed from ${b.credit_limit_cents} to ${a.credit_limit_cents}`);
-    if (a.balance_cents < -a.credit_limit_cents) violations.push(`${id}: balance ${a.balance_cents} below its credit limit −${a.credit_limit_cents}`);
+    if (a.credit_limit_cents !== b.credit_limit_cents)
+      violations.push(`${id}: credit limit changed from ${b.credit_limit_cents} to ${a.credit_limit_cents}`);
+    if (a.balance_cents < -a.credit_limit_cents)
+      violations.push(`${id}: balance ${a.balance_cents} below its credit limit −${a.credit_limit_cents}`);
   }
   for (const p of final.payments) {
     if (p.status === 'CANCELLED' && (p.amount_cents !== 0 || p.customer_id !== null)) {
-      violations.push(`payment ${p.order_id}: a CANCELLED tombstone with customer ${p.customer_id} and amount ${p.amount_cents}`);
+      violations.push(
+        `payment ${p.order_id}: a CANCELLED tombstone with customer ${p.customer_id} and amount ${p.amount_cents}`,
+      );
     }
     if (p.status !== 'CANCELLED' && (p.customer_id === null || !after.has(p.customer_id))) {
-      violations.push(`payment ${p.order_id} (${p.status}, ${p.amount_cents}) belongs to no known customer (${p.customer_id})`);
+      violations.push(
+        `payment ${p.order_id} (${p.status}, ${p.amount_cents}) belongs to no known customer (${p.customer_id})`,
+      );
     }
-    if (p.status !== 'CANCELLED' && p.amount_cents <= 0) violations.push(`payment ${p.order_id} (${p.status}) has amount ${p.amount_cents}`);
+    if (p.status !== 'CANCELLED' && p.amount_cents <= 0)
+      violations.push(`payment ${p.order_id} (${p.status}) has amount ${p.amount_cents}`);
   }
   return {
     id: 3,
@@ -280,20 +324,39 @@ export const ACTIVITY_SERVICE: Record<string, ServiceName> = {
 };
 
 /** The activities whose recorded key must exist for an effect row in this state (tombstones have no forward key). */
-function requiredKeys(kind: 'order' | 'reservation' | 'payment' | 'shipment', status: string, tombstone: boolean): string[] {
+function requiredKeys(
+  kind: 'order' | 'reservation' | 'payment' | 'shipment',
+  status: string,
+  tombstone: boolean,
+): string[] {
   const keys: string[] = [];
   if (kind === 'order') {
     if (!tombstone) keys.push('createOrder');
-    keys.push(...({ APPROVED: ['approveOrder'], REJECTED: ['rejectOrder'], CANCELLED: ['cancelOrder'] } as Record<string, string[]>)[status] ?? []);
+    keys.push(
+      ...((
+        { APPROVED: ['approveOrder'], REJECTED: ['rejectOrder'], CANCELLED: ['cancelOrder'] } as Record<
+          string,
+          string[]
+        >
+      )[status] ?? []),
+    );
   } else if (kind === 'reservation') {
     if (!tombstone) keys.push('reserveInventory');
-    keys.push(...({ CONFIRMED: ['confirmReservation'], RELEASED: ['releaseInventory'] } as Record<string, string[]>)[status] ?? []);
+    keys.push(
+      ...(({ CONFIRMED: ['confirmReservation'], RELEASED: ['releaseInventory'] } as Record<string, string[]>)[status] ??
+        []),
+    );
   } else if (kind === 'payment') {
     if (!tombstone) keys.push('chargePayment');
-    keys.push(...({ REFUNDED: ['refundPayment'], CANCELLED: ['refundPayment'] } as Record<string, string[]>)[status] ?? []);
+    keys.push(
+      ...(({ REFUNDED: ['refundPayment'], CANCELLED: ['refundPayment'] } as Record<string, string[]>)[status] ?? []),
+    );
   } else {
     if (!tombstone) keys.push('scheduleShipment');
-    keys.push(...({ CONFIRMED: ['confirmShipment'], CANCELLED: ['cancelShipment'] } as Record<string, string[]>)[status] ?? []);
+    keys.push(
+      ...(({ CONFIRMED: ['confirmShipment'], CANCELLED: ['cancelShipment'] } as Record<string, string[]>)[status] ??
+        []),
+    );
   }
   return keys;
 }
@@ -306,9 +369,11 @@ export function checkIdempotency({ initial, final }: InvariantInput): CheckResul
   for (const [service, rows] of Object.entries(final.idempotency) as [ServiceName, IdempotencyRow[]][]) {
     records += rows.length;
     keysByService.set(service, new Set(rows.map((r) => r.key)));
-    for (const [key, n] of duplicates(rows, (r) => r.key)) violations.push(`${service}: idempotency key ${key} recorded ${n} times`);
+    for (const [key, n] of duplicates(rows, (r) => r.key))
+      violations.push(`${service}: idempotency key ${key} recorded ${n} times`);
     for (const r of rows) {
-      if (r.status_code < 200 || r.status_code >= 300) violations.push(`${service}: key ${r.key} stored status ${r.status_code} (only successes are stored)`);
+      if (r.status_code < 200 || r.status_code >= 300)
+        violations.push(`${service}: key ${r.key} stored status ${r.status_code} (only successes are stored)`);
       const activity = r.key.slice(r.key.lastIndexOf(':') + 1);
       const owner = ACTIVITY_SERVICE[activity];
       if (!owner) continue; // not a saga activity's key (e.g. an operator's request)
@@ -320,7 +385,12 @@ export function checkIdempotency({ initial, final }: InvariantInput): CheckResul
   // One effect row per order and kind; each effect recorded under its saga key.
   type Effect = { orderId: string; status: string; tombstone: boolean };
   const linesOf = new Set(final.reservationLines.map((l) => l.order_id));
-  const kinds: { kind: 'order' | 'reservation' | 'payment' | 'shipment'; service: ServiceName; rows: Effect[]; before: Set<string> }[] = [
+  const kinds: {
+    kind: 'order' | 'reservation' | 'payment' | 'shipment';
+    service: ServiceName;
+    rows: Effect[];
+    before: Set<string>;
+  }[] = [
     {
       kind: 'order',
       service: 'orders',
@@ -330,7 +400,11 @@ export function checkIdempotency({ initial, final }: InvariantInput): CheckResul
     {
       kind: 'reservation',
       service: 'inventory',
-      rows: final.reservations.map((r) => ({ orderId: r.order_id, status: r.status, tombstone: r.status === 'RELEASED' && !linesOf.has(r.order_id) })),
+      rows: final.reservations.map((r) => ({
+        orderId: r.order_id,
+        status: r.status,
+        tombstone: r.status === 'RELEASED' && !linesOf.has(r.order_id),
+      })),
       before: new Set(initial.reservations.map((r) => r.order_id)),
     },
     {
@@ -342,19 +416,27 @@ export function checkIdempotency({ initial, final }: InvariantInput): CheckResul
     {
       kind: 'shipment',
       service: 'shipping',
-      rows: final.shipments.map((s) => ({ orderId: s.order_id, status: s.status, tombstone: s.status === 'CANCELLED' && s.country === null })),
+      rows: final.shipments.map((s) => ({
+        orderId: s.order_id,
+        status: s.status,
+        tombstone: s.status === 'CANCELLED' && s.country === null,
+      })),
       before: new Set(initial.shipments.map((s) => s.order_id)),
     },
   ];
   let effects = 0;
   for (const { kind, service, rows, before } of kinds) {
-    for (const [orderId, n] of duplicates(rows, (r) => r.orderId)) violations.push(`order ${orderId}: ${n} ${kind} rows (an effect applied twice)`);
+    for (const [orderId, n] of duplicates(rows, (r) => r.orderId))
+      violations.push(`order ${orderId}: ${n} ${kind} rows (an effect applied twice)`);
     const keys = keysByService.get(service) ?? new Set<string>();
     for (const r of rows) {
       if (before.has(r.orderId)) continue;
       effects++;
       for (const activity of requiredKeys(kind, r.status, r.tombstone)) {
-        if (!keys.has(`${r.orderId}:${activity}`)) violations.push(`order ${r.orderId}: ${kind} is ${r.status} but ${service} has no record of key ${r.orderId}:${activity}`);
+        if (!keys.has(`${r.orderId}:${activity}`))
+          violations.push(
+            `order ${r.orderId}: ${kind} is ${r.status} but ${service} has no record of key ${r.orderId}:${activity}`,
+          );
       }
     }
   }
@@ -384,14 +466,26 @@ export function checkOrderEffects({ sagas, initial, final }: InvariantInput): Ch
     if (s.outcome === 'APPROVED') figures.approved++;
     else if (s.outcome === 'REJECTED' || s.outcome === 'CANCELLED') figures.closed++;
     // The order saga's own invariant function (order-invariants.ts), the one the explorer checks each saga with.
-    violations.push(...orderEffectViolations(s, { orders: o ? [o] : [], reservations: r ? [r] : [], payments: p ? [p] : [], shipments: sh ? [sh] : [] }));
+    violations.push(
+      ...orderEffectViolations(s, {
+        orders: o ? [o] : [],
+        reservations: r ? [r] : [],
+        payments: p ? [p] : [],
+        shipments: sh ? [sh] : [],
+      }),
+    );
     if (s.outcome !== 'APPROVED' && s.outcome !== 'REJECTED' && s.outcome !== 'CANCELLED') {
       figures.skipped++; // dead-lettered or not terminal: check 1 says which; stock and money still hold (2, 3)
     }
   }
   // Rows that no saga of this run (and nothing before it) accounts for.
   const known = new Set(sagas.map((s) => s.orderId));
-  const before = new Set([...initial.orders.map((o) => o.id), ...initial.reservations.map((r) => r.order_id), ...initial.payments.map((p) => p.order_id), ...initial.shipments.map((s) => s.order_id)]);
+  const before = new Set([
+    ...initial.orders.map((o) => o.id),
+    ...initial.reservations.map((r) => r.order_id),
+    ...initial.payments.map((p) => p.order_id),
+    ...initial.shipments.map((s) => s.order_id),
+  ]);
   const rows: [string, string][] = [
     ...final.orders.map((o) => ['order', o.id] as [string, string]),
     ...final.reservations.map((r) => ['reservation', r.order_id] as [string, string]),

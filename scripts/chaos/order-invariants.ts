@@ -13,7 +13,15 @@
  *   CANCELLED    shipment CANCELLED (or absent), the order in that status (or absent when create-order was refused)
  * Stock and money are conserved across the run (invariants.ts, checks 2 and 3: they are sums over every order).
  */
-import type { DbSnapshot, IdempotencyRow, OrderRow, PaymentRow, ReservationRow, SagaOutcome, ShipmentRow } from './invariants';
+import type {
+  DbSnapshot,
+  IdempotencyRow,
+  OrderRow,
+  PaymentRow,
+  ReservationRow,
+  SagaOutcome,
+  ShipmentRow,
+} from './invariants';
 
 /** One order's rows in every service. */
 export interface OrderSagaRows {
@@ -33,13 +41,20 @@ export function orderRowsOf(snapshot: DbSnapshot, orderId: string): OrderSagaRow
     reservations: snapshot.reservations.filter((r) => r.order_id === orderId),
     payments: snapshot.payments.filter((p) => p.order_id === orderId),
     shipments: snapshot.shipments.filter((s) => s.order_id === orderId),
-    idempotency: Object.entries(snapshot.idempotency).flatMap(([service, rows]) => rows.filter((r) => r.key.startsWith(`${orderId}:`)).map((r) => ({ service, ...r }))),
-    openDeadLetters: snapshot.deadLetters.filter((d) => d.saga_id === orderId && d.status === 'OPEN').map((d) => d.step),
+    idempotency: Object.entries(snapshot.idempotency).flatMap(([service, rows]) =>
+      rows.filter((r) => r.key.startsWith(`${orderId}:`)).map((r) => ({ service, ...r })),
+    ),
+    openDeadLetters: snapshot.deadLetters
+      .filter((d) => d.saga_id === orderId && d.status === 'OPEN')
+      .map((d) => d.step),
   };
 }
 
 /** What the order's effect rows say that its outcome forbids, one line each (the chaos run's check 5). */
-export function orderEffectViolations(s: SagaOutcome, rows: Pick<OrderSagaRows, 'orders' | 'reservations' | 'payments' | 'shipments'>): string[] {
+export function orderEffectViolations(
+  s: SagaOutcome,
+  rows: Pick<OrderSagaRows, 'orders' | 'reservations' | 'payments' | 'shipments'>,
+): string[] {
   const violations: string[] = [];
   const id = s.orderId;
   const [o] = rows.orders;
@@ -79,14 +94,20 @@ export function checkOrderSaga(s: SagaOutcome, rows: OrderSagaRows): string[] {
   } else if (s.outcome !== 'APPROVED' && s.outcome !== 'REJECTED' && s.outcome !== 'CANCELLED') {
     bad(`did not reach a terminal state${s.detail ? ` (${s.detail})` : ''}`);
   }
-  for (const [kind, list] of [['order', rows.orders], ['reservation', rows.reservations], ['payment', rows.payments], ['shipment', rows.shipments]] as const) {
+  for (const [kind, list] of [
+    ['order', rows.orders],
+    ['reservation', rows.reservations],
+    ['payment', rows.payments],
+    ['shipment', rows.shipments],
+  ] as const) {
     if (list.length > 1) bad(`${list.length} ${kind} rows (an effect applied twice)`);
   }
   const seen = new Set<string>();
   for (const k of rows.idempotency) {
     if (seen.has(`${k.service} ${k.key}`)) bad(`idempotency key ${k.key} recorded twice in ${k.service}`);
     seen.add(`${k.service} ${k.key}`);
-    if (k.status_code < 200 || k.status_code > 299) bad(`idempotency key ${k.key} in ${k.service} stored status ${k.status_code}`);
+    if (k.status_code < 200 || k.status_code > 299)
+      bad(`idempotency key ${k.key} in ${k.service} stored status ${k.status_code}`);
   }
   return [...violations, ...orderEffectViolations(s, rows)];
 }

@@ -89,12 +89,25 @@ function planOne(rng: Rng, orderId: string, o: PlanOptions): SagaPlan {
   if (rng() < 0.05) items.push({ sku: SCARCE_SKU, quantity: 1 });
   if (rng() < 0.04) items.push({ sku: UNKNOWN_SKU, quantity: 1 });
   const country = rng() < 0.08 ? pick(rng, UNSUPPORTED_COUNTRIES) : pick(rng, COUNTRIES);
-  const destination = { recipient: `Chaos ${orderId}`, line1: '1 Test Street', city: 'Testville', postalCode: '12345', country };
+  const destination = {
+    recipient: `Chaos ${orderId}`,
+    line1: '1 Test Street',
+    city: 'Testville',
+    postalCode: '12345',
+    country,
+  };
 
   const faults = planFaults(rng, orderSaga);
   const cancelAfterMs = rng() < o.cancelRatio ? int(rng, 0, 1500) : undefined;
   return {
-    input: { orderId, customerId, items, destination, ...(Object.keys(faults).length ? { faults } : {}), ...(o.options ? { options: o.options } : {}) },
+    input: {
+      orderId,
+      customerId,
+      items,
+      destination,
+      ...(Object.keys(faults).length ? { faults } : {}),
+      ...(o.options ? { options: o.options } : {}),
+    },
     cancelAfterMs,
   };
 }
@@ -111,7 +124,9 @@ export function planFaults<S extends SagaDefinition>(rng: Rng, saga: S): FaultPl
   // Compensations that can be made to fail for good: the ones a rejected saga usually runs, i.e. each compensatable
   // step's default compensation (its last alternative: cancel-order needs a cancellation, refund-payment and
   // void-refund an unknown pivot outcome, so they rarely run).
-  const breakable = steps.filter((s) => s.kind === 'compensatable').map((s) => s.compensations[s.compensations.length - 1]);
+  const breakable = steps
+    .filter((s) => s.kind === 'compensatable')
+    .map((s) => s.compensations[s.compensations.length - 1]);
   const faults: Record<string, string> = {};
   for (const action of [...stepNames, ...compensationNames]) {
     const compensation = (compensationNames as readonly string[]).includes(action);

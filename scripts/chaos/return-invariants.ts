@@ -39,7 +39,13 @@ export interface ReturnRows {
   /** The order's payment (payments). */
   payment?: { order_id: string; customer_id: string | null; amount_cents: number; status: string };
   /** Every refund of the order, this return's and any other's (payments). */
-  refunds: { return_id: string; order_id: string | null; customer_id: string | null; amount_cents: number; status: 'REFUNDED' | 'VOIDED' }[];
+  refunds: {
+    return_id: string;
+    order_id: string | null;
+    customer_id: string | null;
+    amount_cents: number;
+    status: 'REFUNDED' | 'VOIDED';
+  }[];
   /** The idempotency records of this saga's requests, in every service (keys starting with "<return id>:"). */
   idempotency: { service: string; key: string; status_code: number }[];
   /** The saga's OPEN dead letters (the compensations waiting for an operator). */
@@ -60,7 +66,8 @@ export function checkReturn(saga: ReturnSagaOutcome, rows: ReturnRows): string[]
   for (const k of rows.idempotency) {
     if (seen.has(`${k.service} ${k.key}`)) bad(`idempotency key ${k.key} recorded twice in ${k.service}`);
     seen.add(`${k.service} ${k.key}`);
-    if (k.status_code < 200 || k.status_code > 299) bad(`idempotency key ${k.key} in ${k.service} stored status ${k.status_code}`);
+    if (k.status_code < 200 || k.status_code > 299)
+      bad(`idempotency key ${k.key} in ${k.service} stored status ${k.status_code}`);
   }
 
   const ret = rows.returns[0];
@@ -70,16 +77,27 @@ export function checkReturn(saga: ReturnSagaOutcome, rows: ReturnRows): string[]
 
   switch (saga.outcome) {
     case 'RETURNED': {
-      if (order?.status !== 'RETURNED' || order.return_id !== id) bad(`order is ${order?.status ?? 'missing'} (return ${order?.return_id ?? 'none'}), not RETURNED by this return`);
+      if (order?.status !== 'RETURNED' || order.return_id !== id)
+        bad(
+          `order is ${order?.status ?? 'missing'} (return ${order?.return_id ?? 'none'}), not RETURNED by this return`,
+        );
       if (ret?.status !== 'COMPLETED') bad(`return is ${ret?.status ?? 'missing'}, not COMPLETED`);
       if (pickup?.status !== 'BOOKED') bad(`pickup is ${pickup?.status ?? 'missing'}, not BOOKED`);
-      if (shipment?.status !== 'DELIVERED' || shipment.return_id !== id) bad(`shipment is ${shipment?.status ?? 'missing'} (return ${shipment?.return_id ?? 'none'}), not DELIVERED with this return's pickup`);
+      if (shipment?.status !== 'DELIVERED' || shipment.return_id !== id)
+        bad(
+          `shipment is ${shipment?.status ?? 'missing'} (return ${shipment?.return_id ?? 'none'}), not DELIVERED with this return's pickup`,
+        );
       if (refund?.status !== 'REFUNDED') bad(`refund is ${refund?.status ?? 'missing'}, not REFUNDED`);
       else if (!payment || refund.amount_cents !== payment.amount_cents || refund.customer_id !== payment.customer_id) {
-        bad(`refund of ${refund.amount_cents} to ${refund.customer_id} ≠ the payment (${payment?.amount_cents ?? 'none'} by ${payment?.customer_id ?? 'nobody'})`);
+        bad(
+          `refund of ${refund.amount_cents} to ${refund.customer_id} ≠ the payment (${payment?.amount_cents ?? 'none'} by ${payment?.customer_id ?? 'nobody'})`,
+        );
       }
       if (payment?.status !== 'REFUNDED') bad(`payment is ${payment?.status ?? 'missing'}, not REFUNDED`);
-      if (reservation?.status !== 'RETURNED' || reservation.return_id !== id) bad(`reservation is ${reservation?.status ?? 'missing'} (return ${reservation?.return_id ?? 'none'}), not restocked by this return`);
+      if (reservation?.status !== 'RETURNED' || reservation.return_id !== id)
+        bad(
+          `reservation is ${reservation?.status ?? 'missing'} (return ${reservation?.return_id ?? 'none'}), not restocked by this return`,
+        );
       break;
     }
     case 'REJECTED':
@@ -88,9 +106,11 @@ export function checkReturn(saga: ReturnSagaOutcome, rows: ReturnRows): string[]
       if (ret && ret.status !== 'CANCELLED') bad(`return is ${ret.status}, not CANCELLED`);
       if (pickup && pickup.status !== 'CANCELLED') bad(`pickup is ${pickup.status}, not CANCELLED`);
       if (shipment?.return_id === id) bad(`shipment still locked by this return's pickup`);
-      if (refund && refund.status !== 'VOIDED') bad(`refund is ${refund.status}, not VOIDED: the money went back for a return that did not happen`);
+      if (refund && refund.status !== 'VOIDED')
+        bad(`refund is ${refund.status}, not VOIDED: the money went back for a return that did not happen`);
       const refundedByAnother = rows.refunds.some((r) => r.return_id !== id && r.status === 'REFUNDED');
-      if (payment?.status === 'REFUNDED' && ownRefunds.length && !refundedByAnother) bad('payment REFUNDED, yet its only refund (this return\'s) is VOIDED');
+      if (payment?.status === 'REFUNDED' && ownRefunds.length && !refundedByAnother)
+        bad("payment REFUNDED, yet its only refund (this return's) is VOIDED");
       if (reservation?.return_id === id) bad(`reservation restocked by this return (${reservation.status})`);
       break;
     }

@@ -48,7 +48,13 @@ export interface ReturnPhaseReport {
 }
 
 export async function runReturnPhase(o: ReturnPhaseOptions, approvedOrderIds: string[]): Promise<ReturnPhaseReport> {
-  const plans = planReturns({ seed: o.seed, approvedOrderIds, ratio: o.ratio, cancelRatio: o.cancelRatio, options: o.options });
+  const plans = planReturns({
+    seed: o.seed,
+    approvedOrderIds,
+    ratio: o.ratio,
+    cancelRatio: o.cancelRatio,
+    options: o.options,
+  });
   for (const plan of plans) if (plan.deliveredDaysAgo !== undefined) await reportDelivery(o, plan);
 
   const records: ReturnRecord[] = [];
@@ -58,10 +64,14 @@ export async function runReturnPhase(o: ReturnPhaseOptions, approvedOrderIds: st
   const result = await runBatch(
     async (returnId) => {
       const plan = byId.get(returnId)!;
-      const handle = await startWithRetry(o.client, returnId, () => startSaga(o.client, o.taskQueue, returnSaga, plan.input, { workflowTaskTimeout: '3s' }));
+      const handle = await startWithRetry(o.client, returnId, () =>
+        startSaga(o.client, o.taskQueue, returnSaga, plan.input, { workflowTaskTimeout: '3s' }),
+      );
       let cancelRequested = false;
       const cancelTimer =
-        plan.cancelAfterMs === undefined ? undefined : setTimeout(() => {
+        plan.cancelAfterMs === undefined
+          ? undefined
+          : setTimeout(() => {
               cancelRequested = true;
               handle.cancel().catch(() => undefined);
             }, plan.cancelAfterMs);
@@ -70,7 +80,10 @@ export async function runReturnPhase(o: ReturnPhaseOptions, approvedOrderIds: st
       const outcome = await Promise.race([
         awaitOutcome(o.client, handle, stopWaiting.signal),
         watchNeedsAttention(handle, done, 3000),
-        sleep(o.sagaTimeoutMs).then(() => ({ outcome: 'TIMED_OUT' as const, detail: `not ended after ${o.sagaTimeoutMs} ms` })),
+        sleep(o.sagaTimeoutMs).then(() => ({
+          outcome: 'TIMED_OUT' as const,
+          detail: `not ended after ${o.sagaTimeoutMs} ms`,
+        })),
       ]);
       done.value = true;
       stopWaiting.abort();
@@ -80,7 +93,12 @@ export async function runReturnPhase(o: ReturnPhaseOptions, approvedOrderIds: st
         orderId: plan.input.orderId,
         outcome: outcome.outcome as ReturnSagaOutcome['outcome'],
         detail: outcome.detail,
-        delivered: plan.deliveredDaysAgo === undefined ? 'not delivered' : plan.deliveredDaysAgo > 30 ? 'too long ago' : 'recently',
+        delivered:
+          plan.deliveredDaysAgo === undefined
+            ? 'not delivered'
+            : plan.deliveredDaysAgo > 30
+              ? 'too long ago'
+              : 'recently',
         cancelRequested,
         faults: plan.input.faults,
       });
@@ -90,7 +108,8 @@ export async function runReturnPhase(o: ReturnPhaseOptions, approvedOrderIds: st
     o.concurrency,
   );
   await killed;
-  if (result.errors.length) throw new Error(`${result.errors.length} return saga(s) could not be run: ${result.errors.slice(0, 3).join('; ')}`);
+  if (result.errors.length)
+    throw new Error(`${result.errors.length} return saga(s) could not be run: ${result.errors.slice(0, 3).join('; ')}`);
 
   records.sort((a, b) => a.returnId.localeCompare(b.returnId));
   const violations: string[] = [];
@@ -100,14 +119,24 @@ export async function runReturnPhase(o: ReturnPhaseOptions, approvedOrderIds: st
     violations.push(...checkReturn(r, await readReturnRows(o.databaseUrls, r.returnId, r.orderId)));
   }
   const by = (d: ReturnRecord['delivered']) => records.filter((r) => r.delivered === d).length;
-  const figures = { returns: records.length, ...outcomes, delivered: by('recently'), late: by('too long ago'), undelivered: by('not delivered') };
+  const figures = {
+    returns: records.length,
+    ...outcomes,
+    delivered: by('recently'),
+    late: by('too long ago'),
+    undelivered: by('not delivered'),
+  };
   return {
     records,
     outcomes,
     check: {
       id: 6,
       name: 'every return consistent in every service',
-      summary: `${records.length} returns of approved orders (${figures.delivered} delivered recently, ${figures.late} too long ago, ${figures.undelivered} not delivered): ${Object.entries(outcomes).map(([k, n]) => `${k.toLowerCase()} ${n}`).join(', ') || 'none'}`,
+      summary: `${records.length} returns of approved orders (${figures.delivered} delivered recently, ${figures.late} too long ago, ${figures.undelivered} not delivered): ${
+        Object.entries(outcomes)
+          .map(([k, n]) => `${k.toLowerCase()} ${n}`)
+          .join(', ') || 'none'
+      }`,
       figures,
       violations,
     },
@@ -121,7 +150,11 @@ async function reportDelivery(o: ReturnPhaseOptions, plan: ReturnPlan): Promise<
   const url = `${o.serviceUrls.shipping}/shipments/${encodeURIComponent(orderId)}/deliver`;
   const res = await fetch(url, {
     method: 'POST',
-    headers: { authorization: `Bearer ${o.authToken}`, 'content-type': 'application/json', 'idempotency-key': `${orderId}:deliver` },
+    headers: {
+      authorization: `Bearer ${o.authToken}`,
+      'content-type': 'application/json',
+      'idempotency-key': `${orderId}:deliver`,
+    },
     body: JSON.stringify({ deliveredAt }),
   });
   if (!res.ok) throw new Error(`delivering ${orderId}: ${res.status} ${await res.text()}`);

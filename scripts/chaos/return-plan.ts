@@ -14,7 +14,13 @@ export interface ReturnPlan {
   cancelAfterMs?: number;
 }
 
-export function planReturns(o: { seed: number; approvedOrderIds: string[]; ratio: number; cancelRatio: number; options?: SagaRunOptions }): ReturnPlan[] {
+export function planReturns(o: {
+  seed: number;
+  approvedOrderIds: string[];
+  ratio: number;
+  cancelRatio: number;
+  options?: SagaRunOptions;
+}): ReturnPlan[] {
   const rng = prng(o.seed ^ 0x2545f491);
   const plans: ReturnPlan[] = [];
   for (const orderId of o.approvedOrderIds) {
@@ -23,7 +29,13 @@ export function planReturns(o: { seed: number; approvedOrderIds: string[]; ratio
     const deliveredDaysAgo = delivery < 0.1 ? undefined : delivery < 0.2 ? int(rng, 31, 60) : int(rng, 0, 29);
     const faults = planFaults(rng, returnSaga);
     plans.push({
-      input: { returnId: `ret-${orderId}`, orderId, reason: 'chaos return', ...(Object.keys(faults).length ? { faults } : {}), ...(o.options ? { options: o.options } : {}) },
+      input: {
+        returnId: `ret-${orderId}`,
+        orderId,
+        reason: 'chaos return',
+        ...(Object.keys(faults).length ? { faults } : {}),
+        ...(o.options ? { options: o.options } : {}),
+      },
       deliveredDaysAgo,
       cancelAfterMs: rng() < o.cancelRatio ? int(rng, 0, 1500) : undefined,
     });

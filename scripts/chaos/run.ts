@@ -25,7 +25,8 @@ const ratio = (v: string) => {
 const kinds = (v: string): DevServerKillKind[] => {
   const list = v.split(',').map((k) => k.trim()) as DevServerKillKind[];
   const unknown = list.filter((k) => !DEV_SERVER_KILL_KINDS.includes(k));
-  if (!list.length || unknown.length) throw new InvalidArgumentError(`expected some of ${DEV_SERVER_KILL_KINDS.join(', ')}, got ${v}`);
+  if (!list.length || unknown.length)
+    throw new InvalidArgumentError(`expected some of ${DEV_SERVER_KILL_KINDS.join(', ')}, got ${v}`);
   return [...new Set(list)];
 };
 const d = DEFAULT_CHAOS_OPTIONS;
@@ -35,19 +36,44 @@ const program = new Command('chaos')
   .option('--sagas <n>', 'sagas to run', int(1), d.sagas)
   .option('--concurrency <n>', 'sagas in flight', int(1), d.concurrency)
   .option('--seed <n>', 'PRNG seed (default: random, printed)', int(0))
-  .option('--kills <n>', 'SIGKILLs, spread over the run, taking turns among the --kill kinds (on the cluster: SIGKILLs of each process kind)', int(0), d.kills)
-  .option('--kill <kinds>', `dev server: what gets killed and restarted, comma-separated: ${DEV_SERVER_KILL_KINDS.join(', ')}`, kinds, d.kill)
-  .option('--temporal <kind>', 'dev-server, or cluster (the real server: 4 role processes on PostgreSQL)', (v: string) => {
-    if (v !== 'dev-server' && v !== 'cluster') throw new Error(`expected dev-server or cluster, got ${v}`);
-    return v;
-  }, d.temporal)
+  .option(
+    '--kills <n>',
+    'SIGKILLs, spread over the run, taking turns among the --kill kinds (on the cluster: SIGKILLs of each process kind)',
+    int(0),
+    d.kills,
+  )
+  .option(
+    '--kill <kinds>',
+    `dev server: what gets killed and restarted, comma-separated: ${DEV_SERVER_KILL_KINDS.join(', ')}`,
+    kinds,
+    d.kill,
+  )
+  .option(
+    '--temporal <kind>',
+    'dev-server, or cluster (the real server: 4 role processes on PostgreSQL)',
+    (v: string) => {
+      if (v !== 'dev-server' && v !== 'cluster') throw new Error(`expected dev-server or cluster, got ${v}`);
+      return v;
+    },
+    d.temporal,
+  )
   .option('--workers <n>', 'saga worker processes (default 1; 2 on the cluster)', int(1))
-  .option('--postgres-restarts <n>', 'cluster only: PostgreSQL restarts (fast shutdown, same data)', int(0), d.postgresRestarts)
+  .option(
+    '--postgres-restarts <n>',
+    'cluster only: PostgreSQL restarts (fast shutdown, same data)',
+    int(0),
+    d.postgresRestarts,
+  )
   .option('--restart-delay-ms <ms>', 'pause between a kill and the restart', int(0), d.restartDelayMs)
   .option('--cancel-ratio <r>', 'share of sagas the client cancels mid-flight', ratio, d.cancelRatio)
   .option('--step-timeout <duration>', 'activity start-to-close timeout (e.g. 4s)', d.stepTimeout)
   .option('--saga-timeout-ms <ms>', 'a saga not ended by then counts as not terminal', int(1000), d.sagaTimeoutMs)
-  .option('--return-ratio <r>', 'share of the approved orders returned in a second phase (0: none)', ratio, d.returnRatio)
+  .option(
+    '--return-ratio <r>',
+    'share of the approved orders returned in a second phase (0: none)',
+    ratio,
+    d.returnRatio,
+  )
   .option('--no-top-up', 'keep the seed balances and stock (more rejections for lack of money and stock)')
   .option('--no-progress', 'no progress bar');
 
@@ -58,7 +84,10 @@ async function main() {
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   const command = `npm run chaos -- ${process.argv.slice(2).join(' ')}`.trim();
-  const what = o.temporal === 'cluster' ? `on the Temporal cluster, ${o.kills} kill(s) of each process kind, ${o.postgresRestarts} PostgreSQL restart(s)` : `${o.kills} kill(s) of ${(o.kill as DevServerKillKind[]).join(', ')}`;
+  const what =
+    o.temporal === 'cluster'
+      ? `on the Temporal cluster, ${o.kills} kill(s) of each process kind, ${o.postgresRestarts} PostgreSQL restart(s)`
+      : `${o.kills} kill(s) of ${(o.kill as DevServerKillKind[]).join(', ')}`;
   process.stderr.write(`chaos: seed ${seed}, ${o.sagas} sagas at concurrency ${o.concurrency}, ${what}\n`);
   const report = await runChaos({
     sagas: o.sagas,

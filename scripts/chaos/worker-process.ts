@@ -28,7 +28,10 @@ const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() 
 
 async function main() {
   const config = JSON.parse(process.env.CHAOS_WORKER_CONFIG!) as ChaosWorkerConfig;
-  Runtime.install({ logger: quiet as never, telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
+  Runtime.install({
+    logger: quiet as never,
+    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
+  });
   const connection = await NativeConnection.connect({ address: config.address });
   const { worker, close } = await createSagaWorker({
     connection,

@@ -35,9 +35,12 @@ export function startProgress(scenario: string, stream: NodeJS.WriteStream = pro
       const compensating = state.compensations.length > 0;
       const steps = compensating ? state.steps.filter((s) => s.status !== 'PENDING') : state.steps;
       const ended = (status: string) => status !== 'PENDING' && status !== 'RUNNING';
-      const done = steps.filter((s) => ended(s.status)).length + state.compensations.filter((c) => ended(c.status)).length;
+      const done =
+        steps.filter((s) => ended(s.status)).length + state.compensations.filter((c) => ended(c.status)).length;
       bar.setTotal(steps.length + state.compensations.length);
-      const now = state.currentStep ? `${state.status.toLowerCase()}: ${state.currentStep}` : state.status.toLowerCase();
+      const now = state.currentStep
+        ? `${state.status.toLowerCase()}: ${state.currentStep}`
+        : state.status.toLowerCase();
       bar.update(done, { activity: note ? `${now} (${note})` : now });
     },
     stop() {

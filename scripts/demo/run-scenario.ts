@@ -43,11 +43,23 @@ export interface OrderRecord {
 
 const POLL_MS = 250;
 
-export async function runScenario(target: DemoTarget, scenario: Scenario, timeoutMs: number): Promise<{ report: ScenarioReport; details: ScenarioDetails }> {
+export async function runScenario(
+  target: DemoTarget,
+  scenario: Scenario,
+  timeoutMs: number,
+): Promise<{ report: ScenarioReport; details: ScenarioDetails }> {
   const { client, config } = target;
   // Unique per run: the order id is the workflow id, and Temporal refuses a second saga for the same one.
   const orderId = `demo-${scenario.name}-${randomBytes(3).toString('hex')}`;
-  const report: ScenarioReport = { name: scenario.name, orderId, uiUrl: workflowUiLink(config, orderId)!, expected: scenario.expected, actual: null, pass: false, durationMs: 0 };
+  const report: ScenarioReport = {
+    name: scenario.name,
+    orderId,
+    uiUrl: workflowUiLink(config, orderId)!,
+    expected: scenario.expected,
+    actual: null,
+    pass: false,
+    durationMs: 0,
+  };
   const details: ScenarioDetails = {};
   const started = Date.now();
   const progress = startProgress(scenario.name);
@@ -58,7 +70,12 @@ export async function runScenario(target: DemoTarget, scenario: Scenario, timeou
   try {
     if (scenario.returnOf) {
       await placeOrderToReturn(target, businessOrderId, scenario, timeoutMs);
-      await startSaga(client, config.taskQueue, returnSaga, { returnId: orderId, orderId: businessOrderId, reason: scenario.returnOf.reason, faults: scenario.returnOf.faults });
+      await startSaga(client, config.taskQueue, returnSaga, {
+        returnId: orderId,
+        orderId: businessOrderId,
+        reason: scenario.returnOf.reason,
+        faults: scenario.returnOf.faults,
+      });
     } else {
       await startSaga(client, config.taskQueue, orderSaga, { orderId, ...scenario.order });
     }
@@ -73,14 +90,18 @@ export async function runScenario(target: DemoTarget, scenario: Scenario, timeou
         await new Promise((r) => setTimeout(r, POLL_MS));
       }
     })();
-    const outcome = await withTimeout(awaitSagaResult(client, orderId), timeoutMs, () =>
-      `the saga did not end within ${timeoutMs / 1000} s: is a worker polling task queue ${config.taskQueue}? (${report.uiUrl})`,
+    const outcome = await withTimeout(
+      awaitSagaResult(client, orderId),
+      timeoutMs,
+      () =>
+        `the saga did not end within ${timeoutMs / 1000} s: is a worker polling task queue ${config.taskQueue}? (${report.uiUrl})`,
     );
     ended = true;
     await Promise.all([polling, during]);
 
     details.result = toResultView(saga.name, orderId, outcome);
-    details.state = (outcome.outcome === 'completed' ? undefined : outcome.state) ?? (await getSagaState(client, orderId));
+    details.state =
+      (outcome.outcome === 'completed' ? undefined : outcome.state) ?? (await getSagaState(client, orderId));
     details.workflowStatus = (await describeSaga(client, orderId)).status.name;
     details.order = await fetchOrder(target, businessOrderId);
     details.attempts = await attemptsPerStep(client, orderId);
@@ -100,35 +121,59 @@ export async function runScenario(target: DemoTarget, scenario: Scenario, timeou
  * The order a return scenario returns: placed by an order saga (it must end APPROVED) and, if the scenario says so,
  * reported delivered by the carrier: a write to the shipping service, so it needs the orchestrator's token.
  */
-async function placeOrderToReturn(target: DemoTarget, orderId: string, scenario: Scenario, timeoutMs: number): Promise<void> {
+async function placeOrderToReturn(
+  target: DemoTarget,
+  orderId: string,
+  scenario: Scenario,
+  timeoutMs: number,
+): Promise<void> {
   await startSaga(target.client, target.config.taskQueue, orderSaga, { orderId, ...scenario.order });
-  const placed = await withTimeout(awaitSagaResult(target.client, orderId), timeoutMs, () => `the order ${orderId} to return did not end within ${timeoutMs / 1000} s`);
+  const placed = await withTimeout(
+    awaitSagaResult(target.client, orderId),
+    timeoutMs,
+    () => `the order ${orderId} to return did not end within ${timeoutMs / 1000} s`,
+  );
   if (placed.outcome !== 'completed' || (placed.result as { status?: string }).status !== 'APPROVED') {
     throw new Error(`the order to return, ${orderId}, was not approved: ${JSON.stringify(placed)}`);
   }
   if (!scenario.returnOf?.delivered) return;
   if (!target.authToken) {
-    throw new Error(`reporting the delivery of ${orderId} needs the orchestrator's token: set SERVICE_AUTH_TOKEN (npm start writes it to ${authTokenFile(process.env.DATA_DIR ?? DEFAULT_DATA_DIR)})`);
+    throw new Error(
+      `reporting the delivery of ${orderId} needs the orchestrator's token: set SERVICE_AUTH_TOKEN (npm start writes it to ${authTokenFile(process.env.DATA_DIR ?? DEFAULT_DATA_DIR)})`,
+    );
   }
   const url = `${target.serviceUrls.shipping}/shipments/${encodeURIComponent(orderId)}/deliver`;
   const res = await fetch(url, {
     method: 'POST',
-    headers: { authorization: `Bearer ${target.authToken}`, 'content-type': 'application/json', 'idempotency-key': `${orderId}:deliver` },
+    headers: {
+      authorization: `Bearer ${target.authToken}`,
+      'content-type': 'application/json',
+      'idempotency-key': `${orderId}:deliver`,
+    },
     body: '{}',
     signal: AbortSignal.timeout(10_000),
   });
   if (!res.ok) throw new Error(`POST ${url} answered ${res.status}: ${await res.text()}`);
 }
 
-function finalState(expected: FinalState, result: ResultView, state: SagaView, order: OrderRecord | null, attempts: Record<string, number>): FinalState {
+function finalState(
+  expected: FinalState,
+  result: ResultView,
+  state: SagaView,
+  order: OrderRecord | null,
+  attempts: Record<string, number>,
+): FinalState {
   const actual: FinalState = {
     outcome: result.outcome as FinalState['outcome'],
     orderStatus: order?.status ?? null,
     sagaStatus: state.status,
-    compensations: state.compensations.filter((c) => c.status === 'COMPLETED').map((c) => c.name as FinalState['compensations'][number]),
+    compensations: state.compensations
+      .filter((c) => c.status === 'COMPLETED')
+      .map((c) => c.name as FinalState['compensations'][number]),
   };
   // Only the steps the scenario is about: how often the others were tried is not part of its promise.
-  if (expected.attempts) actual.attempts = Object.fromEntries(Object.keys(expected.attempts).map((step) => [step, attempts[step] ?? 0]));
+  if (expected.attempts)
+    actual.attempts = Object.fromEntries(Object.keys(expected.attempts).map((step) => [step, attempts[step] ?? 0]));
   return actual;
 }
 
@@ -137,7 +182,10 @@ async function fetchOrder(target: DemoTarget, orderId: string): Promise<OrderRec
   const url = `${target.serviceUrls.orders}/orders/${encodeURIComponent(orderId)}`;
   const headers: Record<string, string> = target.readToken ? { authorization: `Bearer ${target.readToken}` } : {};
   const res = await fetch(url, { headers, signal: AbortSignal.timeout(10_000) });
-  if (res.status === 401) throw new Error(`GET ${url} answered 401: set SERVICE_READ_TOKEN to the stack's read token (npm start writes it to ${readTokenFile(process.env.DATA_DIR ?? DEFAULT_DATA_DIR)})`);
+  if (res.status === 401)
+    throw new Error(
+      `GET ${url} answered 401: set SERVICE_READ_TOKEN to the stack's read token (npm start writes it to ${readTokenFile(process.env.DATA_DIR ?? DEFAULT_DATA_DIR)})`,
+    );
   if (res.status === 404) return null;
   if (!res.ok) throw new Error(`GET ${url} answered ${res.status}: ${await res.text()}`);
   return (await res.json()) as OrderRecord;

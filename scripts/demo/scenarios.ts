@@ -47,7 +47,13 @@ export interface Scenario {
  * can run the demo a couple of hundred times before stock or balance run out, and still more than cust-broke's 5.00.
  */
 const cable = [{ sku: 'CB-004', quantity: 1 }];
-const berlin = { recipient: 'Ada Lovelace', line1: '1 Main Street', city: 'Berlin', postalCode: '10115', country: 'DE' };
+const berlin = {
+  recipient: 'Ada Lovelace',
+  line1: '1 Main Street',
+  city: 'Berlin',
+  postalCode: '10115',
+  country: 'DE',
+};
 /** Every compensation of the three compensatable steps, in reverse order of the steps. */
 const UNDO_ALL: FinalState['compensations'] = ['cancel-shipment', 'release-inventory', 'reject-order'];
 
@@ -60,27 +66,65 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: 'rejection-at-payment',
-    story: 'cust-broke (balance 5.00) orders a cable (9.00): the pivot refuses the charge, the three steps before it are undone',
-    order: { customerId: 'cust-broke', items: cable, destination: { ...berlin, city: 'Paris', postalCode: '75001', country: 'FR' } },
+    story:
+      'cust-broke (balance 5.00) orders a cable (9.00): the pivot refuses the charge, the three steps before it are undone',
+    order: {
+      customerId: 'cust-broke',
+      items: cable,
+      destination: { ...berlin, city: 'Paris', postalCode: '75001', country: 'FR' },
+    },
     expected: { outcome: 'REJECTED', orderStatus: 'REJECTED', sagaStatus: 'COMPENSATED', compensations: UNDO_ALL },
   },
   {
     name: 'rejection-at-shipping',
-    story: 'a cable to Antarctica (AQ), where nobody delivers: shipping refuses; the order and the reservation (made at the same time) are undone',
-    order: { customerId: 'cust-alice', items: cable, destination: { recipient: 'Station Chief', line1: 'McMurdo Station', city: 'Ross Island', postalCode: '96599', country: 'AQ' } },
-    expected: { outcome: 'REJECTED', orderStatus: 'REJECTED', sagaStatus: 'COMPENSATED', compensations: ['release-inventory', 'reject-order'] },
+    story:
+      'a cable to Antarctica (AQ), where nobody delivers: shipping refuses; the order and the reservation (made at the same time) are undone',
+    order: {
+      customerId: 'cust-alice',
+      items: cable,
+      destination: {
+        recipient: 'Station Chief',
+        line1: 'McMurdo Station',
+        city: 'Ross Island',
+        postalCode: '96599',
+        country: 'AQ',
+      },
+    },
+    expected: {
+      outcome: 'REJECTED',
+      orderStatus: 'REJECTED',
+      sagaStatus: 'COMPENSATED',
+      compensations: ['release-inventory', 'reject-order'],
+    },
   },
   {
     name: 'cancellation',
-    story: 'the shipping service is slow (4 s); the customer cancels meanwhile: before the pivot that is honoured, every step is undone',
-    order: { customerId: 'cust-alice', items: cable, destination: berlin, faults: { 'schedule-shipment': 'delay:4000' } },
-    expected: { outcome: 'CANCELLED', orderStatus: 'CANCELLED', sagaStatus: 'COMPENSATED', compensations: ['cancel-shipment', 'release-inventory', 'cancel-order'] },
+    story:
+      'the shipping service is slow (4 s); the customer cancels meanwhile: before the pivot that is honoured, every step is undone',
+    order: {
+      customerId: 'cust-alice',
+      items: cable,
+      destination: berlin,
+      faults: { 'schedule-shipment': 'delay:4000' },
+    },
+    expected: {
+      outcome: 'CANCELLED',
+      orderStatus: 'CANCELLED',
+      sagaStatus: 'COMPENSATED',
+      compensations: ['cancel-shipment', 'release-inventory', 'cancel-order'],
+    },
     during: cancelWhileShipmentIsSlow,
   },
   {
     name: 'transient-outage',
-    story: 'inventory answers 503 three times and the payment reply is lost once: Temporal retries, the keys make retries safe, the order is approved',
-    order: { customerId: 'cust-alice', items: cable, destination: berlin, faults: { 'reserve-inventory': 'transient:3', 'charge-payment': 'lost-response:1' } },
+    story:
+      'inventory answers 503 three times and the payment reply is lost once: Temporal retries, the keys make retries safe, the order is approved',
+    order: {
+      customerId: 'cust-alice',
+      items: cable,
+      destination: berlin,
+      faults: { 'reserve-inventory': 'transient:3', 'charge-payment': 'lost-response:1' },
+    },
     expected: {
       outcome: 'APPROVED',
       orderStatus: 'APPROVED',
@@ -92,17 +136,24 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: 'return',
-    story: 'cust-alice sends back the cable after the carrier delivered it: pickup booked, refunded (the pivot), restocked, order RETURNED',
+    story:
+      'cust-alice sends back the cable after the carrier delivered it: pickup booked, refunded (the pivot), restocked, order RETURNED',
     order: { customerId: 'cust-alice', items: cable, destination: berlin },
     returnOf: { reason: 'ordered the wrong connector', delivered: true },
     expected: { outcome: 'RETURNED', orderStatus: 'RETURNED', sagaStatus: 'COMPLETED', compensations: [] },
   },
   {
     name: 'return-not-delivered',
-    story: 'a return of a cable the carrier has not delivered yet: the pickup is refused, the return request is cancelled, the order stays APPROVED',
+    story:
+      'a return of a cable the carrier has not delivered yet: the pickup is refused, the return request is cancelled, the order stays APPROVED',
     order: { customerId: 'cust-alice', items: cable, destination: berlin },
     returnOf: { reason: 'changed my mind', delivered: false },
-    expected: { outcome: 'REJECTED', orderStatus: 'APPROVED', sagaStatus: 'COMPENSATED', compensations: ['cancel-return'] },
+    expected: {
+      outcome: 'REJECTED',
+      orderStatus: 'APPROVED',
+      sagaStatus: 'COMPENSATED',
+      compensations: ['cancel-return'],
+    },
   },
 ];
 
@@ -114,9 +165,12 @@ export function findScenario(name: string): Scenario | undefined {
 async function cancelWhileShipmentIsSlow(client: Client, orderId: string): Promise<string> {
   const deadline = Date.now() + 30_000;
   while ((await getSagaState(client, orderId).catch(() => undefined))?.currentStep !== 'schedule-shipment') {
-    if (Date.now() > deadline) throw new Error('the saga never reached schedule-shipment within 30 s; nothing was cancelled');
+    if (Date.now() > deadline)
+      throw new Error('the saga never reached schedule-shipment within 30 s; nothing was cancelled');
     await new Promise((r) => setTimeout(r, 100));
   }
   const outcome = await cancelSaga(client, orderId);
-  return outcome.cancelled ? 'cancelled while schedule-shipment was in progress' : `cancellation refused: ${outcome.reason}`;
+  return outcome.cancelled
+    ? 'cancelled while schedule-shipment was in progress'
+    : `cancellation refused: ${outcome.reason}`;
 }

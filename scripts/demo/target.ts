@@ -37,18 +37,33 @@ export type StackMode = 'auto' | 'always' | 'never';
 export const DEFAULT_UI_URL = 'http://127.0.0.1:8233';
 
 /** `notice` gets one human line when a stack is started (it takes a while, the user should know why). */
-export async function openTarget(mode: StackMode, overrides: GlobalOptions, log: Logger, notice: (line: string) => void): Promise<DemoTarget> {
+export async function openTarget(
+  mode: StackMode,
+  overrides: GlobalOptions,
+  log: Logger,
+  notice: (line: string) => void,
+): Promise<DemoTarget> {
   const config = resolveConfig(overrides);
   if (mode !== 'always') {
     const serviceUrls = loadServiceUrls(); // before connecting: a bad ORDERS_URL must not leak a connection
     try {
       const { client, close } = await connectTemporal(config);
       log.info({ address: config.address }, 'using the running stack');
-      return { client, config: { ...config, uiUrl: config.uiUrl ?? DEFAULT_UI_URL }, serviceUrls, readToken: readTokenOfRunningStack(), authToken: authTokenOfRunningStack(), ownStack: false, close: once(close) };
+      return {
+        client,
+        config: { ...config, uiUrl: config.uiUrl ?? DEFAULT_UI_URL },
+        serviceUrls,
+        readToken: readTokenOfRunningStack(),
+        authToken: authTokenOfRunningStack(),
+        ownStack: false,
+        close: once(close),
+      };
     } catch (err) {
       // Only "nothing answers" falls through to starting a stack; anything else (bad namespace...) is real.
       if (mode === 'never' || !(err instanceof CliError && err.kind === 'unavailable')) throw err;
-      notice(`no Temporal server answers at ${config.address}: starting a private stack for the demo (temporary data, free ports)`);
+      notice(
+        `no Temporal server answers at ${config.address}: starting a private stack for the demo (temporary data, free ports)`,
+      );
     }
   } else {
     notice('starting a private stack for the demo (temporary data, free ports)');
@@ -91,7 +106,9 @@ async function startOwnStack(log: Logger): Promise<DemoTarget> {
   // and ends the process before an async close() could finish. 'exit' listeners must be synchronous.
   const removeDataDir = () => rmSync(dataDir, { recursive: true, force: true });
   process.once('exit', removeDataDir);
-  const servicePorts = Object.fromEntries(await Promise.all(SERVICE_NAMES.map(async (n) => [serviceEnvName(n, 'PORT'), String(await getFreePort())])));
+  const servicePorts = Object.fromEntries(
+    await Promise.all(SERVICE_NAMES.map(async (n) => [serviceEnvName(n, 'PORT'), String(await getFreePort())])),
+  );
   const temporalPort = await getFreePort();
   try {
     const stack = await startLocalStack({
@@ -109,7 +126,12 @@ async function startOwnStack(log: Logger): Promise<DemoTarget> {
     });
     return {
       client: createSagaClient(connection, stack.namespace),
-      config: { address: stack.temporalAddress, namespace: stack.namespace, taskQueue: stack.taskQueue, uiUrl: stack.uiUrl ?? DEFAULT_UI_URL },
+      config: {
+        address: stack.temporalAddress,
+        namespace: stack.namespace,
+        taskQueue: stack.taskQueue,
+        uiUrl: stack.uiUrl ?? DEFAULT_UI_URL,
+      },
       serviceUrls: stack.serviceUrls,
       readToken: stack.readToken,
       authToken: stack.authToken,
@@ -135,7 +157,10 @@ async function startOwnStack(log: Logger): Promise<DemoTarget> {
  */
 function quietSdkRuntime(): void {
   try {
-    Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
+    Runtime.install({
+      logger: new DefaultLogger('ERROR'),
+      telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+    });
   } catch {
     // a runtime exists already (embedding caller): keep it
   }

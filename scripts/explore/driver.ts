@@ -26,7 +26,11 @@ export interface PointResult {
 const camel = (kebab: string) => kebab.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
 /** Asks the saga's state until `ready` holds (or the saga ended, or the time is up). */
-async function until(handle: WorkflowHandle, ready: (s: SagaView) => boolean, timeoutMs = 60_000): Promise<SagaView | undefined> {
+async function until(
+  handle: WorkflowHandle,
+  ready: (s: SagaView) => boolean,
+  timeoutMs = 60_000,
+): Promise<SagaView | undefined> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     const state = await handle.query<SagaView>('sagaState').catch(() => undefined);
@@ -53,25 +57,41 @@ export function expectationViolations(point: FailurePoint, state: SagaView | und
   if (!state) return ['no saga state to check'];
   const v: string[] = [];
   const { expect } = point;
-  if (!expect.status.includes(state.status as never)) v.push(`saga ended ${state.status}, expected ${expect.status.join(' or ')}`);
+  if (!expect.status.includes(state.status as never))
+    v.push(`saga ended ${state.status}, expected ${expect.status.join(' or ')}`);
   if (state.status === 'COMPENSATED') {
-    const done = (step: string) => state.compensations.some((c) => c.forStep === step && (c.status === 'COMPLETED' || c.status === 'RESOLVED'));
+    const done = (step: string) =>
+      state.compensations.some((c) => c.forStep === step && (c.status === 'COMPLETED' || c.status === 'RESOLVED'));
     for (const step of expect.compensated) if (!done(step)) v.push(`${step} was not compensated`);
-    for (const step of expect.notCompensated) if (done(step)) v.push(`${step} was compensated although it wrote nothing`);
+    for (const step of expect.notCompensated)
+      if (done(step)) v.push(`${step} was compensated although it wrote nothing`);
   }
   if (expect.compensation) {
     const c = state.compensations.find((x) => x.name === expect.compensation!.name);
-    if (c?.status !== expect.compensation.status) v.push(`${expect.compensation.name} is ${c?.status ?? 'absent'}, expected ${expect.compensation.status}`);
+    if (c?.status !== expect.compensation.status)
+      v.push(`${expect.compensation.name} is ${c?.status ?? 'absent'}, expected ${expect.compensation.status}`);
   }
   return v;
 }
 
-export async function runPoint(env: ExploreEnvironment, profile: ExploreProfile, point: FailurePoint, key: string): Promise<PointResult> {
+export async function runPoint(
+  env: ExploreEnvironment,
+  profile: ExploreProfile,
+  point: FailurePoint,
+  key: string,
+): Promise<PointResult> {
   const t0 = performance.now();
   const input = await profile.input(key, { client: env.client, taskQueue: env.taskQueue, services: env.services });
   const violations: string[] = [];
-  const handle = await startSaga(env.client, env.taskQueue, profile.saga, { ...(input as object), options: point.options, faults: point.faults } as never, { workflowTaskTimeout: '3s' });
-  const stepIs = (name: string, status: string) => (s: SagaView) => s.steps.some((x) => x.name === name && x.status === status);
+  const handle = await startSaga(
+    env.client,
+    env.taskQueue,
+    profile.saga,
+    { ...(input as object), options: point.options, faults: point.faults } as never,
+    { workflowTaskTimeout: '3s' },
+  );
+  const stepIs = (name: string, status: string) => (s: SagaView) =>
+    s.steps.some((x) => x.name === name && x.status === status);
   const { drive } = point;
 
   if (drive.cancel) {
@@ -87,12 +107,18 @@ export async function runPoint(env: ExploreEnvironment, profile: ExploreProfile,
   }
   if (drive.operator) {
     const { compensation, decision } = drive.operator;
-    const waiting = await until(handle, (s) => s.compensations.some((c) => c.name === compensation && c.status === 'DEAD_LETTERED'), 120_000);
+    const waiting = await until(
+      handle,
+      (s) => s.compensations.some((c) => c.name === compensation && c.status === 'DEAD_LETTERED'),
+      120_000,
+    );
     if (!waiting) violations.push(`${compensation} never waited for an operator`);
     else if (decision === 'retry') await retryCompensation(env.client, key, compensation);
     else {
       const request = profile.compensationRequest(compensation, input, waiting.compensationCause?.reason ?? 'explore');
-      await env.services.call(request.service, 'POST', request.path, request.body, { idempotencyKey: `${key}:operator:${compensation}` });
+      await env.services.call(request.service, 'POST', request.path, request.body, {
+        idempotencyKey: `${key}:operator:${compensation}`,
+      });
       await resolveCompensation(env.client, key, 'explore: done by hand', compensation);
     }
   }
@@ -109,10 +135,15 @@ export async function runPoint(env: ExploreEnvironment, profile: ExploreProfile,
     // The compensation's request as the saga sent it: the same body, the reason being the saga's.
     const request = profile.compensationRequest(compensation, input, state?.compensationCause?.reason ?? '');
     for (const idempotencyKey of [`${key}:${camel(compensation)}`, `${key}:${camel(compensation)}:again`]) {
-      await env.services.call(request.service, 'POST', request.path, request.body, { idempotencyKey }).catch((err: Error) => violations.push(`${compensation} replayed (${idempotencyKey}): ${err.message}`));
+      await env.services
+        .call(request.service, 'POST', request.path, request.body, { idempotencyKey })
+        .catch((err: Error) => violations.push(`${compensation} replayed (${idempotencyKey}): ${err.message}`));
     }
     const after = profile.effectRows(await profile.readRows(env.databaseUrls, input));
-    if (!isDeepStrictEqual(before, after)) violations.push(`${compensation} run a second time changed rows: ${JSON.stringify(before)} → ${JSON.stringify(after)}`);
+    if (!isDeepStrictEqual(before, after))
+      violations.push(
+        `${compensation} run a second time changed rows: ${JSON.stringify(before)} → ${JSON.stringify(after)}`,
+      );
   }
   violations.push(...profile.check(input, outcome, await profile.readRows(env.databaseUrls, input)));
   return { point, key, outcome, status: state?.status, violations, ms: performance.now() - t0 };

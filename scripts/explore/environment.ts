@@ -32,7 +32,10 @@ export interface ExploreEnvironment {
   stop(): Promise<void>;
 }
 
-export async function startExploreEnvironment(log: (line: string) => void, workflowsPath?: string): Promise<ExploreEnvironment> {
+export async function startExploreEnvironment(
+  log: (line: string) => void,
+  workflowsPath?: string,
+): Promise<ExploreEnvironment> {
   const authToken = randomBytes(24).toString('hex');
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'saga-explore-'));
   let services: ChildProcess | undefined;
@@ -59,7 +62,11 @@ export async function startExploreEnvironment(log: (line: string) => void, workf
     });
     const [ready] = await Promise.all([
       nextMessage<ChaosServicesReady>(services, 'ready', 'services process'),
-      startDevServer({ ui: false, searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES }, logFile: path.join(tmp, 'server.log') }).then((s) => (server = s)),
+      startDevServer({
+        ui: false,
+        searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
+        logFile: path.join(tmp, 'server.log'),
+      }).then((s) => (server = s)),
     ]);
     const bundlePath = path.join(tmp, 'workflow-bundle.js');
     writeFileSync(bundlePath, (await bundling).code);
@@ -74,11 +81,22 @@ export async function startExploreEnvironment(log: (line: string) => void, workf
       workflowBundlePath: bundlePath,
       stickyQueueScheduleToStartTimeout: '1s',
     };
-    worker = new WorkerSupervisor({ CHAOS_WORKER_CONFIG: JSON.stringify(workerConfig), SERVICE_AUTH_TOKEN: authToken }, 100, log);
+    worker = new WorkerSupervisor(
+      { CHAOS_WORKER_CONFIG: JSON.stringify(workerConfig), SERVICE_AUTH_TOKEN: authToken },
+      100,
+      log,
+    );
     await worker.start();
     connection = await Connection.connect({ address: server!.address });
     serviceClient = new ServiceClient({ urls: ready.urls, requestTimeoutMs: 10_000, authToken });
-    return { client: createSagaClient(connection, server!.namespace), taskQueue, databaseUrls: ready.databaseUrls, services: serviceClient, worker, stop };
+    return {
+      client: createSagaClient(connection, server!.namespace),
+      taskQueue,
+      databaseUrls: ready.databaseUrls,
+      services: serviceClient,
+      worker,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;

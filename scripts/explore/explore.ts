@@ -43,7 +43,10 @@ export interface ExploreResult {
 
 export const DEFAULT_OUT_DIR = path.join(REPO_ROOT, 'explore-results');
 
-export function pointsOf(profile: ExploreProfile, o: Pick<ExploreOptions, 'pairs' | 'subset' | 'rotation' | 'only'>): FailurePoint[] {
+export function pointsOf(
+  profile: ExploreProfile,
+  o: Pick<ExploreOptions, 'pairs' | 'subset' | 'rotation' | 'only'>,
+): FailurePoint[] {
   const saga = { name: profile.saga.name, meta: profile.saga.meta, pivot: profile.pivot };
   const single = singlePoints(saga);
   const points = o.subset ? subsetPoints(single, o.rotation) : [...single, ...pairPoints(saga, o.pairs)];
@@ -59,21 +62,34 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
   try {
     const all = o.profiles.map((profile) => ({ profile, points: pointsOf(profile, o) }));
     const total = all.reduce((n, a) => n + a.points.length, 0);
-    const bar = new cliProgress.SingleBar({ format: '  {bar} {value}/{total} sagas | {violations} violations | {last}', stream: process.stderr }, cliProgress.Presets.shades_classic);
+    const bar = new cliProgress.SingleBar(
+      { format: '  {bar} {value}/{total} sagas | {violations} violations | {last}', stream: process.stderr },
+      cliProgress.Presets.shades_classic,
+    );
     let violations = 0;
     if (o.progress) bar.start(total, 0, { violations, last: '' });
     for (const { profile, points } of all) {
       const results: PointResult[] = [];
       const keyOf = (p: FailurePoint, i: number) => `explore-${runId}-${profile.saga.name}-${i}`;
       const run = async (p: FailurePoint, i: number) => {
-        const r = await runPoint(env, profile, p, keyOf(p, i)).catch((err: Error) => ({ point: p, key: keyOf(p, i), outcome: 'ERROR', violations: [`the driver failed: ${err.message}`], ms: 0 }));
+        const r = await runPoint(env, profile, p, keyOf(p, i)).catch((err: Error) => ({
+          point: p,
+          key: keyOf(p, i),
+          outcome: 'ERROR',
+          violations: [`the driver failed: ${err.message}`],
+          ms: 0,
+        }));
         results.push(r);
         if (r.violations.length) violations++;
         if (o.progress) bar.increment({ violations, last: `${profile.saga.name} ${p.id}` });
       };
       const indexed = points.map((p, i) => ({ p, i }));
       const isKill = (p: FailurePoint) => p.drive.kill !== undefined;
-      await runBatch((i) => run(indexed[Number(i)].p, Number(i)), indexed.filter((x) => !isKill(x.p)).map((x) => String(x.i)), o.concurrency);
+      await runBatch(
+        (i) => run(indexed[Number(i)].p, Number(i)),
+        indexed.filter((x) => !isKill(x.p)).map((x) => String(x.i)),
+        o.concurrency,
+      );
       for (const x of indexed.filter((x) => isKill(x.p))) await run(x.p, x.i);
       const order = new Map(points.map((p, i) => [p.id, i]));
       results.sort((a, b) => order.get(a.point.id)! - order.get(b.point.id)!);
@@ -92,9 +108,39 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
     const md = path.join(o.outDir, `explore-${stamp}.md`);
     const json = path.join(o.outDir, `explore-${stamp}.json`);
     const byName = new Map(o.profiles.map((p) => [p.saga.name, p.saga]));
-    writeFileSync(md, [`# Failure-point exploration (${new Date().toISOString()})`, '', ...reports.map((r) => matrix(byName.get(r.saga)!, r.results)), '', `Wall time ${(wallMs / 1000).toFixed(0)} s.`, '', summary, ''].join('\n\n'));
-    writeFileSync(json, JSON.stringify({ summary, wallMs: Math.round(wallMs), options: { ...o, profiles: o.profiles.map((p) => p.saga.name) }, reports }, null, 2));
+    writeFileSync(
+      md,
+      [
+        `# Failure-point exploration (${new Date().toISOString()})`,
+        '',
+        ...reports.map((r) => matrix(byName.get(r.saga)!, r.results)),
+        '',
+        `Wall time ${(wallMs / 1000).toFixed(0)} s.`,
+        '',
+        summary,
+        '',
+      ].join('\n\n'),
+    );
+    writeFileSync(
+      json,
+      JSON.stringify(
+        {
+          summary,
+          wallMs: Math.round(wallMs),
+          options: { ...o, profiles: o.profiles.map((p) => p.saga.name) },
+          reports,
+        },
+        null,
+        2,
+      ),
+    );
     files.push(md, json);
   }
-  return { reports, summary, violations: reports.reduce((n, r) => n + r.results.filter((x) => x.violations.length).length, 0), wallMs, files };
+  return {
+    reports,
+    summary,
+    violations: reports.reduce((n, r) => n + r.results.filter((x) => x.violations.length).length, 0),
+    wallMs,
+    files,
+  };
 }

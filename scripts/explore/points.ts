@@ -23,7 +23,12 @@ export const FORWARD_FAILURES = [
   'kill-during',
   'kill-between',
 ] as const;
-export const COMPENSATION_FAILURES = ['transient-recover', 'dead-letter-retry', 'dead-letter-resolve', 'run-twice'] as const;
+export const COMPENSATION_FAILURES = [
+  'transient-recover',
+  'dead-letter-retry',
+  'dead-letter-resolve',
+  'run-twice',
+] as const;
 export type ForwardFailure = (typeof FORWARD_FAILURES)[number];
 export type CompensationFailure = (typeof COMPENSATION_FAILURES)[number];
 
@@ -93,20 +98,33 @@ function shapeOf(saga: Explored): Shape {
   return { steps, pivot: pivot >= 0 ? pivot : lastUndoable };
 }
 
-const withCompensation = (shape: Shape, upTo: number) => shape.steps.slice(0, Math.max(0, upTo + 1)).filter((s) => s.compensations.length).map((s) => s.name);
+const withCompensation = (shape: Shape, upTo: number) =>
+  shape.steps
+    .slice(0, Math.max(0, upTo + 1))
+    .filter((s) => s.compensations.length)
+    .map((s) => s.name);
 
 /** A step in flight when a cancellation lands: before the pivot the saga compensates it and every step before it. */
 function cancelledWhile(shape: Shape, index: number): Expectation {
   if (index < 0) return { status: ['COMPENSATED'], compensated: [], notCompensated: [] };
-  if (index < shape.pivot) return { status: ['COMPENSATED'], compensated: withCompensation(shape, index), notCompensated: [] };
+  if (index < shape.pivot)
+    return { status: ['COMPENSATED'], compensated: withCompensation(shape, index), notCompensated: [] };
   if (index === shape.pivot) return { status: ['COMPLETED', 'COMPENSATED'], compensated: [], notCompensated: [] };
   return { status: ['COMPLETED'], compensated: [], notCompensated: [] };
 }
 
 const completed: Expectation = { status: ['COMPLETED'], compensated: [], notCompensated: [] };
 /** The step failed with its outcome unknown (it may have written): it is compensated too. */
-const unknownOutcome = (shape: Shape, i: number): Expectation => ({ status: ['COMPENSATED'], compensated: withCompensation(shape, i), notCompensated: [] });
-const rejected = (shape: Shape, i: number): Expectation => ({ status: ['COMPENSATED'], compensated: withCompensation(shape, i - 1), notCompensated: [shape.steps[i].name] });
+const unknownOutcome = (shape: Shape, i: number): Expectation => ({
+  status: ['COMPENSATED'],
+  compensated: withCompensation(shape, i),
+  notCompensated: [],
+});
+const rejected = (shape: Shape, i: number): Expectation => ({
+  status: ['COMPENSATED'],
+  compensated: withCompensation(shape, i - 1),
+  notCompensated: [shape.steps[i].name],
+});
 
 /** One forward failure at step i, or undefined when the kind does not apply to the step (e.g. a rejection after the pivot). */
 export function forwardPoint(saga: Explored, i: number, failure: ForwardFailure): FailurePoint | undefined {
@@ -114,7 +132,12 @@ export function forwardPoint(saga: Explored, i: number, failure: ForwardFailure)
   const step = shape.steps[i];
   const name = step.name;
   const undoable = i <= shape.pivot;
-  const point = (faults: Record<string, string>, drive: Drive, expect: Expectation, options: SagaRunOptions = EXPLORE_OPTIONS): FailurePoint => ({
+  const point = (
+    faults: Record<string, string>,
+    drive: Drive,
+    expect: Expectation,
+    options: SagaRunOptions = EXPLORE_OPTIONS,
+  ): FailurePoint => ({
     id: `${name}/${failure}`,
     saga: saga.name,
     target: name,
@@ -125,7 +148,8 @@ export function forwardPoint(saga: Explored, i: number, failure: ForwardFailure)
     drive,
     expect,
   });
-  const hold = (n: number) => (n >= 0 && n < shape.steps.length ? { [shape.steps[n].name]: `delay:${IN_FLIGHT_MS}` } : {});
+  const hold = (n: number) =>
+    n >= 0 && n < shape.steps.length ? { [shape.steps[n].name]: `delay:${IN_FLIGHT_MS}` } : {};
   switch (failure) {
     case 'reject':
       return undoable ? point({ [name]: 'reject' }, {}, rejected(shape, i)) : undefined;
@@ -140,7 +164,9 @@ export function forwardPoint(saga: Explored, i: number, failure: ForwardFailure)
       return undoable ? point({ [name]: `lost-response:${ATTEMPTS}` }, {}, unknownOutcome(shape, i)) : undefined;
     case 'late-effect':
       // Every attempt answers after the step timeout; the effect lands after the saga gave up (and compensated).
-      return undoable ? point({ [name]: 'delay:2000' }, {}, unknownOutcome(shape, i), { ...EXPLORE_OPTIONS, stepTimeout: '1s' }) : undefined;
+      return undoable
+        ? point({ [name]: 'delay:2000' }, {}, unknownOutcome(shape, i), { ...EXPLORE_OPTIONS, stepTimeout: '1s' })
+        : undefined;
     case 'cancel-before':
       return point(hold(i - 1), { cancel: { whileRunning: shape.steps[i - 1]?.name } }, cancelledWhile(shape, i - 1));
     case 'cancel-during':
@@ -161,32 +187,72 @@ export function forwardPoint(saga: Explored, i: number, failure: ForwardFailure)
  * alternative chosen on a cancellation (not the step's last, default compensation), a cancellation while the next
  * step runs; for a step with no later undoable step (the pivot's compensation), its own outcome left unknown.
  */
-function trigger(shape: Shape, j: number, c: string): { faults: Record<string, string>; drive: Drive; expect: Expectation } {
+function trigger(
+  shape: Shape,
+  j: number,
+  c: string,
+): { faults: Record<string, string>; drive: Drive; expect: Expectation } {
   const step = shape.steps[j];
   const isDefault = step.compensations[step.compensations.length - 1] === c;
   if (!isDefault && j + 1 < shape.steps.length) {
-    return { faults: { [shape.steps[j + 1].name]: `delay:${IN_FLIGHT_MS}` }, drive: { cancel: { whileRunning: shape.steps[j + 1].name } }, expect: cancelledWhile(shape, j + 1) };
+    return {
+      faults: { [shape.steps[j + 1].name]: `delay:${IN_FLIGHT_MS}` },
+      drive: { cancel: { whileRunning: shape.steps[j + 1].name } },
+      expect: cancelledWhile(shape, j + 1),
+    };
   }
-  if (j + 1 <= shape.pivot) return { faults: { [shape.steps[j + 1].name]: 'reject' }, drive: {}, expect: rejected(shape, j + 1) };
+  if (j + 1 <= shape.pivot)
+    return { faults: { [shape.steps[j + 1].name]: 'reject' }, drive: {}, expect: rejected(shape, j + 1) };
   return { faults: { [step.name]: `lost-response:${ATTEMPTS}` }, drive: {}, expect: unknownOutcome(shape, j) };
 }
 
 export function compensationPoint(saga: Explored, j: number, c: string, failure: CompensationFailure): FailurePoint {
   const shape = shapeOf(saga);
   const t = trigger(shape, j, c);
-  const base = { id: `${c}/${failure}`, saga: saga.name, target: c, targetKind: 'compensation' as const, failure, options: EXPLORE_OPTIONS };
-  const ran = (status: 'COMPLETED' | 'RESOLVED'): Expectation => ({ ...t.expect, status: ['COMPENSATED'], compensation: { name: c, status } });
+  const base = {
+    id: `${c}/${failure}`,
+    saga: saga.name,
+    target: c,
+    targetKind: 'compensation' as const,
+    failure,
+    options: EXPLORE_OPTIONS,
+  };
+  const ran = (status: 'COMPLETED' | 'RESOLVED'): Expectation => ({
+    ...t.expect,
+    status: ['COMPENSATED'],
+    compensation: { name: c, status },
+  });
   switch (failure) {
     case 'transient-recover':
-      return { ...base, faults: { ...t.faults, [c]: `transient:${ATTEMPTS - 1}` }, drive: t.drive, expect: ran('COMPLETED') };
+      return {
+        ...base,
+        faults: { ...t.faults, [c]: `transient:${ATTEMPTS - 1}` },
+        drive: t.drive,
+        expect: ran('COMPLETED'),
+      };
     case 'dead-letter-retry':
       // Fails every attempt of its policy (dead-lettered); the operator's retry is the attempt after: it succeeds.
-      return { ...base, faults: { ...t.faults, [c]: `transient:${ATTEMPTS}` }, drive: { ...t.drive, operator: { decision: 'retry', compensation: c } }, expect: ran('COMPLETED') };
+      return {
+        ...base,
+        faults: { ...t.faults, [c]: `transient:${ATTEMPTS}` },
+        drive: { ...t.drive, operator: { decision: 'retry', compensation: c } },
+        expect: ran('COMPLETED'),
+      };
     case 'dead-letter-resolve':
-      return { ...base, faults: { ...t.faults, [c]: 'reject' }, drive: { ...t.drive, operator: { decision: 'resolve', compensation: c } }, expect: ran('RESOLVED') };
+      return {
+        ...base,
+        faults: { ...t.faults, [c]: 'reject' },
+        drive: { ...t.drive, operator: { decision: 'resolve', compensation: c } },
+        expect: ran('RESOLVED'),
+      };
     case 'run-twice':
       // The first response is lost (the activity runs again, same request); after the saga, the driver replays it.
-      return { ...base, faults: { ...t.faults, [c]: 'lost-response:1' }, drive: { ...t.drive, replay: { compensation: c } }, expect: ran('COMPLETED') };
+      return {
+        ...base,
+        faults: { ...t.faults, [c]: 'lost-response:1' },
+        drive: { ...t.drive, replay: { compensation: c } },
+        expect: ran('COMPLETED'),
+      };
   }
 }
 
@@ -200,7 +266,8 @@ export function singlePoints(saga: Explored): FailurePoint[] {
     }
   });
   for (let j = saga.meta.steps.length - 1; j >= 0; j--) {
-    for (const c of saga.meta.steps[j].compensations) for (const f of COMPENSATION_FAILURES) points.push(compensationPoint(saga, j, c, f));
+    for (const c of saga.meta.steps[j].compensations)
+      for (const f of COMPENSATION_FAILURES) points.push(compensationPoint(saga, j, c, f));
   }
   return points;
 }

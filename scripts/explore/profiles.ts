@@ -66,9 +66,16 @@ export const orderProfile: ExploreProfile<OrderSagaRows> = {
     orderId: key,
     customerId: 'cust-alice',
     items: [{ sku: 'KB-001', quantity: 1 }],
-    destination: { recipient: `Explore ${key}`, line1: '1 Test Street', city: 'Testville', postalCode: '12345', country: 'DE' },
+    destination: {
+      recipient: `Explore ${key}`,
+      line1: '1 Test Street',
+      city: 'Testville',
+      postalCode: '12345',
+      country: 'DE',
+    },
   }),
-  outcome: (ended) => ('cancelled' in ended ? 'CANCELLED' : 'failed' in ended ? 'FAILED' : (ended.result as { status: string }).status),
+  outcome: (ended) =>
+    'cancelled' in ended ? 'CANCELLED' : 'failed' in ended ? 'FAILED' : (ended.result as { status: string }).status,
   readRows: async (databaseUrls, input) => orderRowsOf(await readSnapshot(databaseUrls), (input as OrderInput).orderId),
   check: (input, outcome, rows) => {
     const { orderId, customerId } = input as OrderInput;
@@ -97,8 +104,15 @@ type ReturnInput = { returnId: string; orderId: string };
 async function deliveredOrder(orderId: string, ctx: ExploreContext): Promise<void> {
   await startSaga(ctx.client, ctx.taskQueue, orderSaga, (await orderProfile.input(orderId, ctx)) as never);
   const placed = await awaitSagaResult(ctx.client, orderId);
-  if (placed.outcome !== 'completed' || (placed.result as { status?: string }).status !== 'APPROVED') throw new Error(`the order to return, ${orderId}, was not approved`);
-  await ctx.services.call('shipping', 'POST', `/shipments/${encodeURIComponent(orderId)}/deliver`, {}, { idempotencyKey: `${orderId}:deliver` });
+  if (placed.outcome !== 'completed' || (placed.result as { status?: string }).status !== 'APPROVED')
+    throw new Error(`the order to return, ${orderId}, was not approved`);
+  await ctx.services.call(
+    'shipping',
+    'POST',
+    `/shipments/${encodeURIComponent(orderId)}/deliver`,
+    {},
+    { idempotencyKey: `${orderId}:deliver` },
+  );
 }
 
 export const returnProfile: ExploreProfile<ReturnRows> = {
@@ -109,9 +123,12 @@ export const returnProfile: ExploreProfile<ReturnRows> = {
     await deliveredOrder(orderId, ctx);
     return { returnId: key, orderId, reason: 'explore: does not fit' };
   },
-  outcome: (ended) => ('cancelled' in ended ? 'CANCELLED' : 'failed' in ended ? 'FAILED' : (ended.result as { status: string }).status),
-  readRows: (databaseUrls, input) => readReturnRows(databaseUrls, (input as ReturnInput).returnId, (input as ReturnInput).orderId),
-  check: (input, outcome, rows) => checkReturn({ ...(input as ReturnInput), outcome: outcome as ReturnOutcomeKind }, rows),
+  outcome: (ended) =>
+    'cancelled' in ended ? 'CANCELLED' : 'failed' in ended ? 'FAILED' : (ended.result as { status: string }).status,
+  readRows: (databaseUrls, input) =>
+    readReturnRows(databaseUrls, (input as ReturnInput).returnId, (input as ReturnInput).orderId),
+  check: (input, outcome, rows) =>
+    checkReturn({ ...(input as ReturnInput), outcome: outcome as ReturnOutcomeKind }, rows),
   effectRows: ({ idempotency: _keys, ...rows }) => rows,
   compensationRequest: (compensation, input, reason) => {
     const id = encodeURIComponent((input as ReturnInput).returnId);
@@ -127,4 +144,7 @@ export const returnProfile: ExploreProfile<ReturnRows> = {
 };
 
 /** Explore profiles by saga name. */
-export const EXPLORE_PROFILES: Record<string, ExploreProfile> = { [orderProfile.saga.name]: orderProfile, [returnProfile.saga.name]: returnProfile };
+export const EXPLORE_PROFILES: Record<string, ExploreProfile> = {
+  [orderProfile.saga.name]: orderProfile,
+  [returnProfile.saga.name]: returnProfile,
+};

@@ -28,15 +28,33 @@ export function matrix(saga: Pick<SagaDefinition, 'meta' | 'name'>, results: Poi
   const byId = new Map(results.map((r) => [r.point.id, r]));
   const forward = table(
     ['step', ...FORWARD_FAILURES],
-    saga.meta.steps.map((s) => [`${s.name}${s.kind === 'pivot' ? ' (pivot)' : ''}`, ...FORWARD_FAILURES.map((f) => cell(byId.get(`${s.name}/${f}`)))]),
+    saga.meta.steps.map((s) => [
+      `${s.name}${s.kind === 'pivot' ? ' (pivot)' : ''}`,
+      ...FORWARD_FAILURES.map((f) => cell(byId.get(`${s.name}/${f}`))),
+    ]),
   );
   const compensations = [...saga.meta.steps].reverse().flatMap((s) => s.compensations);
-  const backward = table(['compensation', ...COMPENSATION_FAILURES], compensations.map((c) => [c, ...COMPENSATION_FAILURES.map((f) => cell(byId.get(`${c}/${f}`)))]));
+  const backward = table(
+    ['compensation', ...COMPENSATION_FAILURES],
+    compensations.map((c) => [c, ...COMPENSATION_FAILURES.map((f) => cell(byId.get(`${c}/${f}`)))]),
+  );
   const pairs = results.filter((r) => r.point.targetKind === 'pair');
   const lines = [`### ${saga.name} saga`, '', ...forward, '', ...backward];
-  if (pairs.length) lines.push('', ...table(['pair', 'outcome'], pairs.map((r) => [r.point.id, cell(r)])));
+  if (pairs.length)
+    lines.push(
+      '',
+      ...table(
+        ['pair', 'outcome'],
+        pairs.map((r) => [r.point.id, cell(r)]),
+      ),
+    );
   const failed = results.filter((r) => r.violations.length);
-  if (failed.length) lines.push('', 'Violations:', ...failed.flatMap((r) => r.violations.map((v) => `- ${r.point.id} (${r.key}): ${v}`)));
+  if (failed.length)
+    lines.push(
+      '',
+      'Violations:',
+      ...failed.flatMap((r) => r.violations.map((v) => `- ${r.point.id} (${r.key}): ${v}`)),
+    );
   return lines.join('\n');
 }
 

@@ -19,15 +19,30 @@ const count = (what: string, min: number) => (v: string) => {
 async function main() {
   const program = new Command('explore')
     .description('Inject every failure at every step of a saga (one saga per failure point) and check its invariants.')
-    .option('--saga <name>', `the saga to explore (${SAGA_LIST.map((s) => s.name).join(', ')}); default: every registered saga`)
-    .option('--pairs <n>', 'sampled pairs (a forward failure with a compensation failure) per saga', count('--pairs', 0), 10)
+    .option(
+      '--saga <name>',
+      `the saga to explore (${SAGA_LIST.map((s) => s.name).join(', ')}); default: every registered saga`,
+    )
+    .option(
+      '--pairs <n>',
+      'sampled pairs (a forward failure with a compensation failure) per saga',
+      count('--pairs', 0),
+      10,
+    )
     .option('--subset', 'every failure kind once, on rotating steps (what npm test runs)', false)
     .option('--rotation <n>', 'which steps the subset picks', count('--rotation', 0), new Date().getUTCDate())
     .option('--concurrency <n>', 'sagas at once', count('--concurrency', 1), 6)
     .option('--out <dir>', 'where the Markdown and JSON reports go', DEFAULT_OUT_DIR)
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 64));
   program.parse();
-  const o = program.opts<{ saga?: string; pairs: number; subset: boolean; rotation: number; concurrency: number; out: string }>();
+  const o = program.opts<{
+    saga?: string;
+    pairs: number;
+    subset: boolean;
+    rotation: number;
+    concurrency: number;
+    out: string;
+  }>();
   let sagas = SAGA_LIST;
   if (o.saga) {
     const saga = findSaga(o.saga);
@@ -38,12 +53,22 @@ async function main() {
     sagas = [saga];
   }
   const missing = sagas.filter((s) => !EXPLORE_PROFILES[s.name]);
-  for (const s of missing) console.error(`explore: the ${s.name} saga has no explore profile (scripts/explore/profiles.ts): not explored`);
+  for (const s of missing)
+    console.error(`explore: the ${s.name} saga has no explore profile (scripts/explore/profiles.ts): not explored`);
   const profiles = sagas.filter((s) => EXPLORE_PROFILES[s.name]).map((s) => EXPLORE_PROFILES[s.name]);
   if (!profiles.length) process.exit(64);
 
-  const result = await explore({ profiles, pairs: o.pairs, subset: o.subset, rotation: o.rotation, concurrency: o.concurrency, progress: process.stderr.isTTY ?? false, outDir: o.out });
-  for (const r of result.reports) console.log(`\n${matrix(profiles.find((p) => p.saga.name === r.saga)!.saga, r.results)}`);
+  const result = await explore({
+    profiles,
+    pairs: o.pairs,
+    subset: o.subset,
+    rotation: o.rotation,
+    concurrency: o.concurrency,
+    progress: process.stderr.isTTY ?? false,
+    outDir: o.out,
+  });
+  for (const r of result.reports)
+    console.log(`\n${matrix(profiles.find((p) => p.saga.name === r.saga)!.saga, r.results)}`);
   console.log(`\nwall time ${(result.wallMs / 1000).toFixed(0)} s; reports: ${result.files.join(', ')}`);
   console.log(result.summary);
   process.exit(result.violations ? 1 : 0);

@@ -30,9 +30,13 @@ export function confirm(db: InventoryDb, call: IdempotentCall, orderId: string) 
 }
 
 export function release(db: InventoryDb, call: IdempotentCall, orderId: string, reason: string) {
-  return runRequestFunction(db.$queryRaw`SELECT * FROM inventory_release(${call.key}, ${call.hash}, ${orderId}, ${reason})`);
+  return runRequestFunction(
+    db.$queryRaw`SELECT * FROM inventory_release(${call.key}, ${call.hash}, ${orderId}, ${reason})`,
+  );
 }
 
 export function restock(db: InventoryDb, call: IdempotentCall, orderId: string, returnId: string) {
-  return runRequestFunction(db.$queryRaw`SELECT * FROM inventory_restock(${call.key}, ${call.hash}, ${orderId}, ${returnId})`);
+  return runRequestFunction(
+    db.$queryRaw`SELECT * FROM inventory_restock(${call.key}, ${call.hash}, ${orderId}, ${returnId})`,
+  );
 }

@@ -23,7 +23,10 @@ export function createInventoryRouter(db: InventoryDb): Router {
     res.json(product);
   });
   router.get('/reservations/:orderId', validate({ params: orderParams }), async (req, res) => {
-    const reservation = await db.reservation.findUnique({ where: { orderId: req.params.orderId }, include: { lines: true } });
+    const reservation = await db.reservation.findUnique({
+      where: { orderId: req.params.orderId },
+      include: { lines: true },
+    });
     if (!reservation) throw new NotFoundError('unknown_reservation', `no reservation for order ${req.params.orderId}`);
     res.json(reservation);
   });

@@ -25,7 +25,9 @@ export interface RecordInput {
 export type CloseOutcome = { status: 'RETRIED' } | { status: 'RESOLVED'; resolution: string };
 
 export function record(db: OrdersDb, call: IdempotentCall, input: RecordInput) {
-  return runRequestFunction(db.$queryRaw`SELECT * FROM dead_letters_record(${call.key}, ${call.hash}, ${JSON.stringify(input)}::jsonb)`);
+  return runRequestFunction(
+    db.$queryRaw`SELECT * FROM dead_letters_record(${call.key}, ${call.hash}, ${JSON.stringify(input)}::jsonb)`,
+  );
 }
 
 /** `operation` names the request for its idempotency record. Closing again the same way answers the entry unchanged. */
@@ -36,7 +38,10 @@ export function close(db: OrdersDb, call: IdempotentCall, operation: string, id:
   );
 }
 
-export function list(db: OrdersDb, filter: { status?: 'OPEN' | 'RETRIED' | 'RESOLVED'; sagaId?: string; limit: number }) {
+export function list(
+  db: OrdersDb,
+  filter: { status?: 'OPEN' | 'RETRIED' | 'RESOLVED'; sagaId?: string; limit: number },
+) {
   return db.deadLetter.findMany({
     where: { status: filter.status, sagaId: filter.sagaId },
     orderBy: { id: 'desc' },

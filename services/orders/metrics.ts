@@ -20,7 +20,11 @@ export function registerDeadLetterMetrics(db: OrdersDb, registry: Registry): voi
     help: 'How long the oldest open dead letter has been waiting for an operator, in seconds (0 when none waits)',
     registers: [registry],
     async collect() {
-      const oldest = await db.deadLetter.findFirst({ where: { status: 'OPEN' }, orderBy: { createdAt: 'asc' }, select: { createdAt: true } });
+      const oldest = await db.deadLetter.findFirst({
+        where: { status: 'OPEN' },
+        orderBy: { createdAt: 'asc' },
+        select: { createdAt: true },
+      });
       this.set(oldest ? (Date.now() - oldest.createdAt.getTime()) / 1000 : 0);
     },
   });

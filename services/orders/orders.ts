@@ -34,7 +34,14 @@ export function approve(db: OrdersDb, call: IdempotentCall, orderId: string) {
 }
 
 /** `operation` names the request for its idempotency record: "reject" or "cancel". */
-export function close(db: OrdersDb, call: IdempotentCall, operation: string, orderId: string, status: ClosedStatus, reason: string) {
+export function close(
+  db: OrdersDb,
+  call: IdempotentCall,
+  operation: string,
+  orderId: string,
+  status: ClosedStatus,
+  reason: string,
+) {
   return runRequestFunction(
     db.$queryRaw`SELECT * FROM orders_close(${call.key}, ${operation}, ${call.hash}, ${orderId}, ${status}::"OrderStatus", ${reason})`,
   );

@@ -29,9 +29,15 @@ export function complete(db: OrdersDb, call: IdempotentCall, returnId: string) {
 }
 
 export function cancel(db: OrdersDb, call: IdempotentCall, returnId: string, reason: string) {
-  return runRequestFunction(db.$queryRaw`SELECT * FROM orders_cancel_return(${call.key}, ${call.hash}, ${returnId}, ${reason})`);
+  return runRequestFunction(
+    db.$queryRaw`SELECT * FROM orders_cancel_return(${call.key}, ${call.hash}, ${returnId}, ${reason})`,
+  );
 }
 
 export function list(db: OrdersDb, filter: { orderId?: string; returnId?: string; limit: number }) {
-  return db.return.findMany({ where: { orderId: filter.orderId, id: filter.returnId }, orderBy: { createdAt: 'desc' }, take: filter.limit });
+  return db.return.findMany({
+    where: { orderId: filter.orderId, id: filter.returnId },
+    orderBy: { createdAt: 'desc' },
+    take: filter.limit,
+  });
 }

@@ -16,7 +16,13 @@ const reasonBody = z.object({ reason: reasonSchema }).strict();
 const returnParams = z.object({ returnId: idSchema });
 const requestReturnBody = z.object({ returnId: idSchema, orderId: idSchema, reason: reasonSchema }).strict();
 
-const deadLetterParams = z.object({ id: z.coerce.number().int().positive().max(2 ** 31 - 1) });
+const deadLetterParams = z.object({
+  id: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(2 ** 31 - 1),
+});
 const deadLetterBody = z
   .object({
     sagaId: idSchema,
@@ -58,12 +64,16 @@ export function createOrdersRouter(db: OrdersDb): Router {
   router.post(
     '/orders/:orderId/reject',
     validate({ params: orderParams, body: reasonBody }),
-    idempotent('reject', (call, req) => orders.close(db, call, 'reject', req.params.orderId, 'REJECTED', req.body.reason)),
+    idempotent('reject', (call, req) =>
+      orders.close(db, call, 'reject', req.params.orderId, 'REJECTED', req.body.reason),
+    ),
   );
   router.post(
     '/orders/:orderId/cancel',
     validate({ params: orderParams, body: reasonBody }),
-    idempotent('cancel', (call, req) => orders.close(db, call, 'cancel', req.params.orderId, 'CANCELLED', req.body.reason)),
+    idempotent('cancel', (call, req) =>
+      orders.close(db, call, 'cancel', req.params.orderId, 'CANCELLED', req.body.reason),
+    ),
   );
 
   // Returns of approved orders (see returns.ts): written by the return saga's activities.
@@ -98,13 +108,18 @@ export function createOrdersRouter(db: OrdersDb): Router {
   router.post(
     '/dead-letters/:id/retried',
     validate({ params: deadLetterParams, body: z.object({}).strict() }),
-    idempotent('dead-letter-retried', (call, req) => deadLetters.close(db, call, 'dead-letter-retried', Number(req.params.id), { status: 'RETRIED' })),
+    idempotent('dead-letter-retried', (call, req) =>
+      deadLetters.close(db, call, 'dead-letter-retried', Number(req.params.id), { status: 'RETRIED' }),
+    ),
   );
   router.post(
     '/dead-letters/:id/resolved',
     validate({ params: deadLetterParams, body: reasonBody }),
     idempotent('dead-letter-resolved', (call, req) =>
-      deadLetters.close(db, call, 'dead-letter-resolved', Number(req.params.id), { status: 'RESOLVED', resolution: req.body.reason }),
+      deadLetters.close(db, call, 'dead-letter-resolved', Number(req.params.id), {
+        status: 'RESOLVED',
+        resolution: req.body.reason,
+      }),
     ),
   );
   return router;

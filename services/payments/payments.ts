@@ -24,5 +24,7 @@ export function charge(db: PaymentsDb, call: IdempotentCall, input: ChargeInput)
 }
 
 export function refund(db: PaymentsDb, call: IdempotentCall, orderId: string, reason: string) {
-  return runRequestFunction(db.$queryRaw`SELECT * FROM payments_refund(${call.key}, ${call.hash}, ${orderId}, ${reason})`);
+  return runRequestFunction(
+    db.$queryRaw`SELECT * FROM payments_refund(${call.key}, ${call.hash}, ${orderId}, ${reason})`,
+  );
 }

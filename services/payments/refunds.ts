@@ -24,9 +24,15 @@ export function refund(db: PaymentsDb, call: IdempotentCall, input: RefundInput)
 }
 
 export function voidRefund(db: PaymentsDb, call: IdempotentCall, returnId: string, reason: string) {
-  return runRequestFunction(db.$queryRaw`SELECT * FROM payments_void_refund(${call.key}, ${call.hash}, ${returnId}, ${reason})`);
+  return runRequestFunction(
+    db.$queryRaw`SELECT * FROM payments_void_refund(${call.key}, ${call.hash}, ${returnId}, ${reason})`,
+  );
 }
 
 export function list(db: PaymentsDb, filter: { orderId?: string; returnId?: string; limit: number }) {
-  return db.refund.findMany({ where: { orderId: filter.orderId, returnId: filter.returnId }, orderBy: { createdAt: 'desc' }, take: filter.limit });
+  return db.refund.findMany({
+    where: { orderId: filter.orderId, returnId: filter.returnId },
+    orderBy: { createdAt: 'desc' },
+    take: filter.limit,
+  });
 }

@@ -21,16 +21,24 @@ export interface BearerTokens {
 export function requireBearerToken(tokens: BearerTokens): RequestHandler {
   const write = digest(tokens.write);
   // Without a read token, compare against a random one nobody holds (same timing, never a match).
-  const read = tokens.read === undefined ? digest(createHash('sha256').update(`${Math.random()}${Date.now()}`).digest('hex')) : digest(tokens.read);
+  const read =
+    tokens.read === undefined
+      ? digest(createHash('sha256').update(`${Math.random()}${Date.now()}`).digest('hex'))
+      : digest(tokens.read);
   return (req, _res, next) => {
     const presented = /^Bearer +(\S+)\s*$/i.exec(req.get('authorization') ?? '')?.[1];
-    if (presented === undefined) throw new UnauthorizedError('missing bearer token: send "Authorization: Bearer <token>" (SERVICE_AUTH_TOKEN, or SERVICE_READ_TOKEN to read)');
+    if (presented === undefined)
+      throw new UnauthorizedError(
+        'missing bearer token: send "Authorization: Bearer <token>" (SERVICE_AUTH_TOKEN, or SERVICE_READ_TOKEN to read)',
+      );
     const p = digest(presented);
     const isWrite = timingSafeEqual(p, write);
     const isRead = timingSafeEqual(p, read);
     if (!isWrite && !isRead) throw new UnauthorizedError('invalid bearer token');
     if (!isWrite && req.method !== 'GET' && req.method !== 'HEAD') {
-      throw new ForbiddenError('the read-only token (SERVICE_READ_TOKEN) cannot change state: only the orchestrator (SERVICE_AUTH_TOKEN) may');
+      throw new ForbiddenError(
+        'the read-only token (SERVICE_READ_TOKEN) cannot change state: only the orchestrator (SERVICE_AUTH_TOKEN) may',
+      );
     }
     next();
   };

@@ -21,7 +21,9 @@ export interface ServiceConfig {
   readToken?: string;
 }
 
-const booleanFlag = z.enum(['true', 'false', '1', '0', 'enabled', 'disabled']).transform((v) => ['true', '1', 'enabled'].includes(v));
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'enabled', 'disabled'])
+  .transform((v) => ['true', '1', 'enabled'].includes(v));
 
 /** A setting is missing or malformed; the message names the variable. */
 export class ConfigError extends Error {
@@ -43,8 +45,14 @@ export function parseConfig<T>(schema: z.ZodType<T>, env: NodeJS.ProcessEnv, pre
 export function authTokenSetting(peer: string) {
   const hint = `the bearer token that authorises mutating requests; ${peer} needs the same value`;
   return z
-    .string({ error: (issue) => (issue.input === undefined ? `SERVICE_AUTH_TOKEN is required (${hint})` : 'SERVICE_AUTH_TOKEN must be a string') })
-    .regex(/^[\x21-\x7e]{16,}$/, `SERVICE_AUTH_TOKEN must be at least 16 printable ASCII characters without spaces (${hint})`);
+    .string({
+      error: (issue) =>
+        issue.input === undefined ? `SERVICE_AUTH_TOKEN is required (${hint})` : 'SERVICE_AUTH_TOKEN must be a string',
+    })
+    .regex(
+      /^[\x21-\x7e]{16,}$/,
+      `SERVICE_AUTH_TOKEN must be at least 16 printable ASCII characters without spaces (${hint})`,
+    );
 }
 
 /** SERVICE_READ_TOKEN: the read-only scope (dashboards, tools, the demo). Same shape as SERVICE_AUTH_TOKEN. */
@@ -54,10 +62,22 @@ export const readTokenSetting = z
 
 export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv = process.env): ServiceConfig {
   const schema = z.object({
-    [serviceEnvName(service, 'PORT')]: z.coerce.number().int().min(0).max(65535).default(DEFAULT_SERVICE_PORTS[service]),
+    [serviceEnvName(service, 'PORT')]: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(65535)
+      .default(DEFAULT_SERVICE_PORTS[service]),
     SERVICE_HOST: z.string().min(1).default('127.0.0.1'),
-    [serviceEnvName(service, 'DATABASE_URL')]: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// connection string'),
-    [serviceEnvName(service, 'METRICS_PORT')]: z.coerce.number().int().min(0).max(65535).default(DEFAULT_METRICS_PORTS[service]),
+    [serviceEnvName(service, 'DATABASE_URL')]: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// connection string'),
+    [serviceEnvName(service, 'METRICS_PORT')]: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(65535)
+      .default(DEFAULT_METRICS_PORTS[service]),
     [serviceEnvName(service, 'DB_POOL_SIZE')]: z.coerce.number().int().min(1).max(100).default(10),
     FAULT_INJECTION: booleanFlag.default(false),
     SEED: booleanFlag.default(false),
@@ -68,7 +88,9 @@ export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
   });
   const c = parseConfig(schema, env, `invalid configuration for the ${service} service`) as Record<string, unknown>;
   if (c.SERVICE_READ_TOKEN !== undefined && c.SERVICE_READ_TOKEN === c.SERVICE_AUTH_TOKEN) {
-    throw new ConfigError('SERVICE_READ_TOKEN must differ from SERVICE_AUTH_TOKEN: the read-only scope must not be able to write');
+    throw new ConfigError(
+      'SERVICE_READ_TOKEN must differ from SERVICE_AUTH_TOKEN: the read-only scope must not be able to write',
+    );
   }
   // Fault injection is a test and demo tool: refuse to run with it in a production configuration.
   if (c.FAULT_INJECTION && c.NODE_ENV === 'production') {

@@ -58,5 +58,7 @@ export const FAULT_INJECTION_HEADER = 'x-fault-injection';
 export const BUSINESS_REJECTION_DETAIL = 'business_rejection';
 
 export function isBusinessRejectionDetail(detail: unknown): boolean {
-  return typeof detail === 'object' && detail !== null && (detail as { kind?: unknown }).kind === BUSINESS_REJECTION_DETAIL;
+  return (
+    typeof detail === 'object' && detail !== null && (detail as { kind?: unknown }).kind === BUSINESS_REJECTION_DETAIL
+  );
 }

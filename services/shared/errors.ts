@@ -19,7 +19,13 @@ export class HttpError extends Error {
   }
 
   toBody(): ErrorBody {
-    return { error: { code: this.code, message: this.message, ...(this.details === undefined ? {} : { details: this.details }) } };
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.details === undefined ? {} : { details: this.details }),
+      },
+    };
   }
 }
 
@@ -75,10 +81,19 @@ export class BusinessRejectionError extends HttpError {
  */
 export function toClientError(err: unknown, limits: { maxBodyBytes: number }): HttpError | undefined {
   if (err instanceof HttpError) return err;
-  const e = err as { status?: unknown; statusCode?: unknown; type?: string; code?: unknown; message?: string; expose?: boolean } | null;
-  const status = typeof e?.status === 'number' ? e.status : typeof e?.statusCode === 'number' ? e.statusCode : undefined;
+  const e = err as {
+    status?: unknown;
+    statusCode?: unknown;
+    type?: string;
+    code?: unknown;
+    message?: string;
+    expose?: boolean;
+  } | null;
+  const status =
+    typeof e?.status === 'number' ? e.status : typeof e?.statusCode === 'number' ? e.statusCode : undefined;
   if (status === undefined || status < 400 || status > 499) return undefined;
-  if (err instanceof URIError) return new HttpError(400, 'malformed_path', 'the request path is not valid percent-encoding');
+  if (err instanceof URIError)
+    return new HttpError(400, 'malformed_path', 'the request path is not valid percent-encoding');
   switch (e?.type) {
     case 'entity.parse.failed':
       return new HttpError(400, 'malformed_json', 'request body is not valid JSON');
@@ -95,5 +110,9 @@ export function toClientError(err: unknown, limits: { maxBodyBytes: number }): H
   if (typeof e?.code === 'string' && /^(Z_|ERR_)/.test(e.code)) {
     return new HttpError(400, 'malformed_body', 'request body could not be decoded (corrupt Content-Encoding)');
   }
-  return new HttpError(status, status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : 'bad_request', e?.expose && e.message ? e.message : 'bad request');
+  return new HttpError(
+    status,
+    status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : 'bad_request',
+    e?.expose && e.message ? e.message : 'bad request',
+  );
 }

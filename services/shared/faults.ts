@@ -60,7 +60,11 @@ export function faultInjection(options: { enabled: boolean; logger: Logger }): R
     if (plan.lostResponse && lostResponseAttempts.next(attemptId) <= plan.lostResponse) {
       // Let the handler do and commit its work, then replace its answer, as a network that drops replies would.
       const json = res.json.bind(res);
-      const dropped = new HttpError(503, 'injected_lost_response', 'response dropped by fault injection (the work was done)');
+      const dropped = new HttpError(
+        503,
+        'injected_lost_response',
+        'response dropped by fault injection (the work was done)',
+      );
       res.statusCode = 503;
       res.status = (() => res) as typeof res.status;
       res.json = (() => json(dropped.toBody())) as typeof res.json;

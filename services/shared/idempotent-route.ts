@@ -17,8 +17,14 @@ export function idempotent<P = Record<string, string>>(
 ): RequestHandler<P> {
   return async (req, res) => {
     const key = req.get(IDEMPOTENCY_KEY_HEADER);
-    if (!key) throw new BadRequestError(`missing ${IDEMPOTENCY_KEY_HEADER} header`, undefined, 'missing_idempotency_key');
-    if (!KEY_PATTERN.test(key)) throw new BadRequestError(`${IDEMPOTENCY_KEY_HEADER} must be 1-200 printable ASCII characters`, undefined, 'invalid_idempotency_key');
+    if (!key)
+      throw new BadRequestError(`missing ${IDEMPOTENCY_KEY_HEADER} header`, undefined, 'missing_idempotency_key');
+    if (!KEY_PATTERN.test(key))
+      throw new BadRequestError(
+        `${IDEMPOTENCY_KEY_HEADER} must be 1-200 printable ASCII characters`,
+        undefined,
+        'invalid_idempotency_key',
+      );
     const result = await handler({ key, hash: requestHash(operation, { params: req.params, body: req.body }) }, req);
     if (result.replayed) res.set('Idempotent-Replayed', 'true');
     res.status(result.status).json(result.body);

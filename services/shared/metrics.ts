@@ -43,7 +43,11 @@ export function createServiceMetrics(service: string): ServiceMetrics {
 }
 
 /** Serves GET /metrics from the registry on its own port; resolves once listening. */
-export async function serveMetrics(registry: Registry, host: string, port: number): Promise<{ server: Server; url: string }> {
+export async function serveMetrics(
+  registry: Registry,
+  host: string,
+  port: number,
+): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('only GET /metrics here\n');
@@ -58,7 +62,9 @@ export async function serveMetrics(registry: Registry, host: string, port: numbe
   await Promise.race([
     once(server, 'listening'),
     once(server, 'error').then(([err]) => {
-      throw (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? new Error(`metrics port ${port} is already in use`) : err;
+      throw (err as NodeJS.ErrnoException).code === 'EADDRINUSE'
+        ? new Error(`metrics port ${port} is already in use`)
+        : err;
     }),
   ]);
   return { server, url: `http://${host}:${(server.address() as { port: number }).port}/metrics` };

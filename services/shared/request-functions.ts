@@ -54,7 +54,8 @@ interface PostgresErrorCause {
 
 /** The HttpError a request function raised, or undefined for any other failure (which stays a 5xx). */
 function businessAnswer(err: unknown): HttpError | undefined {
-  const cause = (err as { meta?: { driverAdapterError?: { cause?: PostgresErrorCause } } })?.meta?.driverAdapterError?.cause;
+  const cause = (err as { meta?: { driverAdapterError?: { cause?: PostgresErrorCause } } })?.meta?.driverAdapterError
+    ?.cause;
   const status = cause?.kind === 'postgres' ? BUSINESS_ANSWER.exec(cause.code ?? '')?.[1] : undefined;
   if (!status) return undefined;
   const { code, details } = JSON.parse(cause!.detail ?? '{}') as { code: string; details?: unknown };

@@ -75,16 +75,24 @@ export async function startService<Db extends ServiceDb>(
       once(server, 'listening'),
       once(server, 'error').then(([err]) => {
         throw (err as NodeJS.ErrnoException).code === 'EADDRINUSE'
-          ? new Error(`${definition.name}: port ${config.port} is already in use; stop whatever holds it or set ${definition.name.toUpperCase()}_PORT`)
+          ? new Error(
+              `${definition.name}: port ${config.port} is already in use; stop whatever holds it or set ${definition.name.toUpperCase()}_PORT`,
+            )
           : err;
       }),
     ]);
     const port = (server.address() as { port: number }).port;
-    const metricsServer = config.metricsPort === undefined ? undefined : await serveMetrics(metrics.registry, config.host, config.metricsPort).catch((err: Error) => {
-      server.close();
-      throw new Error(`${definition.name}: ${err.message}; set ${definition.name.toUpperCase()}_METRICS_PORT`);
-    });
-    logger.info({ port, metrics: metricsServer?.url, faultInjection: config.faultInjection }, `${definition.name} service listening`);
+    const metricsServer =
+      config.metricsPort === undefined
+        ? undefined
+        : await serveMetrics(metrics.registry, config.host, config.metricsPort).catch((err: Error) => {
+            server.close();
+            throw new Error(`${definition.name}: ${err.message}; set ${definition.name.toUpperCase()}_METRICS_PORT`);
+          });
+    logger.info(
+      { port, metrics: metricsServer?.url, faultInjection: config.faultInjection },
+      `${definition.name} service listening`,
+    );
     let closing: Promise<void> | undefined;
     return {
       name: definition.name,

@@ -8,14 +8,22 @@ export { idSchema, reasonSchema, quantitySchema, centsSchema, itemsSchema, desti
 function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value);
   if (!result.success) {
-    throw new BadRequestError(`invalid ${what}: ${z.prettifyError(result.error).replace(/\n/g, '; ')}`, result.error.issues, 'validation_failed');
+    throw new BadRequestError(
+      `invalid ${what}: ${z.prettifyError(result.error).replace(/\n/g, '; ')}`,
+      result.error.issues,
+      'validation_failed',
+    );
   }
   return result.data;
 }
 
 /** The query of a return's read routes (orders, shipping, payments): filter by order or return, newest first. */
 export const returnLookupQuery = z
-  .object({ orderId: id.optional(), returnId: id.optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) })
+  .object({
+    orderId: id.optional(),
+    returnId: id.optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+  })
   .strict();
 
 /** Parses a request's query string (express 5's req.query cannot be replaced, so a read route calls this itself). */
@@ -27,8 +35,11 @@ export function parseQuery<Q>(schema: z.ZodType<Q>, query: unknown): Q {
  * Validates req.body (and optionally req.params) before the handler runs; the parsed values replace the raw ones
  * so handlers only ever see typed, checked input.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the route's own types describe the parsed values.
-export function validate<B, P = Record<string, string>>(schemas: { body?: z.ZodType<B>; params?: z.ZodType<P> }): RequestHandler<any, any, any> {
+export function validate<B, P = Record<string, string>>(schemas: {
+  body?: z.ZodType<B>;
+  params?: z.ZodType<P>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the route's own types describe the parsed values.
+}): RequestHandler<any, any, any> {
   return (req, _res, next) => {
     if (schemas.params) req.params = parseOrThrow(schemas.params, req.params, 'path parameters') as typeof req.params;
     if (schemas.body) req.body = parseOrThrow(schemas.body, req.body ?? {}, 'request body');

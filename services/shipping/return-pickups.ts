@@ -18,13 +18,21 @@ export interface BookInput {
 }
 
 export function book(db: ShippingDb, call: IdempotentCall, input: BookInput) {
-  return runRequestFunction(db.$queryRaw`SELECT * FROM shipping_book_return_pickup(${call.key}, ${call.hash}, ${input.returnId}, ${input.orderId})`);
+  return runRequestFunction(
+    db.$queryRaw`SELECT * FROM shipping_book_return_pickup(${call.key}, ${call.hash}, ${input.returnId}, ${input.orderId})`,
+  );
 }
 
 export function cancel(db: ShippingDb, call: IdempotentCall, returnId: string, reason: string) {
-  return runRequestFunction(db.$queryRaw`SELECT * FROM shipping_cancel_return_pickup(${call.key}, ${call.hash}, ${returnId}, ${reason})`);
+  return runRequestFunction(
+    db.$queryRaw`SELECT * FROM shipping_cancel_return_pickup(${call.key}, ${call.hash}, ${returnId}, ${reason})`,
+  );
 }
 
 export function list(db: ShippingDb, filter: { orderId?: string; returnId?: string; limit: number }) {
-  return db.returnPickup.findMany({ where: { orderId: filter.orderId, returnId: filter.returnId }, orderBy: { createdAt: 'desc' }, take: filter.limit });
+  return db.returnPickup.findMany({
+    where: { orderId: filter.orderId, returnId: filter.returnId },
+    orderBy: { createdAt: 'desc' },
+    take: filter.limit,
+  });
 }

@@ -2,7 +2,14 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { NotFoundError } from '../shared/errors';
 import { idempotent } from '../shared/idempotent-route';
-import { destinationSchema, idSchema, parseQuery, reasonSchema, returnLookupQuery, validate } from '../shared/validation';
+import {
+  destinationSchema,
+  idSchema,
+  parseQuery,
+  reasonSchema,
+  returnLookupQuery,
+  validate,
+} from '../shared/validation';
 import type { ShippingDb } from './db';
 import * as returnPickups from './return-pickups';
 import * as shipping from './shipping';
@@ -69,7 +76,9 @@ export function createShippingRouter(db: ShippingDb): Router {
   router.post(
     '/return-pickups/:returnId/cancel',
     validate({ params: returnParams, body: cancelBody }),
-    idempotent('cancel-return-pickup', (call, req) => returnPickups.cancel(db, call, req.params.returnId, req.body.reason)),
+    idempotent('cancel-return-pickup', (call, req) =>
+      returnPickups.cancel(db, call, req.params.returnId, req.body.reason),
+    ),
   );
   return router;
 }

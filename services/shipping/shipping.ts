@@ -32,11 +32,15 @@ export function schedule(db: ShippingDb, call: IdempotentCall, input: ScheduleIn
 }
 
 export function confirm(db: ShippingDb, call: IdempotentCall, orderId: string) {
-  return runRequestFunction(db.$queryRaw`SELECT * FROM shipping_confirm(${call.key}, ${call.hash}, ${orderId}, ${trackingNumberFor(orderId)})`);
+  return runRequestFunction(
+    db.$queryRaw`SELECT * FROM shipping_confirm(${call.key}, ${call.hash}, ${orderId}, ${trackingNumberFor(orderId)})`,
+  );
 }
 
 export function cancel(db: ShippingDb, call: IdempotentCall, orderId: string, reason: string) {
-  return runRequestFunction(db.$queryRaw`SELECT * FROM shipping_cancel(${call.key}, ${call.hash}, ${orderId}, ${reason})`);
+  return runRequestFunction(
+    db.$queryRaw`SELECT * FROM shipping_cancel(${call.key}, ${call.hash}, ${orderId}, ${reason})`,
+  );
 }
 
 /** deliveredAt: an ISO 8601 time, or undefined for now (the database's clock, the one the return window is read by). */

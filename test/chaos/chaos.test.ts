@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { formatReport, runChaos, type ChaosReport } from '../../scripts/chaos/chaos';
-import { checkInvariants, countViolations, type CheckResult, type DbSnapshot, type InvariantInput } from '../../scripts/chaos/invariants';
+import {
+  checkInvariants,
+  countViolations,
+  type CheckResult,
+  type DbSnapshot,
+  type InvariantInput,
+} from '../../scripts/chaos/invariants';
 import { killPoints, planSagas } from '../../scripts/chaos/plan';
 
 /**
@@ -23,7 +29,11 @@ function world(): InvariantInput {
     ],
     idempotency: noKeys,
   };
-  const key = (order: string, activity: string) => ({ key: `${order}:${activity}`, operation: activity, status_code: 200 });
+  const key = (order: string, activity: string) => ({
+    key: `${order}:${activity}`,
+    operation: activity,
+    status_code: 200,
+  });
   const final: DbSnapshot = {
     orders: [
       { id: 'o-ok', customer_id: 'cust-alice', status: 'APPROVED' },
@@ -54,10 +64,28 @@ function world(): InvariantInput {
       { order_id: 'o-can', status: 'CANCELLED', tracking_number: null, country: null },
     ],
     idempotency: {
-      orders: [key('o-ok', 'createOrder'), key('o-ok', 'approveOrder'), key('o-rej', 'createOrder'), key('o-rej', 'rejectOrder'), key('o-can', 'cancelOrder')],
-      inventory: [key('o-ok', 'reserveInventory'), key('o-ok', 'confirmReservation'), key('o-rej', 'reserveInventory'), key('o-rej', 'releaseInventory'), key('o-can', 'releaseInventory')],
+      orders: [
+        key('o-ok', 'createOrder'),
+        key('o-ok', 'approveOrder'),
+        key('o-rej', 'createOrder'),
+        key('o-rej', 'rejectOrder'),
+        key('o-can', 'cancelOrder'),
+      ],
+      inventory: [
+        key('o-ok', 'reserveInventory'),
+        key('o-ok', 'confirmReservation'),
+        key('o-rej', 'reserveInventory'),
+        key('o-rej', 'releaseInventory'),
+        key('o-can', 'releaseInventory'),
+      ],
       payments: [key('o-ok', 'chargePayment')],
-      shipping: [key('o-ok', 'scheduleShipment'), key('o-ok', 'confirmShipment'), key('o-rej', 'scheduleShipment'), key('o-rej', 'cancelShipment'), key('o-can', 'cancelShipment')],
+      shipping: [
+        key('o-ok', 'scheduleShipment'),
+        key('o-ok', 'confirmShipment'),
+        key('o-rej', 'scheduleShipment'),
+        key('o-rej', 'cancelShipment'),
+        key('o-can', 'cancelShipment'),
+      ],
     },
     deadLetters: [],
   };
@@ -80,7 +108,10 @@ describe('chaos invariant checker (hand-made rows)', () => {
   it('passes a consistent world', () => {
     const results = checkInvariants(world());
     assert.equal(countViolations(results), 0, violationText(results));
-    assert.deepEqual(results.map((r) => r.id), [1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      results.map((r) => r.id),
+      [1, 2, 3, 4, 5],
+    );
   });
 
   it('detects a double charge: a second payment row and the balance taken twice', () => {
@@ -145,7 +176,12 @@ describe('chaos invariant checker (hand-made rows)', () => {
   it('counts a NEEDS_ATTENTION saga as dead-lettered only with an OPEN dead letter that the CLI lists; anything else is not terminal', () => {
     const w = world();
     w.sagas.push({ orderId: 'o-stuck', customerId: 'cust-alice', outcome: 'NEEDS_ATTENTION' });
-    w.sagas.push({ orderId: 'o-failed', customerId: 'cust-alice', outcome: 'FAILED', detail: 'SagaCompensationFailed' });
+    w.sagas.push({
+      orderId: 'o-failed',
+      customerId: 'cust-alice',
+      outcome: 'FAILED',
+      detail: 'SagaCompensationFailed',
+    });
     w.final.deadLetters.push({ saga_id: 'o-stuck', step: 'release-inventory', status: 'RESOLVED' });
     const r1 = checkInvariants(w);
     assert.deepEqual(failing(r1), [1]);
@@ -153,7 +189,11 @@ describe('chaos invariant checker (hand-made rows)', () => {
     assert.match(violationText(r1), /o-failed did not reach a terminal state: FAILED/);
 
     w.final.deadLetters.push({ saga_id: 'o-stuck', step: 'release-inventory', status: 'OPEN' });
-    assert.match(violationText(checkInvariants(w)), /o-stuck did not reach a terminal state: .*not listed/, 'an OPEN row the operator cannot see is not enough');
+    assert.match(
+      violationText(checkInvariants(w)),
+      /o-stuck did not reach a terminal state: .*not listed/,
+      'an OPEN row the operator cannot see is not enough',
+    );
     w.listedDeadLetters.push('o-stuck');
     const r2 = checkInvariants(w);
     assert.equal(r2[0].figures['dead-lettered'], 1);
@@ -174,7 +214,12 @@ describe('chaos invariant checker (hand-made rows)', () => {
 
   it('accepts a rejected saga without an order only when create-order wrote nothing anywhere', () => {
     const w = world();
-    w.sagas.push({ orderId: 'o-refused', customerId: 'cust-alice', outcome: 'REJECTED', detail: 'create-order: rejected by fault injection' });
+    w.sagas.push({
+      orderId: 'o-refused',
+      customerId: 'cust-alice',
+      outcome: 'REJECTED',
+      detail: 'create-order: rejected by fault injection',
+    });
     assert.equal(countViolations(checkInvariants(w)), 0);
     w.final.shipments.push({ order_id: 'o-refused', status: 'CANCELLED', tracking_number: null, country: null });
     w.final.idempotency.shipping.push({ key: 'o-refused:cancelShipment', operation: 'cancel', status_code: 200 });
@@ -201,13 +246,28 @@ describe('npm run chaos (small)', function () {
   let report: ChaosReport;
 
   before(async () => {
-    report = await runChaos({ sagas: 30, concurrency: 10, seed: 20261125, kills: 3, kill: ['worker', 'services', 'server'], restartDelayMs: 500, progress: false, reportDir: false });
+    report = await runChaos({
+      sagas: 30,
+      concurrency: 10,
+      seed: 20261125,
+      kills: 3,
+      kill: ['worker', 'services', 'server'],
+      restartDelayMs: 500,
+      progress: false,
+      reportDir: false,
+    });
   });
 
   it('kills (SIGKILL) and restarts the worker, the services and the Temporal dev server once each, and every saga reaches a terminal state', () => {
     assert.deepEqual(report.processes?.kills, { worker: 1, services: 1, server: 1 }, formatReport(report));
-    assert.deepEqual(report.worker.killLog.map((k) => k.kind), ['worker', 'services', 'server']);
-    assert.ok(report.worker.killLog.every((k) => k.restartedAfterMs !== undefined), 'each one came back');
+    assert.deepEqual(
+      report.worker.killLog.map((k) => k.kind),
+      ['worker', 'services', 'server'],
+    );
+    assert.ok(
+      report.worker.killLog.every((k) => k.restartedAfterMs !== undefined),
+      'each one came back',
+    );
     assert.equal(report.worker.restarts, report.worker.kills);
     assert.equal(report.sagas.length, 30);
     const terminal = report.checks.find((c) => c.id === 1)!;
@@ -217,9 +277,21 @@ describe('npm run chaos (small)', function () {
 
   it('returns some of the approved orders in a second phase (the return saga), each return checked in every service', () => {
     assert.ok(report.returns && report.returns.sagas.length > 0, formatReport(report));
-    assert.ok(report.returns.sagas.every((r) => r.outcome === 'RETURNED' || r.outcome === 'REJECTED' || r.outcome === 'CANCELLED' || r.outcome === 'NEEDS_ATTENTION'), formatReport(report));
+    assert.ok(
+      report.returns.sagas.every(
+        (r) =>
+          r.outcome === 'RETURNED' ||
+          r.outcome === 'REJECTED' ||
+          r.outcome === 'CANCELLED' ||
+          r.outcome === 'NEEDS_ATTENTION',
+      ),
+      formatReport(report),
+    );
     assert.ok(report.returns.outcomes.RETURNED > 0, formatReport(report));
-    assert.deepEqual(report.checks.map((c) => c.id), [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert.deepEqual(
+      report.checks.map((c) => c.id),
+      [1, 2, 3, 4, 5, 6, 7, 8],
+    );
   });
 
   it('leaves every invariant intact', () => {

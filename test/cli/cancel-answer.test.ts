@@ -10,27 +10,71 @@ import type { SagaState } from '../../workflows/saga/types';
  * on a real stack, are in client.test.ts). The exit codes are the ones the README's table and `--help` promise.
  */
 type State = Pick<SagaState, 'status' | 'cancellable' | 'currentStep' | 'compensationCause' | 'compensations'>;
-const cause = { cause: 'step-failed', reason: 'charge-payment: insufficient funds' } as unknown as SagaState['compensationCause'];
+const cause = {
+  cause: 'step-failed',
+  reason: 'charge-payment: insufficient funds',
+} as unknown as SagaState['compensationCause'];
 const state = (s: Partial<State>): State => ({ status: 'RUNNING', cancellable: true, compensations: [], ...s });
 
 describe('cancel: one answer per saga status (cli/cancel-answer.ts)', () => {
   const cases: [string, string, State | undefined, 0 | 2 | 3, RegExp][] = [
     ['RUNNING before the pivot', 'RUNNING', state({ currentStep: 'schedule-shipment' }), 0, /^$/],
-    ['RUNNING at the pivot (not cancellable)', 'RUNNING', state({ cancellable: false, currentStep: 'charge-payment' }), 2, /at its pivot \(charge-payment is running\)/],
-    ['COMMITTED (after the pivot)', 'RUNNING', state({ status: 'COMMITTED', cancellable: false }), 2, /past its pivot \(the pivot done, status COMMITTED\)/],
-    ['COMPENSATING', 'RUNNING', state({ status: 'COMPENSATING', cancellable: false, compensationCause: cause }), 3, /already compensating \(charge-payment: insufficient funds\)$/],
+    [
+      'RUNNING at the pivot (not cancellable)',
+      'RUNNING',
+      state({ cancellable: false, currentStep: 'charge-payment' }),
+      2,
+      /at its pivot \(charge-payment is running\)/,
+    ],
+    [
+      'COMMITTED (after the pivot)',
+      'RUNNING',
+      state({ status: 'COMMITTED', cancellable: false }),
+      2,
+      /past its pivot \(the pivot done, status COMMITTED\)/,
+    ],
+    [
+      'COMPENSATING',
+      'RUNNING',
+      state({ status: 'COMPENSATING', cancellable: false, compensationCause: cause }),
+      3,
+      /already compensating \(charge-payment: insufficient funds\)$/,
+    ],
     [
       'NEEDS_ATTENTION (nothing was charged)',
       'RUNNING',
-      state({ status: 'NEEDS_ATTENTION', cancellable: false, compensationCause: cause, compensations: [{ name: 'release-inventory', forStep: 'reserve-inventory', status: 'DEAD_LETTERED' }] }),
+      state({
+        status: 'NEEDS_ATTENTION',
+        cancellable: false,
+        compensationCause: cause,
+        compensations: [{ name: 'release-inventory', forStep: 'reserve-inventory', status: 'DEAD_LETTERED' }],
+      }),
       3,
       /already compensating .* waits for an operator \(release-inventory dead-lettered\)/,
     ],
-    ['COMPLETED, workflow still closing', 'RUNNING', state({ status: 'COMPLETED', cancellable: false }), 3, /has finished \(status COMPLETED\)/],
-    ['COMPENSATED, workflow still closing', 'RUNNING', state({ status: 'COMPENSATED', cancellable: false }), 3, /has finished/],
+    [
+      'COMPLETED, workflow still closing',
+      'RUNNING',
+      state({ status: 'COMPLETED', cancellable: false }),
+      3,
+      /has finished \(status COMPLETED\)/,
+    ],
+    [
+      'COMPENSATED, workflow still closing',
+      'RUNNING',
+      state({ status: 'COMPENSATED', cancellable: false }),
+      3,
+      /has finished/,
+    ],
     ['ended (workflow COMPLETED)', 'COMPLETED', undefined, 3, /already ended \(completed\)/],
     ['ended (workflow CANCELLED)', 'CANCELLED', undefined, 3, /already ended \(cancelled\)/],
-    ['ended (workflow FAILED)', 'FAILED', state({ status: 'COMPENSATION_FAILED', cancellable: false }), 3, /already ended \(failed\)/],
+    [
+      'ended (workflow FAILED)',
+      'FAILED',
+      state({ status: 'COMPENSATION_FAILED', cancellable: false }),
+      3,
+      /already ended \(failed\)/,
+    ],
   ];
   for (const [what, workflowStatus, s, exitCode, reason] of cases) {
     it(`${what}: exit ${exitCode}`, () => {
@@ -60,6 +104,9 @@ describe('cancel: one answer per saga status (cli/cancel-answer.ts)', () => {
 
   it('--help lists the same exit codes for cancel', () => {
     assert.match(EXIT_CODES_HELP, /2 {3}refused: cancel at or past the pivot/);
-    assert.match(EXIT_CODES_HELP, /3 {3}cancel had nothing to do: the saga already ended, or is already compensating \(also while it waits for an\s+operator: NEEDS_ATTENTION\)/);
+    assert.match(
+      EXIT_CODES_HELP,
+      /3 {3}cancel had nothing to do: the saga already ended, or is already compensating \(also while it waits for an\s+operator: NEEDS_ATTENTION\)/,
+    );
   });
 });

@@ -51,7 +51,16 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
   });
 
   it('generates an order id when --order is not given; --json start and result are one JSON document each', async () => {
-    const started = await run('--json', 'start', '--customer', 'cust-alice', '--item', 'KB-001:2', '--ship-to', SHIP_TO);
+    const started = await run(
+      '--json',
+      'start',
+      '--customer',
+      'cust-alice',
+      '--item',
+      'KB-001:2',
+      '--ship-to',
+      SHIP_TO,
+    );
     assert.equal(started.code, 0, started.stderr);
     const doc = parseJson(started);
     assert.match(doc.orderId, /^ord-[0-9a-f]{8}$/);
@@ -75,7 +84,9 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^REJECTED: order ord-cli-broke: charge-payment: /m);
     const lines = r.stdout.split('\n');
-    const compensations = lines.filter((l) => /^\s+✔ (cancel-shipment|release-inventory|reject-order)\s/.test(l)).map((l) => l.trim().split(/\s+/)[1]);
+    const compensations = lines
+      .filter((l) => /^\s+✔ (cancel-shipment|release-inventory|reject-order)\s/.test(l))
+      .map((l) => l.trim().split(/\s+/)[1]);
     assert.deepEqual(compensations, ['cancel-shipment', 'release-inventory', 'reject-order']);
     assert.match(r.stdout, /^Compensations \(rejected\), in the order run:$/m);
 
@@ -98,8 +109,14 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
     assert.match(happy.stdout, /not cancellable/);
     assert.match(happy.stdout, /^ {2}✔ create-order\s+compensatable$/m);
     // The parallel groups: one "parallel" line, the members indented under it.
-    assert.match(happy.stdout, /^ {2}⇉ parallel \(2 at once\)\n {4}✔ reserve-inventory\s+compensatable\n {4}✔ schedule-shipment\s+compensatable\n {2}✔ charge-payment/m);
-    assert.match(happy.stdout, /^ {2}⇉ parallel \(3 at once\)\n {4}✔ confirm-reservation\s+retriable\n {4}✔ confirm-shipment\s+retriable\n {4}✔ approve-order\s+retriable$/m);
+    assert.match(
+      happy.stdout,
+      /^ {2}⇉ parallel \(2 at once\)\n {4}✔ reserve-inventory\s+compensatable\n {4}✔ schedule-shipment\s+compensatable\n {2}✔ charge-payment/m,
+    );
+    assert.match(
+      happy.stdout,
+      /^ {2}⇉ parallel \(3 at once\)\n {4}✔ confirm-reservation\s+retriable\n {4}✔ confirm-shipment\s+retriable\n {4}✔ approve-order\s+retriable$/m,
+    );
     assert.match(happy.stdout, /^ {2}✔ charge-payment\s+PIVOT/m);
     assert.doesNotMatch(happy.stdout, /Compensations/);
 
@@ -119,7 +136,11 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
   it('cancels a slow saga before its pivot: the result says cancelled, with its compensations', async () => {
     const orderId = 'ord-cli-cancel';
     assert.equal((await run(...startArgs(orderId, 'cust-alice', '--fault', 'schedule-shipment=delay:10000'))).code, 0);
-    await waitFor('schedule-shipment to run', () => state(orderId), (s) => s.steps[2].status === 'RUNNING');
+    await waitFor(
+      'schedule-shipment to run',
+      () => state(orderId),
+      (s) => s.steps[2].status === 'RUNNING',
+    );
 
     const status = await run('status', orderId);
     // The reservation, run at the same time, is done; the shipment still runs.
@@ -151,7 +172,11 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
     const orderId = 'ord-cli-pivot';
     // 12 s: long enough for two cancel calls on a loaded machine, short enough to answer within the 15 s step timeout.
     assert.equal((await run(...startArgs(orderId, 'cust-alice', '--fault', 'approve-order=delay:12000'))).code, 0);
-    await waitFor('the saga to commit', () => state(orderId), (s) => s.status === 'COMMITTED');
+    await waitFor(
+      'the saga to commit',
+      () => state(orderId),
+      (s) => s.status === 'COMMITTED',
+    );
 
     const cancel = await run('cancel', orderId);
     assert.equal(cancel.code, 2, cancel.stdout + cancel.stderr);
@@ -169,17 +194,42 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
   it('cancel while the pivot runs: refused with exit 2 (it will complete or compensate by itself)', async () => {
     const orderId = 'ord-cli-at-pivot';
     assert.equal((await run(...startArgs(orderId, 'cust-alice', '--fault', 'charge-payment=delay:10000'))).code, 0);
-    await waitFor('the pivot to run', () => state(orderId), (s) => s.currentStep === 'charge-payment' && !s.cancellable);
+    await waitFor(
+      'the pivot to run',
+      () => state(orderId),
+      (s) => s.currentStep === 'charge-payment' && !s.cancellable,
+    );
     const cancel = await run('cancel', orderId);
     assert.equal(cancel.code, 2, cancel.stdout + cancel.stderr);
-    assert.match(cancel.stdout, /^Cannot cancel order ord-cli-at-pivot: the saga is at its pivot \(charge-payment is running\)/);
+    assert.match(
+      cancel.stdout,
+      /^Cannot cancel order ord-cli-at-pivot: the saga is at its pivot \(charge-payment is running\)/,
+    );
     assert.match((await run('result', orderId)).stdout, /^APPROVED: order ord-cli-at-pivot/);
   });
 
   it('cancel while the saga compensates: nothing to cancel, exit 3', async () => {
     const orderId = 'ord-cli-compensating';
-    assert.equal((await run(...startArgs(orderId, 'cust-alice', '--fault', 'charge-payment=reject', '--fault', 'cancel-shipment=delay:10000'))).code, 0);
-    await waitFor('the saga to compensate', () => state(orderId), (s) => s.status === 'COMPENSATING');
+    assert.equal(
+      (
+        await run(
+          ...startArgs(
+            orderId,
+            'cust-alice',
+            '--fault',
+            'charge-payment=reject',
+            '--fault',
+            'cancel-shipment=delay:10000',
+          ),
+        )
+      ).code,
+      0,
+    );
+    await waitFor(
+      'the saga to compensate',
+      () => state(orderId),
+      (s) => s.status === 'COMPENSATING',
+    );
     const cancel = await run('cancel', orderId);
     assert.equal(cancel.code, 3, cancel.stdout + cancel.stderr);
     assert.match(cancel.stdout, /^Cannot cancel order ord-cli-compensating: the saga is already compensating \(/);
@@ -189,24 +239,49 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
   it('a compensation that fails: the saga waits for an operator (NEEDS_ATTENTION, exit 4) until it is resolved', async () => {
     const orderId = 'ord-cli-failed';
     // The inventory refuses the release (a business rejection: no retries): it is dead-lettered at once.
-    const r = await run(...startArgs(orderId, 'cust-alice', '--fault', 'charge-payment=reject', '--fault', 'release-inventory=reject', '--wait'));
+    const r = await run(
+      ...startArgs(
+        orderId,
+        'cust-alice',
+        '--fault',
+        'charge-payment=reject',
+        '--fault',
+        'release-inventory=reject',
+        '--wait',
+      ),
+    );
     assert.equal(r.code, 4, r.stdout + r.stderr);
-    assert.match(r.stdout, /^NEEDS_ATTENTION: order ord-cli-failed has not ended: it waits for an operator: release-inventory dead-lettered/m);
+    assert.match(
+      r.stdout,
+      /^NEEDS_ATTENTION: order ord-cli-failed has not ended: it waits for an operator: release-inventory dead-lettered/m,
+    );
     assert.match(r.stdout, /^ {2}✔ cancel-shipment\s+undoes schedule-shipment$/m);
-    assert.match(r.stdout, /^ {2}⚠ release-inventory\s+undoes reserve-inventory\s+— dead-lettered \(#\d+, round 1\) after 1 attempt\(s\): injected_rejection: /m);
-    assert.match(r.stdout, /^ {6}waits for an operator: dead-letters retry ord-cli-failed, or dead-letters resolve ord-cli-failed --reason TEXT$/m);
+    assert.match(
+      r.stdout,
+      /^ {2}⚠ release-inventory\s+undoes reserve-inventory\s+— dead-lettered \(#\d+, round 1\) after 1 attempt\(s\): injected_rejection: /m,
+    );
+    assert.match(
+      r.stdout,
+      /^ {6}waits for an operator: dead-letters retry ord-cli-failed, or dead-letters resolve ord-cli-failed --reason TEXT$/m,
+    );
     assert.match(r.stdout, /^ {2}· reject-order\s+undoes create-order$/m, 'the next compensation waits its turn');
 
     const status = await run('status', orderId);
     assert.equal(status.code, 0, status.stderr);
-    assert.match(status.stdout, /^Order ord-cli-failed: saga NEEDS_ATTENTION \(workflow RUNNING\), now: release-inventory$/m);
+    assert.match(
+      status.stdout,
+      /^Order ord-cli-failed: saga NEEDS_ATTENTION \(workflow RUNNING\), now: release-inventory$/m,
+    );
     assert.match(status.stdout, /^ {2}not cancellable: compensating, and waits for an operator$/m);
     assert.match(status.stdout, /^ {2}⚠ waits for an operator: release-inventory dead-lettered/m);
 
     // Nothing was charged: cancel says it is already compensating and waits for an operator (exit 3), not "past its pivot".
     const cancel = await run('cancel', orderId);
     assert.equal(cancel.code, 3, cancel.stdout + cancel.stderr);
-    assert.match(cancel.stdout, /^Cannot cancel order ord-cli-failed: the saga is already compensating \(.*\) and waits for an operator \(release-inventory dead-lettered\): see dead-letters list\.$/m);
+    assert.match(
+      cancel.stdout,
+      /^Cannot cancel order ord-cli-failed: the saga is already compensating \(.*\) and waits for an operator \(release-inventory dead-lettered\): see dead-letters list\.$/m,
+    );
     assert.doesNotMatch(cancel.stdout, /pivot|charged/);
     assert.equal(parseJson(await run('--json', 'cancel', orderId)).refusal, 'needs-attention');
 
@@ -221,7 +296,10 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
     const resolved = await run('dead-letters', 'resolve', orderId, '--reason', 'released by hand', '--wait');
     assert.equal(resolved.code, 0, resolved.stdout + resolved.stderr);
     assert.match(resolved.stdout, /^REJECTED: order ord-cli-failed: charge-payment: /m);
-    assert.match(resolved.stdout, /^ {2}✍ release-inventory\s+undoes reserve-inventory\s+— resolved by an operator: released by hand$/m);
+    assert.match(
+      resolved.stdout,
+      /^ {2}✍ release-inventory\s+undoes reserve-inventory\s+— resolved by an operator: released by hand$/m,
+    );
     assert.match(resolved.stdout, /^ {2}✔ reject-order\s+undoes create-order$/m);
   });
 
@@ -237,7 +315,10 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
     assert.match(all.stdout, /^order\s+ord-cli-cancel\s+CANCELLED\s+COMPENSATED\s/m);
     // --saga NAME: one saga's list (every registered saga by default); an unknown saga is a usage error.
     const orders = parseJson(await run('--json', 'list', '--saga', 'order', '--limit', '50'));
-    assert.ok(orders.sagas.length >= 4 && orders.sagas.every((s: { saga: string }) => s.saga === 'order'), JSON.stringify(orders));
+    assert.ok(
+      orders.sagas.length >= 4 && orders.sagas.every((s: { saga: string }) => s.saga === 'order'),
+      JSON.stringify(orders),
+    );
     const unknownSaga = await run('list', '--saga', 'ordr');
     assert.equal(unknownSaga.code, 64);
     assert.match(unknownSaga.stderr, /unknown saga "ordr"; one of: order/);
@@ -255,11 +336,31 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
   it('bad arguments: exit 64, a one-line message, and no saga started', async () => {
     const cases: [string, string[], RegExp][] = [
       ['bad --item', startArgs('ord-cli-bad-item', 'cust-alice', '--item', 'LT-005'), /--item .*expected SKU:QTY/],
-      ['unknown fault action', startArgs('ord-cli-bad-fault', 'cust-alice', '--fault', 'charge-card=reject'), /unknown action "charge-card"/],
-      ['misspelt step', startArgs('ord-cli-typo', 'cust-alice', '--fault', 'reserve-inventry=transient:1'), /unknown action "reserve-inventry" of the order saga; one of: create-order, /],
-      ['bad fault spec', startArgs('ord-cli-bad-spec', 'cust-alice', '--fault', 'charge-payment=explode'), /--fault .*charge-payment: invalid fault entry "explode"/],
-      ['invalid order input', startArgs('ord-cli-bad-country', 'cust-alice').map((a) => (a === SHIP_TO ? 'A|B|C|D|Germany' : a)), /invalid order: .*destination\.country/],
-      ['duplicate sku', startArgs('ord-cli-bad-dup', 'cust-alice', '--item', 'KB-001:2'), /invalid order: .*each sku may appear only once/],
+      [
+        'unknown fault action',
+        startArgs('ord-cli-bad-fault', 'cust-alice', '--fault', 'charge-card=reject'),
+        /unknown action "charge-card"/,
+      ],
+      [
+        'misspelt step',
+        startArgs('ord-cli-typo', 'cust-alice', '--fault', 'reserve-inventry=transient:1'),
+        /unknown action "reserve-inventry" of the order saga; one of: create-order, /,
+      ],
+      [
+        'bad fault spec',
+        startArgs('ord-cli-bad-spec', 'cust-alice', '--fault', 'charge-payment=explode'),
+        /--fault .*charge-payment: invalid fault entry "explode"/,
+      ],
+      [
+        'invalid order input',
+        startArgs('ord-cli-bad-country', 'cust-alice').map((a) => (a === SHIP_TO ? 'A|B|C|D|Germany' : a)),
+        /invalid order: .*destination\.country/,
+      ],
+      [
+        'duplicate sku',
+        startArgs('ord-cli-bad-dup', 'cust-alice', '--item', 'KB-001:2'),
+        /invalid order: .*each sku may appear only once/,
+      ],
     ];
     for (const [label, args, message] of cases) {
       const r = await run(...args);
@@ -268,7 +369,11 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
       assert.doesNotMatch(r.stderr, /\n\s+at /, `${label}: no stack trace`);
       assert.equal(r.stdout, '', label);
       const orderId = args[args.indexOf('--order') + 1];
-      await assert.rejects(stack.client.workflow.getHandle(orderId).describe(), WorkflowNotFoundError, `${label}: nothing started`);
+      await assert.rejects(
+        stack.client.workflow.getHandle(orderId).describe(),
+        WorkflowNotFoundError,
+        `${label}: nothing started`,
+      );
     }
     const json = await run('--json', ...startArgs('ord-cli-bad-json', 'cust-alice', '--item', 'nope'));
     assert.equal(json.code, 64);
@@ -291,7 +396,10 @@ describe('client.ts (CLI subprocess against a real saga stack)', function () {
     for (const args of [['status', 'x'], startArgs('ord-cli-unreachable', 'cust-alice')]) {
       const r = await cli(args, { ...env, TEMPORAL_ADDRESS: `127.0.0.1:${port}` });
       assert.equal(r.code, 69, r.stderr);
-      assert.equal(r.stderr, `error: cannot reach the Temporal server at 127.0.0.1:${port} (set TEMPORAL_ADDRESS or --address)\n`);
+      assert.equal(
+        r.stderr,
+        `error: cannot reach the Temporal server at 127.0.0.1:${port} (set TEMPORAL_ADDRESS or --address)\n`,
+      );
       assert.ok(r.ms < 5_000, `took ${r.ms} ms`);
     }
     const r = await run('--address', `127.0.0.1:${port}`, '--json', 'list');

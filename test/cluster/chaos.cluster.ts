@@ -12,22 +12,44 @@ describe('npm run chaos on the Temporal cluster (small)', function () {
   let report: ChaosReport;
 
   before(async () => {
-    report = await runChaos({ temporal: 'cluster', sagas: 40, concurrency: 10, seed: 20261202, kills: 1, postgresRestarts: 1, restartDelayMs: 1000, progress: false, reportDir: false });
+    report = await runChaos({
+      temporal: 'cluster',
+      sagas: 40,
+      concurrency: 10,
+      seed: 20261202,
+      kills: 1,
+      postgresRestarts: 1,
+      restartDelayMs: 1000,
+      progress: false,
+      reportDir: false,
+    });
   });
 
   it('plans each kind of fault from the seed: kills of each process kind plus the PostgreSQL restarts', () => {
     const plan = planProcessFaults({ temporal: 'cluster', kills: 2, postgresRestarts: 1, seed: 5 });
     assert.deepEqual(plan, planProcessFaults({ temporal: 'cluster', kills: 2, postgresRestarts: 1, seed: 5 }));
     assert.equal(plan.length, 9);
-    for (const kind of CLUSTER_FAULT_KINDS) assert.equal(plan.filter((k) => k === kind).length, kind === 'postgres' ? 1 : 2, kind);
-    assert.deepEqual(planProcessFaults({ temporal: 'dev-server', kills: 3, postgresRestarts: 1, seed: 5 }), ['worker', 'worker', 'worker']);
+    for (const kind of CLUSTER_FAULT_KINDS)
+      assert.equal(plan.filter((k) => k === kind).length, kind === 'postgres' ? 1 : 2, kind);
+    assert.deepEqual(planProcessFaults({ temporal: 'dev-server', kills: 3, postgresRestarts: 1, seed: 5 }), [
+      'worker',
+      'worker',
+      'worker',
+    ]);
   });
 
   it('killed and restarted a worker, the services, history and matching, and restarted PostgreSQL, with sagas in flight', () => {
-    assert.deepEqual(report.processes?.kills, { worker: 1, services: 1, history: 1, matching: 1, postgres: 1 }, formatReport(report));
+    assert.deepEqual(
+      report.processes?.kills,
+      { worker: 1, services: 1, history: 1, matching: 1, postgres: 1 },
+      formatReport(report),
+    );
     assert.equal(report.worker.restarts, report.worker.kills);
     for (const k of report.worker.killLog) assert.ok(k.restartedAfterMs !== undefined, `${k.kind} came back`);
-    assert.ok(report.worker.killLog.some((k) => k.inFlight > 0), 'sagas were in flight');
+    assert.ok(
+      report.worker.killLog.some((k) => k.inFlight > 0),
+      'sagas were in flight',
+    );
   });
 
   it('every saga reached a terminal state, and every invariant holds', () => {

@@ -40,7 +40,10 @@ describe('the Temporal cluster (real server on PostgreSQL, four role processes)'
 
   it(`runs the server ${TEMPORAL_SERVER_VERSION} built from the Go module (or the one configured / on PATH)`, async () => {
     const { server } = await requireServerBinaries();
-    assert.match(execFileSync(server, ['--version']).toString(), new RegExp(TEMPORAL_SERVER_VERSION.replace(/^v/, '').replace(/\./g, '\\.')));
+    assert.match(
+      execFileSync(server, ['--version']).toString(),
+      new RegExp(TEMPORAL_SERVER_VERSION.replace(/^v/, '').replace(/\./g, '\\.')),
+    );
   });
 
   it('has its four roles as four live processes, each on its own gRPC port', async () => {
@@ -56,12 +59,19 @@ describe('the Temporal cluster (real server on PostgreSQL, four role processes)'
     assert.equal(new Set(ports).size, 4);
     // A role that gave up under load (the worker role does when its system workflows do not start within 10 s) is
     // started again on the same port, as a container's restart policy would: wait for it rather than catch it mid-way.
-    for (const [i, port] of ports.entries()) await waitFor(`${CLUSTER_ROLES[i]} listening on ${port} (restarts: ${JSON.stringify(cluster.roles()[CLUSTER_ROLES[i]].restarts)})`, () => isPortInUse(port), 60_000);
+    for (const [i, port] of ports.entries())
+      await waitFor(
+        `${CLUSTER_ROLES[i]} listening on ${port} (restarts: ${JSON.stringify(cluster.roles()[CLUSTER_ROLES[i]].restarts)})`,
+        () => isPortInUse(port),
+        60_000,
+      );
   });
 
-  it('the four roles found each other through PostgreSQL (cluster_membership), and own the configuration\'s 8 shards', async () => {
+  it("the four roles found each other through PostgreSQL (cluster_membership), and own the configuration's 8 shards", async () => {
     const live = await waitFor('four roles in cluster_membership', async () => {
-      const rows = await temporalDb<{ role: number }>("SELECT DISTINCT role FROM cluster_membership WHERE record_expiry > now() AT TIME ZONE 'UTC'");
+      const rows = await temporalDb<{ role: number }>(
+        "SELECT DISTINCT role FROM cluster_membership WHERE record_expiry > now() AT TIME ZONE 'UTC'",
+      );
       return rows.length === 4 ? rows : undefined;
     });
     assert.equal(live.length, 4);
@@ -73,11 +83,13 @@ describe('the Temporal cluster (real server on PostgreSQL, four role processes)'
     assert.equal(Number(shards[0].n), 8);
   });
 
-  it('serves the namespace, with the saga\'s search attributes registered', async () => {
+  it("serves the namespace, with the saga's search attributes registered", async () => {
     const stack = await import('@temporalio/client');
     const connection = await stack.Connection.connect({ address: cluster.address });
     try {
-      const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: cluster.namespace });
+      const { customAttributes } = await connection.operatorService.listSearchAttributes({
+        namespace: cluster.namespace,
+      });
       for (const name of Object.keys(SAGA_SEARCH_ATTRIBUTES)) {
         assert.equal(customAttributes?.[name], temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD, name);
       }
@@ -102,14 +114,31 @@ describe('the Temporal cluster (real server on PostgreSQL, four role processes)'
     });
 
     it('spreads the sagas across both: activities of 12 sagas ran in both processes, every saga APPROVED', async () => {
-      const destination = { recipient: 'Ada Lovelace', line1: '1 Main Street', city: 'Berlin', postalCode: '10115', country: 'DE' };
+      const destination = {
+        recipient: 'Ada Lovelace',
+        line1: '1 Main Street',
+        city: 'Berlin',
+        postalCode: '10115',
+        country: 'DE',
+      };
       const ids = Array.from({ length: 12 }, (_, i) => `ord-spread-${Date.now().toString(36)}-${i}`);
-      await Promise.all(ids.map((orderId) => startSaga(stack.client, stack.taskQueue, orderSaga, { orderId, customerId: 'cust-alice', items: [{ sku: 'CB-004', quantity: 1 }], destination })));
+      await Promise.all(
+        ids.map((orderId) =>
+          startSaga(stack.client, stack.taskQueue, orderSaga, {
+            orderId,
+            customerId: 'cust-alice',
+            items: [{ sku: 'CB-004', quantity: 1 }],
+            destination,
+          }),
+        ),
+      );
       for (const id of ids) await assertSagaEnds(stack.client, id, 'APPROVED');
       const identities = new Set<string>();
       for (const id of ids) {
         const { events } = await stack.client.workflow.getHandle(id).fetchHistory();
-        for (const e of events ?? []) if (e.activityTaskStartedEventAttributes?.identity) identities.add(e.activityTaskStartedEventAttributes.identity);
+        for (const e of events ?? [])
+          if (e.activityTaskStartedEventAttributes?.identity)
+            identities.add(e.activityTaskStartedEventAttributes.identity);
       }
       const workerPids = new Set([...identities].map((identity) => Number(identity.split('@')[0])));
       assert.equal(workerPids.size, 2, `activities ran in ${[...identities].join(', ')}`);

@@ -31,7 +31,11 @@ interface Run {
 function demo(args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
     // `node --import tsx`: about half the start-up time of `npx tsx`.
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts', ...args], { cwd: REPO, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts', ...args], {
+      cwd: REPO,
+      env: process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -67,12 +71,20 @@ describe('npm run demo (subprocess with its own stack)', function () {
       assert.equal(s.expected.outcome, outcome, `${s.name}: the demo expects the documented outcome`);
       assert.equal(s.actual.outcome, outcome, `${s.name}: saga outcome`);
       // The order service's own record agrees with the saga (the cancellation ends CANCELLED, not REJECTED).
-      assert.equal(s.actual.orderStatus, ORDER_STATUS[s.name] ?? outcome, `${s.name}: order status in the orders service`);
+      assert.equal(
+        s.actual.orderStatus,
+        ORDER_STATUS[s.name] ?? outcome,
+        `${s.name}: order status in the orders service`,
+      );
       assert.match(s.orderId, new RegExp(`^demo-${s.name}-[0-9a-f]{6}$`));
       assert.equal(s.uiUrl, `${doc.stack.uiUrl}/namespaces/${doc.stack.namespace}/workflows/${s.orderId}`);
     }
     const byName = Object.fromEntries(doc.scenarios.map((s: any) => [s.name, s.actual]));
-    assert.deepEqual(byName['rejection-at-payment'].compensations, ['cancel-shipment', 'release-inventory', 'reject-order']);
+    assert.deepEqual(byName['rejection-at-payment'].compensations, [
+      'cancel-shipment',
+      'release-inventory',
+      'reject-order',
+    ]);
     assert.deepEqual(byName['rejection-at-shipping'].compensations, ['release-inventory', 'reject-order']);
     assert.deepEqual(byName.cancellation.compensations, ['cancel-shipment', 'release-inventory', 'cancel-order']);
     assert.deepEqual(byName.success.compensations, []);

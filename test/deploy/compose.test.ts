@@ -7,7 +7,13 @@ import { z } from 'zod';
 import { loadActivityConfig, loadTemporalConfig } from '../../infra/config';
 import { SERVICE_NAMES } from '../../services/catalog';
 import { loadServiceConfig } from '../../services/shared/config';
-import { CLUSTER_CONFIG_FILE, CLUSTER_DYNAMIC_CONFIG_FILE, CLUSTER_HISTORY_SHARDS, CLUSTER_ROLES, type ClusterRole } from '../../infra/temporal/cluster/cluster';
+import {
+  CLUSTER_CONFIG_FILE,
+  CLUSTER_DYNAMIC_CONFIG_FILE,
+  CLUSTER_HISTORY_SHARDS,
+  CLUSTER_ROLES,
+  type ClusterRole,
+} from '../../infra/temporal/cluster/cluster';
 import { DEFAULT_CLUSTER_DATABASES, SCHEMA_COMMANDS, sqlToolEnv } from '../../infra/temporal/cluster/schema';
 import { TEMPORAL_SERVER_VERSION } from '../../infra/temporal/cluster/server-binary';
 import { DEFAULT_DYNAMIC_CONFIG } from '../../infra/temporal/dev-server';
@@ -16,7 +22,12 @@ import { tracingEnabled } from '../../infra/telemetry/tracing';
 import { loadWorkerMetricsAddress } from '../../infra/telemetry/worker-metrics-config';
 
 /** The compose service that runs each role of the Temporal server (the frontend keeps the name clients use). */
-const TEMPORAL_ROLE_SERVICES: Record<ClusterRole, string> = { frontend: 'temporal', history: 'temporal-history', matching: 'temporal-matching', worker: 'temporal-worker' };
+const TEMPORAL_ROLE_SERVICES: Record<ClusterRole, string> = {
+  frontend: 'temporal',
+  history: 'temporal-history',
+  matching: 'temporal-matching',
+  worker: 'temporal-worker',
+};
 
 /**
  * docker-compose.yml and the Dockerfile, checked statically (no Docker engine runs here): the file is valid Compose,
@@ -52,24 +63,28 @@ interface ComposeFile {
 
 /** Compose's variable interpolation: `$$`, `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?err}`. */
 function interpolate(value: string, vars: Env): string {
-  return value.replace(/\$(\$|[A-Za-z_][A-Za-z0-9_]*|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\})/g, (whole, token: string, name?: string, op?: string, arg?: string) => {
-    if (token === '$') return '$';
-    const key = name ?? token;
-    const set = vars[key];
-    if (op === ':-') return set ? set : (arg ?? '');
-    if (op === '-') return set ?? arg ?? '';
-    if (op === ':?' || op === '?') {
-      if (op === ':?' ? !set : set === undefined) throw new Error(`${key} is required: ${arg}`);
-      return set!;
-    }
-    return set ?? '';
-  });
+  return value.replace(
+    /\$(\$|[A-Za-z_][A-Za-z0-9_]*|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\})/g,
+    (whole, token: string, name?: string, op?: string, arg?: string) => {
+      if (token === '$') return '$';
+      const key = name ?? token;
+      const set = vars[key];
+      if (op === ':-') return set ? set : (arg ?? '');
+      if (op === '-') return set ?? arg ?? '';
+      if (op === ':?' || op === '?') {
+        if (op === ':?' ? !set : set === undefined) throw new Error(`${key} is required: ${arg}`);
+        return set!;
+      }
+      return set ?? '';
+    },
+  );
 }
 
 function interpolateAll<T>(node: T, vars: Env): T {
   if (typeof node === 'string') return interpolate(node, vars) as T;
   if (Array.isArray(node)) return node.map((n) => interpolateAll(n, vars)) as T;
-  if (node && typeof node === 'object') return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, interpolateAll(v, vars)])) as T;
+  if (node && typeof node === 'object')
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, interpolateAll(v, vars)])) as T;
   return node;
 }
 
@@ -80,19 +95,23 @@ function loadCompose(vars: Env = {}): ComposeFile {
 /** A service's environment as the container sees it (map or KEY=VALUE list; numbers and booleans as text). */
 function environment(service: Service): Env {
   const env = service.environment ?? {};
-  if (Array.isArray(env)) return Object.fromEntries(env.map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+  if (Array.isArray(env))
+    return Object.fromEntries(env.map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
   return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === null ? '' : String(v)]));
 }
 
 /** The names a config loader reads: it is called on an environment that records every lookup. */
 function variablesRead(load: (env: NodeJS.ProcessEnv) => unknown, base: Env): Set<string> {
   const read = new Set<string>();
-  const env = new Proxy({ ...base }, {
-    get(target, key) {
-      if (typeof key === 'string') read.add(key);
-      return Reflect.get(target, key);
+  const env = new Proxy(
+    { ...base },
+    {
+      get(target, key) {
+        if (typeof key === 'string') read.add(key);
+        return Reflect.get(target, key);
+      },
     },
-  });
+  );
   load(env);
   return read;
 }
@@ -105,7 +124,9 @@ function publishedPorts(service: Service): Map<number, number> {
       map.set(Number(p.target), Number(p.published ?? p.target));
       continue;
     }
-    const parts = String(p).replace(/\/(tcp|udp)$/, '').split(':');
+    const parts = String(p)
+      .replace(/\/(tcp|udp)$/, '')
+      .split(':');
     const container = Number(parts.at(-1));
     map.set(container, parts.length > 1 ? Number(parts.at(-2)) : container);
   }
@@ -114,7 +135,9 @@ function publishedPorts(service: Service): Map<number, number> {
 
 function dependsOn(service: Service): Record<string, string> {
   const d = service.depends_on ?? {};
-  return Array.isArray(d) ? Object.fromEntries(d.map((name) => [name, 'service_started'])) : Object.fromEntries(Object.entries(d).map(([k, v]) => [k, v.condition]));
+  return Array.isArray(d)
+    ? Object.fromEntries(d.map((name) => [name, 'service_started']))
+    : Object.fromEntries(Object.entries(d).map(([k, v]) => [k, v.condition]));
 }
 
 function argv(command: string | string[] | undefined): string[] {
@@ -160,7 +183,9 @@ describe('deploy: docker-compose.yml', () => {
       const out = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, withComposeFormats(v)]));
       return format === 'duration' ? { ...out, pattern: goDuration } : format === undefined ? out : { ...out, format };
     };
-    const { $schema: _draft, ...schemaJson } = withComposeFormats(JSON.parse(readFileSync(path.join(__dirname, 'compose-spec.json'), 'utf8'))) as Record<string, unknown>;
+    const { $schema: _draft, ...schemaJson } = withComposeFormats(
+      JSON.parse(readFileSync(path.join(__dirname, 'compose-spec.json'), 'utf8')),
+    ) as Record<string, unknown>;
     const schema = z.fromJSONSchema(schemaJson, { defaultTarget: 'draft-7' });
 
     it('accepts docker-compose.yml as written (before interpolation)', () => {
@@ -187,12 +212,25 @@ describe('deploy: docker-compose.yml', () => {
   });
 
   it('has the whole stack: Temporal on PostgreSQL (schema job, four roles, namespace job), the web UI, PostgreSQL, four services, the workers', () => {
-    for (const name of ['temporal-postgres', 'temporal-schema', ...Object.values(TEMPORAL_ROLE_SERVICES), 'temporal-namespace', 'temporal-ui', 'postgres', ...appServices, 'worker']) {
+    for (const name of [
+      'temporal-postgres',
+      'temporal-schema',
+      ...Object.values(TEMPORAL_ROLE_SERVICES),
+      'temporal-namespace',
+      'temporal-ui',
+      'postgres',
+      ...appServices,
+      'worker',
+    ]) {
       assert.ok(services[name], `service ${name} is missing`);
     }
-    assert.ok(!Object.values(services).some((s) => s.image?.startsWith('temporalio/auto-setup')), 'auto-setup is deprecated upstream: use the server image and a schema job');
+    assert.ok(
+      !Object.values(services).some((s) => s.image?.startsWith('temporalio/auto-setup')),
+      'auto-setup is deprecated upstream: use the server image and a schema job',
+    );
     assert.match(services['temporal-ui'].image!, /^temporalio\/ui:/);
-    for (const job of ['temporal-schema', 'temporal-namespace']) assert.match(services[job].image!, /^temporalio\/admin-tools:/);
+    for (const job of ['temporal-schema', 'temporal-namespace'])
+      assert.match(services[job].image!, /^temporalio\/admin-tools:/);
     assert.equal(environment(services['temporal-ui']).TEMPORAL_ADDRESS, 'temporal:7233');
   });
 
@@ -222,9 +260,16 @@ describe('deploy: docker-compose.yml', () => {
       for (const [dep, condition] of Object.entries(dependsOn(s))) {
         assert.ok(services[dep], `${name} depends on ${dep}, which does not exist`);
         assert.notEqual(dep, name, `${name} depends on itself`);
-        if (condition === 'service_healthy') assert.ok(services[dep].healthcheck && !services[dep].healthcheck!.disable, `${name} waits for ${dep} to be healthy, but ${dep} has no healthcheck`);
+        if (condition === 'service_healthy')
+          assert.ok(
+            services[dep].healthcheck && !services[dep].healthcheck!.disable,
+            `${name} waits for ${dep} to be healthy, but ${dep} has no healthcheck`,
+          );
         if (condition === 'service_completed_successfully') {
-          assert.ok(!['always', 'unless-stopped'].includes(services[dep].restart ?? 'no'), `${name} waits for ${dep} to complete, but ${dep} restarts forever`);
+          assert.ok(
+            !['always', 'unless-stopped'].includes(services[dep].restart ?? 'no'),
+            `${name} waits for ${dep} to complete, but ${dep} restarts forever`,
+          );
         }
       }
     }
@@ -242,10 +287,15 @@ describe('deploy: docker-compose.yml', () => {
   });
 
   it('every PostgreSQL has a pg_isready healthcheck, every service one on GET /health at its own port', () => {
-    for (const name of ['postgres', 'temporal-postgres']) assert.match(argv(services[name].healthcheck?.test).join(' '), /pg_isready/);
+    for (const name of ['postgres', 'temporal-postgres'])
+      assert.match(argv(services[name].healthcheck?.test).join(' '), /pg_isready/);
     for (const name of appServices) {
       const port = loadServiceConfig(name, environment(services[name])).port;
-      assert.match(argv(services[name].healthcheck?.test).join(' '), new RegExp(`http://(127\\.0\\.0\\.1|localhost):${port}/health\\b`), `${name}'s healthcheck`);
+      assert.match(
+        argv(services[name].healthcheck?.test).join(' '),
+        new RegExp(`http://(127\\.0\\.0\\.1|localhost):${port}/health\\b`),
+        `${name}'s healthcheck`,
+      );
     }
     // The server image has no client to probe itself with: the namespace job waits for `cluster health` instead.
     assert.match(argv(services['temporal-namespace'].command).join(' '), /temporal operator cluster health/);
@@ -270,13 +320,17 @@ describe('deploy: docker-compose.yml', () => {
 
     it('the services refuse fault injection in this production configuration', () => {
       for (const name of appServices) {
-        assert.throws(() => loadServiceConfig(name, { ...environment(services[name]), FAULT_INJECTION: 'true' }), /FAULT_INJECTION/);
+        assert.throws(
+          () => loadServiceConfig(name, { ...environment(services[name]), FAULT_INJECTION: 'true' }),
+          /FAULT_INJECTION/,
+        );
       }
     });
 
     it('SERVICE_AUTH_TOKEN has no default: without it compose refuses to start, naming it; with it, the services and the worker share it', () => {
       assert.throws(() => loadCompose(), /SERVICE_AUTH_TOKEN is required: set SERVICE_AUTH_TOKEN/);
-      for (const name of appServices) assert.equal(loadServiceConfig(name, environment(services[name])).authToken, COMPOSE_TOKEN, name);
+      for (const name of appServices)
+        assert.equal(loadServiceConfig(name, environment(services[name])).authToken, COMPOSE_TOKEN, name);
       assert.equal(loadActivityConfig(environment(services.worker)).authToken, COMPOSE_TOKEN, 'worker');
     });
 
@@ -298,7 +352,7 @@ describe('deploy: docker-compose.yml', () => {
       assert.deepEqual(unknown, [], 'the worker sets variables no code reads (typo?)');
     });
 
-    it("the worker reaches Temporal and each service by compose service name, at the port that service listens on", () => {
+    it('the worker reaches Temporal and each service by compose service name, at the port that service listens on', () => {
       const env = environment(services.worker);
       const [host, port] = loadTemporalConfig(env).address.split(':');
       assert.equal(host, 'temporal');
@@ -307,9 +361,14 @@ describe('deploy: docker-compose.yml', () => {
       for (const name of appServices) {
         const url = new URL(urls[name]);
         assert.equal(url.hostname, name, `${name.toUpperCase()}_URL must name the compose service ${name}`);
-        assert.equal(Number(url.port), loadServiceConfig(name, environment(services[name])).port, `${name.toUpperCase()}_URL port`);
+        assert.equal(
+          Number(url.port),
+          loadServiceConfig(name, environment(services[name])).port,
+          `${name.toUpperCase()}_URL port`,
+        );
       }
-      for (const name of ['temporal-namespace', ...appServices]) assert.ok(name in dependsOn(services.worker), `the worker should wait for ${name}`);
+      for (const name of ['temporal-namespace', ...appServices])
+        assert.ok(name in dependsOn(services.worker), `the worker should wait for ${name}`);
     });
 
     it('every service has its own database on the compose PostgreSQL, and init.sql creates exactly those', () => {
@@ -326,15 +385,27 @@ describe('deploy: docker-compose.yml', () => {
       const created = [...initSql.matchAll(/CREATE\s+DATABASE\s+"?(\w+)"?/gi)].map((m) => m[1]);
       assert.deepEqual(created.sort(), [...databases].sort());
       const mounts = (services.postgres.volumes ?? []).map(String);
-      assert.ok(mounts.some((m) => /^\.\/deploy\/postgres\/init\.sql:\/docker-entrypoint-initdb\.d\//.test(m)), 'init.sql is mounted into /docker-entrypoint-initdb.d');
+      assert.ok(
+        mounts.some((m) => /^\.\/deploy\/postgres\/init\.sql:\/docker-entrypoint-initdb\.d\//.test(m)),
+        'init.sql is mounted into /docker-entrypoint-initdb.d',
+      );
     });
 
     it('the database passwords can be set once and every user of them follows', () => {
-      const custom = loadCompose({ SAGA_POSTGRES_PASSWORD: 'app-secret', TEMPORAL_POSTGRES_PASSWORD: 'temporal-secret', SERVICE_AUTH_TOKEN: COMPOSE_TOKEN });
+      const custom = loadCompose({
+        SAGA_POSTGRES_PASSWORD: 'app-secret',
+        TEMPORAL_POSTGRES_PASSWORD: 'temporal-secret',
+        SERVICE_AUTH_TOKEN: COMPOSE_TOKEN,
+      });
       assert.equal(environment(custom.services.postgres).POSTGRES_PASSWORD, 'app-secret');
-      for (const name of appServices) assert.equal(new URL(environment(custom.services[name])[`${name.toUpperCase()}_DATABASE_URL`]).password, 'app-secret');
+      for (const name of appServices)
+        assert.equal(
+          new URL(environment(custom.services[name])[`${name.toUpperCase()}_DATABASE_URL`]).password,
+          'app-secret',
+        );
       assert.equal(environment(custom.services['temporal-postgres']).POSTGRES_PASSWORD, 'temporal-secret');
-      for (const role of Object.values(TEMPORAL_ROLE_SERVICES)) assert.equal(environment(custom.services[role]).POSTGRES_PWD, 'temporal-secret', role);
+      for (const role of Object.values(TEMPORAL_ROLE_SERVICES))
+        assert.equal(environment(custom.services[role]).POSTGRES_PWD, 'temporal-secret', role);
       assert.equal(environment(custom.services['temporal-schema']).SQL_PASSWORD, 'temporal-secret');
     });
   });
@@ -342,7 +413,11 @@ describe('deploy: docker-compose.yml', () => {
   it('published ports: each service at its configured port, Temporal 7233, the web UI 8080', () => {
     for (const name of appServices) {
       const port = loadServiceConfig(name, environment(services[name])).port;
-      assert.equal(publishedPorts(services[name]).get(port), port, `${name} listens on ${port}; publish ${port}:${port}`);
+      assert.equal(
+        publishedPorts(services[name]).get(port),
+        port,
+        `${name} listens on ${port}; publish ${port}:${port}`,
+      );
       assert.equal(publishedPorts(services[name]).size, 1);
     }
     assert.equal(publishedPorts(services.temporal).get(7233), 7233);
@@ -350,12 +425,21 @@ describe('deploy: docker-compose.yml', () => {
     assert.equal(publishedPorts(services.jaeger).get(16686), 16686);
     assert.equal(publishedPorts(services.prometheus).get(9090), 9090);
     assert.equal(publishedPorts(services.grafana).get(3000), 3000);
-    for (const name of ['postgres', 'temporal-postgres', 'worker', 'temporal-schema', 'temporal-namespace', 'temporal-history', 'temporal-matching', 'temporal-worker']) {
+    for (const name of [
+      'postgres',
+      'temporal-postgres',
+      'worker',
+      'temporal-schema',
+      'temporal-namespace',
+      'temporal-history',
+      'temporal-matching',
+      'temporal-worker',
+    ]) {
       assert.equal(publishedPorts(services[name]).size, 0, `${name} publishes no port`);
     }
   });
 
-  it("the commands run files that exist: each service its own main.ts, the worker worker.ts", () => {
+  it('the commands run files that exist: each service its own main.ts, the worker worker.ts', () => {
     for (const name of [...appServices, 'worker']) {
       const script = scriptOf(argv(services[name].command));
       assert.ok(script, `${name} has no command running a file`);
@@ -370,7 +454,12 @@ describe('deploy: docker-compose.yml', () => {
     const namespace = environment(services.worker).TEMPORAL_NAMESPACE;
     assert.match(script, new RegExp(`temporal operator namespace create --namespace ${namespace}\\b`));
     for (const [name, type] of Object.entries(SAGA_SEARCH_ATTRIBUTES)) {
-      assert.match(script, new RegExp(`temporal operator search-attribute create --name ${name} --type ${type} --namespace ${namespace}\\b`));
+      assert.match(
+        script,
+        new RegExp(
+          `temporal operator search-attribute create --name ${name} --type ${type} --namespace ${namespace}\\b`,
+        ),
+      );
     }
     assert.equal(environment(job).TEMPORAL_ADDRESS, 'temporal:7233');
     assert.match(script, /already exists/, 'what is already registered must count as success');
@@ -380,7 +469,11 @@ describe('deploy: docker-compose.yml', () => {
 
   describe('observability: traces to Jaeger, Prometheus scrapes the worker and the services, Grafana provisioned', () => {
     const mounts = (service: Service) =>
-      new Map((service.volumes ?? []).map((v) => (typeof v === 'string' ? v.split(':') : [v.source ?? '', v.target])).map(([source, target]) => [target, source]));
+      new Map(
+        (service.volumes ?? [])
+          .map((v) => (typeof v === 'string' ? v.split(':') : [v.source ?? '', v.target]))
+          .map(([source, target]) => [target, source]),
+      );
 
     it('the worker and every service trace to the jaeger service over OTLP/HTTP (its port 4318)', () => {
       for (const name of [...appServices, 'worker'] as const) {
@@ -388,14 +481,31 @@ describe('deploy: docker-compose.yml', () => {
         assert.ok(tracingEnabled(env), `${name}: tracing on`);
         assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, 'http://jaeger:4318', name);
       }
-      assert.match(services.jaeger.image!, /^jaegertracing\/jaeger:2\./, 'Jaeger v2 receives OTLP on 4317/4318 by default');
-      assert.ok(loadCompose({ SERVICE_AUTH_TOKEN: COMPOSE_TOKEN, OTEL_EXPORTER_OTLP_ENDPOINT: '' }).services.worker, 'tracing can be turned off');
-      assert.equal(tracingEnabled(environment(loadCompose({ SERVICE_AUTH_TOKEN: COMPOSE_TOKEN, OTEL_EXPORTER_OTLP_ENDPOINT: '' }).services.worker)), false);
+      assert.match(
+        services.jaeger.image!,
+        /^jaegertracing\/jaeger:2\./,
+        'Jaeger v2 receives OTLP on 4317/4318 by default',
+      );
+      assert.ok(
+        loadCompose({ SERVICE_AUTH_TOKEN: COMPOSE_TOKEN, OTEL_EXPORTER_OTLP_ENDPOINT: '' }).services.worker,
+        'tracing can be turned off',
+      );
+      assert.equal(
+        tracingEnabled(
+          environment(
+            loadCompose({ SERVICE_AUTH_TOKEN: COMPOSE_TOKEN, OTEL_EXPORTER_OTLP_ENDPOINT: '' }).services.worker,
+          ),
+        ),
+        false,
+      );
     });
 
     it("Prometheus mounts deploy/prometheus, and its targets are the services' metrics ports and every worker replica's", () => {
       assert.equal(mounts(services.prometheus).get('/etc/prometheus'), './deploy/prometheus');
-      const targets = JSON.parse(readFileSync(path.join(ROOT, 'deploy/prometheus/targets/services.json'), 'utf8')) as { targets: string[]; labels: { service: string } }[];
+      const targets = JSON.parse(readFileSync(path.join(ROOT, 'deploy/prometheus/targets/services.json'), 'utf8')) as {
+        targets: string[];
+        labels: { service: string };
+      }[];
       assert.deepEqual(
         targets.map((t) => t.targets[0]).sort(),
         appServices.map((n) => `${n}:${loadServiceConfig(n, environment(services[n])).metricsPort}`).sort(),
@@ -405,19 +515,32 @@ describe('deploy: docker-compose.yml', () => {
       const workerJob = config.scrape_configs.find((j: { job_name: string }) => j.job_name === 'saga-worker');
       const workerPort = Number(loadWorkerMetricsAddress(environment(services.worker))!.split(':')[1]);
       assert.deepEqual(workerJob.dns_sd_configs, [{ names: ['worker'], type: 'A', port: workerPort }]);
-      assert.equal(loadWorkerMetricsAddress(environment(services.worker))!.split(':')[0], '0.0.0.0', 'the worker serves metrics to the compose network');
+      assert.equal(
+        loadWorkerMetricsAddress(environment(services.worker))!.split(':')[0],
+        '0.0.0.0',
+        'the worker serves metrics to the compose network',
+      );
     });
 
     it('Grafana gets the data source and the dashboard by provisioning, from files that exist', () => {
       const m = mounts(services.grafana);
       assert.equal(m.get('/etc/grafana/provisioning'), './deploy/grafana/provisioning');
       assert.equal(m.get('/var/lib/grafana/dashboards'), './deploy/grafana/dashboards');
-      const datasources = YAML.parse(readFileSync(path.join(ROOT, 'deploy/grafana/provisioning/datasources/prometheus.yml'), 'utf8'));
-      assert.equal(datasources.datasources[0].url, `http://prometheus:${[...publishedPorts(services.prometheus).keys()][0]}`);
-      const providers = YAML.parse(readFileSync(path.join(ROOT, 'deploy/grafana/provisioning/dashboards/saga.yml'), 'utf8'));
+      const datasources = YAML.parse(
+        readFileSync(path.join(ROOT, 'deploy/grafana/provisioning/datasources/prometheus.yml'), 'utf8'),
+      );
+      assert.equal(
+        datasources.datasources[0].url,
+        `http://prometheus:${[...publishedPorts(services.prometheus).keys()][0]}`,
+      );
+      const providers = YAML.parse(
+        readFileSync(path.join(ROOT, 'deploy/grafana/provisioning/dashboards/saga.yml'), 'utf8'),
+      );
       assert.equal(providers.providers[0].options.path, '/var/lib/grafana/dashboards');
       const dashboard = JSON.parse(readFileSync(path.join(ROOT, 'deploy/grafana/dashboards/order-saga.json'), 'utf8'));
-      const uids = new Set(dashboard.panels.flatMap((p: { datasource?: { uid: string } }) => (p.datasource ? [p.datasource.uid] : [])));
+      const uids = new Set(
+        dashboard.panels.flatMap((p: { datasource?: { uid: string } }) => (p.datasource ? [p.datasource.uid] : [])),
+      );
       assert.deepEqual([...uids], [datasources.datasources[0].uid], 'every panel uses the provisioned data source');
       assert.ok(environment(services.grafana).GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH.endsWith('/order-saga.json'));
     });
@@ -431,9 +554,18 @@ describe('deploy: docker-compose.yml', () => {
       for (const [role, name] of roles) {
         assert.equal(services[name].image, `temporalio/server:${TEMPORAL_SERVER_VERSION.replace(/^v/, '')}`, name);
         assert.equal(environment(services[name]).TEMPORAL_SERVICES, role, `${name} runs the ${role} role`);
-        assert.equal(services[name].restart, 'unless-stopped', `${name} comes back when it dies, as the local cluster's roles do`);
+        assert.equal(
+          services[name].restart,
+          'unless-stopped',
+          `${name} comes back when it dies, as the local cluster's roles do`,
+        );
       }
-      for (const job of ['temporal-schema', 'temporal-namespace']) assert.equal(imageTag(services[job].image!).tag, TEMPORAL_SERVER_VERSION.replace(/^v/, ''), `${job}: admin tools of the same release`);
+      for (const job of ['temporal-schema', 'temporal-namespace'])
+        assert.equal(
+          imageTag(services[job].image!).tag,
+          TEMPORAL_SERVER_VERSION.replace(/^v/, ''),
+          `${job}: admin tools of the same release`,
+        );
     });
 
     it('every role renders the committed config.yaml (mounted read-only), beside the dynamic config it names by default', () => {
@@ -445,7 +577,12 @@ describe('deploy: docker-compose.yml', () => {
         assert.equal(mode, 'ro');
         assert.equal(env.TEMPORAL_SERVER_CONFIG_FILE_PATH, `${target}/${path.basename(CLUSTER_CONFIG_FILE)}`);
         assert.equal(env.DYNAMIC_CONFIG_FILE_PATH, undefined, 'config.yaml names the dynamic config by default');
-        assert.ok(readFileSync(CLUSTER_CONFIG_FILE, 'utf8').includes(`default "${target}/${path.basename(CLUSTER_DYNAMIC_CONFIG_FILE)}"`), 'the default dynamic config path is in the mounted folder');
+        assert.ok(
+          readFileSync(CLUSTER_CONFIG_FILE, 'utf8').includes(
+            `default "${target}/${path.basename(CLUSTER_DYNAMIC_CONFIG_FILE)}"`,
+          ),
+          'the default dynamic config path is in the mounted folder',
+        );
         assert.equal(env.TEMPORAL_ALLOW_NO_AUTH, 'true');
         assert.deepEqual(dependsOn(services[name]), { 'temporal-schema': 'service_completed_successfully' });
       }
@@ -458,7 +595,11 @@ describe('deploy: docker-compose.yml', () => {
       const pgEnv = environment(services['temporal-postgres']);
       for (const [, name] of roles) {
         const env = environment(services[name]);
-        assert.deepEqual(Object.keys(env).filter((k) => !readByTemplate.has(k) && !readByServer.has(k)), [], `${name} sets variables nothing reads`);
+        assert.deepEqual(
+          Object.keys(env).filter((k) => !readByTemplate.has(k) && !readByServer.has(k)),
+          [],
+          `${name} sets variables nothing reads`,
+        );
         assert.equal(env.POSTGRES_SEEDS, 'temporal-postgres');
         assert.equal(env.POSTGRES_USER, pgEnv.POSTGRES_USER);
         assert.equal(env.POSTGRES_PWD, pgEnv.POSTGRES_PASSWORD);
@@ -468,8 +609,13 @@ describe('deploy: docker-compose.yml', () => {
     it('the schema job runs the same commands, on the same databases and schemas, as the local cluster (schema.ts)', () => {
       const script = argv(services['temporal-schema'].command).join(' ');
       const env = environment(services['temporal-schema']);
-      const expected = (['default', 'visibility'] as const).flatMap((store) => SCHEMA_COMMANDS(store).map((c) => `temporal-sql-tool --db ${DEFAULT_CLUSTER_DATABASES[store]} ${c.join(' ')}`));
-      const lines = script.split('temporal-sql-tool').slice(1).map((l) => `temporal-sql-tool${l}`.trim());
+      const expected = (['default', 'visibility'] as const).flatMap((store) =>
+        SCHEMA_COMMANDS(store).map((c) => `temporal-sql-tool --db ${DEFAULT_CLUSTER_DATABASES[store]} ${c.join(' ')}`),
+      );
+      const lines = script
+        .split('temporal-sql-tool')
+        .slice(1)
+        .map((l) => `temporal-sql-tool${l}`.trim());
       assert.deepEqual(lines, expected);
       assert.equal(env.SQL_PLUGIN, sqlToolEnv({ host: '', port: 0, user: '', password: '' }).SQL_PLUGIN);
       assert.equal(env.SQL_HOST, 'temporal-postgres');
@@ -478,16 +624,28 @@ describe('deploy: docker-compose.yml', () => {
       // The config's databases are the ones the job creates.
       const template = readFileSync(CLUSTER_CONFIG_FILE, 'utf8');
       assert.match(template, new RegExp(`default "${DEFAULT_CLUSTER_DATABASES.default}" \\(env "DBNAME"\\)`));
-      assert.match(template, new RegExp(`default "${DEFAULT_CLUSTER_DATABASES.visibility}" \\(env "VISIBILITY_DBNAME"\\)`));
+      assert.match(
+        template,
+        new RegExp(`default "${DEFAULT_CLUSTER_DATABASES.visibility}" \\(env "VISIBILITY_DBNAME"\\)`),
+      );
     });
 
     it('config.yaml fixes 8 history shards, PostgreSQL for both stores, and the tuned dynamic config', () => {
       assert.equal(CLUSTER_HISTORY_SHARDS, 8);
-      const rendered = YAML.parse(readFileSync(CLUSTER_CONFIG_FILE, 'utf8').replace(/^\s*\{\{[^}]*\}\}\s*$/gm, '').replace(/\{\{[^}]*\}\}/g, '0')) as { persistence: { numHistoryShards: number; datastores: Record<string, { sql: { pluginName: string } }> } };
+      const rendered = YAML.parse(
+        readFileSync(CLUSTER_CONFIG_FILE, 'utf8')
+          .replace(/^\s*\{\{[^}]*\}\}\s*$/gm, '')
+          .replace(/\{\{[^}]*\}\}/g, '0'),
+      ) as { persistence: { numHistoryShards: number; datastores: Record<string, { sql: { pluginName: string } }> } };
       assert.equal(rendered.persistence.numHistoryShards, 8);
-      for (const store of Object.values(rendered.persistence.datastores)) assert.equal(store.sql.pluginName, 'postgres12');
-      const dynamic = YAML.parse(readFileSync(CLUSTER_DYNAMIC_CONFIG_FILE, 'utf8')) as Record<string, { value: unknown }[]>;
-      for (const [key, value] of Object.entries(DEFAULT_DYNAMIC_CONFIG)) assert.deepEqual(dynamic[key]?.[0]?.value, value, `${key} as on the dev server`);
+      for (const store of Object.values(rendered.persistence.datastores))
+        assert.equal(store.sql.pluginName, 'postgres12');
+      const dynamic = YAML.parse(readFileSync(CLUSTER_DYNAMIC_CONFIG_FILE, 'utf8')) as Record<
+        string,
+        { value: unknown }[]
+      >;
+      for (const [key, value] of Object.entries(DEFAULT_DYNAMIC_CONFIG))
+        assert.deepEqual(dynamic[key]?.[0]?.value, value, `${key} as on the dev server`);
     });
   });
 
@@ -521,10 +679,17 @@ describe('deploy: Dockerfile and .dockerignore', () => {
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('#'))
     .map((l) => ({ op: l.split(/\s+/)[0].toUpperCase(), args: l.slice(l.split(/\s+/)[0].length).trim() }));
-  const args = Object.fromEntries(instructions.filter((i) => i.op === 'ARG' && i.args.includes('=')).map((i) => i.args.split('=') as [string, string]));
+  const args = Object.fromEntries(
+    instructions
+      .filter((i) => i.op === 'ARG' && i.args.includes('='))
+      .map((i) => i.args.split('=') as [string, string]),
+  );
   const expand = (s: string) => s.replace(/\$\{(\w+)\}|\$(\w+)/g, (_, a, b) => args[a ?? b] ?? '');
   const stages = instructions.filter((i) => i.op === 'FROM').map((i) => expand(i.args.split(/\s+/)[0]));
-  const dockerignore = readFileSync(path.join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const dockerignore = readFileSync(path.join(ROOT, '.dockerignore'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
 
   it('builds on node:20-bookworm-slim, every stage', () => {
     assert.ok(stages.length >= 1);
@@ -533,12 +698,27 @@ describe('deploy: Dockerfile and .dockerignore', () => {
 
   it('installs with npm ci from the lock file, with npm 11 (package.json uses allowScripts)', () => {
     const runs = instructions.filter((i) => i.op === 'RUN').map((i) => expand(i.args));
-    assert.ok(runs.some((r) => /\bnpm ci\b/.test(r)), 'npm ci');
-    assert.ok(!runs.some((r) => /\bnpm (install|i)\b(?! --global| -g)/.test(r)), 'npm install would not honour the lock file');
-    const copies = instructions.filter((i) => i.op === 'COPY' && !i.args.startsWith('--from')).map((i) => i.args.split(/\s+/));
-    assert.ok(copies.some((c) => c.includes('package-lock.json')), 'the lock file is copied');
+    assert.ok(
+      runs.some((r) => /\bnpm ci\b/.test(r)),
+      'npm ci',
+    );
+    assert.ok(
+      !runs.some((r) => /\bnpm (install|i)\b(?! --global| -g)/.test(r)),
+      'npm install would not honour the lock file',
+    );
+    const copies = instructions
+      .filter((i) => i.op === 'COPY' && !i.args.startsWith('--from'))
+      .map((i) => i.args.split(/\s+/));
+    assert.ok(
+      copies.some((c) => c.includes('package-lock.json')),
+      'the lock file is copied',
+    );
     const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
-    if (pkg.allowScripts) assert.ok(runs.some((r) => /npm install (--global|-g) .*npm@11(\.|\b)/.test(r)), 'allowScripts needs npm 11; the base image has npm 10');
+    if (pkg.allowScripts)
+      assert.ok(
+        runs.some((r) => /npm install (--global|-g) .*npm@11(\.|\b)/.test(r)),
+        'allowScripts needs npm 11; the base image has npm 10',
+      );
   });
 
   it('copies what the postinstall needs before npm ci, and every COPY source exists and is not ignored', () => {
@@ -547,21 +727,38 @@ describe('deploy: Dockerfile and .dockerignore', () => {
     const copiedBeforeCi = instructions
       .slice(0, ciAt)
       .filter((i) => i.op === 'COPY' && !i.args.startsWith('--from'))
-      .flatMap((i) => i.args.split(/\s+/).filter((a) => !a.startsWith('--')).slice(0, -1));
-    const covered = (file: string) => copiedBeforeCi.some((src) => src === '.' || file === src || file.startsWith(src.endsWith('/') ? src : `${src}/`));
+      .flatMap((i) =>
+        i.args
+          .split(/\s+/)
+          .filter((a) => !a.startsWith('--'))
+          .slice(0, -1),
+      );
+    const covered = (file: string) =>
+      copiedBeforeCi.some((src) => src === '.' || file === src || file.startsWith(src.endsWith('/') ? src : `${src}/`));
     const postinstall: string | undefined = pkg.scripts?.postinstall;
     if (postinstall) {
       const script = postinstall.split(/\s+/).find((w) => /\.(ts|js)$/.test(w));
       if (script) {
         assert.ok(covered(script), `the postinstall runs ${script}: copy it before npm ci`);
-        const imports = [...readFileSync(path.join(ROOT, script), 'utf8').matchAll(/from '(\.[^']+)'/g)].map((m) => path.relative(ROOT, path.resolve(ROOT, path.dirname(script), m[1])));
+        const imports = [...readFileSync(path.join(ROOT, script), 'utf8').matchAll(/from '(\.[^']+)'/g)].map((m) =>
+          path.relative(ROOT, path.resolve(ROOT, path.dirname(script), m[1])),
+        );
         for (const imported of imports) {
-          const file = ['.ts', '/index.ts', ''].map((ext) => imported + ext).find((f) => existsSync(path.join(ROOT, f)) && statSync(path.join(ROOT, f)).isFile());
+          const file = ['.ts', '/index.ts', '']
+            .map((ext) => imported + ext)
+            .find((f) => existsSync(path.join(ROOT, f)) && statSync(path.join(ROOT, f)).isFile());
           assert.ok(file && covered(file), `${script} imports ${imported}: copy it before npm ci`);
         }
       }
     }
-    for (const src of instructions.filter((i) => i.op === 'COPY' && !i.args.startsWith('--from')).flatMap((i) => i.args.split(/\s+/).filter((a) => !a.startsWith('--')).slice(0, -1))) {
+    for (const src of instructions
+      .filter((i) => i.op === 'COPY' && !i.args.startsWith('--from'))
+      .flatMap((i) =>
+        i.args
+          .split(/\s+/)
+          .filter((a) => !a.startsWith('--'))
+          .slice(0, -1),
+      )) {
       assert.ok(existsSync(path.join(ROOT, src)), `COPY ${src}: not in the repository`);
       const top = src.replace(/^\.\//, '').split('/')[0];
       assert.ok(src === '.' || !dockerignore.includes(top), `COPY ${src}: excluded by .dockerignore`);
@@ -582,11 +779,12 @@ describe('deploy: Dockerfile and .dockerignore', () => {
     assert.ok(existsSync(path.join(ROOT, 'worker.ts')));
     for (const name of [...appServices, 'worker']) {
       const run = argv(services[name].command);
-      assert.ok(run[0] === 'node' && run.includes('tsx') || run[0] === 'npx', `${name}: ${run.join(' ')}`);
+      assert.ok((run[0] === 'node' && run.includes('tsx')) || run[0] === 'npx', `${name}: ${run.join(' ')}`);
     }
   });
 
   it('.dockerignore keeps local state out of the build context', () => {
-    for (const entry of ['node_modules', '.venv', '.data', 'test-output', '.git']) assert.ok(dockerignore.includes(entry), `.dockerignore: ${entry}`);
+    for (const entry of ['node_modules', '.venv', '.data', 'test-output', '.git'])
+      assert.ok(dockerignore.includes(entry), `.dockerignore: ${entry}`);
   });
 });

@@ -9,7 +9,13 @@ import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { Connection, type ConnectionOptions } from '@temporalio/client';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
-import { ConfigError, describeTemporalConfig, loadTemporalConfig, temporalConnectionOptions, type TemporalConnectionOptions } from '../../infra/config';
+import {
+  ConfigError,
+  describeTemporalConfig,
+  loadTemporalConfig,
+  temporalConnectionOptions,
+  type TemporalConnectionOptions,
+} from '../../infra/config';
 
 /**
  * Connecting to a Temporal cluster beyond one machine: TLS, mTLS and API keys from TEMPORAL_* variables
@@ -98,7 +104,10 @@ describe('deploy: Temporal connection settings (infra/config.ts)', () => {
     writeFileSync(file('server.key'), PEM.serverKey);
     writeFileSync(file('client.crt'), PEM.clientCrt);
     writeFileSync(file('client.key'), PEM.clientKey);
-    writeFileSync(file('other.key'), generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    writeFileSync(
+      file('other.key'),
+      generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }),
+    );
     writeFileSync(file('not-pem.txt'), 'hello\n');
     mkdirSync(file('a-directory'));
   });
@@ -114,18 +123,37 @@ describe('deploy: Temporal connection settings (infra/config.ts)', () => {
     });
 
     it('reads TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and TEMPORAL_TASK_QUEUE as before', () => {
-      const config = loadTemporalConfig({ TEMPORAL_ADDRESS: 'temporal.example.com:7233', TEMPORAL_NAMESPACE: 'prod', TEMPORAL_TASK_QUEUE: 'sagas' });
+      const config = loadTemporalConfig({
+        TEMPORAL_ADDRESS: 'temporal.example.com:7233',
+        TEMPORAL_NAMESPACE: 'prod',
+        TEMPORAL_TASK_QUEUE: 'sagas',
+      });
       assert.deepEqual(config, { address: 'temporal.example.com:7233', namespace: 'prod', taskQueue: 'sagas' });
     });
 
     it('a bad TEMPORAL_ADDRESS is a ConfigError naming it', () => {
-      for (const address of ['localhost', 'localhost:', ':7233', 'two words:7233', 'host:port', 'https://host:7233', 'host:123456']) {
+      for (const address of [
+        'localhost',
+        'localhost:',
+        ':7233',
+        'two words:7233',
+        'host:port',
+        'https://host:7233',
+        'host:123456',
+      ]) {
         expectConfigError({ TEMPORAL_ADDRESS: address }, 'TEMPORAL_ADDRESS');
       }
     });
 
     it('the new variables set but blank mean unset (compose files pass ${VAR:-} through)', () => {
-      const blank = { TEMPORAL_TLS: '', TEMPORAL_TLS_CERT_PATH: '', TEMPORAL_TLS_KEY_PATH: ' ', TEMPORAL_TLS_CA_PATH: '', TEMPORAL_TLS_SERVER_NAME: '', TEMPORAL_API_KEY: '' };
+      const blank = {
+        TEMPORAL_TLS: '',
+        TEMPORAL_TLS_CERT_PATH: '',
+        TEMPORAL_TLS_KEY_PATH: ' ',
+        TEMPORAL_TLS_CA_PATH: '',
+        TEMPORAL_TLS_SERVER_NAME: '',
+        TEMPORAL_API_KEY: '',
+      };
       assert.deepEqual(loadTemporalConfig(blank), loadTemporalConfig({}));
     });
 
@@ -139,15 +167,23 @@ describe('deploy: Temporal connection settings (infra/config.ts)', () => {
     });
 
     it('TEMPORAL_TLS must be a boolean', () => {
-      for (const value of ['yes', 'on', 'tls', '2']) expectConfigError({ TEMPORAL_TLS: value }, 'TEMPORAL_TLS', 'true or false');
+      for (const value of ['yes', 'on', 'tls', '2'])
+        expectConfigError({ TEMPORAL_TLS: value }, 'TEMPORAL_TLS', 'true or false');
     });
 
     it('TEMPORAL_API_KEY turns TLS on and is passed as apiKey; the description for logs never shows it', () => {
       const key = 'eyJhbGciOiJFUzI1NiJ9.test-key.signature';
-      const config = loadTemporalConfig({ TEMPORAL_ADDRESS: 'us-east-1.aws.api.temporal.io:7233', TEMPORAL_API_KEY: key });
+      const config = loadTemporalConfig({
+        TEMPORAL_ADDRESS: 'us-east-1.aws.api.temporal.io:7233',
+        TEMPORAL_API_KEY: key,
+      });
       assert.equal(config.apiKey, key);
       assert.deepEqual(config.tls, {});
-      assert.deepEqual(temporalConnectionOptions(config), { address: 'us-east-1.aws.api.temporal.io:7233', tls: {}, apiKey: key });
+      assert.deepEqual(temporalConnectionOptions(config), {
+        address: 'us-east-1.aws.api.temporal.io:7233',
+        tls: {},
+        apiKey: key,
+      });
       const described = JSON.stringify(describeTemporalConfig(config));
       assert.ok(!described.includes(key), described);
       assert.match(described, /"tls":"TLS"/);
@@ -167,32 +203,71 @@ describe('deploy: Temporal connection settings (infra/config.ts)', () => {
     });
 
     it('a client certificate without its key, or a key without its certificate, is refused naming both', () => {
-      expectConfigError({ TEMPORAL_TLS_CERT_PATH: file('client.crt') }, 'TEMPORAL_TLS_CERT_PATH is set', 'TEMPORAL_TLS_KEY_PATH');
-      expectConfigError({ TEMPORAL_TLS_KEY_PATH: file('client.key') }, 'TEMPORAL_TLS_KEY_PATH is set', 'TEMPORAL_TLS_CERT_PATH');
+      expectConfigError(
+        { TEMPORAL_TLS_CERT_PATH: file('client.crt') },
+        'TEMPORAL_TLS_CERT_PATH is set',
+        'TEMPORAL_TLS_KEY_PATH',
+      );
+      expectConfigError(
+        { TEMPORAL_TLS_KEY_PATH: file('client.key') },
+        'TEMPORAL_TLS_KEY_PATH is set',
+        'TEMPORAL_TLS_CERT_PATH',
+      );
     });
 
     it('a missing file is refused at start-up, naming its variable and the path', () => {
       const missing = file('nowhere/client.crt');
-      expectConfigError({ ...mtls(), TEMPORAL_TLS_CERT_PATH: missing }, 'TEMPORAL_TLS_CERT_PATH', missing, 'no such file');
+      expectConfigError(
+        { ...mtls(), TEMPORAL_TLS_CERT_PATH: missing },
+        'TEMPORAL_TLS_CERT_PATH',
+        missing,
+        'no such file',
+      );
       expectConfigError({ ...mtls(), TEMPORAL_TLS_KEY_PATH: missing }, 'TEMPORAL_TLS_KEY_PATH', missing);
       expectConfigError({ TEMPORAL_TLS_CA_PATH: missing }, 'TEMPORAL_TLS_CA_PATH', missing);
     });
 
     it('a directory, or a file that is not PEM of the right kind, is refused naming its variable', () => {
-      expectConfigError({ ...mtls(), TEMPORAL_TLS_CERT_PATH: file('a-directory') }, 'TEMPORAL_TLS_CERT_PATH', 'not a file');
-      expectConfigError({ ...mtls(), TEMPORAL_TLS_CERT_PATH: file('client.key') }, 'TEMPORAL_TLS_CERT_PATH', 'not a PEM certificate');
-      expectConfigError({ ...mtls(), TEMPORAL_TLS_KEY_PATH: file('client.crt') }, 'TEMPORAL_TLS_KEY_PATH', 'not a PEM private key');
+      expectConfigError(
+        { ...mtls(), TEMPORAL_TLS_CERT_PATH: file('a-directory') },
+        'TEMPORAL_TLS_CERT_PATH',
+        'not a file',
+      );
+      expectConfigError(
+        { ...mtls(), TEMPORAL_TLS_CERT_PATH: file('client.key') },
+        'TEMPORAL_TLS_CERT_PATH',
+        'not a PEM certificate',
+      );
+      expectConfigError(
+        { ...mtls(), TEMPORAL_TLS_KEY_PATH: file('client.crt') },
+        'TEMPORAL_TLS_KEY_PATH',
+        'not a PEM private key',
+      );
       expectConfigError({ TEMPORAL_TLS_CA_PATH: file('not-pem.txt') }, 'TEMPORAL_TLS_CA_PATH', 'not a PEM certificate');
     });
 
     it("a key that is not the certificate's own is refused", () => {
-      expectConfigError({ ...mtls(), TEMPORAL_TLS_KEY_PATH: file('other.key') }, 'TEMPORAL_TLS_KEY_PATH', 'not the private key', 'TEMPORAL_TLS_CERT_PATH');
+      expectConfigError(
+        { ...mtls(), TEMPORAL_TLS_KEY_PATH: file('other.key') },
+        'TEMPORAL_TLS_KEY_PATH',
+        'not the private key',
+        'TEMPORAL_TLS_CERT_PATH',
+      );
       expectConfigError({ ...mtls(), TEMPORAL_TLS_KEY_PATH: file('server.key') }, 'not the private key');
     });
 
     it('mTLS with a CA and a server name: TLS on, and the connection options carry the files', () => {
-      const config = loadTemporalConfig({ ...mtls(), TEMPORAL_TLS_CA_PATH: file('ca.crt'), TEMPORAL_TLS_SERVER_NAME: 'temporal.test' });
-      assert.deepEqual(config.tls, { clientCertPath: file('client.crt'), clientKeyPath: file('client.key'), serverCaPath: file('ca.crt'), serverName: 'temporal.test' });
+      const config = loadTemporalConfig({
+        ...mtls(),
+        TEMPORAL_TLS_CA_PATH: file('ca.crt'),
+        TEMPORAL_TLS_SERVER_NAME: 'temporal.test',
+      });
+      assert.deepEqual(config.tls, {
+        clientCertPath: file('client.crt'),
+        clientKeyPath: file('client.key'),
+        serverCaPath: file('ca.crt'),
+        serverName: 'temporal.test',
+      });
       const options = temporalConnectionOptions(config);
       assert.equal(options.tls?.clientCertPair?.crt.toString(), PEM.clientCrt);
       assert.equal(options.tls?.clientCertPair?.key.toString(), PEM.clientKey);
@@ -203,8 +278,13 @@ describe('deploy: Temporal connection settings (infra/config.ts)', () => {
     });
 
     it('a CA alone, or a server name alone, turns TLS on (server verification without a client certificate)', () => {
-      assert.deepEqual(temporalConnectionOptions(loadTemporalConfig({ TEMPORAL_TLS_CA_PATH: file('ca.crt') })).tls, { serverRootCACertificate: Buffer.from(PEM.ca) });
-      assert.deepEqual(temporalConnectionOptions(loadTemporalConfig({ TEMPORAL_TLS_SERVER_NAME: 'temporal.test' })).tls, { serverNameOverride: 'temporal.test' });
+      assert.deepEqual(temporalConnectionOptions(loadTemporalConfig({ TEMPORAL_TLS_CA_PATH: file('ca.crt') })).tls, {
+        serverRootCACertificate: Buffer.from(PEM.ca),
+      });
+      assert.deepEqual(
+        temporalConnectionOptions(loadTemporalConfig({ TEMPORAL_TLS_SERVER_NAME: 'temporal.test' })).tls,
+        { serverNameOverride: 'temporal.test' },
+      );
     });
 
     it('a TEMPORAL_TLS_SERVER_NAME that is not a host name is refused', () => {
@@ -218,11 +298,16 @@ describe('deploy: Temporal connection settings (infra/config.ts)', () => {
       writeFileSync(file('rotating.crt'), PEM.clientCrt);
       const config = loadTemporalConfig({ ...mtls(), TEMPORAL_TLS_CERT_PATH: file('rotating.crt') });
       unlinkSync(file('rotating.crt'));
-      assert.throws(() => temporalConnectionOptions(config), (err: Error) => err instanceof ConfigError && /TEMPORAL_TLS_CERT_PATH/.test(err.message));
+      assert.throws(
+        () => temporalConnectionOptions(config),
+        (err: Error) => err instanceof ConfigError && /TEMPORAL_TLS_CERT_PATH/.test(err.message),
+      );
     });
 
     it("its result is what both SDKs' connect() take", () => {
-      const options: TemporalConnectionOptions = temporalConnectionOptions(loadTemporalConfig({ ...mtls(), TEMPORAL_API_KEY: 'k' }));
+      const options: TemporalConnectionOptions = temporalConnectionOptions(
+        loadTemporalConfig({ ...mtls(), TEMPORAL_API_KEY: 'k' }),
+      );
       // Compile-time: these assignments are what the worker (NativeConnection) and the CLI (Connection) do.
       const native: NativeConnectionOptions = options;
       const client: ConnectionOptions = { ...options, connectTimeout: 1000 };
@@ -267,7 +352,15 @@ describe('deploy: Temporal connection settings (infra/config.ts)', () => {
           clientAuthorized: socket.authorized,
         });
         // A gRPC answer every SDK understands and gives up on at once.
-        stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '16', 'grpc-message': 'recorded by the test server' }, { endStream: true });
+        stream.respond(
+          {
+            ':status': 200,
+            'content-type': 'application/grpc',
+            'grpc-status': '16',
+            'grpc-message': 'recorded by the test server',
+          },
+          { endStream: true },
+        );
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       port = (server.address() as AddressInfo).port;
@@ -326,7 +419,14 @@ describe('deploy: Temporal connection settings (infra/config.ts)', () => {
         return new Promise((resolve, reject) => {
           const child = spawn(process.execPath, ['--import', 'tsx', 'worker.ts'], {
             cwd: ROOT,
-            env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'info', WORKER_METRICS_ADDRESS: 'off', SERVICE_AUTH_TOKEN: 'worker-test-token-0123456789', ...env },
+            env: {
+              PATH: process.env.PATH,
+              HOME: process.env.HOME,
+              LOG_LEVEL: 'info',
+              WORKER_METRICS_ADDRESS: 'off',
+              SERVICE_AUTH_TOKEN: 'worker-test-token-0123456789',
+              ...env,
+            },
             stdio: ['ignore', 'pipe', 'pipe'],
           });
           let output = '';
@@ -350,7 +450,10 @@ describe('deploy: Temporal connection settings (infra/config.ts)', () => {
       });
 
       it('a bad setting stops it before connecting, with a message naming the variable', async () => {
-        const { code, output } = await runWorker({ TEMPORAL_ADDRESS: `127.0.0.1:${port}`, TEMPORAL_TLS_CERT_PATH: file('client.crt') });
+        const { code, output } = await runWorker({
+          TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
+          TEMPORAL_TLS_CERT_PATH: file('client.crt'),
+        });
         assert.equal(code, 1, output);
         assert.match(output, /TEMPORAL_TLS_KEY_PATH/);
         assert.equal(seen.length, 0);

@@ -68,27 +68,38 @@ export class TripPartners {
   activities() {
     const { calls, bookings, deadLetters } = this;
     /** Notes the call, applies the planned fault, and returns how many earlier calls this action had. */
-    async function enter(activity: string, tripId: string, args: unknown[]): Promise<{ fault: Set<string>; count: (kind: string) => number; earlier: number }> {
+    async function enter(
+      activity: string,
+      tripId: string,
+      args: unknown[],
+    ): Promise<{ fault: Set<string>; count: (kind: string) => number; earlier: number }> {
       const { action, fault } = sagaActivityHeaders();
       const earlier = calls.filter((c) => c.tripId === tripId && c.action === action).length;
       calls.push({ tripId, action, activity, args, attempt: Context.current().info.attempt });
       const parts = (fault ?? '').split(',').filter(Boolean);
       const count = (kind: string) => Number(parts.find((p) => p.startsWith(`${kind}:`))?.split(':')[1] ?? 0);
-      if (parts.includes('reject')) throw ApplicationFailure.create({ type: 'Declined', message: `${action} declined`, nonRetryable: true });
-      if (earlier < count('transient')) throw ApplicationFailure.retryable(`${action}: partner unavailable`, 'PartnerUnavailable');
+      if (parts.includes('reject'))
+        throw ApplicationFailure.create({ type: 'Declined', message: `${action} declined`, nonRetryable: true });
+      if (earlier < count('transient'))
+        throw ApplicationFailure.retryable(`${action}: partner unavailable`, 'PartnerUnavailable');
       return { fault: new Set(parts), count, earlier };
     }
     /** The answer, after the effect: delayed, or lost, as planned. */
     const answer = async (call: { count: (k: string) => number; earlier: number }, what: string) => {
       if (call.count('delay')) await slowAnswer(call.count('delay'));
-      if (call.earlier < call.count('transient') + call.count('lost-response')) throw ApplicationFailure.retryable(`${what}: response lost`, 'ResponseLost');
+      if (call.earlier < call.count('transient') + call.count('lost-response'))
+        throw ApplicationFailure.retryable(`${what}: response lost`, 'ResponseLost');
     };
 
     const activities = {
       async book(input: { kind: BookingKind; tripId: string; cents: number }): Promise<Booking> {
         const call = await enter('book', input.tripId, [input]);
         const key = `${input.tripId}:${input.kind}`;
-        const booking = bookings.get(key) ?? { ...input, ref: `${input.kind.toUpperCase()}-${input.tripId}`, status: 'BOOKED' as const };
+        const booking = bookings.get(key) ?? {
+          ...input,
+          ref: `${input.kind.toUpperCase()}-${input.tripId}`,
+          status: 'BOOKED' as const,
+        };
         bookings.set(key, booking);
         await answer(call, `book ${input.kind}`);
         return booking;

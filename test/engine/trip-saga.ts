@@ -7,7 +7,9 @@ import type { TripActivities } from './trip-activities';
  * the engine handles: three compensatable steps (one with a compensation that depends on why the saga unwinds), a
  * pivot with a compensation for an unknown outcome, a retriable step after it, and data that flows between steps.
  */
-export const tripInputSchema = z.object({ tripId: z.string().min(1), traveller: z.string().min(1), nights: z.number().int().min(1).max(30) }).strict();
+export const tripInputSchema = z
+  .object({ tripId: z.string().min(1), traveller: z.string().min(1), nights: z.number().int().min(1).max(30) })
+  .strict();
 
 /** The trip's steps; two sagas share them and differ only in how they classify failures. */
 const tripSteps = (name: string, options: SagaDefinitionOptions) =>
@@ -24,7 +26,10 @@ const tripSteps = (name: string, options: SagaDefinitionOptions) =>
           run: async ({ input, act }) => {
             await act.book({ kind: 'flight', tripId: input.tripId, cents: 30_000 });
           },
-          compensate: { name: 'cancel-flight', run: ({ input, act }) => act.cancel({ kind: 'flight', tripId: input.tripId }) },
+          compensate: {
+            name: 'cancel-flight',
+            run: ({ input, act }) => act.cancel({ kind: 'flight', tripId: input.tripId }),
+          },
         })
         .compensatable('book-hotel', {
           run: async ({ input, act }) => {
@@ -32,7 +37,11 @@ const tripSteps = (name: string, options: SagaDefinitionOptions) =>
             return { hotelCents: hotel.cents };
           },
           compensate: [
-            { name: 'release-hotel', when: (why) => why.cause === 'cancelled', run: ({ input, act }) => act.cancel({ kind: 'hotel', tripId: input.tripId }) },
+            {
+              name: 'release-hotel',
+              when: (why) => why.cause === 'cancelled',
+              run: ({ input, act }) => act.cancel({ kind: 'hotel', tripId: input.tripId }),
+            },
             { name: 'cancel-hotel', run: ({ input, act }) => act.cancel({ kind: 'hotel', tripId: input.tripId }) },
           ],
         })
@@ -41,15 +50,25 @@ const tripSteps = (name: string, options: SagaDefinitionOptions) =>
             const car = await act.book({ kind: 'car', tripId: input.tripId, cents: 5_000 });
             return { carCents: car.cents };
           },
-          compensate: { name: 'return-car', run: ({ input, act }) => act.cancel({ kind: 'car', tripId: input.tripId }) },
+          compensate: {
+            name: 'return-car',
+            run: ({ input, act }) => act.cancel({ kind: 'car', tripId: input.tripId }),
+          },
         })
         .pivot('charge-card', {
           // Typed data: the hotel's and the car's prices, returned by the steps before.
           run: async ({ input, data, act }) => {
-            const charge = await act.book({ kind: 'charge', tripId: input.tripId, cents: 30_000 + data.hotelCents + data.carCents });
+            const charge = await act.book({
+              kind: 'charge',
+              tripId: input.tripId,
+              cents: 30_000 + data.hotelCents + data.carCents,
+            });
             return { chargedCents: charge.cents };
           },
-          compensate: { name: 'refund-card', run: ({ input, act }) => act.cancel({ kind: 'charge', tripId: input.tripId }) },
+          compensate: {
+            name: 'refund-card',
+            run: ({ input, act }) => act.cancel({ kind: 'charge', tripId: input.tripId }),
+          },
         })
         .retriable('send-itinerary', {
           run: async ({ input, data, act }) => {
@@ -57,7 +76,12 @@ const tripSteps = (name: string, options: SagaDefinitionOptions) =>
             return { itinerary: sent.ref };
           },
         }),
-    completed: ({ input, data }) => ({ tripId: input.tripId, status: 'BOOKED' as const, chargedCents: data.chargedCents, itinerary: data.itinerary }),
+    completed: ({ input, data }) => ({
+      tripId: input.tripId,
+      status: 'BOOKED' as const,
+      chargedCents: data.chargedCents,
+      itinerary: data.itinerary,
+    }),
     compensated: ({ input, why }) => ({ tripId: input.tripId, status: 'NOT_BOOKED' as const, reason: why.reason }),
     options,
   });
@@ -85,36 +109,67 @@ export const parallelTripSaga = defineSaga({
         run: async ({ input, act }) => {
           await act.book({ kind: 'flight', tripId: input.tripId, cents: 30_000 });
         },
-        compensate: { name: 'cancel-flight', run: ({ input, act }) => act.cancel({ kind: 'flight', tripId: input.tripId }) },
+        compensate: {
+          name: 'cancel-flight',
+          run: ({ input, act }) => act.cancel({ kind: 'flight', tripId: input.tripId }),
+        },
       })
       .parallel((group) =>
         group
           .compensatable('book-hotel', {
-            run: async ({ input, act }) => ({ hotelCents: (await act.book({ kind: 'hotel', tripId: input.tripId, cents: 10_000 * input.nights })).cents }),
+            run: async ({ input, act }) => ({
+              hotelCents: (await act.book({ kind: 'hotel', tripId: input.tripId, cents: 10_000 * input.nights })).cents,
+            }),
             compensate: [
-              { name: 'release-hotel', when: (why) => why.cause === 'cancelled', run: ({ input, act }) => act.cancel({ kind: 'hotel', tripId: input.tripId }) },
+              {
+                name: 'release-hotel',
+                when: (why) => why.cause === 'cancelled',
+                run: ({ input, act }) => act.cancel({ kind: 'hotel', tripId: input.tripId }),
+              },
               { name: 'cancel-hotel', run: ({ input, act }) => act.cancel({ kind: 'hotel', tripId: input.tripId }) },
             ],
           })
           .compensatable('rent-car', {
-            run: async ({ input, act }) => ({ carCents: (await act.book({ kind: 'car', tripId: input.tripId, cents: 5_000 })).cents }),
-            compensate: { name: 'return-car', run: ({ input, act }) => act.cancel({ kind: 'car', tripId: input.tripId }) },
+            run: async ({ input, act }) => ({
+              carCents: (await act.book({ kind: 'car', tripId: input.tripId, cents: 5_000 })).cents,
+            }),
+            compensate: {
+              name: 'return-car',
+              run: ({ input, act }) => act.cancel({ kind: 'car', tripId: input.tripId }),
+            },
           }),
       )
       .pivot('charge-card', {
-        run: async ({ input, data, act }) => ({ chargedCents: (await act.book({ kind: 'charge', tripId: input.tripId, cents: 30_000 + data.hotelCents + data.carCents })).cents }),
-        compensate: { name: 'refund-card', run: ({ input, act }) => act.cancel({ kind: 'charge', tripId: input.tripId }) },
+        run: async ({ input, data, act }) => ({
+          chargedCents: (
+            await act.book({ kind: 'charge', tripId: input.tripId, cents: 30_000 + data.hotelCents + data.carCents })
+          ).cents,
+        }),
+        compensate: {
+          name: 'refund-card',
+          run: ({ input, act }) => act.cancel({ kind: 'charge', tripId: input.tripId }),
+        },
       })
       .parallel((group) =>
         group
           .retriable('send-itinerary', {
-            run: async ({ input, data, act }) => ({ itinerary: (await act.book({ kind: 'itinerary', tripId: input.tripId, cents: data.chargedCents })).ref }),
+            run: async ({ input, data, act }) => ({
+              itinerary: (await act.book({ kind: 'itinerary', tripId: input.tripId, cents: data.chargedCents })).ref,
+            }),
           })
           .retriable('email-receipt', {
-            run: async ({ input, data, act }) => ({ receipt: (await act.book({ kind: 'receipt', tripId: input.tripId, cents: data.chargedCents })).ref }),
+            run: async ({ input, data, act }) => ({
+              receipt: (await act.book({ kind: 'receipt', tripId: input.tripId, cents: data.chargedCents })).ref,
+            }),
           }),
       ),
-  completed: ({ input, data }) => ({ tripId: input.tripId, status: 'BOOKED' as const, chargedCents: data.chargedCents, itinerary: data.itinerary, receipt: data.receipt }),
+  completed: ({ input, data }) => ({
+    tripId: input.tripId,
+    status: 'BOOKED' as const,
+    chargedCents: data.chargedCents,
+    itinerary: data.itinerary,
+    receipt: data.receipt,
+  }),
   compensated: ({ input, why }) => ({ tripId: input.tripId, status: 'NOT_BOOKED' as const, reason: why.reason }),
   options: { wroteNothing: (failure) => failure.type === 'Declined' },
 });

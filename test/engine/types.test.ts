@@ -19,11 +19,17 @@ describe('saga kit types (type-errors.ts, compiled by tsc)', function () {
     const text = readFileSync(FILE, 'utf8');
     const lines = text.split('\n');
     // The line after each marker, and what the marker says it refuses.
-    const expected = new Map(lines.flatMap((line, i) => (MARKER.test(line) ? [[i + 1, MARKER.exec(line)![1]] as const] : [])));
+    const expected = new Map(
+      lines.flatMap((line, i) => (MARKER.test(line) ? [[i + 1, MARKER.exec(line)![1]] as const] : [])),
+    );
     assert.ok(expected.size >= 8, `only ${expected.size} markers`);
     const unmarked = lines.map((line) => line.replace(MARKER, '//')).join('\n');
 
-    const config = ts.getParsedCommandLineOfConfigFile(path.join(__dirname, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined })!;
+    const config = ts.getParsedCommandLineOfConfigFile(
+      path.join(__dirname, 'tsconfig.json'),
+      {},
+      { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined },
+    )!;
     const host = ts.createCompilerHost(config.options);
     const readFile = host.readFile.bind(host);
     host.readFile = (name) => (path.resolve(name) === UNMARKED ? unmarked : readFile(name));
@@ -36,7 +42,11 @@ describe('saga kit types (type-errors.ts, compiled by tsc)', function () {
         message: ts.flattenDiagnosticMessageText(d.messageText, ' '),
       }));
 
-    assert.deepEqual(errors(FILE), [], 'type-errors.ts as written must compile (an unused @ts-expect-error is an error)');
+    assert.deepEqual(
+      errors(FILE),
+      [],
+      'type-errors.ts as written must compile (an unused @ts-expect-error is an error)',
+    );
     const found = errors(UNMARKED);
     const lines_ = [...new Set(found.map((e) => e.line))].sort((a, b) => a - b);
     assert.deepEqual(

@@ -7,29 +7,38 @@ import { orderSaga } from '../../workflows/order-saga';
 import { SAGA_LIST } from '../../workflows/sagas';
 import { afterPivotSaga, afterPushSaga, compensatesRejectSaga } from './fixtures/broken-sagas';
 
-const violationText = (r: ExploreResult) => r.reports.flatMap((s) => s.results.flatMap((x) => x.violations.map((v) => `${s.saga} ${x.point.id}: ${v}`))).join('\n');
+const violationText = (r: ExploreResult) =>
+  r.reports
+    .flatMap((s) => s.results.flatMap((x) => x.violations.map((v) => `${s.saga} ${x.point.id}: ${v}`)))
+    .join('\n');
 
 describe('explore: failure points from the definition', () => {
   it('derives every forward kind for the steps up to the pivot and the kinds that apply after it, and every compensation kind', () => {
     const points = singlePoints(orderSaga);
     const ids = new Set(points.map((p) => p.id));
     for (const step of ['create-order', 'reserve-inventory', 'schedule-shipment', 'charge-payment']) {
-      for (const f of FORWARD_FAILURES) if (!(step === 'approve-order' && f.startsWith('kill-between'))) assert.ok(ids.has(`${step}/${f}`), `${step}/${f}`);
+      for (const f of FORWARD_FAILURES)
+        if (!(step === 'approve-order' && f.startsWith('kill-between')))
+          assert.ok(ids.has(`${step}/${f}`), `${step}/${f}`);
     }
     // After the pivot the business cannot refuse and the policy has no limit: no rejection, no exhaustion.
     assert.ok(!ids.has('confirm-shipment/reject') && !ids.has('confirm-shipment/transient-exhaust'));
-    for (const c of orderSaga.meta.compensationNames) for (const f of COMPENSATION_FAILURES) assert.ok(ids.has(`${c}/${f}`), `${c}/${f}`);
+    for (const c of orderSaga.meta.compensationNames)
+      for (const f of COMPENSATION_FAILURES) assert.ok(ids.has(`${c}/${f}`), `${c}/${f}`);
     const rejectAtPivot = points.find((p) => p.id === 'charge-payment/reject')!;
     assert.deepEqual(rejectAtPivot.expect.compensated, ['create-order', 'reserve-inventory', 'schedule-shipment']);
     assert.deepEqual(points.find((p) => p.id === 'charge-payment/cancel-after')!.expect.status, ['COMPLETED']);
   });
 
-  it("the subset covers every failure kind once, on steps that rotate", () => {
+  it('the subset covers every failure kind once, on steps that rotate', () => {
     const a = pointsOf(orderProfile, { pairs: 0, subset: true, rotation: 0 });
     const b = pointsOf(orderProfile, { pairs: 0, subset: true, rotation: 1 });
     assert.equal(a.length, FORWARD_FAILURES.length + COMPENSATION_FAILURES.length);
     assert.deepEqual(new Set(a.map((p) => p.failure)), new Set([...FORWARD_FAILURES, ...COMPENSATION_FAILURES]));
-    assert.notDeepEqual(a.map((p) => p.target), b.map((p) => p.target));
+    assert.notDeepEqual(
+      a.map((p) => p.target),
+      b.map((p) => p.target),
+    );
   });
 });
 
@@ -40,13 +49,31 @@ describe('npm run explore (every registered saga, every failure kind once)', fun
   before(async () => {
     const profiles = SAGA_LIST.map((s) => EXPLORE_PROFILES[s.name]);
     assert.ok(profiles.every(Boolean), 'every registered saga has an explore profile');
-    result = await explore({ profiles, pairs: 0, subset: true, rotation: new Date().getUTCDate(), concurrency: 6, progress: false, outDir: false });
+    result = await explore({
+      profiles,
+      pairs: 0,
+      subset: true,
+      rotation: new Date().getUTCDate(),
+      concurrency: 6,
+      progress: false,
+      outDir: false,
+    });
   });
 
   it('runs one saga per point for each saga and finds no violation', () => {
-    assert.deepEqual(result.reports.map((r) => r.saga), SAGA_LIST.map((s) => s.name));
+    assert.deepEqual(
+      result.reports.map((r) => r.saga),
+      SAGA_LIST.map((s) => s.name),
+    );
     for (const r of result.reports) assert.equal(r.results.length, kinds, r.saga);
-    const matrices = result.reports.map((r) => matrix(SAGA_LIST.find((s) => s.name === r.saga)!, r.results)).join('\n');
+    const matrices = result.reports
+      .map((r) =>
+        matrix(
+          SAGA_LIST.find((s) => s.name === r.saga)!,
+          r.results,
+        ),
+      )
+      .join('\n');
     assert.equal(result.violations, 0, `${violationText(result)}\n${matrices}`);
     const n = kinds * SAGA_LIST.length;
     assert.equal(result.summary, `explore: ${n} points, ${n} sagas run, 0 violations`);
@@ -58,7 +85,11 @@ describe('explore: broken sagas are caught at the right point', function () {
   const profile = (saga: ExploreProfile['saga']): ExploreProfile => ({ ...orderProfile, saga });
   const only = ['reserve-inventory/lost-exhaust', 'reserve-inventory/reject', 'charge-payment/cancel-after'];
   let result: ExploreResult;
-  const failedPoints = (saga: string) => result.reports.find((r) => r.saga === saga)!.results.filter((r) => r.violations.length).map((r) => r.point.id);
+  const failedPoints = (saga: string) =>
+    result.reports
+      .find((r) => r.saga === saga)!
+      .results.filter((r) => r.violations.length)
+      .map((r) => r.point.id);
 
   before(async () => {
     result = await explore({
@@ -76,8 +107,14 @@ describe('explore: broken sagas are caught at the right point', function () {
 
   it('a compensation registered after its step: a lost response leaves the reservation held', () => {
     assert.deepEqual(failedPoints('broken-after-push'), ['reserve-inventory/lost-exhaust'], violationText(result));
-    assert.match(violationText(result), /broken-after-push reserve-inventory\/lost-exhaust: reserve-inventory was not compensated/);
-    assert.match(violationText(result), /broken-after-push reserve-inventory\/lost-exhaust: .*live reservation \(PENDING\)/);
+    assert.match(
+      violationText(result),
+      /broken-after-push reserve-inventory\/lost-exhaust: reserve-inventory was not compensated/,
+    );
+    assert.match(
+      violationText(result),
+      /broken-after-push reserve-inventory\/lost-exhaust: .*live reservation \(PENDING\)/,
+    );
   });
 
   it('a rejected step compensated', () => {
@@ -87,7 +124,10 @@ describe('explore: broken sagas are caught at the right point', function () {
 
   it('a compensation after the pivot: a cancellation after the charge refunds the customer', () => {
     assert.deepEqual(failedPoints('broken-after-pivot'), ['charge-payment/cancel-after'], violationText(result));
-    assert.match(violationText(result), /broken-after-pivot charge-payment\/cancel-after: saga ended COMPENSATED, expected COMPLETED/);
+    assert.match(
+      violationText(result),
+      /broken-after-pivot charge-payment\/cancel-after: saga ended COMPENSATED, expected COMPLETED/,
+    );
   });
 
   it('reports the violations in its summary', () => {

@@ -44,9 +44,10 @@ function processTree(pid: number): number[] {
     }
   }
   const tree = [pid];
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
-    for (const [p, pp] of parent) if (tree.includes(pp) && !tree.includes(p)) {
+    for (const [p, pp] of parent)
+      if (tree.includes(pp) && !tree.includes(p)) {
         tree.push(p);
         grew = true;
       }
@@ -93,15 +94,30 @@ describe('npm start: supervised processes (real PostgreSQL, Temporal server, ser
           () => !!(match = `${out}\n${err}`.match(pattern)) || ended,
           timeoutMs,
         );
-        if (!match) assert.fail(`npm start exited before ${pattern}\n--- stdout ---\n${out}\n--- stderr ---\n${err.slice(-4000)}`);
+        if (!match)
+          assert.fail(
+            `npm start exited before ${pattern}\n--- stdout ---\n${out}\n--- stderr ---\n${err.slice(-4000)}`,
+          );
         return match;
       },
     };
     runs.push(run);
     return (async () => {
       const [, list] = await run.waitFor(/^ {2}Processes: +(.+)$/m);
-      run.pids = Object.fromEntries(list.split(', ').map((entry) => [entry.slice(0, entry.lastIndexOf(' ')), Number(entry.slice(entry.lastIndexOf(' ') + 1))]));
-      for (const name of ['supervisor', 'postgres', 'postgres server', 'temporal', 'temporal server', 'services', 'worker']) {
+      run.pids = Object.fromEntries(
+        list
+          .split(', ')
+          .map((entry) => [entry.slice(0, entry.lastIndexOf(' ')), Number(entry.slice(entry.lastIndexOf(' ') + 1))]),
+      );
+      for (const name of [
+        'supervisor',
+        'postgres',
+        'postgres server',
+        'temporal',
+        'temporal server',
+        'services',
+        'worker',
+      ]) {
         assert.ok(run.pids[name] > 0, `${name}'s pid is listed: ${list}`);
       }
       return run;
@@ -129,7 +145,8 @@ describe('npm start: supervised processes (real PostgreSQL, Temporal server, ser
   after(async () => {
     // Whatever a failed test left: the whole tree, then the data.
     for (const run of runs) {
-      if (run.pids.supervisor && isAlive(run.pids.supervisor)) for (const pid of processTree(run.pids.supervisor)) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+      if (run.pids.supervisor && isAlive(run.pids.supervisor))
+        for (const pid of processTree(run.pids.supervisor)) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
     }
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
@@ -145,7 +162,13 @@ describe('npm start: supervised processes (real PostgreSQL, Temporal server, ser
           orderId,
           customerId: 'cust-alice',
           items: [{ sku: 'KB-001', quantity: 1 }],
-          destination: { recipient: 'Ada Lovelace', line1: '1 Main Street', city: 'Berlin', postalCode: '10115', country: 'DE' },
+          destination: {
+            recipient: 'Ada Lovelace',
+            line1: '1 Main Street',
+            city: 'Berlin',
+            postalCode: '10115',
+            country: 'DE',
+          },
           faults: { 'schedule-shipment': 'delay:2000' },
           options: { stepTimeout: '5s' },
         });
@@ -159,18 +182,25 @@ describe('npm start: supervised processes (real PostgreSQL, Temporal server, ser
       assert.ok(isAlive(Number(restarted)), 'the new worker runs');
       for (const orderId of orders) {
         const result = await awaitSagaResult(client, orderId);
-        assert.equal(result.outcome === 'completed' && result.result.status, 'APPROVED', `${orderId}: ${JSON.stringify(result)}`);
+        assert.equal(
+          result.outcome === 'completed' && result.result.status,
+          'APPROVED',
+          `${orderId}: ${JSON.stringify(result)}`,
+        );
       }
     } finally {
       await connection.close();
     }
 
     const tree = processTree(stack.pids.supervisor);
-    for (const name of ['postgres server', 'temporal server', 'services', 'postgres', 'temporal']) assert.ok(tree.includes(stack.pids[name]), `${name} is in the supervisor's tree`);
+    for (const name of ['postgres server', 'temporal server', 'services', 'postgres', 'temporal'])
+      assert.ok(tree.includes(stack.pids[name]), `${name} is in the supervisor's tree`);
     process.kill(stack.pids.supervisor, 'SIGKILL');
-    await waitUntil('every process of the stack to be gone', () => tree.every((pid) => !isAlive(pid)), 30_000).catch((err: Error) => {
-      throw new Error(`${err.message}: still alive ${tree.filter(isAlive).join(', ')}`);
-    });
+    await waitUntil('every process of the stack to be gone', () => tree.every((pid) => !isAlive(pid)), 30_000).catch(
+      (err: Error) => {
+        throw new Error(`${err.message}: still alive ${tree.filter(isAlive).join(', ')}`);
+      },
+    );
     await assertPortsFree();
     await stack.exited;
   });
@@ -187,7 +217,10 @@ describe('npm start: supervised processes (real PostgreSQL, Temporal server, ser
     assert.equal(await isPortInUse(ports[0]), true);
 
     const second = await npmStart();
-    assert.match(second.output(), new RegExp(`stopped PostgreSQL \\(pid ${orphan}\\) on .*left running by a previous run that crashed`));
+    assert.match(
+      second.output(),
+      new RegExp(`stopped PostgreSQL \\(pid ${orphan}\\) on .*left running by a previous run that crashed`),
+    );
     assert.equal(isAlive(orphan), false, 'the orphan was stopped');
     assert.notEqual(second.pids['postgres server'], orphan);
     process.kill(second.pids.supervisor, 'SIGTERM');
@@ -197,7 +230,10 @@ describe('npm start: supervised processes (real PostgreSQL, Temporal server, ser
     const postmasterPid = path.join(dataDir, 'postgres', 'postmaster.pid');
     fs.writeFileSync(postmasterPid, `${process.pid}\n${path.join(dataDir, 'postgres')}\n`);
     const third = await npmStart();
-    assert.match(third.output(), new RegExp(`removed a stale .*postmaster\\.pid \\(pid ${process.pid} is not a PostgreSQL on it\\)`));
+    assert.match(
+      third.output(),
+      new RegExp(`removed a stale .*postmaster\\.pid \\(pid ${process.pid} is not a PostgreSQL on it\\)`),
+    );
     const tree = processTree(third.pids.supervisor);
     process.kill(third.pids.supervisor, 'SIGTERM');
     assert.equal(await third.exited, 0);

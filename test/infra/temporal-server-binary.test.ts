@@ -26,9 +26,20 @@ describe('Temporal server binaries: configured path, PATH, the project build', (
   it('a configured path wins, and a wrong one is an error naming the variable (never silently skipped)', async () => {
     const server = executable('my-server');
     const sqlTool = executable('my-sql-tool');
-    assert.deepEqual(await requireServerBinaries({ env: { TEMPORAL_SERVER_PATH: server, TEMPORAL_SQL_TOOL_PATH: sqlTool, PATH: '' }, build: false, log: quiet }), { server, sqlTool });
+    assert.deepEqual(
+      await requireServerBinaries({
+        env: { TEMPORAL_SERVER_PATH: server, TEMPORAL_SQL_TOOL_PATH: sqlTool, PATH: '' },
+        build: false,
+        log: quiet,
+      }),
+      { server, sqlTool },
+    );
     await assert.rejects(
-      requireServerBinaries({ env: { TEMPORAL_SERVER_PATH: path.join(dir, 'nope'), TEMPORAL_SQL_TOOL_PATH: sqlTool }, build: false, log: quiet }),
+      requireServerBinaries({
+        env: { TEMPORAL_SERVER_PATH: path.join(dir, 'nope'), TEMPORAL_SQL_TOOL_PATH: sqlTool },
+        build: false,
+        log: quiet,
+      }),
       /TEMPORAL_SERVER_PATH=.*nope does not point to an executable file/,
     );
   });
@@ -36,22 +47,33 @@ describe('Temporal server binaries: configured path, PATH, the project build', (
   it('then temporal-server and temporal-sql-tool on PATH', async () => {
     const server = executable('temporal-server');
     const sqlTool = executable('temporal-sql-tool');
-    assert.deepEqual(await requireServerBinaries({ env: { PATH: dir }, build: false, log: quiet }), { server, sqlTool });
+    assert.deepEqual(await requireServerBinaries({ env: { PATH: dir }, build: false, log: quiet }), {
+      server,
+      sqlTool,
+    });
   });
 
   it("then the project's own build in the build folder, per version", async () => {
     const binDir = path.join(dir, 'build', TEMPORAL_SERVER_VERSION);
     fs.mkdirSync(binDir, { recursive: true });
     for (const name of ['server', 'sql']) fs.writeFileSync(path.join(binDir, name), '#!/bin/sh\n', { mode: 0o755 });
-    assert.deepEqual(await requireServerBinaries({ env: { PATH: '' }, buildDir: path.join(dir, 'build'), build: false, log: quiet }), {
-      server: path.join(binDir, 'server'),
-      sqlTool: path.join(binDir, 'sql'),
-    });
+    assert.deepEqual(
+      await requireServerBinaries({ env: { PATH: '' }, buildDir: path.join(dir, 'build'), build: false, log: quiet }),
+      {
+        server: path.join(binDir, 'server'),
+        sqlTool: path.join(binDir, 'sql'),
+      },
+    );
   });
 
   it('with nothing found and no Go, says what to install or set', async () => {
     await assert.rejects(
-      requireServerBinaries({ env: { PATH: path.join(dir, 'empty') }, buildDir: path.join(dir, 'build'), goDirs: [], log: quiet }),
+      requireServerBinaries({
+        env: { PATH: path.join(dir, 'empty') },
+        buildDir: path.join(dir, 'build'),
+        goDirs: [],
+        log: quiet,
+      }),
       /no Go toolchain found. Install Go .*TEMPORAL_SERVER_PATH and TEMPORAL_SQL_TOOL_PATH/s,
     );
     await assert.rejects(
@@ -64,12 +86,24 @@ describe('Temporal server binaries: configured path, PATH, the project build', (
     const lines: string[] = [];
     // A fake `go` that fails like a broken build: the message carries the command and the exit code.
     fs.mkdirSync(path.join(dir, 'fakego'));
-    fs.writeFileSync(path.join(dir, 'fakego', 'go'), '#!/bin/sh\n[ "$1" = version ] && exit 0\necho "build failed" >&2\nexit 3\n', { mode: 0o755 });
+    fs.writeFileSync(
+      path.join(dir, 'fakego', 'go'),
+      '#!/bin/sh\n[ "$1" = version ] && exit 0\necho "build failed" >&2\nexit 3\n',
+      { mode: 0o755 },
+    );
     await assert.rejects(
-      requireServerBinaries({ env: { PATH: path.join(dir, 'fakego') }, buildDir: path.join(dir, 'build'), goDirs: [], log: (l) => lines.push(l) }),
+      requireServerBinaries({
+        env: { PATH: path.join(dir, 'fakego') },
+        buildDir: path.join(dir, 'build'),
+        goDirs: [],
+        log: (l) => lines.push(l),
+      }),
       /go install .*exited with code 3/,
     );
     assert.match(lines.join('\n'), /building the Temporal server v1\.32\.2 from the Go module proxy into .*one-time/);
-    assert.match(lines.join('\n'), /GOTOOLCHAIN=go1\.27\.3 GOBIN=.* go install go\.temporal\.io\/server\/cmd\/server@v1\.32\.2 go\.temporal\.io\/server\/cmd\/tools\/sql@v1\.32\.2/);
+    assert.match(
+      lines.join('\n'),
+      /GOTOOLCHAIN=go1\.27\.3 GOBIN=.* go install go\.temporal\.io\/server\/cmd\/server@v1\.32\.2 go\.temporal\.io\/server\/cmd\/tools\/sql@v1\.32\.2/,
+    );
   });
 });

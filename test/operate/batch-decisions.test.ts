@@ -11,7 +11,13 @@ import { startSagaStack, type SagaStack } from '../support/saga-stack';
  * each is rejected at the pivot (cust-broke cannot pay) and its release-inventory compensation fails, either
  * transiently (an outage: 503s until its retries run out) or for good (refused).
  */
-const DESTINATION = { recipient: 'Ada Lovelace', line1: '1 Main Street', city: 'Berlin', postalCode: '10115', country: 'DE' };
+const DESTINATION = {
+  recipient: 'Ada Lovelace',
+  line1: '1 Main Street',
+  city: 'Berlin',
+  postalCode: '10115',
+  country: 'DE',
+};
 const COMPENSATION_RETRY = { initialInterval: '50ms', maximumInterval: '200ms', maximumAttempts: 2 };
 const OUTAGE = 12; // release fails 3 times (503): dead-lettered after 2, a retry succeeds
 const REFUSED = 12; // release refused: only a person can settle it
@@ -31,7 +37,12 @@ describe('client.ts dead-letters retry --all / resolve --all (≥ 20 real dead-l
   before(async () => {
     stack = await startSagaStack();
     await stack.startWorker();
-    env = { ...process.env, TEMPORAL_ADDRESS: stack.temporal.address, TEMPORAL_NAMESPACE: stack.temporal.namespace, TEMPORAL_TASK_QUEUE: stack.taskQueue };
+    env = {
+      ...process.env,
+      TEMPORAL_ADDRESS: stack.temporal.address,
+      TEMPORAL_NAMESPACE: stack.temporal.namespace,
+      TEMPORAL_TASK_QUEUE: stack.taskQueue,
+    };
     const start = (orderId: string, fault: string) =>
       startSaga(stack.client, stack.taskQueue, orderSaga, {
         orderId,
@@ -43,7 +54,12 @@ describe('client.ts dead-letters retry --all / resolve --all (≥ 20 real dead-l
       });
     await Promise.all([...outage.map((id) => start(id, 'transient:3')), ...refused.map((id) => start(id, 'reject'))]);
     for (const id of [...outage, ...refused]) {
-      await waitFor(`${id} to wait for an operator`, () => state(id), (s) => s.status === 'NEEDS_ATTENTION' && release(s).deadLetter?.id !== undefined, 60_000);
+      await waitFor(
+        `${id} to wait for an operator`,
+        () => state(id),
+        (s) => s.status === 'NEEDS_ATTENTION' && release(s).deadLetter?.id !== undefined,
+        60_000,
+      );
     }
   });
   after(() => stack?.stop());
@@ -52,12 +68,24 @@ describe('client.ts dead-letters retry --all / resolve --all (≥ 20 real dead-l
     const run = await cli(['dead-letters', 'retry', '--all', '--error-type', 'ServiceUnavailable', '--dry-run']);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^SAGA\s+COMPENSATION\s+ROUND\s+ERROR TYPE\s+LAST ERROR$/m);
-    for (const id of outage) assert.match(run.stdout, new RegExp(`^${id}\\s+release-inventory\\s+1\\s+ServiceUnavailable\\s+inventory answered 503`, 'm'));
+    for (const id of outage)
+      assert.match(
+        run.stdout,
+        new RegExp(`^${id}\\s+release-inventory\\s+1\\s+ServiceUnavailable\\s+inventory answered 503`, 'm'),
+      );
     for (const id of refused) assert.ok(!run.stdout.includes(id), `${id} is not a ServiceUnavailable`);
-    assert.match(run.stdout, new RegExp(`Dry run: would retry ${OUTAGE} dead-lettered compensation\\(s\\) in ${OUTAGE} saga\\(s\\) \\(error type ServiceUnavailable\\)\\. Nothing was sent\\.`));
-    const json = parseCliJson(await cli(['--json', 'dead-letters', 'resolve', '--all', '--reason', REASON, '--dry-run']));
+    assert.match(
+      run.stdout,
+      new RegExp(
+        `Dry run: would retry ${OUTAGE} dead-lettered compensation\\(s\\) in ${OUTAGE} saga\\(s\\) \\(error type ServiceUnavailable\\)\\. Nothing was sent\\.`,
+      ),
+    );
+    const json = parseCliJson(
+      await cli(['--json', 'dead-letters', 'resolve', '--all', '--reason', REASON, '--dry-run']),
+    );
     assert.equal(json.targets.length, OUTAGE + REFUSED);
-    for (const id of [...outage, ...refused]) assert.equal((await state(id)).status, 'NEEDS_ATTENTION', `${id} untouched`);
+    for (const id of [...outage, ...refused])
+      assert.equal((await state(id)).status, 'NEEDS_ATTENTION', `${id} untouched`);
   });
 
   it('without --yes it asks; no answer (or "n") sends nothing: exit 2', async () => {
@@ -76,19 +104,42 @@ describe('client.ts dead-letters retry --all / resolve --all (≥ 20 real dead-l
     for (const id of outage) assert.match(run.stdout, new RegExp(`^✔ ${id} release-inventory: retried$`, 'm'));
     assert.match(run.stdout, new RegExp(`^Retried ${OUTAGE} of ${OUTAGE}: 0 refused, 0 failed\\.$`, 'm'));
     for (const id of outage) {
-      const s = await waitFor(`${id} to end`, () => state(id), (x) => x.status === 'COMPENSATED', 60_000);
+      const s = await waitFor(
+        `${id} to end`,
+        () => state(id),
+        (x) => x.status === 'COMPENSATED',
+        60_000,
+      );
       assert.equal(release(s).status, 'COMPLETED');
     }
-    for (const id of refused) assert.equal((await state(id)).status, 'NEEDS_ATTENTION', `${id} is not a ServiceUnavailable: untouched`);
+    for (const id of refused)
+      assert.equal((await state(id)).status, 'NEEDS_ATTENTION', `${id} is not a ServiceUnavailable: untouched`);
   });
 
   it('resolve --all --compensation --reason --yes: the refused ones resolved by hand, the reason recorded; then nothing waits', async () => {
-    const json = parseCliJson(await cli(['--json', 'dead-letters', 'resolve', '--all', '--compensation', 'release-inventory', '--reason', REASON, '--yes']));
+    const json = parseCliJson(
+      await cli([
+        '--json',
+        'dead-letters',
+        'resolve',
+        '--all',
+        '--compensation',
+        'release-inventory',
+        '--reason',
+        REASON,
+        '--yes',
+      ]),
+    );
     assert.equal(json.results.length, REFUSED);
     assert.deepEqual(new Set(json.results.map((r: { outcome: string }) => r.outcome)), new Set(['resolved']));
     assert.deepEqual(json.results.map((r: { sagaId: string }) => r.sagaId).sort(), [...refused].sort());
     for (const id of refused) {
-      const s = await waitFor(`${id} to end`, () => state(id), (x) => x.status === 'COMPENSATED', 60_000);
+      const s = await waitFor(
+        `${id} to end`,
+        () => state(id),
+        (x) => x.status === 'COMPENSATED',
+        60_000,
+      );
       assert.equal(release(s).status, 'RESOLVED');
       assert.equal(release(s).resolution, REASON);
     }

@@ -16,8 +16,13 @@ const REPO = path.resolve(__dirname, '../..');
 
 /** Runs createLogger in a fresh process (the format is read from the environment) and returns what it printed. */
 async function logOnce(env: NodeJS.ProcessEnv): Promise<string> {
-  const script = "const { createLogger } = require('./services/shared/logger'); const l = createLogger('stack'); l.child({ service: 'orders' }).info({ port: 4101 }, 'orders service listening'); l.debug('hidden at info');";
-  const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { cwd: REPO, env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const script =
+    "const { createLogger } = require('./services/shared/logger'); const l = createLogger('stack'); l.child({ service: 'orders' }).info({ port: 4101 }, 'orders service listening'); l.debug('hidden at info');";
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], {
+    cwd: REPO,
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   await once(child, 'close');
@@ -43,7 +48,12 @@ describe('operate: logs a person reads', () => {
       const lines: Record<string, unknown>[] = [];
       const sink = new Writable({
         write(chunk, _enc, done) {
-          lines.push(...String(chunk).trim().split('\n').map((l) => JSON.parse(l)));
+          lines.push(
+            ...String(chunk)
+              .trim()
+              .split('\n')
+              .map((l) => JSON.parse(l)),
+          );
           done();
         },
       });
@@ -57,7 +67,9 @@ describe('operate: logs a person reads', () => {
       });
       const server = app.listen(0, '127.0.0.1');
       await once(server, 'listening');
-      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/health`, { headers: { authorization: 'Bearer a-test-token-0123456789' } });
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/health`, {
+        headers: { authorization: 'Bearer a-test-token-0123456789' },
+      });
       assert.equal(res.status, 200);
       await new Promise((resolve) => setTimeout(resolve, 50));
       server.close();

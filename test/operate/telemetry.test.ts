@@ -36,7 +36,10 @@ function promtool(...args: string[]): string {
 }
 
 /** Every metric a dashboard expression reads (the names are ours or the SDK's: saga_*, temporal_*, http_*). */
-function dashboardMetrics(dashboard: { panels: { targets?: { expr: string }[] }[] }): { exprs: string[]; names: Set<string> } {
+function dashboardMetrics(dashboard: { panels: { targets?: { expr: string }[] }[] }): {
+  exprs: string[];
+  names: Set<string>;
+} {
   const exprs = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
   return { exprs, names: new Set(exprs.flatMap((e) => e.match(/\b(?:saga|temporal|http)_[a-z0-9_]+/g) ?? [])) };
 }
@@ -57,8 +60,25 @@ describe('operate: one trace per saga and metrics on /metrics (real processes)',
     const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint };
     stack = await startProcessStack({ env: otel, bundleInWorker: true, metrics: true });
     await stack.startWorker();
-    env = { ...process.env, ...otel, TEMPORAL_ADDRESS: stack.temporal.address, TEMPORAL_NAMESPACE: stack.temporal.namespace, TEMPORAL_TASK_QUEUE: stack.taskQueue };
-    const rejected = await cli('start', '--order', compensatedId, '--customer', 'cust-broke', '--item', 'KB-001:1', '--ship-to', SHIP_TO, '--wait');
+    env = {
+      ...process.env,
+      ...otel,
+      TEMPORAL_ADDRESS: stack.temporal.address,
+      TEMPORAL_NAMESPACE: stack.temporal.namespace,
+      TEMPORAL_TASK_QUEUE: stack.taskQueue,
+    };
+    const rejected = await cli(
+      'start',
+      '--order',
+      compensatedId,
+      '--customer',
+      'cust-broke',
+      '--item',
+      'KB-001:1',
+      '--ship-to',
+      SHIP_TO,
+      '--wait',
+    );
     ok(rejected);
     assert.match(rejected.stdout, /REJECTED/);
   });
@@ -78,10 +98,13 @@ describe('operate: one trace per saga and metrics on /metrics (real processes)',
       (spans) =>
         [...FORWARD, ...COMPENSATIONS].every((a) => spans.some((s) => s.name === `RunActivity:${a}`)) &&
         spans.some((s) => s.name === 'RunWorkflow:orderSaga') &&
-        spans.filter((s) => s.kind === SPAN_KIND.SERVER && s.service === 'services').length >= FORWARD.length + COMPENSATIONS.length,
+        spans.filter((s) => s.kind === SPAN_KIND.SERVER && s.service === 'services').length >=
+          FORWARD.length + COMPENSATIONS.length,
       60_000,
     );
-    console.log(`      trace ${trace[0].traceId} (${trace.length} spans):\n${renderTrace(trace).replace(/^/gm, '        ')}`);
+    console.log(
+      `      trace ${trace[0].traceId} (${trace.length} spans):\n${renderTrace(trace).replace(/^/gm, '        ')}`,
+    );
 
     const byId = new Map(trace.map((s) => [s.spanId, s]));
     const parent = (s: ReceivedSpan) => (s.parentSpanId ? byId.get(s.parentSpanId) : undefined);
@@ -95,9 +118,16 @@ describe('operate: one trace per saga and metrics on /metrics (real processes)',
 
     // One root, the client's start; every other span's parent is in the same trace.
     const roots = trace.filter((s) => !s.parentSpanId);
-    assert.deepEqual(roots.map((s) => `${s.service}:${s.name}`), ['client:StartWorkflow:orderSaga']);
+    assert.deepEqual(
+      roots.map((s) => `${s.service}:${s.name}`),
+      ['client:StartWorkflow:orderSaga'],
+    );
     const orphans = trace.filter((s) => s.parentSpanId && !byId.has(s.parentSpanId));
-    assert.deepEqual(orphans.map((s) => s.name), [], 'spans whose parent is missing');
+    assert.deepEqual(
+      orphans.map((s) => s.name),
+      [],
+      'spans whose parent is missing',
+    );
     assert.deepEqual(new Set(trace.map((s) => s.service)), new Set(['client', 'worker', 'services']));
 
     const run = trace.find((s) => s.name === 'RunWorkflow:orderSaga')!;
@@ -114,20 +144,46 @@ describe('operate: one trace per saga and metrics on /metrics (real processes)',
       assert.ok(handled, `the service handled ${activity}'s request`);
       const sql = descendants(handled).filter((d) => d.name.startsWith('pg.query'));
       assert.ok(sql.length > 0, `${activity}'s request ran SQL (under it: ${descendants(handled).map((d) => d.name)})`);
-      assert.ok(descendants(handled).some((d) => d.name.startsWith('request handler')), `express's handler span for ${activity}`);
+      assert.ok(
+        descendants(handled).some((d) => d.name.startsWith('request handler')),
+        `express's handler span for ${activity}`,
+      );
     }
   });
 
   it("the worker's and the services' /metrics count the sagas, their steps, compensations and requests", async () => {
     // A second saga whose release-inventory is refused: dead-lettered, seen waiting, then resolved by an operator.
-    ok(await cli('start', '--order', deadLetteredId, '--customer', 'cust-broke', '--item', 'KB-001:1', '--ship-to', SHIP_TO, '--fault', 'release-inventory=reject'));
-    const waiting = await waitFor('a dead letter waiting', () => scrape(stack.metricsUrls.orders!), (m) => metricValue(m, 'saga_dead_letters_waiting') === 1, 60_000);
+    ok(
+      await cli(
+        'start',
+        '--order',
+        deadLetteredId,
+        '--customer',
+        'cust-broke',
+        '--item',
+        'KB-001:1',
+        '--ship-to',
+        SHIP_TO,
+        '--fault',
+        'release-inventory=reject',
+      ),
+    );
+    const waiting = await waitFor(
+      'a dead letter waiting',
+      () => scrape(stack.metricsUrls.orders!),
+      (m) => metricValue(m, 'saga_dead_letters_waiting') === 1,
+      60_000,
+    );
     assert.ok(metricValue(waiting, 'saga_dead_letters_oldest_waiting_seconds') >= 0);
     ok(await cli('dead-letters', 'resolve', deadLetteredId, '--reason', 'released by hand in the test'));
     const result = await cli('result', deadLetteredId);
     ok(result);
 
-    const worker = await waitFor('the saga metrics of both sagas', () => scrape(stack.metricsUrls.worker!), (m) => metricValue(m, 'saga_ended') === 2);
+    const worker = await waitFor(
+      'the saga metrics of both sagas',
+      () => scrape(stack.metricsUrls.worker!),
+      (m) => metricValue(m, 'saga_ended') === 2,
+    );
     const w = (name: string, labels: Record<string, string> = {}) => metricValue(worker, name, labels);
     assert.equal(w('saga_started'), 2);
     assert.equal(w('saga_ended', { outcome: 'compensated', workflowType: 'orderSaga' }), 2);
@@ -139,7 +195,10 @@ describe('operate: one trace per saga and metrics on /metrics (real processes)',
     assert.equal(w('saga_step_duration_count', { step: 'create-order', outcome: 'completed' }), 2);
     assert.ok(w('saga_step_duration_sum', { step: 'create-order' }) > 0);
     assert.equal(w('saga_compensation_duration_count', { compensation: 'cancel-shipment', outcome: 'completed' }), 2);
-    assert.equal(w('saga_compensation_duration_count', { compensation: 'release-inventory', outcome: 'dead_lettered' }), 1);
+    assert.equal(
+      w('saga_compensation_duration_count', { compensation: 'release-inventory', outcome: 'dead_lettered' }),
+      1,
+    );
     assert.equal(w('saga_compensation_duration_count', { compensation: 'release-inventory', outcome: 'completed' }), 1);
     // The SDK's own worker metrics, from the same endpoint.
     assert.equal(w('temporal_workflow_completed', { workflow_type: 'orderSaga' }), 2);
@@ -147,10 +206,15 @@ describe('operate: one trace per saga and metrics on /metrics (real processes)',
 
     const s = async (service: 'orders' | 'inventory' | 'payments' | 'shipping') => scrape(stack.metricsUrls[service]!);
     const payments = await s('payments');
-    const count = (m: Sample[], labels: Record<string, string>) => metricValue(m, 'http_server_request_duration_seconds_count', labels);
+    const count = (m: Sample[], labels: Record<string, string>) =>
+      metricValue(m, 'http_server_request_duration_seconds_count', labels);
     assert.equal(count(payments, { method: 'POST', route: '/payments', status_code: '422', service: 'payments' }), 2);
     const inventory = await s('inventory');
-    assert.equal(count(inventory, { method: 'POST', route: '/reservations', status_code: '201' }) + count(inventory, { method: 'POST', route: '/reservations', status_code: '200' }), 2);
+    assert.equal(
+      count(inventory, { method: 'POST', route: '/reservations', status_code: '201' }) +
+        count(inventory, { method: 'POST', route: '/reservations', status_code: '200' }),
+      2,
+    );
     assert.equal(count(inventory, { method: 'POST', route: '/reservations/:orderId/release', status_code: '200' }), 1);
     // The injected refusal answers before any route runs: counted, under no route.
     assert.equal(count(inventory, { method: 'POST', route: 'unmatched', status_code: '422' }), 1);
@@ -161,7 +225,10 @@ describe('operate: one trace per saga and metrics on /metrics (real processes)',
 
   it('a real Prometheus with the committed config scrapes them; the alert rule and the Grafana dashboard check out', async () => {
     const committed = path.join(DEPLOY, 'prometheus');
-    assert.match(promtool('check', 'config', path.join(committed, 'prometheus.yml')), /SUCCESS: .*prometheus.yml is valid/);
+    assert.match(
+      promtool('check', 'config', path.join(committed, 'prometheus.yml')),
+      /SUCCESS: .*prometheus.yml is valid/,
+    );
     assert.match(promtool('check', 'rules', path.join(committed, 'alerts.yml')), /SUCCESS: 1 rules found/);
     assert.match(promtool('test', 'rules', path.join(committed, 'alerts.test.yml')), /SUCCESS/);
 
@@ -169,13 +236,27 @@ describe('operate: one trace per saga and metrics on /metrics (real processes)',
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'saga-prometheus-'));
     fs.cpSync(committed, dir, { recursive: true });
     const hostPort = (url: string) => new URL(url).host;
-    fs.writeFileSync(path.join(dir, 'targets/workers.json'), JSON.stringify([{ targets: [hostPort(stack.metricsUrls.worker!)] }]));
-    const services = (['orders', 'inventory', 'payments', 'shipping'] as const).map((name) => ({ targets: [hostPort(stack.metricsUrls[name]!)], labels: { service: name } }));
+    fs.writeFileSync(
+      path.join(dir, 'targets/workers.json'),
+      JSON.stringify([{ targets: [hostPort(stack.metricsUrls.worker!)] }]),
+    );
+    const services = (['orders', 'inventory', 'payments', 'shipping'] as const).map((name) => ({
+      targets: [hostPort(stack.metricsUrls[name]!)],
+      labels: { service: name },
+    }));
     fs.writeFileSync(path.join(dir, 'targets/services.json'), JSON.stringify(services));
     const port = await getFreePort();
-    const prometheus = spawn(promTool('prometheus'), [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const prometheus = spawn(
+      promTool('prometheus'),
+      [
+        `--config.file=${path.join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${path.join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     let log = '';
     prometheus.stderr.on('data', (d) => (log = (log + d).slice(-4000)));
     const api = async (query: string) => {
@@ -192,10 +273,14 @@ describe('operate: one trace per saga and metrics on /metrics (real processes)',
       const targets = await waitFor(
         'Prometheus to scrape the worker and the four services',
         () => api('targets?state=active'),
-        (d: { activeTargets: { health: string; labels: { job: string } }[] }) => d.activeTargets.length === 5 && d.activeTargets.every((t) => t.health === 'up'),
+        (d: { activeTargets: { health: string; labels: { job: string } }[] }) =>
+          d.activeTargets.length === 5 && d.activeTargets.every((t) => t.health === 'up'),
         60_000,
       ).catch((err: Error) => assert.fail(`${err.message}\n${log}`));
-      assert.deepEqual(new Set(targets.activeTargets.map((t) => t.labels.job)), new Set(['saga-worker', 'saga-services']));
+      assert.deepEqual(
+        new Set(targets.activeTargets.map((t) => t.labels.job)),
+        new Set(['saga-worker', 'saga-services']),
+      );
 
       // The saga counters, read back through Prometheus's query API.
       assert.equal(await value('sum(saga_started)'), 2);
@@ -204,11 +289,18 @@ describe('operate: one trace per saga and metrics on /metrics (real processes)',
       assert.equal(await value('sum(saga_operator_decisions{action="resolve"})'), 1);
       assert.equal(await value('max(saga_dead_letters_waiting)'), 0);
       assert.equal(await value('sum(saga_step_duration_count{step="charge-payment"})'), 2);
-      assert.equal(await value('sum(http_server_request_duration_seconds_count{service="payments", route="/payments", status_code="422"})'), 2);
+      assert.equal(
+        await value(
+          'sum(http_server_request_duration_seconds_count{service="payments", route="/payments", status_code="422"})',
+        ),
+        2,
+      );
 
       // The alert rule is loaded, and quiet: nothing waits.
       const rules = await api('rules');
-      const alert = rules.groups.flatMap((g: { rules: { name: string; health: string; state: string }[] }) => g.rules).find((r: { name: string }) => r.name === 'SagaDeadLettersWaiting');
+      const alert = rules.groups
+        .flatMap((g: { rules: { name: string; health: string; state: string }[] }) => g.rules)
+        .find((r: { name: string }) => r.name === 'SagaDeadLettersWaiting');
       assert.ok(alert, 'the dead-letter alert is loaded');
       assert.equal(alert.health, 'ok');
       assert.equal(alert.state, 'inactive');
@@ -217,10 +309,18 @@ describe('operate: one trace per saga and metrics on /metrics (real processes)',
       const dashboard = JSON.parse(fs.readFileSync(path.join(DEPLOY, 'grafana/dashboards/order-saga.json'), 'utf8'));
       const { exprs, names } = dashboardMetrics(dashboard);
       const scraped = new Set<string>(await api('label/__name__/values'));
-      assert.deepEqual([...names].filter((n) => !scraped.has(n)), [], 'dashboard metrics that Prometheus did not scrape');
+      assert.deepEqual(
+        [...names].filter((n) => !scraped.has(n)),
+        [],
+        'dashboard metrics that Prometheus did not scrape',
+      );
       assert.ok(names.size >= 10, `the dashboard reads ${[...names]}`);
       for (const expr of exprs) await api(`query?query=${encodeURIComponent(expr)}`);
-      assert.ok(exprs.some((e) => e.includes('saga_dead_letters_waiting')) && exprs.some((e) => e.includes('saga_step_duration_bucket')) && exprs.some((e) => e.includes('saga_ended')));
+      assert.ok(
+        exprs.some((e) => e.includes('saga_dead_letters_waiting')) &&
+          exprs.some((e) => e.includes('saga_step_duration_bucket')) &&
+          exprs.some((e) => e.includes('saga_ended')),
+      );
     } finally {
       prometheus.kill('SIGTERM');
       await new Promise((resolve) => prometheus.once('exit', resolve));
@@ -235,7 +335,11 @@ describe('operate: tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT) costs nothing', 
     const script =
       "require('./infra/telemetry/register'); require('./worker'); require('./services/shared/runtime'); require('./cli/saga-client');" +
       "console.log(JSON.stringify(Object.keys(require.cache).filter((k) => k.includes('/@opentelemetry/') || k.includes('interceptors-opentelemetry')).map((k) => k.split('node_modules/')[1].split('/').slice(0, 2).join('/'))))";
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: path.resolve(__dirname, '../..'), env: { ...process.env, ...env }, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], {
+      cwd: path.resolve(__dirname, '../..'),
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0, r.stderr);
     return new Set<string>(JSON.parse(r.stdout));
   };
@@ -243,8 +347,17 @@ describe('operate: tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT) costs nothing', 
   it('no SDK, exporter, instrumentation or Temporal interceptor is loaded; with the endpoint set, they are', () => {
     const off = loaded({ OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '' });
     // Only the no-op API (prom-client imports it for exemplars).
-    assert.deepEqual([...off].filter((m) => m !== '@opentelemetry/api'), []);
+    assert.deepEqual(
+      [...off].filter((m) => m !== '@opentelemetry/api'),
+      [],
+    );
     const on = loaded({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1' });
-    for (const m of ['@opentelemetry/sdk-trace-node', '@opentelemetry/exporter-trace-otlp-http', '@opentelemetry/instrumentation-pg', '@opentelemetry/instrumentation-express']) assert.ok(on.has(m), `${m} loaded when on`);
+    for (const m of [
+      '@opentelemetry/sdk-trace-node',
+      '@opentelemetry/exporter-trace-otlp-http',
+      '@opentelemetry/instrumentation-pg',
+      '@opentelemetry/instrumentation-express',
+    ])
+      assert.ok(on.has(m), `${m} loaded when on`);
   });
 });

@@ -15,9 +15,23 @@ import type { SagaRequest } from '../../cli/saga-client';
 /** An order saga start: the order, and (tests only) its fault plan and run options. */
 type OrderRequest = SagaRequest<typeof orderSaga>;
 import { startProcessStack, type ProcessStack } from '../support/processes';
-import { assertSagaEnds, finalAttempts, sql, waitFor, waitForPendingActivity, balance as readBalance, stock as readStock } from './observe';
+import {
+  assertSagaEnds,
+  finalAttempts,
+  sql,
+  waitFor,
+  waitForPendingActivity,
+  balance as readBalance,
+  stock as readStock,
+} from './observe';
 
-const destination = { recipient: 'Ada Lovelace', line1: '1 Main Street', city: 'Berlin', postalCode: '10115', country: 'DE' };
+const destination = {
+  recipient: 'Ada Lovelace',
+  line1: '1 Main Street',
+  city: 'Berlin',
+  postalCode: '10115',
+  country: 'DE',
+};
 /** Dead-worker detection takes stepTimeout; the delays below stay well inside it, the HTTP timeout too. */
 const STEP_TIMEOUT = '5s';
 const SLOW = 'delay:2500';
@@ -29,7 +43,8 @@ describe('crash survival (real worker and service processes, SIGKILL)', function
   let stack: ProcessStack;
   let n = 0;
   const newOrderId = (label: string) => `ord-crash-${label}-${Date.now().toString(36)}-${++n}`;
-  const db = (service: ServiceName, text: string, params: unknown[] = []) => sql(stack.databaseUrls[service], text, params);
+  const db = (service: ServiceName, text: string, params: unknown[] = []) =>
+    sql(stack.databaseUrls[service], text, params);
 
   before(async function () {
     this.timeout(120_000);
@@ -59,14 +74,23 @@ describe('crash survival (real worker and service processes, SIGKILL)', function
   /** Every row each service holds for the order, and its idempotency keys (without the "<orderId>:" prefix). */
   async function rowsFor(orderId: string) {
     const keys = async (service: ServiceName) =>
-      (await db(service, 'SELECT key FROM idempotency_records WHERE key LIKE $1 ORDER BY key', [`${orderId}:%`])).map((r) => (r.key as string).slice(orderId.length + 1));
+      (await db(service, 'SELECT key FROM idempotency_records WHERE key LIKE $1 ORDER BY key', [`${orderId}:%`])).map(
+        (r) => (r.key as string).slice(orderId.length + 1),
+      );
     return {
       orders: await db('orders', 'SELECT status FROM orders WHERE id = $1', [orderId]),
       reservations: await db('inventory', 'SELECT status FROM reservations WHERE order_id = $1', [orderId]),
-      reservationLines: await db('inventory', 'SELECT sku, quantity FROM reservation_lines WHERE order_id = $1', [orderId]),
+      reservationLines: await db('inventory', 'SELECT sku, quantity FROM reservation_lines WHERE order_id = $1', [
+        orderId,
+      ]),
       shipments: await db('shipping', 'SELECT status FROM shipments WHERE order_id = $1', [orderId]),
       payments: await db('payments', 'SELECT status, amount_cents FROM payments WHERE order_id = $1', [orderId]),
-      keys: { orders: await keys('orders'), inventory: await keys('inventory'), shipping: await keys('shipping'), payments: await keys('payments') },
+      keys: {
+        orders: await keys('orders'),
+        inventory: await keys('inventory'),
+        shipping: await keys('shipping'),
+        payments: await keys('payments'),
+      },
     };
   }
 
@@ -89,7 +113,10 @@ describe('crash survival (real worker and service processes, SIGKILL)', function
     // reserve-inventory is done (the saga says so), schedule-shipment is in the worker's hands and at the service.
     await waitFor('reserve-inventory completed', async () => {
       const state = await getSagaState(stack.client, orderId);
-      return state.steps.find((s) => s.name === 'reserve-inventory')?.status === 'COMPLETED' && state.currentStep === 'schedule-shipment';
+      return (
+        state.steps.find((s) => s.name === 'reserve-inventory')?.status === 'COMPLETED' &&
+        state.currentStep === 'schedule-shipment'
+      );
     });
     await waitForPendingActivity(stack.client, orderId, 'scheduleShipment');
     await new Promise((r) => setTimeout(r, IN_FLIGHT_MS));
@@ -98,13 +125,20 @@ describe('crash survival (real worker and service processes, SIGKILL)', function
 
     // The request the dead worker sent still lands: the shipment exists once. (On the cluster a second worker lives on
     // and takes the retry once the start-to-close timeout expires; on the dev server the new one below does.)
-    await waitFor('the orphaned schedule-shipment request to take effect', async () => (await db('shipping', 'SELECT 1 FROM shipments WHERE order_id = $1', [orderId])).length === 1, 10_000);
+    await waitFor(
+      'the orphaned schedule-shipment request to take effect',
+      async () => (await db('shipping', 'SELECT 1 FROM shipments WHERE order_id = $1', [orderId])).length === 1,
+      10_000,
+    );
 
     await stack.startWorker();
     await assertSagaEnds(stack.client, orderId, 'APPROVED');
 
     const attempts = await finalAttempts(stack.client, orderId);
-    assert.ok(attempts.scheduleShipment >= 2, `schedule-shipment was retried after the crash (attempts: ${JSON.stringify(attempts)})`);
+    assert.ok(
+      attempts.scheduleShipment >= 2,
+      `schedule-shipment was retried after the crash (attempts: ${JSON.stringify(attempts)})`,
+    );
 
     const total = 2 * 8900;
     const rows = await rowsFor(orderId);
@@ -119,7 +153,11 @@ describe('crash survival (real worker and service processes, SIGKILL)', function
       shipping: ['confirmShipment', 'scheduleShipment'],
       payments: ['chargePayment'],
     });
-    assert.deepEqual(await stock('KB-001'), { available: stockBefore.available - 2, held: stockBefore.held, sold: stockBefore.sold + 2 }, 'stock taken once');
+    assert.deepEqual(
+      await stock('KB-001'),
+      { available: stockBefore.available - 2, held: stockBefore.held, sold: stockBefore.sold + 2 },
+      'stock taken once',
+    );
     assert.equal(await balance('cust-alice'), balanceBefore - total, 'charged once');
   });
 
@@ -139,32 +177,45 @@ describe('crash survival (real worker and service processes, SIGKILL)', function
     await waitForPendingActivity(stack.client, orderId, 'releaseInventory');
     const state = await getSagaState(stack.client, orderId);
     assert.equal(state.status, 'COMPENSATING');
-    assert.deepEqual(state.compensations.map((c) => [c.name, c.status]), [
-      ['cancel-shipment', 'COMPLETED'],
-      ['release-inventory', 'RUNNING'],
-      ['reject-order', 'PENDING'],
-    ]);
+    assert.deepEqual(
+      state.compensations.map((c) => [c.name, c.status]),
+      [
+        ['cancel-shipment', 'COMPLETED'],
+        ['release-inventory', 'RUNNING'],
+        ['reject-order', 'PENDING'],
+      ],
+    );
     await new Promise((r) => setTimeout(r, IN_FLIGHT_MS));
     await stack.killWorkerRunning(orderId, 'releaseInventory');
 
-    await waitFor('the orphaned release request to take effect', async () => {
-      const [r] = await db('inventory', 'SELECT status FROM reservations WHERE order_id = $1', [orderId]);
-      return r?.status === 'RELEASED';
-    }, 10_000);
+    await waitFor(
+      'the orphaned release request to take effect',
+      async () => {
+        const [r] = await db('inventory', 'SELECT status FROM reservations WHERE order_id = $1', [orderId]);
+        return r?.status === 'RELEASED';
+      },
+      10_000,
+    );
 
     await stack.startWorker();
     const result = await assertSagaEnds(stack.client, orderId, 'REJECTED');
     assert.match(result.outcome === 'completed' ? (result.result.reason ?? '') : '', /insufficient funds/i);
 
     const attempts = await finalAttempts(stack.client, orderId);
-    assert.ok(attempts.releaseInventory >= 2, `release-inventory was retried after the crash (attempts: ${JSON.stringify(attempts)})`);
+    assert.ok(
+      attempts.releaseInventory >= 2,
+      `release-inventory was retried after the crash (attempts: ${JSON.stringify(attempts)})`,
+    );
     const after = await getSagaState(stack.client, orderId);
     assert.equal(after.status, 'COMPENSATED');
-    assert.deepEqual(after.compensations.map((c) => [c.name, c.status]), [
-      ['cancel-shipment', 'COMPLETED'],
-      ['release-inventory', 'COMPLETED'],
-      ['reject-order', 'COMPLETED'],
-    ]);
+    assert.deepEqual(
+      after.compensations.map((c) => [c.name, c.status]),
+      [
+        ['cancel-shipment', 'COMPLETED'],
+        ['release-inventory', 'COMPLETED'],
+        ['reject-order', 'COMPLETED'],
+      ],
+    );
 
     const rows = await rowsFor(orderId);
     assert.deepEqual(rows.orders, [{ status: 'REJECTED' }]);
@@ -190,7 +241,10 @@ describe('crash survival (real worker and service processes, SIGKILL)', function
       items: [{ sku: 'CB-004', quantity: 3 }],
       destination,
       faults: { 'charge-payment': 'delay:1500' },
-      options: { stepTimeout: STEP_TIMEOUT, stepRetry: { maximumAttempts: 30, initialInterval: '200ms', maximumInterval: '1s' } },
+      options: {
+        stepTimeout: STEP_TIMEOUT,
+        stepRetry: { maximumAttempts: 30, initialInterval: '200ms', maximumInterval: '1s' },
+      },
     });
 
     // The charge request is at the payments service, which dies before doing anything (the delay comes first).
@@ -200,8 +254,18 @@ describe('crash survival (real worker and service processes, SIGKILL)', function
     await stack.killService('payments');
 
     // The step keeps failing (connection reset, then refused) and Temporal keeps retrying it.
-    const failing = await waitForPendingActivity(stack.client, orderId, 'chargePayment', (a) => a.attempt >= 3 && !!a.lastFailure, 20_000);
-    assert.match(failing.lastFailure!, /ECONNREFUSED|ECONNRESET|socket|fetch failed|connect|closed/i, failing.lastFailure);
+    const failing = await waitForPendingActivity(
+      stack.client,
+      orderId,
+      'chargePayment',
+      (a) => a.attempt >= 3 && !!a.lastFailure,
+      20_000,
+    );
+    assert.match(
+      failing.lastFailure!,
+      /ECONNREFUSED|ECONNRESET|socket|fetch failed|connect|closed/i,
+      failing.lastFailure,
+    );
     assert.deepEqual(await db('payments', 'SELECT 1 FROM payments WHERE order_id = $1', [orderId]), []);
     await new Promise((r) => setTimeout(r, Math.max(0, 3_000 - (Date.now() - downAt))));
 
@@ -214,8 +278,15 @@ describe('crash survival (real worker and service processes, SIGKILL)', function
     assert.deepEqual(rows.keys.payments, ['chargePayment']);
     assert.deepEqual(rows.orders, [{ status: 'APPROVED' }]);
     assert.equal(await balance('cust-alice'), balanceBefore - total, 'charged once');
-    assert.deepEqual(await stock('CB-004'), { available: stockBefore.available - 3, held: stockBefore.held, sold: stockBefore.sold + 3 });
+    assert.deepEqual(await stock('CB-004'), {
+      available: stockBefore.available - 3,
+      held: stockBefore.held,
+      sold: stockBefore.sold + 3,
+    });
     const attempts = await finalAttempts(stack.client, orderId);
-    assert.ok(attempts.chargePayment >= 3, `charge-payment retried through the outage (attempts: ${JSON.stringify(attempts)})`);
+    assert.ok(
+      attempts.chargePayment >= 3,
+      `charge-payment retried through the outage (attempts: ${JSON.stringify(attempts)})`,
+    );
   });
 });

@@ -9,7 +9,12 @@ import pg from 'pg';
 import { awaitSagaResult, type SagaResult } from '../../cli/saga-client';
 
 /** Polls until check() returns a truthy value (errors count as "not yet"), and returns it. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000, intervalMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+  intervalMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -20,7 +25,9 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
       lastError = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
@@ -39,14 +46,23 @@ export async function pendingActivities(client: Client, workflowId: string): Pro
   const State = temporal.api.enums.v1.PendingActivityState;
   return (raw.pendingActivities ?? []).map((a) => ({
     type: a.activityType?.name ?? '?',
-    state: a.state === State.PENDING_ACTIVITY_STATE_STARTED ? 'STARTED' : a.state === State.PENDING_ACTIVITY_STATE_SCHEDULED ? 'SCHEDULED' : 'OTHER',
+    state:
+      a.state === State.PENDING_ACTIVITY_STATE_STARTED
+        ? 'STARTED'
+        : a.state === State.PENDING_ACTIVITY_STATE_SCHEDULED
+          ? 'SCHEDULED'
+          : 'OTHER',
     attempt: a.attempt ?? 1,
     lastFailure: a.lastFailure?.message ?? undefined,
   }));
 }
 
 /** Which worker last took this pending activity (its identity, `<pid>@<host>` by the SDK's default), if any did. */
-export async function pendingActivityWorker(client: Client, workflowId: string, type: string): Promise<string | undefined> {
+export async function pendingActivityWorker(
+  client: Client,
+  workflowId: string,
+  type: string,
+): Promise<string | undefined> {
   const { raw } = await client.workflow.getHandle(workflowId).describe();
   return (raw.pendingActivities ?? []).find((a) => a.activityType?.name === type)?.lastWorkerIdentity ?? undefined;
 }
@@ -59,7 +75,11 @@ export function waitForPendingActivity(
   condition: (a: PendingActivity) => boolean = (a) => a.state === 'STARTED',
   timeoutMs = 30_000,
 ): Promise<PendingActivity> {
-  return waitFor(`${type} pending in ${workflowId}`, async () => (await pendingActivities(client, workflowId)).find((a) => a.type === type && condition(a)), timeoutMs);
+  return waitFor(
+    `${type} pending in ${workflowId}`,
+    async () => (await pendingActivities(client, workflowId)).find((a) => a.type === type && condition(a)),
+    timeoutMs,
+  );
 }
 
 /** For each activity type in the finished history: the attempt that ended it (1 = no retry). */
@@ -86,7 +106,11 @@ export async function historyEventTypes(client: Client, workflowId: string): Pro
 }
 
 /** Runs one query on a service's database (the tests read the services' tables directly, never through their API). */
-export async function sql<T extends pg.QueryResultRow = Record<string, unknown>>(databaseUrl: string, text: string, params: unknown[] = []): Promise<T[]> {
+export async function sql<T extends pg.QueryResultRow = Record<string, unknown>>(
+  databaseUrl: string,
+  text: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
@@ -99,7 +123,8 @@ export async function sql<T extends pg.QueryResultRow = Record<string, unknown>>
 /** The saga's history as "+ms EVENT_TYPE (activity type, attempt, timeout)" lines: for failure messages and timing. */
 export async function historyTimeline(client: Client, workflowId: string): Promise<string[]> {
   const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
-  const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => (t ? Number(t.seconds) * 1000 + (t.nanos ?? 0) / 1e6 : 0);
+  const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
+    t ? Number(t.seconds) * 1000 + (t.nanos ?? 0) / 1e6 : 0;
   const t0 = ms(events[0]?.eventTime);
   const typeByScheduledId = new Map<string, string>();
   return events.map((e) => {
@@ -118,7 +143,8 @@ export async function historyTimeline(client: Client, workflowId: string): Promi
     const details = [
       activity && `${activity}`,
       e.activityTaskStartedEventAttributes && `attempt ${e.activityTaskStartedEventAttributes.attempt}`,
-      e.workflowTaskTimedOutEventAttributes && `timeout ${temporal.api.enums.v1.TimeoutType[e.workflowTaskTimedOutEventAttributes.timeoutType ?? 0]}`,
+      e.workflowTaskTimedOutEventAttributes &&
+        `timeout ${temporal.api.enums.v1.TimeoutType[e.workflowTaskTimedOutEventAttributes.timeoutType ?? 0]}`,
       e.activityTaskTimedOutEventAttributes && `${e.activityTaskTimedOutEventAttributes.failure?.message}`,
     ].filter(Boolean);
     return `+${Math.round(ms(e.eventTime) - t0)}ms ${name}${details.length ? ` (${details.join(', ')})` : ''}`;
@@ -126,23 +152,40 @@ export async function historyTimeline(client: Client, workflowId: string): Promi
 }
 
 /** Waits for the saga to end and asserts how (APPROVED, REJECTED, or cancelled/failed); on a mismatch the message has the history. */
-export async function assertSagaEnds(client: Client, orderId: string, expected: 'APPROVED' | 'REJECTED' | 'cancelled' | 'failed'): Promise<SagaResult> {
+export async function assertSagaEnds(
+  client: Client,
+  orderId: string,
+  expected: 'APPROVED' | 'REJECTED' | 'cancelled' | 'failed',
+): Promise<SagaResult> {
   const result = await awaitSagaResult(client, orderId);
   const got = result.outcome === 'completed' ? result.result.status : result.outcome;
   if (got !== expected) {
-    assert.fail(`saga ${orderId} ended ${got}, expected ${expected}: ${JSON.stringify(result)}\n${(await historyTimeline(client, orderId)).join('\n')}`);
+    assert.fail(
+      `saga ${orderId} ended ${got}, expected ${expected}: ${JSON.stringify(result)}\n${(await historyTimeline(client, orderId)).join('\n')}`,
+    );
   }
   return result;
 }
 
 /** A product's stock columns, read from the inventory service's database. */
-export async function stock(inventoryDatabaseUrl: string, sku: string): Promise<{ available: number; held: number; sold: number }> {
-  const [row] = await sql<{ available: number; held: number; sold: number }>(inventoryDatabaseUrl, 'SELECT available, held, sold FROM products WHERE sku = $1', [sku]);
+export async function stock(
+  inventoryDatabaseUrl: string,
+  sku: string,
+): Promise<{ available: number; held: number; sold: number }> {
+  const [row] = await sql<{ available: number; held: number; sold: number }>(
+    inventoryDatabaseUrl,
+    'SELECT available, held, sold FROM products WHERE sku = $1',
+    [sku],
+  );
   return row;
 }
 
 /** A customer's balance, read from the payments service's database. */
 export async function balance(paymentsDatabaseUrl: string, customerId: string): Promise<number> {
-  const [row] = await sql<{ balance_cents: number }>(paymentsDatabaseUrl, 'SELECT balance_cents FROM customers WHERE id = $1', [customerId]);
+  const [row] = await sql<{ balance_cents: number }>(
+    paymentsDatabaseUrl,
+    'SELECT balance_cents FROM customers WHERE id = $1',
+    [customerId],
+  );
   return row.balance_cents;
 }

@@ -15,18 +15,29 @@ import type { ServiceName } from '../../services/catalog';
 import { startProcessStack, type ProcessStack } from '../support/processes';
 import { assertSagaEnds, finalAttempts, sql, waitFor, waitForPendingActivity, stock as readStock } from './observe';
 
-const destination = { recipient: 'Ada Lovelace', line1: '1 Main Street', city: 'Berlin', postalCode: '10115', country: 'DE' };
+const destination = {
+  recipient: 'Ada Lovelace',
+  line1: '1 Main Street',
+  city: 'Berlin',
+  postalCode: '10115',
+  country: 'DE',
+};
 
 describe('Temporal server restart mid-saga (real dev server on a SQLite file, worker process kept running)', function () {
   this.timeout(90_000);
   let stack: ProcessStack;
   let n = 0;
   const newOrderId = (label: string) => `ord-restart-${label}-${Date.now().toString(36)}-${++n}`;
-  const db = (service: ServiceName, text: string, params: unknown[] = []) => sql(stack.databaseUrls[service], text, params);
+  const db = (service: ServiceName, text: string, params: unknown[] = []) =>
+    sql(stack.databaseUrls[service], text, params);
 
   before(async function () {
     this.timeout(120_000);
-    stack = await startProcessStack({ persistTemporal: true, serviceGroups: [['orders', 'inventory', 'shipping', 'payments']], requestTimeoutMs: 4_500 });
+    stack = await startProcessStack({
+      persistTemporal: true,
+      serviceGroups: [['orders', 'inventory', 'shipping', 'payments']],
+      requestTimeoutMs: 4_500,
+    });
     await stack.startWorker();
   });
 
@@ -57,7 +68,11 @@ describe('Temporal server restart mid-saga (real dev server on a SQLite file, wo
 
     const downMs = await stack.restartTemporal({
       whileDown: async () => {
-        await waitFor('schedule-shipment to take effect while the server is down', async () => (await db('shipping', 'SELECT 1 FROM shipments WHERE order_id = $1', [orderId])).length === 1, 10_000);
+        await waitFor(
+          'schedule-shipment to take effect while the server is down',
+          async () => (await db('shipping', 'SELECT 1 FROM shipments WHERE order_id = $1', [orderId])).length === 1,
+          10_000,
+        );
         await new Promise((r) => setTimeout(r, 1_000)); // and the worker failing to report it for a while
       },
     });
@@ -66,13 +81,28 @@ describe('Temporal server restart mid-saga (real dev server on a SQLite file, wo
 
     await assertSagaEnds(stack.client, orderId, 'APPROVED');
     const attempts = await finalAttempts(stack.client, orderId);
-    assert.ok(Object.values(attempts).every((a) => a <= 2), `no step needed more than a retry: ${JSON.stringify(attempts)}`);
-    assert.deepEqual(await db('shipping', 'SELECT status FROM shipments WHERE order_id = $1', [orderId]), [{ status: 'CONFIRMED' }]);
-    assert.deepEqual(await db('payments', 'SELECT status, amount_cents FROM payments WHERE order_id = $1', [orderId]), [{ status: 'CHARGED', amount_cents: 2900 }]);
-    assert.deepEqual(await db('orders', 'SELECT status FROM orders WHERE id = $1', [orderId]), [{ status: 'APPROVED' }]);
-    assert.deepEqual(await stock('MS-002'), { available: before.available - 1, held: before.held, sold: before.sold + 1 });
+    assert.ok(
+      Object.values(attempts).every((a) => a <= 2),
+      `no step needed more than a retry: ${JSON.stringify(attempts)}`,
+    );
+    assert.deepEqual(await db('shipping', 'SELECT status FROM shipments WHERE order_id = $1', [orderId]), [
+      { status: 'CONFIRMED' },
+    ]);
+    assert.deepEqual(await db('payments', 'SELECT status, amount_cents FROM payments WHERE order_id = $1', [orderId]), [
+      { status: 'CHARGED', amount_cents: 2900 },
+    ]);
+    assert.deepEqual(await db('orders', 'SELECT status FROM orders WHERE id = $1', [orderId]), [
+      { status: 'APPROVED' },
+    ]);
+    assert.deepEqual(await stock('MS-002'), {
+      available: before.available - 1,
+      held: before.held,
+      sold: before.sold + 1,
+    });
     assert.deepEqual(
-      (await db('shipping', 'SELECT key FROM idempotency_records WHERE key LIKE $1 ORDER BY key', [`${orderId}:%`])).map((r) => r.key),
+      (
+        await db('shipping', 'SELECT key FROM idempotency_records WHERE key LIKE $1 ORDER BY key', [`${orderId}:%`])
+      ).map((r) => r.key),
       [`${orderId}:confirmShipment`, `${orderId}:scheduleShipment`],
     );
   });
@@ -94,24 +124,35 @@ describe('Temporal server restart mid-saga (real dev server on a SQLite file, wo
     await stack.restartTemporal({
       kill: true,
       whileDown: () =>
-        waitFor('release-inventory to take effect while the server is down', async () => {
-          const [r] = await db('inventory', 'SELECT status FROM reservations WHERE order_id = $1', [orderId]);
-          return r?.status === 'RELEASED';
-        }, 10_000),
+        waitFor(
+          'release-inventory to take effect while the server is down',
+          async () => {
+            const [r] = await db('inventory', 'SELECT status FROM reservations WHERE order_id = $1', [orderId]);
+            return r?.status === 'RELEASED';
+          },
+          10_000,
+        ),
     });
     assert.equal(worker.exit, undefined, 'the worker process survived the outage');
 
     await assertSagaEnds(stack.client, orderId, 'REJECTED');
     const state = await getSagaState(stack.client, orderId);
     assert.equal(state.status, 'COMPENSATED');
-    assert.deepEqual(state.compensations.map((c) => [c.name, c.status]), [
-      ['cancel-shipment', 'COMPLETED'],
-      ['release-inventory', 'COMPLETED'],
-      ['reject-order', 'COMPLETED'],
-    ]);
+    assert.deepEqual(
+      state.compensations.map((c) => [c.name, c.status]),
+      [
+        ['cancel-shipment', 'COMPLETED'],
+        ['release-inventory', 'COMPLETED'],
+        ['reject-order', 'COMPLETED'],
+      ],
+    );
     assert.deepEqual(await stock('KB-001'), before, 'stock exactly as before the saga');
-    assert.deepEqual(await db('orders', 'SELECT status FROM orders WHERE id = $1', [orderId]), [{ status: 'REJECTED' }]);
-    assert.deepEqual(await db('shipping', 'SELECT status FROM shipments WHERE order_id = $1', [orderId]), [{ status: 'CANCELLED' }]);
+    assert.deepEqual(await db('orders', 'SELECT status FROM orders WHERE id = $1', [orderId]), [
+      { status: 'REJECTED' },
+    ]);
+    assert.deepEqual(await db('shipping', 'SELECT status FROM shipments WHERE order_id = $1', [orderId]), [
+      { status: 'CANCELLED' },
+    ]);
     assert.deepEqual(await db('payments', 'SELECT 1 FROM payments WHERE order_id = $1', [orderId]), []);
   });
 });

@@ -20,10 +20,23 @@ import { installQuietRuntime, quietLogger, workflowBundle } from '../support/sag
 
 const HISTORIES_DIR = path.join(__dirname, 'histories');
 const REQUIRED = [
-  'happy', 'rejected-at-payment', 'rejected-at-inventory', 'cancelled', 'dead-lettered-retried', 'dead-lettered-resolved', 'deadline-passed',
-  'v1-happy', 'v2-happy', 'v2-cancelled', 'v3-happy', 'v3-cancelled',
+  'happy',
+  'rejected-at-payment',
+  'rejected-at-inventory',
+  'cancelled',
+  'dead-lettered-retried',
+  'dead-lettered-resolved',
+  'deadline-passed',
+  'v1-happy',
+  'v2-happy',
+  'v2-cancelled',
+  'v3-happy',
+  'v3-cancelled',
   // The return saga's.
-  'return-happy', 'return-rejected-at-pickup', 'return-cancelled', 'return-dead-lettered-resolved',
+  'return-happy',
+  'return-rejected-at-pickup',
+  'return-cancelled',
+  'return-dead-lettered-resolved',
 ];
 
 // Read when the file is loaded: mocha needs the list to declare one test per history.
@@ -47,7 +60,11 @@ describe('workflow replay', function () {
 
   it('has the histories of the main outcomes', () => {
     const missing = REQUIRED.filter((name) => !names.includes(name));
-    assert.deepEqual(missing, [], `missing history file(s) in ${HISTORIES_DIR}; run: npx tsx scripts/record-histories.ts`);
+    assert.deepEqual(
+      missing,
+      [],
+      `missing history file(s) in ${HISTORIES_DIR}; run: npx tsx scripts/record-histories.ts`,
+    );
   });
 
   for (const name of names) {
@@ -61,17 +78,26 @@ describe('workflow replay', function () {
   describe('the replayer itself', () => {
     let incompatible: WorkflowBundleWithSourceMap;
     before(async () => {
-      incompatible = await bundleWorkflowCode({ workflowsPath: require.resolve('./fixtures/order-saga-missing-step'), logger: quietLogger });
+      incompatible = await bundleWorkflowCode({
+        workflowsPath: require.resolve('./fixtures/order-saga-missing-step'),
+        logger: quietLogger,
+      });
     });
 
     it('detects non-determinism: the (v1) happy history against a saga without its schedule-shipment step', async () => {
-      await assert.rejects(Worker.runReplayHistory({ workflowBundle: incompatible }, loadHistory('v1-happy'), 'replay-happy'), (err: Error) => {
-        assert.ok(err instanceof DeterminismViolationError, `expected a DeterminismViolationError, got ${err.name}: ${err.message}`);
-        // Where it diverged: the recorded history scheduled scheduleShipment where this code schedules chargePayment.
-        assert.match(err.message, /scheduleShipment/);
-        assert.match(err.message, /chargePayment/);
-        return true;
-      });
+      await assert.rejects(
+        Worker.runReplayHistory({ workflowBundle: incompatible }, loadHistory('v1-happy'), 'replay-happy'),
+        (err: Error) => {
+          assert.ok(
+            err instanceof DeterminismViolationError,
+            `expected a DeterminismViolationError, got ${err.name}: ${err.message}`,
+          );
+          // Where it diverged: the recorded history scheduled scheduleShipment where this code schedules chargePayment.
+          assert.match(err.message, /scheduleShipment/);
+          assert.match(err.message, /chargePayment/);
+          return true;
+        },
+      );
     });
   });
 });

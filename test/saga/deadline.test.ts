@@ -10,7 +10,13 @@ import { httpClient } from '../support/http';
 import { ledger as readLedger, sagaRecords } from '../support/saga-records';
 import { startTimeSkippingSagaStack, type TimeSkippingSagaStack } from '../support/time-skipping';
 
-const destination = { recipient: 'Ada Lovelace', line1: '1 Main Street', city: 'Berlin', postalCode: '10115', country: 'DE' };
+const destination = {
+  recipient: 'Ada Lovelace',
+  line1: '1 Main Street',
+  city: 'Berlin',
+  postalCode: '10115',
+  country: 'DE',
+};
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
@@ -47,7 +53,8 @@ describe('saga deadline (time-skipping test server, real worker, real services)'
     return (await stack.env.client.workflow.getHandle(orderId).fetchHistory()).events ?? [];
   }
 
-  const eventTimeMs = (e: temporal.api.history.v1.IHistoryEvent) => Number(e.eventTime!.seconds) * 1000 + Math.round((e.eventTime!.nanos ?? 0) / 1e6);
+  const eventTimeMs = (e: temporal.api.history.v1.IHistoryEvent) =>
+    Number(e.eventTime!.seconds) * 1000 + Math.round((e.eventTime!.nanos ?? 0) / 1e6);
 
   /** Saga time from the workflow's first to its last history event (skipped time included), and when it started. */
   async function sagaTime(orderId: string): Promise<{ startMs: number; durationMs: number }> {
@@ -57,19 +64,25 @@ describe('saga deadline (time-skipping test server, real worker, real services)'
   }
 
   async function scheduledActivities(orderId: string): Promise<string[]> {
-    return (await history(orderId)).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter((x): x is string => !!x);
+    return (await history(orderId))
+      .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+      .filter((x): x is string => !!x);
   }
 
   /** The attempts the worker ran for one activity of one saga, with their start in saga time. */
   function attemptsOf(orderId: string, type: string, startMs: number) {
-    return stack.attempts.filter((a) => a.workflowId === orderId && a.type === type).map((a) => ({ attempt: a.attempt, atMs: a.startedAtMs - startMs }));
+    return stack.attempts
+      .filter((a) => a.workflowId === orderId && a.type === type)
+      .map((a) => ({ attempt: a.attempt, atMs: a.startedAtMs - startMs }));
   }
 
   const ledger = () => readLedger(stack.services, ['cust-alice']);
   const records = (orderId: string) => sagaRecords(stack.services, orderId);
 
-
-  const order = (orderId: string, sku: string): Pick<OrderRequest, 'orderId' | 'customerId' | 'items' | 'destination'> => ({
+  const order = (
+    orderId: string,
+    sku: string,
+  ): Pick<OrderRequest, 'orderId' | 'customerId' | 'items' | 'destination'> => ({
     orderId,
     customerId: 'cust-alice',
     items: [{ sku, quantity: 1 }],
@@ -83,7 +96,10 @@ describe('saga deadline (time-skipping test server, real worker, real services)'
       ...order(orderId, 'KB-001'),
       // 503 on every attempt (the fault counter's maximum); retried every 10 minutes, far more attempts than 2h allow.
       faults: { 'reserve-inventory': 'transient:100' },
-      options: { deadline: '2h', stepRetry: { initialInterval: '10m', maximumInterval: '10m', backoffCoefficient: 1, maximumAttempts: 1000 } },
+      options: {
+        deadline: '2h',
+        stepRetry: { initialInterval: '10m', maximumInterval: '10m', backoffCoefficient: 1, maximumAttempts: 1000 },
+      },
     });
 
     assert.equal(result.outcome, 'completed');
@@ -93,17 +109,53 @@ describe('saga deadline (time-skipping test server, real worker, real services)'
 
     const state = await getSagaState(stack.env.client, orderId);
     assert.equal(state.status, 'COMPENSATED');
-    assert.deepEqual(state.compensationCause, { cause: 'deadline', reason: 'saga deadline (2h) passed during reserve-inventory', failedStep: 'reserve-inventory' });
+    assert.deepEqual(state.compensationCause, {
+      cause: 'deadline',
+      reason: 'saga deadline (2h) passed during reserve-inventory',
+      failedStep: 'reserve-inventory',
+    });
     // The shipment ran at the same time as the reservation (one parallel group) and completed: it is compensated too.
-    assert.deepEqual(state.steps.slice(0, 3).map((s) => [s.name, s.status]), [['create-order', 'COMPLETED'], ['reserve-inventory', 'FAILED'], ['schedule-shipment', 'COMPLETED']]);
+    assert.deepEqual(
+      state.steps.slice(0, 3).map((s) => [s.name, s.status]),
+      [
+        ['create-order', 'COMPLETED'],
+        ['reserve-inventory', 'FAILED'],
+        ['schedule-shipment', 'COMPLETED'],
+      ],
+    );
     assert.equal(state.steps[1].failure?.type, 'SagaDeadline');
-    assert.deepEqual(state.compensations.map((c) => [c.name, c.status]), [['cancel-shipment', 'COMPLETED'], ['release-inventory', 'COMPLETED'], ['reject-order', 'COMPLETED']]);
-    assert.equal((state.compensations[1].result as { noop: boolean }).noop, true, 'nothing was reserved: releasing is a recorded no-op');
-    assert.deepEqual(await scheduledActivities(orderId), ['createOrder', 'reserveInventory', 'scheduleShipment', 'cancelShipment', 'releaseInventory', 'rejectOrder']);
+    assert.deepEqual(
+      state.compensations.map((c) => [c.name, c.status]),
+      [
+        ['cancel-shipment', 'COMPLETED'],
+        ['release-inventory', 'COMPLETED'],
+        ['reject-order', 'COMPLETED'],
+      ],
+    );
+    assert.equal(
+      (state.compensations[1].result as { noop: boolean }).noop,
+      true,
+      'nothing was reserved: releasing is a recorded no-op',
+    );
+    assert.deepEqual(await scheduledActivities(orderId), [
+      'createOrder',
+      'reserveInventory',
+      'scheduleShipment',
+      'cancelShipment',
+      'releaseInventory',
+      'rejectOrder',
+    ]);
     const events = await history(orderId);
-    assert.ok(events.some((e) => e.activityTaskCancelRequestedEventAttributes), 'the running step was cancelled');
+    assert.ok(
+      events.some((e) => e.activityTaskCancelRequestedEventAttributes),
+      'the running step was cancelled',
+    );
     const timer = events.find((e) => e.timerStartedEventAttributes)!;
-    assert.equal(Number(timer.timerStartedEventAttributes!.startToFireTimeout?.seconds), 2 * 3600, "the deadline's timer");
+    assert.equal(
+      Number(timer.timerStartedEventAttributes!.startToFireTimeout?.seconds),
+      2 * 3600,
+      "the deadline's timer",
+    );
     const fired = events.filter((e) => e.timerFiredEventAttributes);
     assert.equal(fired.length, 1, "the deadline's timer fired");
     // Real milliseconds pass too (workflow tasks, HTTP calls), so "2 h" is to within a second, not exactly.
@@ -112,18 +164,36 @@ describe('saga deadline (time-skipping test server, real worker, real services)'
 
     // Saga time: 2 h and a little; real time: seconds.
     const { startMs, durationMs } = await sagaTime(orderId);
-    assert.ok(durationMs >= 2 * HOUR && durationMs < 2 * HOUR + 5 * MINUTE, `saga time ${(durationMs / HOUR).toFixed(3)} h`);
+    assert.ok(
+      durationMs >= 2 * HOUR && durationMs < 2 * HOUR + 5 * MINUTE,
+      `saga time ${(durationMs / HOUR).toFixed(3)} h`,
+    );
     assert.ok(realMs < 30_000, `real time ${realMs} ms`);
     // One attempt every 10 minutes until the deadline: 2h / 10m = 12 (attempts at 0, 10, ..., 110 min; one at
     // 120 min may or may not start before the deadline's timer fires at the same instant).
     const attempts = attemptsOf(orderId, 'reserveInventory', startMs);
     assert.ok(attempts.length >= 12 && attempts.length <= 13, `attempts: ${attempts.length}`);
-    assert.deepEqual(attempts.map((a) => a.attempt), attempts.map((_, i) => i + 1));
-    attempts.forEach((a, i) => assert.ok(Math.abs(a.atMs - i * 10 * MINUTE) < MINUTE, `attempt ${a.attempt} at ${(a.atMs / MINUTE).toFixed(2)} min`));
-    console.log(`      deadline 2h: ${attempts.length} attempts, saga time ${(durationMs / HOUR).toFixed(3)} h, real ${realMs} ms`);
+    assert.deepEqual(
+      attempts.map((a) => a.attempt),
+      attempts.map((_, i) => i + 1),
+    );
+    attempts.forEach((a, i) =>
+      assert.ok(
+        Math.abs(a.atMs - i * 10 * MINUTE) < MINUTE,
+        `attempt ${a.attempt} at ${(a.atMs / MINUTE).toFixed(2)} min`,
+      ),
+    );
+    console.log(
+      `      deadline 2h: ${attempts.length} attempts, saga time ${(durationMs / HOUR).toFixed(3)} h, real ${realMs} ms`,
+    );
 
     // Nothing live in any service: the order rejected with the reason, no stock held, nothing shipped or charged.
-    assert.deepEqual(await records(orderId), { order: 'REJECTED', reservation: 'RELEASED', shipment: 'CANCELLED', payment: 404 });
+    assert.deepEqual(await records(orderId), {
+      order: 'REJECTED',
+      reservation: 'RELEASED',
+      shipment: 'CANCELLED',
+      payment: 404,
+    });
     assert.match((await api('orders').get(`/orders/${orderId}`)).body.reason, /saga deadline \(2h\) passed/);
     assert.deepEqual(await ledger(), before);
   });
@@ -134,7 +204,10 @@ describe('saga deadline (time-skipping test server, real worker, real services)'
     const { result, realMs } = await run({
       ...order(orderId, 'MS-002'),
       faults: { 'reserve-inventory': 'transient:3' },
-      options: { deadline: '6h', stepRetry: { initialInterval: '1h', maximumInterval: '1h', backoffCoefficient: 1, maximumAttempts: 1000 } },
+      options: {
+        deadline: '6h',
+        stepRetry: { initialInterval: '1h', maximumInterval: '1h', backoffCoefficient: 1, maximumAttempts: 1000 },
+      },
     });
 
     assert.equal(result.outcome === 'completed' && result.result.status, 'APPROVED');
@@ -144,14 +217,29 @@ describe('saga deadline (time-skipping test server, real worker, real services)'
     assert.equal(state.compensationCause, undefined);
 
     const { startMs, durationMs } = await sagaTime(orderId);
-    assert.ok(durationMs >= 3 * HOUR && durationMs < 3 * HOUR + 5 * MINUTE, `saga time ${(durationMs / HOUR).toFixed(3)} h`);
+    assert.ok(
+      durationMs >= 3 * HOUR && durationMs < 3 * HOUR + 5 * MINUTE,
+      `saga time ${(durationMs / HOUR).toFixed(3)} h`,
+    );
     assert.ok(realMs < 30_000, `real time ${realMs} ms`);
     const attempts = attemptsOf(orderId, 'reserveInventory', startMs);
-    assert.deepEqual(attempts.map((a) => a.attempt), [1, 2, 3, 4]);
-    attempts.forEach((a, i) => assert.ok(Math.abs(a.atMs - i * HOUR) < MINUTE, `attempt ${a.attempt} at ${(a.atMs / MINUTE).toFixed(2)} min`));
-    console.log(`      deadline 6h: ${attempts.length} attempts, saga time ${(durationMs / HOUR).toFixed(3)} h, real ${realMs} ms`);
+    assert.deepEqual(
+      attempts.map((a) => a.attempt),
+      [1, 2, 3, 4],
+    );
+    attempts.forEach((a, i) =>
+      assert.ok(Math.abs(a.atMs - i * HOUR) < MINUTE, `attempt ${a.attempt} at ${(a.atMs / MINUTE).toFixed(2)} min`),
+    );
+    console.log(
+      `      deadline 6h: ${attempts.length} attempts, saga time ${(durationMs / HOUR).toFixed(3)} h, real ${realMs} ms`,
+    );
 
-    assert.deepEqual(await records(orderId), { order: 'APPROVED', reservation: 'CONFIRMED', shipment: 'CONFIRMED', payment: 'CHARGED' });
+    assert.deepEqual(await records(orderId), {
+      order: 'APPROVED',
+      reservation: 'CONFIRMED',
+      shipment: 'CONFIRMED',
+      payment: 'CHARGED',
+    });
     const after = await ledger();
     assert.equal(after.stock['MS-002'].sold, before.stock['MS-002'].sold + 1, 'reserved and sold once');
     assert.equal(after.balances['cust-alice'], before.balances['cust-alice'] - 2900, 'charged once');
@@ -175,11 +263,21 @@ describe('saga deadline (time-skipping test server, real worker, real services)'
     const attempts = attemptsOf(orderId, 'confirmReservation', startMs);
     assert.equal(attempts.length, 101);
     const backoffMs = [500, 1000, 2000, 4000, 8000, 16000].reduce((a, b) => a + b, 0) + 94 * 30_000;
-    assert.ok(Math.abs(attempts.at(-1)!.atMs - backoffMs) < MINUTE, `last attempt at ${(attempts.at(-1)!.atMs / MINUTE).toFixed(1)} min, expected ~${(backoffMs / MINUTE).toFixed(1)}`);
+    assert.ok(
+      Math.abs(attempts.at(-1)!.atMs - backoffMs) < MINUTE,
+      `last attempt at ${(attempts.at(-1)!.atMs / MINUTE).toFixed(1)} min, expected ~${(backoffMs / MINUTE).toFixed(1)}`,
+    );
     assert.ok(durationMs > 30 * MINUTE, `saga time ${(durationMs / MINUTE).toFixed(1)} min, far past the 1m deadline`);
     assert.ok(realMs < 60_000, `real time ${realMs} ms`);
-    console.log(`      deadline 1m after the pivot: ${attempts.length} attempts, saga time ${(durationMs / MINUTE).toFixed(1)} min, real ${realMs} ms`);
+    console.log(
+      `      deadline 1m after the pivot: ${attempts.length} attempts, saga time ${(durationMs / MINUTE).toFixed(1)} min, real ${realMs} ms`,
+    );
 
-    assert.deepEqual(await records(orderId), { order: 'APPROVED', reservation: 'CONFIRMED', shipment: 'CONFIRMED', payment: 'CHARGED' });
+    assert.deepEqual(await records(orderId), {
+      order: 'APPROVED',
+      reservation: 'CONFIRMED',
+      shipment: 'CONFIRMED',
+      payment: 'CHARGED',
+    });
   });
 });

@@ -19,7 +19,13 @@ import { httpClient } from '../support/http';
 import { ledger as readLedger, sagaRecords } from '../support/saga-records';
 import { startSagaStack, type SagaStack } from '../support/saga-stack';
 
-const destination = (country = 'DE') => ({ recipient: 'Ada Lovelace', line1: '1 Main Street', city: 'Berlin', postalCode: '10115', country });
+const destination = (country = 'DE') => ({
+  recipient: 'Ada Lovelace',
+  line1: '1 Main Street',
+  city: 'Berlin',
+  postalCode: '10115',
+  country,
+});
 /** Short back-off so failure paths take milliseconds, not the production defaults' seconds. */
 const fast = {
   stepRetry: { initialInterval: '50ms', maximumInterval: '200ms' },
@@ -53,25 +59,57 @@ describe('order saga (real Temporal dev server, real services, real databases)',
 
   /** Activity types in the order the workflow scheduled them, from the workflow's own history. */
   async function scheduledActivities(orderId: string): Promise<string[]> {
-    return (await history(orderId)).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter((x): x is string => !!x);
+    return (await history(orderId))
+      .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+      .filter((x): x is string => !!x);
   }
 
   /** cust-broke cannot pay: three steps done, rejected at the pivot, three compensations to run. */
-  const rejectedAtPivot = (orderId: string) => ({ orderId, customerId: 'cust-broke', items: [{ sku: 'KB-001', quantity: 1 }], destination: destination() });
+  const rejectedAtPivot = (orderId: string) => ({
+    orderId,
+    customerId: 'cust-broke',
+    items: [{ sku: 'KB-001', quantity: 1 }],
+    destination: destination(),
+  });
 
-  const FORWARD = ['createOrder', 'reserveInventory', 'scheduleShipment', 'chargePayment', 'confirmReservation', 'confirmShipment', 'approveOrder'];
+  const FORWARD = [
+    'createOrder',
+    'reserveInventory',
+    'scheduleShipment',
+    'chargePayment',
+    'confirmReservation',
+    'confirmShipment',
+    'approveOrder',
+  ];
 
-  it('happy path: order APPROVED; stock sold, balance charged, shipment confirmed in each service\'s database', async () => {
+  it("happy path: order APPROVED; stock sold, balance charged, shipment confirmed in each service's database", async () => {
     const orderId = newOrderId('happy');
     const before = await ledger();
-    const result = await run({ orderId, customerId: 'cust-alice', items: [{ sku: 'KB-001', quantity: 2 }, { sku: 'MS-002', quantity: 1 }], destination: destination() });
+    const result = await run({
+      orderId,
+      customerId: 'cust-alice',
+      items: [
+        { sku: 'KB-001', quantity: 2 },
+        { sku: 'MS-002', quantity: 1 },
+      ],
+      destination: destination(),
+    });
     assert.equal(result.outcome, 'completed');
     assert.equal(result.outcome === 'completed' && result.result.status, 'APPROVED');
     const total = 2 * 8900 + 2900;
     const after = await ledger();
-    assert.deepEqual(after.stock['KB-001'], { ...before.stock['KB-001'], available: before.stock['KB-001'].available - 2, sold: before.stock['KB-001'].sold + 2 });
+    assert.deepEqual(after.stock['KB-001'], {
+      ...before.stock['KB-001'],
+      available: before.stock['KB-001'].available - 2,
+      sold: before.stock['KB-001'].sold + 2,
+    });
     assert.equal(after.balances['cust-alice'], before.balances['cust-alice'] - total);
-    assert.deepEqual(await records(orderId), { order: 'APPROVED', reservation: 'CONFIRMED', shipment: 'CONFIRMED', payment: 'CHARGED' });
+    assert.deepEqual(await records(orderId), {
+      order: 'APPROVED',
+      reservation: 'CONFIRMED',
+      shipment: 'CONFIRMED',
+      payment: 'CHARGED',
+    });
     assert.deepEqual(await scheduledActivities(orderId), FORWARD);
     const state = await getSagaState(stack.client, orderId);
     assert.equal(state.status, 'COMPLETED');
@@ -79,10 +117,22 @@ describe('order saga (real Temporal dev server, real services, real databases)',
   });
 
   describe('a business rejection at each step up to and including the pivot', () => {
-    const cases: { step: string; input: (orderId: string) => OrderRequest; code: RegExp; compensations: string[]; after: Record<string, string | number> }[] = [
+    const cases: {
+      step: string;
+      input: (orderId: string) => OrderRequest;
+      code: RegExp;
+      compensations: string[];
+      after: Record<string, string | number>;
+    }[] = [
       {
         step: 'create-order',
-        input: (orderId) => ({ orderId, customerId: 'cust-alice', items: [{ sku: 'KB-001', quantity: 1 }], destination: destination(), faults: { 'create-order': 'reject' } }),
+        input: (orderId) => ({
+          orderId,
+          customerId: 'cust-alice',
+          items: [{ sku: 'KB-001', quantity: 1 }],
+          destination: destination(),
+          faults: { 'create-order': 'reject' },
+        }),
         code: /rejected by fault injection/,
         compensations: [],
         after: { order: 404, reservation: 404, shipment: 404, payment: 404 },
@@ -90,7 +140,15 @@ describe('order saga (real Temporal dev server, real services, real databases)',
       {
         // The shipment is scheduled at the same time (one parallel group) and took effect: it is cancelled too.
         step: 'reserve-inventory',
-        input: (orderId) => ({ orderId, customerId: 'cust-alice', items: [{ sku: 'KB-001', quantity: 1 }, { sku: 'MN-003', quantity: 1000 }], destination: destination() }),
+        input: (orderId) => ({
+          orderId,
+          customerId: 'cust-alice',
+          items: [
+            { sku: 'KB-001', quantity: 1 },
+            { sku: 'MN-003', quantity: 1000 },
+          ],
+          destination: destination(),
+        }),
         code: /insufficient stock for MN-003/,
         compensations: ['cancelShipment', 'rejectOrder'],
         after: { order: 'REJECTED', reservation: 404, shipment: 'CANCELLED', payment: 404 },
@@ -98,14 +156,24 @@ describe('order saga (real Temporal dev server, real services, real databases)',
       {
         // The reservation ran at the same time (one parallel group) and took effect: it is released.
         step: 'schedule-shipment',
-        input: (orderId) => ({ orderId, customerId: 'cust-alice', items: [{ sku: 'KB-001', quantity: 1 }], destination: destination('AQ') }),
+        input: (orderId) => ({
+          orderId,
+          customerId: 'cust-alice',
+          items: [{ sku: 'KB-001', quantity: 1 }],
+          destination: destination('AQ'),
+        }),
         code: /AQ/,
         compensations: ['releaseInventory', 'rejectOrder'],
         after: { order: 'REJECTED', reservation: 'RELEASED', shipment: 404, payment: 404 },
       },
       {
         step: 'charge-payment (the pivot)',
-        input: (orderId) => ({ orderId, customerId: 'cust-broke', items: [{ sku: 'KB-001', quantity: 1 }], destination: destination() }),
+        input: (orderId) => ({
+          orderId,
+          customerId: 'cust-broke',
+          items: [{ sku: 'KB-001', quantity: 1 }],
+          destination: destination(),
+        }),
         code: /insufficient funds/i,
         compensations: ['cancelShipment', 'releaseInventory', 'rejectOrder'],
         after: { order: 'REJECTED', reservation: 'RELEASED', shipment: 'CANCELLED', payment: 404 },
@@ -123,11 +191,18 @@ describe('order saga (real Temporal dev server, real services, real databases)',
 
         const scheduled = await scheduledActivities(orderId);
         const forwardRun = scheduled.filter((a) => FORWARD.includes(a));
-        assert.deepEqual(scheduled.slice(forwardRun.length), c.compensations, 'compensations from the history, in reverse order');
+        assert.deepEqual(
+          scheduled.slice(forwardRun.length),
+          c.compensations,
+          'compensations from the history, in reverse order',
+        );
         const state = await getSagaState(stack.client, orderId);
         assert.equal(state.status, 'COMPENSATED');
         assert.equal(state.compensationCause?.cause, 'rejected');
-        assert.deepEqual(state.compensations.map((x) => x.status), c.compensations.map(() => 'COMPLETED'));
+        assert.deepEqual(
+          state.compensations.map((x) => x.status),
+          c.compensations.map(() => 'COMPLETED'),
+        );
 
         assert.deepEqual(await ledger(), before, 'stock and balances back to their starting state');
         assert.deepEqual(await records(orderId), c.after);
@@ -162,7 +237,9 @@ describe('order saga (real Temporal dev server, real services, real databases)',
     assert.equal(after.stock['CB-004'].sold, before.stock['CB-004'].sold + 3, 'reserved and sold once');
     assert.equal(after.stock['CB-004'].available, before.stock['CB-004'].available - 3);
     assert.equal(after.balances['cust-alice'], before.balances['cust-alice'] - 3 * 900, 'charged once');
-    const attempts = (await history(orderId)).map((e) => e.activityTaskStartedEventAttributes?.attempt).filter((a): a is number => !!a);
+    const attempts = (await history(orderId))
+      .map((e) => e.activityTaskStartedEventAttributes?.attempt)
+      .filter((a): a is number => !!a);
     assert.ok(Math.max(...attempts) >= 3, `retries visible in the history (max attempt ${Math.max(...attempts)})`);
   });
 
@@ -182,14 +259,22 @@ describe('order saga (real Temporal dev server, real services, real databases)',
     assert.equal(result.outcome, 'cancelled');
     const state = await getSagaState(stack.client, orderId);
     assert.equal(state.compensationCause?.cause, 'cancelled');
-    assert.deepEqual(state.compensations.map((c) => [c.name, c.status]), [
-      ['cancel-shipment', 'COMPLETED'],
-      ['release-inventory', 'COMPLETED'],
-      ['cancel-order', 'COMPLETED'],
-    ]);
+    assert.deepEqual(
+      state.compensations.map((c) => [c.name, c.status]),
+      [
+        ['cancel-shipment', 'COMPLETED'],
+        ['release-inventory', 'COMPLETED'],
+        ['cancel-order', 'COMPLETED'],
+      ],
+    );
     // Let the slow request land: the shipment's tombstone must refuse it.
     await new Promise((r) => setTimeout(r, 2800));
-    assert.deepEqual(await records(orderId), { order: 'CANCELLED', reservation: 'RELEASED', shipment: 'CANCELLED', payment: 404 });
+    assert.deepEqual(await records(orderId), {
+      order: 'CANCELLED',
+      reservation: 'RELEASED',
+      shipment: 'CANCELLED',
+      payment: 404,
+    });
     assert.deepEqual(await ledger(), before);
   });
 
@@ -208,8 +293,15 @@ describe('order saga (real Temporal dev server, real services, real databases)',
     assert.match(cancel.cancelled ? '' : cancel.reason, /past its pivot/);
     const result = await awaitSagaResult(stack.client, orderId);
     assert.equal(result.outcome === 'completed' && result.result.status, 'APPROVED');
-    assert.deepEqual(await records(orderId), { order: 'APPROVED', reservation: 'CONFIRMED', shipment: 'CONFIRMED', payment: 'CHARGED' });
-    const confirmAttempts = (await history(orderId)).filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 1);
+    assert.deepEqual(await records(orderId), {
+      order: 'APPROVED',
+      reservation: 'CONFIRMED',
+      shipment: 'CONFIRMED',
+      payment: 'CHARGED',
+    });
+    const confirmAttempts = (await history(orderId))
+      .filter((e) => e.activityTaskStartedEventAttributes)
+      .map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 1);
     assert.ok(Math.max(...confirmAttempts) >= 4, 'confirm-shipment needed four attempts');
   });
 
@@ -226,12 +318,28 @@ describe('order saga (real Temporal dev server, real services, real databases)',
     });
     assert.equal(result.outcome === 'completed' && result.result.status, 'APPROVED');
     const events = await history(orderId);
-    const scheduled = new Map(events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => [String(e.eventId), e.activityTaskScheduledEventAttributes!.activityType?.name]));
+    const scheduled = new Map(
+      events
+        .filter((e) => e.activityTaskScheduledEventAttributes)
+        .map((e) => [String(e.eventId), e.activityTaskScheduledEventAttributes!.activityType?.name]),
+    );
     const attempts = events
-      .filter((e) => e.activityTaskStartedEventAttributes && scheduled.get(String(e.activityTaskStartedEventAttributes.scheduledEventId)) === 'confirmReservation')
+      .filter(
+        (e) =>
+          e.activityTaskStartedEventAttributes &&
+          scheduled.get(String(e.activityTaskStartedEventAttributes.scheduledEventId)) === 'confirmReservation',
+      )
       .map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 1);
-    assert.deepEqual(attempts, [1], 'confirm-reservation: one attempt, not cut off by a request timeout shorter than the step\'s');
-    const completed = events.find((e) => e.activityTaskCompletedEventAttributes && scheduled.get(String(e.activityTaskCompletedEventAttributes.scheduledEventId)) === 'confirmReservation');
+    assert.deepEqual(
+      attempts,
+      [1],
+      "confirm-reservation: one attempt, not cut off by a request timeout shorter than the step's",
+    );
+    const completed = events.find(
+      (e) =>
+        e.activityTaskCompletedEventAttributes &&
+        scheduled.get(String(e.activityTaskCompletedEventAttributes.scheduledEventId)) === 'confirmReservation',
+    );
     assert.ok(completed, 'confirm-reservation completed');
   });
 
@@ -245,7 +353,10 @@ describe('order saga (real Temporal dev server, real services, real databases)',
     });
     assert.equal(result.outcome === 'completed' && result.result.status, 'REJECTED');
     const state = await getSagaState(stack.client, orderId);
-    assert.deepEqual(state.compensations.map((c) => c.status), ['COMPLETED', 'COMPLETED', 'COMPLETED']);
+    assert.deepEqual(
+      state.compensations.map((c) => c.status),
+      ['COMPLETED', 'COMPLETED', 'COMPLETED'],
+    );
     assert.deepEqual(await ledger(), before);
   });
 
@@ -253,7 +364,9 @@ describe('order saga (real Temporal dev server, real services, real databases)',
   async function waitUntilDeadLettered(orderId: string, names: string[]) {
     for (let i = 0; i < 300; i++) {
       const state = await getSagaState(stack.client, orderId);
-      const waiting = state.compensations.filter((c) => c.status === 'DEAD_LETTERED' && c.deadLetter?.id !== undefined).map((c) => c.name);
+      const waiting = state.compensations
+        .filter((c) => c.status === 'DEAD_LETTERED' && c.deadLetter?.id !== undefined)
+        .map((c) => c.name);
       if (state.status === 'NEEDS_ATTENTION' && names.every((n) => waiting.includes(n))) return state;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -264,16 +377,30 @@ describe('order saga (real Temporal dev server, real services, real databases)',
   async function deadLetters(orderId: string) {
     const res = await api('orders').get(`/dead-letters?sagaId=${orderId}`);
     assert.equal(res.status, 200);
-    return (res.body.deadLetters as { id: number; step: string; forStep: string; round: number; attempts: number; status: string; lastError: string; resolution: string | null }[]).reverse();
+    return (
+      res.body.deadLetters as {
+        id: number;
+        step: string;
+        forStep: string;
+        round: number;
+        attempts: number;
+        status: string;
+        lastError: string;
+        resolution: string | null;
+      }[]
+    ).reverse();
   }
 
   /** What the web UI's filter (and `list --status NEEDS_ATTENTION`) finds: the SagaStatus search attribute. */
   async function needsAttention(orderId: string): Promise<boolean> {
-    for await (const w of stack.client.workflow.list({ query: `WorkflowId = '${orderId}' AND SagaStatus = 'NEEDS_ATTENTION'` })) if (w.workflowId === orderId) return true;
+    for await (const w of stack.client.workflow.list({
+      query: `WorkflowId = '${orderId}' AND SagaStatus = 'NEEDS_ATTENTION'`,
+    }))
+      if (w.workflowId === orderId) return true;
     return false;
   }
 
-  it('a compensation that never succeeds is dead-lettered: the saga waits (NEEDS_ATTENTION), and an operator\'s retry resumes the unwinding from there', async () => {
+  it("a compensation that never succeeds is dead-lettered: the saga waits (NEEDS_ATTENTION), and an operator's retry resumes the unwinding from there", async () => {
     const orderId = newOrderId('comp-dead-letter');
     // Faults count per idempotency key: 3 attempts fail, then the operator's retry fails once more and then succeeds.
     await startSaga(stack.client, stack.taskQueue, orderSaga, {
@@ -282,46 +409,84 @@ describe('order saga (real Temporal dev server, real services, real databases)',
       options: { ...fast, compensationRetry: { ...fast.compensationRetry, maximumAttempts: 3 } },
     });
     const parked = await waitUntilDeadLettered(orderId, ['release-inventory']);
-    assert.deepEqual(parked.compensations.map((c) => [c.name, c.status]), [
-      ['cancel-shipment', 'COMPLETED'],
-      ['release-inventory', 'DEAD_LETTERED'],
-      ['reject-order', 'PENDING'],
-    ]);
+    assert.deepEqual(
+      parked.compensations.map((c) => [c.name, c.status]),
+      [
+        ['cancel-shipment', 'COMPLETED'],
+        ['release-inventory', 'DEAD_LETTERED'],
+        ['reject-order', 'PENDING'],
+      ],
+    );
     const entry = parked.compensations[1].deadLetter!;
     assert.equal(entry.attempts, 3);
     assert.equal(entry.round, 1);
     assert.match(entry.lastError, /transient failure injected/);
-    assert.deepEqual(await records(orderId), { order: 'PENDING', reservation: 'PENDING', shipment: 'CANCELLED', payment: 404 }, 'unwinding stopped at the dead letter');
+    assert.deepEqual(
+      await records(orderId),
+      { order: 'PENDING', reservation: 'PENDING', shipment: 'CANCELLED', payment: 404 },
+      'unwinding stopped at the dead letter',
+    );
     await waitFor(() => needsAttention(orderId), 'the SagaStatus search attribute says NEEDS_ATTENTION');
     const [open] = await deadLetters(orderId);
     assert.deepEqual(
-      { id: open.id, step: open.step, forStep: open.forStep, round: open.round, attempts: open.attempts, status: open.status },
+      {
+        id: open.id,
+        step: open.step,
+        forStep: open.forStep,
+        round: open.round,
+        attempts: open.attempts,
+        status: open.status,
+      },
       { id: entry.id, step: 'release-inventory', forStep: 'reserve-inventory', round: 1, attempts: 3, status: 'OPEN' },
     );
 
     // The saga only moves when an operator decides; a decision it cannot take is refused without touching it.
-    await assert.rejects(resolveCompensation(stack.client, orderId, 'done', 'cancel-shipment'), OperatorDecisionRefusedError);
-    assert.deepEqual(await retryCompensation(stack.client, orderId), { compensation: 'release-inventory', action: 'retry' });
+    await assert.rejects(
+      resolveCompensation(stack.client, orderId, 'done', 'cancel-shipment'),
+      OperatorDecisionRefusedError,
+    );
+    assert.deepEqual(await retryCompensation(stack.client, orderId), {
+      compensation: 'release-inventory',
+      action: 'retry',
+    });
 
     const result = await awaitSagaResult(stack.client, orderId);
     assert.ok(result.outcome === 'completed');
     assert.equal(result.result.status, 'REJECTED');
     const state = await getSagaState(stack.client, orderId);
     assert.equal(state.status, 'COMPENSATED');
-    assert.deepEqual(state.compensations.map((c) => [c.name, c.status]), [
-      ['cancel-shipment', 'COMPLETED'],
-      ['release-inventory', 'COMPLETED'],
-      ['reject-order', 'COMPLETED'],
-    ]);
-    assert.deepEqual(await records(orderId), { order: 'REJECTED', reservation: 'RELEASED', shipment: 'CANCELLED', payment: 404 });
-    assert.deepEqual((await deadLetters(orderId)).map((d) => [d.round, d.status]), [[1, 'RETRIED']]);
-    await assert.rejects(retryCompensation(stack.client, orderId), /no compensation is waiting|completed|not found|already/i);
+    assert.deepEqual(
+      state.compensations.map((c) => [c.name, c.status]),
+      [
+        ['cancel-shipment', 'COMPLETED'],
+        ['release-inventory', 'COMPLETED'],
+        ['reject-order', 'COMPLETED'],
+      ],
+    );
+    assert.deepEqual(await records(orderId), {
+      order: 'REJECTED',
+      reservation: 'RELEASED',
+      shipment: 'CANCELLED',
+      payment: 404,
+    });
+    assert.deepEqual(
+      (await deadLetters(orderId)).map((d) => [d.round, d.status]),
+      [[1, 'RETRIED']],
+    );
+    await assert.rejects(
+      retryCompensation(stack.client, orderId),
+      /no compensation is waiting|completed|not found|already/i,
+    );
   });
 
   it('an operator resolves a dead-lettered compensation by hand: the reason is recorded and the unwinding goes on', async () => {
     const orderId = newOrderId('comp-resolve');
     // A refusal (422) is never retried: dead-lettered after one attempt.
-    await startSaga(stack.client, stack.taskQueue, orderSaga, { ...rejectedAtPivot(orderId), faults: { 'release-inventory': 'reject' }, options: fast });
+    await startSaga(stack.client, stack.taskQueue, orderSaga, {
+      ...rejectedAtPivot(orderId),
+      faults: { 'release-inventory': 'reject' },
+      options: fast,
+    });
     const parked = await waitUntilDeadLettered(orderId, ['release-inventory']);
     assert.equal(parked.compensations[1].deadLetter!.attempts, 1);
     await assert.rejects(resolveCompensation(stack.client, orderId, '   '), /needs a reason/);
@@ -331,16 +496,27 @@ describe('order saga (real Temporal dev server, real services, real databases)',
     assert.ok(result.outcome === 'completed' && result.result.status === 'REJECTED');
     const state = await getSagaState(stack.client, orderId);
     assert.equal(state.status, 'COMPENSATED');
-    assert.deepEqual(state.compensations.map((c) => [c.name, c.status]), [
-      ['cancel-shipment', 'COMPLETED'],
-      ['release-inventory', 'RESOLVED'],
-      ['reject-order', 'COMPLETED'],
-    ]);
+    assert.deepEqual(
+      state.compensations.map((c) => [c.name, c.status]),
+      [
+        ['cancel-shipment', 'COMPLETED'],
+        ['release-inventory', 'RESOLVED'],
+        ['reject-order', 'COMPLETED'],
+      ],
+    );
     assert.equal(state.compensations[1].resolution, 'stock released by hand in the warehouse system (ticket OPS-42)');
     const [entry] = await deadLetters(orderId);
-    assert.deepEqual([entry.status, entry.resolution], ['RESOLVED', 'stock released by hand in the warehouse system (ticket OPS-42)']);
+    assert.deepEqual(
+      [entry.status, entry.resolution],
+      ['RESOLVED', 'stock released by hand in the warehouse system (ticket OPS-42)'],
+    );
     // The operator said it was done by hand: the service's own reservation was never released by the saga.
-    assert.deepEqual(await records(orderId), { order: 'REJECTED', reservation: 'PENDING', shipment: 'CANCELLED', payment: 404 });
+    assert.deepEqual(await records(orderId), {
+      order: 'REJECTED',
+      reservation: 'PENDING',
+      shipment: 'CANCELLED',
+      payment: 404,
+    });
   });
 
   it('continue-on-compensation-error: the other compensations run while the failed one waits for an operator', async () => {
@@ -348,17 +524,27 @@ describe('order saga (real Temporal dev server, real services, real databases)',
     await startSaga(stack.client, stack.taskQueue, orderSaga, {
       ...rejectedAtPivot(orderId),
       faults: { 'release-inventory': 'transient:100' },
-      options: { ...fast, compensationRetry: { ...fast.compensationRetry, maximumAttempts: 2 }, continueOnCompensationError: true },
+      options: {
+        ...fast,
+        compensationRetry: { ...fast.compensationRetry, maximumAttempts: 2 },
+        continueOnCompensationError: true,
+      },
     });
     await waitUntilDeadLettered(orderId, ['release-inventory']);
-    await waitFor(async () => (await records(orderId)).order === 'REJECTED', 'reject-order ran after the dead-lettered compensation');
+    await waitFor(
+      async () => (await records(orderId)).order === 'REJECTED',
+      'reject-order ran after the dead-lettered compensation',
+    );
     const state = await getSagaState(stack.client, orderId);
     assert.equal(state.status, 'NEEDS_ATTENTION');
-    assert.deepEqual(state.compensations.map((c) => [c.name, c.status]), [
-      ['cancel-shipment', 'COMPLETED'],
-      ['release-inventory', 'DEAD_LETTERED'],
-      ['reject-order', 'COMPLETED'],
-    ]);
+    assert.deepEqual(
+      state.compensations.map((c) => [c.name, c.status]),
+      [
+        ['cancel-shipment', 'COMPLETED'],
+        ['release-inventory', 'DEAD_LETTERED'],
+        ['reject-order', 'COMPLETED'],
+      ],
+    );
     await resolveCompensation(stack.client, orderId, 'released by hand');
     const result = await awaitSagaResult(stack.client, orderId);
     assert.ok(result.outcome === 'completed' && result.result.status === 'REJECTED');
@@ -369,7 +555,11 @@ describe('order saga (real Temporal dev server, real services, real databases)',
     await startSaga(stack.client, stack.taskQueue, orderSaga, {
       ...rejectedAtPivot(orderId),
       faults: { 'cancel-shipment': 'transient:3', 'release-inventory': 'transient:100' },
-      options: { ...fast, compensationRetry: { ...fast.compensationRetry, maximumAttempts: 2 }, parallelCompensation: true },
+      options: {
+        ...fast,
+        compensationRetry: { ...fast.compensationRetry, maximumAttempts: 2 },
+        parallelCompensation: true,
+      },
     });
     await waitUntilDeadLettered(orderId, ['cancel-shipment', 'release-inventory']);
     assert.equal((await records(orderId)).order, 'REJECTED', 'reject-order ran alongside the failing ones');
@@ -378,7 +568,11 @@ describe('order saga (real Temporal dev server, real services, real databases)',
 
     await retryCompensation(stack.client, orderId, 'cancel-shipment'); // its third attempt succeeds
     await waitFor(async () => (await records(orderId)).shipment === 'CANCELLED', 'cancel-shipment succeeded on retry');
-    assert.equal((await getSagaState(stack.client, orderId)).status, 'NEEDS_ATTENTION', 'release-inventory still waits');
+    assert.equal(
+      (await getSagaState(stack.client, orderId)).status,
+      'NEEDS_ATTENTION',
+      'release-inventory still waits',
+    );
     await resolveCompensation(stack.client, orderId, 'released by hand', 'release-inventory');
     const result = await awaitSagaResult(stack.client, orderId);
     assert.ok(result.outcome === 'completed' && result.result.status === 'REJECTED');
@@ -390,12 +584,21 @@ describe('order saga (real Temporal dev server, real services, real databases)',
     // From the history: the three compensations were all scheduled before any of them finished.
     const events = await history(orderId);
     const compensationTypes = new Set(['cancelShipment', 'releaseInventory', 'rejectOrder']);
-    const scheduledIds = events.filter((e) => compensationTypes.has(e.activityTaskScheduledEventAttributes?.activityType?.name ?? '')).map((e) => Number(e.eventId));
+    const scheduledIds = events
+      .filter((e) => compensationTypes.has(e.activityTaskScheduledEventAttributes?.activityType?.name ?? ''))
+      .map((e) => Number(e.eventId));
     const firstFinished = events.find((e) => {
-      const scheduledId = Number(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? e.activityTaskFailedEventAttributes?.scheduledEventId ?? -1);
+      const scheduledId = Number(
+        e.activityTaskCompletedEventAttributes?.scheduledEventId ??
+          e.activityTaskFailedEventAttributes?.scheduledEventId ??
+          -1,
+      );
       return scheduledIds.includes(scheduledId);
     });
-    assert.ok(scheduledIds.slice(0, 3).every((id) => id < Number(firstFinished!.eventId)), 'scheduled together');
+    assert.ok(
+      scheduledIds.slice(0, 3).every((id) => id < Number(firstFinished!.eventId)),
+      'scheduled together',
+    );
   });
 
   it('a failure inside the parallel group compensates exactly the members that may have taken effect', async () => {
@@ -413,17 +616,37 @@ describe('order saga (real Temporal dev server, real services, real databases)',
     });
     assert.equal(result.outcome === 'completed' && result.result.status, 'REJECTED');
     const state = await getSagaState(stack.client, orderId);
-    assert.deepEqual(state.steps.slice(1, 3).map((s) => [s.name, s.group, s.status, s.failure?.businessRejection]), [
-      ['reserve-inventory', 'reserve-inventory + schedule-shipment', 'FAILED', false],
-      ['schedule-shipment', 'reserve-inventory + schedule-shipment', 'FAILED', true],
-    ]);
+    assert.deepEqual(
+      state.steps.slice(1, 3).map((s) => [s.name, s.group, s.status, s.failure?.businessRejection]),
+      [
+        ['reserve-inventory', 'reserve-inventory + schedule-shipment', 'FAILED', false],
+        ['schedule-shipment', 'reserve-inventory + schedule-shipment', 'FAILED', true],
+      ],
+    );
     // The first member's failure is the saga's; the refused shipment is not compensated, the reservation is.
     assert.equal(state.compensationCause?.failedStep, 'reserve-inventory');
-    assert.deepEqual(state.compensations.map((c) => [c.name, c.status]), [['release-inventory', 'COMPLETED'], ['reject-order', 'COMPLETED']]);
+    assert.deepEqual(
+      state.compensations.map((c) => [c.name, c.status]),
+      [
+        ['release-inventory', 'COMPLETED'],
+        ['reject-order', 'COMPLETED'],
+      ],
+    );
     assert.equal((state.compensations[0].result as { noop: boolean }).noop, false, 'the reservation had taken effect');
     const scheduled = await scheduledActivities(orderId);
-    assert.deepEqual(scheduled, ['createOrder', 'reserveInventory', 'scheduleShipment', 'releaseInventory', 'rejectOrder']);
-    assert.deepEqual(await records(orderId), { order: 'REJECTED', reservation: 'RELEASED', shipment: 404, payment: 404 });
+    assert.deepEqual(scheduled, [
+      'createOrder',
+      'reserveInventory',
+      'scheduleShipment',
+      'releaseInventory',
+      'rejectOrder',
+    ]);
+    assert.deepEqual(await records(orderId), {
+      order: 'REJECTED',
+      reservation: 'RELEASED',
+      shipment: 404,
+      payment: 404,
+    });
     assert.deepEqual(await ledger(), before);
   });
 
@@ -431,13 +654,20 @@ describe('order saga (real Temporal dev server, real services, real databases)',
     const [a, b] = [newOrderId('race'), newOrderId('race')];
     const before = await ledger();
     const results = await Promise.all(
-      [a, b].map((orderId) => run({ orderId, customerId: 'cust-alice', items: [{ sku: 'LT-005', quantity: 1 }], destination: destination() })),
+      [a, b].map((orderId) =>
+        run({ orderId, customerId: 'cust-alice', items: [{ sku: 'LT-005', quantity: 1 }], destination: destination() }),
+      ),
     );
     const statuses = results.map((r) => (r.outcome === 'completed' ? r.result.status : r.outcome)).sort();
     assert.deepEqual(statuses, ['APPROVED', 'REJECTED']);
     const loser = results[0].outcome === 'completed' && results[0].result.status === 'REJECTED' ? a : b;
     // Its shipment, scheduled at the same time as the refused reservation (one parallel group), was cancelled.
-    assert.deepEqual(await records(loser), { order: 'REJECTED', reservation: 404, shipment: 'CANCELLED', payment: 404 });
+    assert.deepEqual(await records(loser), {
+      order: 'REJECTED',
+      reservation: 404,
+      shipment: 'CANCELLED',
+      payment: 404,
+    });
     const after = await ledger();
     assert.deepEqual(after.stock['LT-005'], { available: 0, held: 0, sold: before.stock['LT-005'].sold + 1 });
     assert.equal(after.balances['cust-alice'], before.balances['cust-alice'] - 12000, 'only the winner paid');
@@ -445,7 +675,12 @@ describe('order saga (real Temporal dev server, real services, real databases)',
 
   it('starting the same order twice is refused by Temporal', async () => {
     const orderId = newOrderId('dup');
-    const input = { orderId, customerId: 'cust-alice', items: [{ sku: 'CB-004', quantity: 1 }], destination: destination() };
+    const input = {
+      orderId,
+      customerId: 'cust-alice',
+      items: [{ sku: 'CB-004', quantity: 1 }],
+      destination: destination(),
+    };
     await run(input);
     await assert.rejects(startSaga(stack.client, stack.taskQueue, orderSaga, input), SagaAlreadyStartedError);
   });
@@ -456,9 +691,14 @@ describe('order saga (real Temporal dev server, real services, real databases)',
     const handle = await stack.client.workflow.start('orderSaga', {
       taskQueue: stack.taskQueue,
       workflowId: orderId,
-      args: [{ orderId, customerId: 'cust-alice', items: [{ sku: 'KB-001', quantity: -5 }], destination: destination() }],
+      args: [
+        { orderId, customerId: 'cust-alice', items: [{ sku: 'KB-001', quantity: -5 }], destination: destination() },
+      ],
     });
-    await assert.rejects(handle.result(), (err: { cause?: { type?: string } }) => err.cause?.type === 'InvalidSagaInput');
+    await assert.rejects(
+      handle.result(),
+      (err: { cause?: { type?: string } }) => err.cause?.type === 'InvalidSagaInput',
+    );
     assert.deepEqual(await scheduledActivities(orderId), []);
     assert.deepEqual(await records(orderId), { order: 404, reservation: 404, shipment: 404, payment: 404 });
     assert.deepEqual(await ledger(), before);

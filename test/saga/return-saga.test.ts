@@ -22,7 +22,13 @@ import { startSagaStack, type SagaStack } from '../support/saga-stack';
 type ReturnRequest = SagaRequest<typeof returnSaga>;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-const berlin = { recipient: 'Ada Lovelace', line1: '1 Main Street', city: 'Berlin', postalCode: '10115', country: 'DE' };
+const berlin = {
+  recipient: 'Ada Lovelace',
+  line1: '1 Main Street',
+  city: 'Berlin',
+  postalCode: '10115',
+  country: 'DE',
+};
 /** Short back-off so failure paths take milliseconds, not the production defaults' seconds. */
 const fast = {
   stepRetry: { initialInterval: '50ms', maximumInterval: '200ms' },
@@ -45,7 +51,11 @@ describe('return saga (real Temporal dev server, real services, real databases)'
   let n = 0;
   const RUN = Date.now().toString(36);
   const api = (service: ServiceName) => httpClient(stack.services[service].url);
-  const urls = () => Object.fromEntries(Object.entries(stack.services).map(([name, s]) => [name, s.databaseUrl])) as Record<ServiceName, string>;
+  const urls = () =>
+    Object.fromEntries(Object.entries(stack.services).map(([name, s]) => [name, s.databaseUrl])) as Record<
+      ServiceName,
+      string
+    >;
 
   before(async () => {
     stack = await startSagaStack();
@@ -56,21 +66,38 @@ describe('return saga (real Temporal dev server, real services, real databases)'
    * An order approved by the order saga (2 × MS-002 = 58.00, paid by cust-alice) and, unless told otherwise, delivered
    * by the carrier `deliveredDaysAgo` days ago (its report goes straight to the shipping service).
    */
-  async function approvedOrder(label: string, delivery: { deliveredDaysAgo?: number; delivered?: boolean } = {}): Promise<string> {
+  async function approvedOrder(
+    label: string,
+    delivery: { deliveredDaysAgo?: number; delivered?: boolean } = {},
+  ): Promise<string> {
     // Unique per run: on the cluster every test file shares one namespace (the order saga's file uses ord-<label>-<n>).
     const orderId = `ord-ret-${label}-${RUN}-${++n}`;
-    await startSaga(stack.client, stack.taskQueue, orderSaga, { orderId, customerId: 'cust-alice', items: [{ sku: 'MS-002', quantity: 2 }], destination: berlin });
+    await startSaga(stack.client, stack.taskQueue, orderSaga, {
+      orderId,
+      customerId: 'cust-alice',
+      items: [{ sku: 'MS-002', quantity: 2 }],
+      destination: berlin,
+    });
     const result = await awaitSagaResult(stack.client, orderId);
     assert.equal(result.outcome === 'completed' && result.result.status, 'APPROVED', JSON.stringify(result));
     if (delivery.delivered !== false) {
       const deliveredAt = new Date(Date.now() - (delivery.deliveredDaysAgo ?? 1) * DAY_MS).toISOString();
-      const delivered = await api('shipping').post(`/shipments/${orderId}/deliver`, { deliveredAt }, { key: `${orderId}:deliver` });
+      const delivered = await api('shipping').post(
+        `/shipments/${orderId}/deliver`,
+        { deliveredAt },
+        { key: `${orderId}:deliver` },
+      );
       assert.equal(delivered.status, 200, JSON.stringify(delivered.body));
     }
     return orderId;
   }
 
-  const returnOf = (orderId: string, extra: Partial<ReturnRequest> = {}): ReturnRequest => ({ returnId: `ret-${orderId}`, orderId, reason: 'too small', ...extra });
+  const returnOf = (orderId: string, extra: Partial<ReturnRequest> = {}): ReturnRequest => ({
+    returnId: `ret-${orderId}`,
+    orderId,
+    reason: 'too small',
+    ...extra,
+  });
 
   async function run(request: ReturnRequest) {
     await startSaga(stack.client, stack.taskQueue, returnSaga, request);
@@ -80,7 +107,9 @@ describe('return saga (real Temporal dev server, real services, real databases)'
   /** Activity types in the order the workflow scheduled them, from its own history. */
   async function scheduledActivities(sagaId: string): Promise<string[]> {
     const events = (await stack.client.workflow.getHandle(sagaId).fetchHistory()).events ?? [];
-    return events.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter((x): x is string => !!x);
+    return events
+      .map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+      .filter((x): x is string => !!x);
   }
 
   /** The return saga's invariants (scripts/chaos/return-invariants.ts) on the services' rows, read with pg. */
@@ -97,11 +126,29 @@ describe('return saga (real Temporal dev server, real services, real databases)'
     const orderId = await approvedOrder('happy');
     const request = returnOf(orderId);
     const result = await run(request);
-    assert.deepEqual(result.outcome === 'completed' && result.result, { returnId: request.returnId, orderId, status: 'RETURNED', refundedCents: 5800 });
-    assert.deepEqual(await ledger(), before, 'the order and its return cancel out: stock and balance as before the order');
+    assert.deepEqual(result.outcome === 'completed' && result.result, {
+      returnId: request.returnId,
+      orderId,
+      status: 'RETURNED',
+      refundedCents: 5800,
+    });
+    assert.deepEqual(
+      await ledger(),
+      before,
+      'the order and its return cancel out: stock and balance as before the order',
+    );
     assert.deepEqual(await scheduledActivities(request.returnId), FORWARD);
     const rows = await assertInvariants(request, 'RETURNED');
-    assert.deepEqual([rows.order?.status, rows.reservation?.status, rows.shipment?.status, rows.payment?.status, rows.pickups[0].status], ['RETURNED', 'RETURNED', 'DELIVERED', 'REFUNDED', 'BOOKED']);
+    assert.deepEqual(
+      [
+        rows.order?.status,
+        rows.reservation?.status,
+        rows.shipment?.status,
+        rows.payment?.status,
+        rows.pickups[0].status,
+      ],
+      ['RETURNED', 'RETURNED', 'DELIVERED', 'REFUNDED', 'BOOKED'],
+    );
     const state = await getSagaState(stack.client, request.returnId);
     assert.deepEqual([state.status, state.compensations], ['COMPLETED', []]);
   });
@@ -112,7 +159,12 @@ describe('return saga (real Temporal dev server, real services, real databases)'
         name: 'an order that was never approved (request-return: 409 order_not_approved)',
         setup: async () => {
           const orderId = `ord-unpaid-${RUN}-${++n}`;
-          await startSaga(stack.client, stack.taskQueue, orderSaga, { orderId, customerId: 'cust-broke', items: [{ sku: 'MS-002', quantity: 1 }], destination: berlin });
+          await startSaga(stack.client, stack.taskQueue, orderSaga, {
+            orderId,
+            customerId: 'cust-broke',
+            items: [{ sku: 'MS-002', quantity: 1 }],
+            destination: berlin,
+          });
           await awaitSagaResult(stack.client, orderId);
           return returnOf(orderId);
         },
@@ -157,7 +209,11 @@ describe('return saga (real Temporal dev server, real services, real databases)'
         assert.equal(result.result.status, 'REJECTED');
         assert.match(result.result.reason ?? '', c.code);
         const scheduled = await scheduledActivities(request.returnId);
-        assert.deepEqual(scheduled.slice(scheduled.length - c.compensations.length), c.compensations, 'the compensations, in reverse order');
+        assert.deepEqual(
+          scheduled.slice(scheduled.length - c.compensations.length),
+          c.compensations,
+          'the compensations, in reverse order',
+        );
         assert.deepEqual(await ledger(), before, 'no money moved, no stock moved');
         await assertInvariants(request, 'REJECTED');
       });
@@ -168,7 +224,8 @@ describe('return saga (real Temporal dev server, real services, real databases)'
     const orderId = await approvedOrder('cancel');
     const request = returnOf(orderId, { faults: { 'book-return-pickup': 'delay:3000' } });
     await startSaga(stack.client, stack.taskQueue, returnSaga, request);
-    while ((await getSagaState(stack.client, request.returnId)).currentStep !== 'book-return-pickup') await new Promise((r) => setTimeout(r, 50));
+    while ((await getSagaState(stack.client, request.returnId)).currentStep !== 'book-return-pickup')
+      await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(await cancelSaga(stack.client, request.returnId), { cancelled: true });
     const result = await awaitSagaResult(stack.client, request.returnId);
     assert.equal(result.outcome, 'cancelled');
@@ -176,24 +233,44 @@ describe('return saga (real Temporal dev server, real services, real databases)'
     assert.deepEqual(scheduled.slice(-2), ['cancelReturnPickup', 'cancelReturn']);
     await assertInvariants(request, 'CANCELLED');
     const again = await run(returnOf(orderId, { returnId: `ret-retry-${orderId}` }));
-    assert.equal(again.outcome === 'completed' && again.result.status, 'RETURNED', 'a cancelled return leaves the order returnable');
+    assert.equal(
+      again.outcome === 'completed' && again.result.status,
+      'RETURNED',
+      'a cancelled return leaves the order returnable',
+    );
   });
 
   it('a compensation that never succeeds is dead-lettered (NEEDS_ATTENTION, listed); resolved by an operator, the saga ends REJECTED', async () => {
     const orderId = await approvedOrder('dead');
-    const request = returnOf(orderId, { faults: { 'refund-payment': 'reject', 'cancel-return-pickup': 'reject' }, options: fast });
+    const request = returnOf(orderId, {
+      faults: { 'refund-payment': 'reject', 'cancel-return-pickup': 'reject' },
+      options: fast,
+    });
     await startSaga(stack.client, stack.taskQueue, returnSaga, request);
     const waiting = await awaitSagaEndOrOperator(stack.client, request.returnId);
     assert.equal(waiting.outcome, 'needs-attention');
     // Listed where the operator looks (`dead-letters list --saga return`: the SagaStatus search attribute, eventually).
-    await waitFor(async () => (await listDeadLetters(stack.client, { saga: returnSaga, limit: 100 })).some((d) => d.sagaId === request.returnId && d.compensation === 'cancel-return-pickup'));
-    await waitFor(async () => (await getSagaState(stack.client, request.returnId)).compensations.some((c) => c.deadLetter?.id !== undefined));
+    await waitFor(async () =>
+      (await listDeadLetters(stack.client, { saga: returnSaga, limit: 100 })).some(
+        (d) => d.sagaId === request.returnId && d.compensation === 'cancel-return-pickup',
+      ),
+    );
+    await waitFor(async () =>
+      (await getSagaState(stack.client, request.returnId)).compensations.some((c) => c.deadLetter?.id !== undefined),
+    );
     await assertInvariants(request, 'NEEDS_ATTENTION');
     const open = await api('orders').get(`/dead-letters?sagaId=${request.returnId}&status=OPEN`);
-    assert.deepEqual(open.body.deadLetters.map((d: { step: string; forStep: string }) => [d.step, d.forStep]), [['cancel-return-pickup', 'book-return-pickup']]);
+    assert.deepEqual(
+      open.body.deadLetters.map((d: { step: string; forStep: string }) => [d.step, d.forStep]),
+      [['cancel-return-pickup', 'book-return-pickup']],
+    );
 
     // The operator cancels the pickup by hand, then tells the saga so; it goes on with cancel-return.
-    const byHand = await api('shipping').post(`/return-pickups/${request.returnId}/cancel`, { reason: 'cancelled by hand (OPS-7)' }, { key: `ops-7:${request.returnId}` });
+    const byHand = await api('shipping').post(
+      `/return-pickups/${request.returnId}/cancel`,
+      { reason: 'cancelled by hand (OPS-7)' },
+      { key: `ops-7:${request.returnId}` },
+    );
     assert.equal(byHand.status, 200);
     await resolveCompensation(stack.client, request.returnId, 'pickup cancelled by hand (OPS-7)');
     const result = await awaitSagaResult(stack.client, request.returnId);
@@ -201,14 +278,21 @@ describe('return saga (real Temporal dev server, real services, real databases)'
     await assertInvariants(request, 'REJECTED');
   });
 
-  it('the pivot\'s outcome unknown (the refund done, its answer lost, no attempt left): void-refund takes it back, the saga ends REJECTED', async () => {
+  it("the pivot's outcome unknown (the refund done, its answer lost, no attempt left): void-refund takes it back, the saga ends REJECTED", async () => {
     const before = await ledger();
     const orderId = await approvedOrder('unknown');
     const afterOrder = await ledger();
-    const request = returnOf(orderId, { faults: { 'refund-payment': 'lost-response:1' }, options: { ...fast, stepRetry: { ...fast.stepRetry, maximumAttempts: 1 } } });
+    const request = returnOf(orderId, {
+      faults: { 'refund-payment': 'lost-response:1' },
+      options: { ...fast, stepRetry: { ...fast.stepRetry, maximumAttempts: 1 } },
+    });
     const result = await run(request);
     assert.equal(result.outcome === 'completed' && result.result.status, 'REJECTED', JSON.stringify(result));
-    assert.deepEqual((await scheduledActivities(request.returnId)).slice(-3), ['voidRefund', 'cancelReturnPickup', 'cancelReturn']);
+    assert.deepEqual((await scheduledActivities(request.returnId)).slice(-3), [
+      'voidRefund',
+      'cancelReturnPickup',
+      'cancelReturn',
+    ]);
     assert.deepEqual(await ledger(), afterOrder, 'the refund was taken back: the order stays paid');
     assert.notDeepEqual(afterOrder, before);
     const rows = await assertInvariants(request, 'REJECTED');
@@ -220,7 +304,13 @@ describe('return saga (real Temporal dev server, real services, real databases)'
     const orderId = await approvedOrder('flaky');
     const flaky = 'transient:2,lost-response:1';
     const request = returnOf(orderId, {
-      faults: { 'request-return': flaky, 'book-return-pickup': flaky, 'refund-payment': flaky, 'restock-items': flaky, 'complete-return': flaky },
+      faults: {
+        'request-return': flaky,
+        'book-return-pickup': flaky,
+        'refund-payment': flaky,
+        'restock-items': flaky,
+        'complete-return': flaky,
+      },
       options: fast,
     });
     const result = await run(request);
@@ -228,6 +318,10 @@ describe('return saga (real Temporal dev server, real services, real databases)'
     assert.deepEqual(await ledger(), before, 'refunded once, restocked once');
     const rows = await assertInvariants(request, 'RETURNED');
     assert.equal(rows.idempotency.length, FORWARD.length, 'one idempotency record per step');
-    assert.deepEqual(await scheduledActivities(request.returnId), FORWARD, 'retries are attempts of the same activity, not new ones');
+    assert.deepEqual(
+      await scheduledActivities(request.returnId),
+      FORWARD,
+      'retries are attempts of the same activity, not new ones',
+    );
   });
 });

@@ -31,7 +31,10 @@ interface Route {
 
 /** Every route the service's router declares, plus the frame's /health. */
 function routesOf(service: ServiceName, db: ServiceDb): Route[] {
-  return [...serviceRoutes(SERVICE_DEFINITIONS[service], db).map((r) => ({ service, ...r })), { service, method: 'GET', pattern: '/health' }];
+  return [
+    ...serviceRoutes(SERVICE_DEFINITIONS[service], db).map((r) => ({ service, ...r })),
+    { service, method: 'GET', pattern: '/health' },
+  ];
 }
 
 type Defect = 'path' | 'auth' | 'key' | 'encoding' | 'body' | 'fault' | 'method';
@@ -39,35 +42,98 @@ type Defect = 'path' | 'auth' | 'key' | 'encoding' | 'body' | 'fault' | 'method'
 /** Path parameters that can never be valid ids: broken percent-encoding, control characters (C0, DEL, C1), too long, … */
 const badParam = fc.oneof(
   fc.constantFrom('%ZZ', '%', '%E0%A4%A', '%FF', '%C0%80', '%ED%A0%80', 'a%2', '..%2F..%2Fetc', '%2e%2e'),
-  fc.integer({ min: 0, max: 0x9f }).filter((c) => c < 0x20 || c >= 0x7f).map((c) => `ord${encodeURIComponent(String.fromCharCode(c))}1`),
+  fc
+    .integer({ min: 0, max: 0x9f })
+    .filter((c) => c < 0x20 || c >= 0x7f)
+    .map((c) => `ord${encodeURIComponent(String.fromCharCode(c))}1`),
   fc.integer({ min: 65, max: 400 }).map((n) => 'a'.repeat(n)),
-  fc.string({ unit: 'binary', minLength: 1, maxLength: 30 }).filter((s) => !/^[A-Za-z0-9][A-Za-z0-9._:-]*$/.test(s)).map(encodeURIComponent),
+  fc
+    .string({ unit: 'binary', minLength: 1, maxLength: 30 })
+    .filter((s) => !/^[A-Za-z0-9][A-Za-z0-9._:-]*$/.test(s))
+    .map(encodeURIComponent),
 );
 const goodParam = fc.stringMatching(/^[a-z][a-z0-9-]{0,20}$/);
 
 /** Bodies no route accepts: malformed JSON, not an object, an unknown field (every body schema is strict), too big. */
 const badBody = fc.oneof(
   fc.constantFrom('{', '{"orderId": ', 'nul', '{"a":1}}', '\u0000', '\uFEFF{}', '{"reason": "x"\u0000}', '[', '"'),
-  fc.oneof(fc.array(fc.jsonValue(), { maxLength: 3 }), fc.integer(), fc.string(), fc.constant(null), fc.boolean()).map((v) => JSON.stringify(v)),
-  fc.dictionary(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }).map((o) => JSON.stringify({ ...o, __unknown_field__: 1 })),
-  fc.record({ orderId: fc.jsonValue({ maxDepth: 1 }), items: fc.jsonValue({ maxDepth: 2 }), reason: fc.jsonValue({ maxDepth: 1 }), extra: fc.constant(true) }).map((o) => JSON.stringify(o)),
-  fc.integer({ min: MAX_BODY_BYTES + 1, max: MAX_BODY_BYTES * 3 }).map((n) => JSON.stringify({ padding: 'x'.repeat(n) })),
+  fc
+    .oneof(fc.array(fc.jsonValue(), { maxLength: 3 }), fc.integer(), fc.string(), fc.constant(null), fc.boolean())
+    .map((v) => JSON.stringify(v)),
+  fc
+    .dictionary(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 })
+    .map((o) => JSON.stringify({ ...o, __unknown_field__: 1 })),
+  fc
+    .record({
+      orderId: fc.jsonValue({ maxDepth: 1 }),
+      items: fc.jsonValue({ maxDepth: 2 }),
+      reason: fc.jsonValue({ maxDepth: 1 }),
+      extra: fc.constant(true),
+    })
+    .map((o) => JSON.stringify(o)),
+  fc
+    .integer({ min: MAX_BODY_BYTES + 1, max: MAX_BODY_BYTES * 3 })
+    .map((n) => JSON.stringify({ padding: 'x'.repeat(n) })),
 );
 /** Bodies that are harmless noise when another defect is the point. */
 const anyBody = fc.oneof(badBody, fc.constant(''), fc.constant('{}'), fc.constant('{"reason":"noise"}'));
 
-const badAuth = fc.constantFrom<string | undefined>(undefined, 'Bearer wrong-token-0123456789abcdef', 'Bearer ', `Basic ${Buffer.from('a:b').toString('base64')}`, TEST_SERVICE_TOKEN, `Bearer ${TEST_SERVICE_TOKEN}x`, 'Bearer ü');
-const badKey = fc.oneof(fc.constant(undefined), fc.constant(''), fc.constant('k'.repeat(201)), fc.constantFrom('has space', 'tab\there', 'é-latin1', '\u00a0nbsp'));
+const badAuth = fc.constantFrom<string | undefined>(
+  undefined,
+  'Bearer wrong-token-0123456789abcdef',
+  'Bearer ',
+  `Basic ${Buffer.from('a:b').toString('base64')}`,
+  TEST_SERVICE_TOKEN,
+  `Bearer ${TEST_SERVICE_TOKEN}x`,
+  'Bearer ü',
+);
+const badKey = fc.oneof(
+  fc.constant(undefined),
+  fc.constant(''),
+  fc.constant('k'.repeat(201)),
+  fc.constantFrom('has space', 'tab\there', 'é-latin1', '\u00a0nbsp'),
+);
 const goodKey = fc.stringMatching(/^[a-z0-9:-]{1,40}$/).map((k) => `fc-${k}`);
 
 type Encoding = { name?: string; corrupt: boolean };
 const badEncoding = fc.oneof(
-  fc.constantFrom<Encoding>({ name: 'gzip', corrupt: true }, { name: 'deflate', corrupt: true }, { name: 'br', corrupt: true }, { name: 'x-unknown', corrupt: false }, { name: 'gzip, gzip', corrupt: true }, { name: 'compress', corrupt: false }),
+  fc.constantFrom<Encoding>(
+    { name: 'gzip', corrupt: true },
+    { name: 'deflate', corrupt: true },
+    { name: 'br', corrupt: true },
+    { name: 'x-unknown', corrupt: false },
+    { name: 'gzip, gzip', corrupt: true },
+    { name: 'compress', corrupt: false },
+  ),
 );
-const anyEncoding = fc.oneof(badEncoding, fc.constantFrom<Encoding>({ corrupt: false }, { name: 'identity', corrupt: false }, { name: 'gzip', corrupt: false }));
-const anyContentType = fc.constantFrom<string | undefined>('application/json', 'application/json; charset=utf-8', undefined, 'text/plain', 'application/json; charset=koi8-r', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=utf-16');
+const anyEncoding = fc.oneof(
+  badEncoding,
+  fc.constantFrom<Encoding>({ corrupt: false }, { name: 'identity', corrupt: false }, { name: 'gzip', corrupt: false }),
+);
+const anyContentType = fc.constantFrom<string | undefined>(
+  'application/json',
+  'application/json; charset=utf-8',
+  undefined,
+  'text/plain',
+  'application/json; charset=koi8-r',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/json; charset=utf-16',
+);
 /** Injected-fault specs the services must refuse (a valid transient or lost-response spec answers 503 on purpose). */
-const badFault = fc.constantFrom('delay:99999999', 'delay:-1', 'delay:1.5', 'transient:0', 'transient:1000', 'lost-response:x', 'bogus', 'reject:1', ',,,delay', 'delay:60001', 'reject');
+const badFault = fc.constantFrom(
+  'delay:99999999',
+  'delay:-1',
+  'delay:1.5',
+  'transient:0',
+  'transient:1000',
+  'lost-response:x',
+  'bogus',
+  'reject:1',
+  ',,,delay',
+  'delay:60001',
+  'reject',
+);
 const anyFault = fc.oneof(fc.constant(undefined), badFault);
 const badMethod = fc.constantFrom('PUT', 'PATCH', 'DELETE');
 
@@ -99,21 +165,47 @@ function generator(routes: Route[]) {
       fault: anyFault,
       badFault,
       badMethod,
-      query: fc.oneof(fc.constant(''), fc.constantFrom('?limit=0', '?limit=abc', '?sagaId=%ZZ', '?sagaId=a&sagaId=b', '?status=NOPE', '?x=1', '?limit[a]=1', '?%ZZ=1')),
+      query: fc.oneof(
+        fc.constant(''),
+        fc.constantFrom(
+          '?limit=0',
+          '?limit=abc',
+          '?sagaId=%ZZ',
+          '?sagaId=a&sagaId=b',
+          '?status=NOPE',
+          '?x=1',
+          '?limit[a]=1',
+          '?%ZZ=1',
+        ),
+      ),
     })
     .map((g): Generated => {
       const d = g.defect;
       const isRead = g.route.method === 'GET';
       const hasParam = g.route.pattern.includes(':');
       // A read has no body, key or faults to break: its defect is the path (if any), its credentials or its method.
-      const defect: Defect = isRead && !['auth', 'method'].includes(d) ? (hasParam ? 'path' : 'auth') : d === 'path' && !hasParam ? 'body' : d;
+      const defect: Defect =
+        isRead && !['auth', 'method'].includes(d)
+          ? hasParam
+            ? 'path'
+            : 'auth'
+          : d === 'path' && !hasParam
+            ? 'body'
+            : d;
       const param = defect === 'path' ? g.badParam : g.goodParam;
       const path = g.route.pattern.replace(/:[A-Za-z]+/g, param) + g.query;
       const headers: Record<string, string> = { accept: 'application/json' };
       const auth = defect === 'auth' ? g.badAuth : g.auth;
       if (auth !== undefined) headers.authorization = auth;
       if (isRead && g.route.pattern !== '/health') {
-        return { route: g.route, defect, method: defect === 'method' ? g.badMethod : 'GET', path, headers, body: Buffer.alloc(0) };
+        return {
+          route: g.route,
+          defect,
+          method: defect === 'method' ? g.badMethod : 'GET',
+          path,
+          headers,
+          body: Buffer.alloc(0),
+        };
       }
       const key = defect === 'key' ? g.badKey : g.key;
       if (key !== undefined) headers['idempotency-key'] = key;
@@ -129,7 +221,14 @@ function generator(routes: Route[]) {
         if (encoding.corrupt) body = Buffer.concat([Buffer.from('not-compressed'), body]);
         else if (encoding.name === 'gzip') body = zlib.gzipSync(body);
       }
-      return { route: g.route, defect, method: defect === 'method' ? g.badMethod : g.route.method, path, headers, body };
+      return {
+        route: g.route,
+        defect,
+        method: defect === 'method' ? g.badMethod : g.route.method,
+        path,
+        headers,
+        body,
+      };
     });
 }
 
@@ -146,11 +245,25 @@ function send(baseUrl: string, r: RawRequest, agent: http.Agent): Promise<Answer
   return new Promise((resolve, reject) => {
     const url = new URL(baseUrl);
     const req = http.request(
-      { host: url.hostname, port: url.port, method: r.method, path: r.path, headers: { ...r.headers, 'content-length': String(r.body.length) }, agent, timeout: REQUEST_TIMEOUT_MS },
+      {
+        host: url.hostname,
+        port: url.port,
+        method: r.method,
+        path: r.path,
+        headers: { ...r.headers, 'content-length': String(r.body.length) },
+        agent,
+        timeout: REQUEST_TIMEOUT_MS,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            contentType: String(res.headers['content-type'] ?? ''),
+            text: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
         res.on('error', reject);
       },
     );
@@ -165,7 +278,8 @@ describe('services: generated malformed requests (property-based, fast-check)', 
   const services = {} as Record<ServiceName, RunningService<ServiceDb> & { databaseUrl: string }>;
 
   before(async () => {
-    for (const name of SERVICE_NAMES) services[name] = await startTestService(SERVICE_DEFINITIONS[name], { faultInjection: true });
+    for (const name of SERVICE_NAMES)
+      services[name] = await startTestService(SERVICE_DEFINITIONS[name], { faultInjection: true });
   });
   after(() => Promise.all(Object.values(services).map((s) => s.close())));
 
@@ -173,10 +287,42 @@ describe('services: generated malformed requests (property-based, fast-check)', 
     const agent = new http.Agent();
     const write = { authorization: `Bearer ${TEST_SERVICE_TOKEN}`, 'content-type': 'application/json' };
     const cases: [RawRequest, string][] = [
-      [{ method: 'POST', path: '/orders/%ZZ/approve', headers: { ...write, 'idempotency-key': 'k1' }, body: Buffer.from('{}') }, 'malformed_path'],
-      [{ method: 'POST', path: '/orders', headers: { ...write, 'idempotency-key': 'k2', 'content-encoding': 'gzip' }, body: Buffer.from('not gzip') }, 'malformed_body'],
-      [{ method: 'GET', path: '/orders/%ZZ', headers: { authorization: `Bearer ${TEST_READ_TOKEN}` }, body: Buffer.alloc(0) }, 'malformed_path'],
-      [{ method: 'POST', path: '/orders', headers: { ...write, 'idempotency-key': 'k3', 'content-encoding': 'deflate' }, body: Buffer.from('not deflate') }, 'malformed_body'],
+      [
+        {
+          method: 'POST',
+          path: '/orders/%ZZ/approve',
+          headers: { ...write, 'idempotency-key': 'k1' },
+          body: Buffer.from('{}'),
+        },
+        'malformed_path',
+      ],
+      [
+        {
+          method: 'POST',
+          path: '/orders',
+          headers: { ...write, 'idempotency-key': 'k2', 'content-encoding': 'gzip' },
+          body: Buffer.from('not gzip'),
+        },
+        'malformed_body',
+      ],
+      [
+        {
+          method: 'GET',
+          path: '/orders/%ZZ',
+          headers: { authorization: `Bearer ${TEST_READ_TOKEN}` },
+          body: Buffer.alloc(0),
+        },
+        'malformed_path',
+      ],
+      [
+        {
+          method: 'POST',
+          path: '/orders',
+          headers: { ...write, 'idempotency-key': 'k3', 'content-encoding': 'deflate' },
+          body: Buffer.from('not deflate'),
+        },
+        'malformed_body',
+      ],
     ];
     const before = await snapshotTables(services.orders.databaseUrl);
     for (const [request, code] of cases) {
@@ -193,12 +339,30 @@ describe('services: generated malformed requests (property-based, fast-check)', 
     const write = { authorization: `Bearer ${TEST_SERVICE_TOKEN}`, 'content-type': 'application/json' };
     const before = await snapshotTables(services.orders.databaseUrl);
     for (const [i, control] of ['\u0007', '\u007f', '\u0085', '\u009b'].entries()) {
-      const res = await send(services.orders.url, { method: 'POST', path: '/orders/ctl-1/reject', headers: { ...write, 'idempotency-key': `ctl-${i}` }, body: Buffer.from(JSON.stringify({ reason: `out of${control}stock` })) }, agent);
+      const res = await send(
+        services.orders.url,
+        {
+          method: 'POST',
+          path: '/orders/ctl-1/reject',
+          headers: { ...write, 'idempotency-key': `ctl-${i}` },
+          body: Buffer.from(JSON.stringify({ reason: `out of${control}stock` })),
+        },
+        agent,
+      );
       assert.equal(res.status, 400, `U+${control.charCodeAt(0).toString(16)}: ${res.text}`);
       assert.match(res.text, /must not contain control characters/);
     }
     for (const spec of ['delay:99999999', 'delay:60001', 'transient:101']) {
-      const res = await send(services.orders.url, { method: 'POST', path: '/orders/ctl-1/approve', headers: { ...write, 'idempotency-key': `fault-${spec}`, 'x-fault-injection': spec }, body: Buffer.from('{}') }, agent);
+      const res = await send(
+        services.orders.url,
+        {
+          method: 'POST',
+          path: '/orders/ctl-1/approve',
+          headers: { ...write, 'idempotency-key': `fault-${spec}`, 'x-fault-injection': spec },
+          body: Buffer.from('{}'),
+        },
+        agent,
+      );
       assert.equal(res.status, 400, `${spec}: ${res.text}`);
       assert.match(res.text, /(delay:MS \(MS from 0 to 60000\)|N from 1 to 100)/);
     }
@@ -219,7 +383,10 @@ describe('services: generated malformed requests (property-based, fast-check)', 
           const res = await send(services[r.route.service].url, r, agent);
           sent++;
           const what = `${r.method} ${r.path} (${r.route.service}, defect: ${r.defect}, headers ${JSON.stringify(r.headers)}, body ${JSON.stringify(r.body.subarray(0, 120).toString('latin1'))}) → ${res.status} ${res.text.slice(0, 300)}`;
-          seen.set(`${r.route.service} ${r.route.method} ${r.route.pattern}`, (seen.get(`${r.route.service} ${r.route.method} ${r.route.pattern}`) ?? 0) + 1);
+          seen.set(
+            `${r.route.service} ${r.route.method} ${r.route.pattern}`,
+            (seen.get(`${r.route.service} ${r.route.method} ${r.route.pattern}`) ?? 0) + 1,
+          );
           if (r.route.pattern === '/health' && r.method === 'GET') {
             assert.equal(res.status, 200, what);
             return;
@@ -234,11 +401,14 @@ describe('services: generated malformed requests (property-based, fast-check)', 
       );
     } finally {
       agent.destroy();
-      console.log(`      fast-check: ${sent} generated requests, seed ${SEED} (replay: FC_SEED=${SEED}), ${seen.size} of ${routes.length} routes hit`);
+      console.log(
+        `      fast-check: ${sent} generated requests, seed ${SEED} (replay: FC_SEED=${SEED}), ${seen.size} of ${routes.length} routes hit`,
+      );
     }
     assert.ok(sent >= RUNS, `${sent} requests sent`);
     assert.equal(seen.size, routes.length, 'every route was tried');
     const after = await Promise.all(SERVICE_NAMES.map((n) => snapshotTables(services[n].databaseUrl)));
-    for (const [i, name] of SERVICE_NAMES.entries()) assert.deepEqual(after[i], before[i], `${name}: not one row may change`);
+    for (const [i, name] of SERVICE_NAMES.entries())
+      assert.deepEqual(after[i], before[i], `${name}: not one row may change`);
   });
 });

@@ -28,7 +28,11 @@ describe('payments service', () => {
   it('happy path: a charge takes the money (CHARGED, with chargedAt) and is readable back', async () => {
     const id = orderId();
     const before = await balance('cust-alice');
-    const charged = await api.post('/payments', { orderId: id, customerId: 'cust-alice', amountCents: 12_345 }, { key: `${id}:charge` });
+    const charged = await api.post(
+      '/payments',
+      { orderId: id, customerId: 'cust-alice', amountCents: 12_345 },
+      { key: `${id}:charge` },
+    );
     assert.equal(charged.status, 201);
     assert.equal(charged.body.status, 'CHARGED');
     assert.equal(charged.body.amountCents, 12_345);
@@ -44,18 +48,30 @@ describe('payments service', () => {
 
   it('a customer with a credit limit may go negative, down to -creditLimit and no further', async () => {
     const first = orderId();
-    const charged = await api.post('/payments', { orderId: first, customerId: 'cust-carol', amountCents: 30_000 }, { key: `${first}:charge` });
+    const charged = await api.post(
+      '/payments',
+      { orderId: first, customerId: 'cust-carol', amountCents: 30_000 },
+      { key: `${first}:charge` },
+    );
     assert.equal(charged.status, 201);
     assert.equal(await balance('cust-carol'), -30_000, 'paid on credit');
 
     const second = orderId();
-    const refused = await api.post('/payments', { orderId: second, customerId: 'cust-carol', amountCents: 80_000 }, { key: `${second}:charge` });
+    const refused = await api.post(
+      '/payments',
+      { orderId: second, customerId: 'cust-carol', amountCents: 80_000 },
+      { key: `${second}:charge` },
+    );
     assert.equal(refused.status, 422);
     assert.equal(refused.body.error.code, 'insufficient_funds');
     assert.deepEqual(refused.body.error.details, { customerId: 'cust-carol', requested: 80_000, available: 70_000 });
 
     const third = orderId();
-    const exact = await api.post('/payments', { orderId: third, customerId: 'cust-carol', amountCents: 70_000 }, { key: `${third}:charge` });
+    const exact = await api.post(
+      '/payments',
+      { orderId: third, customerId: 'cust-carol', amountCents: 70_000 },
+      { key: `${third}:charge` },
+    );
     assert.equal(exact.status, 201, 'the whole credit line can be used');
     assert.equal(await balance('cust-carol'), -100_000);
   });
@@ -70,7 +86,11 @@ describe('payments service', () => {
   it('concurrent charges for the last of the money: exactly one winner, the others get insufficient_funds', async () => {
     const attempts = await Promise.all(
       Array.from({ length: 8 }, (_, i) =>
-        api.post('/payments', { orderId: `race-${i}`, customerId: 'cust-race', amountCents: 8000 }, { key: `race-${i}:charge` }),
+        api.post(
+          '/payments',
+          { orderId: `race-${i}`, customerId: 'cust-race', amountCents: 8000 },
+          { key: `race-${i}:charge` },
+        ),
       ),
     );
     assert.deepEqual(attempts.map((a) => a.status).sort(), [201, 422, 422, 422, 422, 422, 422, 422]);
@@ -83,7 +103,13 @@ describe('payments service', () => {
     const id = orderId();
     const before = await balance('cust-alice');
     const attempts = await Promise.all(
-      Array.from({ length: 5 }, (_, i) => api.post('/payments', { orderId: id, customerId: 'cust-alice', amountCents: 1000 }, { key: `${id}:charge-${i}` })),
+      Array.from({ length: 5 }, (_, i) =>
+        api.post(
+          '/payments',
+          { orderId: id, customerId: 'cust-alice', amountCents: 1000 },
+          { key: `${id}:charge-${i}` },
+        ),
+      ),
     );
     assert.deepEqual(attempts.map((a) => a.status).sort(), [201, 409, 409, 409, 409]);
     assert.equal(await balance('cust-alice'), before - 1000);
@@ -106,13 +132,44 @@ describe('payments service', () => {
       { name: 'injection-looking order id', ...charge({ ...valid, orderId: "x'; DROP TABLE customers;--" }) },
       { name: 'injection-looking customer id', ...charge({ ...valid, customerId: "cust-alice' OR '1'='1" }) },
       { name: 'unknown customer', path: '/payments', body: { ...valid, customerId: 'cust-nobody' }, expectStatus: 404 },
-      { name: 'insufficient funds', path: '/payments', body: { ...valid, customerId: 'cust-broke', amountCents: 501 }, expectStatus: 422 },
+      {
+        name: 'insufficient funds',
+        path: '/payments',
+        body: { ...valid, customerId: 'cust-broke', amountCents: 501 },
+        expectStatus: 422,
+      },
       { name: 'refund without a reason', path: '/payments/bad-1/refund', body: {}, expectStatus: 400 },
-      { name: 'refund with a blank reason', path: '/payments/bad-1/refund', body: { reason: '   ' }, expectStatus: 400 },
-      { name: 'refund with an oversized reason', path: '/payments/bad-1/refund', body: { reason: 'r'.repeat(501) }, expectStatus: 400 },
-      { name: 'refund with an extra field', path: '/payments/bad-1/refund', body: { reason: 'x', amountCents: 5 }, expectStatus: 400 },
-      { name: 'refund of an injection-looking order id', path: `/payments/${encodeURIComponent("x' OR 1=1--")}/refund`, body: { reason: 'x' }, expectStatus: 400 },
-      { name: 'refund without Idempotency-Key', path: '/payments/bad-1/refund', body: { reason: 'x' }, key: false, expectStatus: 400 },
+      {
+        name: 'refund with a blank reason',
+        path: '/payments/bad-1/refund',
+        body: { reason: '   ' },
+        expectStatus: 400,
+      },
+      {
+        name: 'refund with an oversized reason',
+        path: '/payments/bad-1/refund',
+        body: { reason: 'r'.repeat(501) },
+        expectStatus: 400,
+      },
+      {
+        name: 'refund with an extra field',
+        path: '/payments/bad-1/refund',
+        body: { reason: 'x', amountCents: 5 },
+        expectStatus: 400,
+      },
+      {
+        name: 'refund of an injection-looking order id',
+        path: `/payments/${encodeURIComponent("x' OR 1=1--")}/refund`,
+        body: { reason: 'x' },
+        expectStatus: 400,
+      },
+      {
+        name: 'refund without Idempotency-Key',
+        path: '/payments/bad-1/refund',
+        body: { reason: 'x' },
+        key: false,
+        expectStatus: 400,
+      },
     ]);
   });
 
@@ -120,16 +177,28 @@ describe('payments service', () => {
     it('insufficient funds → 422 naming requested vs available, nothing written', async () => {
       const id = orderId();
       const before = await snapshotTables(service.databaseUrl);
-      const res = await api.post('/payments', { orderId: id, customerId: 'cust-broke', amountCents: 501 }, { key: `${id}:charge` });
+      const res = await api.post(
+        '/payments',
+        { orderId: id, customerId: 'cust-broke', amountCents: 501 },
+        { key: `${id}:charge` },
+      );
       assert.equal(res.status, 422);
       assert.equal(res.body.error.code, 'insufficient_funds');
       assert.match(res.body.error.message, /501 cents requested, 500 cents available/);
-      assert.deepEqual(await snapshotTables(service.databaseUrl), before, 'no payment, no balance change, no idempotency record');
+      assert.deepEqual(
+        await snapshotTables(service.databaseUrl),
+        before,
+        'no payment, no balance change, no idempotency record',
+      );
     });
 
     it('unknown customer → 404 unknown_customer', async () => {
       const id = orderId();
-      const res = await api.post('/payments', { orderId: id, customerId: 'cust-nobody', amountCents: 100 }, { key: `${id}:charge` });
+      const res = await api.post(
+        '/payments',
+        { orderId: id, customerId: 'cust-nobody', amountCents: 100 },
+        { key: `${id}:charge` },
+      );
       assert.equal(res.status, 404);
       assert.equal(res.body.error.code, 'unknown_customer');
       assert.equal(await service.db.payment.findUnique({ where: { orderId: id } }), null);
@@ -138,9 +207,17 @@ describe('payments service', () => {
     it('illegal transition → 409: charging the same order twice under different keys', async () => {
       const id = orderId();
       const before = await balance('cust-bob');
-      const first = await api.post('/payments', { orderId: id, customerId: 'cust-bob', amountCents: 1500 }, { key: `${id}:charge` });
+      const first = await api.post(
+        '/payments',
+        { orderId: id, customerId: 'cust-bob', amountCents: 1500 },
+        { key: `${id}:charge` },
+      );
       assert.equal(first.status, 201);
-      const again = await api.post('/payments', { orderId: id, customerId: 'cust-bob', amountCents: 1500 }, { key: `${id}:charge-bis` });
+      const again = await api.post(
+        '/payments',
+        { orderId: id, customerId: 'cust-bob', amountCents: 1500 },
+        { key: `${id}:charge-bis` },
+      );
       assert.equal(again.status, 409);
       assert.equal(again.body.error.code, 'illegal_transition');
       assert.deepEqual(again.body.error.details, { status: 'CHARGED' });
@@ -167,7 +244,11 @@ describe('payments service', () => {
       const id = orderId();
       await api.post('/payments', { orderId: id, customerId: 'cust-bob', amountCents: 300 }, { key: `${id}:charge` });
       const before = await snapshotTables(service.databaseUrl);
-      const res = await api.post('/payments', { orderId: id, customerId: 'cust-bob', amountCents: 301 }, { key: `${id}:charge` });
+      const res = await api.post(
+        '/payments',
+        { orderId: id, customerId: 'cust-bob', amountCents: 301 },
+        { key: `${id}:charge` },
+      );
       assert.equal(res.status, 422);
       assert.equal(res.body.error.code, 'idempotency_key_reused');
       assert.deepEqual(await snapshotTables(service.databaseUrl), before);
@@ -177,10 +258,19 @@ describe('payments service', () => {
       const id = orderId();
       const before = await balance('cust-alice');
       const body = { orderId: id, customerId: 'cust-alice', amountCents: 2500 };
-      const results = await Promise.all(Array.from({ length: 6 }, () => api.post('/payments', body, { key: `${id}:charge` })));
-      assert.deepEqual(results.map((r) => r.status), Array(6).fill(201));
+      const results = await Promise.all(
+        Array.from({ length: 6 }, () => api.post('/payments', body, { key: `${id}:charge` })),
+      );
+      assert.deepEqual(
+        results.map((r) => r.status),
+        Array(6).fill(201),
+      );
       for (const r of results) assert.deepEqual(r.body, results[0].body);
-      assert.equal(results.filter((r) => r.headers.get('idempotent-replayed') === 'true').length, 5, 'one original, five replays');
+      assert.equal(
+        results.filter((r) => r.headers.get('idempotent-replayed') === 'true').length,
+        5,
+        'one original, five replays',
+      );
       assert.equal(await balance('cust-alice'), before - 2500);
     });
   });
@@ -204,13 +294,21 @@ describe('payments service', () => {
       const again = await api.post(`/payments/${id}/refund`, { reason: 'shipping failed' }, { key: `${id}:refund` });
       assert.deepEqual(again.body, first.body);
       assert.equal(again.headers.get('idempotent-replayed'), 'true');
-      const otherKey = await api.post(`/payments/${id}/refund`, { reason: 'shipping failed again' }, { key: `${id}:refund-bis` });
+      const otherKey = await api.post(
+        `/payments/${id}/refund`,
+        { reason: 'shipping failed again' },
+        { key: `${id}:refund-bis` },
+      );
       assert.equal(otherKey.status, 200);
       assert.equal(otherKey.body.noop, true);
       assert.equal(otherKey.body.reason, 'shipping failed', 'a no-op leaves the payment unchanged');
       assert.equal(await balance('cust-bob'), before, 'refunded exactly once');
 
-      const recharge = await api.post('/payments', { orderId: id, customerId: 'cust-bob', amountCents: 4200 }, { key: `${id}:charge-bis` });
+      const recharge = await api.post(
+        '/payments',
+        { orderId: id, customerId: 'cust-bob', amountCents: 4200 },
+        { key: `${id}:charge-bis` },
+      );
       assert.equal(recharge.status, 409, 'a refunded order is never charged again');
     });
 
@@ -223,12 +321,24 @@ describe('payments service', () => {
       assert.equal(res.body.status, 'CANCELLED');
       assert.equal(res.body.reason, 'saga compensating (refunded before any charge: no-op)');
       const recorded = await service.db.payment.findUnique({ where: { orderId: id } });
-      assert.deepEqual([recorded?.status, recorded?.customerId, recorded?.amountCents], ['CANCELLED', null, 0], 'the no-op is recorded in the database');
+      assert.deepEqual(
+        [recorded?.status, recorded?.customerId, recorded?.amountCents],
+        ['CANCELLED', null, 0],
+        'the no-op is recorded in the database',
+      );
 
-      const again = await api.post(`/payments/${id}/refund`, { reason: 'saga compensating' }, { key: `${id}:refund-bis` });
+      const again = await api.post(
+        `/payments/${id}/refund`,
+        { reason: 'saga compensating' },
+        { key: `${id}:refund-bis` },
+      );
       assert.deepEqual([again.status, again.body.noop, again.body.status], [200, true, 'CANCELLED']);
 
-      const late = await api.post('/payments', { orderId: id, customerId: 'cust-alice', amountCents: 1000 }, { key: `${id}:charge` });
+      const late = await api.post(
+        '/payments',
+        { orderId: id, customerId: 'cust-alice', amountCents: 1000 },
+        { key: `${id}:charge` },
+      );
       assert.equal(late.status, 409, 'a charge arriving after its compensation must not take money');
       assert.equal(late.body.error.code, 'illegal_transition');
       assert.deepEqual(late.body.error.details, { status: 'CANCELLED' });
@@ -287,27 +397,47 @@ describe('payments service', () => {
       const id = orderId();
       const before = await balance('cust-bob');
       await api.post('/payments', { orderId: id, customerId: 'cust-bob', amountCents: 333 }, { key: `${id}:charge` });
-      const lost = await api.post(`/payments/${id}/refund`, { reason: 'x' }, { key: `${id}:refund`, faults: 'lost-response:1' });
+      const lost = await api.post(
+        `/payments/${id}/refund`,
+        { reason: 'x' },
+        { key: `${id}:refund`, faults: 'lost-response:1' },
+      );
       assert.equal(lost.status, 503);
-      const retry = await api.post(`/payments/${id}/refund`, { reason: 'x' }, { key: `${id}:refund`, faults: 'lost-response:1' });
+      const retry = await api.post(
+        `/payments/${id}/refund`,
+        { reason: 'x' },
+        { key: `${id}:refund`, faults: 'lost-response:1' },
+      );
       assert.deepEqual([retry.status, retry.body.noop], [200, false]);
       assert.equal(await balance('cust-bob'), before);
     });
 
     it('reject answers 422 and writes nothing; delay slows the response', async () => {
       const before = await snapshotTables(service.databaseUrl);
-      const rejected = await api.post('/payments', { orderId: orderId(), customerId: 'cust-alice', amountCents: 100 }, { key: 'k-reject', faults: 'reject' });
+      const rejected = await api.post(
+        '/payments',
+        { orderId: orderId(), customerId: 'cust-alice', amountCents: 100 },
+        { key: 'k-reject', faults: 'reject' },
+      );
       assert.equal(rejected.status, 422);
       assert.equal(rejected.body.error.code, 'injected_rejection');
       assert.deepEqual(await snapshotTables(service.databaseUrl), before);
       const started = performance.now();
-      const slow = await api.post('/payments', { orderId: orderId(), customerId: 'cust-alice', amountCents: 100 }, { key: 'k-slow', faults: 'delay:300' });
+      const slow = await api.post(
+        '/payments',
+        { orderId: orderId(), customerId: 'cust-alice', amountCents: 100 },
+        { key: 'k-slow', faults: 'delay:300' },
+      );
       assert.equal(slow.status, 201);
       assert.ok(performance.now() - started >= 290);
     });
 
     it('an invalid fault header is a 400', async () => {
-      const res = await api.post('/payments', { orderId: orderId(), customerId: 'cust-alice', amountCents: 100 }, { key: 'k-bad-fault', faults: 'explode:now' });
+      const res = await api.post(
+        '/payments',
+        { orderId: orderId(), customerId: 'cust-alice', amountCents: 100 },
+        { key: 'k-bad-fault', faults: 'explode:now' },
+      );
       assert.equal(res.status, 400);
     });
 
@@ -315,9 +445,17 @@ describe('payments service', () => {
       const plain = await startTestService(paymentsService);
       try {
         const client = httpClient(plain.url);
-        const rejected = await client.post('/payments', { orderId: 'f-off', customerId: 'cust-alice', amountCents: 100 }, { key: 'f-off:charge', faults: 'reject' });
+        const rejected = await client.post(
+          '/payments',
+          { orderId: 'f-off', customerId: 'cust-alice', amountCents: 100 },
+          { key: 'f-off:charge', faults: 'reject' },
+        );
         assert.equal(rejected.status, 201);
-        const lost = await client.post('/payments', { orderId: 'f-off-2', customerId: 'cust-alice', amountCents: 100 }, { key: 'f-off-2:charge', faults: 'lost-response:1' });
+        const lost = await client.post(
+          '/payments',
+          { orderId: 'f-off-2', customerId: 'cust-alice', amountCents: 100 },
+          { key: 'f-off-2:charge', faults: 'lost-response:1' },
+        );
         assert.equal(lost.status, 201);
         assert.equal((await client.get('/customers/cust-alice')).body.balanceCents, 500_000 - 200);
       } finally {
@@ -330,15 +468,29 @@ describe('payments service', () => {
   describe('after all of the above', () => {
     it('money is conserved: seeded balance = balance + sum of CHARGED payments, for every customer', async () => {
       const customers = await service.db.customer.findMany();
-      const charged = await service.db.payment.groupBy({ by: ['customerId'], where: { status: 'CHARGED' }, _sum: { amountCents: true } });
+      const charged = await service.db.payment.groupBy({
+        by: ['customerId'],
+        where: { status: 'CHARGED' },
+        _sum: { amountCents: true },
+      });
       const chargedBy = new Map(charged.map((c) => [c.customerId, c._sum.amountCents ?? 0]));
       assert.deepEqual(
         customers.map((c) => [c.id, c.balanceCents + (chargedBy.get(c.id) ?? 0)]).sort(),
         SEED_CUSTOMERS.map((c) => [c.id, c.balanceCents]).sort(),
       );
-      assert.ok(customers.every((c) => c.balanceCents >= -c.creditLimitCents), 'no customer beyond their credit limit');
+      assert.ok(
+        customers.every((c) => c.balanceCents >= -c.creditLimitCents),
+        'no customer beyond their credit limit',
+      );
       assert.ok(chargedBy.size >= 4, 'the tests above charged several customers');
-      const orphans = await service.db.payment.count({ where: { OR: [{ customerId: null, NOT: { status: 'CANCELLED' } }, { status: 'CANCELLED', amountCents: { not: 0 } }] } });
+      const orphans = await service.db.payment.count({
+        where: {
+          OR: [
+            { customerId: null, NOT: { status: 'CANCELLED' } },
+            { status: 'CANCELLED', amountCents: { not: 0 } },
+          ],
+        },
+      });
       assert.equal(orphans, 0, 'only tombstones lack a customer, and they carry no money');
     });
   });

@@ -24,7 +24,12 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const daysAgo = (days: number) => new Date(Date.now() - days * DAY_MS).toISOString();
 
 /** Sends a request and proves it was refused with this status and code, and that not one row changed. */
-async function assertRefused(databaseUrl: string, send: () => Promise<TestResponse>, status: number, code: string): Promise<TestResponse> {
+async function assertRefused(
+  databaseUrl: string,
+  send: () => Promise<TestResponse>,
+  status: number,
+  code: string,
+): Promise<TestResponse> {
   const before = await snapshotTables(databaseUrl);
   const res = await send();
   assert.deepEqual([res.status, res.body?.error?.code], [status, code], JSON.stringify(res.body));
@@ -42,9 +47,17 @@ describe('returns: orders service', () => {
   /** A new order in the given state, through the orders service's own endpoints. */
   const order = async (state: 'PENDING' | 'APPROVED' | 'REJECTED' = 'APPROVED') => {
     const id = `ord-ret-${next()}`;
-    assert.equal((await api.post('/orders', { orderId: id, customerId: 'cust-1', items }, { key: `${id}:create` })).status, 201);
-    if (state === 'APPROVED') assert.equal((await api.post(`/orders/${id}/approve`, {}, { key: `${id}:approve` })).status, 200);
-    if (state === 'REJECTED') assert.equal((await api.post(`/orders/${id}/reject`, { reason: 'no stock' }, { key: `${id}:reject` })).status, 200);
+    assert.equal(
+      (await api.post('/orders', { orderId: id, customerId: 'cust-1', items }, { key: `${id}:create` })).status,
+      201,
+    );
+    if (state === 'APPROVED')
+      assert.equal((await api.post(`/orders/${id}/approve`, {}, { key: `${id}:approve` })).status, 200);
+    if (state === 'REJECTED')
+      assert.equal(
+        (await api.post(`/orders/${id}/reject`, { reason: 'no stock' }, { key: `${id}:reject` })).status,
+        200,
+      );
     return id;
   };
   const request = (returnId: string, orderId: string, key = `${returnId}:request-return`, faults?: string) =>
@@ -62,7 +75,16 @@ describe('returns: orders service', () => {
     const ret = `ret-${next()}`;
     const requested = await request(ret, id);
     assert.equal(requested.status, 201, JSON.stringify(requested.body));
-    assert.deepEqual([requested.body.id, requested.body.orderId, requested.body.status, requested.body.reason, requested.body.orderStatus], [ret, id, 'REQUESTED', 'does not fit', 'APPROVED']);
+    assert.deepEqual(
+      [
+        requested.body.id,
+        requested.body.orderId,
+        requested.body.status,
+        requested.body.reason,
+        requested.body.orderStatus,
+      ],
+      [ret, id, 'REQUESTED', 'does not fit', 'APPROVED'],
+    );
     assert.equal((await orderRow(id))?.returnId, ret, 'the order is locked by its return');
 
     const completed = await api.post(`/returns/${ret}/complete`, {}, { key: `${ret}:complete-return` });
@@ -73,16 +95,26 @@ describe('returns: orders service', () => {
     assert.deepEqual([stored?.status, stored?.returnId], ['RETURNED', ret]);
     assert.ok(stored?.returnedAt);
     const read = await api.get(`/orders/${id}`);
-    assert.deepEqual([read.body.status, read.body.returnId, read.body.returnedAt], ['RETURNED', ret, stored!.returnedAt!.toISOString()]);
+    assert.deepEqual(
+      [read.body.status, read.body.returnId, read.body.returnedAt],
+      ['RETURNED', ret, stored!.returnedAt!.toISOString()],
+    );
 
     const listed = await api.get(`/returns?orderId=${id}`);
-    assert.deepEqual(listed.body.returns.map((r: { id: string; status: string }) => [r.id, r.status]), [[ret, 'COMPLETED']]);
+    assert.deepEqual(
+      listed.body.returns.map((r: { id: string; status: string }) => [r.id, r.status]),
+      [[ret, 'COMPLETED']],
+    );
     assert.equal((await api.get(`/returns?returnId=${ret}`)).body.returns.length, 1);
 
     const replay = await api.post(`/returns/${ret}/complete`, {}, { key: `${ret}:complete-return` });
     assert.deepEqual([replay.body, replay.headers.get('idempotent-replayed')], [completed.body, 'true']);
     const again = await api.post(`/returns/${ret}/complete`, {}, { key: `${ret}:complete-again` });
-    assert.deepEqual([again.status, again.body.status], [200, 'COMPLETED'], 'completing a completed return changes nothing');
+    assert.deepEqual(
+      [again.status, again.body.status],
+      [200, 'COMPLETED'],
+      'completing a completed return changes nothing',
+    );
   });
 
   describe('business rejections: a 4xx, nothing written', () => {
@@ -93,7 +125,12 @@ describe('returns: orders service', () => {
     it('an order not approved (PENDING, REJECTED) → 409 order_not_approved', async () => {
       for (const state of ['PENDING', 'REJECTED'] as const) {
         const id = await order(state);
-        const res = await assertRefused(service.databaseUrl, () => request(`ret-${next()}`, id), 409, 'order_not_approved');
+        const res = await assertRefused(
+          service.databaseUrl,
+          () => request(`ret-${next()}`, id),
+          409,
+          'order_not_approved',
+        );
         assert.deepEqual(res.body.error.details, { status: state });
       }
     });
@@ -112,7 +149,12 @@ describe('returns: orders service', () => {
       const first = `ret-${next()}`;
       await request(first, id);
       await assertRefused(service.databaseUrl, () => request(`ret-${next()}`, id), 409, 'return_in_progress');
-      await assertRefused(service.databaseUrl, () => request(first, id, `${first}:request-again`), 409, 'illegal_transition');
+      await assertRefused(
+        service.databaseUrl,
+        () => request(first, id, `${first}:request-again`),
+        409,
+        'illegal_transition',
+      );
     });
 
     it('a RETURNED order can no longer be rejected or cancelled (409)', async () => {
@@ -121,16 +163,31 @@ describe('returns: orders service', () => {
       await request(ret, id);
       await api.post(`/returns/${ret}/complete`, {}, { key: `${ret}:complete-return` });
       for (const op of ['reject', 'cancel']) {
-        const res = await assertRefused(service.databaseUrl, () => api.post(`/orders/${id}/${op}`, { reason: 'late' }, { key: `${id}:${op}` }), 409, 'illegal_transition');
+        const res = await assertRefused(
+          service.databaseUrl,
+          () => api.post(`/orders/${id}/${op}`, { reason: 'late' }, { key: `${id}:${op}` }),
+          409,
+          'illegal_transition',
+        );
         assert.match(res.body.error.message, /is RETURNED and can no longer be/);
       }
     });
 
     it('complete: unknown return → 404 unknown_return, a CANCELLED one → 409', async () => {
-      await assertRefused(service.databaseUrl, () => api.post('/returns/ret-nobody/complete', {}, { key: 'ret-nobody:complete-return' }), 404, 'unknown_return');
+      await assertRefused(
+        service.databaseUrl,
+        () => api.post('/returns/ret-nobody/complete', {}, { key: 'ret-nobody:complete-return' }),
+        404,
+        'unknown_return',
+      );
       const ret = `ret-${next()}`;
       await api.post(`/returns/${ret}/cancel`, { reason: 'saga compensating' }, { key: `${ret}:cancel-return` });
-      await assertRefused(service.databaseUrl, () => api.post(`/returns/${ret}/complete`, {}, { key: `${ret}:complete-return` }), 409, 'illegal_transition');
+      await assertRefused(
+        service.databaseUrl,
+        () => api.post(`/returns/${ret}/complete`, {}, { key: `${ret}:complete-return` }),
+        409,
+        'illegal_transition',
+      );
     });
   });
 
@@ -139,8 +196,21 @@ describe('returns: orders service', () => {
       const id = await order();
       const ret = `ret-${next()}`;
       await request(ret, id);
-      const cancelled = await api.post(`/returns/${ret}/cancel`, { reason: 'pickup refused' }, { key: `${ret}:cancel-return` });
-      assert.deepEqual([cancelled.status, cancelled.body.status, cancelled.body.noop, cancelled.body.cancelReason, cancelled.body.reason], [200, 'CANCELLED', false, 'pickup refused', 'does not fit']);
+      const cancelled = await api.post(
+        `/returns/${ret}/cancel`,
+        { reason: 'pickup refused' },
+        { key: `${ret}:cancel-return` },
+      );
+      assert.deepEqual(
+        [
+          cancelled.status,
+          cancelled.body.status,
+          cancelled.body.noop,
+          cancelled.body.cancelReason,
+          cancelled.body.reason,
+        ],
+        [200, 'CANCELLED', false, 'pickup refused', 'does not fit'],
+      );
       assert.deepEqual([(await orderRow(id))?.status, (await orderRow(id))?.returnId], ['APPROVED', null]);
       const again = await api.post(`/returns/${ret}/cancel`, { reason: 'again' }, { key: `${ret}:cancel-again` });
       assert.deepEqual([again.status, again.body.noop, again.body.cancelReason], [200, true, 'pickup refused']);
@@ -150,7 +220,11 @@ describe('returns: orders service', () => {
     it('cancel before the request: a recorded no-op (tombstone), and the late request is refused without locking the order', async () => {
       const id = await order();
       const ret = `ret-${next()}`;
-      const res = await api.post(`/returns/${ret}/cancel`, { reason: 'saga compensating' }, { key: `${ret}:cancel-return` });
+      const res = await api.post(
+        `/returns/${ret}/cancel`,
+        { reason: 'saga compensating' },
+        { key: `${ret}:cancel-return` },
+      );
       assert.deepEqual([res.status, res.body.noop, res.body.status, res.body.orderId], [200, true, 'CANCELLED', null]);
       assert.equal(res.body.cancelReason, 'saga compensating (cancelled before the return was requested: no-op)');
       const late = await assertRefused(service.databaseUrl, () => request(ret, id), 409, 'illegal_transition');
@@ -163,14 +237,22 @@ describe('returns: orders service', () => {
       const ret = `ret-${next()}`;
       await request(ret, id);
       await api.post(`/returns/${ret}/complete`, {}, { key: `${ret}:complete-return` });
-      await assertRefused(service.databaseUrl, () => api.post(`/returns/${ret}/cancel`, { reason: 'late' }, { key: `${ret}:cancel-return` }), 409, 'illegal_transition');
+      await assertRefused(
+        service.databaseUrl,
+        () => api.post(`/returns/${ret}/cancel`, { reason: 'late' }, { key: `${ret}:cancel-return` }),
+        409,
+        'illegal_transition',
+      );
     });
 
     it('a request racing its own cancellation: whichever wins, the order ends APPROVED and unlocked', async () => {
       for (let i = 0; i < 5; i++) {
         const id = await order();
         const ret = `ret-${next()}`;
-        const [requested, cancelled] = await Promise.all([request(ret, id), api.post(`/returns/${ret}/cancel`, { reason: 'timed out' }, { key: `${ret}:cancel-return` })]);
+        const [requested, cancelled] = await Promise.all([
+          request(ret, id),
+          api.post(`/returns/${ret}/cancel`, { reason: 'timed out' }, { key: `${ret}:cancel-return` }),
+        ]);
         assert.equal(cancelled.status, 200);
         assert.equal(requested.status, cancelled.body.noop ? 409 : 201);
         assert.deepEqual([(await orderRow(id))?.status, (await orderRow(id))?.returnId], ['APPROVED', null]);
@@ -192,7 +274,10 @@ describe('returns: orders service', () => {
     const ret = `ret-${next()}`;
     assert.equal((await request(ret, id, undefined, 'lost-response:1')).status, 503);
     const retry = await request(ret, id, undefined, 'lost-response:1');
-    assert.deepEqual([retry.status, retry.headers.get('idempotent-replayed'), retry.body.status], [201, 'true', 'REQUESTED']);
+    assert.deepEqual(
+      [retry.status, retry.headers.get('idempotent-replayed'), retry.body.status],
+      [201, 'true', 'REQUESTED'],
+    );
     assert.equal(await service.db.return.count({ where: { orderId: id } }), 1);
   });
 
@@ -210,8 +295,19 @@ describe('returns: orders service', () => {
       { name: 'orderId is a number', ...post({ ...valid, orderId: 42 }) },
       { name: 'complete with a body', path: '/returns/ret-bad/complete', body: { force: true }, expectStatus: 400 },
       { name: 'cancel without a reason', path: '/returns/ret-bad/cancel', body: {}, expectStatus: 400 },
-      { name: 'cancel of an injection-looking id', path: `/returns/${encodeURIComponent("x' OR 1=1--")}/cancel`, body: { reason: 'x' }, expectStatus: 400 },
-      { name: 'cancel without Idempotency-Key', path: '/returns/ret-bad/cancel', body: { reason: 'x' }, key: false, expectStatus: 400 },
+      {
+        name: 'cancel of an injection-looking id',
+        path: `/returns/${encodeURIComponent("x' OR 1=1--")}/cancel`,
+        body: { reason: 'x' },
+        expectStatus: 400,
+      },
+      {
+        name: 'cancel without Idempotency-Key',
+        path: '/returns/ret-bad/cancel',
+        body: { reason: 'x' },
+        key: false,
+        expectStatus: 400,
+      },
     ]);
     const query = await api.get('/returns?limit=0');
     assert.deepEqual([query.status, query.body.error.code], [400, 'validation_failed']);
@@ -223,17 +319,27 @@ describe('returns: shipping service', () => {
   let api: ReturnType<typeof httpClient>;
   let n = 0;
   const next = () => ++n;
-  const destination = { recipient: 'Ada Lovelace', line1: '12 rue de la Paix', city: 'Paris', postalCode: '75002', country: 'FR' };
+  const destination = {
+    recipient: 'Ada Lovelace',
+    line1: '12 rue de la Paix',
+    city: 'Paris',
+    postalCode: '75002',
+    country: 'FR',
+  };
   /** A new shipment in the given state, through the shipping service's own endpoints. */
   const shipment = async (state: 'PENDING' | 'CONFIRMED' | 'DELIVERED' = 'DELIVERED', deliveredAt?: string) => {
     const id = `ord-rsh-${next()}`;
     assert.equal((await api.post('/shipments', { orderId: id, destination }, { key: `${id}:schedule` })).status, 201);
-    if (state !== 'PENDING') assert.equal((await api.post(`/shipments/${id}/confirm`, {}, { key: `${id}:confirm` })).status, 200);
-    if (state === 'DELIVERED') assert.equal((await api.post(`/shipments/${id}/deliver`, { deliveredAt }, { key: `${id}:deliver` })).status, 200);
+    if (state !== 'PENDING')
+      assert.equal((await api.post(`/shipments/${id}/confirm`, {}, { key: `${id}:confirm` })).status, 200);
+    if (state === 'DELIVERED')
+      assert.equal((await api.post(`/shipments/${id}/deliver`, { deliveredAt }, { key: `${id}:deliver` })).status, 200);
     return id;
   };
-  const book = (returnId: string, orderId: string, key = `${returnId}:book-return-pickup`) => api.post('/return-pickups', { returnId, orderId }, { key });
-  const cancel = (returnId: string, key = `${returnId}:cancel-return-pickup`) => api.post(`/return-pickups/${returnId}/cancel`, { reason: 'return cancelled' }, { key });
+  const book = (returnId: string, orderId: string, key = `${returnId}:book-return-pickup`) =>
+    api.post('/return-pickups', { returnId, orderId }, { key });
+  const cancel = (returnId: string, key = `${returnId}:cancel-return-pickup`) =>
+    api.post(`/return-pickups/${returnId}/cancel`, { reason: 'return cancelled' }, { key });
   const shipmentRow = (id: string) => service.db.shipment.findUnique({ where: { orderId: id } });
 
   before(async () => {
@@ -256,23 +362,48 @@ describe('returns: shipping service', () => {
     const byDefault = await api.post(`/shipments/${now}/deliver`, {}, { key: `${now}:deliver` });
     assert.ok(Math.abs(Date.parse(byDefault.body.deliveredAt) - before) < 60_000, 'delivered now');
 
-    await assertRefused(service.databaseUrl, () => api.post(`/shipments/${id}/cancel`, { reason: 'late' }, { key: `${id}:cancel` }), 409, 'illegal_transition');
+    await assertRefused(
+      service.databaseUrl,
+      () => api.post(`/shipments/${id}/cancel`, { reason: 'late' }, { key: `${id}:cancel` }),
+      409,
+      'illegal_transition',
+    );
     const pending = await shipment('PENDING');
-    await assertRefused(service.databaseUrl, () => api.post(`/shipments/${pending}/deliver`, {}, { key: 'k-pending' }), 409, 'illegal_transition');
-    await assertRefused(service.databaseUrl, () => api.post('/shipments/ord-nobody/deliver', {}, { key: 'k-nobody' }), 404, 'unknown_shipment');
+    await assertRefused(
+      service.databaseUrl,
+      () => api.post(`/shipments/${pending}/deliver`, {}, { key: 'k-pending' }),
+      409,
+      'illegal_transition',
+    );
+    await assertRefused(
+      service.databaseUrl,
+      () => api.post('/shipments/ord-nobody/deliver', {}, { key: 'k-nobody' }),
+      404,
+      'unknown_shipment',
+    );
   });
 
-  it('book: BOOKED at the shipment\'s address, the shipment locked; cancel: CANCELLED, the lock released, a new return can book', async () => {
+  it("book: BOOKED at the shipment's address, the shipment locked; cancel: CANCELLED, the lock released, a new return can book", async () => {
     const id = await shipment('DELIVERED', daysAgo(29));
     const ret = `ret-${next()}`;
     const booked = await book(ret, id);
     assert.equal(booked.status, 201, JSON.stringify(booked.body));
     assert.deepEqual(
-      [booked.body.returnId, booked.body.orderId, booked.body.status, booked.body.recipient, booked.body.city, booked.body.country],
+      [
+        booked.body.returnId,
+        booked.body.orderId,
+        booked.body.status,
+        booked.body.recipient,
+        booked.body.city,
+        booked.body.country,
+      ],
       [ret, id, 'BOOKED', 'Ada Lovelace', 'Paris', 'FR'],
     );
     assert.equal((await shipmentRow(id))?.returnId, ret);
-    assert.deepEqual((await api.get(`/return-pickups?returnId=${ret}`)).body.returnPickups.map((p: { status: string }) => p.status), ['BOOKED']);
+    assert.deepEqual(
+      (await api.get(`/return-pickups?returnId=${ret}`)).body.returnPickups.map((p: { status: string }) => p.status),
+      ['BOOKED'],
+    );
     const replay = await book(ret, id);
     assert.deepEqual([replay.body, replay.headers.get('idempotent-replayed')], [booked.body, 'true']);
 
@@ -299,7 +430,12 @@ describe('returns: shipping service', () => {
     it('delivered more than 30 days ago → 422 return_window_passed, naming when it ended', async () => {
       const at = daysAgo(31);
       const id = await shipment('DELIVERED', at);
-      const res = await assertRefused(service.databaseUrl, () => book(`ret-${next()}`, id), 422, 'return_window_passed');
+      const res = await assertRefused(
+        service.databaseUrl,
+        () => book(`ret-${next()}`, id),
+        422,
+        'return_window_passed',
+      );
       assert.equal(res.body.error.details.deliveredAt, at);
       assert.equal(res.body.error.details.windowEndedAt, new Date(Date.parse(at) + 30 * DAY_MS).toISOString());
       assert.match(res.body.error.message, /return window of 30 days ended at/);
@@ -346,13 +482,43 @@ describe('returns: shipping service', () => {
     await assertRejectedWithoutWrites(api, service.databaseUrl, [
       ...transportBadInputs('/return-pickups', { returnId: 'ret-bad', orderId: id }),
       { name: 'missing orderId', path: '/return-pickups', body: { returnId: 'ret-bad' }, expectStatus: 400 },
-      { name: 'returnId with a space', path: '/return-pickups', body: { returnId: 'ret bad', orderId: id }, expectStatus: 400 },
-      { name: 'delivered in the future', path: `/shipments/${id}/deliver`, body: { deliveredAt: new Date(Date.now() + DAY_MS).toISOString() }, expectStatus: 400 },
-      { name: 'delivered at a date without a time', path: `/shipments/${id}/deliver`, body: { deliveredAt: '2026-11-30' }, expectStatus: 400 },
-      { name: 'delivered at nonsense', path: `/shipments/${id}/deliver`, body: { deliveredAt: 'yesterday' }, expectStatus: 400 },
-      { name: 'deliver with an extra field', path: `/shipments/${id}/deliver`, body: { signedBy: 'Ada' }, expectStatus: 400 },
+      {
+        name: 'returnId with a space',
+        path: '/return-pickups',
+        body: { returnId: 'ret bad', orderId: id },
+        expectStatus: 400,
+      },
+      {
+        name: 'delivered in the future',
+        path: `/shipments/${id}/deliver`,
+        body: { deliveredAt: new Date(Date.now() + DAY_MS).toISOString() },
+        expectStatus: 400,
+      },
+      {
+        name: 'delivered at a date without a time',
+        path: `/shipments/${id}/deliver`,
+        body: { deliveredAt: '2026-11-30' },
+        expectStatus: 400,
+      },
+      {
+        name: 'delivered at nonsense',
+        path: `/shipments/${id}/deliver`,
+        body: { deliveredAt: 'yesterday' },
+        expectStatus: 400,
+      },
+      {
+        name: 'deliver with an extra field',
+        path: `/shipments/${id}/deliver`,
+        body: { signedBy: 'Ada' },
+        expectStatus: 400,
+      },
       { name: 'cancel pickup without a reason', path: '/return-pickups/ret-bad/cancel', body: {}, expectStatus: 400 },
-      { name: 'cancel pickup with an oversized reason', path: '/return-pickups/ret-bad/cancel', body: { reason: 'r'.repeat(501) }, expectStatus: 400 },
+      {
+        name: 'cancel pickup with an oversized reason',
+        path: '/return-pickups/ret-bad/cancel',
+        body: { reason: 'r'.repeat(501) },
+        expectStatus: 400,
+      },
     ]);
   });
 });
@@ -365,12 +531,16 @@ describe('returns: payments service', () => {
   const balance = async (customerId: string) => (await api.get(`/customers/${customerId}`)).body.balanceCents as number;
   const charge = async (customerId = 'cust-alice', amountCents = 5000) => {
     const id = `ord-rpy-${next()}`;
-    assert.equal((await api.post('/payments', { orderId: id, customerId, amountCents }, { key: `${id}:charge` })).status, 201);
+    assert.equal(
+      (await api.post('/payments', { orderId: id, customerId, amountCents }, { key: `${id}:charge` })).status,
+      201,
+    );
     return id;
   };
   const refund = (returnId: string, orderId: string, key = `${returnId}:refund-return`, faults?: string) =>
     api.post('/refunds', { returnId, orderId, reason: 'returned' }, { key, faults });
-  const voidRefund = (returnId: string, key = `${returnId}:void-refund`) => api.post(`/refunds/${returnId}/void`, { reason: 'outcome unknown' }, { key });
+  const voidRefund = (returnId: string, key = `${returnId}:void-refund`) =>
+    api.post(`/refunds/${returnId}/void`, { reason: 'outcome unknown' }, { key });
 
   before(async () => {
     service = await startTestService(paymentsService, { faultInjection: true });
@@ -384,10 +554,25 @@ describe('returns: payments service', () => {
     const ret = `ret-${next()}`;
     const refunded = await refund(ret, id);
     assert.equal(refunded.status, 201, JSON.stringify(refunded.body));
-    assert.deepEqual([refunded.body.returnId, refunded.body.orderId, refunded.body.customerId, refunded.body.amountCents, refunded.body.status], [ret, id, 'cust-bob', 4200, 'REFUNDED']);
+    assert.deepEqual(
+      [
+        refunded.body.returnId,
+        refunded.body.orderId,
+        refunded.body.customerId,
+        refunded.body.amountCents,
+        refunded.body.status,
+      ],
+      [ret, id, 'cust-bob', 4200, 'REFUNDED'],
+    );
     assert.equal(await balance('cust-bob'), before + 4200);
-    assert.deepEqual([(await api.get(`/payments/${id}`)).body.status, (await api.get(`/payments/${id}`)).body.reason], ['REFUNDED', 'returned']);
-    assert.deepEqual((await api.get(`/refunds?orderId=${id}`)).body.refunds.map((r: { returnId: string }) => r.returnId), [ret]);
+    assert.deepEqual(
+      [(await api.get(`/payments/${id}`)).body.status, (await api.get(`/payments/${id}`)).body.reason],
+      ['REFUNDED', 'returned'],
+    );
+    assert.deepEqual(
+      (await api.get(`/refunds?orderId=${id}`)).body.refunds.map((r: { returnId: string }) => r.returnId),
+      [ret],
+    );
     const replay = await refund(ret, id);
     assert.deepEqual([replay.body, replay.headers.get('idempotent-replayed')], [refunded.body, 'true']);
     assert.equal(await balance('cust-bob'), before + 4200, 'refunded once');
@@ -398,13 +583,22 @@ describe('returns: payments service', () => {
       await assertRefused(service.databaseUrl, () => refund(`ret-${next()}`, 'ord-nobody'), 404, 'unknown_payment');
     });
 
-    it('already refunded (by a return, or by the order saga\'s compensation) → 409 already_refunded', async () => {
+    it("already refunded (by a return, or by the order saga's compensation) → 409 already_refunded", async () => {
       const id = await charge();
       await refund(`ret-${next()}`, id);
       await assertRefused(service.databaseUrl, () => refund(`ret-${next()}`, id), 409, 'already_refunded');
       const compensated = await charge();
-      await api.post(`/payments/${compensated}/refund`, { reason: 'saga compensating' }, { key: `${compensated}:refund` });
-      const res = await assertRefused(service.databaseUrl, () => refund(`ret-${next()}`, compensated), 409, 'already_refunded');
+      await api.post(
+        `/payments/${compensated}/refund`,
+        { reason: 'saga compensating' },
+        { key: `${compensated}:refund` },
+      );
+      const res = await assertRefused(
+        service.databaseUrl,
+        () => refund(`ret-${next()}`, compensated),
+        409,
+        'already_refunded',
+      );
       assert.deepEqual(res.body.error.details, { status: 'REFUNDED' });
     });
 
@@ -416,14 +610,17 @@ describe('returns: payments service', () => {
     });
   });
 
-  describe('compensation (the pivot\'s, for an unknown outcome)', () => {
+  describe("compensation (the pivot's, for an unknown outcome)", () => {
     it('void after a refund takes the money back (the payment CHARGED again, the refund VOIDED); twice is one effect', async () => {
       const id = await charge('cust-alice', 3000);
       const ret = `ret-${next()}`;
       await refund(ret, id);
       const before = await balance('cust-alice');
       const voided = await voidRefund(ret);
-      assert.deepEqual([voided.status, voided.body.status, voided.body.noop, voided.body.amountCents], [200, 'VOIDED', false, 3000]);
+      assert.deepEqual(
+        [voided.status, voided.body.status, voided.body.noop, voided.body.amountCents],
+        [200, 'VOIDED', false, 3000],
+      );
       assert.equal(await balance('cust-alice'), before - 3000);
       assert.equal((await api.get(`/payments/${id}`)).body.status, 'CHARGED');
       const again = await voidRefund(ret, `${ret}:void-again`);
@@ -435,7 +632,10 @@ describe('returns: payments service', () => {
       const id = await charge();
       const ret = `ret-${next()}`;
       const res = await voidRefund(ret);
-      assert.deepEqual([res.status, res.body.noop, res.body.status, res.body.orderId, res.body.amountCents], [200, true, 'VOIDED', null, 0]);
+      assert.deepEqual(
+        [res.status, res.body.noop, res.body.status, res.body.orderId, res.body.amountCents],
+        [200, true, 'VOIDED', null, 0],
+      );
       const late = await assertRefused(service.databaseUrl, () => refund(ret, id), 409, 'illegal_transition');
       assert.match(late.body.error.message, /was voided before it was refunded/);
       assert.equal((await api.get(`/payments/${id}`)).body.status, 'CHARGED');
@@ -488,27 +688,48 @@ describe('returns: payments service', () => {
     const valid = { returnId: 'ret-bad', orderId: 'ord-bad', reason: 'returned' };
     await assertRejectedWithoutWrites(api, service.databaseUrl, [
       ...transportBadInputs('/refunds', valid),
-      { name: 'an amount (refunds are always the whole payment)', path: '/refunds', body: { ...valid, amountCents: 100 }, expectStatus: 400 },
+      {
+        name: 'an amount (refunds are always the whole payment)',
+        path: '/refunds',
+        body: { ...valid, amountCents: 100 },
+        expectStatus: 400,
+      },
       { name: 'missing orderId', path: '/refunds', body: { returnId: 'ret-bad', reason: 'x' }, expectStatus: 400 },
       { name: 'reason with a NUL', path: '/refunds', body: { ...valid, reason: 'a\u0000b' }, expectStatus: 400 },
       { name: 'void without a reason', path: '/refunds/ret-bad/void', body: {}, expectStatus: 400 },
-      { name: 'void of an overlong id', path: `/refunds/${'r'.repeat(65)}/void`, body: { reason: 'x' }, expectStatus: 400 },
+      {
+        name: 'void of an overlong id',
+        path: `/refunds/${'r'.repeat(65)}/void`,
+        body: { reason: 'x' },
+        expectStatus: 400,
+      },
     ]);
   });
 
   describe('after all of the above', () => {
     it('money is conserved: seeded balance = balance + sum of CHARGED payments; each REFUNDED refund matches a REFUNDED payment', async () => {
       const customers = await service.db.customer.findMany();
-      const charged = await service.db.payment.groupBy({ by: ['customerId'], where: { status: 'CHARGED' }, _sum: { amountCents: true } });
+      const charged = await service.db.payment.groupBy({
+        by: ['customerId'],
+        where: { status: 'CHARGED' },
+        _sum: { amountCents: true },
+      });
       const chargedBy = new Map(charged.map((c) => [c.customerId, c._sum.amountCents ?? 0]));
       assert.deepEqual(
         customers.map((c) => [c.id, c.balanceCents + (chargedBy.get(c.id) ?? 0)]).sort(),
         SEED_CUSTOMERS.map((c) => [c.id, c.balanceCents]).sort(),
       );
-      assert.ok(customers.every((c) => c.balanceCents >= -c.creditLimitCents), 'no customer beyond their credit limit');
+      assert.ok(
+        customers.every((c) => c.balanceCents >= -c.creditLimitCents),
+        'no customer beyond their credit limit',
+      );
       for (const r of await service.db.refund.findMany({ where: { status: 'REFUNDED' } })) {
         const payment = await service.db.payment.findUnique({ where: { orderId: r.orderId! } });
-        assert.deepEqual([payment?.status, payment?.amountCents, payment?.customerId], ['REFUNDED', r.amountCents, r.customerId], r.returnId);
+        assert.deepEqual(
+          [payment?.status, payment?.amountCents, payment?.customerId],
+          ['REFUNDED', r.amountCents, r.customerId],
+          r.returnId,
+        );
       }
     });
   });
@@ -522,11 +743,28 @@ describe('returns: inventory service', () => {
   const product = async (sku: string) => (await api.get(`/products/${sku}`)).body;
   const sold = async (state: 'PENDING' | 'CONFIRMED' = 'CONFIRMED') => {
     const id = `ord-rin-${next()}`;
-    assert.equal((await api.post('/reservations', { orderId: id, items: [{ sku: 'MS-002', quantity: 2 }, { sku: 'CB-004', quantity: 1 }] }, { key: `${id}:reserve` })).status, 201);
-    if (state === 'CONFIRMED') assert.equal((await api.post(`/reservations/${id}/confirm`, {}, { key: `${id}:confirm` })).status, 200);
+    assert.equal(
+      (
+        await api.post(
+          '/reservations',
+          {
+            orderId: id,
+            items: [
+              { sku: 'MS-002', quantity: 2 },
+              { sku: 'CB-004', quantity: 1 },
+            ],
+          },
+          { key: `${id}:reserve` },
+        )
+      ).status,
+      201,
+    );
+    if (state === 'CONFIRMED')
+      assert.equal((await api.post(`/reservations/${id}/confirm`, {}, { key: `${id}:confirm` })).status, 200);
     return id;
   };
-  const restock = (orderId: string, returnId: string, key = `${returnId}:restock`) => api.post(`/reservations/${orderId}/restock`, { returnId }, { key });
+  const restock = (orderId: string, returnId: string, key = `${returnId}:restock`) =>
+    api.post(`/reservations/${orderId}/restock`, { returnId }, { key });
 
   before(async () => {
     service = await startTestService(inventoryService, { faultInjection: true });
@@ -557,15 +795,26 @@ describe('returns: inventory service', () => {
     await restock(id, ret);
     const other = await assertRefused(service.databaseUrl, () => restock(id, `ret-${next()}`), 409, 'already_returned');
     assert.deepEqual(other.body.error.details, { status: 'RETURNED', returnId: ret });
-    await assertRefused(service.databaseUrl, () => api.post(`/reservations/${id}/release`, { reason: 'late' }, { key: `${id}:release` }), 409, 'illegal_transition');
+    await assertRefused(
+      service.databaseUrl,
+      () => api.post(`/reservations/${id}/release`, { reason: 'late' }, { key: `${id}:release` }),
+      409,
+      'illegal_transition',
+    );
   });
 
   it('concurrent restocks of one order (several keys and returns): its units come back exactly once', async () => {
     const id = await sold();
     const before = await product('CB-004');
     const ret = `ret-${next()}`;
-    const attempts = await Promise.all([...Array.from({ length: 4 }, (_, i) => restock(id, ret, `${ret}:restock-${i}`)), restock(id, `ret-${next()}`)]);
-    assert.deepEqual(attempts.map((a) => a.status), [200, 200, 200, 200, 409]);
+    const attempts = await Promise.all([
+      ...Array.from({ length: 4 }, (_, i) => restock(id, ret, `${ret}:restock-${i}`)),
+      restock(id, `ret-${next()}`),
+    ]);
+    assert.deepEqual(
+      attempts.map((a) => a.status),
+      [200, 200, 200, 200, 409],
+    );
     const after = await product('CB-004');
     assert.deepEqual([after.available, after.sold], [before.available + 1, before.sold - 1]);
   });
@@ -577,8 +826,18 @@ describe('returns: inventory service', () => {
       ...transportBadInputs(path, { returnId: 'ret-bad' }),
       { name: 'missing returnId', path, body: {}, expectStatus: 400 },
       { name: 'returnId is a number', path, body: { returnId: 7 }, expectStatus: 400 },
-      { name: 'items to restock (always the whole reservation)', path, body: { returnId: 'ret-bad', items: [{ sku: 'MS-002', quantity: 1 }] }, expectStatus: 400 },
-      { name: 'an injection-looking order id', path: `/reservations/${encodeURIComponent("x' OR 1=1--")}/restock`, body: { returnId: 'ret-bad' }, expectStatus: 400 },
+      {
+        name: 'items to restock (always the whole reservation)',
+        path,
+        body: { returnId: 'ret-bad', items: [{ sku: 'MS-002', quantity: 1 }] },
+        expectStatus: 400,
+      },
+      {
+        name: 'an injection-looking order id',
+        path: `/reservations/${encodeURIComponent("x' OR 1=1--")}/restock`,
+        body: { returnId: 'ret-bad' },
+        expectStatus: 400,
+      },
     ]);
   });
 

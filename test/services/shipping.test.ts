@@ -13,11 +13,19 @@ describe('shipping service', () => {
   let api: ReturnType<typeof httpClient>;
   let n = 0;
   const orderId = () => `ord-shp-${++n}`;
-  const destination = (country = 'FR') => ({ recipient: 'Ada Lovelace', line1: '12 rue de la Paix', city: 'Paris', postalCode: '75002', country });
-  const schedule = (id: string, key = `${id}:schedule`, country = 'FR') => api.post('/shipments', { orderId: id, destination: destination(country) }, { key });
+  const destination = (country = 'FR') => ({
+    recipient: 'Ada Lovelace',
+    line1: '12 rue de la Paix',
+    city: 'Paris',
+    postalCode: '75002',
+    country,
+  });
+  const schedule = (id: string, key = `${id}:schedule`, country = 'FR') =>
+    api.post('/shipments', { orderId: id, destination: destination(country) }, { key });
   const shipmentRow = (id: string) => service.db.shipment.findUnique({ where: { orderId: id } });
   // Computed here independently of the service's code: the contract is "TRK- + 12 hex chars of sha256(orderId)".
-  const expectedTracking = (id: string) => `TRK-${createHash('sha256').update(id).digest('hex').slice(0, 12).toUpperCase()}`;
+  const expectedTracking = (id: string) =>
+    `TRK-${createHash('sha256').update(id).digest('hex').slice(0, 12).toUpperCase()}`;
 
   before(async () => {
     service = await startTestService(shippingService, { faultInjection: true });
@@ -33,13 +41,20 @@ describe('shipping service', () => {
   it('seeds the service areas, and leaves AQ and KP out', async () => {
     const res = await api.get('/service-areas');
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body.map((a: { country: string }) => a.country), SEED_SERVICE_AREAS.map((a) => a.country).sort());
+    assert.deepEqual(
+      res.body.map((a: { country: string }) => a.country),
+      SEED_SERVICE_AREAS.map((a) => a.country).sort(),
+    );
     assert.ok(!res.body.some((a: { country: string }) => ['AQ', 'KP'].includes(a.country)));
   });
 
   it('happy path: schedule (PENDING), confirm (CONFIRMED, deterministic tracking number), rows in the database', async () => {
     const id = orderId();
-    const scheduled = await api.post('/shipments', { orderId: id, destination: { ...destination(), city: '  Paris  ' } }, { key: `${id}:schedule` });
+    const scheduled = await api.post(
+      '/shipments',
+      { orderId: id, destination: { ...destination(), city: '  Paris  ' } },
+      { key: `${id}:schedule` },
+    );
     assert.equal(scheduled.status, 201);
     assert.equal(scheduled.body.status, 'PENDING');
     assert.equal(scheduled.body.city, 'Paris', 'address fields are trimmed');
@@ -100,7 +115,11 @@ describe('shipping service', () => {
       const shipped = orderId();
       await schedule(shipped);
       await api.post(`/shipments/${shipped}/confirm`, {}, { key: `${shipped}:confirm` });
-      const cancel = await api.post(`/shipments/${shipped}/cancel`, { reason: 'too late' }, { key: `${shipped}:cancel` });
+      const cancel = await api.post(
+        `/shipments/${shipped}/cancel`,
+        { reason: 'too late' },
+        { key: `${shipped}:cancel` },
+      );
       assert.deepEqual([cancel.status, cancel.body.error.code], [409, 'illegal_transition']);
       assert.equal((await shipmentRow(shipped))?.status, 'CONFIRMED');
 
@@ -127,7 +146,11 @@ describe('shipping service', () => {
       const id = orderId();
       await schedule(id);
       const before = await snapshotTables(service.databaseUrl);
-      const res = await api.post('/shipments', { orderId: id, destination: destination('DE') }, { key: `${id}:schedule` });
+      const res = await api.post(
+        '/shipments',
+        { orderId: id, destination: destination('DE') },
+        { key: `${id}:schedule` },
+      );
       assert.equal(res.status, 422);
       assert.equal(res.body.error.code, 'idempotency_key_reused');
       assert.deepEqual(await snapshotTables(service.databaseUrl), before);
@@ -136,7 +159,10 @@ describe('shipping service', () => {
     it('concurrent requests with the same key: one shipment, every caller gets it', async () => {
       const id = orderId();
       const results = await Promise.all(Array.from({ length: 6 }, () => schedule(id)));
-      assert.deepEqual(results.map((r) => r.status), Array(6).fill(201));
+      assert.deepEqual(
+        results.map((r) => r.status),
+        Array(6).fill(201),
+      );
       for (const r of results) assert.deepEqual(r.body, results[0].body);
       assert.equal(await service.db.shipment.count({ where: { orderId: id } }), 1);
       assert.equal(await service.db.idempotencyRecord.count({ where: { key: `${id}:schedule` } }), 1);
@@ -157,7 +183,11 @@ describe('shipping service', () => {
       const again = await api.post(`/shipments/${id}/cancel`, { reason: 'payment declined' }, { key: `${id}:cancel` });
       assert.deepEqual([again.status, again.body], [200, first.body]);
       assert.equal(again.headers.get('idempotent-replayed'), 'true');
-      const otherKey = await api.post(`/shipments/${id}/cancel`, { reason: 'retried by hand' }, { key: `${id}:cancel-bis` });
+      const otherKey = await api.post(
+        `/shipments/${id}/cancel`,
+        { reason: 'retried by hand' },
+        { key: `${id}:cancel-bis` },
+      );
       assert.equal(otherKey.status, 200);
       assert.equal(otherKey.body.noop, true);
       assert.equal(otherKey.body.reason, 'payment declined', 'the first cancellation stands');
@@ -195,7 +225,11 @@ describe('shipping service', () => {
       const statuses = attempts.map((a) => a.status).sort();
       assert.deepEqual(statuses, [201, 409, 409, 409, 409, 409, 409, 409], JSON.stringify(attempts.map((a) => a.body)));
       assert.equal(await service.db.shipment.count({ where: { orderId: id } }), 1);
-      assert.equal(await service.db.idempotencyRecord.count({ where: { key: { startsWith: `${id}:schedule-` } } }), 1, 'the losers stored nothing');
+      assert.equal(
+        await service.db.idempotencyRecord.count({ where: { key: { startsWith: `${id}:schedule-` } } }),
+        1,
+        'the losers stored nothing',
+      );
     });
 
     it('confirm racing cancel: exactly one wins, and the row agrees with the winner', async () => {
@@ -210,7 +244,10 @@ describe('shipping service', () => {
         if (confirm.status === 200) {
           assert.deepEqual([cancel.status, row?.status, row?.cancelledAt], [409, 'CONFIRMED', null]);
         } else {
-          assert.deepEqual([confirm.status, cancel.status, cancel.body.noop, row?.status, row?.trackingNumber], [409, 200, false, 'CANCELLED', null]);
+          assert.deepEqual(
+            [confirm.status, cancel.status, cancel.body.noop, row?.status, row?.trackingNumber],
+            [409, 200, false, 'CANCELLED', null],
+          );
         }
       }
     });
@@ -225,14 +262,20 @@ describe('shipping service', () => {
         assert.equal(cancelled.status, 200);
         assert.equal((await shipmentRow(id))?.status, 'CANCELLED');
         // Either the schedule came first and was cancelled (noop: false), or the tombstone came first and refused it.
-        assert.deepEqual([scheduled.status, cancelled.body.noop], scheduled.status === 201 ? [201, false] : [409, true]);
+        assert.deepEqual(
+          [scheduled.status, cancelled.body.noop],
+          scheduled.status === 201 ? [201, false] : [409, true],
+        );
       }
     });
   });
 
   it('refuses at least 10 kinds of bad input with a 4xx and writes nothing', async () => {
     const valid = { orderId: 'bad-1', destination: destination() };
-    const withDestination = (patch: Record<string, unknown>) => ({ orderId: 'bad-1', destination: { ...destination(), ...patch } });
+    const withDestination = (patch: Record<string, unknown>) => ({
+      orderId: 'bad-1',
+      destination: { ...destination(), ...patch },
+    });
     await assertRejectedWithoutWrites(api, service.databaseUrl, [
       ...transportBadInputs('/shipments', valid),
       { name: 'missing destination', path: '/shipments', body: { orderId: 'bad-1' }, expectStatus: 400 },
@@ -242,25 +285,91 @@ describe('shipping service', () => {
       { name: 'country with spaces', path: '/shipments', body: withDestination({ country: ' FR' }), expectStatus: 400 },
       { name: 'empty city', path: '/shipments', body: withDestination({ city: '' }), expectStatus: 400 },
       { name: 'blank recipient', path: '/shipments', body: withDestination({ recipient: '   ' }), expectStatus: 400 },
-      { name: 'oversized line1', path: '/shipments', body: withDestination({ line1: 'x'.repeat(201) }), expectStatus: 400 },
-      { name: 'oversized postal code', path: '/shipments', body: withDestination({ postalCode: '9'.repeat(21) }), expectStatus: 400 },
-      { name: 'control characters in line1', path: '/shipments', body: withDestination({ line1: 'x\u0000y\nz' }), expectStatus: 400 },
-      { name: 'postal code is a number', path: '/shipments', body: withDestination({ postalCode: 75002 }), expectStatus: 400 },
-      { name: 'destination is a string', path: '/shipments', body: { orderId: 'bad-1', destination: 'Paris' }, expectStatus: 400 },
+      {
+        name: 'oversized line1',
+        path: '/shipments',
+        body: withDestination({ line1: 'x'.repeat(201) }),
+        expectStatus: 400,
+      },
+      {
+        name: 'oversized postal code',
+        path: '/shipments',
+        body: withDestination({ postalCode: '9'.repeat(21) }),
+        expectStatus: 400,
+      },
+      {
+        name: 'control characters in line1',
+        path: '/shipments',
+        body: withDestination({ line1: 'x\u0000y\nz' }),
+        expectStatus: 400,
+      },
+      {
+        name: 'postal code is a number',
+        path: '/shipments',
+        body: withDestination({ postalCode: 75002 }),
+        expectStatus: 400,
+      },
+      {
+        name: 'destination is a string',
+        path: '/shipments',
+        body: { orderId: 'bad-1', destination: 'Paris' },
+        expectStatus: 400,
+      },
       { name: 'orderId is a number', path: '/shipments', body: { ...valid, orderId: 42 }, expectStatus: 400 },
-      { name: 'unknown field inside destination', path: '/shipments', body: withDestination({ giftWrap: true }), expectStatus: 400 },
-      { name: 'injection-looking order id', path: '/shipments', body: { ...valid, orderId: "x'; DROP TABLE shipments;--" }, expectStatus: 400 },
+      {
+        name: 'unknown field inside destination',
+        path: '/shipments',
+        body: withDestination({ giftWrap: true }),
+        expectStatus: 400,
+      },
+      {
+        name: 'injection-looking order id',
+        path: '/shipments',
+        body: { ...valid, orderId: "x'; DROP TABLE shipments;--" },
+        expectStatus: 400,
+      },
       { name: 'too long order id', path: '/shipments', body: { ...valid, orderId: 'o'.repeat(65) }, expectStatus: 400 },
       { name: 'invalid Idempotency-Key', path: '/shipments', body: valid, key: 'k'.repeat(201), expectStatus: 400 },
-      { name: 'undeliverable destination', path: '/shipments', body: withDestination({ country: 'AQ' }), expectStatus: 422 },
-      { name: 'injection-looking order id in the path', path: `/shipments/${encodeURIComponent("x'; DROP TABLE shipments;--")}/confirm`, body: {}, expectStatus: 400 },
+      {
+        name: 'undeliverable destination',
+        path: '/shipments',
+        body: withDestination({ country: 'AQ' }),
+        expectStatus: 422,
+      },
+      {
+        name: 'injection-looking order id in the path',
+        path: `/shipments/${encodeURIComponent("x'; DROP TABLE shipments;--")}/confirm`,
+        body: {},
+        expectStatus: 400,
+      },
       { name: 'confirm with a body field', path: '/shipments/bad-1/confirm', body: { force: true }, expectStatus: 400 },
       { name: 'confirm an unknown shipment', path: '/shipments/bad-1/confirm', body: {}, expectStatus: 404 },
       { name: 'cancel without a reason', path: '/shipments/bad-1/cancel', body: {}, expectStatus: 400 },
-      { name: 'cancel with a blank reason', path: '/shipments/bad-1/cancel', body: { reason: '  ' }, expectStatus: 400 },
-      { name: 'reason with a NUL byte', path: '/shipments/bad-1/cancel', body: { reason: 'a\u0000b' }, expectStatus: 400 },
-      { name: 'oversized reason', path: '/shipments/bad-1/cancel', body: { reason: 'r'.repeat(501) }, expectStatus: 400 },
-      { name: 'cancel without Idempotency-Key', path: '/shipments/bad-1/cancel', body: { reason: 'x' }, key: false, expectStatus: 400 },
+      {
+        name: 'cancel with a blank reason',
+        path: '/shipments/bad-1/cancel',
+        body: { reason: '  ' },
+        expectStatus: 400,
+      },
+      {
+        name: 'reason with a NUL byte',
+        path: '/shipments/bad-1/cancel',
+        body: { reason: 'a\u0000b' },
+        expectStatus: 400,
+      },
+      {
+        name: 'oversized reason',
+        path: '/shipments/bad-1/cancel',
+        body: { reason: 'r'.repeat(501) },
+        expectStatus: 400,
+      },
+      {
+        name: 'cancel without Idempotency-Key',
+        path: '/shipments/bad-1/cancel',
+        body: { reason: 'x' },
+        key: false,
+        expectStatus: 400,
+      },
     ]);
   });
 
@@ -269,7 +378,15 @@ describe('shipping service', () => {
       const id = orderId();
       const statuses = [];
       for (let i = 0; i < 3; i++) {
-        statuses.push((await api.post('/shipments', { orderId: id, destination: destination() }, { key: `${id}:schedule`, faults: 'transient:2' })).status);
+        statuses.push(
+          (
+            await api.post(
+              '/shipments',
+              { orderId: id, destination: destination() },
+              { key: `${id}:schedule`, faults: 'transient:2' },
+            )
+          ).status,
+        );
         if (i === 0) assert.equal(await shipmentRow(id), null, 'a transient failure does nothing');
       }
       assert.deepEqual(statuses, [503, 503, 201]);
@@ -292,18 +409,30 @@ describe('shipping service', () => {
 
     it('reject answers 422 and writes nothing; delay slows the response', async () => {
       const before = await snapshotTables(service.databaseUrl);
-      const rejected = await api.post('/shipments', { orderId: orderId(), destination: destination() }, { key: 'k-shp-reject', faults: 'reject' });
+      const rejected = await api.post(
+        '/shipments',
+        { orderId: orderId(), destination: destination() },
+        { key: 'k-shp-reject', faults: 'reject' },
+      );
       assert.equal(rejected.status, 422);
       assert.equal(rejected.body.error.code, 'injected_rejection');
       assert.deepEqual(await snapshotTables(service.databaseUrl), before);
       const started = performance.now();
-      const slow = await api.post('/shipments', { orderId: orderId(), destination: destination() }, { key: 'k-shp-slow', faults: 'delay:300' });
+      const slow = await api.post(
+        '/shipments',
+        { orderId: orderId(), destination: destination() },
+        { key: 'k-shp-slow', faults: 'delay:300' },
+      );
       assert.equal(slow.status, 201);
       assert.ok(performance.now() - started >= 290);
     });
 
     it('an invalid fault header is a 400', async () => {
-      const res = await api.post('/shipments', { orderId: orderId(), destination: destination() }, { key: 'k-shp-bad-fault', faults: 'explode:now' });
+      const res = await api.post(
+        '/shipments',
+        { orderId: orderId(), destination: destination() },
+        { key: 'k-shp-bad-fault', faults: 'explode:now' },
+      );
       assert.equal(res.status, 400);
     });
 
@@ -311,9 +440,17 @@ describe('shipping service', () => {
       const plain = await startTestService(shippingService);
       try {
         const client = httpClient(plain.url);
-        const res = await client.post('/shipments', { orderId: 'f-off', destination: destination() }, { key: 'f-off:schedule', faults: 'reject' });
+        const res = await client.post(
+          '/shipments',
+          { orderId: 'f-off', destination: destination() },
+          { key: 'f-off:schedule', faults: 'reject' },
+        );
         assert.equal(res.status, 201);
-        const transient = await client.post('/shipments/f-off/confirm', {}, { key: 'f-off:confirm', faults: 'transient:3' });
+        const transient = await client.post(
+          '/shipments/f-off/confirm',
+          {},
+          { key: 'f-off:confirm', faults: 'transient:3' },
+        );
         assert.equal(transient.status, 200);
       } finally {
         await plain.close();

@@ -18,16 +18,31 @@ export interface BadInputCase {
 export function transportBadInputs(path: string, validBody: unknown): BadInputCase[] {
   return [
     { name: 'malformed JSON', path, rawBody: '{"orderId": "o-1", ', expectStatus: 400 },
-    { name: 'oversized body', path, rawBody: JSON.stringify({ padding: 'x'.repeat(MAX_BODY_BYTES + 1) }), expectStatus: 413 },
+    {
+      name: 'oversized body',
+      path,
+      rawBody: JSON.stringify({ padding: 'x'.repeat(MAX_BODY_BYTES + 1) }),
+      expectStatus: 413,
+    },
     { name: 'missing Idempotency-Key', path, body: validBody, key: false, expectStatus: 400 },
     { name: 'body is an array', path, body: [validBody], expectStatus: 400 },
-    { name: 'body is not JSON (text/plain)', path, rawBody: 'hello', headers: { 'content-type': 'text/plain' }, expectStatus: 400 },
+    {
+      name: 'body is not JSON (text/plain)',
+      path,
+      rawBody: 'hello',
+      headers: { 'content-type': 'text/plain' },
+      expectStatus: 400,
+    },
     { name: 'unknown extra field', path, body: { ...(validBody as object), admin: true }, expectStatus: 400 },
   ];
 }
 
 /** Sends each case and proves a 4xx with a JSON error body and that not one row changed anywhere. */
-export async function assertRejectedWithoutWrites(client: ReturnType<typeof httpClient>, databaseUrl: string, cases: BadInputCase[]): Promise<void> {
+export async function assertRejectedWithoutWrites(
+  client: ReturnType<typeof httpClient>,
+  databaseUrl: string,
+  cases: BadInputCase[],
+): Promise<void> {
   assert.ok(cases.length >= 10, `at least 10 kinds of bad input (got ${cases.length})`);
   const before = await snapshotTables(databaseUrl);
   for (const [i, c] of cases.entries()) {
@@ -37,7 +52,11 @@ export async function assertRejectedWithoutWrites(client: ReturnType<typeof http
       headers: c.headers,
       key: c.key === false ? undefined : (c.key ?? `bad-input-${i}`),
     });
-    assert.equal(res.status, c.expectStatus, `${c.name}: expected ${c.expectStatus}, got ${res.status} ${JSON.stringify(res.body)}`);
+    assert.equal(
+      res.status,
+      c.expectStatus,
+      `${c.name}: expected ${c.expectStatus}, got ${res.status} ${JSON.stringify(res.body)}`,
+    );
     assert.equal(typeof res.body?.error?.code, 'string', `${c.name}: JSON error body with a code`);
     assert.ok(res.body.error.message.length > 0, `${c.name}: a message`);
   }

@@ -19,7 +19,11 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, input?: string): 
   const started = Date.now();
   return new Promise((resolve, reject) => {
     // `input`: what a user types (e.g. the answer to a confirmation); without it stdin is closed.
-    const child = spawn(process.execPath, ['--import', 'tsx', 'client.ts', ...args], { cwd: REPO, env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'client.ts', ...args], {
+      cwd: REPO,
+      env,
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
     if (input !== undefined) child.stdin!.end(input);
     let stdout = '';
     let stderr = '';
@@ -40,7 +44,12 @@ export function parseCliJson(run: CliRun): any {
 }
 
 /** Polls probe() until ok(value) holds (a throwing probe counts as not yet); fails with the last value seen. */
-export async function waitFor<T>(what: string, probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T>,
+  ok: (value: T) => boolean,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe().catch(() => undefined);

@@ -19,7 +19,11 @@ export interface RequestOptions {
 
 /** A thin fetch wrapper for tests: JSON in and out, the services' bearer token, optional idempotency key and fault header. */
 export function httpClient(baseUrl: string) {
-  async function request<T = any>(method: string, path: string, options: RequestOptions = {}): Promise<TestResponse<T>> {
+  async function request<T = any>(
+    method: string,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<TestResponse<T>> {
     const headers: Record<string, string> = {};
     const auth = options.auth ?? `Bearer ${TEST_SERVICE_TOKEN}`;
     if (auth !== false) headers.authorization = auth;
@@ -42,8 +46,10 @@ export function httpClient(baseUrl: string) {
     return { status: res.status, body: body as T, headers: res.headers };
   }
   return {
-    get: <T = any>(path: string, options: Pick<RequestOptions, 'headers' | 'auth'> = {}) => request<T>('GET', path, options),
-    post: <T = any>(path: string, body?: unknown, options: Omit<RequestOptions, 'body'> = {}) => request<T>('POST', path, { ...options, body }),
+    get: <T = any>(path: string, options: Pick<RequestOptions, 'headers' | 'auth'> = {}) =>
+      request<T>('GET', path, options),
+    post: <T = any>(path: string, body?: unknown, options: Omit<RequestOptions, 'body'> = {}) =>
+      request<T>('POST', path, { ...options, body }),
     request,
   };
 }

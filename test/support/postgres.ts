@@ -70,7 +70,12 @@ async function external(adminUrl: string): Promise<TestPostgres> {
   const admin_ = new URL(adminUrl);
   return {
     kind: 'external',
-    endpoint: { host: admin_.hostname, port: Number(admin_.port || 5432), user: decodeURIComponent(admin_.username), password: decodeURIComponent(admin_.password) },
+    endpoint: {
+      host: admin_.hostname,
+      port: Number(admin_.port || 5432),
+      user: decodeURIComponent(admin_.username),
+      password: decodeURIComponent(admin_.password),
+    },
     async freshDatabase(label) {
       const name = uniqueName(label);
       await admin(`CREATE DATABASE "${name}"`);

@@ -123,13 +123,21 @@ export async function startProcessStack(options: ProcessStackOptions = {}): Prom
       // 0: the child binds a free port itself and reports it (no window for another process to take it).
       metricsPorts[name] = options.metrics ? 0 : undefined;
     }
-    const urls = Object.fromEntries(SERVICE_NAMES.map((n) => [n, `http://127.0.0.1:${ports[n]}`])) as Record<ServiceName, string>;
+    const urls = Object.fromEntries(SERVICE_NAMES.map((n) => [n, `http://127.0.0.1:${ports[n]}`])) as Record<
+      ServiceName,
+      string
+    >;
 
     const startGroup = async (index: number) => {
       const names = groups[index];
       const child = await startServicesProcess(
         {
-          services: names.map((name) => ({ name, port: ports[name], databaseUrl: databaseUrls[name], metricsPort: metricsPorts[name] })),
+          services: names.map((name) => ({
+            name,
+            port: ports[name],
+            databaseUrl: databaseUrls[name],
+            metricsPort: metricsPorts[name],
+          })),
           authToken,
           faultInjection: true,
           seed: true,
@@ -145,7 +153,12 @@ export async function startProcessStack(options: ProcessStackOptions = {}): Prom
     const [, server] = await Promise.all([
       Promise.all(groups.map((_, i) => startGroup(i))),
       options.persistTemporal
-        ? startDevServer({ ui: false, searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES }, dbFilename: path.join(dir, 'temporal.sqlite'), logFile: path.join(dir, 'temporal.log') })
+        ? startDevServer({
+            ui: false,
+            searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
+            dbFilename: path.join(dir, 'temporal.sqlite'),
+            logFile: path.join(dir, 'temporal.log'),
+          })
         : startTestTemporal({ logFile: path.join(dir, 'temporal.log') }),
     ]);
     temporal = server;
@@ -199,7 +212,10 @@ export async function startProcessStack(options: ProcessStackOptions = {}): Prom
         const identity = await pendingActivityWorker(client, workflowId, activityType);
         const pid = Number(identity?.split('@')[0]);
         const worker = workers.find((w) => w.pid === pid && !w.exit);
-        if (!worker) throw new Error(`no live worker process with pid ${pid} (identity ${identity}) runs ${activityType} of ${workflowId}`);
+        if (!worker)
+          throw new Error(
+            `no live worker process with pid ${pid} (identity ${identity}) runs ${activityType} of ${workflowId}`,
+          );
         return worker.kill('SIGKILL');
       },
       async killWorker() {
@@ -219,7 +235,8 @@ export async function startProcessStack(options: ProcessStackOptions = {}): Prom
         await startGroup(index);
       },
       async restartTemporal(restart = {}) {
-        if (!options.persistTemporal) throw new Error('restartTemporal needs persistTemporal: an in-memory server would come back empty');
+        if (!options.persistTemporal)
+          throw new Error('restartTemporal needs persistTemporal: an in-memory server would come back empty');
         const old = temporal as DevServer;
         const downSince = Date.now();
         if (restart.kill) process.kill(old.pid, 'SIGKILL');
@@ -230,7 +247,10 @@ export async function startProcessStack(options: ProcessStackOptions = {}): Prom
       },
       stop,
       logs() {
-        const parts = [...workers, ...servicesByGroup.values()].map((c) => `--- ${c.name} (pid ${c.pid}${c.exit ? `, exited ${c.exit.signal ?? c.exit.code}` : ''}) ---\n${c.logTail()}`);
+        const parts = [...workers, ...servicesByGroup.values()].map(
+          (c) =>
+            `--- ${c.name} (pid ${c.pid}${c.exit ? `, exited ${c.exit.signal ?? c.exit.code}` : ''}) ---\n${c.logTail()}`,
+        );
         if (temporal) parts.push(`--- temporal ---\n${temporal.logTail()}`);
         return parts.join('\n');
       },

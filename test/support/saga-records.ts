@@ -20,8 +20,17 @@ export async function sagaRecords(services: ServiceUrls, orderId: string) {
 
 /** Stock per SKU and balance per customer: what a compensated saga must leave as it found it. */
 export async function ledger(services: ServiceUrls, customers: string[]) {
-  const products = (await httpClient(services.inventory.url).get('/products')).body as { sku: string; available: number; held: number; sold: number }[];
+  const products = (await httpClient(services.inventory.url).get('/products')).body as {
+    sku: string;
+    available: number;
+    held: number;
+    sold: number;
+  }[];
   const balances: Record<string, number> = {};
-  for (const id of customers) balances[id] = (await httpClient(services.payments.url).get(`/customers/${id}`)).body.balanceCents;
-  return { stock: Object.fromEntries(products.map((p) => [p.sku, { available: p.available, held: p.held, sold: p.sold }])), balances };
+  for (const id of customers)
+    balances[id] = (await httpClient(services.payments.url).get(`/customers/${id}`)).body.balanceCents;
+  return {
+    stock: Object.fromEntries(products.map((p) => [p.sku, { available: p.available, held: p.held, sold: p.sold }])),
+    balances,
+  };
 }

@@ -42,7 +42,10 @@ export function installQuietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {
-    Runtime.install({ logger: quietLogger as never, telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
+    Runtime.install({
+      logger: quietLogger as never,
+      telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
+    });
   } catch {
     // already installed by another test file
   }
@@ -51,7 +54,11 @@ export function installQuietRuntime(): void {
 export async function startSagaStack(): Promise<SagaStack> {
   installQuietRuntime();
   const services = Object.fromEntries(
-    await Promise.all(SERVICE_NAMES.map(async (name) => [name, await startTestService(SERVICE_DEFINITIONS[name], { faultInjection: true })] as const)),
+    await Promise.all(
+      SERVICE_NAMES.map(
+        async (name) => [name, await startTestService(SERVICE_DEFINITIONS[name], { faultInjection: true })] as const,
+      ),
+    ),
   ) as SagaStack['services'];
   const temporal = await startTestTemporal();
   const connection = await Connection.connect({ address: temporal.address });

@@ -1,5 +1,10 @@
 import { createLogger, type Logger } from '../../services/shared/logger';
-import { startService, type RunningService, type ServiceDb, type ServiceDefinition } from '../../services/shared/runtime';
+import {
+  startService,
+  type RunningService,
+  type ServiceDb,
+  type ServiceDefinition,
+} from '../../services/shared/runtime';
 import type { ServiceName } from '../../services/catalog';
 import { SERVICE_DEFINITIONS } from '../../services/registry';
 import { testPostgres } from './postgres';
@@ -37,12 +42,23 @@ export async function startTestService<Db extends ServiceDb>(
 }
 
 /** Every route a service's router declares, as [METHOD, pattern] (express 5 keeps them on router.stack). */
-export function serviceRoutes(definition: ServiceDefinition<ServiceDb>, db: ServiceDb): { method: string; pattern: string }[] {
-  const router = definition.createRouter(db) as unknown as { stack: { route?: { path: string; methods: Record<string, boolean> } }[] };
-  return router.stack.flatMap((layer) => (layer.route ? Object.keys(layer.route.methods).map((m) => ({ method: m.toUpperCase(), pattern: layer.route!.path })) : []));
+export function serviceRoutes(
+  definition: ServiceDefinition<ServiceDb>,
+  db: ServiceDb,
+): { method: string; pattern: string }[] {
+  const router = definition.createRouter(db) as unknown as {
+    stack: { route?: { path: string; methods: Record<string, boolean> } }[];
+  };
+  return router.stack.flatMap((layer) =>
+    layer.route
+      ? Object.keys(layer.route.methods).map((m) => ({ method: m.toUpperCase(), pattern: layer.route!.path }))
+      : [],
+  );
 }
 
 /** The patterns of a service's read (GET) endpoints. */
 export function readRoutes(name: ServiceName, db: ServiceDb): string[] {
-  return serviceRoutes(SERVICE_DEFINITIONS[name], db).filter((r) => r.method === 'GET').map((r) => r.pattern);
+  return serviceRoutes(SERVICE_DEFINITIONS[name], db)
+    .filter((r) => r.method === 'GET')
+    .map((r) => r.pattern);
 }

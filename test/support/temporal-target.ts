@@ -62,8 +62,24 @@ export async function stopTestCluster(): Promise<void> {
 export async function startTestTemporal(devServerOptions: DevServerOptions = {}): Promise<TestTemporal> {
   if (TEST_TEMPORAL === 'cluster') {
     const c = await testCluster();
-    return { kind: 'cluster', address: c.address, namespace: c.namespace, logTail: () => c.logTail(), stop: async () => undefined };
+    return {
+      kind: 'cluster',
+      address: c.address,
+      namespace: c.namespace,
+      logTail: () => c.logTail(),
+      stop: async () => undefined,
+    };
   }
-  const server = await startDevServer({ ui: false, searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES }, ...devServerOptions });
-  return { kind: 'dev-server', address: server.address, namespace: server.namespace, logTail: () => server.logTail(), stop: () => server.stop() };
+  const server = await startDevServer({
+    ui: false,
+    searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
+    ...devServerOptions,
+  });
+  return {
+    kind: 'dev-server',
+    address: server.address,
+    namespace: server.namespace,
+    logTail: () => server.logTail(),
+    stop: () => server.stop(),
+  };
 }

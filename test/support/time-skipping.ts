@@ -60,7 +60,11 @@ export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment
 export async function startTimeSkippingSagaStack(): Promise<TimeSkippingSagaStack> {
   installQuietRuntime();
   const services = Object.fromEntries(
-    await Promise.all(SERVICE_NAMES.map(async (name) => [name, await startTestService(SERVICE_DEFINITIONS[name], { faultInjection: true })] as const)),
+    await Promise.all(
+      SERVICE_NAMES.map(
+        async (name) => [name, await startTestService(SERVICE_DEFINITIONS[name], { faultInjection: true })] as const,
+      ),
+    ),
   ) as TimeSkippingSagaStack['services'];
   const env = await startTimeSkippingServer();
   const namespace = env.namespace ?? 'default';
@@ -98,7 +102,11 @@ export async function startTimeSkippingSagaStack(): Promise<TimeSkippingSagaStac
 }
 
 /** The same activities, each call first noted in `attempts` (the activities themselves are untouched). */
-function recordAttempts(activities: SagaActivities, attempts: ActivityAttempt[], now: () => Promise<number>): SagaActivities {
+function recordAttempts(
+  activities: SagaActivities,
+  attempts: ActivityAttempt[],
+  now: () => Promise<number>,
+): SagaActivities {
   return Object.fromEntries(
     Object.entries(activities).map(([type, fn]) => [
       type,

@@ -18,9 +18,22 @@ import { demoLogger, openTarget, type DemoTarget } from '../../scripts/demo/targ
  */
 /** Debian's chromium package (scripts/install-test-tools.sh); CHROMIUM_PATH points elsewhere, e.g. on a laptop. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const SHOTS = path.resolve(__dirname, '../../test-output/ui');
-const COMPENSATION_SUMMARIES = ['compensate: cancel shipment', 'compensate: release inventory', 'compensate: reject order'];
+const COMPENSATION_SUMMARIES = [
+  'compensate: cancel shipment',
+  'compensate: release inventory',
+  'compensate: reject order',
+];
 /** The UI loads its data after the page: generous, since a cold dev server answers its first queries slowly. */
 const UI_TIMEOUT_MS = 30_000;
 
@@ -35,16 +48,32 @@ describe('Temporal web UI shows a compensated saga and a parallel group (headles
 
   before(async function () {
     // A missing browser is a broken environment, not a reason to skip: CI installs it (scripts/install-test-tools.sh).
-    if (!fs.existsSync(CHROMIUM)) assert.fail(`Chromium not found at ${CHROMIUM}: run scripts/install-test-tools.sh (apt-get install chromium), or set CHROMIUM_PATH to a Chromium binary`);
+    if (!fs.existsSync(CHROMIUM))
+      assert.fail(
+        `Chromium not found at ${CHROMIUM}: run scripts/install-test-tools.sh (apt-get install chromium), or set CHROMIUM_PATH to a Chromium binary`,
+      );
     fs.mkdirSync(SHOTS, { recursive: true });
     target = await openTarget('always', {}, demoLogger('silent'), () => undefined);
     const destination = { recipient: 'Bo', line1: '2 Side St', city: 'Paris', postalCode: '75001', country: 'FR' };
     const items = [{ sku: 'KB-001', quantity: 1 }];
     // cust-broke cannot pay: the pivot refuses, three compensations run. The approved saga is the control that the
     // list's SagaStatus filter really filters.
-    await startSaga(target.client, target.config.taskQueue, orderSaga, { orderId: compensated, customerId: 'cust-broke', items, destination });
-    await startSaga(target.client, target.config.taskQueue, orderSaga, { orderId: approved, customerId: 'cust-alice', items, destination });
-    const [broke, ok] = await Promise.all([awaitSagaResult(target.client, compensated), awaitSagaResult(target.client, approved)]);
+    await startSaga(target.client, target.config.taskQueue, orderSaga, {
+      orderId: compensated,
+      customerId: 'cust-broke',
+      items,
+      destination,
+    });
+    await startSaga(target.client, target.config.taskQueue, orderSaga, {
+      orderId: approved,
+      customerId: 'cust-alice',
+      items,
+      destination,
+    });
+    const [broke, ok] = await Promise.all([
+      awaitSagaResult(target.client, compensated),
+      awaitSagaResult(target.client, approved),
+    ]);
     assert.equal(broke.outcome === 'completed' && broke.result.status, 'REJECTED', JSON.stringify(broke));
     assert.equal(ok.outcome === 'completed' && ok.result.status, 'APPROVED', JSON.stringify(ok));
 
@@ -55,7 +84,9 @@ describe('Temporal web UI shows a compensated saga and a parallel group (headles
 
   afterEach(async function () {
     if (this.currentTest?.state === 'failed' && page) {
-      await page.screenshot({ path: path.join(SHOTS, `failed-${slug(this.currentTest.title)}.png`), fullPage: true }).catch(() => undefined);
+      await page
+        .screenshot({ path: path.join(SHOTS, `failed-${slug(this.currentTest.title)}.png`), fullPage: true })
+        .catch(() => undefined);
     }
   });
 
@@ -64,7 +95,8 @@ describe('Temporal web UI shows a compensated saga and a parallel group (headles
     await target?.close();
   });
 
-  const workflowUrl = (id: string) => `${target.config.uiUrl}/namespaces/${encodeURIComponent(target.config.namespace)}/workflows/${encodeURIComponent(id)}`;
+  const workflowUrl = (id: string) =>
+    `${target.config.uiUrl}/namespaces/${encodeURIComponent(target.config.namespace)}/workflows/${encodeURIComponent(id)}`;
 
   it('shows the workflow, with its compensations by summary on the timeline', async () => {
     await page.goto(workflowUrl(compensated));
@@ -78,16 +110,34 @@ describe('Temporal web UI shows a compensated saga and a parallel group (headles
   it('shows a parallel group side by side on the timeline: the three confirmations start together', async () => {
     await page.goto(workflowUrl(approved));
     await page.getByRole('heading', { name: approved }).waitFor();
-    const labels = ['confirmReservation • confirm reservation', 'confirmShipment • confirm shipment', 'approveOrder • approve order', 'reserveInventory • reserve inventory', 'scheduleShipment • schedule shipment'];
+    const labels = [
+      'confirmReservation • confirm reservation',
+      'confirmShipment • confirm shipment',
+      'approveOrder • approve order',
+      'reserveInventory • reserve inventory',
+      'scheduleShipment • schedule shipment',
+    ];
     for (const label of labels) await page.getByText(label).first().waitFor();
     // For a human: the group's bars side by side (test-output/ui/workflow-timeline-parallel.png). Where the UI puts a
     // label (left or right of its bar) depends on the room, so what the bars show is checked on the history they
     // are drawn from: each group's activities were scheduled by one workflow task, at once.
     await page.screenshot({ path: path.join(SHOTS, 'workflow-timeline-parallel.png'), fullPage: true });
     const events = (await target.client.workflow.getHandle(approved).fetchHistory()).events ?? [];
-    const scheduledBy = (type: string) => String(events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type)?.activityTaskScheduledEventAttributes?.workflowTaskCompletedEventId);
-    assert.equal(new Set(['reserveInventory', 'scheduleShipment'].map(scheduledBy)).size, 1, 'reserve-inventory ‖ schedule-shipment');
-    assert.equal(new Set(['confirmReservation', 'confirmShipment', 'approveOrder'].map(scheduledBy)).size, 1, 'the three confirmations');
+    const scheduledBy = (type: string) =>
+      String(
+        events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type)
+          ?.activityTaskScheduledEventAttributes?.workflowTaskCompletedEventId,
+      );
+    assert.equal(
+      new Set(['reserveInventory', 'scheduleShipment'].map(scheduledBy)).size,
+      1,
+      'reserve-inventory ‖ schedule-shipment',
+    );
+    assert.equal(
+      new Set(['confirmReservation', 'confirmShipment', 'approveOrder'].map(scheduledBy)).size,
+      1,
+      'the three confirmations',
+    );
     assert.notEqual(scheduledBy('chargePayment'), scheduledBy('approveOrder'));
   });
 
@@ -102,7 +152,10 @@ describe('Temporal web UI shows a compensated saga and a parallel group (headles
     // Newest first: reject order (ran last) above release inventory above cancel shipment (ran first).
     const rows = await history.innerText();
     const positions = COMPENSATION_SUMMARIES.map((summary) => rows.indexOf(summary));
-    assert.ok(positions[2] < positions[1] && positions[1] < positions[0], `compensations not in reverse order of the steps:\n${rows}`);
+    assert.ok(
+      positions[2] < positions[1] && positions[1] < positions[0],
+      `compensations not in reverse order of the steps:\n${rows}`,
+    );
     await page.screenshot({ path: path.join(SHOTS, 'workflow-event-history.png'), fullPage: true });
   });
 
@@ -118,19 +171,35 @@ describe('Temporal web UI shows a compensated saga and a parallel group (headles
 
   it('finds the saga in the workflow list filtered by SagaStatus="COMPENSATED", and not the approved one', async () => {
     const query = encodeURIComponent('SagaStatus="COMPENSATED"');
-    await page.goto(`${target.config.uiUrl}/namespaces/${encodeURIComponent(target.config.namespace)}/workflows?query=${query}`);
+    await page.goto(
+      `${target.config.uiUrl}/namespaces/${encodeURIComponent(target.config.namespace)}/workflows?query=${query}`,
+    );
     // The list reads the visibility store, which may trail the workflow by a moment: reload until the row shows.
     const row = page.getByRole('link', { name: compensated, exact: true });
     for (const deadline = Date.now() + UI_TIMEOUT_MS; ; await page.reload()) {
-      const shown = await row.waitFor({ timeout: 3_000 }).then(() => true, () => false);
+      const shown = await row.waitFor({ timeout: 3_000 }).then(
+        () => true,
+        () => false,
+      );
       if (shown) break;
-      assert.ok(Date.now() < deadline, `${compensated} not listed under SagaStatus="COMPENSATED" within ${UI_TIMEOUT_MS / 1000} s`);
+      assert.ok(
+        Date.now() < deadline,
+        `${compensated} not listed under SagaStatus="COMPENSATED" within ${UI_TIMEOUT_MS / 1000} s`,
+      );
     }
-    assert.equal(await page.getByText(approved).count(), 0, `${approved} (APPROVED) must not match the COMPENSATED filter`);
+    assert.equal(
+      await page.getByText(approved).count(),
+      0,
+      `${approved} (APPROVED) must not match the COMPENSATED filter`,
+    );
     await page.screenshot({ path: path.join(SHOTS, 'workflow-list-compensated.png'), fullPage: true });
   });
 });
 
 function slug(title: string): string {
-  return title.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase().slice(0, 60);
+  return title
+    .replace(/[^a-z0-9]+/gi, '-')
+    .replace(/^-|-$/g, '')
+    .toLowerCase()
+    .slice(0, 60);
 }

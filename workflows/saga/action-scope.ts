@@ -14,7 +14,11 @@ const actions = new WeakMap<CancellationScope, string>();
  * step's activity a microtask later, after the deadline timer's, and change the order of the commands a cancelled
  * saga emits (its recorded histories would no longer replay).
  */
-export function runAsAction<T>(action: string, scope: CancellationScope | 'non-cancellable', fn: () => Promise<T>): Promise<T> {
+export function runAsAction<T>(
+  action: string,
+  scope: CancellationScope | 'non-cancellable',
+  fn: () => Promise<T>,
+): Promise<T> {
   const target = scope === 'non-cancellable' ? new CancellationScope({ cancellable: false }) : scope;
   actions.set(target, action);
   return target.run(fn);

@@ -18,7 +18,11 @@ export function withFaultPlan<T>(plan: FaultPlan | undefined, start: () => Promi
 const faultPlanInterceptor: WorkflowClientInterceptor = {
   async startWithDetails(input, next) {
     const plan = pending.getStore();
-    return next(plan ? { ...input, headers: { ...input.headers, [FAULT_PLAN_HEADER]: defaultPayloadConverter.toPayload(plan) } } : input);
+    return next(
+      plan
+        ? { ...input, headers: { ...input.headers, [FAULT_PLAN_HEADER]: defaultPayloadConverter.toPayload(plan) } }
+        : input,
+    );
   },
 };
 

@@ -13,10 +13,25 @@ import {
 import { z } from 'zod';
 import type { FailureClassification } from './failures';
 import { installOperatorHandlers, resolveCompensationUpdate, retryCompensationUpdate } from './operator';
-import { DEAD_LETTER_RETRY, KIT_DEFAULTS, retryPolicy, sagaRunOptionsSchema, type SagaDefaults, type SagaRunOptions } from './run-options';
+import {
+  DEAD_LETTER_RETRY,
+  KIT_DEFAULTS,
+  retryPolicy,
+  sagaRunOptionsSchema,
+  type SagaDefaults,
+  type SagaRunOptions,
+} from './run-options';
 import { groupsOf, Saga, validateSteps } from './saga';
 import { SAGA_STATUS } from './search-attributes';
-import type { CompensationContext, DeadLetterEntry, DeadLetterLog, SagaState, SagaStep, StepKind, UnwindPreview } from './types';
+import type {
+  CompensationContext,
+  DeadLetterEntry,
+  DeadLetterLog,
+  SagaState,
+  SagaStep,
+  StepKind,
+  UnwindPreview,
+} from './types';
 
 /**
  * defineSaga: one call declares a saga (its input, its steps in business order, how its outcome reads) and returns
@@ -33,7 +48,9 @@ import type { CompensationContext, DeadLetterEntry, DeadLetterLog, SagaState, Sa
  */
 
 /** Activities as the steps call them: every function returns a promise. */
-type Callable<A> = { [K in keyof A]: A[K] extends (...args: infer P) => infer R ? (...args: P) => Promise<Awaited<R>> : never };
+type Callable<A> = {
+  [K in keyof A]: A[K] extends (...args: infer P) => infer R ? (...args: P) => Promise<Awaited<R>> : never;
+};
 
 /** Names the activities' interface without a value: `activities: activitiesOf<OrderActivities>()`. */
 export interface ActivitiesOf<A> {
@@ -92,8 +109,14 @@ interface BuiltStep {
 }
 
 function buildStep(name: string, kind: StepKind, run: unknown, compensate?: unknown): BuiltStep {
-  const compensations = (compensate === undefined ? [] : Array.isArray(compensate) ? compensate : [compensate]) as BuiltStep['compensations'];
-  return { meta: { name, kind, compensations: compensations.map((c) => c.name) }, run: run as BuiltStep['run'], compensations };
+  const compensations = (
+    compensate === undefined ? [] : Array.isArray(compensate) ? compensate : [compensate]
+  ) as BuiltStep['compensations'];
+  return {
+    meta: { name, kind, compensations: compensations.map((c) => c.name) },
+    run: run as BuiltStep['run'],
+    compensations,
+  };
 }
 
 /**
@@ -112,7 +135,10 @@ export class GroupBuilder<I, A, D, O = {}, S extends string = never, C extends s
     return new GroupBuilder([...this.built, buildStep(name, 'compensatable', spec.run, spec.compensate)]) as never;
   }
 
-  retriable<const N extends string, R extends object | void>(name: N, spec: { run: Run<I, D, A, R> }): GroupBuilder<I, A, D, With<O, R>, S | N, C> {
+  retriable<const N extends string, R extends object | void>(
+    name: N,
+    spec: { run: Run<I, D, A, R> },
+  ): GroupBuilder<I, A, D, With<O, R>, S | N, C> {
     return new GroupBuilder([...this.built, buildStep(name, 'retriable', spec.run)]) as never;
   }
 }
@@ -135,7 +161,10 @@ export class StepsBuilder<I, A, D, S extends string = never, C extends string = 
   ): StepsBuilder<I, A, With<D, O>, S | S2, C | C2> {
     const group = members(new GroupBuilder<I, A, D>()).built;
     const name = group.map((m) => m.meta.name).join(' + ');
-    return new StepsBuilder([...this.built, ...group.map((m) => ({ ...m, meta: { ...m.meta, group: name } }))]) as never;
+    return new StepsBuilder([
+      ...this.built,
+      ...group.map((m) => ({ ...m, meta: { ...m.meta, group: name } })),
+    ]) as never;
   }
 
   /** A step that can be undone; its compensation is registered before it runs. */
@@ -155,7 +184,10 @@ export class StepsBuilder<I, A, D, S extends string = never, C extends string = 
   }
 
   /** After the pivot: never compensated, retried until it succeeds. */
-  retriable<const N extends string, O extends object | void>(name: N, spec: { run: Run<I, D, A, O> }): StepsBuilder<I, A, With<D, O>, S | N, C> {
+  retriable<const N extends string, O extends object | void>(
+    name: N,
+    spec: { run: Run<I, D, A, O> },
+  ): StepsBuilder<I, A, With<D, O>, S | N, C> {
     return this.add(name, 'retriable', spec.run);
   }
 }
@@ -203,7 +235,10 @@ export interface SagaView<D = Record<string, unknown>> extends SagaState {
 /** The activities the kit calls itself, when a saga dead-letters (options.deadLetters). */
 export interface DeadLetterActivities {
   recordDeadLetter(entry: DeadLetterEntry): Promise<{ id: number; createdAt: string }>;
-  closeDeadLetter(input: { id: number; outcome: { status: 'RETRIED' } | { status: 'RESOLVED'; resolution: string } }): Promise<unknown>;
+  closeDeadLetter(input: {
+    id: number;
+    outcome: { status: 'RETRIED' } | { status: 'RESOLVED'; resolution: string };
+  }): Promise<unknown>;
 }
 
 /** The state query, the same for every saga. */
@@ -261,27 +296,54 @@ const camel = (kebab: string) => kebab.replace(/-([a-z0-9])/g, (_, c: string) =>
 const words = (kebab: string) => kebab.replace(/-/g, ' ');
 
 function invalid(what: string, error: z.ZodError): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(`invalid ${what}: ${z.prettifyError(error).replace(/\n/g, '; ')}`, INVALID_SAGA_INPUT);
+  return ApplicationFailure.nonRetryable(
+    `invalid ${what}: ${z.prettifyError(error).replace(/\n/g, '; ')}`,
+    INVALID_SAGA_INPUT,
+  );
 }
 
 /** The activities as one action calls them: its policy, and its name as the summary the web UI shows. */
-function actionActivities<A>(proxy: Record<string, { executeWithOptions: (o: { summary: string }, args: unknown[]) => Promise<unknown> }>, summary: string): Callable<A> {
-  return new Proxy({}, { get: (_, type: string) => (...args: unknown[]) => proxy[type].executeWithOptions({ summary }, args) }) as Callable<A>;
+function actionActivities<A>(
+  proxy: Record<string, { executeWithOptions: (o: { summary: string }, args: unknown[]) => Promise<unknown> }>,
+  summary: string,
+): Callable<A> {
+  return new Proxy(
+    {},
+    {
+      get:
+        (_, type: string) =>
+        (...args: unknown[]) =>
+          proxy[type].executeWithOptions({ summary }, args),
+    },
+  ) as Callable<A>;
 }
 
-export function defineSaga<I, A, D, S extends string, C extends string, RC, RX>(config: SagaConfig<I, A, D, S, C, RC, RX>): SagaDefinition<I, RC | RX, D, S, C> {
+export function defineSaga<I, A, D, S extends string, C extends string, RC, RX>(
+  config: SagaConfig<I, A, D, S, C, RC, RX>,
+): SagaDefinition<I, RC | RX, D, S, C> {
   type R = RC | RX;
   const built = config.steps(new StepsBuilder<I, A, {}>()).built;
   const metaSteps = built.map((b) => b.meta) as StepMeta<S, C>[];
   // The same checks the engine makes, at definition time: a malformed saga fails where it is declared.
-  validateSteps(metaSteps.map((m) => ({ name: m.name, kind: m.kind, group: m.group, run: async () => undefined, compensate: m.compensations.length ? async () => undefined : undefined })));
+  validateSteps(
+    metaSteps.map((m) => ({
+      name: m.name,
+      kind: m.kind,
+      group: m.group,
+      run: async () => undefined,
+      compensate: m.compensations.length ? async () => undefined : undefined,
+    })),
+  );
   const defaults: SagaDefaults = { ...KIT_DEFAULTS, ...config.options?.defaults };
   const workflowType = `${camel(config.name)}Saga`;
 
   async function workflow(rawInput: I, rawOptions?: SagaRunOptions): Promise<R> {
     // Markers first, before any other command. A saga of the pre-kit shape carried its options inside its input.
     const kitShape = patched(SAGA_KIT_PATCH);
-    const legacy = !kitShape && rawInput && typeof rawInput === 'object' ? (rawInput as { faults?: unknown; options?: SagaRunOptions } & Record<string, unknown>) : undefined;
+    const legacy =
+      !kitShape && rawInput && typeof rawInput === 'object'
+        ? (rawInput as { faults?: unknown; options?: SagaRunOptions } & Record<string, unknown>)
+        : undefined;
     const { faults: _faults, options: legacyOptions, ...legacyInput } = legacy ?? {};
     const parsedInput = config.input.safeParse(legacy ? legacyInput : rawInput);
     if (!parsedInput.success) throw invalid(`${config.name} saga input`, parsedInput.error);
@@ -295,7 +357,10 @@ export function defineSaga<I, A, D, S extends string, C extends string, RC, RX>(
 
     const base: ActivityOptions = { startToCloseTimeout: options.stepTimeout ?? defaults.stepTimeout };
     // The same calls either way; local activities only change where they are scheduled.
-    const proxy = (retry: RetryPolicy) => (options.localActivities ? proxyLocalActivities({ ...base, retry }) : proxyActivities({ ...base, retry })) as never;
+    const proxy = (retry: RetryPolicy) =>
+      (options.localActivities
+        ? proxyLocalActivities({ ...base, retry })
+        : proxyActivities({ ...base, retry })) as never;
     const forward = proxy(retryPolicy(defaults.stepRetry, options.stepRetry));
     const retriable = proxy(defaults.retriableRetry);
     const compensationRetry = retryPolicy(defaults.compensationRetry, options.compensationRetry);
@@ -306,7 +371,8 @@ export function defineSaga<I, A, D, S extends string, C extends string, RC, RX>(
       built.map((b): SagaStep => {
         const context = (summary: string, via: never, extra?: { why: CompensationContext }) =>
           ({ input, data: saga.state.data, act: actionActivities<A>(via, summary), ...extra }) as never;
-        const chosen = (why: CompensationContext) => b.compensations.find((c) => !c.when || c.when(why)) ?? b.compensations[b.compensations.length - 1];
+        const chosen = (why: CompensationContext) =>
+          b.compensations.find((c) => !c.when || c.when(why)) ?? b.compensations[b.compensations.length - 1];
         return {
           name: b.meta.name,
           kind: b.meta.kind,
@@ -314,7 +380,8 @@ export function defineSaga<I, A, D, S extends string, C extends string, RC, RX>(
           run: () => b.run(context(words(b.meta.name), b.meta.kind === 'retriable' ? retriable : forward)),
           ...(b.compensations.length && {
             compensationName: (why: CompensationContext) => chosen(why).name,
-            compensate: (why: CompensationContext) => chosen(why).run(context(`compensate: ${words(chosen(why).name)}`, compensation, { why })),
+            compensate: (why: CompensationContext) =>
+              chosen(why).run(context(`compensate: ${words(chosen(why).name)}`, compensation, { why })),
             compensationMaxAttempts: compensationRetry.maximumAttempts,
           }),
         };
@@ -326,17 +393,26 @@ export function defineSaga<I, A, D, S extends string, C extends string, RC, RX>(
         parallelGroups,
         ...(withDeadlineAndDeadLetters && {
           deadline: options.deadline ?? defaults.deadline,
-          ...(config.options?.deadLetters !== false && { deadLetters: deadLetterLog(proxyActivities<DeadLetterActivities>({ ...base, retry: DEAD_LETTER_RETRY })) }),
+          ...(config.options?.deadLetters !== false && {
+            deadLetters: deadLetterLog(proxyActivities<DeadLetterActivities>({ ...base, retry: DEAD_LETTER_RETRY })),
+          }),
         }),
       },
       { onStateChange: publishStatus() },
     );
-    setHandler(sagaStateQuery, () => ({ ...saga.state, saga: config.name, key: workflowInfo().workflowId, unwindPreview: saga.preview() }));
+    setHandler(sagaStateQuery, () => ({
+      ...saga.state,
+      saga: config.name,
+      key: workflowInfo().workflowId,
+      unwindPreview: saga.preview(),
+    }));
     if (withDeadlineAndDeadLetters) installOperatorHandlers(saga);
 
     const outcome = await saga.run();
     const data = saga.state.data as D;
-    return outcome.outcome === 'completed' ? config.completed({ input, data }) : config.compensated({ input, data, why: outcome.context });
+    return outcome.outcome === 'completed'
+      ? config.completed({ input, data })
+      : config.compensated({ input, data, why: outcome.context });
   }
   Object.defineProperty(workflow, 'name', { value: workflowType });
 

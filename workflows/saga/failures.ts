@@ -30,12 +30,24 @@ export function describeFailure(err: unknown, classify: FailureClassification = 
   if (cause instanceof ApplicationFailure) {
     const type = cause.type ?? 'ApplicationFailure';
     const nonRetryable = cause.nonRetryable === true;
-    return { type, message: cause.message, businessRejection: classify({ type, message: cause.message, nonRetryable, details: cause.details ?? [] }) };
+    return {
+      type,
+      message: cause.message,
+      businessRejection: classify({ type, message: cause.message, nonRetryable, details: cause.details ?? [] }),
+    };
   }
   if (cause instanceof TimeoutFailure) {
-    return { type: `Timeout.${cause.timeoutType}`, message: `timed out (${cause.timeoutType})`, businessRejection: false };
+    return {
+      type: `Timeout.${cause.timeoutType}`,
+      message: `timed out (${cause.timeoutType})`,
+      businessRejection: false,
+    };
   }
-  return { type: (cause as Error)?.name ?? 'Error', message: (cause as Error)?.message ?? String(cause), businessRejection: false };
+  return {
+    type: (cause as Error)?.name ?? 'Error',
+    message: (cause as Error)?.message ?? String(cause),
+    businessRejection: false,
+  };
 }
 
 /** A failure with the number of attempts the failed activity made (for a dead letter). */
@@ -53,10 +65,13 @@ export interface AttemptDetail {
 export function failureAttempts(err: unknown, maximumAttempts?: number): number {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (cause instanceof ApplicationFailure) {
-    const tagged = cause.details?.find((d): d is AttemptDetail => typeof (d as AttemptDetail | null)?.attempt === 'number');
+    const tagged = cause.details?.find(
+      (d): d is AttemptDetail => typeof (d as AttemptDetail | null)?.attempt === 'number',
+    );
     if (tagged) return tagged.attempt;
   }
-  if (err instanceof ActivityFailure && err.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED && maximumAttempts) return maximumAttempts;
+  if (err instanceof ActivityFailure && err.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED && maximumAttempts)
+    return maximumAttempts;
   return 1;
 }
 
@@ -64,7 +79,11 @@ export function failureAttempts(err: unknown, maximumAttempts?: number): number 
  * One error for every compensation that did not succeed, so that none is swallowed or only logged. Non-retryable:
  * retrying the whole workflow would redo the forward steps; an operator has to look at it.
  */
-export function compensationFailure(failed: CompensationState[], notRun: CompensationState[], originalReason: string): ApplicationFailure {
+export function compensationFailure(
+  failed: CompensationState[],
+  notRun: CompensationState[],
+  originalReason: string,
+): ApplicationFailure {
   const list = failed.map((c) => `${c.name} (${c.failure?.message ?? 'unknown error'})`).join('; ');
   const skipped = notRun.length ? `; not run: ${notRun.map((c) => c.name).join(', ')}` : '';
   return ApplicationFailure.create({

@@ -1,5 +1,11 @@
 import { defaultPayloadConverter, type Headers } from '@temporalio/common';
-import type { ActivityInput, LocalActivityInput, Next, WorkflowInterceptors, WorkflowOutboundCallsInterceptor } from '@temporalio/workflow';
+import type {
+  ActivityInput,
+  LocalActivityInput,
+  Next,
+  WorkflowInterceptors,
+  WorkflowOutboundCallsInterceptor,
+} from '@temporalio/workflow';
 import { currentAction } from './action-scope';
 import { ACTION_HEADER, FAULT_HEADER, FAULT_PLAN_HEADER, type FaultPlan } from './headers';
 
@@ -24,8 +30,10 @@ export const interceptors = (): WorkflowInterceptors => {
   const outbound: WorkflowOutboundCallsInterceptor = {
     scheduleActivity: (input: ActivityInput, next: Next<WorkflowOutboundCallsInterceptor, 'scheduleActivity'>) =>
       next({ ...input, headers: withSagaHeaders(input.headers) }),
-    scheduleLocalActivity: (input: LocalActivityInput, next: Next<WorkflowOutboundCallsInterceptor, 'scheduleLocalActivity'>) =>
-      next({ ...input, headers: withSagaHeaders(input.headers) }),
+    scheduleLocalActivity: (
+      input: LocalActivityInput,
+      next: Next<WorkflowOutboundCallsInterceptor, 'scheduleLocalActivity'>,
+    ) => next({ ...input, headers: withSagaHeaders(input.headers) }),
   };
   return {
     inbound: [

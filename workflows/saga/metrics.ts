@@ -19,17 +19,43 @@ import type { CompensationStatus, SagaState, SagaStatus, StepStatus } from './ty
  * It observes the saga's state after every change (the saga calls `observe`), so the engine needs no metric code:
  * durations use workflow time (Date.now() in a workflow is the time of the activation, deterministic on replay).
  */
-const ENDED: Partial<Record<SagaStatus, string>> = { COMPLETED: 'completed', COMPENSATED: 'compensated', COMPENSATION_FAILED: 'compensation_failed' };
+const ENDED: Partial<Record<SagaStatus, string>> = {
+  COMPLETED: 'completed',
+  COMPENSATED: 'compensated',
+  COMPENSATION_FAILED: 'compensation_failed',
+};
 const STEP_ENDED: StepStatus[] = ['COMPLETED', 'FAILED'];
-const COMPENSATION_ENDED: Partial<Record<CompensationStatus, string>> = { COMPLETED: 'completed', DEAD_LETTERED: 'dead_lettered', FAILED: 'failed' };
+const COMPENSATION_ENDED: Partial<Record<CompensationStatus, string>> = {
+  COMPLETED: 'completed',
+  DEAD_LETTERED: 'dead_lettered',
+  FAILED: 'failed',
+};
 
 export class SagaMetrics {
   private readonly started = metricMeter.createCounter('saga_started', undefined, 'Sagas started');
   private readonly ended = metricMeter.createCounter('saga_ended', undefined, 'Sagas ended, by outcome');
-  private readonly deadLettered = metricMeter.createCounter('saga_dead_lettered', undefined, 'Compensations dead-lettered for an operator');
-  private readonly decisions = metricMeter.createCounter('saga_operator_decisions', undefined, "Operators' decisions on dead-lettered compensations");
-  private readonly stepDuration = metricMeter.createHistogram('saga_step_duration', 'int', 'ms', 'Duration of a saga step, retries included');
-  private readonly compensationDuration = metricMeter.createHistogram('saga_compensation_duration', 'int', 'ms', 'Duration of a compensation run, retries included');
+  private readonly deadLettered = metricMeter.createCounter(
+    'saga_dead_lettered',
+    undefined,
+    'Compensations dead-lettered for an operator',
+  );
+  private readonly decisions = metricMeter.createCounter(
+    'saga_operator_decisions',
+    undefined,
+    "Operators' decisions on dead-lettered compensations",
+  );
+  private readonly stepDuration = metricMeter.createHistogram(
+    'saga_step_duration',
+    'int',
+    'ms',
+    'Duration of a saga step, retries included',
+  );
+  private readonly compensationDuration = metricMeter.createHistogram(
+    'saga_compensation_duration',
+    'int',
+    'ms',
+    'Duration of a compensation run, retries included',
+  );
 
   private status?: SagaStatus;
   private readonly seen = new Map<string, { status: string; since: number; deadLettered?: boolean }>();
@@ -65,7 +91,11 @@ export class SagaMetrics {
   }
 
   /** Calls `changed` when the status of `key` differs from the last one seen, with the time spent in the last one. */
-  private transition(key: string, status: string, changed: (previous: string | undefined, ms: number, entry: { deadLettered?: boolean }) => void): void {
+  private transition(
+    key: string,
+    status: string,
+    changed: (previous: string | undefined, ms: number, entry: { deadLettered?: boolean }) => void,
+  ): void {
     const now = Date.now();
     const entry = this.seen.get(key);
     if (entry?.status === status) return;

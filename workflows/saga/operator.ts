@@ -21,13 +21,18 @@ export interface OperatorDecisionAck {
   action: 'retry' | 'resolve';
 }
 
-export const retryCompensationUpdate = defineUpdate<OperatorDecisionAck, [RetryCompensationRequest]>('retryCompensation');
-export const resolveCompensationUpdate = defineUpdate<OperatorDecisionAck, [ResolveCompensationRequest]>('resolveCompensation');
+export const retryCompensationUpdate = defineUpdate<OperatorDecisionAck, [RetryCompensationRequest]>(
+  'retryCompensation',
+);
+export const resolveCompensationUpdate = defineUpdate<OperatorDecisionAck, [ResolveCompensationRequest]>(
+  'resolveCompensation',
+);
 
 const MAX_REASON_LENGTH = 500;
 
 function checkReason(reason: unknown): string {
-  if (typeof reason !== 'string' || !reason.trim()) throw new Error('a resolution needs a reason (what was done by hand)');
+  if (typeof reason !== 'string' || !reason.trim())
+    throw new Error('a resolution needs a reason (what was done by hand)');
   if (reason.length > MAX_REASON_LENGTH) throw new Error(`the reason is longer than ${MAX_REASON_LENGTH} characters`);
   if (hasControlCharacters(reason)) throw new Error('the reason must not contain control characters');
   return reason.trim();

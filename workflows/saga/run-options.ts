@@ -16,9 +16,12 @@ const retrySchema = z
   })
   .strict()
   // Temporal refuses such a policy when the step is scheduled, which the saga would take for a failed step.
-  .refine((r) => !r.initialInterval || !r.maximumInterval || msToNumber(r.initialInterval) <= msToNumber(r.maximumInterval), {
-    message: 'initialInterval must not be longer than maximumInterval',
-  });
+  .refine(
+    (r) => !r.initialInterval || !r.maximumInterval || msToNumber(r.initialInterval) <= msToNumber(r.maximumInterval),
+    {
+      message: 'initialInterval must not be longer than maximumInterval',
+    },
+  );
 
 export const sagaRunOptionsSchema = z
   .object({
@@ -46,7 +49,12 @@ export const sagaRunOptionsSchema = z
 export type SagaRunOptions = z.infer<typeof sagaRunOptionsSchema>;
 export type RetryOverride = SagaRunOptions['stepRetry'];
 type Duration = z.infer<typeof durationSchema>;
-type BaseRetry = { initialInterval: Duration; backoffCoefficient: number; maximumInterval: Duration; maximumAttempts?: number };
+type BaseRetry = {
+  initialInterval: Duration;
+  backoffCoefficient: number;
+  maximumInterval: Duration;
+  maximumAttempts?: number;
+};
 
 /** A saga definition's defaults for what a run may override; every field has a kit default (KIT_DEFAULTS). */
 export interface SagaDefaults {
@@ -75,7 +83,11 @@ export const DEAD_LETTER_RETRY: RetryPolicy = { initialInterval: '1s', backoffCo
 /** A default policy with a run's overrides; a first interval longer than the default cap raises the cap. */
 export function retryPolicy(defaults: BaseRetry, override: RetryOverride): RetryPolicy {
   const merged: RetryPolicy = { ...defaults, ...override };
-  if (override?.initialInterval && !override.maximumInterval && msToNumber(override.initialInterval) > msToNumber(defaults.maximumInterval)) {
+  if (
+    override?.initialInterval &&
+    !override.maximumInterval &&
+    msToNumber(override.initialInterval) > msToNumber(defaults.maximumInterval)
+  ) {
     merged.maximumInterval = override.initialInterval;
   }
   return merged;

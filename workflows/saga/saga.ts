@@ -1,4 +1,11 @@
-import { CancellationScope, CancelledFailure, condition, isCancellation, setCurrentDetails, sleep } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  CancelledFailure,
+  condition,
+  isCancellation,
+  setCurrentDetails,
+  sleep,
+} from '@temporalio/workflow';
 import { runAsAction } from './action-scope';
 import { compensationFailure, describeFailure, failureAttempts, type DescribedFailure } from './failures';
 import { SagaMetrics } from './metrics';
@@ -50,13 +57,15 @@ class Deadline {
   constructor(private readonly duration: Duration | undefined) {
     if (duration === undefined) return;
     // The timer lives in its own scope, so a user's cancellation of the saga does not look like a passed deadline.
-    void new CancellationScope().run(() => sleep(duration)).then(
-      () => {
-        this.passed = true;
-        this.scope.cancel();
-      },
-      () => undefined, // the saga was cancelled: the timer went with it
-    );
+    void new CancellationScope()
+      .run(() => sleep(duration))
+      .then(
+        () => {
+          this.passed = true;
+          this.scope.cancel();
+        },
+        () => undefined, // the saga was cancelled: the timer went with it
+      );
   }
 
   failure(stepName: string): CancelledFailure {
@@ -69,16 +78,21 @@ export function validateSteps(steps: SagaStep[]): void {
   if (pivots.length > 1) throw new Error('a saga has at most one pivot step');
   const pivotIndex = steps.findIndex((s) => s.kind === 'pivot');
   steps.forEach((step, i) => {
-    if (step.kind === 'compensatable' && !step.compensate) throw new Error(`compensatable step ${step.name} needs a compensation`);
-    if (step.kind === 'compensatable' && pivotIndex >= 0 && i > pivotIndex) throw new Error(`compensatable step ${step.name} comes after the pivot`);
-    if (step.kind === 'retriable' && step.compensate) throw new Error(`retriable step ${step.name} must not have a compensation`);
-    if (step.kind === 'retriable' && (pivotIndex < 0 || i < pivotIndex)) throw new Error(`retriable step ${step.name} must come after the pivot`);
+    if (step.kind === 'compensatable' && !step.compensate)
+      throw new Error(`compensatable step ${step.name} needs a compensation`);
+    if (step.kind === 'compensatable' && pivotIndex >= 0 && i > pivotIndex)
+      throw new Error(`compensatable step ${step.name} comes after the pivot`);
+    if (step.kind === 'retriable' && step.compensate)
+      throw new Error(`retriable step ${step.name} must not have a compensation`);
+    if (step.kind === 'retriable' && (pivotIndex < 0 || i < pivotIndex))
+      throw new Error(`retriable step ${step.name} must come after the pivot`);
   });
   if (new Set(steps.map((s) => s.name)).size !== steps.length) throw new Error('step names must be unique');
   for (const members of groupsOf(steps).filter((g) => g.length > 1 || g[0].group !== undefined)) {
     const group = members[0].group;
     if (members.length < 2) throw new Error(`parallel group ${group} needs at least two steps`);
-    if (steps.filter((s) => s.group === group).length !== members.length) throw new Error(`the steps of parallel group ${group} must be consecutive`);
+    if (steps.filter((s) => s.group === group).length !== members.length)
+      throw new Error(`the steps of parallel group ${group} must be consecutive`);
     // (Mixed kinds are refused above: a retriable member must follow the pivot, a compensatable one precede it.)
     if (members.some((m) => m.kind === 'pivot')) throw new Error(`the pivot cannot run in a parallel group (${group})`);
   }
@@ -112,7 +126,12 @@ export class Saga {
     this.state = {
       status: 'RUNNING',
       cancellable: true,
-      steps: steps.map((s) => ({ name: s.name, kind: s.kind, ...(s.group !== undefined && { group: s.group }), status: 'PENDING' as const })),
+      steps: steps.map((s) => ({
+        name: s.name,
+        kind: s.kind,
+        ...(s.group !== undefined && { group: s.group }),
+        status: 'PENDING' as const,
+      })),
       compensations: [],
       data: {},
     };
@@ -175,17 +194,31 @@ export class Saga {
    * taken effect (completed, or failed in a way the saga's classification does not call "wrote nothing") is
    * compensated, with the stages before it in reverse. Returns the outcome when the saga unwound, else undefined.
    */
-  private async runGroup(members: SagaStep[], forwardOnly: boolean, deadline: Deadline): Promise<SagaOutcome | undefined> {
+  private async runGroup(
+    members: SagaStep[],
+    forwardOnly: boolean,
+    deadline: Deadline,
+  ): Promise<SagaOutcome | undefined> {
     const states = members.map((m) => this.state.steps[this.steps.indexOf(m)]);
     for (const m of members) if (m.compensate) this.stack.push(m);
     for (const s of states) s.status = 'RUNNING';
     // The current step: the members still running ("a + b" while both run, then the one left).
-    const running = () => ({ currentStep: members.filter((_, i) => states[i].status === 'RUNNING').map((m) => m.name).join(' + ') || undefined });
+    const running = () => ({
+      currentStep:
+        members
+          .filter((_, i) => states[i].status === 'RUNNING')
+          .map((m) => m.name)
+          .join(' + ') || undefined,
+    });
     this.update(running());
     const outcomes = await Promise.allSettled(
       members.map(async (m, i) => {
         try {
-          const output = await runAsAction(m.name, forwardOnly ? 'non-cancellable' : new CancellationScope({ cancellable: true, parent: deadline.scope }), m.run);
+          const output = await runAsAction(
+            m.name,
+            forwardOnly ? 'non-cancellable' : new CancellationScope({ cancellable: true, parent: deadline.scope }),
+            m.run,
+          );
           states[i].status = 'COMPLETED';
           this.update(running());
           return output;
@@ -198,7 +231,8 @@ export class Saga {
       }),
     );
     // The members' data joins in declaration order, whatever order they finished in.
-    for (const o of outcomes) if (o.status === 'fulfilled' && o.value && typeof o.value === 'object') Object.assign(this.state.data, o.value);
+    for (const o of outcomes)
+      if (o.status === 'fulfilled' && o.value && typeof o.value === 'object') Object.assign(this.state.data, o.value);
     const failed = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [{ i, err: o.reason as unknown }] : []));
     if (!failed.length) return undefined;
     // Retriable members ran out of retries (their policy should not let that happen): nothing may be compensated.
@@ -206,14 +240,24 @@ export class Saga {
     // The failure the saga reports: the first member's that was not a cancellation, else the cancellation.
     const primary = deadline.passed ? failed[0] : (failed.find((f) => !isCancellation(f.err)) ?? failed[0]);
     // A member whose failure proves it wrote nothing is not compensated (unwind does the same for the primary).
-    for (const f of failed) if (f !== primary && states[f.i].failure?.businessRejection) this.stack.splice(this.stack.indexOf(members[f.i]), 1);
+    for (const f of failed)
+      if (f !== primary && states[f.i].failure?.businessRejection)
+        this.stack.splice(this.stack.indexOf(members[f.i]), 1);
     const err = deadline.passed ? deadline.failure(members[primary.i].name) : primary.err;
     return this.unwind(this.stack, members[primary.i], states[primary.i], err, deadline);
   }
 
-  private async unwind(stack: SagaStep[], step: SagaStep, stepState: StepState, err: unknown, deadline?: Deadline): Promise<SagaOutcome> {
+  private async unwind(
+    stack: SagaStep[],
+    step: SagaStep,
+    stepState: StepState,
+    err: unknown,
+    deadline?: Deadline,
+  ): Promise<SagaOutcome> {
     const timedOut = deadline?.passed === true;
-    const failure = timedOut ? { type: 'SagaDeadline', message: (err as Error).message, businessRejection: false } : describeFailure(err, this.options.wroteNothing);
+    const failure = timedOut
+      ? { type: 'SagaDeadline', message: (err as Error).message, businessRejection: false }
+      : describeFailure(err, this.options.wroteNothing);
     const cancelled = isCancellation(err) && !timedOut;
     this.update({}, stepState, cancelled && stepState.status === 'PENDING' ? {} : { status: 'FAILED', failure });
     // A failure that proves the step wrote nothing: don't compensate the step that was refused.
@@ -229,9 +273,11 @@ export class Saga {
   }
 
   private async compensate(steps: SagaStep[], context: CompensationContext): Promise<void> {
-    const entries = steps.map(
-      (s): CompensationState => ({ name: compensationName(s, context), forStep: s.name, status: 'PENDING' }),
-    );
+    const entries = steps.map((s): CompensationState => ({
+      name: compensationName(s, context),
+      forStep: s.name,
+      status: 'PENDING',
+    }));
     this.update({ status: 'COMPENSATING', cancellable: false, compensations: entries, compensationCause: context });
 
     await CancellationScope.nonCancellable(async () => {
@@ -269,7 +315,11 @@ export class Saga {
    * dead-letter log, a failure parks the compensation for an operator and this returns once it was retried
    * successfully or resolved by hand.
    */
-  private async runCompensation(step: SagaStep, entry: CompensationState, context: CompensationContext): Promise<boolean> {
+  private async runCompensation(
+    step: SagaStep,
+    entry: CompensationState,
+    context: CompensationContext,
+  ): Promise<boolean> {
     for (let round = 1; ; round++) {
       this.update({ currentStep: entry.name }, entry, { status: 'RUNNING' });
       try {
@@ -282,7 +332,11 @@ export class Saga {
           this.update({}, entry, { status: 'FAILED', failure });
           return false;
         }
-        const decision = await this.parkForOperator(entry, { ...failure, attempts: failureAttempts(err, step.compensationMaxAttempts) }, round);
+        const decision = await this.parkForOperator(
+          entry,
+          { ...failure, attempts: failureAttempts(err, step.compensationMaxAttempts) },
+          round,
+        );
         if (decision.action === 'resolve') {
           this.update({}, entry, { status: 'RESOLVED', resolution: decision.reason });
           return true;
@@ -295,7 +349,9 @@ export class Saga {
   preview(): UnwindPreview | undefined {
     if (this.state.status !== 'RUNNING') return undefined;
     const context: CompensationContext = { cause: 'failed', reason: 'preview', failedStep: this.state.currentStep };
-    const compensations = [...this.stack].reverse().map((s) => ({ name: compensationName(s, context), forStep: s.name }));
+    const compensations = [...this.stack]
+      .reverse()
+      .map((s) => ({ name: compensationName(s, context), forStep: s.name }));
     return { parallel: this.options.parallelCompensation === true, compensations };
   }
 
@@ -303,12 +359,29 @@ export class Saga {
   private readonly decisions = new Map<string, OperatorDecision>();
 
   /** Records the dead letter, shows NEEDS_ATTENTION, and waits (a workflow waiting on a condition costs nothing). */
-  private async parkForOperator(entry: CompensationState, failure: DescribedFailure, round: number): Promise<OperatorDecision> {
+  private async parkForOperator(
+    entry: CompensationState,
+    failure: DescribedFailure,
+    round: number,
+  ): Promise<OperatorDecision> {
     const log = this.options.deadLetters!;
-    const deadLetter: DeadLetterState = { round, attempts: failure.attempts, errorType: failure.type, lastError: failure.message };
+    const deadLetter: DeadLetterState = {
+      round,
+      attempts: failure.attempts,
+      errorType: failure.type,
+      lastError: failure.message,
+    };
     this.update({ status: 'NEEDS_ATTENTION' }, entry, { status: 'DEAD_LETTERED', failure, deadLetter });
     try {
-      const recorded = await log.record({ sagaId: this.sagaId, step: entry.name, forStep: entry.forStep, round, errorType: failure.type, lastError: failure.message, attempts: failure.attempts });
+      const recorded = await log.record({
+        sagaId: this.sagaId,
+        step: entry.name,
+        forStep: entry.forStep,
+        round,
+        errorType: failure.type,
+        lastError: failure.message,
+        attempts: failure.attempts,
+      });
       Object.assign(deadLetter, { id: recorded.id, recordedAt: recorded.createdAt });
     } catch (err) {
       // The log could not be written (its own retries ran out): the saga still waits, visibly, with the reason.
@@ -320,7 +393,10 @@ export class Saga {
     const decision = this.decisions.get(entry.name)!;
     this.decisions.delete(entry.name);
     if (deadLetter.id !== undefined) {
-      await log.close(deadLetter.id, decision.action === 'retry' ? { status: 'RETRIED' } : { status: 'RESOLVED', resolution: decision.reason });
+      await log.close(
+        deadLetter.id,
+        decision.action === 'retry' ? { status: 'RETRIED' } : { status: 'RESOLVED', resolution: decision.reason },
+      );
     }
     const stillWaiting = this.state.compensations.some((c) => c !== entry && c.status === 'DEAD_LETTERED');
     this.update({ status: stillWaiting ? 'NEEDS_ATTENTION' : 'COMPENSATING' }, entry, { status: 'PENDING' });
@@ -332,10 +408,16 @@ export class Saga {
    * reaches the history) when no compensation waits or the named one does not. Returns the compensation it targets.
    */
   validateDecision(decision: OperatorDecision): string {
-    const waiting = this.state.compensations.filter((c) => c.status === 'DEAD_LETTERED' && !this.decisions.has(c.name)).map((c) => c.name);
-    if (!waiting.length) throw new Error(`no compensation is waiting for an operator (saga status ${this.state.status})`);
+    const waiting = this.state.compensations
+      .filter((c) => c.status === 'DEAD_LETTERED' && !this.decisions.has(c.name))
+      .map((c) => c.name);
+    if (!waiting.length)
+      throw new Error(`no compensation is waiting for an operator (saga status ${this.state.status})`);
     if (decision.compensation !== undefined) {
-      if (!waiting.includes(decision.compensation)) throw new Error(`compensation ${decision.compensation} is not waiting for an operator; waiting: ${waiting.join(', ')}`);
+      if (!waiting.includes(decision.compensation))
+        throw new Error(
+          `compensation ${decision.compensation} is not waiting for an operator; waiting: ${waiting.join(', ')}`,
+        );
       return decision.compensation;
     }
     if (waiting.length > 1) throw new Error(`several compensations wait (${waiting.join(', ')}): name one`);
@@ -363,7 +445,15 @@ function compensationName(step: SagaStep, context: CompensationContext): string 
   return step.compensationName ?? `compensate-${step.name}`;
 }
 
-const MARKS: Record<string, string> = { PENDING: '·', RUNNING: '▶', COMPLETED: '✔', FAILED: '✘', DEAD_LETTERED: '⚠', RESOLVED: '✍', NOT_RUN: '–' };
+const MARKS: Record<string, string> = {
+  PENDING: '·',
+  RUNNING: '▶',
+  COMPLETED: '✔',
+  FAILED: '✘',
+  DEAD_LETTERED: '⚠',
+  RESOLVED: '✍',
+  NOT_RUN: '–',
+};
 
 /** Markdown shown as the workflow's "current details" in the Temporal web UI. */
 export function renderDetails(state: SagaState): string {
@@ -372,15 +462,25 @@ export function renderDetails(state: SagaState): string {
     // A parallel group: one "parallel" line, its members indented under it.
     const indent = stage[0].group !== undefined ? '  ' : '';
     if (indent) lines.push(`- ⇉ parallel _(${stage[0].kind})_`);
-    for (const s of stage) lines.push(`${indent}- ${MARKS[s.status]} ${s.name} _(${s.kind})_${s.failure ? `: ${s.failure.message}` : ''}`);
+    for (const s of stage)
+      lines.push(`${indent}- ${MARKS[s.status]} ${s.name} _(${s.kind})_${s.failure ? `: ${s.failure.message}` : ''}`);
   }
   if (state.compensations.length) {
     lines.push('', `**Compensations** (${state.compensationCause?.cause}: ${state.compensationCause?.reason})`);
     for (const c of state.compensations) {
-      const note = c.status === 'RESOLVED' ? `: resolved by an operator: ${c.resolution}` : c.failure && c.status !== 'COMPLETED' ? `: ${c.failure.message}` : '';
+      const note =
+        c.status === 'RESOLVED'
+          ? `: resolved by an operator: ${c.resolution}`
+          : c.failure && c.status !== 'COMPLETED'
+            ? `: ${c.failure.message}`
+            : '';
       lines.push(`- ${MARKS[c.status]} ${c.name}${note}`);
     }
-    if (state.status === 'NEEDS_ATTENTION') lines.push('', '**Needs attention**: retry or resolve the dead-lettered compensation (`npm run client -- dead-letters --help`).');
+    if (state.status === 'NEEDS_ATTENTION')
+      lines.push(
+        '',
+        '**Needs attention**: retry or resolve the dead-lettered compensation (`npm run client -- dead-letters --help`).',
+      );
   }
   return lines.join('\n');
 }

@@ -98,7 +98,8 @@ export interface DeadLetterLog {
 }
 
 /** An operator's decision about a dead-lettered compensation. */
-export type OperatorDecision = { action: 'retry'; compensation?: string } | { action: 'resolve'; compensation?: string; reason: string };
+export type OperatorDecision =
+  { action: 'retry'; compensation?: string } | { action: 'resolve'; compensation?: string; reason: string };
 
 export type SagaStatus =
   | 'RUNNING' // forward steps before or at the pivot
@@ -111,7 +112,8 @@ export type SagaStatus =
 
 export type StepStatus = 'PENDING' | 'RUNNING' | 'COMPLETED' | 'FAILED';
 /** DEAD_LETTERED: failed, waiting for an operator. RESOLVED: an operator finished it by hand (see `resolution`). */
-export type CompensationStatus = 'PENDING' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'DEAD_LETTERED' | 'RESOLVED' | 'NOT_RUN';
+export type CompensationStatus =
+  'PENDING' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'DEAD_LETTERED' | 'RESOLVED' | 'NOT_RUN';
 
 export interface FailureInfo {
   /** The failure's type: a service's error code for a business rejection, else the Temporal failure kind. */

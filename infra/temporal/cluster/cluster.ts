@@ -25,7 +25,9 @@ export type ClusterRole = (typeof CLUSTER_ROLES)[number];
 export const CLUSTER_CONFIG_FILE = path.join(__dirname, 'config.yaml');
 export const CLUSTER_DYNAMIC_CONFIG_FILE = path.join(__dirname, 'dynamicconfig.yaml');
 /** Read from config.yaml (and checked there by the tests), for reports and the README. */
-export const CLUSTER_HISTORY_SHARDS = Number(/numHistoryShards:\s*(\d+)/.exec(fs.readFileSync(CLUSTER_CONFIG_FILE, 'utf8'))?.[1]);
+export const CLUSTER_HISTORY_SHARDS = Number(
+  /numHistoryShards:\s*(\d+)/.exec(fs.readFileSync(CLUSTER_CONFIG_FILE, 'utf8'))?.[1],
+);
 /** How long a namespace keeps closed workflows. */
 const RETENTION_SECONDS = 3 * 24 * 3600;
 const HOST = '127.0.0.1';
@@ -68,7 +70,12 @@ export interface ClusterOptions {
   restartOnExit?: boolean;
 }
 
-export type ResolvedClusterOptions = ClusterOptions & { ports: ClusterPorts; namespace: string; databases: ClusterDatabases; binaries: ServerBinaries };
+export type ResolvedClusterOptions = ClusterOptions & {
+  ports: ClusterPorts;
+  namespace: string;
+  databases: ClusterDatabases;
+  binaries: ServerBinaries;
+};
 
 export interface RoleProcess {
   role: ClusterRole;
@@ -119,7 +126,9 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Tem
   fs.mkdirSync(options.logDir, { recursive: true });
   await setupClusterSchema(binaries.sqlTool, options.postgres, resolved.databases);
 
-  const outputs = Object.fromEntries(CLUSTER_ROLES.map((r) => [r, new OutputCapture(path.join(options.logDir, `${r}.log`), `temporal-${r}`)])) as Record<ClusterRole, OutputCapture>;
+  const outputs = Object.fromEntries(
+    CLUSTER_ROLES.map((r) => [r, new OutputCapture(path.join(options.logDir, `${r}.log`), `temporal-${r}`)]),
+  ) as Record<ClusterRole, OutputCapture>;
   const roles = {} as Record<ClusterRole, Role>;
   const env = clusterEnv(resolved);
   const address = `${HOST}:${ports.frontendGrpc}`;
@@ -128,11 +137,15 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Tem
   const restarts = Object.fromEntries(CLUSTER_ROLES.map((r) => [r, 0])) as Record<ClusterRole, number>;
   const spawnRole = async (role: ClusterRole) => {
     const grpcPort = ports[`${role}Grpc` as keyof ClusterPorts];
-    if (await isPortInUse(grpcPort, HOST)) throw new Error(`Cannot start Temporal ${role}: port ${HOST}:${grpcPort} is already in use`);
+    if (await isPortInUse(grpcPort, HOST))
+      throw new Error(`Cannot start Temporal ${role}: port ${HOST}:${grpcPort} is already in use`);
     const args = ['--config-file', CLUSTER_CONFIG_FILE, '--allow-no-auth', 'start', '--service', role];
     outputs[role].note(`$ ${binaries.server} ${args.join(' ')}`);
     // A parent-death signal: a role goes when the process that started it goes, even killed by SIGKILL.
-    const child = spawn(...withParentDeathSignal(binaries.server, args, 'SIGTERM'), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(...withParentDeathSignal(binaries.server, args, 'SIGTERM'), {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout!.on('data', (c: Buffer) => outputs[role].write(c));
     child.stderr!.on('data', (c: Buffer) => outputs[role].write(c));
     const info: RoleProcess = { role, pid: child.pid ?? -1, restarts: restarts[role] };
@@ -164,7 +177,11 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Tem
     roles[role] = entry;
   };
 
-  const logTail = () => CLUSTER_ROLES.map((r) => `--- temporal ${r} (pid ${roles[r]?.info.pid ?? '-'}${roles[r]?.info.exit ? `, exited ${roles[r].info.exit}` : ''}) ---\n${outputs[r].tail()}`).join('\n');
+  const logTail = () =>
+    CLUSTER_ROLES.map(
+      (r) =>
+        `--- temporal ${r} (pid ${roles[r]?.info.pid ?? '-'}${roles[r]?.info.exit ? `, exited ${roles[r].info.exit}` : ''}) ---\n${outputs[r].tail()}`,
+    ).join('\n');
 
   const killRole = async (role: ClusterRole, signal: NodeJS.Signals = 'SIGKILL') => {
     const r = roles[role];
@@ -201,11 +218,19 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Tem
     const deadline = Date.now() + timeoutMs;
     let lastError = 'no attempt made';
     for (;;) {
-      const dead = CLUSTER_ROLES.find((r) => roles[r]?.info.exit && (roles[r].expected || !(options.restartOnExit ?? true)));
+      const dead = CLUSTER_ROLES.find(
+        (r) => roles[r]?.info.exit && (roles[r].expected || !(options.restartOnExit ?? true)),
+      );
       if (dead) throw new Error(`Temporal ${dead} exited (${roles[dead].info.exit}) before the cluster was ready`);
-      if (Date.now() > deadline) throw new Error(`Temporal cluster at ${address} not ready after ${timeoutMs} ms: ${lastError}`);
+      if (Date.now() > deadline)
+        throw new Error(`Temporal cluster at ${address} not ready after ${timeoutMs} ms: ${lastError}`);
       try {
-        await ensureNamespace(address, resolved.namespace, resolved.searchAttributes ?? {}, Math.min(10_000, deadline - Date.now()));
+        await ensureNamespace(
+          address,
+          resolved.namespace,
+          resolved.searchAttributes ?? {},
+          Math.min(10_000, deadline - Date.now()),
+        );
         return;
       } catch (err) {
         lastError = (err as Error).message;
@@ -228,10 +253,12 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Tem
     address,
     namespace: resolved.namespace,
     options: resolved,
-    roles: () => Object.fromEntries(CLUSTER_ROLES.map((r) => [r, { ...roles[r].info }])) as Record<ClusterRole, RoleProcess>,
+    roles: () =>
+      Object.fromEntries(CLUSTER_ROLES.map((r) => [r, { ...roles[r].info }])) as Record<ClusterRole, RoleProcess>,
     killRole,
     async startRole(role) {
-      if (roles[role] && !roles[role].info.exit) throw new Error(`Temporal ${role} is still running (pid ${roles[role].info.pid})`);
+      if (roles[role] && !roles[role].info.exit)
+        throw new Error(`Temporal ${role} is still running (pid ${roles[role].info.pid})`);
       await spawnRole(role);
     },
     waitUntilServing,
@@ -241,13 +268,24 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Tem
 }
 
 async function resolvePorts(given: Partial<ClusterPorts>): Promise<ClusterPorts> {
-  const keys: (keyof ClusterPorts)[] = ['frontendGrpc', 'frontendHttp', 'frontendMembership', 'historyGrpc', 'historyMembership', 'matchingGrpc', 'matchingMembership', 'workerGrpc', 'workerMembership'];
+  const keys: (keyof ClusterPorts)[] = [
+    'frontendGrpc',
+    'frontendHttp',
+    'frontendMembership',
+    'historyGrpc',
+    'historyMembership',
+    'matchingGrpc',
+    'matchingMembership',
+    'workerGrpc',
+    'workerMembership',
+  ];
   const ports = {} as ClusterPorts;
   const taken = new Set<number>();
   for (const key of keys) {
     let port = given[key];
     // Membership ports go into a SMALLINT column of Temporal's schema: keep them below the ephemeral range.
-    while (port === undefined || taken.has(port)) port = key.endsWith('Membership') ? await getFreePortInRange(20000, 32767, HOST) : await getFreePort(HOST);
+    while (port === undefined || taken.has(port))
+      port = key.endsWith('Membership') ? await getFreePortInRange(20000, 32767, HOST) : await getFreePort(HOST);
     taken.add(port);
     ports[key] = port;
   }
@@ -295,7 +333,12 @@ const INDEXED_TYPES: Record<SearchAttributeTypeName, temporal.api.enums.v1.Index
  * One readiness probe that also does the one-time registration: the namespace (a real cluster starts with none but
  * the system one) and the search attributes. Throws while anything is missing or the cluster does not answer yet.
  */
-async function ensureNamespace(address: string, namespace: string, searchAttributes: Record<string, SearchAttributeTypeName>, timeoutMs: number): Promise<void> {
+async function ensureNamespace(
+  address: string,
+  namespace: string,
+  searchAttributes: Record<string, SearchAttributeTypeName>,
+  timeoutMs: number,
+): Promise<void> {
   const [host, port] = address.split(':');
   if (!(await isPortInUse(Number(port), host))) throw new Error(`nothing listening on ${address} yet`);
   const connection = await Connection.connect({ address, connectTimeout: timeoutMs });
@@ -306,15 +349,20 @@ async function ensureNamespace(address: string, namespace: string, searchAttribu
         await connection.workflowService.describeNamespace({ namespace });
       } catch (err) {
         if ((err as { code?: number }).code !== 5 /* NOT_FOUND */) throw err;
-        await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs(RETENTION_SECONDS * 1000) }).catch((e: { code?: number }) => {
-          if (e.code !== 6 /* ALREADY_EXISTS */) throw e;
-        });
+        await connection.workflowService
+          .registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs(RETENTION_SECONDS * 1000) })
+          .catch((e: { code?: number }) => {
+            if (e.code !== 6 /* ALREADY_EXISTS */) throw e;
+          });
         throw new Error(`namespace ${namespace} registered; waiting for it to be served`, { cause: err });
       }
       const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
       const missing = Object.keys(searchAttributes).filter((n) => !(n in (customAttributes ?? {})));
       if (missing.length) {
-        await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: Object.fromEntries(missing.map((n) => [n, INDEXED_TYPES[searchAttributes[n]]])) });
+        await connection.operatorService.addSearchAttributes({
+          namespace,
+          searchAttributes: Object.fromEntries(missing.map((n) => [n, INDEXED_TYPES[searchAttributes[n]]])),
+        });
         throw new Error(`search attributes ${missing.join(', ')} registered; waiting for them to be listed`);
       }
       // A workflow list goes through the visibility store: the last piece to answer.

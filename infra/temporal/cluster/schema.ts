@@ -31,15 +31,31 @@ export const SCHEMA_NAMES: Record<keyof ClusterDatabases, string> = {
 
 /** The tool reads its connection from these variables (the compose schema job sets the same ones). */
 export function sqlToolEnv(endpoint: PostgresEndpoint): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, SQL_PLUGIN: 'postgres12', SQL_HOST: endpoint.host, SQL_PORT: String(endpoint.port), SQL_USER: endpoint.user, SQL_PASSWORD: endpoint.password };
+  return {
+    PATH: process.env.PATH,
+    SQL_PLUGIN: 'postgres12',
+    SQL_HOST: endpoint.host,
+    SQL_PORT: String(endpoint.port),
+    SQL_USER: endpoint.user,
+    SQL_PASSWORD: endpoint.password,
+  };
 }
 
 /** The three commands, per store; each is idempotent (checked: a second run of each exits 0 and changes nothing). */
-export const SCHEMA_COMMANDS = (store: keyof ClusterDatabases): string[][] => [['create-database'], ['setup-schema', '-v', '0.0'], ['update-schema', '--schema-name', SCHEMA_NAMES[store]]];
+export const SCHEMA_COMMANDS = (store: keyof ClusterDatabases): string[][] => [
+  ['create-database'],
+  ['setup-schema', '-v', '0.0'],
+  ['update-schema', '--schema-name', SCHEMA_NAMES[store]],
+];
 
-export async function setupClusterSchema(sqlTool: string, endpoint: PostgresEndpoint, databases: ClusterDatabases = DEFAULT_CLUSTER_DATABASES): Promise<void> {
+export async function setupClusterSchema(
+  sqlTool: string,
+  endpoint: PostgresEndpoint,
+  databases: ClusterDatabases = DEFAULT_CLUSTER_DATABASES,
+): Promise<void> {
   for (const store of ['default', 'visibility'] as const) {
-    for (const command of SCHEMA_COMMANDS(store)) await runTool(sqlTool, ['--db', databases[store], ...command], sqlToolEnv(endpoint));
+    for (const command of SCHEMA_COMMANDS(store))
+      await runTool(sqlTool, ['--db', databases[store], ...command], sqlToolEnv(endpoint));
   }
 }
 

@@ -54,7 +54,10 @@ export function defaultServerBuildDir(env: NodeJS.ProcessEnv = process.env): str
 export async function requireServerBinaries(opts: ResolveServerOptions = {}): Promise<ServerBinaries> {
   const env = opts.env ?? process.env;
   const log = opts.log ?? defaultLog;
-  const binDir = path.join(opts.buildDir ? path.resolve(opts.buildDir) : defaultServerBuildDir(env), TEMPORAL_SERVER_VERSION);
+  const binDir = path.join(
+    opts.buildDir ? path.resolve(opts.buildDir) : defaultServerBuildDir(env),
+    TEMPORAL_SERVER_VERSION,
+  );
   const found: Partial<ServerBinaries> = {};
   const toBuild: (keyof ServerBinaries)[] = [];
   for (const key of Object.keys(BINARIES) as (keyof ServerBinaries)[]) {
@@ -74,11 +77,20 @@ export async function requireServerBinaries(opts: ResolveServerOptions = {}): Pr
   }
   if (toBuild.length) {
     if (!(opts.build ?? true)) {
-      throw new Error(`Temporal server binaries missing (${toBuild.join(', ')}) and building is disabled; set ${toBuild.map((k) => BINARIES[k].envVar).join(' / ')}`);
+      throw new Error(
+        `Temporal server binaries missing (${toBuild.join(', ')}) and building is disabled; set ${toBuild.map((k) => BINARIES[k].envVar).join(' / ')}`,
+      );
     }
     await withInstallLock(binDir, log, async () => {
       const still = toBuild.filter((k) => !isExecutableFile(path.join(binDir, exeName(BINARIES[k].built))));
-      if (still.length) await goInstall(binDir, still.map((k) => BINARIES[k].pkg), env, log, opts.goDirs ?? ['/usr/local/go/bin']);
+      if (still.length)
+        await goInstall(
+          binDir,
+          still.map((k) => BINARIES[k].pkg),
+          env,
+          log,
+          opts.goDirs ?? ['/usr/local/go/bin'],
+        );
     });
     for (const key of toBuild) {
       const built = path.join(binDir, exeName(BINARIES[key].built));
@@ -90,7 +102,13 @@ export async function requireServerBinaries(opts: ResolveServerOptions = {}): Pr
 }
 
 /** `go install` of the server's packages into binDir; Go's module and build caches make a second build quick. */
-async function goInstall(binDir: string, pkgs: string[], env: NodeJS.ProcessEnv, log: (line: string) => void, goDirs: string[]): Promise<void> {
+async function goInstall(
+  binDir: string,
+  pkgs: string[],
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+  goDirs: string[],
+): Promise<void> {
   const go = findOnPath(exeName('go'), [env.PATH ?? '', ...goDirs].join(path.delimiter));
   if (!go || spawnSync(go, ['version']).status !== 0) {
     throw new Error(
@@ -102,7 +120,9 @@ async function goInstall(binDir: string, pkgs: string[], env: NodeJS.ProcessEnv,
   const targets = pkgs.map((p) => `${TEMPORAL_SERVER_MODULE}/${p}@${TEMPORAL_SERVER_VERSION}`);
   fs.mkdirSync(binDir, { recursive: true });
   const started = Date.now();
-  log(`building the Temporal server ${TEMPORAL_SERVER_VERSION} from the Go module proxy into ${binDir} (one-time; ~4 min on 2 cores, less with a warm Go cache) ...`);
+  log(
+    `building the Temporal server ${TEMPORAL_SERVER_VERSION} from the Go module proxy into ${binDir} (one-time; ~4 min on 2 cores, less with a warm Go cache) ...`,
+  );
   log(`$ GOTOOLCHAIN=${GO_TOOLCHAIN} GOBIN=${binDir} go install ${targets.join(' ')}`);
   const ticker = setInterval(() => log(`still building (${Math.round((Date.now() - started) / 1000)} s) ...`), 30_000);
   try {
