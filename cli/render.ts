@@ -2,6 +2,7 @@ import type { WorkflowExecutionInfo } from '@temporalio/client';
 import {
   SAGA_COMPENSATION_FAILED,
   SAGA_STATUS,
+  STATUS_MARKS,
   groupsOf,
   type CompensationState,
   type SagaView,
@@ -13,17 +14,18 @@ import { cliOf } from './sagas';
 
 /** Human-readable output. Pure functions from data to text; the JSON documents are the data itself. */
 
-const MARKS: Record<string, string> = {
-  PENDING: '·',
-  RUNNING: '▶',
-  COMPLETED: '✔',
-  FAILED: '✘',
-  DEAD_LETTERED: '⚠',
-  RESOLVED: '✍',
-  NOT_RUN: '–',
-};
-const LEGEND =
-  'Legend: ✔ completed  ▶ running  ✘ failed  ⚠ waits for an operator  ✍ resolved by an operator  · pending  – not run';
+/** Indexed by any string: a status this CLI does not know (a newer saga kit's) prints "?". */
+const MARKS: Readonly<Record<string, string | undefined>> = STATUS_MARKS;
+const MEANINGS: [keyof typeof STATUS_MARKS, string][] = [
+  ['COMPLETED', 'completed'],
+  ['RUNNING', 'running'],
+  ['FAILED', 'failed'],
+  ['DEAD_LETTERED', 'waits for an operator'],
+  ['RESOLVED', 'resolved by an operator'],
+  ['PENDING', 'pending'],
+  ['NOT_RUN', 'not run'],
+];
+const LEGEND = `Legend: ${MEANINGS.map(([status, meaning]) => `${STATUS_MARKS[status]} ${meaning}`).join('  ')}`;
 
 /** How the CLI is invoked in the commands it suggests. */
 const CLI = 'npx tsx client.ts';
