@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { NotFoundError } from '../shared/errors';
 import { idempotent } from '../shared/idempotent-route';
 import { idSchema, itemsSchema, parseQuery, reasonSchema, returnLookupQuery, validate } from '../shared/validation';
-import { textSchema } from '../shared/fields';
+import { DEAD_LETTER_STATUSES, deadLetterEntrySchema } from '../shared/dead-letters';
 import type { OrdersDb } from './db';
 import * as deadLetters from './dead-letters';
 import * as orders from './orders';
@@ -23,20 +23,9 @@ const deadLetterParams = z.object({
     .positive()
     .max(2 ** 31 - 1),
 });
-const deadLetterBody = z
-  .object({
-    sagaId: idSchema,
-    step: idSchema,
-    forStep: idSchema,
-    round: z.number().int().positive().max(10_000),
-    errorType: textSchema(200),
-    lastError: textSchema(2000),
-    attempts: z.number().int().positive().max(1_000_000),
-  })
-  .strict();
 const deadLetterQuery = z
   .object({
-    status: z.enum(['OPEN', 'RETRIED', 'RESOLVED']).optional(),
+    status: z.enum(DEAD_LETTER_STATUSES).optional(),
     sagaId: idSchema.optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
   })
@@ -102,7 +91,7 @@ export function createOrdersRouter(db: OrdersDb): Router {
   });
   router.post(
     '/dead-letters',
-    validate({ body: deadLetterBody }),
+    validate({ body: deadLetterEntrySchema }),
     idempotent('dead-letter', (call, req) => deadLetters.record(db, call, req.body)),
   );
   router.post(
