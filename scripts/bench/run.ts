@@ -35,6 +35,7 @@ import { evaluate, FLOOR_CALL, printVerdict, type Verdict } from './targets';
 import { measureParked, type ParkedFigures } from './parked';
 import { cpuSeconds, statusKb, treeCpuSeconds } from './proc';
 import type { BenchWorkerConfig } from './worker-process';
+import { silentSdkLogger as quiet } from '../../infra/telemetry/worker-runtime';
 
 const intList = (v: string) =>
   v.split(',').map((s) => {
@@ -277,7 +278,6 @@ async function main() {
 
     // 3. Worker.
     process.stderr.write('  bundling the workflows, starting the worker…\n');
-    const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
     const bundle = await bundleSagaWorkflows({ workflowsPath: require.resolve('./workflows'), logger: quiet });
     const workflowBundlePath = path.join(tmp, 'workflow-bundle.js');
     writeFileSync(workflowBundlePath, bundle.code);

@@ -12,6 +12,7 @@ import { sagaWorkerInterceptors } from '../../infra/temporal/saga-worker';
 import { createSagaActivities, ServiceClient } from '../../activities';
 import type { ServiceName } from '../../services/catalog';
 import { makeOp, runBatch, type SeriesName } from './load';
+import { silentSdkLogger as quiet } from '../../infra/telemetry/worker-runtime';
 
 export interface BenchWorkerConfig {
   address: string;
@@ -33,8 +34,6 @@ export interface BenchWorkerConfig {
     activityTaskPollers?: number;
   };
 }
-
-const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
 
 async function main() {
   const config = JSON.parse(process.env.BENCH_WORKER_CONFIG!) as BenchWorkerConfig;

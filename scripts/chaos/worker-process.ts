@@ -8,6 +8,7 @@
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import type { ServiceName } from '../../services/catalog';
 import { createSagaWorker } from '../../worker';
+import { silentSdkLogger as quiet } from '../../infra/telemetry/worker-runtime';
 
 export interface ChaosWorkerConfig {
   address: string;
@@ -23,8 +24,6 @@ export interface ChaosWorkerConfig {
    */
   stickyQueueScheduleToStartTimeout: string;
 }
-
-const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
 
 async function main() {
   const config = JSON.parse(process.env.CHAOS_WORKER_CONFIG!) as ChaosWorkerConfig;
