@@ -59,7 +59,7 @@ export function parseLimit(value: string): number {
 }
 
 /** Every registered saga's compensations: what `--compensation` may name (the saga itself checks it is its own). */
-export const ALL_COMPENSATIONS = [...new Set(SAGA_LIST.flatMap((s) => s.meta.compensationNames as readonly string[]))];
+const ALL_COMPENSATIONS = [...new Set(SAGA_LIST.flatMap((s) => s.meta.compensationNames as readonly string[]))];
 
 /** `--compensation NAME` of the dead-letter commands: one of the sagas' compensating actions. */
 export function parseCompensation(value: string): string {

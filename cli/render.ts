@@ -49,7 +49,7 @@ export function idFields(saga: string, sagaId: string): { saga: string; sagaId: 
   return { saga, sagaId, [`${saga.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase())}Id`]: sagaId };
 }
 
-export function isNoop(compensation: CompensationState): boolean {
+function isNoop(compensation: CompensationState): boolean {
   const result = compensation.result as { noop?: unknown } | null | undefined;
   return typeof result === 'object' && result !== null && result.noop === true;
 }
@@ -115,7 +115,7 @@ function compensationLines(c: CompensationState, width: number, state: SagaView)
  * The compensations in the order they ran (or will run), with their cause (and its reason, unless the caller has
  * already printed it); empty when none ran.
  */
-export function renderCompensations(state: SagaView | undefined, options: { withReason: boolean }): string[] {
+function renderCompensations(state: SagaView | undefined, options: { withReason: boolean }): string[] {
   if (!state?.compensations.length) return [];
   const width = Math.max(...state.compensations.map((c) => c.name.length));
   const cause = state.compensationCause;

@@ -180,7 +180,7 @@ export async function awaitSagaResult<R = any>(client: Client, sagaId: string): 
 }
 
 /** The list filter for some sagas (default: every registered one), as the web UI's query language writes it. */
-export function sagaListQuery(options: { saga?: SagaDefinition; status?: string }): string {
+function sagaListQuery(options: { saga?: SagaDefinition; status?: string }): string {
   const types = (options.saga ? [options.saga] : SAGA_LIST).map((s) => `'${s.workflowType}'`);
   const clauses = [types.length === 1 ? `WorkflowType = ${types[0]}` : `WorkflowType IN (${types.join(', ')})`];
   if (options.status) clauses.push(`SagaStatus = '${options.status.replace(/'/g, '')}'`);
@@ -283,7 +283,7 @@ export interface SentDecision {
  * Whether the saga waits for an operator on something other than a decision just sent. A dead letter counts once the
  * saga has recorded it (its id, or why it could not), so that what is shown is what the operator will find.
  */
-export function waitsForOperator(state: SagaView, sent?: SentDecision): boolean {
+function waitsForOperator(state: SagaView, sent?: SentDecision): boolean {
   if (state.status !== 'NEEDS_ATTENTION') return false;
   return state.compensations.some((c) => {
     const d = c.deadLetter;

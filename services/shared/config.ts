@@ -72,7 +72,7 @@ export function authTokenSetting(peer: string) {
 }
 
 /** SERVICE_READ_TOKEN: the read-only scope (dashboards, tools, the demo). Same shape as SERVICE_AUTH_TOKEN. */
-export const readTokenSetting = z
+const readTokenSetting = z
   .string()
   .regex(/^[\x21-\x7e]{16,}$/, 'SERVICE_READ_TOKEN must be at least 16 printable ASCII characters without spaces');
 

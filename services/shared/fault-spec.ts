@@ -1,5 +1,3 @@
-import { z } from 'zod';
-
 /**
  * The grammar and the bounds of an injected-fault spec, written once: the services parse the `x-fault-injection`
  * header with it (faults.ts), and the CLI and the saga's input contract check `--fault ACTION=SPEC` with it before a
@@ -11,8 +9,8 @@ import { z } from 'zod';
  *   delay:MS         wait MS milliseconds before handling the request                0 ≤ MS ≤ MAX_INJECTED_DELAY_MS
  * Entries combine with commas: `transient:2,delay:500`.
  */
-export const MAX_INJECTED_DELAY_MS = 60_000;
-export const MAX_FAULT_TIMES = 100;
+const MAX_INJECTED_DELAY_MS = 60_000;
+const MAX_FAULT_TIMES = 100;
 
 export interface FaultPlan {
   transient?: number;
@@ -43,12 +41,3 @@ export function parseFaultSpec(spec: string): FaultPlan {
   }
   return plan;
 }
-
-/** The same rule as a zod schema, for input contracts. */
-export const faultSpecSchema = z.string().superRefine((spec, ctx) => {
-  try {
-    parseFaultSpec(spec);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-  }
-});

@@ -20,7 +20,7 @@ export const idSchema = z
 // eslint-disable-next-line no-control-regex -- matching control characters is this rule's whole purpose
 export const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 
-export function hasControlCharacters(text: string): boolean {
+function hasControlCharacters(text: string): boolean {
   return CONTROL_CHARACTER.test(text);
 }
 

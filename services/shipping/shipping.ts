@@ -21,7 +21,7 @@ export interface ScheduleInput {
 }
 
 /** Derived from the order id alone, so every retry or replay of a confirmation hands out the same number. */
-export function trackingNumberFor(orderId: string): string {
+function trackingNumberFor(orderId: string): string {
   return `TRK-${createHash('sha256').update(orderId).digest('hex').slice(0, 12).toUpperCase()}`;
 }
 
