@@ -1,7 +1,7 @@
 /**
  * The grammar and the bounds of an injected-fault spec, written once: the services parse the `x-fault-injection`
  * header with it (faults.ts), and the CLI and the saga's input contract check `--fault ACTION=SPEC` with it before a
- * saga starts, so what one side accepts the other does too. Pure (zod only), so the workflow bundle can use it.
+ * saga starts, so what one side accepts the other does too. Pure (no I/O, no imports), so the workflow bundle can use it.
  *
  *   transient:N      the first N attempts answer 503 before doing anything           1 ≤ N ≤ MAX_FAULT_TIMES
  *   lost-response:N  the first N attempts do the work, then answer 503               1 ≤ N ≤ MAX_FAULT_TIMES
