@@ -20,11 +20,21 @@ export function record(db: OrdersDb, call: IdempotentCall, input: DeadLetterEntr
 }
 
 /** `operation` names the request for its idempotency record. Closing again the same way answers the entry unchanged. */
-export function close(db: OrdersDb, call: IdempotentCall, operation: string, id: number, outcome: DeadLetterOutcome) {
+function close(db: OrdersDb, call: IdempotentCall, operation: string, id: number, outcome: DeadLetterOutcome) {
   const resolution = outcome.status === 'RESOLVED' ? outcome.resolution : null;
   return runRequestFunction(
     db.$queryRaw`SELECT * FROM dead_letters_close(${call.key}, ${operation}, ${call.hash}, ${id}::integer, ${outcome.status}::"DeadLetterStatus", ${resolution})`,
   );
+}
+
+/** The saga ran the compensation again: RETRIED. */
+export function retried(db: OrdersDb, call: IdempotentCall, { id }: { id: number }) {
+  return close(db, call, 'dead-letter-retried', id, { status: 'RETRIED' });
+}
+
+/** An operator did it by hand: RESOLVED, with the operator's reason. */
+export function resolved(db: OrdersDb, call: IdempotentCall, { id, reason }: { id: number; reason: string }) {
+  return close(db, call, 'dead-letter-resolved', id, { status: 'RESOLVED', resolution: reason });
 }
 
 export function list(db: OrdersDb, filter: { status?: DeadLetterStatus; sagaId?: string; limit: number }) {
