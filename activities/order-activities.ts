@@ -1,5 +1,5 @@
 import type { Destination, Item } from '../services/shared/fields';
-import { sagaCallOptions as callOptions, sagaServiceClient, type Compensated } from './saga-call';
+import { sagaPost, segment, type Compensated } from './saga-call';
 import type { ServiceClient } from './service-client';
 
 export type { Compensated, Destination, Item };
@@ -31,102 +31,47 @@ export interface ShipmentRecord {
   trackingNumber?: string | null;
 }
 export function createOrderActivities(serviceClient: ServiceClient) {
-  const client = sagaServiceClient(serviceClient);
+  const post = sagaPost(serviceClient);
   return {
-    async createOrder(input: { orderId: string; customerId: string; items: Item[] }): Promise<OrderRecord> {
-      const { orderId, customerId, items } = input;
-      return client.call('orders', 'POST', '/orders', { orderId, customerId, items }, callOptions());
+    async createOrder({ orderId, customerId, items }: { orderId: string; customerId: string; items: Item[] }) {
+      return post<OrderRecord>('orders', '/orders', { orderId, customerId, items });
     },
     async approveOrder(input: { orderId: string }): Promise<OrderRecord> {
-      return client.call('orders', 'POST', `/orders/${encodeURIComponent(input.orderId)}/approve`, {}, callOptions());
+      return post('orders', `/orders/${segment(input.orderId)}/approve`);
     },
     async rejectOrder(input: { orderId: string; reason: string }): Promise<Compensated<OrderRecord>> {
-      return client.call(
-        'orders',
-        'POST',
-        `/orders/${encodeURIComponent(input.orderId)}/reject`,
-        { reason: input.reason },
-        callOptions(),
-      );
+      return post('orders', `/orders/${segment(input.orderId)}/reject`, { reason: input.reason });
     },
     async cancelOrder(input: { orderId: string; reason: string }): Promise<Compensated<OrderRecord>> {
-      return client.call(
-        'orders',
-        'POST',
-        `/orders/${encodeURIComponent(input.orderId)}/cancel`,
-        { reason: input.reason },
-        callOptions(),
-      );
+      return post('orders', `/orders/${segment(input.orderId)}/cancel`, { reason: input.reason });
     },
 
-    async reserveInventory(input: { orderId: string; items: Item[] }): Promise<ReservationRecord> {
-      return client.call(
-        'inventory',
-        'POST',
-        '/reservations',
-        { orderId: input.orderId, items: input.items },
-        callOptions(),
-      );
+    async reserveInventory({ orderId, items }: { orderId: string; items: Item[] }): Promise<ReservationRecord> {
+      return post('inventory', '/reservations', { orderId, items });
     },
     async confirmReservation(input: { orderId: string }): Promise<ReservationRecord> {
-      return client.call(
-        'inventory',
-        'POST',
-        `/reservations/${encodeURIComponent(input.orderId)}/confirm`,
-        {},
-        callOptions(),
-      );
+      return post('inventory', `/reservations/${segment(input.orderId)}/confirm`);
     },
     async releaseInventory(input: { orderId: string; reason: string }): Promise<Compensated<ReservationRecord>> {
-      return client.call(
-        'inventory',
-        'POST',
-        `/reservations/${encodeURIComponent(input.orderId)}/release`,
-        { reason: input.reason },
-        callOptions(),
-      );
+      return post('inventory', `/reservations/${segment(input.orderId)}/release`, { reason: input.reason });
     },
 
     async scheduleShipment(input: { orderId: string; destination: Destination }): Promise<ShipmentRecord> {
-      return client.call(
-        'shipping',
-        'POST',
-        '/shipments',
-        { orderId: input.orderId, destination: input.destination },
-        callOptions(),
-      );
+      return post('shipping', '/shipments', { orderId: input.orderId, destination: input.destination });
     },
     async confirmShipment(input: { orderId: string }): Promise<ShipmentRecord> {
-      return client.call(
-        'shipping',
-        'POST',
-        `/shipments/${encodeURIComponent(input.orderId)}/confirm`,
-        {},
-        callOptions(),
-      );
+      return post('shipping', `/shipments/${segment(input.orderId)}/confirm`);
     },
     async cancelShipment(input: { orderId: string; reason: string }): Promise<Compensated<ShipmentRecord>> {
-      return client.call(
-        'shipping',
-        'POST',
-        `/shipments/${encodeURIComponent(input.orderId)}/cancel`,
-        { reason: input.reason },
-        callOptions(),
-      );
+      return post('shipping', `/shipments/${segment(input.orderId)}/cancel`, { reason: input.reason });
     },
 
     async chargePayment(input: { orderId: string; customerId: string; amountCents: number }): Promise<PaymentRecord> {
       const { orderId, customerId, amountCents } = input;
-      return client.call('payments', 'POST', '/payments', { orderId, customerId, amountCents }, callOptions());
+      return post('payments', '/payments', { orderId, customerId, amountCents });
     },
     async refundPayment(input: { orderId: string; reason: string }): Promise<Compensated<PaymentRecord>> {
-      return client.call(
-        'payments',
-        'POST',
-        `/payments/${encodeURIComponent(input.orderId)}/refund`,
-        { reason: input.reason },
-        callOptions(),
-      );
+      return post('payments', `/payments/${segment(input.orderId)}/refund`, { reason: input.reason });
     },
   };
 }
