@@ -454,7 +454,9 @@ export function renderDetails(state: SagaState): string {
     const indent = stage[0].group !== undefined ? '  ' : '';
     if (indent) lines.push(`- ⇉ parallel _(${stage[0].kind})_`);
     for (const s of stage)
-      lines.push(`${indent}- ${STATUS_MARKS[s.status]} ${s.name} _(${s.kind})_${s.failure ? `: ${s.failure.message}` : ''}`);
+      lines.push(
+        `${indent}- ${STATUS_MARKS[s.status]} ${s.name} _(${s.kind})_${s.failure ? `: ${s.failure.message}` : ''}`,
+      );
   }
   if (state.compensations.length) {
     lines.push('', `**Compensations** (${state.compensationCause?.cause}: ${state.compensationCause?.reason})`);
