@@ -22,7 +22,7 @@ export interface CreateInput {
 
 type ClosedStatus = 'REJECTED' | 'CANCELLED';
 
-export const withLines = { lines: { orderBy: { sku: 'asc' as const } } };
+const withLines = { lines: { orderBy: { sku: 'asc' as const } } };
 
 export function create(db: OrdersDb, call: IdempotentCall, input: CreateInput) {
   return runRequestFunction(
