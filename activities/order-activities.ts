@@ -30,103 +30,152 @@ export interface ShipmentRecord {
   status: string;
   trackingNumber?: string | null;
 }
+/**
+ * What the activities return: the fields their records declare, not the service's whole row (timestamps, lines,
+ * addresses). Every byte of a result is stored in the saga's history and carried through the server and the worker;
+ * the saga reads `totalCents` and `trackingNumber`, the CLI a compensation's `noop`.
+ */
+const orderRecord = ({ id, status, reason }: OrderRecord): OrderRecord => ({ id, status, reason });
+const reservationRecord = ({ orderId, status, totalCents }: ReservationRecord): ReservationRecord => ({
+  orderId,
+  status,
+  totalCents,
+});
+const paymentRecord = ({ orderId, status, amountCents }: PaymentRecord): PaymentRecord => ({
+  orderId,
+  status,
+  amountCents,
+});
+const shipmentRecord = ({ orderId, status, trackingNumber }: ShipmentRecord): ShipmentRecord => ({
+  orderId,
+  status,
+  trackingNumber,
+});
+const compensated =
+  <T>(record: (r: T) => T) =>
+  (r: Compensated<T>): Compensated<T> => ({ ...record(r), noop: r.noop });
+
 export function createOrderActivities(serviceClient: ServiceClient) {
   const client = sagaServiceClient(serviceClient);
   return {
     async createOrder(input: { orderId: string; customerId: string; items: Item[] }): Promise<OrderRecord> {
       const { orderId, customerId, items } = input;
-      return client.call('orders', 'POST', '/orders', { orderId, customerId, items }, callOptions());
+      return client
+        .call<OrderRecord>('orders', 'POST', '/orders', { orderId, customerId, items }, callOptions())
+        .then(orderRecord);
     },
     async approveOrder(input: { orderId: string }): Promise<OrderRecord> {
-      return client.call('orders', 'POST', `/orders/${encodeURIComponent(input.orderId)}/approve`, {}, callOptions());
+      return client
+        .call<OrderRecord>('orders', 'POST', `/orders/${encodeURIComponent(input.orderId)}/approve`, {}, callOptions())
+        .then(orderRecord);
     },
     async rejectOrder(input: { orderId: string; reason: string }): Promise<Compensated<OrderRecord>> {
-      return client.call(
-        'orders',
-        'POST',
-        `/orders/${encodeURIComponent(input.orderId)}/reject`,
-        { reason: input.reason },
-        callOptions(),
-      );
+      return client
+        .call<Compensated<OrderRecord>>(
+          'orders',
+          'POST',
+          `/orders/${encodeURIComponent(input.orderId)}/reject`,
+          { reason: input.reason },
+          callOptions(),
+        )
+        .then(compensated(orderRecord));
     },
     async cancelOrder(input: { orderId: string; reason: string }): Promise<Compensated<OrderRecord>> {
-      return client.call(
-        'orders',
-        'POST',
-        `/orders/${encodeURIComponent(input.orderId)}/cancel`,
-        { reason: input.reason },
-        callOptions(),
-      );
+      return client
+        .call<Compensated<OrderRecord>>(
+          'orders',
+          'POST',
+          `/orders/${encodeURIComponent(input.orderId)}/cancel`,
+          { reason: input.reason },
+          callOptions(),
+        )
+        .then(compensated(orderRecord));
     },
 
     async reserveInventory(input: { orderId: string; items: Item[] }): Promise<ReservationRecord> {
-      return client.call(
-        'inventory',
-        'POST',
-        '/reservations',
-        { orderId: input.orderId, items: input.items },
-        callOptions(),
-      );
+      return client
+        .call<ReservationRecord>(
+          'inventory',
+          'POST',
+          '/reservations',
+          { orderId: input.orderId, items: input.items },
+          callOptions(),
+        )
+        .then(reservationRecord);
     },
     async confirmReservation(input: { orderId: string }): Promise<ReservationRecord> {
-      return client.call(
-        'inventory',
-        'POST',
-        `/reservations/${encodeURIComponent(input.orderId)}/confirm`,
-        {},
-        callOptions(),
-      );
+      return client
+        .call<ReservationRecord>(
+          'inventory',
+          'POST',
+          `/reservations/${encodeURIComponent(input.orderId)}/confirm`,
+          {},
+          callOptions(),
+        )
+        .then(reservationRecord);
     },
     async releaseInventory(input: { orderId: string; reason: string }): Promise<Compensated<ReservationRecord>> {
-      return client.call(
-        'inventory',
-        'POST',
-        `/reservations/${encodeURIComponent(input.orderId)}/release`,
-        { reason: input.reason },
-        callOptions(),
-      );
+      return client
+        .call<Compensated<ReservationRecord>>(
+          'inventory',
+          'POST',
+          `/reservations/${encodeURIComponent(input.orderId)}/release`,
+          { reason: input.reason },
+          callOptions(),
+        )
+        .then(compensated(reservationRecord));
     },
 
     async scheduleShipment(input: { orderId: string; destination: Destination }): Promise<ShipmentRecord> {
-      return client.call(
-        'shipping',
-        'POST',
-        '/shipments',
-        { orderId: input.orderId, destination: input.destination },
-        callOptions(),
-      );
+      return client
+        .call<ShipmentRecord>(
+          'shipping',
+          'POST',
+          '/shipments',
+          { orderId: input.orderId, destination: input.destination },
+          callOptions(),
+        )
+        .then(shipmentRecord);
     },
     async confirmShipment(input: { orderId: string }): Promise<ShipmentRecord> {
-      return client.call(
-        'shipping',
-        'POST',
-        `/shipments/${encodeURIComponent(input.orderId)}/confirm`,
-        {},
-        callOptions(),
-      );
+      return client
+        .call<ShipmentRecord>(
+          'shipping',
+          'POST',
+          `/shipments/${encodeURIComponent(input.orderId)}/confirm`,
+          {},
+          callOptions(),
+        )
+        .then(shipmentRecord);
     },
     async cancelShipment(input: { orderId: string; reason: string }): Promise<Compensated<ShipmentRecord>> {
-      return client.call(
-        'shipping',
-        'POST',
-        `/shipments/${encodeURIComponent(input.orderId)}/cancel`,
-        { reason: input.reason },
-        callOptions(),
-      );
+      return client
+        .call<Compensated<ShipmentRecord>>(
+          'shipping',
+          'POST',
+          `/shipments/${encodeURIComponent(input.orderId)}/cancel`,
+          { reason: input.reason },
+          callOptions(),
+        )
+        .then(compensated(shipmentRecord));
     },
 
     async chargePayment(input: { orderId: string; customerId: string; amountCents: number }): Promise<PaymentRecord> {
       const { orderId, customerId, amountCents } = input;
-      return client.call('payments', 'POST', '/payments', { orderId, customerId, amountCents }, callOptions());
+      return client
+        .call<PaymentRecord>('payments', 'POST', '/payments', { orderId, customerId, amountCents }, callOptions())
+        .then(paymentRecord);
     },
     async refundPayment(input: { orderId: string; reason: string }): Promise<Compensated<PaymentRecord>> {
-      return client.call(
-        'payments',
-        'POST',
-        `/payments/${encodeURIComponent(input.orderId)}/refund`,
-        { reason: input.reason },
-        callOptions(),
-      );
+      return client
+        .call<Compensated<PaymentRecord>>(
+          'payments',
+          'POST',
+          `/payments/${encodeURIComponent(input.orderId)}/refund`,
+          { reason: input.reason },
+          callOptions(),
+        )
+        .then(compensated(paymentRecord));
     },
   };
 }
