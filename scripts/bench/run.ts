@@ -88,6 +88,12 @@ const program = new Command('bench')
   )
   .option('--workflow-pollers <n>', 'worker: workflow task pollers, simple-maximum (SDK default if unset)', positive)
   .option('--activity-pollers <n>', 'worker: activity task pollers, simple-maximum (SDK default if unset)', positive)
+  .option(
+    '--worker-option <key=value>',
+    'worker: any other WorkerOptions field, JSON-encoded value (repeatable), e.g. nonStickyToStickyPollRatio=1',
+    keyValues,
+    {},
+  )
   .option('--db-pool-size <n>', 'services: connection pool size per service', positive, 10)
   .option('--series <list>', `series to run: ${SERIES.join(',')}`, (v) => v.split(',').map((s) => s.trim()), [
     ...SERIES,
@@ -196,6 +202,7 @@ async function main() {
       maxConcurrentWorkflowTaskExecutions: o.maxConcurrentWorkflowTasks ?? 'sdk default',
       workflowTaskPollers: o.workflowPollers ?? 'sdk default',
       activityTaskPollers: o.activityPollers ?? 'sdk default',
+      ...parseJsonValues(o.workerOption as Record<string, string>),
     },
     dbPoolSize: o.dbPoolSize as number,
     series,
@@ -297,6 +304,7 @@ async function main() {
         workflowTaskPollers: o.workflowPollers,
         activityTaskPollers: o.activityPollers,
       },
+      otherWorkerOptions: parseJsonValues(o.workerOption as Record<string, string>),
     };
     children.workers = Array.from({ length: params.workers }, () =>
       forkTsScript(path.join(__dirname, 'worker-process.ts'), { BENCH_WORKER_CONFIG: JSON.stringify(workerConfig) }, [
@@ -685,7 +693,7 @@ function printReport(report: any) {
     console.log(
       `\nParked: ${p.sagas} sagas waiting for an operator (parked in ${f(p.startSeconds)} s). Per 1,000 parked sagas: worker heap +${f(p.workerHeapMbPerThousand)} MB, ` +
         `external +${f(p.workerExternalMbPerThousand)} MB, worker RSS +${f(p.workerRssMbPerThousand)} MB (RSS ${f(p.workerRssMbBefore, 0)} MB before, ${f(p.workerRssMbAfterRelease, 0)} MB after the release), server RSS +${f(p.serverRssMbPerThousand)} MB. While idle (${p.idleSeconds} s): worker ${f(p.idleCpuPercent.worker)} % CPU, ` +
-        `server ${f(p.idleCpuPercent.server)} % CPU. Released all in ${f(p.releaseSeconds)} s (${f(p.releasedPerSecond)}/s).${p.errors.length ? ` Errors: ${p.errors.join('; ')}` : ''}`,
+        `server ${f(p.idleCpuPercent.server)} % CPU. Released all in ${f(p.releaseSeconds)} s (${f(p.releasedPerSecond)}/s; dead-letters resolve --all: listed in ${f(p.releaseListSeconds)} s, ${p.releaseDecisions} decisions sent in ${f(p.releaseDecideSeconds)} s).${p.errors.length ? ` Errors: ${p.errors.join('; ')}` : ''}`,
     );
   }
 }
