@@ -30,48 +30,88 @@ export interface ShipmentRecord {
   status: string;
   trackingNumber?: string | null;
 }
+/**
+ * What the activities return: the fields their records declare, not the service's whole row (timestamps, lines,
+ * addresses). Every byte of a result is stored in the saga's history and carried through the server and the worker;
+ * the saga reads `totalCents` and `trackingNumber`, the CLI a compensation's `noop`.
+ */
+const orderRecord = ({ id, status, reason }: OrderRecord): OrderRecord => ({ id, status, reason });
+const reservationRecord = ({ orderId, status, totalCents }: ReservationRecord): ReservationRecord => ({
+  orderId,
+  status,
+  totalCents,
+});
+const paymentRecord = ({ orderId, status, amountCents }: PaymentRecord): PaymentRecord => ({
+  orderId,
+  status,
+  amountCents,
+});
+const shipmentRecord = ({ orderId, status, trackingNumber }: ShipmentRecord): ShipmentRecord => ({
+  orderId,
+  status,
+  trackingNumber,
+});
+const compensated =
+  <T>(record: (r: T) => T) =>
+  (r: Compensated<T>): Compensated<T> => ({ ...record(r), noop: r.noop });
+
 export function createOrderActivities(serviceClient: ServiceClient) {
   const post = sagaPost(serviceClient);
   return {
     async createOrder({ orderId, customerId, items }: { orderId: string; customerId: string; items: Item[] }) {
-      return post<OrderRecord>('orders', '/orders', { orderId, customerId, items });
+      return post<OrderRecord>('orders', '/orders', { orderId, customerId, items }).then(orderRecord);
     },
     async approveOrder(input: { orderId: string }): Promise<OrderRecord> {
-      return post('orders', `/orders/${segment(input.orderId)}/approve`);
+      return post<OrderRecord>('orders', `/orders/${segment(input.orderId)}/approve`).then(orderRecord);
     },
     async rejectOrder(input: { orderId: string; reason: string }): Promise<Compensated<OrderRecord>> {
-      return post('orders', `/orders/${segment(input.orderId)}/reject`, { reason: input.reason });
+      return post<Compensated<OrderRecord>>('orders', `/orders/${segment(input.orderId)}/reject`, {
+        reason: input.reason,
+      }).then(compensated(orderRecord));
     },
     async cancelOrder(input: { orderId: string; reason: string }): Promise<Compensated<OrderRecord>> {
-      return post('orders', `/orders/${segment(input.orderId)}/cancel`, { reason: input.reason });
+      return post<Compensated<OrderRecord>>('orders', `/orders/${segment(input.orderId)}/cancel`, {
+        reason: input.reason,
+      }).then(compensated(orderRecord));
     },
 
     async reserveInventory({ orderId, items }: { orderId: string; items: Item[] }): Promise<ReservationRecord> {
-      return post('inventory', '/reservations', { orderId, items });
+      return post<ReservationRecord>('inventory', '/reservations', { orderId, items }).then(reservationRecord);
     },
     async confirmReservation(input: { orderId: string }): Promise<ReservationRecord> {
-      return post('inventory', `/reservations/${segment(input.orderId)}/confirm`);
+      return post<ReservationRecord>('inventory', `/reservations/${segment(input.orderId)}/confirm`).then(
+        reservationRecord,
+      );
     },
     async releaseInventory(input: { orderId: string; reason: string }): Promise<Compensated<ReservationRecord>> {
-      return post('inventory', `/reservations/${segment(input.orderId)}/release`, { reason: input.reason });
+      return post<Compensated<ReservationRecord>>('inventory', `/reservations/${segment(input.orderId)}/release`, {
+        reason: input.reason,
+      }).then(compensated(reservationRecord));
     },
 
     async scheduleShipment(input: { orderId: string; destination: Destination }): Promise<ShipmentRecord> {
-      return post('shipping', '/shipments', { orderId: input.orderId, destination: input.destination });
+      return post<ShipmentRecord>('shipping', '/shipments', {
+        orderId: input.orderId,
+        destination: input.destination,
+      }).then(shipmentRecord);
     },
     async confirmShipment(input: { orderId: string }): Promise<ShipmentRecord> {
-      return post('shipping', `/shipments/${segment(input.orderId)}/confirm`);
+      return post<ShipmentRecord>('shipping', `/shipments/${segment(input.orderId)}/confirm`).then(shipmentRecord);
     },
     async cancelShipment(input: { orderId: string; reason: string }): Promise<Compensated<ShipmentRecord>> {
-      return post('shipping', `/shipments/${segment(input.orderId)}/cancel`, { reason: input.reason });
+      return post<Compensated<ShipmentRecord>>('shipping', `/shipments/${segment(input.orderId)}/cancel`, {
+        reason: input.reason,
+      }).then(compensated(shipmentRecord));
     },
 
     async chargePayment(input: { orderId: string; customerId: string; amountCents: number }): Promise<PaymentRecord> {
       const { orderId, customerId, amountCents } = input;
-      return post('payments', '/payments', { orderId, customerId, amountCents });
+      return post<PaymentRecord>('payments', '/payments', { orderId, customerId, amountCents }).then(paymentRecord);
     },
     async refundPayment(input: { orderId: string; reason: string }): Promise<Compensated<PaymentRecord>> {
-      return post('payments', `/payments/${segment(input.orderId)}/refund`, { reason: input.reason });
+      return post<Compensated<PaymentRecord>>('payments', `/payments/${segment(input.orderId)}/refund`, {
+        reason: input.reason,
+      }).then(compensated(paymentRecord));
     },
   };
 }

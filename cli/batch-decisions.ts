@@ -75,6 +75,7 @@ async function decideAll(
   targets: BatchTarget[],
   decision: BatchDecision,
   onDone: (result: BatchResult) => void,
+  concurrency = CONCURRENCY,
 ): Promise<BatchResult[]> {
   const results: BatchResult[] = [];
   let next = 0;
@@ -94,7 +95,7 @@ async function decideAll(
       onDone(result);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, targets.length) }, lane));
+  await Promise.all(Array.from({ length: Math.min(concurrency, targets.length) }, lane));
   return results;
 }
 

@@ -215,14 +215,23 @@ export interface DeadLetteredCompensation {
  * Every dead-lettered compensation of the sagas that wait for an operator: the sagas are found by their SagaStatus
  * search attribute (the same filter the web UI uses), and each one's state is asked for the details.
  */
+const STATE_QUERIES_IN_FLIGHT = 8;
+
 export async function listDeadLetters(
   client: Client,
   options: { saga?: SagaDefinition; limit: number },
 ): Promise<DeadLetteredCompensation[]> {
   const sagas = await listSagas(client, { saga: options.saga, status: 'NEEDS_ATTENTION', limit: options.limit });
+  // Their states are asked a few at a time (thousands may wait after an outage), and listed in the search's order.
+  const states: SagaView[] = new Array<SagaView>(sagas.length);
+  let next = 0;
+  const lane = async () => {
+    for (let i = next++; i < sagas.length; i = next++) states[i] = await getSagaState(client, sagas[i].workflowId);
+  };
+  await Promise.all(Array.from({ length: Math.min(STATE_QUERIES_IN_FLIGHT, sagas.length) }, lane));
   const found: DeadLetteredCompensation[] = [];
-  for (const info of sagas) {
-    const state = await getSagaState(client, info.workflowId);
+  for (const [i, info] of sagas.entries()) {
+    const state = states[i];
     for (const c of state.compensations) {
       if (c.status !== 'DEAD_LETTERED' || !c.deadLetter) continue;
       found.push({

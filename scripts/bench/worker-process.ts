@@ -33,6 +33,8 @@ export interface BenchWorkerConfig {
     workflowTaskPollers?: number;
     activityTaskPollers?: number;
   };
+  /** Any other WorkerOptions fields (run.ts's --worker-option), applied last. */
+  otherWorkerOptions?: Partial<WorkerOptions>;
 }
 
 async function main() {
@@ -59,6 +61,7 @@ async function main() {
     ...(activityTaskPollers
       ? { activityTaskPollerBehavior: { type: 'simple-maximum', maximum: activityTaskPollers } }
       : {}),
+    ...config.otherWorkerOptions,
   } as WorkerOptions);
   const running = worker.run();
   const client = createSagaClient(connection, config.namespace);
