@@ -47,7 +47,7 @@ export interface BatchResult extends BatchTarget {
 /** How many decisions are in flight at once: quick for hundreds of sagas, gentle on the server and the workers. */
 const CONCURRENCY = 8;
 
-async function findBatchTargets(
+export async function findBatchTargets(
   client: Client,
   options: Pick<BatchOptions, 'saga' | 'compensation' | 'errorType' | 'limit'>,
 ): Promise<BatchTarget[]> {
@@ -70,7 +70,7 @@ async function findBatchTargets(
     }));
 }
 
-async function decideAll(
+export async function decideAll(
   client: Client,
   targets: BatchTarget[],
   decision: BatchDecision,
