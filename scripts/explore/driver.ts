@@ -30,6 +30,7 @@ async function until(
   handle: WorkflowHandle,
   ready: (s: SagaView) => boolean,
   timeoutMs = 60_000,
+  pollMs = 100,
 ): Promise<SagaView | undefined> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
@@ -37,7 +38,7 @@ async function until(
     if (state && ready(state)) return state;
     const described = await handle.describe().catch(() => undefined);
     if (described && described.status.name !== 'RUNNING') return undefined;
-    await sleep(100);
+    await sleep(pollMs);
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for the saga's state`);
 }
@@ -50,6 +51,30 @@ async function ending(handle: WorkflowHandle): Promise<Ended> {
     if (err instanceof WorkflowFailedError && cause?.name === 'CancelledFailure') return { cancelled: true };
     return { failed: cause?.message ?? (err as Error).message };
   }
+}
+
+/**
+ * The saga's end; or, when a compensation is dead-lettered with no operator left to decide (none in the point's
+ * drive, or after the operator's decision), a violation and the saga terminated: it would wait forever. A
+ * compensation that cannot get past a fault, e.g. one that is not idempotent (a fresh key is a fresh request to the
+ * faults too), ends there.
+ */
+async function endingOrStuck(handle: WorkflowHandle, violations: string[]): Promise<Ended> {
+  const end = ending(handle);
+  const deadLettered = until(
+    handle,
+    (s) => s.compensations.some((c) => c.status === 'DEAD_LETTERED'),
+    600_000,
+    500,
+  ).catch(() => undefined);
+  const first = await Promise.race([end, deadLettered.then((s) => s && { stuck: s })]);
+  if (!first || !('stuck' in first)) return first ?? end;
+  const c = first.stuck.compensations.find((x) => x.status === 'DEAD_LETTERED')!;
+  violations.push(
+    `${c.name} was dead-lettered (${first.stuck.compensationCause?.reason ?? 'no cause'}): the saga waits for an operator; terminated`,
+  );
+  await handle.terminate('explore: a compensation dead-lettered with no operator to decide').catch(() => undefined);
+  return end;
 }
 
 /** Where the saga's state contradicts what the kit's rules say the point must come to. */
@@ -72,6 +97,21 @@ export function expectationViolations(point: FailurePoint, state: SagaView | und
       v.push(`${expect.compensation.name} is ${c?.status ?? 'absent'}, expected ${expect.compensation.status}`);
   }
   return v;
+}
+
+/**
+ * The compensation under run-twice ran twice (its first answer was lost, so Temporal executed it again): an
+ * idempotent one sent the same request both times, so the service recorded it under one key, its own
+ * (<business key>:<activity>, activities/saga-call.ts). A key per execution means the second execution was a new
+ * request: a second effect, unless the service happens to refuse it on its own.
+ */
+export function keyPerExecution(compensation: string, key: string, keys: string[]): string[] {
+  const own = `${key}:${camel(compensation)}`;
+  const its = keys.filter((k) => k === own || k.startsWith(`${own}:`));
+  if (its.length === 1 && its[0] === own) return [];
+  return [
+    `${compensation} executed twice sent ${its.length} idempotency key(s) (${its.join(', ') || 'none'}), not its one key ${own}: not idempotent`,
+  ];
 }
 
 export async function runPoint(
@@ -123,7 +163,7 @@ export async function runPoint(
     }
   }
 
-  const ended = await ending(handle);
+  const ended = await endingOrStuck(handle, violations);
   const state = await handle.query<SagaView>('sagaState').catch(() => undefined);
   const outcome = profile.outcome(ended);
   violations.push(...expectationViolations(point, state));
@@ -131,7 +171,9 @@ export async function runPoint(
   if (drive.replay) {
     // The same request again (its idempotency key), then the work again under a new key: neither may change a row.
     const { compensation } = drive.replay;
-    const before = profile.effectRows(await profile.readRows(env.databaseUrls, input));
+    const rows = await profile.readRows(env.databaseUrls, input);
+    violations.push(...keyPerExecution(compensation, key, profile.requestKeys(rows)));
+    const before = profile.effectRows(rows);
     // The compensation's request as the saga sent it: the same body, the reason being the saga's.
     const request = profile.compensationRequest(compensation, input, state?.compensationCause?.reason ?? '');
     for (const idempotencyKey of [`${key}:${camel(compensation)}`, `${key}:${camel(compensation)}:again`]) {

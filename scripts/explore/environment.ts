@@ -35,6 +35,7 @@ export interface ExploreEnvironment {
 export async function startExploreEnvironment(
   log: (line: string) => void,
   workflowsPath?: string,
+  activityOverridesModule?: string,
 ): Promise<ExploreEnvironment> {
   const authToken = randomBytes(24).toString('hex');
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'saga-explore-'));
@@ -80,6 +81,7 @@ export async function startExploreEnvironment(
       requestTimeoutMs: 10_000,
       workflowBundlePath: bundlePath,
       stickyQueueScheduleToStartTimeout: '1s',
+      activityOverridesModule,
     };
     worker = new WorkerSupervisor(
       { CHAOS_WORKER_CONFIG: JSON.stringify(workerConfig), SERVICE_AUTH_TOKEN: authToken },

@@ -31,6 +31,8 @@ export interface ExploreOptions {
   outDir: string | false;
   /** Another workflows module for the worker (the broken fixtures); default the registered sagas. */
   workflowsPath?: string;
+  /** A module replacing some activities in the explorer's worker (the broken-activity fixtures); default none. */
+  activityOverridesModule?: string;
 }
 
 export interface ExploreResult {
@@ -56,7 +58,7 @@ export function pointsOf(
 export async function explore(o: ExploreOptions): Promise<ExploreResult> {
   const t0 = performance.now();
   const log = (line: string) => o.progress && process.stderr.write(`  ${line}\n`);
-  const env = await startExploreEnvironment(log, o.workflowsPath);
+  const env = await startExploreEnvironment(log, o.workflowsPath, o.activityOverridesModule);
   const runId = randomBytes(2).toString('hex');
   const reports: SagaReport[] = [];
   try {
