@@ -9,7 +9,7 @@ import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { isDeepStrictEqual } from 'node:util';
 import { resolveCompensation, retryCompensation, startSaga } from '../../cli/saga-client';
 import type { SagaView } from '../../workflows/saga';
-import type { ExploreEnvironment } from './environment';
+import type { PointEnvironment } from './time-skipping-environment';
 import type { FailurePoint } from './points';
 import type { Ended, ExploreProfile } from './profiles';
 
@@ -59,22 +59,52 @@ async function ending(handle: WorkflowHandle): Promise<Ended> {
  * compensation that cannot get past a fault, e.g. one that is not idempotent (a fresh key is a fresh request to the
  * faults too), ends there.
  */
-async function endingOrStuck(handle: WorkflowHandle, violations: string[]): Promise<Ended> {
-  const end = ending(handle);
-  const deadLettered = until(
-    handle,
-    (s) => s.compensations.some((c) => c.status === 'DEAD_LETTERED'),
-    600_000,
-    500,
-  ).catch(() => undefined);
+async function endingOrStuck(
+  handle: WorkflowHandle,
+  end: Promise<Ended>,
+  violations: string[],
+  decided?: { name: string; round?: number },
+): Promise<Ended> {
+  // The dead letter the operator decided on may still show until the saga acts on the decision: not stuck.
+  const stuck = (c: SagaView['compensations'][number]) =>
+    c.status === 'DEAD_LETTERED' && !(c.name === decided?.name && c.deadLetter?.round === decided.round);
+  const deadLettered = until(handle, (s) => s.compensations.some(stuck), 600_000, 500).catch(() => undefined);
   const first = await Promise.race([end, deadLettered.then((s) => s && { stuck: s })]);
   if (!first || !('stuck' in first)) return first ?? end;
-  const c = first.stuck.compensations.find((x) => x.status === 'DEAD_LETTERED')!;
+  const c = first.stuck.compensations.find(stuck)!;
   violations.push(
     `${c.name} was dead-lettered (${first.stuck.compensationCause?.reason ?? 'no cause'}): the saga waits for an operator; terminated`,
   );
   await handle.terminate('explore: a compensation dead-lettered with no operator to decide').catch(() => undefined);
   return end;
+}
+
+/** The saga's state once the compensation is dead-lettered and its dead letter recorded (or failed to be). */
+async function parked(
+  handle: WorkflowHandle,
+  expected: { compensation: string; attempts: number },
+  violations: string[],
+): Promise<SagaView | undefined> {
+  const state = await until(
+    handle,
+    (s) =>
+      s.compensations.some(
+        (c) =>
+          c.name === expected.compensation &&
+          c.status === 'DEAD_LETTERED' &&
+          (c.deadLetter?.id !== undefined || c.deadLetter?.recordError !== undefined),
+      ),
+    300_000,
+    250,
+  );
+  const c = state?.compensations.find((x) => x.name === expected.compensation);
+  if (!c) violations.push(`${expected.compensation} was never dead-lettered`);
+  else if (c.deadLetter?.recordError) violations.push(`its dead letter was not recorded: ${c.deadLetter.recordError}`);
+  else if (c.deadLetter?.attempts !== expected.attempts)
+    violations.push(
+      `${expected.compensation} dead-lettered after ${c.deadLetter?.attempts} attempts, its policy has ${expected.attempts}`,
+    );
+  return state ?? (await handle.query<SagaView>('sagaState').catch(() => undefined));
 }
 
 /** Where the saga's state contradicts what the kit's rules say the point must come to. */
@@ -115,7 +145,7 @@ export function keyPerExecution(compensation: string, key: string, keys: string[
 }
 
 export async function runPoint(
-  env: ExploreEnvironment,
+  env: PointEnvironment,
   profile: ExploreProfile,
   point: FailurePoint,
   key: string,
@@ -130,6 +160,8 @@ export async function runPoint(
     { ...(input as object), options: point.options, faults: point.faults } as never,
     { workflowTaskTimeout: '3s' },
   );
+  // Awaited from the start: on the time-skipping server, a saga's result being awaited is what lets time skip.
+  const end = ending(handle);
   const stepIs = (name: string, status: string) => (s: SagaView) =>
     s.steps.some((x) => x.name === name && x.status === status);
   const { drive } = point;
@@ -143,8 +175,10 @@ export async function runPoint(
       await until(handle, stepIs(drive.kill.whileRunning, 'RUNNING'));
       await sleep(300); // the worker has picked the activity up
     } else await until(handle, stepIs(drive.kill.afterCompleted, 'COMPLETED'));
+    if (!env.worker) throw new Error(`${point.id} kills the worker: it must run on the dev server`);
     await env.worker.killAndRestart();
   }
+  let decided: { name: string; round?: number } | undefined;
   if (drive.operator) {
     const { compensation, decision } = drive.operator;
     const waiting = await until(
@@ -152,6 +186,8 @@ export async function runPoint(
       (s) => s.compensations.some((c) => c.name === compensation && c.status === 'DEAD_LETTERED'),
       120_000,
     );
+    const parkedOne = waiting?.compensations.find((c) => c.name === compensation);
+    decided = { name: compensation, round: parkedOne?.deadLetter?.round };
     if (!waiting) violations.push(`${compensation} never waited for an operator`);
     else if (decision === 'retry') await retryCompensation(env.client, key, compensation);
     else {
@@ -163,9 +199,17 @@ export async function runPoint(
     }
   }
 
-  const ended = await endingOrStuck(handle, violations);
-  const state = await handle.query<SagaView>('sagaState').catch(() => undefined);
-  const outcome = profile.outcome(ended);
+  let state: SagaView | undefined;
+  let outcome: string;
+  if (drive.deadLetter) {
+    // Left waiting for an operator: checked there (its dead letter recorded, after every attempt of its policy).
+    state = await parked(handle, drive.deadLetter, violations);
+    outcome = 'NEEDS_ATTENTION';
+  } else {
+    const ended = await endingOrStuck(handle, end, violations, decided);
+    state = await handle.query<SagaView>('sagaState').catch(() => undefined);
+    outcome = profile.outcome(ended);
+  }
   violations.push(...expectationViolations(point, state));
 
   if (drive.replay) {
@@ -188,5 +232,6 @@ export async function runPoint(
       );
   }
   violations.push(...profile.check(input, outcome, await profile.readRows(env.databaseUrls, input)));
+  if (drive.deadLetter) await handle.terminate('explore: checked while waiting for an operator').catch(() => undefined);
   return { point, key, outcome, status: state?.status, violations, ms: performance.now() - t0 };
 }

@@ -8,7 +8,7 @@
  * To add a failure kind: add it to FORWARD_FAILURES or COMPENSATION_FAILURES, derive its faults and expectation in
  * forwardPoint / compensationPoint, and, if the driver must act while the saga runs, a `drive` action (driver.ts).
  */
-import type { SagaDefinition, SagaRunOptions, StepMeta } from '../../workflows/saga';
+import { KIT_DEFAULTS, type SagaDefinition, type SagaRunOptions, type StepMeta } from '../../workflows/saga';
 
 export const FORWARD_FAILURES = [
   'reject',
@@ -25,6 +25,7 @@ export const FORWARD_FAILURES = [
 ] as const;
 export const COMPENSATION_FAILURES = [
   'transient-recover',
+  'dead-letter',
   'dead-letter-retry',
   'dead-letter-resolve',
   'run-twice',
@@ -40,6 +41,18 @@ export const EXPLORE_OPTIONS: SagaRunOptions = {
   // A worker killed mid-step: its activity is retried after this.
   stepTimeout: '4s',
 };
+/**
+ * The points that exhaust a retry policy run with the saga's DEFAULT policies (the explored sagas set none of their
+ * own: the kit's, 5 forward attempts, 20 compensation attempts, back-off up to a minute) on the time-skipping test
+ * server, which skips the back-off (time-skipping-environment.ts). Every other point runs on the dev server with
+ * EXPLORE_OPTIONS: the cancellations and kills must (the test server's clock is global, and stops skipping after an
+ * activity is cancelled mid-run), the rest need no waiting.
+ */
+export const DEFAULT_RUN: SagaRunOptions = {};
+export const DEFAULT_STEP_ATTEMPTS = KIT_DEFAULTS.stepRetry.maximumAttempts!;
+export const DEFAULT_COMPENSATION_ATTEMPTS = KIT_DEFAULTS.compensationRetry.maximumAttempts!;
+export type Server = 'dev' | 'time-skipping';
+
 /** How long a step is held in flight (an injected delay) so that a cancellation or a kill lands while it runs. */
 export const IN_FLIGHT_MS = 2500;
 
@@ -53,18 +66,20 @@ export interface Drive {
   operator?: { decision: 'retry' | 'resolve'; compensation: string };
   /** After the saga ended: send the compensation's request again, with its key and with a fresh one. */
   replay?: { compensation: string };
+  /** The compensation must end dead-lettered after every attempt of its policy: checked there, then terminated. */
+  deadLetter?: { compensation: string; attempts: number };
 }
 
 /** What the kit's rules say must come of the point. */
 export interface Expectation {
   /** The saga's final status (SagaView.status); several when the rules allow either. */
-  status: ('COMPLETED' | 'COMPENSATED')[];
+  status: ('COMPLETED' | 'COMPENSATED' | 'NEEDS_ATTENTION')[];
   /** Steps whose compensation must have run (COMPLETED, or RESOLVED by an operator) when the saga compensated. */
   compensated: string[];
   /** Steps whose compensation must not have run (a rejected step wrote nothing). */
   notCompensated: string[];
   /** The compensation under test and the status it must end in. */
-  compensation?: { name: string; status: 'COMPLETED' | 'RESOLVED' };
+  compensation?: { name: string; status: 'COMPLETED' | 'RESOLVED' | 'DEAD_LETTERED' };
 }
 
 export interface FailurePoint {
@@ -77,6 +92,8 @@ export interface FailurePoint {
   failure: string;
   faults: Record<string, string>;
   options: SagaRunOptions;
+  /** The Temporal server it runs on (see DEFAULT_RUN). */
+  server: Server;
   drive: Drive;
   expect: Expectation;
 }
@@ -127,7 +144,13 @@ const rejected = (shape: Shape, i: number): Expectation => ({
 });
 
 /** One forward failure at step i, or undefined when the kind does not apply to the step (e.g. a rejection after the pivot). */
-export function forwardPoint(saga: Explored, i: number, failure: ForwardFailure): FailurePoint | undefined {
+export function forwardPoint(
+  saga: Explored,
+  i: number,
+  failure: ForwardFailure,
+  /** The run options of a point that exhausts a policy: the saga's defaults, unless a pair needs the short ones. */
+  exhaustOptions: SagaRunOptions = DEFAULT_RUN,
+): FailurePoint | undefined {
   const shape = shapeOf(saga);
   const step = shape.steps[i];
   const name = step.name;
@@ -145,11 +168,13 @@ export function forwardPoint(saga: Explored, i: number, failure: ForwardFailure)
     failure,
     faults,
     options,
+    server: options === DEFAULT_RUN ? 'time-skipping' : 'dev',
     drive,
     expect,
   });
   const hold = (n: number) =>
     n >= 0 && n < shape.steps.length ? { [shape.steps[n].name]: `delay:${IN_FLIGHT_MS}` } : {};
+  const exhaustAttempts = exhaustOptions === DEFAULT_RUN ? DEFAULT_STEP_ATTEMPTS : ATTEMPTS;
   switch (failure) {
     case 'reject':
       return undoable ? point({ [name]: 'reject' }, {}, rejected(shape, i)) : undefined;
@@ -157,11 +182,15 @@ export function forwardPoint(saga: Explored, i: number, failure: ForwardFailure)
       return point({ [name]: `transient:${ATTEMPTS - 1}` }, {}, completed);
     case 'transient-exhaust':
       // After the pivot steps retry without limit: there is no policy to exhaust.
-      return undoable ? point({ [name]: `transient:${ATTEMPTS}` }, {}, unknownOutcome(shape, i)) : undefined;
+      return undoable
+        ? point({ [name]: `transient:${exhaustAttempts}` }, {}, unknownOutcome(shape, i), exhaustOptions)
+        : undefined;
     case 'lost-once':
       return point({ [name]: 'lost-response:1' }, {}, completed);
     case 'lost-exhaust':
-      return undoable ? point({ [name]: `lost-response:${ATTEMPTS}` }, {}, unknownOutcome(shape, i)) : undefined;
+      return undoable
+        ? point({ [name]: `lost-response:${exhaustAttempts}` }, {}, unknownOutcome(shape, i), exhaustOptions)
+        : undefined;
     case 'late-effect':
       // Every attempt answers after the step timeout; the effect lands after the saga gave up (and compensated).
       return undoable
@@ -191,6 +220,7 @@ function trigger(
   shape: Shape,
   j: number,
   c: string,
+  stepAttempts = ATTEMPTS,
 ): { faults: Record<string, string>; drive: Drive; expect: Expectation } {
   const step = shape.steps[j];
   const isDefault = step.compensations[step.compensations.length - 1] === c;
@@ -203,21 +233,26 @@ function trigger(
   }
   if (j + 1 <= shape.pivot)
     return { faults: { [shape.steps[j + 1].name]: 'reject' }, drive: {}, expect: rejected(shape, j + 1) };
-  return { faults: { [step.name]: `lost-response:${ATTEMPTS}` }, drive: {}, expect: unknownOutcome(shape, j) };
+  return { faults: { [step.name]: `lost-response:${stepAttempts}` }, drive: {}, expect: unknownOutcome(shape, j) };
 }
 
 export function compensationPoint(saga: Explored, j: number, c: string, failure: CompensationFailure): FailurePoint {
   const shape = shapeOf(saga);
-  const t = trigger(shape, j, c);
+  // Dead-lettered after its whole default policy, on the time-skipping server, unless a cancellation triggers it
+  // (that one with the short policy on the dev server). The operator's decisions are Temporal updates, which the
+  // test server does not implement: dead-letter-retry and -resolve run on the dev server, with the short policy.
+  const exhausts = failure === 'dead-letter' && !trigger(shape, j, c).drive.cancel;
+  const t = exhausts ? trigger(shape, j, c, DEFAULT_STEP_ATTEMPTS) : trigger(shape, j, c);
   const base = {
     id: `${c}/${failure}`,
     saga: saga.name,
     target: c,
     targetKind: 'compensation' as const,
     failure,
-    options: EXPLORE_OPTIONS,
+    options: exhausts ? DEFAULT_RUN : EXPLORE_OPTIONS,
+    server: exhausts ? ('time-skipping' as const) : ('dev' as const),
   };
-  const ran = (status: 'COMPLETED' | 'RESOLVED'): Expectation => ({
+  const ran = (status: 'COMPLETED' | 'RESOLVED' | 'DEAD_LETTERED'): Expectation => ({
     ...t.expect,
     status: ['COMPENSATED'],
     compensation: { name: c, status },
@@ -230,6 +265,16 @@ export function compensationPoint(saga: Explored, j: number, c: string, failure:
         drive: t.drive,
         expect: ran('COMPLETED'),
       };
+    case 'dead-letter': {
+      // Fails every attempt of its policy: dead-lettered, the saga NEEDS_ATTENTION with an OPEN dead letter.
+      const attempts = exhausts ? DEFAULT_COMPENSATION_ATTEMPTS : ATTEMPTS;
+      return {
+        ...base,
+        faults: { ...t.faults, [c]: `transient:${attempts}` },
+        drive: { ...t.drive, deadLetter: { compensation: c, attempts } },
+        expect: { ...ran('DEAD_LETTERED'), status: ['NEEDS_ATTENTION'], compensated: [] },
+      };
+    }
     case 'dead-letter-retry':
       // Fails every attempt of its policy (dead-lettered); the operator's retry is the attempt after: it succeeds.
       return {
@@ -287,13 +332,16 @@ export function pairPoints(saga: Explored, n: number, seed = 1): FailurePoint[] 
         const step = shape.steps.find((s) => s.name === stepName)!;
         const c = step.compensations[step.compensations.length - 1];
         for (const cf of ['transient-recover', 'dead-letter-retry'] as const) {
+          // A forward failure exhausting its default policy is on the time-skipping server, unless the operator
+          // must decide (an update, which only the dev server implements): then with the short policy.
+          const first = cf === 'dead-letter-retry' ? (forwardPoint(saga, i, f, EXPLORE_OPTIONS) ?? forward) : forward;
           const spec = cf === 'transient-recover' ? `transient:${ATTEMPTS - 1}` : `transient:${ATTEMPTS}`;
           candidates.push({
-            ...forward,
+            ...first,
             id: `${forward.id}+${c}/${cf}`,
             targetKind: 'pair',
             failure: `${f}+${c}/${cf}`,
-            faults: { ...forward.faults, [c]: spec },
+            faults: { ...first.faults, [c]: spec },
             drive: cf === 'dead-letter-retry' ? { operator: { decision: 'retry', compensation: c } } : {},
             expect: { ...forward.expect, compensation: { name: c, status: 'COMPLETED' } },
           });

@@ -30,6 +30,25 @@ describe('explore: failure points from the definition', () => {
     assert.deepEqual(points.find((p) => p.id === 'charge-payment/cancel-after')!.expect.status, ['COMPLETED']);
   });
 
+  it('runs the points that exhaust a policy on the time-skipping server with the default policies, the rest on the dev server', () => {
+    const points = singlePoints(orderSaga);
+    const at = (id: string) => points.find((p) => p.id === id)!;
+    for (const id of [
+      'reserve-inventory/transient-exhaust',
+      'charge-payment/lost-exhaust',
+      'release-inventory/dead-letter',
+    ]) {
+      assert.equal(at(id).server, 'time-skipping', id);
+      assert.deepEqual(at(id).options, {}, id);
+    }
+    assert.deepEqual(at('reserve-inventory/transient-exhaust').faults, { 'reserve-inventory': 'transient:5' });
+    assert.equal(at('release-inventory/dead-letter').faults['release-inventory'], 'transient:20');
+    // Cancellations, kills and the operator's decisions (updates, which the test server lacks) stay on the dev server.
+    for (const p of points.filter((p) => p.drive.cancel || p.drive.kill || p.drive.operator))
+      assert.equal(p.server, 'dev', p.id);
+    assert.equal(at('cancel-order/dead-letter').server, 'dev');
+  });
+
   it('the subset covers every failure kind once, on steps that rotate', () => {
     const a = pointsOf(orderProfile, { pairs: 0, subset: true, rotation: 0 });
     const b = pointsOf(orderProfile, { pairs: 0, subset: true, rotation: 1 });
