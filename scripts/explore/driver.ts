@@ -10,6 +10,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { resolveCompensation, retryCompensation, startSaga } from '../../cli/saga-client';
 import type { SagaView } from '../../workflows/saga';
 import type { PointEnvironment } from './time-skipping-environment';
+import { heldQuery, holdSignal, releaseSignal } from './hold-interceptor';
 import type { FailurePoint } from './points';
 import type { Ended, ExploreProfile } from './profiles';
 
@@ -41,6 +42,33 @@ async function until(
     await sleep(pollMs);
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for the saga's state`);
+}
+
+/**
+ * The ended saga's state. A query on a closed workflow is answered by a worker replaying it; on a loaded machine
+ * (or right after the worker was replaced) the first may time out: ask again.
+ */
+async function finalState(handle: WorkflowHandle): Promise<SagaView | undefined> {
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    const state = await handle.query<SagaView>('sagaState').catch(() => undefined);
+    if (state) return state;
+    await sleep(1000);
+  }
+  return undefined;
+}
+
+async function untilHeld(
+  handle: WorkflowHandle,
+  ready: (h: { held: string[]; cancelled: boolean }) => boolean,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const h = await handle.query(heldQuery).catch(() => undefined);
+    if (h && ready(h)) return;
+    await sleep(100);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for the held step`);
 }
 
 async function ending(handle: WorkflowHandle): Promise<Ended> {
@@ -166,7 +194,15 @@ export async function runPoint(
     s.steps.some((x) => x.name === name && x.status === status);
   const { drive } = point;
 
-  if (drive.cancel) {
+  if (drive.cancel?.afterCompleted) {
+    // The step's result held in the workflow (hold-interceptor.ts) until the saga has the cancellation.
+    const step = drive.cancel.afterCompleted;
+    await handle.signal(holdSignal, step);
+    await untilHeld(handle, (h) => h.held.includes(step));
+    await handle.cancel();
+    await untilHeld(handle, (h) => h.cancelled);
+    await handle.signal(releaseSignal, step);
+  } else if (drive.cancel) {
     if (drive.cancel.whileRunning) await until(handle, stepIs(drive.cancel.whileRunning, 'RUNNING'));
     await handle.cancel().catch(() => undefined); // refused by an ended saga: the point's expectation says what must be
   }
@@ -207,7 +243,7 @@ export async function runPoint(
     outcome = 'NEEDS_ATTENTION';
   } else {
     const ended = await endingOrStuck(handle, end, violations, decided);
-    state = await handle.query<SagaView>('sagaState').catch(() => undefined);
+    state = await finalState(handle);
     outcome = profile.outcome(ended);
   }
   violations.push(...expectationViolations(point, state));

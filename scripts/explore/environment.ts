@@ -55,7 +55,11 @@ export async function startExploreEnvironment(
   try {
     log('starting PostgreSQL + the services (fault injection on), the Temporal dev server; bundling the workflows…');
     const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
-    const bundling = bundleSagaWorkflows({ logger: quiet, workflowsPath });
+    const bundling = bundleSagaWorkflows({
+      logger: quiet,
+      workflowsPath,
+      interceptorModules: [require.resolve('./hold-interceptor')],
+    });
     services = forkTsScript(path.join(__dirname, '..', 'chaos', 'services-process.ts'), {
       CHAOS_SERVICES_CONFIG: JSON.stringify({ authToken, topUp: true } satisfies ChaosServicesConfig),
       SERVICE_AUTH_TOKEN: authToken,

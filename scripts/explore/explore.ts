@@ -13,7 +13,7 @@ import { REPO_ROOT } from '../../infra/temporal/binary';
 import { runPoint, type PointResult } from './driver';
 import { startExploreEnvironment } from './environment';
 import { startTimeSkippingEnvironment } from './time-skipping-environment';
-import { pairPoints, singlePoints, subsetPoints, type FailurePoint } from './points';
+import { groupPoints, pairPoints, singlePoints, subsetPoints, type FailurePoint } from './points';
 import type { ExploreProfile } from './profiles';
 import { matrix, summaryLine, type SagaReport } from './report';
 
@@ -52,7 +52,11 @@ export function pointsOf(
 ): FailurePoint[] {
   const saga = { name: profile.saga.name, meta: profile.saga.meta, pivot: profile.pivot };
   const single = singlePoints(saga);
-  const points = o.subset ? subsetPoints(single, o.rotation) : [...single, ...pairPoints(saga, o.pairs)];
+  const groups = groupPoints(saga);
+  // The subset: every single failure kind once, and one of the group points (rotating).
+  const points = o.subset
+    ? [...subsetPoints(single, o.rotation), ...(groups.length ? [groups[o.rotation % groups.length]] : [])]
+    : [...single, ...groups, ...pairPoints(saga, o.pairs)];
   return o.only ? points.filter((p) => o.only!.includes(p.id)) : points;
 }
 

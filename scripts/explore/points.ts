@@ -58,8 +58,11 @@ export const IN_FLIGHT_MS = 2500;
 
 /** What the driver does while the saga runs (any combination, in this order). */
 export interface Drive {
-  /** Cancel the saga while this step runs (no step: right after the start). */
-  cancel?: { whileRunning?: string };
+  /**
+   * Cancel the saga while this step runs, or after it completed and before the next step is scheduled (the
+   * explorer's hold interceptor keeps its result until the cancellation is in); neither: right after the start.
+   */
+  cancel?: { whileRunning?: string; afterCompleted?: string };
   /** SIGKILL the worker while this step runs, or just after it completed; a new worker is started at once. */
   kill?: { whileRunning: string } | { afterCompleted: string };
   /** When the compensation waits dead-lettered: the operator's decision (a resolve first does the work by hand). */
@@ -88,7 +91,7 @@ export interface FailurePoint {
   saga: string;
   /** The row of the matrix (a step or a compensation) and its column. */
   target: string;
-  targetKind: 'step' | 'compensation' | 'pair';
+  targetKind: 'step' | 'compensation' | 'pair' | 'group';
   failure: string;
   faults: Record<string, string>;
   options: SagaRunOptions;
@@ -128,6 +131,19 @@ function cancelledWhile(shape: Shape, index: number): Expectation {
     return { status: ['COMPENSATED'], compensated: withCompensation(shape, index), notCompensated: [] };
   if (index === shape.pivot) return { status: ['COMPLETED', 'COMPENSATED'], compensated: [], notCompensated: [] };
   return { status: ['COMPLETED'], compensated: [], notCompensated: [] };
+}
+
+/** A cancellation after step p completed, before the next is scheduled: up to the pivot the saga compensates. */
+function cancelledAfter(shape: Shape, p: number): Expectation {
+  if (p < shape.pivot) return { status: ['COMPENSATED'], compensated: withCompensation(shape, p), notCompensated: [] };
+  return { status: ['COMPLETED'], compensated: [], notCompensated: [] };
+}
+
+/** The step before step i's parallel group (or before i, when it runs alone): what must have completed first. */
+function before(shape: Shape, i: number): number {
+  const group = shape.steps[i].group;
+  const first = group === undefined ? i : shape.steps.findIndex((s) => s.group === group);
+  return first - 1;
 }
 
 const completed: Expectation = { status: ['COMPLETED'], compensated: [], notCompensated: [] };
@@ -196,8 +212,12 @@ export function forwardPoint(
       return undoable
         ? point({ [name]: 'delay:2000' }, {}, unknownOutcome(shape, i), { ...EXPLORE_OPTIONS, stepTimeout: '1s' })
         : undefined;
-    case 'cancel-before':
-      return point(hold(i - 1), { cancel: { whileRunning: shape.steps[i - 1]?.name } }, cancelledWhile(shape, i - 1));
+    case 'cancel-before': {
+      // After the step (or group) before it completed, before it is scheduled; before the first step: at once.
+      const p = before(shape, i);
+      if (p < 0) return point({}, { cancel: {} }, cancelledWhile(shape, -1));
+      return point(hold(p), { cancel: { afterCompleted: shape.steps[p].name } }, cancelledAfter(shape, p));
+    }
     case 'cancel-during':
       return point(hold(i), { cancel: { whileRunning: name } }, cancelledWhile(shape, i));
     case 'cancel-after':
@@ -313,6 +333,69 @@ export function singlePoints(saga: Explored): FailurePoint[] {
   for (let j = saga.meta.steps.length - 1; j >= 0; j--) {
     for (const c of saga.meta.steps[j].compensations)
       for (const f of COMPENSATION_FAILURES) points.push(compensationPoint(saga, j, c, f));
+  }
+  return points;
+}
+
+/**
+ * Two members of one parallel group failing at once. Before the pivot: both rejected (neither wrote anything: only
+ * the steps before the group are compensated), or one rejected while the other exhausts its policy (that one's
+ * outcome is unknown, or it is cancelled mid-retry when its sibling's rejection fails the group: compensated either
+ * way). After it: both failing transiently, or both losing an answer, and recovering. On the dev server with the
+ * short policies: a rejection cancels the sibling's running activity, which the time-skipping server cannot take.
+ */
+export function groupPoints(saga: Explored): FailurePoint[] {
+  const shape = shapeOf(saga);
+  const points: FailurePoint[] = [];
+  const groups = [...new Set(shape.steps.map((s) => s.group).filter((g): g is string => g !== undefined))];
+  for (const group of groups) {
+    const members = shape.steps.map((s, i) => ({ s, i })).filter((m) => m.s.group === group);
+    const undoable = members.every((m) => m.i <= shape.pivot);
+    const before = members[0].i - 1;
+    const kinds: [ForwardFailure, ForwardFailure][] = undoable
+      ? [
+          ['reject', 'reject'],
+          ['reject', 'transient-exhaust'],
+          ['transient-exhaust', 'reject'],
+        ]
+      : [
+          ['transient-recover', 'transient-recover'],
+          ['lost-once', 'lost-once'],
+        ];
+    const spec: Partial<Record<ForwardFailure, string>> = {
+      reject: 'reject',
+      'transient-exhaust': `transient:${ATTEMPTS}`,
+      'transient-recover': `transient:${ATTEMPTS - 1}`,
+      'lost-once': 'lost-response:1',
+    };
+    members.forEach((a, x) =>
+      members.slice(x + 1).forEach((b) => {
+        for (const [fa, fb] of kinds) {
+          const rejectedOnes = [fa === 'reject' ? a.s.name : undefined, fb === 'reject' ? b.s.name : undefined];
+          const unknownOnes = [fa !== 'reject' ? a : undefined, fb !== 'reject' ? b : undefined].filter(
+            (m) => m !== undefined && m.s.compensations.length,
+          );
+          points.push({
+            id: `${a.s.name}/${fa}+${b.s.name}/${fb}`,
+            saga: saga.name,
+            target: group,
+            targetKind: 'group',
+            failure: `${fa}+${fb}`,
+            faults: { [a.s.name]: spec[fa]!, [b.s.name]: spec[fb]! },
+            options: EXPLORE_OPTIONS,
+            server: 'dev',
+            drive: {},
+            expect: undoable
+              ? {
+                  status: ['COMPENSATED'],
+                  compensated: [...withCompensation(shape, before), ...unknownOnes.map((m) => m!.s.name)],
+                  notCompensated: rejectedOnes.filter((n): n is string => n !== undefined),
+                }
+              : completed,
+          });
+        }
+      }),
+    );
   }
   return points;
 }
