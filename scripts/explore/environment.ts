@@ -29,6 +29,8 @@ export interface ExploreEnvironment {
   /** The services as an operator calls them by hand (the worker's token). */
   services: ServiceClient;
   worker: WorkerSupervisor;
+  /** The workflow bundle the worker runs (the time-skipping server's worker runs it too). */
+  workflowBundlePath: string;
   stop(): Promise<void>;
 }
 
@@ -101,6 +103,7 @@ export async function startExploreEnvironment(
       databaseUrls: ready.databaseUrls,
       services: serviceClient,
       worker,
+      workflowBundlePath: bundlePath,
       stop,
     };
   } catch (err) {

@@ -24,7 +24,7 @@ export interface ExploreOptions {
   /** Every failure kind once, on rotating steps (what npm test runs), instead of every point. */
   subset: boolean;
   rotation: number;
-  /** Only these point ids (e.g. "reserve-inventory/reject"). */
+  /** Only these point ids (e.g. "reserve-inventory/reject"; "order:reserve-inventory/reject" for one saga's). */
   only?: string[];
   concurrency: number;
   progress: boolean;
@@ -57,7 +57,9 @@ export function pointsOf(
   const points = o.subset
     ? [...subsetPoints(single, o.rotation), ...(groups.length ? [groups[o.rotation % groups.length]] : [])]
     : [...single, ...groups, ...pairPoints(saga, o.pairs)];
-  return o.only ? points.filter((p) => o.only!.includes(p.id)) : points;
+  return o.only
+    ? points.filter((p) => o.only!.includes(p.id) || o.only!.includes(`${profile.saga.name}:${p.id}`))
+    : points;
 }
 
 export async function explore(o: ExploreOptions): Promise<ExploreResult> {

@@ -15,8 +15,8 @@ import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { createSagaActivities } from '../../activities';
-import { bundleSagaWorkflows, sagaWorkerInterceptors } from '../../infra/temporal/saga-worker';
-import { installQuietRuntime, quietLogger } from '../../test/support/saga-stack';
+import { sagaWorkerInterceptors } from '../../infra/temporal/saga-worker';
+import { installQuietRuntime } from '../../test/support/saga-stack';
 import { startTimeSkippingServer } from '../../test/support/time-skipping';
 import type { ActivityOverrides } from '../chaos/worker-process';
 import type { ExploreEnvironment } from './environment';
@@ -27,13 +27,10 @@ export type PointEnvironment = Pick<ExploreEnvironment, 'client' | 'taskQueue' |
 
 export async function startTimeSkippingEnvironment(
   base: ExploreEnvironment,
-  fixtures: { workflowsPath?: string; activityOverridesModule?: string },
+  fixtures: { activityOverridesModule?: string },
 ): Promise<PointEnvironment & { stop(): Promise<void> }> {
   installQuietRuntime();
-  const [env, bundle] = await Promise.all([
-    startTimeSkippingServer(),
-    bundleSagaWorkflows({ logger: quietLogger, workflowsPath: fixtures.workflowsPath }),
-  ]);
+  const env = await startTimeSkippingServer();
   const overrides = fixtures.activityOverridesModule
     ? ((await import(fixtures.activityOverridesModule)) as { activityOverrides: ActivityOverrides }).activityOverrides(
         base.services,
@@ -44,7 +41,8 @@ export async function startTimeSkippingEnvironment(
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,
-    workflowBundle: bundle,
+    // The dev server's bundle (the hold interceptor in it stays inert: nothing here signals it).
+    workflowBundle: { codePath: base.workflowBundlePath },
     // The explorer's own service client carries the worker's token (environment.ts).
     activities: { ...createSagaActivities(base.services), ...overrides },
     interceptors: sagaWorkerInterceptors({ prebuiltBundle: true }),

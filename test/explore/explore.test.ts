@@ -130,7 +130,15 @@ describe('npm run explore (every registered saga, every failure kind once)', fun
 describe('explore: broken sagas are caught at the right point', function () {
   this.timeout(240_000);
   const profile = (saga: ExploreProfile['saga']): ExploreProfile => ({ ...orderProfile, saga });
-  const only = ['reserve-inventory/lost-exhaust', 'reserve-inventory/reject', 'charge-payment/cancel-after'];
+  // Each broken saga at the three points, the order saga (with the broken activity) at run-twice.
+  const only = [
+    ...['broken-after-push', 'broken-compensates-reject', 'broken-after-pivot'].flatMap((saga) =>
+      ['reserve-inventory/lost-exhaust', 'reserve-inventory/reject', 'charge-payment/cancel-after'].map(
+        (id) => `${saga}:${id}`,
+      ),
+    ),
+    'order:release-inventory/run-twice',
+  ];
   let result: ExploreResult;
   const failedPoints = (saga: string) =>
     result.reports
@@ -140,7 +148,8 @@ describe('explore: broken sagas are caught at the right point', function () {
 
   before(async () => {
     result = await explore({
-      profiles: [profile(afterPushSaga), profile(compensatesRejectSaga), profile(afterPivotSaga)],
+      // The broken sagas, and the real order saga with the broken activity (which every saga here gets).
+      profiles: [profile(afterPushSaga), profile(compensatesRejectSaga), profile(afterPivotSaga), orderProfile],
       pairs: 0,
       subset: false,
       rotation: 0,
@@ -149,6 +158,9 @@ describe('explore: broken sagas are caught at the right point', function () {
       progress: false,
       outDir: false,
       workflowsPath: require.resolve('./fixtures/workflows'),
+      // A test option of the explorer's worker, not a production setting: the kit derives idempotency keys itself,
+      // so a non-idempotent compensation needs a broken activity (a fresh key on each execution).
+      activityOverridesModule: require.resolve('./fixtures/broken-activities'),
     });
   });
 
@@ -177,8 +189,16 @@ describe('explore: broken sagas are caught at the right point', function () {
     );
   });
 
+  it('a compensation that is not idempotent: run twice, it sent a fresh idempotency key each time', () => {
+    assert.deepEqual(failedPoints('order'), ['release-inventory/run-twice'], violationText(result));
+    assert.match(
+      violationText(result),
+      /order release-inventory\/run-twice: release-inventory executed twice sent [2-9] idempotency key\(s\) .*: not idempotent/,
+    );
+  });
+
   it('reports the violations in its summary', () => {
-    assert.equal(result.violations, 3);
-    assert.match(result.summary, /^explore: 9 points, 9 sagas run, 3 violations$/);
+    assert.equal(result.violations, 4);
+    assert.match(result.summary, /^explore: 10 points, 10 sagas run, 4 violations$/);
   });
 });
