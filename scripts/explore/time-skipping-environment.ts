@@ -32,7 +32,9 @@ export async function startTimeSkippingEnvironment(
   installQuietRuntime();
   const env = await startTimeSkippingServer();
   const overrides = fixtures.activityOverridesModule
-    ? ((await import(fixtures.activityOverridesModule)) as { activityOverrides: ActivityOverrides }).activityOverrides(
+    ? // require, not import(): a test runner's TypeScript hook (tsx/cjs under mocha) serves require only.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      (require(fixtures.activityOverridesModule) as { activityOverrides: ActivityOverrides }).activityOverrides(
         base.services,
       )
     : {};
