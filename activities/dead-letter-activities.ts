@@ -1,3 +1,4 @@
+import { DEAD_LETTER_TEXT_LIMITS, type DeadLetterRecord } from '../services/shared/dead-letters';
 import { withoutControlCharacters } from '../services/shared/fields';
 import type { DeadLetterActivities } from '../workflows/saga';
 import { sagaCallOptions, sagaServiceClient } from './saga-call';
@@ -7,11 +8,6 @@ import type { ServiceClient } from './service-client';
  * The activities the saga kit calls itself when a compensation is dead-lettered (DeadLetterActivities), for every
  * saga: the dead-letter log lives with the orders service (see services/orders/dead-letters.ts).
  */
-export interface DeadLetterRecord {
-  id: number;
-  createdAt: string;
-}
-
 /** Error texts go into the dead-letter log's text columns: no control characters, bounded. */
 function printable(text: string, max: number): string {
   const clean = withoutControlCharacters(text).trim();
@@ -24,8 +20,8 @@ export function createDeadLetterActivities(serviceClient: ServiceClient) {
     async recordDeadLetter(entry: Parameters<DeadLetterActivities['recordDeadLetter']>[0]): Promise<DeadLetterRecord> {
       const body = {
         ...entry,
-        errorType: printable(entry.errorType, 200),
-        lastError: printable(entry.lastError, 2000),
+        errorType: printable(entry.errorType, DEAD_LETTER_TEXT_LIMITS.errorType),
+        lastError: printable(entry.lastError, DEAD_LETTER_TEXT_LIMITS.lastError),
       };
       return client.call('orders', 'POST', '/dead-letters', body, sagaCallOptions(`${entry.step}:${entry.round}`));
     },

@@ -1,5 +1,5 @@
 import type { Destination, Item } from '../services/shared/fields';
-import { sagaCallOptions as callOptions, sagaServiceClient, type Compensated } from './saga-call';
+import { sagaPost, segment, type Compensated } from './saga-call';
 import type { ServiceClient } from './service-client';
 
 export type { Compensated, Destination, Item };
@@ -30,103 +30,88 @@ export interface ShipmentRecord {
   status: string;
   trackingNumber?: string | null;
 }
+/**
+ * What the activities return: the fields their records declare, not the service's whole row (timestamps, lines,
+ * addresses). Every byte of a result is stored in the saga's history and carried through the server and the worker;
+ * the saga reads `totalCents` and `trackingNumber`, the CLI a compensation's `noop`.
+ */
+const orderRecord = ({ id, status, reason }: OrderRecord): OrderRecord => ({ id, status, reason });
+const reservationRecord = ({ orderId, status, totalCents }: ReservationRecord): ReservationRecord => ({
+  orderId,
+  status,
+  totalCents,
+});
+const paymentRecord = ({ orderId, status, amountCents }: PaymentRecord): PaymentRecord => ({
+  orderId,
+  status,
+  amountCents,
+});
+const shipmentRecord = ({ orderId, status, trackingNumber }: ShipmentRecord): ShipmentRecord => ({
+  orderId,
+  status,
+  trackingNumber,
+});
+const compensated =
+  <T>(record: (r: T) => T) =>
+  (r: Compensated<T>): Compensated<T> => ({ ...record(r), noop: r.noop });
+
 export function createOrderActivities(serviceClient: ServiceClient) {
-  const client = sagaServiceClient(serviceClient);
+  const post = sagaPost(serviceClient);
   return {
-    async createOrder(input: { orderId: string; customerId: string; items: Item[] }): Promise<OrderRecord> {
-      const { orderId, customerId, items } = input;
-      return client.call('orders', 'POST', '/orders', { orderId, customerId, items }, callOptions());
+    async createOrder({ orderId, customerId, items }: { orderId: string; customerId: string; items: Item[] }) {
+      return post<OrderRecord>('orders', '/orders', { orderId, customerId, items }).then(orderRecord);
     },
     async approveOrder(input: { orderId: string }): Promise<OrderRecord> {
-      return client.call('orders', 'POST', `/orders/${encodeURIComponent(input.orderId)}/approve`, {}, callOptions());
+      return post<OrderRecord>('orders', `/orders/${segment(input.orderId)}/approve`).then(orderRecord);
     },
     async rejectOrder(input: { orderId: string; reason: string }): Promise<Compensated<OrderRecord>> {
-      return client.call(
-        'orders',
-        'POST',
-        `/orders/${encodeURIComponent(input.orderId)}/reject`,
-        { reason: input.reason },
-        callOptions(),
-      );
+      return post<Compensated<OrderRecord>>('orders', `/orders/${segment(input.orderId)}/reject`, {
+        reason: input.reason,
+      }).then(compensated(orderRecord));
     },
     async cancelOrder(input: { orderId: string; reason: string }): Promise<Compensated<OrderRecord>> {
-      return client.call(
-        'orders',
-        'POST',
-        `/orders/${encodeURIComponent(input.orderId)}/cancel`,
-        { reason: input.reason },
-        callOptions(),
-      );
+      return post<Compensated<OrderRecord>>('orders', `/orders/${segment(input.orderId)}/cancel`, {
+        reason: input.reason,
+      }).then(compensated(orderRecord));
     },
 
-    async reserveInventory(input: { orderId: string; items: Item[] }): Promise<ReservationRecord> {
-      return client.call(
-        'inventory',
-        'POST',
-        '/reservations',
-        { orderId: input.orderId, items: input.items },
-        callOptions(),
-      );
+    async reserveInventory({ orderId, items }: { orderId: string; items: Item[] }): Promise<ReservationRecord> {
+      return post<ReservationRecord>('inventory', '/reservations', { orderId, items }).then(reservationRecord);
     },
     async confirmReservation(input: { orderId: string }): Promise<ReservationRecord> {
-      return client.call(
-        'inventory',
-        'POST',
-        `/reservations/${encodeURIComponent(input.orderId)}/confirm`,
-        {},
-        callOptions(),
+      return post<ReservationRecord>('inventory', `/reservations/${segment(input.orderId)}/confirm`).then(
+        reservationRecord,
       );
     },
     async releaseInventory(input: { orderId: string; reason: string }): Promise<Compensated<ReservationRecord>> {
-      return client.call(
-        'inventory',
-        'POST',
-        `/reservations/${encodeURIComponent(input.orderId)}/release`,
-        { reason: input.reason },
-        callOptions(),
-      );
+      return post<Compensated<ReservationRecord>>('inventory', `/reservations/${segment(input.orderId)}/release`, {
+        reason: input.reason,
+      }).then(compensated(reservationRecord));
     },
 
     async scheduleShipment(input: { orderId: string; destination: Destination }): Promise<ShipmentRecord> {
-      return client.call(
-        'shipping',
-        'POST',
-        '/shipments',
-        { orderId: input.orderId, destination: input.destination },
-        callOptions(),
-      );
+      return post<ShipmentRecord>('shipping', '/shipments', {
+        orderId: input.orderId,
+        destination: input.destination,
+      }).then(shipmentRecord);
     },
     async confirmShipment(input: { orderId: string }): Promise<ShipmentRecord> {
-      return client.call(
-        'shipping',
-        'POST',
-        `/shipments/${encodeURIComponent(input.orderId)}/confirm`,
-        {},
-        callOptions(),
-      );
+      return post<ShipmentRecord>('shipping', `/shipments/${segment(input.orderId)}/confirm`).then(shipmentRecord);
     },
     async cancelShipment(input: { orderId: string; reason: string }): Promise<Compensated<ShipmentRecord>> {
-      return client.call(
-        'shipping',
-        'POST',
-        `/shipments/${encodeURIComponent(input.orderId)}/cancel`,
-        { reason: input.reason },
-        callOptions(),
-      );
+      return post<Compensated<ShipmentRecord>>('shipping', `/shipments/${segment(input.orderId)}/cancel`, {
+        reason: input.reason,
+      }).then(compensated(shipmentRecord));
     },
 
     async chargePayment(input: { orderId: string; customerId: string; amountCents: number }): Promise<PaymentRecord> {
       const { orderId, customerId, amountCents } = input;
-      return client.call('payments', 'POST', '/payments', { orderId, customerId, amountCents }, callOptions());
+      return post<PaymentRecord>('payments', '/payments', { orderId, customerId, amountCents }).then(paymentRecord);
     },
     async refundPayment(input: { orderId: string; reason: string }): Promise<Compensated<PaymentRecord>> {
-      return client.call(
-        'payments',
-        'POST',
-        `/payments/${encodeURIComponent(input.orderId)}/refund`,
-        { reason: input.reason },
-        callOptions(),
-      );
+      return post<Compensated<PaymentRecord>>('payments', `/payments/${segment(input.orderId)}/refund`, {
+        reason: input.reason,
+      }).then(compensated(paymentRecord));
     },
   };
 }

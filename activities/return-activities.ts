@@ -1,4 +1,4 @@
-import { sagaCallOptions, sagaServiceClient, type Compensated } from './saga-call';
+import { sagaPost, segment, type Compensated } from './saga-call';
 import type { ServiceClient } from './service-client';
 
 /**
@@ -32,64 +32,36 @@ export interface RestockRecord {
   lines: { sku: string; quantity: number }[];
 }
 
-const segment = encodeURIComponent;
-
 export function createReturnActivities(serviceClient: ServiceClient) {
-  const client = sagaServiceClient(serviceClient);
+  const post = sagaPost(serviceClient);
   return {
     async requestReturn(input: { returnId: string; orderId: string; reason: string }): Promise<ReturnRecord> {
       const { returnId, orderId, reason } = input;
-      return client.call('orders', 'POST', '/returns', { returnId, orderId, reason }, sagaCallOptions());
+      return post('orders', '/returns', { returnId, orderId, reason });
     },
     async cancelReturn(input: { returnId: string; reason: string }): Promise<Compensated<ReturnRecord>> {
-      return client.call(
-        'orders',
-        'POST',
-        `/returns/${segment(input.returnId)}/cancel`,
-        { reason: input.reason },
-        sagaCallOptions(),
-      );
+      return post('orders', `/returns/${segment(input.returnId)}/cancel`, { reason: input.reason });
     },
     async completeReturn(input: { returnId: string }): Promise<ReturnRecord> {
-      return client.call('orders', 'POST', `/returns/${segment(input.returnId)}/complete`, {}, sagaCallOptions());
+      return post('orders', `/returns/${segment(input.returnId)}/complete`);
     },
 
-    async bookReturnPickup(input: { returnId: string; orderId: string }): Promise<ReturnPickupRecord> {
-      const { returnId, orderId } = input;
-      return client.call('shipping', 'POST', '/return-pickups', { returnId, orderId }, sagaCallOptions());
+    async bookReturnPickup({ returnId, orderId }: { returnId: string; orderId: string }): Promise<ReturnPickupRecord> {
+      return post('shipping', '/return-pickups', { returnId, orderId });
     },
     async cancelReturnPickup(input: { returnId: string; reason: string }): Promise<Compensated<ReturnPickupRecord>> {
-      return client.call(
-        'shipping',
-        'POST',
-        `/return-pickups/${segment(input.returnId)}/cancel`,
-        { reason: input.reason },
-        sagaCallOptions(),
-      );
+      return post('shipping', `/return-pickups/${segment(input.returnId)}/cancel`, { reason: input.reason });
     },
 
-    async refundReturn(input: { returnId: string; orderId: string; reason: string }): Promise<RefundRecord> {
-      const { returnId, orderId, reason } = input;
-      return client.call('payments', 'POST', '/refunds', { returnId, orderId, reason }, sagaCallOptions());
+    async refundReturn({ returnId, orderId, reason }: { returnId: string; orderId: string; reason: string }) {
+      return post<RefundRecord>('payments', '/refunds', { returnId, orderId, reason });
     },
     async voidRefund(input: { returnId: string; reason: string }): Promise<Compensated<RefundRecord>> {
-      return client.call(
-        'payments',
-        'POST',
-        `/refunds/${segment(input.returnId)}/void`,
-        { reason: input.reason },
-        sagaCallOptions(),
-      );
+      return post('payments', `/refunds/${segment(input.returnId)}/void`, { reason: input.reason });
     },
 
     async restockItems(input: { returnId: string; orderId: string }): Promise<RestockRecord> {
-      return client.call(
-        'inventory',
-        'POST',
-        `/reservations/${segment(input.orderId)}/restock`,
-        { returnId: input.returnId },
-        sagaCallOptions(),
-      );
+      return post('inventory', `/reservations/${segment(input.orderId)}/restock`, { returnId: input.returnId });
     },
   };
 }

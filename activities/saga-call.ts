@@ -1,5 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { sagaActivityHeaders } from './saga-headers';
+import type { ServiceName } from '../services/catalog';
 import type { CallOptions, ServiceClient } from './service-client';
 
 /**
@@ -36,6 +37,19 @@ export function sagaCallOptions(keySuffix?: string): CallOptions {
 export function sagaServiceClient(serviceClient: ServiceClient): Pick<ServiceClient, 'call'> {
   return { call: ((...args) => taggedWithAttempt(() => serviceClient.call(...args))) as ServiceClient['call'] };
 }
+
+/**
+ * The one call a saga activity makes: POST `body` (default `{}`) to `path` of `service`, with the saga's idempotency
+ * key, fault plan and cancellation (sagaCallOptions), a failure tagged with its attempt (sagaServiceClient).
+ */
+export function sagaPost(serviceClient: ServiceClient) {
+  const client = sagaServiceClient(serviceClient);
+  return <T>(service: ServiceName, path: string, body: object = {}): Promise<T> =>
+    client.call<T>(service, 'POST', path, body, sagaCallOptions());
+}
+
+/** A path segment from an id (ids are plain identifiers already; this keeps a path a path whatever they hold). */
+export const segment = encodeURIComponent;
 
 async function taggedWithAttempt<T>(call: () => Promise<T>): Promise<T> {
   try {

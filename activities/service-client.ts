@@ -40,7 +40,6 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-export { BUSINESS_REJECTION_DETAIL };
 /** Failure type of a 401/403: the worker and the services disagree on SERVICE_AUTH_TOKEN. */
 export const SERVICE_AUTH_FAILED = 'ServiceAuthFailed';
 
@@ -120,7 +119,7 @@ const attemptStarts = new WeakMap<Context, number>();
  * cut it off and retry it forever), less a margin to report a real timeout as our own failure, with its reason,
  * before Temporal times the attempt out. Undefined outside an activity, or when no timeout is set.
  */
-export function attemptTimeoutMs(now = Date.now()): number | undefined {
+function attemptTimeoutMs(now = Date.now()): number | undefined {
   let context: Context;
   try {
     context = Context.current();

@@ -2,7 +2,7 @@ import { InvalidArgumentError } from 'commander';
 import type { FaultPlan, SagaDefinition, SagaStatus } from '../workflows/saga';
 import { findSaga, SAGA_LIST } from '../workflows/sagas';
 import { parseFaultSpec } from '../services/shared/fault-spec';
-import { hasControlCharacters } from '../services/shared/fields';
+import { parseReason } from '../services/shared/fields';
 import { CliError, EXIT } from './errors';
 
 /**
@@ -59,7 +59,7 @@ export function parseLimit(value: string): number {
 }
 
 /** Every registered saga's compensations: what `--compensation` may name (the saga itself checks it is its own). */
-export const ALL_COMPENSATIONS = [...new Set(SAGA_LIST.flatMap((s) => s.meta.compensationNames as readonly string[]))];
+const ALL_COMPENSATIONS = [...new Set(SAGA_LIST.flatMap((s) => s.meta.compensationNames as readonly string[]))];
 
 /** `--compensation NAME` of the dead-letter commands: one of the sagas' compensating actions. */
 export function parseCompensation(value: string): string {
@@ -76,22 +76,15 @@ export function parseSagaName(value: string): SagaDefinition {
   return saga;
 }
 
-/** The saga's own limit on an operator's reason (workflows/saga/operator.ts), checked here before connecting. */
-export const MAX_REASON_LENGTH = 500;
-
 /**
- * `--reason TEXT` of `dead-letters resolve`: what was done by hand; recorded with the dead letter. Checked by the
- * command before it connects rather than by commander, whose message would echo the (long, multi-line) value.
+ * `--reason TEXT` of `dead-letters resolve`: what was done by hand; recorded with the dead letter. The saga's own rule
+ * (parseReason), checked by the command before it connects rather than by commander, whose message would echo the
+ * (long, multi-line) value.
  */
 export function checkReason(value: string): string {
-  const reason = value.trim();
-  const refuse = (why: string) => new CliError(`--reason ${why}`, EXIT.USAGE, 'usage');
-  if (!reason) throw refuse('must not be empty: say what was done by hand');
-  if (reason.length > MAX_REASON_LENGTH)
-    throw refuse(`is ${reason.length} characters long; at most ${MAX_REASON_LENGTH}`);
-  if (hasControlCharacters(reason))
-    throw refuse('must not contain control characters (newlines, tabs, ...): one line of text');
-  return reason;
+  const parsed = parseReason(value);
+  if ('problem' in parsed) throw new CliError(`--reason ${parsed.problem}`, EXIT.USAGE, 'usage');
+  return parsed.reason;
 }
 
 /** --error-type: a failure type as the saga records it (ServiceUnavailable, insufficient_stock, ...). */

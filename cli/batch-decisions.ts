@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import type { Client } from '@temporalio/client';
-import type { SagaDefinition } from '../workflows/saga';
+import { STATUS_MARKS, type SagaDefinition } from '../workflows/saga';
 import { CliError, EXIT } from './errors';
 import { startCountBar } from './progress-bar';
 import type { CommandContext, CommandResult } from './run';
@@ -75,6 +75,7 @@ export async function decideAll(
   targets: BatchTarget[],
   decision: BatchDecision,
   onDone: (result: BatchResult) => void,
+  concurrency = CONCURRENCY,
 ): Promise<BatchResult[]> {
   const results: BatchResult[] = [];
   let next = 0;
@@ -94,7 +95,7 @@ export async function decideAll(
       onDone(result);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, targets.length) }, lane));
+  await Promise.all(Array.from({ length: Math.min(concurrency, targets.length) }, lane));
   return results;
 }
 
@@ -127,7 +128,7 @@ function renderTargets(targets: BatchTarget[]): string {
 }
 
 function renderResult(r: BatchResult): string {
-  return `${r.outcome === 'retried' || r.outcome === 'resolved' ? '✔' : '✘'} ${r.sagaId} ${r.compensation}: ${r.outcome}${r.message ? `: ${oneLine(r.message, 200)}` : ''}`;
+  return `${r.outcome === 'retried' || r.outcome === 'resolved' ? STATUS_MARKS.COMPLETED : STATUS_MARKS.FAILED} ${r.sagaId} ${r.compensation}: ${r.outcome}${r.message ? `: ${oneLine(r.message, 200)}` : ''}`;
 }
 
 /** The command behind `--all`: select, list (dry run) or confirm, decide, report. */

@@ -39,7 +39,7 @@ export function workflowUiLink(config: CliConfig, workflowId: string): string | 
 }
 
 /** How long to wait for the server before saying it cannot be reached. */
-export const CONNECT_TIMEOUT_MS = 3_000;
+const CONNECT_TIMEOUT_MS = 3_000;
 
 /**
  * Connects, or throws the CLI's "cannot reach the Temporal server" error. A plain TCP probe first answers at once

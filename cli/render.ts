@@ -2,6 +2,7 @@ import type { WorkflowExecutionInfo } from '@temporalio/client';
 import {
   SAGA_COMPENSATION_FAILED,
   SAGA_STATUS,
+  STATUS_MARKS,
   groupsOf,
   type CompensationState,
   type SagaView,
@@ -13,17 +14,18 @@ import { cliOf } from './sagas';
 
 /** Human-readable output. Pure functions from data to text; the JSON documents are the data itself. */
 
-const MARKS: Record<string, string> = {
-  PENDING: '·',
-  RUNNING: '▶',
-  COMPLETED: '✔',
-  FAILED: '✘',
-  DEAD_LETTERED: '⚠',
-  RESOLVED: '✍',
-  NOT_RUN: '–',
-};
-const LEGEND =
-  'Legend: ✔ completed  ▶ running  ✘ failed  ⚠ waits for an operator  ✍ resolved by an operator  · pending  – not run';
+/** Indexed by any string: a status this CLI does not know (a newer saga kit's) prints "?". */
+const MARKS: Readonly<Record<string, string | undefined>> = STATUS_MARKS;
+const MEANINGS: [keyof typeof STATUS_MARKS, string][] = [
+  ['COMPLETED', 'completed'],
+  ['RUNNING', 'running'],
+  ['FAILED', 'failed'],
+  ['DEAD_LETTERED', 'waits for an operator'],
+  ['RESOLVED', 'resolved by an operator'],
+  ['PENDING', 'pending'],
+  ['NOT_RUN', 'not run'],
+];
+const LEGEND = `Legend: ${MEANINGS.map(([status, meaning]) => `${STATUS_MARKS[status]} ${meaning}`).join('  ')}`;
 
 /** How the CLI is invoked in the commands it suggests. */
 const CLI = 'npx tsx client.ts';
@@ -47,7 +49,7 @@ export function idFields(saga: string, sagaId: string): { saga: string; sagaId: 
   return { saga, sagaId, [`${saga.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase())}Id`]: sagaId };
 }
 
-export function isNoop(compensation: CompensationState): boolean {
+function isNoop(compensation: CompensationState): boolean {
   const result = compensation.result as { noop?: unknown } | null | undefined;
   return typeof result === 'object' && result !== null && result.noop === true;
 }
@@ -113,7 +115,7 @@ function compensationLines(c: CompensationState, width: number, state: SagaView)
  * The compensations in the order they ran (or will run), with their cause (and its reason, unless the caller has
  * already printed it); empty when none ran.
  */
-export function renderCompensations(state: SagaView | undefined, options: { withReason: boolean }): string[] {
+function renderCompensations(state: SagaView | undefined, options: { withReason: boolean }): string[] {
   if (!state?.compensations.length) return [];
   const width = Math.max(...state.compensations.map((c) => c.name.length));
   const cause = state.compensationCause;

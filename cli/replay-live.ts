@@ -76,7 +76,7 @@ const payloadText = (event: HistoryEvent) =>
  * (ActivityTaskScheduled: scheduleShipment)": core's message names the event, the patch or the activity type; the
  * history gives its id and type.
  */
-export function nondeterministicEvent(message: string, history: History | undefined): string | undefined {
+function nondeterministicEvent(message: string, history: History | undefined): string | undefined {
   const events = history?.events ?? [];
   const byId = /HistoryEvent\(id: (\d+)/.exec(message)?.[1] ?? /event[_ ]id[:= ]+(\d+)/i.exec(message)?.[1];
   if (byId) {

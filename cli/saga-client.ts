@@ -180,7 +180,7 @@ export async function awaitSagaResult<R = any>(client: Client, sagaId: string): 
 }
 
 /** The list filter for some sagas (default: every registered one), as the web UI's query language writes it. */
-export function sagaListQuery(options: { saga?: SagaDefinition; status?: string }): string {
+function sagaListQuery(options: { saga?: SagaDefinition; status?: string }): string {
   const types = (options.saga ? [options.saga] : SAGA_LIST).map((s) => `'${s.workflowType}'`);
   const clauses = [types.length === 1 ? `WorkflowType = ${types[0]}` : `WorkflowType IN (${types.join(', ')})`];
   if (options.status) clauses.push(`SagaStatus = '${options.status.replace(/'/g, '')}'`);
@@ -215,14 +215,23 @@ export interface DeadLetteredCompensation {
  * Every dead-lettered compensation of the sagas that wait for an operator: the sagas are found by their SagaStatus
  * search attribute (the same filter the web UI uses), and each one's state is asked for the details.
  */
+const STATE_QUERIES_IN_FLIGHT = 8;
+
 export async function listDeadLetters(
   client: Client,
   options: { saga?: SagaDefinition; limit: number },
 ): Promise<DeadLetteredCompensation[]> {
   const sagas = await listSagas(client, { saga: options.saga, status: 'NEEDS_ATTENTION', limit: options.limit });
+  // Their states are asked a few at a time (thousands may wait after an outage), and listed in the search's order.
+  const states: SagaView[] = new Array<SagaView>(sagas.length);
+  let next = 0;
+  const lane = async () => {
+    for (let i = next++; i < sagas.length; i = next++) states[i] = await getSagaState(client, sagas[i].workflowId);
+  };
+  await Promise.all(Array.from({ length: Math.min(STATE_QUERIES_IN_FLIGHT, sagas.length) }, lane));
   const found: DeadLetteredCompensation[] = [];
-  for (const info of sagas) {
-    const state = await getSagaState(client, info.workflowId);
+  for (const [i, info] of sagas.entries()) {
+    const state = states[i];
     for (const c of state.compensations) {
       if (c.status !== 'DEAD_LETTERED' || !c.deadLetter) continue;
       found.push({
@@ -283,7 +292,7 @@ export interface SentDecision {
  * Whether the saga waits for an operator on something other than a decision just sent. A dead letter counts once the
  * saga has recorded it (its id, or why it could not), so that what is shown is what the operator will find.
  */
-export function waitsForOperator(state: SagaView, sent?: SentDecision): boolean {
+function waitsForOperator(state: SagaView, sent?: SentDecision): boolean {
   if (state.status !== 'NEEDS_ATTENTION') return false;
   return state.compensations.some((c) => {
     const d = c.deadLetter;

@@ -1,7 +1,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
-import { authTokenSetting, ConfigError, parseConfig } from '../services/shared/config';
+import { authTokenSetting, ConfigError, optionalFlagSetting, parseConfig } from '../services/shared/config';
 import { DEFAULT_SERVICE_PORTS, SERVICE_NAMES, serviceEnvName, type ServiceName } from '../services/catalog';
 
 /**
@@ -42,13 +42,6 @@ const optionalSetting = z.preprocess(
   (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
   z.string().trim().optional(),
 );
-const optionalFlag = z.preprocess(
-  (v) => (typeof v === 'string' && v.trim() === '' ? undefined : typeof v === 'string' ? v.trim().toLowerCase() : v),
-  z
-    .enum(['true', 'false', '1', '0', 'enabled', 'disabled'], { error: 'must be true or false' })
-    .transform((v) => ['true', '1', 'enabled'].includes(v))
-    .optional(),
-);
 
 export function loadTemporalConfig(env: NodeJS.ProcessEnv = process.env): TemporalConfig {
   const c = parse(
@@ -59,7 +52,7 @@ export function loadTemporalConfig(env: NodeJS.ProcessEnv = process.env): Tempor
         .default('127.0.0.1:7233'),
       TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
       TEMPORAL_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
-      TEMPORAL_TLS: optionalFlag,
+      TEMPORAL_TLS: optionalFlagSetting,
       TEMPORAL_TLS_CERT_PATH: optionalSetting,
       TEMPORAL_TLS_KEY_PATH: optionalSetting,
       TEMPORAL_TLS_CA_PATH: optionalSetting,

@@ -2,6 +2,7 @@ import '../infra/telemetry/register'; // first: tracing patches express and pg a
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { DEFAULT_DATA_DIR, PortInUseError, readTokenFile, startLocalStack } from '../infra/stack';
+import { flagSetting } from '../services/shared/config';
 import { createLogger } from '../services/shared/logger';
 
 /**
@@ -21,7 +22,7 @@ const settings = z
     EMBEDDED_POSTGRES_PORT: z.coerce.number().int().min(1).max(65535).default(5433),
     TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
     TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
-    FAULT_INJECTION: z.enum(['true', 'false']).default('true'),
+    FAULT_INJECTION: flagSetting(true),
     SAGA_TEMPORAL: z.enum(['dev-server', 'cluster'], { error: 'must be dev-server or cluster' }).default('dev-server'),
     SAGA_WORKERS: z.coerce.number().int().min(1).max(32).default(1),
   })
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
     postgresPort: settings.EMBEDDED_POSTGRES_PORT,
     temporalPort: settings.TEMPORAL_PORT,
     uiPort: settings.TEMPORAL_UI_PORT,
-    faultInjection: settings.FAULT_INJECTION === 'true',
+    faultInjection: settings.FAULT_INJECTION,
     temporal: temporalKind,
     workers: workerCount,
     // The dev server's address is the stack's own; the worker and the CLI default to it.

@@ -15,5 +15,3 @@ export const returnSagaInputSchema = z
     reason: reasonSchema,
   })
   .strict();
-
-export type ReturnSagaInput = z.infer<typeof returnSagaInputSchema>;

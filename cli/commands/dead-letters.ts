@@ -1,7 +1,8 @@
 import { Option, type Command } from 'commander';
 import type { SagaDefinition } from '../../workflows/saga';
 import { SAGA_LIST } from '../../workflows/sagas';
-import { checkReason, MAX_REASON_LENGTH, parseCompensation, parseErrorType, parseLimit, parseSagaName } from '../args';
+import { MAX_REASON_LENGTH } from '../../services/shared/fields';
+import { checkReason, parseCompensation, parseErrorType, parseLimit, parseSagaName } from '../args';
 import { batchDecision, type BatchOptions } from '../batch-decisions';
 import { CliError, EXIT } from '../errors';
 import { idFields, renderDeadLetters, renderDecision, renderResult, type DecisionView } from '../render';

@@ -7,7 +7,7 @@ import type { ReplayedWorkflow, ReplaySummary } from '../replay-live';
 import { action, type CommandContext, type CommandResult } from '../run';
 
 /** `replay`: the running sagas' histories against this working tree's workflow code (cli/replay-live.ts). */
-export const DEFAULT_REPLAY_QUERY = "ExecutionStatus='Running'";
+const DEFAULT_REPLAY_QUERY = "ExecutionStatus='Running'";
 
 interface ReplayOptions {
   query: string;
@@ -24,7 +24,7 @@ function describe(w: ReplayedWorkflow): string {
   return `✘ ${what}: ${where}: ${w.failure.message.split('\n')[0]}`;
 }
 
-export function renderReplaySummary(s: ReplaySummary): string {
+function renderReplaySummary(s: ReplaySummary): string {
   const verdict =
     s.nondeterministic + s.failed === 0
       ? s.total === 0

@@ -9,7 +9,7 @@ type Item = OrderSagaInput['items'][number];
 type Destination = OrderSagaInput['destination'];
 
 /** `--item SKU:QTY`, repeatable. The SKU may itself contain ":" (the quantity is after the last one). */
-export function parseItem(value: string, previous: Item[] | undefined): Item[] {
+function parseItem(value: string, previous: Item[] | undefined): Item[] {
   const at = value.lastIndexOf(':');
   const sku = value.slice(0, at).trim();
   const quantity = value.slice(at + 1).trim();
@@ -20,7 +20,7 @@ export function parseItem(value: string, previous: Item[] | undefined): Item[] {
 }
 
 /** `--ship-to "recipient|line1|city|postalCode|CC"`; the country code is upper-cased. */
-export function parseShipTo(value: string): Destination {
+function parseShipTo(value: string): Destination {
   const parts = value.split('|').map((p) => p.trim());
   if (parts.length !== 5 || parts.some((p) => !p)) {
     throw new InvalidArgumentError(
@@ -32,7 +32,7 @@ export function parseShipTo(value: string): Destination {
 }
 
 /** A fresh order id when --order is not given: `ord-` and 8 hex digits. */
-export function generateOrderId(): string {
+function generateOrderId(): string {
   return `ord-${randomBytes(4).toString('hex')}`;
 }
 

@@ -10,8 +10,7 @@
  * A child exits by itself when the IPC channel closes (its parent died), so a crashed test leaves no orphans.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
+import { OutputCapture } from '../output-capture';
 
 export interface ChildExit {
   code: number | null;
@@ -50,8 +49,6 @@ export interface ForkOptions {
   echo?: boolean;
 }
 
-const RING_LINES = 200;
-
 /**
  * The lighter form, for scripts whose children talk in several messages (the bench, the chaos run): forks a .ts entry
  * through tsx with IPC, its output going straight to the parent's. Pair with nextMessage. `nodeFlags` are extra flags
@@ -88,7 +85,7 @@ export async function forkTsChild<Ready extends { type: 'ready' }>(options: Fork
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
-  const output = new Ring(options.logFile, options.echo ?? !!process.env.CHILD_PROCESS_ECHO, options.name);
+  const output = new OutputCapture(options.logFile, options.name, options.echo ?? !!process.env.CHILD_PROCESS_ECHO);
   child.stdout!.on('data', (chunk: Buffer) => output.write(chunk));
   child.stderr!.on('data', (chunk: Buffer) => output.write(chunk));
 
@@ -178,53 +175,6 @@ export async function forkTsChild<Ready extends { type: 'ready' }>(options: Fork
     stop,
     logTail: () => output.tail(),
   };
-}
-
-/** The last lines of a child's output, optionally appended to a file and echoed. */
-class Ring {
-  private lines: string[] = [];
-  private partial = '';
-  private file?: fs.WriteStream;
-
-  constructor(
-    logFile: string | undefined,
-    private readonly echo: boolean,
-    private readonly name: string,
-  ) {
-    if (logFile) {
-      fs.mkdirSync(path.dirname(path.resolve(logFile)), { recursive: true });
-      this.file = fs.createWriteStream(logFile, { flags: 'a' });
-    }
-  }
-
-  write(chunk: Buffer) {
-    this.file?.write(chunk);
-    if (this.echo) process.stderr.write(chunk.toString('utf8').replace(/^(?=.)/gm, `[${this.name}] `));
-    const parts = (this.partial + chunk.toString('utf8')).split('\n');
-    this.partial = parts.pop() ?? '';
-    for (const line of parts) this.push(line);
-  }
-
-  note(line: string) {
-    const text = `[${this.name} ${new Date().toISOString()}] ${line}`;
-    this.file?.write(`${text}\n`);
-    this.push(text);
-  }
-
-  tail(): string {
-    return [...this.lines, ...(this.partial ? [this.partial] : [])].join('\n');
-  }
-
-  close(): Promise<void> {
-    const file = this.file;
-    this.file = undefined;
-    return new Promise((resolve) => (file ? file.end(resolve) : resolve()));
-  }
-
-  private push(line: string) {
-    this.lines.push(line);
-    if (this.lines.length > RING_LINES) this.lines.splice(0, this.lines.length - RING_LINES);
-  }
 }
 
 /** For entry files: report a start-up failure to the parent (if any), then exit non-zero. */

@@ -16,6 +16,19 @@ export interface WorkerRuntimeOptions {
   logLevel?: LogLevel;
 }
 
+/**
+ * The SDK's Logger that writes nothing: for the bundler and runtimes of tests and scripts, whose output is their own
+ * lines (errors still reach them as exceptions).
+ */
+export const silentSdkLogger: SdkLogger = {
+  trace() {},
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  log() {},
+};
+
 /** Histogram buckets (ms) for the sagas' durations: a step takes milliseconds; with retries, minutes. */
 const SAGA_DURATION_BUCKETS = [
   5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 300_000, 900_000,

@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { OutputCapture } from '../output-capture';
 import { getFreePort, isPortInUse } from '../ports';
 import { requireTemporalCli } from './binary';
 
@@ -86,7 +87,6 @@ export const DEFAULT_DYNAMIC_CONFIG: Record<string, unknown> = {
   'history.visibilityProcessorMaxPollRPS': 10_000,
 };
 const HOST = '127.0.0.1';
-const RING_LINES = 200;
 const STOP_GRACE_MS = 10_000;
 const PROBE_INTERVAL_MS = 100;
 const START_ATTEMPTS = 3;
@@ -316,66 +316,6 @@ async function probe(address: string, namespace: string, searchAttributes: strin
     });
   } finally {
     await connection.close();
-  }
-}
-
-/** Keeps the last lines of output for error messages, and appends everything to a log file when one is given. */
-export class OutputCapture {
-  private lines: string[] = [];
-  private partial = '';
-  private total = 0;
-  private file?: fs.WriteStream;
-
-  constructor(
-    logFile?: string,
-    private readonly label = 'dev-server',
-  ) {
-    if (logFile) {
-      fs.mkdirSync(path.dirname(path.resolve(logFile)), { recursive: true });
-      // Append: a restarted server's output follows the previous run's in the same file.
-      this.file = fs.createWriteStream(logFile, { flags: 'a' });
-    }
-  }
-
-  write(chunk: Buffer) {
-    this.file?.write(chunk);
-    const parts = (this.partial + chunk.toString('utf8')).split('\n');
-    this.partial = parts.pop() ?? '';
-    for (const line of parts) this.push(line);
-  }
-
-  /** Our own remarks (command line, readiness, forced kill), marked so they are not mistaken for server output. */
-  note(line: string) {
-    const text = `[${this.label} ${new Date().toISOString()}] ${line}`;
-    this.file?.write(`${text}\n`);
-    this.push(text);
-  }
-
-  /** A position in the output, to look at one attempt's lines only. */
-  mark(): number {
-    return this.total;
-  }
-
-  /** Lines written after mark (as far as the ring still holds them), plus any unterminated last line. */
-  since(mark: number): string {
-    const kept = this.lines.slice(Math.max(0, this.lines.length - (this.total - mark)));
-    return [...kept, this.partial].join('\n');
-  }
-
-  tail(): string {
-    return [...this.lines, ...(this.partial ? [this.partial] : [])].join('\n');
-  }
-
-  close(): Promise<void> {
-    const file = this.file;
-    this.file = undefined;
-    return new Promise((resolve) => (file ? file.end(resolve) : resolve()));
-  }
-
-  private push(line: string) {
-    this.total++;
-    this.lines.push(line);
-    if (this.lines.length > RING_LINES) this.lines.splice(0, this.lines.length - RING_LINES);
   }
 }
 

@@ -11,7 +11,8 @@ import type { ChildProcess } from 'node:child_process';
 import type { Client } from '@temporalio/client';
 import { startSaga, type SagaRequest } from '../../cli/saga-client';
 import { orderSaga, type OrderSagaResult } from '../../workflows/order-saga';
-import { resolveCompensationUpdate, sagaStateQuery } from '../../workflows/saga';
+import { SAGA_STATUS } from '../../workflows/saga';
+import { decideAll, findBatchTargets } from '../../cli/batch-decisions';
 import { nextMessage } from '../../infra/processes/child';
 import { runBatch } from './load';
 import { cpuSeconds } from './proc';
@@ -29,7 +30,13 @@ export interface ParkedFigures {
   serverRssMbPerThousand: number;
   idleSeconds: number;
   idleCpuPercent: { worker: number; server: number };
+  /** The whole release: listing the dead letters, the decisions, and every saga's end. */
   releaseSeconds: number;
+  /** Finding them (`findBatchTargets`: the NEEDS_ATTENTION sagas, then each one's state). */
+  releaseListSeconds: number;
+  /** Sending the resolve updates (`decideAll`), once listed. */
+  releaseDecideSeconds: number;
+  releaseDecisions: number;
   releasedPerSecond: number;
   errors: string[];
 }
@@ -48,6 +55,8 @@ async function workerMemory(worker: ChildProcess): Promise<WorkerMemory> {
 }
 
 const IDLE_SECONDS = 10;
+/** How often a parking saga's status is read (one describe call each). */
+const POLL_MS = 500;
 
 function parkedInput(orderId: string): SagaRequest<typeof orderSaga> {
   return {
@@ -83,13 +92,15 @@ export async function measureParked(o: {
   const started = await runBatch(
     async (id) => {
       const handle = await startSaga(client, o.taskQueue, orderSaga, parkedInput(id));
-      // Parked once it shows NEEDS_ATTENTION (the dead letter recorded, the saga waiting on its condition).
+      // Parked once its SagaStatus reads NEEDS_ATTENTION. Read with describe (the server's own record of the
+      // workflow), not a query: a query is a task for the worker, and polling thousands of sagas that way cost the
+      // worker more CPU than parking them.
       for (;;) {
-        const state = await handle.query(sagaStateQuery);
-        if (state.status === 'NEEDS_ATTENTION') return;
-        if (state.status !== 'RUNNING' && state.status !== 'COMPENSATING')
-          throw new Error(`saga ${id} ended ${state.status} instead of parking`);
-        await new Promise((r) => setTimeout(r, 200));
+        await new Promise((r) => setTimeout(r, POLL_MS));
+        const { status, typedSearchAttributes } = await handle.describe();
+        const sagaStatus = typedSearchAttributes.get(SAGA_STATUS);
+        if (sagaStatus === 'NEEDS_ATTENTION') return;
+        if (status.name !== 'RUNNING') throw new Error(`saga ${id} ended ${sagaStatus} instead of parking`);
       }
     },
     ids,
@@ -105,14 +116,22 @@ export async function measureParked(o: {
   const memParked = await workerMemory(o.worker);
   const serverRssParked = o.server.rssKb();
 
+  // Released as an operator would, with the batch decision (`dead-letters resolve --all --yes`): list the waiting
+  // dead letters, send every saga the same resolve update, then wait for every saga to end.
   const t1 = performance.now();
+  const targets = await findBatchTargets(client, { saga: orderSaga, limit: n });
+  const listSeconds = (performance.now() - t1) / 1000;
+  const decisions = await decideAll(
+    client,
+    targets.filter((t) => t.sagaId.startsWith(`${o.prefix}-parked-`)),
+    { action: 'resolve', reason: 'bench: shipment cancelled by hand' },
+    () => undefined,
+    o.concurrency,
+  );
+  const decideSeconds = (performance.now() - t1) / 1000 - listSeconds;
   const released = await runBatch(
     async (id) => {
-      const handle = client.workflow.getHandle(id);
-      await handle.executeUpdate(resolveCompensationUpdate, {
-        args: [{ reason: 'bench: shipment cancelled by hand' }],
-      });
-      const result = (await handle.result()) as OrderSagaResult;
+      const result = (await client.workflow.getHandle(id).result()) as OrderSagaResult;
       if (result.status !== 'REJECTED') throw new Error(`saga ${id} ended ${result.status} after its release`);
     },
     ids,
@@ -137,7 +156,14 @@ export async function measureParked(o: {
       server: (100 * (idle1.server - idle0.server)) / IDLE_SECONDS,
     },
     releaseSeconds,
+    releaseListSeconds: listSeconds,
+    releaseDecideSeconds: decideSeconds,
+    releaseDecisions: decisions.filter((d) => d.outcome === 'resolved').length,
     releasedPerSecond: released.latenciesMs.length / releaseSeconds,
-    errors: [...started.errors, ...released.errors].slice(0, 5),
+    errors: [
+      ...started.errors,
+      ...decisions.filter((d) => d.outcome !== 'resolved').map((d) => `${d.sagaId}: ${d.outcome} ${d.message ?? ''}`),
+      ...released.errors,
+    ].slice(0, 5),
   };
 }

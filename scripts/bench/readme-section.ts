@@ -140,7 +140,10 @@ function main() {
             ? ', '
             : ` (${f(p.workerRssMbBefore, 0)} MB before parking, ${f(p.workerRssMbAfterRelease, 0)} MB after the release), `) +
           `server RSS +${f(p.serverRssMbPerThousand)} MB. Idle for ${p.idleSeconds} s: worker ${f(p.idleCpuPercent.worker)} % of a core, server ${f(p.idleCpuPercent.server)} %. ` +
-          `Releasing all (one resolve update each, then each saga ends REJECTED): ${f(p.releaseSeconds)} s, ${f(p.releasedPerSecond)} sagas/s.`,
+          `Releasing all with the batch decision (\`dead-letters resolve --all\`: one resolve update each, then each saga ends REJECTED): ${f(p.releaseSeconds)} s, ${f(p.releasedPerSecond)} sagas/s` +
+          (p.releaseListSeconds == null
+            ? '.'
+            : ` (listing the dead letters ${f(p.releaseListSeconds)} s, sending ${p.releaseDecisions} decisions ${f(p.releaseDecideSeconds)} s, the sagas' compensations the rest).`),
       ),
     );
   }

@@ -35,6 +35,7 @@ import { evaluate, FLOOR_CALL, printVerdict, type Verdict } from './targets';
 import { measureParked, type ParkedFigures } from './parked';
 import { cpuSeconds, statusKb, treeCpuSeconds } from './proc';
 import type { BenchWorkerConfig } from './worker-process';
+import { silentSdkLogger as quiet } from '../../infra/telemetry/worker-runtime';
 
 const intList = (v: string) =>
   v.split(',').map((s) => {
@@ -88,6 +89,12 @@ const program = new Command('bench')
   )
   .option('--workflow-pollers <n>', 'worker: workflow task pollers, simple-maximum (SDK default if unset)', positive)
   .option('--activity-pollers <n>', 'worker: activity task pollers, simple-maximum (SDK default if unset)', positive)
+  .option(
+    '--worker-option <key=value>',
+    'worker: any other WorkerOptions field, JSON-encoded value (repeatable), e.g. nonStickyToStickyPollRatio=1',
+    keyValues,
+    {},
+  )
   .option('--db-pool-size <n>', 'services: connection pool size per service', positive, 10)
   .option('--series <list>', `series to run: ${SERIES.join(',')}`, (v) => v.split(',').map((s) => s.trim()), [
     ...SERIES,
@@ -196,6 +203,7 @@ async function main() {
       maxConcurrentWorkflowTaskExecutions: o.maxConcurrentWorkflowTasks ?? 'sdk default',
       workflowTaskPollers: o.workflowPollers ?? 'sdk default',
       activityTaskPollers: o.activityPollers ?? 'sdk default',
+      ...parseJsonValues(o.workerOption as Record<string, string>),
     },
     dbPoolSize: o.dbPoolSize as number,
     series,
@@ -277,7 +285,6 @@ async function main() {
 
     // 3. Worker.
     process.stderr.write('  bundling the workflows, starting the worker…\n');
-    const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
     const bundle = await bundleSagaWorkflows({ workflowsPath: require.resolve('./workflows'), logger: quiet });
     const workflowBundlePath = path.join(tmp, 'workflow-bundle.js');
     writeFileSync(workflowBundlePath, bundle.code);
@@ -297,6 +304,7 @@ async function main() {
         workflowTaskPollers: o.workflowPollers,
         activityTaskPollers: o.activityPollers,
       },
+      otherWorkerOptions: parseJsonValues(o.workerOption as Record<string, string>),
     };
     children.workers = Array.from({ length: params.workers }, () =>
       forkTsScript(path.join(__dirname, 'worker-process.ts'), { BENCH_WORKER_CONFIG: JSON.stringify(workerConfig) }, [
@@ -446,6 +454,10 @@ async function main() {
         n: o.parked as number,
         prefix: `bench-${runId}`,
         concurrency: Math.max(...levels),
+      }).catch((err: Error) => {
+        // The series' figures are still written: a failed parked measurement must not lose the whole run.
+        process.stderr.write(`  parked measurement failed: ${err.stack ?? err.message}\n`);
+        return undefined;
       });
     }
     if (callTimes.createOrder) breakdowns.plain = plainBreakdown(callTimes);
@@ -685,7 +697,7 @@ function printReport(report: any) {
     console.log(
       `\nParked: ${p.sagas} sagas waiting for an operator (parked in ${f(p.startSeconds)} s). Per 1,000 parked sagas: worker heap +${f(p.workerHeapMbPerThousand)} MB, ` +
         `external +${f(p.workerExternalMbPerThousand)} MB, worker RSS +${f(p.workerRssMbPerThousand)} MB (RSS ${f(p.workerRssMbBefore, 0)} MB before, ${f(p.workerRssMbAfterRelease, 0)} MB after the release), server RSS +${f(p.serverRssMbPerThousand)} MB. While idle (${p.idleSeconds} s): worker ${f(p.idleCpuPercent.worker)} % CPU, ` +
-        `server ${f(p.idleCpuPercent.server)} % CPU. Released all in ${f(p.releaseSeconds)} s (${f(p.releasedPerSecond)}/s).${p.errors.length ? ` Errors: ${p.errors.join('; ')}` : ''}`,
+        `server ${f(p.idleCpuPercent.server)} % CPU. Released all in ${f(p.releaseSeconds)} s (${f(p.releasedPerSecond)}/s; dead-letters resolve --all: listed in ${f(p.releaseListSeconds)} s, ${p.releaseDecisions} decisions sent in ${f(p.releaseDecideSeconds)} s).${p.errors.length ? ` Errors: ${p.errors.join('; ')}` : ''}`,
     );
   }
 }

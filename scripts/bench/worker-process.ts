@@ -12,6 +12,7 @@ import { sagaWorkerInterceptors } from '../../infra/temporal/saga-worker';
 import { createSagaActivities, ServiceClient } from '../../activities';
 import type { ServiceName } from '../../services/catalog';
 import { makeOp, runBatch, type SeriesName } from './load';
+import { silentSdkLogger as quiet } from '../../infra/telemetry/worker-runtime';
 
 export interface BenchWorkerConfig {
   address: string;
@@ -32,9 +33,9 @@ export interface BenchWorkerConfig {
     workflowTaskPollers?: number;
     activityTaskPollers?: number;
   };
+  /** Any other WorkerOptions fields (run.ts's --worker-option), applied last. */
+  otherWorkerOptions?: Partial<WorkerOptions>;
 }
-
-const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
 
 async function main() {
   const config = JSON.parse(process.env.BENCH_WORKER_CONFIG!) as BenchWorkerConfig;
@@ -60,6 +61,7 @@ async function main() {
     ...(activityTaskPollers
       ? { activityTaskPollerBehavior: { type: 'simple-maximum', maximum: activityTaskPollers } }
       : {}),
+    ...config.otherWorkerOptions,
   } as WorkerOptions);
   const running = worker.run();
   const client = createSagaClient(connection, config.namespace);

@@ -56,6 +56,7 @@ import {
   type ClusterEnvironment,
   type ClusterFaultKind,
 } from './cluster-environment';
+import { silentSdkLogger as quiet } from '../../infra/telemetry/worker-runtime';
 
 export interface ChaosOptions {
   sagas: number;
@@ -389,7 +390,6 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
 
   try {
     // 1. Services + PostgreSQL, the Temporal server (dev server or cluster) and the workflow bundle, side by side.
-    const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
     const bundling = bundleSagaWorkflows({ logger: quiet });
     let ready: Pick<ClusterEnvironment, 'urls' | 'databaseUrls'>;
     let frontend: { address: string; namespace: string }; // the dev server, or the cluster's frontend

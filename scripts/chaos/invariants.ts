@@ -12,6 +12,7 @@
  *   5 effects      a rejected or cancelled order holds no stock, no money and no shipment; an approved one has a
  *                  confirmed reservation, a charge of its total and a confirmed shipment; no row without a saga
  */
+import type { DeadLetterStatus } from '../../services/shared/dead-letters';
 import type { ServiceName } from '../../services/catalog';
 import { orderEffectViolations } from './order-invariants';
 
@@ -73,7 +74,7 @@ export interface IdempotencyRow {
 export interface DeadLetterRow {
   saga_id: string;
   step: string;
-  status: 'OPEN' | 'RETRIED' | 'RESOLVED';
+  status: DeadLetterStatus;
 }
 
 export interface DbSnapshot {

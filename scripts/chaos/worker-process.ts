@@ -9,6 +9,7 @@ import { NativeConnection, Runtime } from '@temporalio/worker';
 import { createSagaActivities, ServiceClient } from '../../activities';
 import type { ServiceName } from '../../services/catalog';
 import { createSagaWorker } from '../../worker';
+import { silentSdkLogger as quiet } from '../../infra/telemetry/worker-runtime';
 
 /**
  * A test module's replacements for some of the saga activities (the explorer's broken-activity fixtures), made over
@@ -34,8 +35,6 @@ export interface ChaosWorkerConfig {
   /** A module exporting `activityOverrides: ActivityOverrides` (test fixtures only); default: the saga activities. */
   activityOverridesModule?: string;
 }
-
-const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
 
 async function main() {
   const config = JSON.parse(process.env.CHAOS_WORKER_CONFIG!) as ChaosWorkerConfig;

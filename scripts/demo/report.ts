@@ -1,3 +1,4 @@
+import { STATUS_MARKS } from '../../workflows/saga';
 import { renderResult, renderStatus } from '../../cli/render';
 import type { ScenarioDetails, ScenarioReport } from './run-scenario';
 import type { FinalState, Scenario } from './scenarios';
@@ -67,7 +68,7 @@ export function renderSummary(reports: ScenarioReport[]): string {
   const failed = reports.filter((r) => !r.pass);
   const rows = reports.map(
     (r) =>
-      `  ${r.pass ? '✔' : '✘'} ${r.name.padEnd(22)} ${(r.actual?.outcome ?? 'no outcome').padEnd(10)} ${r.orderId}`,
+      `  ${r.pass ? STATUS_MARKS.COMPLETED : STATUS_MARKS.FAILED} ${r.name.padEnd(22)} ${(r.actual?.outcome ?? 'no outcome').padEnd(10)} ${r.orderId}`,
   );
   return [
     'Summary:',

@@ -21,6 +21,7 @@ import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/saga/search-attributes';
 import { stopChild, WorkerSupervisor } from '../chaos/chaos';
 import type { ChaosServicesConfig, ChaosServicesReady } from '../chaos/services-process';
 import type { ChaosWorkerConfig } from '../chaos/worker-process';
+import { silentSdkLogger as quiet } from '../../infra/telemetry/worker-runtime';
 
 export interface ExploreEnvironment {
   client: Client;
@@ -56,7 +57,6 @@ export async function startExploreEnvironment(
   };
   try {
     log('starting PostgreSQL + the services (fault injection on), the Temporal dev server; bundling the workflows…');
-    const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
     const bundling = bundleSagaWorkflows({
       logger: quiet,
       workflowsPath,

@@ -1,5 +1,6 @@
 import type { IdempotentCall } from '../shared/idempotency';
 import { runRequestFunction } from '../shared/request-functions';
+import { notFound } from '../shared/routes';
 import type { InventoryDb } from './db';
 
 /**
@@ -25,18 +26,37 @@ export function reserve(db: InventoryDb, call: IdempotentCall, input: ReserveInp
   );
 }
 
-export function confirm(db: InventoryDb, call: IdempotentCall, orderId: string) {
+export function confirm(db: InventoryDb, call: IdempotentCall, { orderId }: { orderId: string }) {
   return runRequestFunction(db.$queryRaw`SELECT * FROM inventory_confirm(${call.key}, ${call.hash}, ${orderId})`);
 }
 
-export function release(db: InventoryDb, call: IdempotentCall, orderId: string, reason: string) {
+export function release(
+  db: InventoryDb,
+  call: IdempotentCall,
+  { orderId, reason }: { orderId: string; reason: string },
+) {
   return runRequestFunction(
     db.$queryRaw`SELECT * FROM inventory_release(${call.key}, ${call.hash}, ${orderId}, ${reason})`,
   );
 }
 
-export function restock(db: InventoryDb, call: IdempotentCall, orderId: string, returnId: string) {
+export function restock(
+  db: InventoryDb,
+  call: IdempotentCall,
+  { orderId, returnId }: { orderId: string; returnId: string },
+) {
   return runRequestFunction(
     db.$queryRaw`SELECT * FROM inventory_restock(${call.key}, ${call.hash}, ${orderId}, ${returnId})`,
   );
+}
+
+/** The product (price and stock counters), or 404 unknown_sku. */
+export async function findProduct(db: InventoryDb, { sku }: { sku: string }) {
+  return (await db.product.findUnique({ where: { sku } })) ?? notFound('unknown_sku', `unknown SKU: ${sku}`);
+}
+
+/** The order's reservation with its lines, or 404 unknown_reservation. */
+export async function find(db: InventoryDb, { orderId }: { orderId: string }) {
+  const reservation = await db.reservation.findUnique({ where: { orderId }, include: { lines: true } });
+  return reservation ?? notFound('unknown_reservation', `no reservation for order ${orderId}`);
 }

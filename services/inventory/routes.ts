@@ -1,11 +1,11 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { NotFoundError } from '../shared/errors';
-import { idempotent } from '../shared/idempotent-route';
-import { idSchema, itemsSchema, reasonSchema, validate } from '../shared/validation';
+import { serviceRoutes } from '../shared/routes';
+import { idSchema, itemsSchema, reasonSchema } from '../shared/validation';
 import type { InventoryDb } from './db';
 import * as inventory from './inventory';
 
+const skuParams = z.object({ sku: idSchema });
 const orderParams = z.object({ orderId: idSchema });
 const reserveBody = z.object({ orderId: idSchema, items: itemsSchema }).strict();
 const releaseBody = z.object({ reason: reasonSchema }).strict();
@@ -13,44 +13,26 @@ const restockBody = z.object({ returnId: idSchema }).strict();
 
 export function createInventoryRouter(db: InventoryDb): Router {
   const router = Router();
-
+  const routes = serviceRoutes(router, db);
   router.get('/products', async (_req, res) => {
     res.json(await db.product.findMany({ orderBy: { sku: 'asc' } }));
   });
-  router.get('/products/:sku', validate({ params: z.object({ sku: idSchema }) }), async (req, res) => {
-    const product = await db.product.findUnique({ where: { sku: req.params.sku } });
-    if (!product) throw new NotFoundError('unknown_sku', `unknown SKU: ${req.params.sku}`);
-    res.json(product);
-  });
-  router.get('/reservations/:orderId', validate({ params: orderParams }), async (req, res) => {
-    const reservation = await db.reservation.findUnique({
-      where: { orderId: req.params.orderId },
-      include: { lines: true },
-    });
-    if (!reservation) throw new NotFoundError('unknown_reservation', `no reservation for order ${req.params.orderId}`);
-    res.json(reservation);
-  });
-
-  router.post(
-    '/reservations',
-    validate({ body: reserveBody }),
-    idempotent('reserve', (call, req) => inventory.reserve(db, call, req.body)),
-  );
-  router.post(
-    '/reservations/:orderId/confirm',
-    validate({ params: orderParams, body: z.object({}).strict() }),
-    idempotent('confirm', (call, req) => inventory.confirm(db, call, req.params.orderId)),
-  );
-  router.post(
+  routes.read('/products/:sku', skuParams, inventory.findProduct);
+  routes.read('/reservations/:orderId', orderParams, inventory.find);
+  routes.command('/reservations', 'reserve', { body: reserveBody }, inventory.reserve);
+  routes.command('/reservations/:orderId/confirm', 'confirm', { params: orderParams }, inventory.confirm);
+  routes.command(
     '/reservations/:orderId/release',
-    validate({ params: orderParams, body: releaseBody }),
-    idempotent('release', (call, req) => inventory.release(db, call, req.params.orderId, req.body.reason)),
+    'release',
+    { params: orderParams, body: releaseBody },
+    inventory.release,
   );
   // The return saga: a returned order's units go back on the shelf.
-  router.post(
+  routes.command(
     '/reservations/:orderId/restock',
-    validate({ params: orderParams, body: restockBody }),
-    idempotent('restock', (call, req) => inventory.restock(db, call, req.params.orderId, req.body.returnId)),
+    'restock',
+    { params: orderParams, body: restockBody },
+    inventory.restock,
   );
   return router;
 }

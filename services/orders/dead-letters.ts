@@ -1,3 +1,4 @@
+import type { DeadLetterEntry, DeadLetterOutcome, DeadLetterStatus } from '../shared/dead-letters';
 import type { IdempotentCall } from '../shared/idempotency';
 import { runRequestFunction } from '../shared/request-functions';
 import type { OrdersDb } from './db';
@@ -12,36 +13,31 @@ import type { OrdersDb } from './db';
  * are database functions (prisma/orders/migrations/*_request_functions): one round trip each, one row per
  * (saga, step, round) whatever the idempotency key.
  */
-export interface RecordInput {
-  sagaId: string;
-  step: string;
-  forStep: string;
-  round: number;
-  errorType: string;
-  lastError: string;
-  attempts: number;
-}
-
-export type CloseOutcome = { status: 'RETRIED' } | { status: 'RESOLVED'; resolution: string };
-
-export function record(db: OrdersDb, call: IdempotentCall, input: RecordInput) {
+export function record(db: OrdersDb, call: IdempotentCall, input: DeadLetterEntry) {
   return runRequestFunction(
     db.$queryRaw`SELECT * FROM dead_letters_record(${call.key}, ${call.hash}, ${JSON.stringify(input)}::jsonb)`,
   );
 }
 
 /** `operation` names the request for its idempotency record. Closing again the same way answers the entry unchanged. */
-export function close(db: OrdersDb, call: IdempotentCall, operation: string, id: number, outcome: CloseOutcome) {
+function close(db: OrdersDb, call: IdempotentCall, operation: string, id: number, outcome: DeadLetterOutcome) {
   const resolution = outcome.status === 'RESOLVED' ? outcome.resolution : null;
   return runRequestFunction(
     db.$queryRaw`SELECT * FROM dead_letters_close(${call.key}, ${operation}, ${call.hash}, ${id}::integer, ${outcome.status}::"DeadLetterStatus", ${resolution})`,
   );
 }
 
-export function list(
-  db: OrdersDb,
-  filter: { status?: 'OPEN' | 'RETRIED' | 'RESOLVED'; sagaId?: string; limit: number },
-) {
+/** The saga ran the compensation again: RETRIED. */
+export function retried(db: OrdersDb, call: IdempotentCall, { id }: { id: number }) {
+  return close(db, call, 'dead-letter-retried', id, { status: 'RETRIED' });
+}
+
+/** An operator did it by hand: RESOLVED, with the operator's reason. */
+export function resolved(db: OrdersDb, call: IdempotentCall, { id, reason }: { id: number; reason: string }) {
+  return close(db, call, 'dead-letter-resolved', id, { status: 'RESOLVED', resolution: reason });
+}
+
+export function list(db: OrdersDb, filter: { status?: DeadLetterStatus; sagaId?: string; limit: number }) {
   return db.deadLetter.findMany({
     where: { status: filter.status, sagaId: filter.sagaId },
     orderBy: { id: 'desc' },

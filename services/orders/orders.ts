@@ -1,5 +1,6 @@
 import type { IdempotentCall } from '../shared/idempotency';
 import { runRequestFunction } from '../shared/request-functions';
+import { notFound } from '../shared/routes';
 import type { OrdersDb } from './db';
 
 /**
@@ -19,9 +20,9 @@ export interface CreateInput {
   items: { sku: string; quantity: number }[];
 }
 
-export type ClosedStatus = 'REJECTED' | 'CANCELLED';
+type ClosedStatus = 'REJECTED' | 'CANCELLED';
 
-export const withLines = { lines: { orderBy: { sku: 'asc' as const } } };
+const withLines = { lines: { orderBy: { sku: 'asc' as const } } };
 
 export function create(db: OrdersDb, call: IdempotentCall, input: CreateInput) {
   return runRequestFunction(
@@ -29,12 +30,12 @@ export function create(db: OrdersDb, call: IdempotentCall, input: CreateInput) {
   );
 }
 
-export function approve(db: OrdersDb, call: IdempotentCall, orderId: string) {
+export function approve(db: OrdersDb, call: IdempotentCall, { orderId }: { orderId: string }) {
   return runRequestFunction(db.$queryRaw`SELECT * FROM orders_approve(${call.key}, ${call.hash}, ${orderId})`);
 }
 
 /** `operation` names the request for its idempotency record: "reject" or "cancel". */
-export function close(
+function close(
   db: OrdersDb,
   call: IdempotentCall,
   operation: string,
@@ -45,4 +46,20 @@ export function close(
   return runRequestFunction(
     db.$queryRaw`SELECT * FROM orders_close(${call.key}, ${operation}, ${call.hash}, ${orderId}, ${status}::"OrderStatus", ${reason})`,
   );
+}
+
+/** The saga's compensation of create: REJECTED. */
+export function reject(db: OrdersDb, call: IdempotentCall, { orderId, reason }: { orderId: string; reason: string }) {
+  return close(db, call, 'reject', orderId, 'REJECTED', reason);
+}
+
+/** The user's cancellation: CANCELLED. */
+export function cancel(db: OrdersDb, call: IdempotentCall, { orderId, reason }: { orderId: string; reason: string }) {
+  return close(db, call, 'cancel', orderId, 'CANCELLED', reason);
+}
+
+/** The order with its lines, or 404 unknown_order. */
+export async function find(db: OrdersDb, { orderId }: { orderId: string }) {
+  const order = await db.order.findUnique({ where: { id: orderId }, include: withLines });
+  return order ?? notFound('unknown_order', `unknown order: ${orderId}`);
 }

@@ -1,5 +1,6 @@
 import type { IdempotentCall } from '../shared/idempotency';
 import { runRequestFunction } from '../shared/request-functions';
+import { newestFirst, type ReturnLookup } from '../shared/validation';
 import type { OrdersDb } from './db';
 
 /**
@@ -24,20 +25,16 @@ export function request(db: OrdersDb, call: IdempotentCall, input: RequestInput)
   );
 }
 
-export function complete(db: OrdersDb, call: IdempotentCall, returnId: string) {
+export function complete(db: OrdersDb, call: IdempotentCall, { returnId }: { returnId: string }) {
   return runRequestFunction(db.$queryRaw`SELECT * FROM orders_complete_return(${call.key}, ${call.hash}, ${returnId})`);
 }
 
-export function cancel(db: OrdersDb, call: IdempotentCall, returnId: string, reason: string) {
+export function cancel(db: OrdersDb, call: IdempotentCall, { returnId, reason }: { returnId: string; reason: string }) {
   return runRequestFunction(
     db.$queryRaw`SELECT * FROM orders_cancel_return(${call.key}, ${call.hash}, ${returnId}, ${reason})`,
   );
 }
 
-export function list(db: OrdersDb, filter: { orderId?: string; returnId?: string; limit: number }) {
-  return db.return.findMany({
-    where: { orderId: filter.orderId, id: filter.returnId },
-    orderBy: { createdAt: 'desc' },
-    take: filter.limit,
-  });
+export function list(db: OrdersDb, lookup: ReturnLookup) {
+  return db.return.findMany({ where: { orderId: lookup.orderId, id: lookup.returnId }, ...newestFirst(lookup) });
 }

@@ -1,5 +1,6 @@
 import type { IdempotentCall } from '../shared/idempotency';
 import { runRequestFunction } from '../shared/request-functions';
+import { notFound } from '../shared/routes';
 import type { PaymentsDb } from './db';
 
 /**
@@ -23,8 +24,20 @@ export function charge(db: PaymentsDb, call: IdempotentCall, input: ChargeInput)
   );
 }
 
-export function refund(db: PaymentsDb, call: IdempotentCall, orderId: string, reason: string) {
+export function refund(db: PaymentsDb, call: IdempotentCall, { orderId, reason }: { orderId: string; reason: string }) {
   return runRequestFunction(
     db.$queryRaw`SELECT * FROM payments_refund(${call.key}, ${call.hash}, ${orderId}, ${reason})`,
   );
+}
+
+/** The customer (balance and credit line), or 404 unknown_customer. */
+export async function findCustomer(db: PaymentsDb, { customerId }: { customerId: string }) {
+  const customer = await db.customer.findUnique({ where: { id: customerId } });
+  return customer ?? notFound('unknown_customer', `unknown customer: ${customerId}`);
+}
+
+/** The order's payment, or 404 unknown_payment. */
+export async function find(db: PaymentsDb, { orderId }: { orderId: string }) {
+  const payment = await db.payment.findUnique({ where: { orderId } });
+  return payment ?? notFound('unknown_payment', `no payment for order ${orderId}`);
 }

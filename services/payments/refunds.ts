@@ -1,5 +1,6 @@
 import type { IdempotentCall } from '../shared/idempotency';
 import { runRequestFunction } from '../shared/request-functions';
+import { newestFirst, type ReturnLookup } from '../shared/validation';
 import type { PaymentsDb } from './db';
 
 /**
@@ -23,16 +24,16 @@ export function refund(db: PaymentsDb, call: IdempotentCall, input: RefundInput)
   );
 }
 
-export function voidRefund(db: PaymentsDb, call: IdempotentCall, returnId: string, reason: string) {
+export function voidRefund(
+  db: PaymentsDb,
+  call: IdempotentCall,
+  { returnId, reason }: { returnId: string; reason: string },
+) {
   return runRequestFunction(
     db.$queryRaw`SELECT * FROM payments_void_refund(${call.key}, ${call.hash}, ${returnId}, ${reason})`,
   );
 }
 
-export function list(db: PaymentsDb, filter: { orderId?: string; returnId?: string; limit: number }) {
-  return db.refund.findMany({
-    where: { orderId: filter.orderId, returnId: filter.returnId },
-    orderBy: { createdAt: 'desc' },
-    take: filter.limit,
-  });
+export function list(db: PaymentsDb, lookup: ReturnLookup) {
+  return db.refund.findMany({ where: { orderId: lookup.orderId, returnId: lookup.returnId }, ...newestFirst(lookup) });
 }

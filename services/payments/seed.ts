@@ -6,8 +6,6 @@ export const SEED_CUSTOMERS = [
   { id: 'cust-bob', name: 'Bob (modest balance)', balanceCents: 20_000, creditLimitCents: 0 },
   { id: 'cust-carol', name: 'Carol (pays on credit)', balanceCents: 0, creditLimitCents: 100_000 },
   { id: 'cust-broke', name: 'Broke (almost nothing)', balanceCents: 500, creditLimitCents: 0 },
-  // For contention tests: one charge of 8000 fits, a second one does not.
-  { id: 'cust-race', name: 'Race (contention tests)', balanceCents: 10_000, creditLimitCents: 0 },
 ];
 
 export async function seedPayments(db: PaymentsDb): Promise<void> {

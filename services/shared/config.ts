@@ -21,9 +21,25 @@ export interface ServiceConfig {
   readToken?: string;
 }
 
-const booleanFlag = z
-  .enum(['true', 'false', '1', '0', 'enabled', 'disabled'])
-  .transform((v) => ['true', '1', 'enabled'].includes(v));
+/**
+ * A yes/no setting, one rule for every such variable (the services', the worker's and client's, `npm start`'s):
+ * `true`, `1` or `enabled` for yes, `false`, `0` or `disabled` for no, in any case, blanks around ignored. Unset or
+ * blank means unset (compose files pass `${VAR:-}` through): undefined here, the default with flagSetting.
+ */
+export const optionalFlagSetting = z.preprocess(
+  (v) => (typeof v === 'string' ? v.trim().toLowerCase() || undefined : v),
+  z
+    .enum(['true', 'false', '1', '0', 'enabled', 'disabled'], {
+      error: 'must be true or false (also 1 or 0, enabled or disabled)',
+    })
+    .transform((v) => v === 'true' || v === '1' || v === 'enabled')
+    .optional(),
+);
+
+/** A yes/no setting (optionalFlagSetting's rule) with the value it takes when unset. */
+export function flagSetting(whenUnset: boolean) {
+  return optionalFlagSetting.transform((v) => v ?? whenUnset);
+}
 
 /** A setting is missing or malformed; the message names the variable. */
 export class ConfigError extends Error {
@@ -56,7 +72,7 @@ export function authTokenSetting(peer: string) {
 }
 
 /** SERVICE_READ_TOKEN: the read-only scope (dashboards, tools, the demo). Same shape as SERVICE_AUTH_TOKEN. */
-export const readTokenSetting = z
+const readTokenSetting = z
   .string()
   .regex(/^[\x21-\x7e]{16,}$/, 'SERVICE_READ_TOKEN must be at least 16 printable ASCII characters without spaces');
 
@@ -79,8 +95,8 @@ export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
       .max(65535)
       .default(DEFAULT_METRICS_PORTS[service]),
     [serviceEnvName(service, 'DB_POOL_SIZE')]: z.coerce.number().int().min(1).max(100).default(10),
-    FAULT_INJECTION: booleanFlag.default(false),
-    SEED: booleanFlag.default(false),
+    FAULT_INJECTION: flagSetting(false),
+    SEED: flagSetting(false),
     LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     NODE_ENV: z.string().optional(),
     SERVICE_AUTH_TOKEN: authTokenSetting('the worker'),

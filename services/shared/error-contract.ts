@@ -31,7 +31,7 @@ export interface ErrorBody {
 }
 
 /** Statuses the caller must retry: the request did not (or may not) have taken effect in a final way. */
-export function isTransientStatus(status: number): boolean {
+function isTransientStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
 }
 

@@ -58,13 +58,6 @@ export class NotFoundError extends HttpError {
   }
 }
 
-/** 409: the object exists but is in a state that does not allow this operation. */
-export class IllegalTransitionError extends HttpError {
-  constructor(message: string, details?: unknown) {
-    super(409, 'illegal_transition', message, details);
-  }
-}
-
 /** 422: the business says no (insufficient stock, funds, undeliverable destination...). */
 export class BusinessRejectionError extends HttpError {
   constructor(code: string, message: string, details?: unknown) {

@@ -1,9 +1,7 @@
-import { z } from 'zod';
-
 /**
  * The grammar and the bounds of an injected-fault spec, written once: the services parse the `x-fault-injection`
  * header with it (faults.ts), and the CLI and the saga's input contract check `--fault ACTION=SPEC` with it before a
- * saga starts, so what one side accepts the other does too. Pure (zod only), so the workflow bundle can use it.
+ * saga starts, so what one side accepts the other does too. Pure (no I/O, no imports), so the workflow bundle can use it.
  *
  *   transient:N      the first N attempts answer 503 before doing anything           1 ≤ N ≤ MAX_FAULT_TIMES
  *   lost-response:N  the first N attempts do the work, then answer 503               1 ≤ N ≤ MAX_FAULT_TIMES
@@ -11,8 +9,8 @@ import { z } from 'zod';
  *   delay:MS         wait MS milliseconds before handling the request                0 ≤ MS ≤ MAX_INJECTED_DELAY_MS
  * Entries combine with commas: `transient:2,delay:500`.
  */
-export const MAX_INJECTED_DELAY_MS = 60_000;
-export const MAX_FAULT_TIMES = 100;
+const MAX_INJECTED_DELAY_MS = 60_000;
+const MAX_FAULT_TIMES = 100;
 
 export interface FaultPlan {
   transient?: number;
@@ -43,12 +41,3 @@ export function parseFaultSpec(spec: string): FaultPlan {
   }
   return plan;
 }
-
-/** The same rule as a zod schema, for input contracts. */
-export const faultSpecSchema = z.string().superRefine((spec, ctx) => {
-  try {
-    parseFaultSpec(spec);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-  }
-});

@@ -20,7 +20,7 @@ import { FaultSpecError, parseFaultSpec, type FaultPlan } from './fault-spec';
  * When disabled the header is ignored, so a stray header can never break a real deployment.
  */
 /** The header's grammar and bounds live in fault-spec.ts, shared with the CLI; here a bad spec is the client's 400. */
-export function parseFaultPlan(header: string): FaultPlan {
+function parseFaultPlan(header: string): FaultPlan {
   try {
     return parseFaultSpec(header);
   } catch (err) {

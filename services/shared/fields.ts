@@ -20,7 +20,7 @@ export const idSchema = z
 // eslint-disable-next-line no-control-regex -- matching control characters is this rule's whole purpose
 export const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 
-export function hasControlCharacters(text: string): boolean {
+function hasControlCharacters(text: string): boolean {
   return CONTROL_CHARACTER.test(text);
 }
 
@@ -42,8 +42,30 @@ export function textSchema(maxLength: number) {
     .refine((value) => !hasControlCharacters(value), 'must not contain control characters');
 }
 
-/** A free-text reason for a cancellation or rejection: bounded, never empty. */
-export const reasonSchema = textSchema(500);
+/** The longest reason the services store and an operator may give. */
+export const MAX_REASON_LENGTH = 500;
+
+/**
+ * A free-text reason — for a cancellation, a rejection, a return, or an operator's resolution of a dead letter:
+ * trimmed, never empty, bounded, no control characters. The one rule for the services' request bodies, the saga's
+ * input contract, the saga kit's operator update and the CLI's `--reason`.
+ */
+export const reasonSchema = textSchema(MAX_REASON_LENGTH);
+
+/**
+ * The reason, trimmed, or why it is refused, worded to follow its name ("--reason …", "the reason …"). Applies
+ * reasonSchema (no I/O, deterministic: the saga's update validator calls it too).
+ */
+export function parseReason(value: unknown): { reason: string } | { problem: string } {
+  const result = reasonSchema.safeParse(value);
+  if (result.success) return { reason: result.data };
+  const issue = result.error.issues[0];
+  if (issue.code === 'too_big')
+    return { problem: `is ${String(value).trim().length} characters long; at most ${MAX_REASON_LENGTH}` };
+  if (issue.code === 'custom')
+    return { problem: 'must not contain control characters (newlines, tabs, ...): one line of text' };
+  return { problem: 'must not be empty: a resolution needs a reason (what was done by hand)' };
+}
 
 /** Quantities are whole units, bounded so that a hostile value cannot overflow a 32-bit column. */
 export const quantitySchema = z.number().int().positive().max(10_000);

@@ -11,7 +11,7 @@ import pretty from 'pino-pretty';
  */
 export type LogFormat = 'json' | 'pretty';
 
-export function logFormat(env: NodeJS.ProcessEnv = process.env): LogFormat {
+function logFormat(env: NodeJS.ProcessEnv = process.env): LogFormat {
   return env.LOG_FORMAT?.trim().toLowerCase() === 'pretty' ? 'pretty' : 'json';
 }
 

@@ -25,6 +25,12 @@ export const returnLookupQuery = z
     limit: z.coerce.number().int().min(1).max(1000).default(100),
   })
   .strict();
+export type ReturnLookup = z.infer<typeof returnLookupQuery>;
+
+/** The ordering and bound of a return lookup's rows: newest first, at most `limit`. */
+export function newestFirst(lookup: ReturnLookup) {
+  return { orderBy: { createdAt: 'desc' as const }, take: lookup.limit };
+}
 
 /** Parses a request's query string (express 5's req.query cannot be replaced, so a read route calls this itself). */
 export function parseQuery<Q>(schema: z.ZodType<Q>, query: unknown): Q {

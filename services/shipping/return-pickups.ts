@@ -1,5 +1,6 @@
 import type { IdempotentCall } from '../shared/idempotency';
 import { runRequestFunction } from '../shared/request-functions';
+import { newestFirst, type ReturnLookup } from '../shared/validation';
 import type { ShippingDb } from './db';
 
 /**
@@ -23,16 +24,19 @@ export function book(db: ShippingDb, call: IdempotentCall, input: BookInput) {
   );
 }
 
-export function cancel(db: ShippingDb, call: IdempotentCall, returnId: string, reason: string) {
+export function cancel(
+  db: ShippingDb,
+  call: IdempotentCall,
+  { returnId, reason }: { returnId: string; reason: string },
+) {
   return runRequestFunction(
     db.$queryRaw`SELECT * FROM shipping_cancel_return_pickup(${call.key}, ${call.hash}, ${returnId}, ${reason})`,
   );
 }
 
-export function list(db: ShippingDb, filter: { orderId?: string; returnId?: string; limit: number }) {
+export function list(db: ShippingDb, lookup: ReturnLookup) {
   return db.returnPickup.findMany({
-    where: { orderId: filter.orderId, returnId: filter.returnId },
-    orderBy: { createdAt: 'desc' },
-    take: filter.limit,
+    where: { orderId: lookup.orderId, returnId: lookup.returnId },
+    ...newestFirst(lookup),
   });
 }

@@ -1,15 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { NotFoundError } from '../shared/errors';
-import { idempotent } from '../shared/idempotent-route';
-import {
-  destinationSchema,
-  idSchema,
-  parseQuery,
-  reasonSchema,
-  returnLookupQuery,
-  validate,
-} from '../shared/validation';
+import { serviceRoutes } from '../shared/routes';
+import { destinationSchema, idSchema, reasonSchema, returnLookupQuery } from '../shared/validation';
 import type { ShippingDb } from './db';
 import * as returnPickups from './return-pickups';
 import * as shipping from './shipping';
@@ -33,52 +25,25 @@ const bookPickupBody = z.object({ returnId: idSchema, orderId: idSchema }).stric
 
 export function createShippingRouter(db: ShippingDb): Router {
   const router = Router();
-
+  const routes = serviceRoutes(router, db);
   router.get('/service-areas', async (_req, res) => {
     res.json(await db.serviceArea.findMany({ orderBy: { country: 'asc' } }));
   });
-  router.get('/shipments/:orderId', validate({ params: orderParams }), async (req, res) => {
-    const shipment = await db.shipment.findUnique({ where: { orderId: req.params.orderId } });
-    if (!shipment) throw new NotFoundError('unknown_shipment', `no shipment for order ${req.params.orderId}`);
-    res.json(shipment);
-  });
-
-  router.post(
-    '/shipments',
-    validate({ body: scheduleBody }),
-    idempotent('schedule', (call, req) => shipping.schedule(db, call, req.body)),
-  );
-  router.post(
-    '/shipments/:orderId/confirm',
-    validate({ params: orderParams, body: z.object({}).strict() }),
-    idempotent('confirm', (call, req) => shipping.confirm(db, call, req.params.orderId)),
-  );
-  router.post(
-    '/shipments/:orderId/cancel',
-    validate({ params: orderParams, body: cancelBody }),
-    idempotent('cancel', (call, req) => shipping.cancel(db, call, req.params.orderId, req.body.reason)),
-  );
-  router.post(
+  routes.read('/shipments/:orderId', orderParams, shipping.find);
+  routes.command('/shipments', 'schedule', { body: scheduleBody }, shipping.schedule);
+  routes.command('/shipments/:orderId/confirm', 'confirm', { params: orderParams }, shipping.confirm);
+  routes.command('/shipments/:orderId/cancel', 'cancel', { params: orderParams, body: cancelBody }, shipping.cancel);
+  routes.command(
     '/shipments/:orderId/deliver',
-    validate({ params: orderParams, body: deliverBody }),
-    idempotent('deliver', (call, req) => shipping.deliver(db, call, req.params.orderId, req.body.deliveredAt)),
+    'deliver',
+    { params: orderParams, body: deliverBody },
+    shipping.deliver,
   );
 
   // Return pickups (see return-pickups.ts): written by the return saga's activities.
-  router.get('/return-pickups', async (req, res) => {
-    res.json({ returnPickups: await returnPickups.list(db, parseQuery(returnLookupQuery, req.query)) });
-  });
-  router.post(
-    '/return-pickups',
-    validate({ body: bookPickupBody }),
-    idempotent('book-return-pickup', (call, req) => returnPickups.book(db, call, req.body)),
-  );
-  router.post(
-    '/return-pickups/:returnId/cancel',
-    validate({ params: returnParams, body: cancelBody }),
-    idempotent('cancel-return-pickup', (call, req) =>
-      returnPickups.cancel(db, call, req.params.returnId, req.body.reason),
-    ),
-  );
+  routes.list('/return-pickups', 'returnPickups', returnLookupQuery, returnPickups.list);
+  routes.command('/return-pickups', 'book-return-pickup', { body: bookPickupBody }, returnPickups.book);
+  const cancelPickup = { params: returnParams, body: cancelBody };
+  routes.command('/return-pickups/:returnId/cancel', 'cancel-return-pickup', cancelPickup, returnPickups.cancel);
   return router;
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Destination } from '../shared/fields';
 import type { IdempotentCall } from '../shared/idempotency';
 import { runRequestFunction } from '../shared/request-functions';
+import { notFound } from '../shared/routes';
 import type { ShippingDb } from './db';
 
 /**
@@ -21,7 +22,7 @@ export interface ScheduleInput {
 }
 
 /** Derived from the order id alone, so every retry or replay of a confirmation hands out the same number. */
-export function trackingNumberFor(orderId: string): string {
+function trackingNumberFor(orderId: string): string {
   return `TRK-${createHash('sha256').update(orderId).digest('hex').slice(0, 12).toUpperCase()}`;
 }
 
@@ -31,21 +32,31 @@ export function schedule(db: ShippingDb, call: IdempotentCall, input: ScheduleIn
   );
 }
 
-export function confirm(db: ShippingDb, call: IdempotentCall, orderId: string) {
+export function confirm(db: ShippingDb, call: IdempotentCall, { orderId }: { orderId: string }) {
   return runRequestFunction(
     db.$queryRaw`SELECT * FROM shipping_confirm(${call.key}, ${call.hash}, ${orderId}, ${trackingNumberFor(orderId)})`,
   );
 }
 
-export function cancel(db: ShippingDb, call: IdempotentCall, orderId: string, reason: string) {
+export function cancel(db: ShippingDb, call: IdempotentCall, { orderId, reason }: { orderId: string; reason: string }) {
   return runRequestFunction(
     db.$queryRaw`SELECT * FROM shipping_cancel(${call.key}, ${call.hash}, ${orderId}, ${reason})`,
   );
 }
 
 /** deliveredAt: an ISO 8601 time, or undefined for now (the database's clock, the one the return window is read by). */
-export function deliver(db: ShippingDb, call: IdempotentCall, orderId: string, deliveredAt: string | undefined) {
+export function deliver(
+  db: ShippingDb,
+  call: IdempotentCall,
+  { orderId, deliveredAt }: { orderId: string; deliveredAt?: string },
+) {
   return runRequestFunction(
     db.$queryRaw`SELECT * FROM shipping_deliver(${call.key}, ${call.hash}, ${orderId}, (${deliveredAt ?? null}::timestamptz AT TIME ZONE 'UTC')::timestamp(3))`,
   );
+}
+
+/** The order's shipment, or 404 unknown_shipment. */
+export async function find(db: ShippingDb, { orderId }: { orderId: string }) {
+  const shipment = await db.shipment.findUnique({ where: { orderId } });
+  return shipment ?? notFound('unknown_shipment', `no shipment for order ${orderId}`);
 }

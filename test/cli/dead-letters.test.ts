@@ -6,6 +6,7 @@ import type { SagaRequest } from '../../cli/saga-client';
 
 /** An order saga start: the order, and (tests only) its fault plan and run options. */
 type OrderRequest = SagaRequest<typeof orderSaga>;
+import type { DeadLetterStatus } from '../../services/shared/dead-letters';
 import type { SagaView } from '../../workflows/saga';
 import { parseCliJson as parseJson, runCli as cli, waitFor } from '../support/cli';
 import { httpClient } from '../support/http';
@@ -31,7 +32,7 @@ interface DeadLetterRow {
   sagaId: string;
   step: string;
   round: number;
-  status: 'OPEN' | 'RETRIED' | 'RESOLVED';
+  status: DeadLetterStatus;
   resolution: string | null;
 }
 

@@ -1,5 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { sagaActivityHeaders } from '../../activities/saga-headers';
+import type { DeadLetterStatus } from '../../services/shared/dead-letters';
 import type { DeadLetterActivities, DeadLetterEntry } from '../../workflows/saga';
 
 /**
@@ -33,7 +34,7 @@ export interface PartnerCall {
 
 export interface DeadLetterRow extends DeadLetterEntry {
   id: number;
-  status: 'OPEN' | 'RETRIED' | 'RESOLVED';
+  status: DeadLetterStatus;
   resolution?: string;
 }
 

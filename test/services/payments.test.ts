@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { PaymentsDb } from '../../services/payments/db';
 import { SEED_CUSTOMERS } from '../../services/payments/seed';
 import { paymentsService } from '../../services/payments/service';
+import { RACE_CUSTOMER } from '../support/customers';
 import { assertRejectedWithoutWrites, transportBadInputs } from '../support/bad-input';
 import { snapshotTables } from '../support/db-snapshot';
 import { httpClient } from '../support/http';
@@ -16,6 +17,7 @@ describe('payments service', () => {
 
   before(async () => {
     service = await startTestService(paymentsService, { faultInjection: true });
+    await service.db.customer.create({ data: RACE_CUSTOMER });
     api = httpClient(service.url);
   });
   after(() => service?.close());
@@ -476,7 +478,7 @@ describe('payments service', () => {
       const chargedBy = new Map(charged.map((c) => [c.customerId, c._sum.amountCents ?? 0]));
       assert.deepEqual(
         customers.map((c) => [c.id, c.balanceCents + (chargedBy.get(c.id) ?? 0)]).sort(),
-        SEED_CUSTOMERS.map((c) => [c.id, c.balanceCents]).sort(),
+        [...SEED_CUSTOMERS, RACE_CUSTOMER].map((c) => [c.id, c.balanceCents]).sort(),
       );
       assert.ok(
         customers.every((c) => c.balanceCents >= -c.creditLimitCents),

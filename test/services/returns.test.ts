@@ -6,6 +6,7 @@ import type { OrdersDb } from '../../services/orders/db';
 import { ordersService } from '../../services/orders/service';
 import type { PaymentsDb } from '../../services/payments/db';
 import { SEED_CUSTOMERS } from '../../services/payments/seed';
+import { RACE_CUSTOMER } from '../support/customers';
 import { paymentsService } from '../../services/payments/service';
 import type { ShippingDb } from '../../services/shipping/db';
 import { shippingService } from '../../services/shipping/service';
@@ -544,6 +545,7 @@ describe('returns: payments service', () => {
 
   before(async () => {
     service = await startTestService(paymentsService, { faultInjection: true });
+    await service.db.customer.create({ data: RACE_CUSTOMER });
     api = httpClient(service.url);
   });
   after(() => service?.close());
@@ -717,7 +719,7 @@ describe('returns: payments service', () => {
       const chargedBy = new Map(charged.map((c) => [c.customerId, c._sum.amountCents ?? 0]));
       assert.deepEqual(
         customers.map((c) => [c.id, c.balanceCents + (chargedBy.get(c.id) ?? 0)]).sort(),
-        SEED_CUSTOMERS.map((c) => [c.id, c.balanceCents]).sort(),
+        [...SEED_CUSTOMERS, RACE_CUSTOMER].map((c) => [c.id, c.balanceCents]).sort(),
       );
       assert.ok(
         customers.every((c) => c.balanceCents >= -c.creditLimitCents),

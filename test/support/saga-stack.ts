@@ -9,6 +9,7 @@ import type { RunningService, ServiceDb } from '../../services/shared/runtime';
 import { createSagaWorker } from '../../worker';
 import { startTestService, TEST_SERVICE_TOKEN } from './services';
 import { startTestTemporal, TEST_WORKERS, type TestTemporal } from './temporal-target';
+import { silentSdkLogger as quietLogger } from '../../infra/telemetry/worker-runtime';
 
 /**
  * Everything a saga test talks to, all real: a Temporal server (the dev server, or the cluster under
@@ -30,7 +31,7 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   return (bundle ??= bundleSagaWorkflows({ logger: quietLogger }));
 }
-export const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
+export { quietLogger };
 
 let runtimeInstalled = false;
 /**

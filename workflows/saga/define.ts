@@ -27,6 +27,8 @@ import type {
   CompensationContext,
   DeadLetterEntry,
   DeadLetterLog,
+  DeadLetterOutcome,
+  DeadLetterRecord,
   SagaState,
   SagaStep,
   StepKind,
@@ -234,11 +236,8 @@ export interface SagaView<D = Record<string, unknown>> extends SagaState {
 
 /** The activities the kit calls itself, when a saga dead-letters (options.deadLetters). */
 export interface DeadLetterActivities {
-  recordDeadLetter(entry: DeadLetterEntry): Promise<{ id: number; createdAt: string }>;
-  closeDeadLetter(input: {
-    id: number;
-    outcome: { status: 'RETRIED' } | { status: 'RESOLVED'; resolution: string };
-  }): Promise<unknown>;
+  recordDeadLetter(entry: DeadLetterEntry): Promise<DeadLetterRecord>;
+  closeDeadLetter(input: { id: number; outcome: DeadLetterOutcome }): Promise<unknown>;
 }
 
 /** The state query, the same for every saga. */

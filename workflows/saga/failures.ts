@@ -17,7 +17,7 @@ export interface StepFailure {
 /** Which failures prove that the step wrote nothing. The kit's default: none (a failed step may have taken effect). */
 export type FailureClassification = (failure: StepFailure) => boolean;
 
-export const ASSUME_EFFECT: FailureClassification = () => false;
+const ASSUME_EFFECT: FailureClassification = () => false;
 
 /**
  * Describes a failure caught in the workflow. Whether it is a definitive "no" that wrote nothing (businessRejection)

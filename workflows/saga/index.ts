@@ -29,6 +29,7 @@ export {
   type GroupMeta,
   type StepName,
 } from './define';
+export { STATUS_MARKS } from './marks';
 export { Saga, validateSteps, groupsOf, renderDetails, type SagaOutcome, type SagaHooks } from './saga';
 export { SAGA_COMPENSATION_FAILED, describeFailure, type FailureClassification, type StepFailure } from './failures';
 export { sagaRunOptionsSchema, KIT_DEFAULTS, type SagaRunOptions, type SagaDefaults } from './run-options';

@@ -1,5 +1,5 @@
 import { defineUpdate, setHandler } from '@temporalio/workflow';
-import { hasControlCharacters } from '../../services/shared/fields';
+import { parseReason } from '../../services/shared/fields';
 import type { Saga } from './saga';
 
 /**
@@ -28,14 +28,11 @@ export const resolveCompensationUpdate = defineUpdate<OperatorDecisionAck, [Reso
   'resolveCompensation',
 );
 
-const MAX_REASON_LENGTH = 500;
-
-function checkReason(reason: unknown): string {
-  if (typeof reason !== 'string' || !reason.trim())
-    throw new Error('a resolution needs a reason (what was done by hand)');
-  if (reason.length > MAX_REASON_LENGTH) throw new Error(`the reason is longer than ${MAX_REASON_LENGTH} characters`);
-  if (hasControlCharacters(reason)) throw new Error('the reason must not contain control characters');
-  return reason.trim();
+/** The operator's reason, trimmed, by the one rule for reasons (services/shared/fields.ts); refused with why. */
+function checkReason(value: unknown): string {
+  const parsed = parseReason(value);
+  if ('problem' in parsed) throw new Error(`the reason ${parsed.problem}`);
+  return parsed.reason;
 }
 
 /** Registers the operator's updates on a saga that has a dead-letter log. */

@@ -8,6 +8,7 @@ import {
 } from '@temporalio/workflow';
 import { runAsAction } from './action-scope';
 import { compensationFailure, describeFailure, failureAttempts, type DescribedFailure } from './failures';
+import { STATUS_MARKS } from './marks';
 import { SagaMetrics } from './metrics';
 import type {
   CompensationContext,
@@ -445,16 +446,6 @@ function compensationName(step: SagaStep, context: CompensationContext): string 
   return step.compensationName ?? `compensate-${step.name}`;
 }
 
-const MARKS: Record<string, string> = {
-  PENDING: '·',
-  RUNNING: '▶',
-  COMPLETED: '✔',
-  FAILED: '✘',
-  DEAD_LETTERED: '⚠',
-  RESOLVED: '✍',
-  NOT_RUN: '–',
-};
-
 /** Markdown shown as the workflow's "current details" in the Temporal web UI. */
 export function renderDetails(state: SagaState): string {
   const lines = [`**Saga ${state.status}**${state.currentStep ? `: ${state.currentStep}` : ''}`, ''];
@@ -463,7 +454,9 @@ export function renderDetails(state: SagaState): string {
     const indent = stage[0].group !== undefined ? '  ' : '';
     if (indent) lines.push(`- ⇉ parallel _(${stage[0].kind})_`);
     for (const s of stage)
-      lines.push(`${indent}- ${MARKS[s.status]} ${s.name} _(${s.kind})_${s.failure ? `: ${s.failure.message}` : ''}`);
+      lines.push(
+        `${indent}- ${STATUS_MARKS[s.status]} ${s.name} _(${s.kind})_${s.failure ? `: ${s.failure.message}` : ''}`,
+      );
   }
   if (state.compensations.length) {
     lines.push('', `**Compensations** (${state.compensationCause?.cause}: ${state.compensationCause?.reason})`);
@@ -474,7 +467,7 @@ export function renderDetails(state: SagaState): string {
           : c.failure && c.status !== 'COMPLETED'
             ? `: ${c.failure.message}`
             : '';
-      lines.push(`- ${MARKS[c.status]} ${c.name}${note}`);
+      lines.push(`- ${STATUS_MARKS[c.status]} ${c.name}${note}`);
     }
     if (state.status === 'NEEDS_ATTENTION')
       lines.push(

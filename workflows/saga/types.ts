@@ -3,7 +3,10 @@
  * tests; nothing here does I/O.
  */
 import type { Duration } from '@temporalio/common';
+import type { DeadLetterEntry, DeadLetterOutcome, DeadLetterRecord } from '../../services/shared/dead-letters';
 import type { FailureClassification } from './failures';
+
+export type { DeadLetterEntry, DeadLetterOutcome, DeadLetterRecord };
 
 /**
  * - compensatable: can be undone; its compensation is registered before it runs.
@@ -77,24 +80,10 @@ export interface SagaOptions {
 /** A Temporal duration: milliseconds, or a string such as "90s", "2h". */
 export type { Duration };
 
-/** What the saga records about a compensation it gave up on, before it waits for an operator. */
-export interface DeadLetterEntry {
-  sagaId: string;
-  /** The compensation, e.g. "release-inventory", and the forward step it undoes. */
-  step: string;
-  forStep: string;
-  /** 1 for the first failure, +1 after each operator retry that failed again. */
-  round: number;
-  errorType: string;
-  lastError: string;
-  /** Attempts made in this round (the retry policy's). */
-  attempts: number;
-}
-
 /** The durable dead-letter log (normally activities calling the service that keeps it). */
 export interface DeadLetterLog {
-  record(entry: DeadLetterEntry): Promise<{ id: number; createdAt: string }>;
-  close(id: number, outcome: { status: 'RETRIED' } | { status: 'RESOLVED'; resolution: string }): Promise<unknown>;
+  record(entry: DeadLetterEntry): Promise<DeadLetterRecord>;
+  close(id: number, outcome: DeadLetterOutcome): Promise<unknown>;
 }
 
 /** An operator's decision about a dead-lettered compensation. */

@@ -14,7 +14,8 @@ import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { getFreePort, getFreePortInRange, isPortInUse } from '../../ports';
-import { OutputCapture, withParentDeathSignal, type SearchAttributeTypeName } from '../dev-server';
+import { OutputCapture } from '../../output-capture';
+import { withParentDeathSignal, type SearchAttributeTypeName } from '../dev-server';
 import { DEFAULT_CLUSTER_DATABASES, setupClusterSchema, type ClusterDatabases, type PostgresEndpoint } from './schema';
 import { requireServerBinaries, type ServerBinaries } from './server-binary';
 
