@@ -23,11 +23,12 @@ export function sagaWorkerInterceptors(options: {
 
 /** Bundles a workflows module (default: the sagas the worker registers) with the kit's workflow interceptors. */
 export function bundleSagaWorkflows(
-  options: { workflowsPath?: string; logger?: unknown } = {},
+  /** interceptorModules: more workflow interceptors after the kit's (the explorer's, never a production bundle). */
+  options: { workflowsPath?: string; logger?: unknown; interceptorModules?: string[] } = {},
 ): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({
     workflowsPath: options.workflowsPath ?? SAGA_WORKFLOWS_PATH,
-    workflowInterceptorModules: SAGA_WORKFLOW_INTERCEPTOR_MODULES,
+    workflowInterceptorModules: [...SAGA_WORKFLOW_INTERCEPTOR_MODULES, ...(options.interceptorModules ?? [])],
     ...(options.logger ? { logger: options.logger as never } : {}),
   });
 }

@@ -6,9 +6,18 @@
  * CHAOS_WORKER_CONFIG (JSON): ChaosWorkerConfig.
  */
 import { NativeConnection, Runtime } from '@temporalio/worker';
+import { createSagaActivities, ServiceClient } from '../../activities';
 import type { ServiceName } from '../../services/catalog';
 import { createSagaWorker } from '../../worker';
 import { silentSdkLogger as quiet } from '../../infra/telemetry/worker-runtime';
+
+/**
+ * A test module's replacements for some of the saga activities (the explorer's broken-activity fixtures), made over
+ * the worker's service client. A harness option of this child only: the production worker has no such setting.
+ */
+export type ActivityOverrides = (
+  serviceClient: ServiceClient,
+) => Record<string, (...args: never[]) => Promise<unknown>>;
 
 export interface ChaosWorkerConfig {
   address: string;
@@ -23,6 +32,8 @@ export interface ChaosWorkerConfig {
    * The SDK default (10 s) would stall every cached saga for that long after each kill.
    */
   stickyQueueScheduleToStartTimeout: string;
+  /** A module exporting `activityOverrides: ActivityOverrides` (test fixtures only); default: the saga activities. */
+  activityOverridesModule?: string;
 }
 
 async function main() {
@@ -32,14 +43,25 @@ async function main() {
     telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
   });
   const connection = await NativeConnection.connect({ address: config.address });
+  const activityConfig = { urls: config.urls, requestTimeoutMs: config.requestTimeoutMs, authToken: config.authToken };
+  const overridesClient = config.activityOverridesModule ? new ServiceClient(activityConfig) : undefined;
+  const overridden = overridesClient && {
+    activities: {
+      ...createSagaActivities(overridesClient),
+      ...(
+        (await import(config.activityOverridesModule!)) as { activityOverrides: ActivityOverrides }
+      ).activityOverrides(overridesClient),
+    },
+  };
   const { worker, close } = await createSagaWorker({
     connection,
     namespace: config.namespace,
     taskQueue: config.taskQueue,
-    activities: { urls: config.urls, requestTimeoutMs: config.requestTimeoutMs, authToken: config.authToken },
+    activities: activityConfig,
     worker: {
       workflowBundle: { codePath: config.workflowBundlePath },
       stickyQueueScheduleToStartTimeout: config.stickyQueueScheduleToStartTimeout,
+      ...overridden,
     },
   });
   const running = worker.run();
@@ -47,6 +69,7 @@ async function main() {
     worker.shutdown();
     await running.catch(() => undefined);
     await close();
+    await overridesClient?.close();
     await connection.close();
     process.exit(0);
   };

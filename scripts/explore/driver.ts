@@ -9,7 +9,8 @@ import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { isDeepStrictEqual } from 'node:util';
 import { resolveCompensation, retryCompensation, startSaga } from '../../cli/saga-client';
 import type { SagaView } from '../../workflows/saga';
-import type { ExploreEnvironment } from './environment';
+import type { PointEnvironment } from './time-skipping-environment';
+import { heldQuery, holdSignal, releaseSignal } from './hold-interceptor';
 import type { FailurePoint } from './points';
 import type { Ended, ExploreProfile } from './profiles';
 
@@ -30,6 +31,7 @@ async function until(
   handle: WorkflowHandle,
   ready: (s: SagaView) => boolean,
   timeoutMs = 60_000,
+  pollMs = 100,
 ): Promise<SagaView | undefined> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
@@ -37,9 +39,36 @@ async function until(
     if (state && ready(state)) return state;
     const described = await handle.describe().catch(() => undefined);
     if (described && described.status.name !== 'RUNNING') return undefined;
-    await sleep(100);
+    await sleep(pollMs);
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for the saga's state`);
+}
+
+/**
+ * The ended saga's state. A query on a closed workflow is answered by a worker replaying it; on a loaded machine
+ * (or right after the worker was replaced) the first may time out: ask again.
+ */
+async function finalState(handle: WorkflowHandle): Promise<SagaView | undefined> {
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    const state = await handle.query<SagaView>('sagaState').catch(() => undefined);
+    if (state) return state;
+    await sleep(1000);
+  }
+  return undefined;
+}
+
+async function untilHeld(
+  handle: WorkflowHandle,
+  ready: (h: { held: string[]; cancelled: boolean }) => boolean,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const h = await handle.query(heldQuery).catch(() => undefined);
+    if (h && ready(h)) return;
+    await sleep(100);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for the held step`);
 }
 
 async function ending(handle: WorkflowHandle): Promise<Ended> {
@@ -50,6 +79,60 @@ async function ending(handle: WorkflowHandle): Promise<Ended> {
     if (err instanceof WorkflowFailedError && cause?.name === 'CancelledFailure') return { cancelled: true };
     return { failed: cause?.message ?? (err as Error).message };
   }
+}
+
+/**
+ * The saga's end; or, when a compensation is dead-lettered with no operator left to decide (none in the point's
+ * drive, or after the operator's decision), a violation and the saga terminated: it would wait forever. A
+ * compensation that cannot get past a fault, e.g. one that is not idempotent (a fresh key is a fresh request to the
+ * faults too), ends there.
+ */
+async function endingOrStuck(
+  handle: WorkflowHandle,
+  end: Promise<Ended>,
+  violations: string[],
+  decided?: { name: string; round?: number },
+): Promise<Ended> {
+  // The dead letter the operator decided on may still show until the saga acts on the decision: not stuck.
+  const stuck = (c: SagaView['compensations'][number]) =>
+    c.status === 'DEAD_LETTERED' && !(c.name === decided?.name && c.deadLetter?.round === decided.round);
+  const deadLettered = until(handle, (s) => s.compensations.some(stuck), 600_000, 500).catch(() => undefined);
+  const first = await Promise.race([end, deadLettered.then((s) => s && { stuck: s })]);
+  if (!first || !('stuck' in first)) return first ?? end;
+  const c = first.stuck.compensations.find(stuck)!;
+  violations.push(
+    `${c.name} was dead-lettered (${first.stuck.compensationCause?.reason ?? 'no cause'}): the saga waits for an operator; terminated`,
+  );
+  await handle.terminate('explore: a compensation dead-lettered with no operator to decide').catch(() => undefined);
+  return end;
+}
+
+/** The saga's state once the compensation is dead-lettered and its dead letter recorded (or failed to be). */
+async function parked(
+  handle: WorkflowHandle,
+  expected: { compensation: string; attempts: number },
+  violations: string[],
+): Promise<SagaView | undefined> {
+  const state = await until(
+    handle,
+    (s) =>
+      s.compensations.some(
+        (c) =>
+          c.name === expected.compensation &&
+          c.status === 'DEAD_LETTERED' &&
+          (c.deadLetter?.id !== undefined || c.deadLetter?.recordError !== undefined),
+      ),
+    300_000,
+    250,
+  );
+  const c = state?.compensations.find((x) => x.name === expected.compensation);
+  if (!c) violations.push(`${expected.compensation} was never dead-lettered`);
+  else if (c.deadLetter?.recordError) violations.push(`its dead letter was not recorded: ${c.deadLetter.recordError}`);
+  else if (c.deadLetter?.attempts !== expected.attempts)
+    violations.push(
+      `${expected.compensation} dead-lettered after ${c.deadLetter?.attempts} attempts, its policy has ${expected.attempts}`,
+    );
+  return state ?? (await handle.query<SagaView>('sagaState').catch(() => undefined));
 }
 
 /** Where the saga's state contradicts what the kit's rules say the point must come to. */
@@ -74,8 +157,23 @@ export function expectationViolations(point: FailurePoint, state: SagaView | und
   return v;
 }
 
+/**
+ * The compensation under run-twice ran twice (its first answer was lost, so Temporal executed it again): an
+ * idempotent one sent the same request both times, so the service recorded it under one key, its own
+ * (<business key>:<activity>, activities/saga-call.ts). A key per execution means the second execution was a new
+ * request: a second effect, unless the service happens to refuse it on its own.
+ */
+export function keyPerExecution(compensation: string, key: string, keys: string[]): string[] {
+  const own = `${key}:${camel(compensation)}`;
+  const its = keys.filter((k) => k === own || k.startsWith(`${own}:`));
+  if (its.length === 1 && its[0] === own) return [];
+  return [
+    `${compensation} executed twice sent ${its.length} idempotency key(s) (${its.join(', ') || 'none'}), not its one key ${own}: not idempotent`,
+  ];
+}
+
 export async function runPoint(
-  env: ExploreEnvironment,
+  env: PointEnvironment,
   profile: ExploreProfile,
   point: FailurePoint,
   key: string,
@@ -90,11 +188,21 @@ export async function runPoint(
     { ...(input as object), options: point.options, faults: point.faults } as never,
     { workflowTaskTimeout: '3s' },
   );
+  // Awaited from the start: on the time-skipping server, a saga's result being awaited is what lets time skip.
+  const end = ending(handle);
   const stepIs = (name: string, status: string) => (s: SagaView) =>
     s.steps.some((x) => x.name === name && x.status === status);
   const { drive } = point;
 
-  if (drive.cancel) {
+  if (drive.cancel?.afterCompleted) {
+    // The step's result held in the workflow (hold-interceptor.ts) until the saga has the cancellation.
+    const step = drive.cancel.afterCompleted;
+    await handle.signal(holdSignal, step);
+    await untilHeld(handle, (h) => h.held.includes(step));
+    await handle.cancel();
+    await untilHeld(handle, (h) => h.cancelled);
+    await handle.signal(releaseSignal, step);
+  } else if (drive.cancel) {
     if (drive.cancel.whileRunning) await until(handle, stepIs(drive.cancel.whileRunning, 'RUNNING'));
     await handle.cancel().catch(() => undefined); // refused by an ended saga: the point's expectation says what must be
   }
@@ -103,8 +211,10 @@ export async function runPoint(
       await until(handle, stepIs(drive.kill.whileRunning, 'RUNNING'));
       await sleep(300); // the worker has picked the activity up
     } else await until(handle, stepIs(drive.kill.afterCompleted, 'COMPLETED'));
+    if (!env.worker) throw new Error(`${point.id} kills the worker: it must run on the dev server`);
     await env.worker.killAndRestart();
   }
+  let decided: { name: string; round?: number } | undefined;
   if (drive.operator) {
     const { compensation, decision } = drive.operator;
     const waiting = await until(
@@ -112,6 +222,8 @@ export async function runPoint(
       (s) => s.compensations.some((c) => c.name === compensation && c.status === 'DEAD_LETTERED'),
       120_000,
     );
+    const parkedOne = waiting?.compensations.find((c) => c.name === compensation);
+    decided = { name: compensation, round: parkedOne?.deadLetter?.round };
     if (!waiting) violations.push(`${compensation} never waited for an operator`);
     else if (decision === 'retry') await retryCompensation(env.client, key, compensation);
     else {
@@ -123,15 +235,25 @@ export async function runPoint(
     }
   }
 
-  const ended = await ending(handle);
-  const state = await handle.query<SagaView>('sagaState').catch(() => undefined);
-  const outcome = profile.outcome(ended);
+  let state: SagaView | undefined;
+  let outcome: string;
+  if (drive.deadLetter) {
+    // Left waiting for an operator: checked there (its dead letter recorded, after every attempt of its policy).
+    state = await parked(handle, drive.deadLetter, violations);
+    outcome = 'NEEDS_ATTENTION';
+  } else {
+    const ended = await endingOrStuck(handle, end, violations, decided);
+    state = await finalState(handle);
+    outcome = profile.outcome(ended);
+  }
   violations.push(...expectationViolations(point, state));
 
   if (drive.replay) {
     // The same request again (its idempotency key), then the work again under a new key: neither may change a row.
     const { compensation } = drive.replay;
-    const before = profile.effectRows(await profile.readRows(env.databaseUrls, input));
+    const rows = await profile.readRows(env.databaseUrls, input);
+    violations.push(...keyPerExecution(compensation, key, profile.requestKeys(rows)));
+    const before = profile.effectRows(rows);
     // The compensation's request as the saga sent it: the same body, the reason being the saga's.
     const request = profile.compensationRequest(compensation, input, state?.compensationCause?.reason ?? '');
     for (const idempotencyKey of [`${key}:${camel(compensation)}`, `${key}:${camel(compensation)}:again`]) {
@@ -146,5 +268,6 @@ export async function runPoint(
       );
   }
   violations.push(...profile.check(input, outcome, await profile.readRows(env.databaseUrls, input)));
+  if (drive.deadLetter) await handle.terminate('explore: checked while waiting for an operator').catch(() => undefined);
   return { point, key, outcome, status: state?.status, violations, ms: performance.now() - t0 };
 }

@@ -30,12 +30,15 @@ export interface ExploreEnvironment {
   /** The services as an operator calls them by hand (the worker's token). */
   services: ServiceClient;
   worker: WorkerSupervisor;
+  /** The workflow bundle the worker runs (the time-skipping server's worker runs it too). */
+  workflowBundlePath: string;
   stop(): Promise<void>;
 }
 
 export async function startExploreEnvironment(
   log: (line: string) => void,
   workflowsPath?: string,
+  activityOverridesModule?: string,
 ): Promise<ExploreEnvironment> {
   const authToken = randomBytes(24).toString('hex');
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'saga-explore-'));
@@ -54,7 +57,11 @@ export async function startExploreEnvironment(
   };
   try {
     log('starting PostgreSQL + the services (fault injection on), the Temporal dev server; bundling the workflows…');
-    const bundling = bundleSagaWorkflows({ logger: quiet, workflowsPath });
+    const bundling = bundleSagaWorkflows({
+      logger: quiet,
+      workflowsPath,
+      interceptorModules: [require.resolve('./hold-interceptor')],
+    });
     services = forkTsScript(path.join(__dirname, '..', 'chaos', 'services-process.ts'), {
       CHAOS_SERVICES_CONFIG: JSON.stringify({ authToken, topUp: true } satisfies ChaosServicesConfig),
       SERVICE_AUTH_TOKEN: authToken,
@@ -80,6 +87,7 @@ export async function startExploreEnvironment(
       requestTimeoutMs: 10_000,
       workflowBundlePath: bundlePath,
       stickyQueueScheduleToStartTimeout: '1s',
+      activityOverridesModule,
     };
     worker = new WorkerSupervisor(
       { CHAOS_WORKER_CONFIG: JSON.stringify(workerConfig), SERVICE_AUTH_TOKEN: authToken },
@@ -95,6 +103,7 @@ export async function startExploreEnvironment(
       databaseUrls: ready.databaseUrls,
       services: serviceClient,
       worker,
+      workflowBundlePath: bundlePath,
       stop,
     };
   } catch (err) {

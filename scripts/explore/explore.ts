@@ -12,7 +12,8 @@ import { runBatch } from '../bench/load';
 import { REPO_ROOT } from '../../infra/temporal/binary';
 import { runPoint, type PointResult } from './driver';
 import { startExploreEnvironment } from './environment';
-import { pairPoints, singlePoints, subsetPoints, type FailurePoint } from './points';
+import { startTimeSkippingEnvironment } from './time-skipping-environment';
+import { groupPoints, pairPoints, singlePoints, subsetPoints, type FailurePoint } from './points';
 import type { ExploreProfile } from './profiles';
 import { matrix, summaryLine, type SagaReport } from './report';
 
@@ -23,7 +24,7 @@ export interface ExploreOptions {
   /** Every failure kind once, on rotating steps (what npm test runs), instead of every point. */
   subset: boolean;
   rotation: number;
-  /** Only these point ids (e.g. "reserve-inventory/reject"). */
+  /** Only these point ids (e.g. "reserve-inventory/reject"; "order:reserve-inventory/reject" for one saga's). */
   only?: string[];
   concurrency: number;
   progress: boolean;
@@ -31,6 +32,8 @@ export interface ExploreOptions {
   outDir: string | false;
   /** Another workflows module for the worker (the broken fixtures); default the registered sagas. */
   workflowsPath?: string;
+  /** A module replacing some activities in the explorer's worker (the broken-activity fixtures); default none. */
+  activityOverridesModule?: string;
 }
 
 export interface ExploreResult {
@@ -49,18 +52,30 @@ export function pointsOf(
 ): FailurePoint[] {
   const saga = { name: profile.saga.name, meta: profile.saga.meta, pivot: profile.pivot };
   const single = singlePoints(saga);
-  const points = o.subset ? subsetPoints(single, o.rotation) : [...single, ...pairPoints(saga, o.pairs)];
-  return o.only ? points.filter((p) => o.only!.includes(p.id)) : points;
+  const groups = groupPoints(saga);
+  // The subset: every single failure kind once, and one of the group points (rotating).
+  const points = o.subset
+    ? [...subsetPoints(single, o.rotation), ...(groups.length ? [groups[o.rotation % groups.length]] : [])]
+    : [...single, ...groups, ...pairPoints(saga, o.pairs)];
+  return o.only
+    ? points.filter((p) => o.only!.includes(p.id) || o.only!.includes(`${profile.saga.name}:${p.id}`))
+    : points;
 }
 
 export async function explore(o: ExploreOptions): Promise<ExploreResult> {
   const t0 = performance.now();
   const log = (line: string) => o.progress && process.stderr.write(`  ${line}\n`);
-  const env = await startExploreEnvironment(log, o.workflowsPath);
+  const all = o.profiles.map((profile) => ({ profile, points: pointsOf(profile, o) }));
+  const env = await startExploreEnvironment(log, o.workflowsPath, o.activityOverridesModule);
+  const timeSkipping = all.some((a) => a.points.some((p) => p.server === 'time-skipping'))
+    ? await startTimeSkippingEnvironment(env, o).catch(async (err: Error) => {
+        await env.stop();
+        throw err;
+      })
+    : undefined;
   const runId = randomBytes(2).toString('hex');
   const reports: SagaReport[] = [];
   try {
-    const all = o.profiles.map((profile) => ({ profile, points: pointsOf(profile, o) }));
     const total = all.reduce((n, a) => n + a.points.length, 0);
     const bar = new cliProgress.SingleBar(
       { format: '  {bar} {value}/{total} sagas | {violations} violations | {last}', stream: process.stderr },
@@ -72,24 +87,33 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
       const results: PointResult[] = [];
       const keyOf = (p: FailurePoint, i: number) => `explore-${runId}-${profile.saga.name}-${i}`;
       const run = async (p: FailurePoint, i: number) => {
-        const r = await runPoint(env, profile, p, keyOf(p, i)).catch((err: Error) => ({
-          point: p,
-          key: keyOf(p, i),
-          outcome: 'ERROR',
-          violations: [`the driver failed: ${err.message}`],
-          ms: 0,
-        }));
+        const r = await runPoint(p.server === 'time-skipping' ? timeSkipping! : env, profile, p, keyOf(p, i)).catch(
+          (err: Error) => ({
+            point: p,
+            key: keyOf(p, i),
+            outcome: 'ERROR',
+            violations: [`the driver failed: ${err.message}`],
+            ms: 0,
+          }),
+        );
         results.push(r);
         if (r.violations.length) violations++;
         if (o.progress) bar.increment({ violations, last: `${profile.saga.name} ${p.id}` });
       };
       const indexed = points.map((p, i) => ({ p, i }));
       const isKill = (p: FailurePoint) => p.drive.kill !== undefined;
-      await runBatch(
-        (i) => run(indexed[Number(i)].p, Number(i)),
-        indexed.filter((x) => !isKill(x.p)).map((x) => String(x.i)),
-        o.concurrency,
-      );
+      const onTimeSkipping = (p: FailurePoint) => p.server === 'time-skipping';
+      // The time-skipping server's points one at a time (its clock is global), alongside the dev server's.
+      await Promise.all([
+        runBatch(
+          (i) => run(indexed[Number(i)].p, Number(i)),
+          indexed.filter((x) => !isKill(x.p) && !onTimeSkipping(x.p)).map((x) => String(x.i)),
+          o.concurrency,
+        ),
+        (async () => {
+          for (const x of indexed.filter((x) => onTimeSkipping(x.p))) await run(x.p, x.i);
+        })(),
+      ]);
       for (const x of indexed.filter((x) => isKill(x.p))) await run(x.p, x.i);
       const order = new Map(points.map((p, i) => [p.id, i]));
       results.sort((a, b) => order.get(a.point.id)! - order.get(b.point.id)!);
@@ -97,6 +121,7 @@ export async function explore(o: ExploreOptions): Promise<ExploreResult> {
     }
     if (o.progress) bar.stop();
   } finally {
+    await timeSkipping?.stop();
     await env.stop();
   }
   const summary = summaryLine(reports);

@@ -8,7 +8,7 @@
  * To add a failure kind: add it to FORWARD_FAILURES or COMPENSATION_FAILURES, derive its faults and expectation in
  * forwardPoint / compensationPoint, and, if the driver must act while the saga runs, a `drive` action (driver.ts).
  */
-import type { SagaDefinition, SagaRunOptions, StepMeta } from '../../workflows/saga';
+import { KIT_DEFAULTS, type SagaDefinition, type SagaRunOptions, type StepMeta } from '../../workflows/saga';
 
 export const FORWARD_FAILURES = [
   'reject',
@@ -25,6 +25,7 @@ export const FORWARD_FAILURES = [
 ] as const;
 export const COMPENSATION_FAILURES = [
   'transient-recover',
+  'dead-letter',
   'dead-letter-retry',
   'dead-letter-resolve',
   'run-twice',
@@ -40,31 +41,48 @@ export const EXPLORE_OPTIONS: SagaRunOptions = {
   // A worker killed mid-step: its activity is retried after this.
   stepTimeout: '4s',
 };
+/**
+ * The points that exhaust a retry policy run with the saga's DEFAULT policies (the explored sagas set none of their
+ * own: the kit's, 5 forward attempts, 20 compensation attempts, back-off up to a minute) on the time-skipping test
+ * server, which skips the back-off (time-skipping-environment.ts). Every other point runs on the dev server with
+ * EXPLORE_OPTIONS: the cancellations and kills must (the test server's clock is global, and stops skipping after an
+ * activity is cancelled mid-run), the rest need no waiting.
+ */
+export const DEFAULT_RUN: SagaRunOptions = {};
+export const DEFAULT_STEP_ATTEMPTS = KIT_DEFAULTS.stepRetry.maximumAttempts!;
+export const DEFAULT_COMPENSATION_ATTEMPTS = KIT_DEFAULTS.compensationRetry.maximumAttempts!;
+export type Server = 'dev' | 'time-skipping';
+
 /** How long a step is held in flight (an injected delay) so that a cancellation or a kill lands while it runs. */
 export const IN_FLIGHT_MS = 2500;
 
 /** What the driver does while the saga runs (any combination, in this order). */
 export interface Drive {
-  /** Cancel the saga while this step runs (no step: right after the start). */
-  cancel?: { whileRunning?: string };
+  /**
+   * Cancel the saga while this step runs, or after it completed and before the next step is scheduled (the
+   * explorer's hold interceptor keeps its result until the cancellation is in); neither: right after the start.
+   */
+  cancel?: { whileRunning?: string; afterCompleted?: string };
   /** SIGKILL the worker while this step runs, or just after it completed; a new worker is started at once. */
   kill?: { whileRunning: string } | { afterCompleted: string };
   /** When the compensation waits dead-lettered: the operator's decision (a resolve first does the work by hand). */
   operator?: { decision: 'retry' | 'resolve'; compensation: string };
   /** After the saga ended: send the compensation's request again, with its key and with a fresh one. */
   replay?: { compensation: string };
+  /** The compensation must end dead-lettered after every attempt of its policy: checked there, then terminated. */
+  deadLetter?: { compensation: string; attempts: number };
 }
 
 /** What the kit's rules say must come of the point. */
 export interface Expectation {
   /** The saga's final status (SagaView.status); several when the rules allow either. */
-  status: ('COMPLETED' | 'COMPENSATED')[];
+  status: ('COMPLETED' | 'COMPENSATED' | 'NEEDS_ATTENTION')[];
   /** Steps whose compensation must have run (COMPLETED, or RESOLVED by an operator) when the saga compensated. */
   compensated: string[];
   /** Steps whose compensation must not have run (a rejected step wrote nothing). */
   notCompensated: string[];
   /** The compensation under test and the status it must end in. */
-  compensation?: { name: string; status: 'COMPLETED' | 'RESOLVED' };
+  compensation?: { name: string; status: 'COMPLETED' | 'RESOLVED' | 'DEAD_LETTERED' };
 }
 
 export interface FailurePoint {
@@ -73,10 +91,12 @@ export interface FailurePoint {
   saga: string;
   /** The row of the matrix (a step or a compensation) and its column. */
   target: string;
-  targetKind: 'step' | 'compensation' | 'pair';
+  targetKind: 'step' | 'compensation' | 'pair' | 'group';
   failure: string;
   faults: Record<string, string>;
   options: SagaRunOptions;
+  /** The Temporal server it runs on (see DEFAULT_RUN). */
+  server: Server;
   drive: Drive;
   expect: Expectation;
 }
@@ -113,6 +133,19 @@ function cancelledWhile(shape: Shape, index: number): Expectation {
   return { status: ['COMPLETED'], compensated: [], notCompensated: [] };
 }
 
+/** A cancellation after step p completed, before the next is scheduled: up to the pivot the saga compensates. */
+function cancelledAfter(shape: Shape, p: number): Expectation {
+  if (p < shape.pivot) return { status: ['COMPENSATED'], compensated: withCompensation(shape, p), notCompensated: [] };
+  return { status: ['COMPLETED'], compensated: [], notCompensated: [] };
+}
+
+/** The step before step i's parallel group (or before i, when it runs alone): what must have completed first. */
+function before(shape: Shape, i: number): number {
+  const group = shape.steps[i].group;
+  const first = group === undefined ? i : shape.steps.findIndex((s) => s.group === group);
+  return first - 1;
+}
+
 const completed: Expectation = { status: ['COMPLETED'], compensated: [], notCompensated: [] };
 /** The step failed with its outcome unknown (it may have written): it is compensated too. */
 const unknownOutcome = (shape: Shape, i: number): Expectation => ({
@@ -127,7 +160,13 @@ const rejected = (shape: Shape, i: number): Expectation => ({
 });
 
 /** One forward failure at step i, or undefined when the kind does not apply to the step (e.g. a rejection after the pivot). */
-export function forwardPoint(saga: Explored, i: number, failure: ForwardFailure): FailurePoint | undefined {
+export function forwardPoint(
+  saga: Explored,
+  i: number,
+  failure: ForwardFailure,
+  /** The run options of a point that exhausts a policy: the saga's defaults, unless a pair needs the short ones. */
+  exhaustOptions: SagaRunOptions = DEFAULT_RUN,
+): FailurePoint | undefined {
   const shape = shapeOf(saga);
   const step = shape.steps[i];
   const name = step.name;
@@ -145,11 +184,13 @@ export function forwardPoint(saga: Explored, i: number, failure: ForwardFailure)
     failure,
     faults,
     options,
+    server: options === DEFAULT_RUN ? 'time-skipping' : 'dev',
     drive,
     expect,
   });
   const hold = (n: number) =>
     n >= 0 && n < shape.steps.length ? { [shape.steps[n].name]: `delay:${IN_FLIGHT_MS}` } : {};
+  const exhaustAttempts = exhaustOptions === DEFAULT_RUN ? DEFAULT_STEP_ATTEMPTS : ATTEMPTS;
   switch (failure) {
     case 'reject':
       return undoable ? point({ [name]: 'reject' }, {}, rejected(shape, i)) : undefined;
@@ -157,18 +198,26 @@ export function forwardPoint(saga: Explored, i: number, failure: ForwardFailure)
       return point({ [name]: `transient:${ATTEMPTS - 1}` }, {}, completed);
     case 'transient-exhaust':
       // After the pivot steps retry without limit: there is no policy to exhaust.
-      return undoable ? point({ [name]: `transient:${ATTEMPTS}` }, {}, unknownOutcome(shape, i)) : undefined;
+      return undoable
+        ? point({ [name]: `transient:${exhaustAttempts}` }, {}, unknownOutcome(shape, i), exhaustOptions)
+        : undefined;
     case 'lost-once':
       return point({ [name]: 'lost-response:1' }, {}, completed);
     case 'lost-exhaust':
-      return undoable ? point({ [name]: `lost-response:${ATTEMPTS}` }, {}, unknownOutcome(shape, i)) : undefined;
+      return undoable
+        ? point({ [name]: `lost-response:${exhaustAttempts}` }, {}, unknownOutcome(shape, i), exhaustOptions)
+        : undefined;
     case 'late-effect':
       // Every attempt answers after the step timeout; the effect lands after the saga gave up (and compensated).
       return undoable
         ? point({ [name]: 'delay:2000' }, {}, unknownOutcome(shape, i), { ...EXPLORE_OPTIONS, stepTimeout: '1s' })
         : undefined;
-    case 'cancel-before':
-      return point(hold(i - 1), { cancel: { whileRunning: shape.steps[i - 1]?.name } }, cancelledWhile(shape, i - 1));
+    case 'cancel-before': {
+      // After the step (or group) before it completed, before it is scheduled; before the first step: at once.
+      const p = before(shape, i);
+      if (p < 0) return point({}, { cancel: {} }, cancelledWhile(shape, -1));
+      return point(hold(p), { cancel: { afterCompleted: shape.steps[p].name } }, cancelledAfter(shape, p));
+    }
     case 'cancel-during':
       return point(hold(i), { cancel: { whileRunning: name } }, cancelledWhile(shape, i));
     case 'cancel-after':
@@ -191,6 +240,7 @@ function trigger(
   shape: Shape,
   j: number,
   c: string,
+  stepAttempts = ATTEMPTS,
 ): { faults: Record<string, string>; drive: Drive; expect: Expectation } {
   const step = shape.steps[j];
   const isDefault = step.compensations[step.compensations.length - 1] === c;
@@ -203,21 +253,26 @@ function trigger(
   }
   if (j + 1 <= shape.pivot)
     return { faults: { [shape.steps[j + 1].name]: 'reject' }, drive: {}, expect: rejected(shape, j + 1) };
-  return { faults: { [step.name]: `lost-response:${ATTEMPTS}` }, drive: {}, expect: unknownOutcome(shape, j) };
+  return { faults: { [step.name]: `lost-response:${stepAttempts}` }, drive: {}, expect: unknownOutcome(shape, j) };
 }
 
 export function compensationPoint(saga: Explored, j: number, c: string, failure: CompensationFailure): FailurePoint {
   const shape = shapeOf(saga);
-  const t = trigger(shape, j, c);
+  // Dead-lettered after its whole default policy, on the time-skipping server, unless a cancellation triggers it
+  // (that one with the short policy on the dev server). The operator's decisions are Temporal updates, which the
+  // test server does not implement: dead-letter-retry and -resolve run on the dev server, with the short policy.
+  const exhausts = failure === 'dead-letter' && !trigger(shape, j, c).drive.cancel;
+  const t = exhausts ? trigger(shape, j, c, DEFAULT_STEP_ATTEMPTS) : trigger(shape, j, c);
   const base = {
     id: `${c}/${failure}`,
     saga: saga.name,
     target: c,
     targetKind: 'compensation' as const,
     failure,
-    options: EXPLORE_OPTIONS,
+    options: exhausts ? DEFAULT_RUN : EXPLORE_OPTIONS,
+    server: exhausts ? ('time-skipping' as const) : ('dev' as const),
   };
-  const ran = (status: 'COMPLETED' | 'RESOLVED'): Expectation => ({
+  const ran = (status: 'COMPLETED' | 'RESOLVED' | 'DEAD_LETTERED'): Expectation => ({
     ...t.expect,
     status: ['COMPENSATED'],
     compensation: { name: c, status },
@@ -230,6 +285,16 @@ export function compensationPoint(saga: Explored, j: number, c: string, failure:
         drive: t.drive,
         expect: ran('COMPLETED'),
       };
+    case 'dead-letter': {
+      // Fails every attempt of its policy: dead-lettered, the saga NEEDS_ATTENTION with an OPEN dead letter.
+      const attempts = exhausts ? DEFAULT_COMPENSATION_ATTEMPTS : ATTEMPTS;
+      return {
+        ...base,
+        faults: { ...t.faults, [c]: `transient:${attempts}` },
+        drive: { ...t.drive, deadLetter: { compensation: c, attempts } },
+        expect: { ...ran('DEAD_LETTERED'), status: ['NEEDS_ATTENTION'], compensated: [] },
+      };
+    }
     case 'dead-letter-retry':
       // Fails every attempt of its policy (dead-lettered); the operator's retry is the attempt after: it succeeds.
       return {
@@ -273,6 +338,69 @@ export function singlePoints(saga: Explored): FailurePoint[] {
 }
 
 /**
+ * Two members of one parallel group failing at once. Before the pivot: both rejected (neither wrote anything: only
+ * the steps before the group are compensated), or one rejected while the other exhausts its policy (that one's
+ * outcome is unknown, or it is cancelled mid-retry when its sibling's rejection fails the group: compensated either
+ * way). After it: both failing transiently, or both losing an answer, and recovering. On the dev server with the
+ * short policies: a rejection cancels the sibling's running activity, which the time-skipping server cannot take.
+ */
+export function groupPoints(saga: Explored): FailurePoint[] {
+  const shape = shapeOf(saga);
+  const points: FailurePoint[] = [];
+  const groups = [...new Set(shape.steps.map((s) => s.group).filter((g): g is string => g !== undefined))];
+  for (const group of groups) {
+    const members = shape.steps.map((s, i) => ({ s, i })).filter((m) => m.s.group === group);
+    const undoable = members.every((m) => m.i <= shape.pivot);
+    const before = members[0].i - 1;
+    const kinds: [ForwardFailure, ForwardFailure][] = undoable
+      ? [
+          ['reject', 'reject'],
+          ['reject', 'transient-exhaust'],
+          ['transient-exhaust', 'reject'],
+        ]
+      : [
+          ['transient-recover', 'transient-recover'],
+          ['lost-once', 'lost-once'],
+        ];
+    const spec: Partial<Record<ForwardFailure, string>> = {
+      reject: 'reject',
+      'transient-exhaust': `transient:${ATTEMPTS}`,
+      'transient-recover': `transient:${ATTEMPTS - 1}`,
+      'lost-once': 'lost-response:1',
+    };
+    members.forEach((a, x) =>
+      members.slice(x + 1).forEach((b) => {
+        for (const [fa, fb] of kinds) {
+          const rejectedOnes = [fa === 'reject' ? a.s.name : undefined, fb === 'reject' ? b.s.name : undefined];
+          const unknownOnes = [fa !== 'reject' ? a : undefined, fb !== 'reject' ? b : undefined].filter(
+            (m) => m !== undefined && m.s.compensations.length,
+          );
+          points.push({
+            id: `${a.s.name}/${fa}+${b.s.name}/${fb}`,
+            saga: saga.name,
+            target: group,
+            targetKind: 'group',
+            failure: `${fa}+${fb}`,
+            faults: { [a.s.name]: spec[fa]!, [b.s.name]: spec[fb]! },
+            options: EXPLORE_OPTIONS,
+            server: 'dev',
+            drive: {},
+            expect: undoable
+              ? {
+                  status: ['COMPENSATED'],
+                  compensated: [...withCompensation(shape, before), ...unknownOnes.map((m) => m!.s.name)],
+                  notCompensated: rejectedOnes.filter((n): n is string => n !== undefined),
+                }
+              : completed,
+          });
+        }
+      }),
+    );
+  }
+  return points;
+}
+
+/**
  * Pairs: a forward failure that makes the saga compensate, combined with a failure of one of the compensations it
  * runs (a transient that recovers, or one that dead-letters and is retried). Sampled with a seeded generator.
  */
@@ -287,13 +415,16 @@ export function pairPoints(saga: Explored, n: number, seed = 1): FailurePoint[] 
         const step = shape.steps.find((s) => s.name === stepName)!;
         const c = step.compensations[step.compensations.length - 1];
         for (const cf of ['transient-recover', 'dead-letter-retry'] as const) {
+          // A forward failure exhausting its default policy is on the time-skipping server, unless the operator
+          // must decide (an update, which only the dev server implements): then with the short policy.
+          const first = cf === 'dead-letter-retry' ? (forwardPoint(saga, i, f, EXPLORE_OPTIONS) ?? forward) : forward;
           const spec = cf === 'transient-recover' ? `transient:${ATTEMPTS - 1}` : `transient:${ATTEMPTS}`;
           candidates.push({
-            ...forward,
+            ...first,
             id: `${forward.id}+${c}/${cf}`,
             targetKind: 'pair',
             failure: `${f}+${c}/${cf}`,
-            faults: { ...forward.faults, [c]: spec },
+            faults: { ...first.faults, [c]: spec },
             drive: cf === 'dead-letter-retry' ? { operator: { decision: 'retry', compensation: c } } : {},
             expect: { ...forward.expect, compensation: { name: c, status: 'COMPLETED' } },
           });

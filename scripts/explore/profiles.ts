@@ -53,6 +53,8 @@ export interface ExploreProfile<Rows = unknown> {
   check(input: unknown, outcome: string, rows: Rows): string[];
   /** The rows, except idempotency records: compared before and after a compensation is replayed. */
   effectRows(rows: Rows): unknown;
+  /** The idempotency keys the services recorded for the saga's requests (in those rows). */
+  requestKeys(rows: Rows): string[];
   /** The request a compensation sends, with the saga's reason (an operator sends the same by hand before resolving it). */
   compensationRequest(compensation: string, input: unknown, reason: string): ServiceRequest;
 }
@@ -82,6 +84,7 @@ export const orderProfile: ExploreProfile<OrderSagaRows> = {
     return checkOrderSaga({ orderId, customerId, outcome: outcome as SagaOutcomeKind }, rows);
   },
   effectRows: ({ idempotency: _keys, ...rows }) => rows,
+  requestKeys: (rows) => rows.idempotency.map((r) => r.key),
   compensationRequest: (compensation, input, reason) => {
     const id = encodeURIComponent((input as OrderInput).orderId);
     const body = { reason };
@@ -130,6 +133,7 @@ export const returnProfile: ExploreProfile<ReturnRows> = {
   check: (input, outcome, rows) =>
     checkReturn({ ...(input as ReturnInput), outcome: outcome as ReturnOutcomeKind }, rows),
   effectRows: ({ idempotency: _keys, ...rows }) => rows,
+  requestKeys: (rows) => rows.idempotency.map((r) => r.key),
   compensationRequest: (compensation, input, reason) => {
     const id = encodeURIComponent((input as ReturnInput).returnId);
     const requests: Record<string, ServiceRequest> = {

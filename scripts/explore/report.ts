@@ -38,13 +38,13 @@ export function matrix(saga: Pick<SagaDefinition, 'meta' | 'name'>, results: Poi
     ['compensation', ...COMPENSATION_FAILURES],
     compensations.map((c) => [c, ...COMPENSATION_FAILURES.map((f) => cell(byId.get(`${c}/${f}`)))]),
   );
-  const pairs = results.filter((r) => r.point.targetKind === 'pair');
+  const pairs = results.filter((r) => r.point.targetKind === 'pair' || r.point.targetKind === 'group');
   const lines = [`### ${saga.name} saga`, '', ...forward, '', ...backward];
   if (pairs.length)
     lines.push(
       '',
       ...table(
-        ['pair', 'outcome'],
+        ["two failures (a parallel group's members at once; pairs)", 'outcome'],
         pairs.map((r) => [r.point.id, cell(r)]),
       ),
     );

@@ -1,5 +1,5 @@
 /**
- * npm run explore -- [--saga NAME] [--pairs N] [--subset] [--concurrency N]
+ * npm run explore -- [--saga NAME] [--pairs N] [--subset] [--only ID,...] [--concurrency N]
  * Every failure point of a saga (or of every registered saga), one saga per point against the real services, their
  * databases and a real Temporal server; prints the matrix, writes Markdown + JSON under explore-results/, exits 1
  * on any violation (64 on bad arguments). The last line counts points, sagas and violations.
@@ -31,6 +31,10 @@ async function main() {
     )
     .option('--subset', 'every failure kind once, on rotating steps (what npm test runs)', false)
     .option('--rotation <n>', 'which steps the subset picks', count('--rotation', 0), new Date().getUTCDate())
+    .option(
+      '--only <ids>',
+      'only these points, comma-separated (e.g. reserve-inventory/reject,refund-payment/run-twice)',
+    )
     .option('--concurrency <n>', 'sagas at once', count('--concurrency', 1), 6)
     .option('--out <dir>', 'where the Markdown and JSON reports go', DEFAULT_OUT_DIR)
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 64));
@@ -40,6 +44,7 @@ async function main() {
     pairs: number;
     subset: boolean;
     rotation: number;
+    only?: string;
     concurrency: number;
     out: string;
   }>();
@@ -63,6 +68,7 @@ async function main() {
     pairs: o.pairs,
     subset: o.subset,
     rotation: o.rotation,
+    only: o.only?.split(',').map((id) => id.trim()),
     concurrency: o.concurrency,
     progress: process.stderr.isTTY ?? false,
     outDir: o.out,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { explore, pointsOf, type ExploreResult } from '../../scripts/explore/explore';
-import { COMPENSATION_FAILURES, FORWARD_FAILURES, singlePoints } from '../../scripts/explore/points';
+import { COMPENSATION_FAILURES, FORWARD_FAILURES, groupPoints, singlePoints } from '../../scripts/explore/points';
 import { EXPLORE_PROFILES, orderProfile, type ExploreProfile } from '../../scripts/explore/profiles';
 import { matrix } from '../../scripts/explore/report';
 import { orderSaga } from '../../workflows/order-saga';
@@ -30,11 +30,56 @@ describe('explore: failure points from the definition', () => {
     assert.deepEqual(points.find((p) => p.id === 'charge-payment/cancel-after')!.expect.status, ['COMPLETED']);
   });
 
+  it('runs the points that exhaust a policy on the time-skipping server with the default policies, the rest on the dev server', () => {
+    const points = singlePoints(orderSaga);
+    const at = (id: string) => points.find((p) => p.id === id)!;
+    for (const id of [
+      'reserve-inventory/transient-exhaust',
+      'charge-payment/lost-exhaust',
+      'release-inventory/dead-letter',
+    ]) {
+      assert.equal(at(id).server, 'time-skipping', id);
+      assert.deepEqual(at(id).options, {}, id);
+    }
+    assert.deepEqual(at('reserve-inventory/transient-exhaust').faults, { 'reserve-inventory': 'transient:5' });
+    assert.equal(at('release-inventory/dead-letter').faults['release-inventory'], 'transient:20');
+    // Cancellations, kills and the operator's decisions (updates, which the test server lacks) stay on the dev server.
+    for (const p of points.filter((p) => p.drive.cancel || p.drive.kill || p.drive.operator))
+      assert.equal(p.server, 'dev', p.id);
+    assert.equal(at('cancel-order/dead-letter').server, 'dev');
+  });
+
+  it('cancels before a step once the step (or group) before it completed, and fails two members of a group at once', () => {
+    const points = singlePoints(orderSaga);
+    const at = (id: string) => points.find((p) => p.id === id)!;
+    // schedule-shipment runs in a group with reserve-inventory: "before" it is after create-order, as for its sibling.
+    assert.deepEqual(at('schedule-shipment/cancel-before').drive, { cancel: { afterCompleted: 'create-order' } });
+    assert.deepEqual(at('schedule-shipment/cancel-before').expect.compensated, ['create-order']);
+    // The charge done, cancelled before the confirmations: the order is kept.
+    assert.deepEqual(at('confirm-shipment/cancel-before').drive, { cancel: { afterCompleted: 'charge-payment' } });
+    assert.deepEqual(at('confirm-shipment/cancel-before').expect.status, ['COMPLETED']);
+    const groups = groupPoints(orderSaga);
+    const both = groups.find((p) => p.id === 'reserve-inventory/reject+schedule-shipment/reject')!;
+    assert.deepEqual(both.expect, {
+      status: ['COMPENSATED'],
+      compensated: ['create-order'],
+      notCompensated: ['reserve-inventory', 'schedule-shipment'],
+    });
+    const mixed = groups.find((p) => p.id === 'reserve-inventory/reject+schedule-shipment/transient-exhaust')!;
+    assert.deepEqual(mixed.expect.compensated, ['create-order', 'schedule-shipment']);
+    assert.deepEqual(mixed.expect.notCompensated, ['reserve-inventory']);
+    // After the pivot, three members: every two of them, recovering.
+    assert.equal(groups.filter((p) => p.expect.status.includes('COMPLETED')).length, 3 * 2);
+  });
+
   it('the subset covers every failure kind once, on steps that rotate', () => {
     const a = pointsOf(orderProfile, { pairs: 0, subset: true, rotation: 0 });
     const b = pointsOf(orderProfile, { pairs: 0, subset: true, rotation: 1 });
-    assert.equal(a.length, FORWARD_FAILURES.length + COMPENSATION_FAILURES.length);
-    assert.deepEqual(new Set(a.map((p) => p.failure)), new Set([...FORWARD_FAILURES, ...COMPENSATION_FAILURES]));
+    // Every kind once, plus one of the order saga's parallel-group points.
+    assert.equal(a.length, FORWARD_FAILURES.length + COMPENSATION_FAILURES.length + 1);
+    const singles = a.filter((p) => p.targetKind !== 'group');
+    assert.deepEqual(new Set(singles.map((p) => p.failure)), new Set([...FORWARD_FAILURES, ...COMPENSATION_FAILURES]));
+    assert.equal(a.filter((p) => p.targetKind === 'group').length, 1);
     assert.notDeepEqual(
       a.map((p) => p.target),
       b.map((p) => p.target),
@@ -65,7 +110,9 @@ describe('npm run explore (every registered saga, every failure kind once)', fun
       result.reports.map((r) => r.saga),
       SAGA_LIST.map((s) => s.name),
     );
-    for (const r of result.reports) assert.equal(r.results.length, kinds, r.saga);
+    // Every kind once, and one parallel-group point for a saga that has groups.
+    const expected = (saga: string) => kinds + (groupPoints(EXPLORE_PROFILES[saga].saga).length ? 1 : 0);
+    for (const r of result.reports) assert.equal(r.results.length, expected(r.saga), r.saga);
     const matrices = result.reports
       .map((r) =>
         matrix(
@@ -75,7 +122,7 @@ describe('npm run explore (every registered saga, every failure kind once)', fun
       )
       .join('\n');
     assert.equal(result.violations, 0, `${violationText(result)}\n${matrices}`);
-    const n = kinds * SAGA_LIST.length;
+    const n = SAGA_LIST.reduce((sum, s) => sum + expected(s.name), 0);
     assert.equal(result.summary, `explore: ${n} points, ${n} sagas run, 0 violations`);
   });
 });
@@ -83,7 +130,15 @@ describe('npm run explore (every registered saga, every failure kind once)', fun
 describe('explore: broken sagas are caught at the right point', function () {
   this.timeout(240_000);
   const profile = (saga: ExploreProfile['saga']): ExploreProfile => ({ ...orderProfile, saga });
-  const only = ['reserve-inventory/lost-exhaust', 'reserve-inventory/reject', 'charge-payment/cancel-after'];
+  // Each broken saga at the three points, the order saga (with the broken activity) at run-twice.
+  const only = [
+    ...['broken-after-push', 'broken-compensates-reject', 'broken-after-pivot'].flatMap((saga) =>
+      ['reserve-inventory/lost-exhaust', 'reserve-inventory/reject', 'charge-payment/cancel-after'].map(
+        (id) => `${saga}:${id}`,
+      ),
+    ),
+    'order:release-inventory/run-twice',
+  ];
   let result: ExploreResult;
   const failedPoints = (saga: string) =>
     result.reports
@@ -93,7 +148,8 @@ describe('explore: broken sagas are caught at the right point', function () {
 
   before(async () => {
     result = await explore({
-      profiles: [profile(afterPushSaga), profile(compensatesRejectSaga), profile(afterPivotSaga)],
+      // The broken sagas, and the real order saga with the broken activity (which every saga here gets).
+      profiles: [profile(afterPushSaga), profile(compensatesRejectSaga), profile(afterPivotSaga), orderProfile],
       pairs: 0,
       subset: false,
       rotation: 0,
@@ -102,6 +158,9 @@ describe('explore: broken sagas are caught at the right point', function () {
       progress: false,
       outDir: false,
       workflowsPath: require.resolve('./fixtures/workflows'),
+      // A test option of the explorer's worker, not a production setting: the kit derives idempotency keys itself,
+      // so a non-idempotent compensation needs a broken activity (a fresh key on each execution).
+      activityOverridesModule: require.resolve('./fixtures/broken-activities'),
     });
   });
 
@@ -130,8 +189,16 @@ describe('explore: broken sagas are caught at the right point', function () {
     );
   });
 
+  it('a compensation that is not idempotent: run twice, it sent a fresh idempotency key each time', () => {
+    assert.deepEqual(failedPoints('order'), ['release-inventory/run-twice'], violationText(result));
+    assert.match(
+      violationText(result),
+      /order release-inventory\/run-twice: release-inventory executed twice sent [2-9] idempotency key\(s\) .*: not idempotent/,
+    );
+  });
+
   it('reports the violations in its summary', () => {
-    assert.equal(result.violations, 3);
-    assert.match(result.summary, /^explore: 9 points, 9 sagas run, 3 violations$/);
+    assert.equal(result.violations, 4);
+    assert.match(result.summary, /^explore: 10 points, 10 sagas run, 4 violations$/);
   });
 });
