@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { bundleWorkflowCode, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { sagaHeadersInterceptor } from '../../activities/saga-headers';
 
@@ -30,4 +32,16 @@ export function bundleSagaWorkflows(
     workflowInterceptorModules: SAGA_WORKFLOW_INTERCEPTOR_MODULES,
     ...(options.logger ? { logger: options.logger as never } : {}),
   });
+}
+
+/**
+ * Bundles the workflows once (seconds) and writes the bundle into `dir`, for worker processes to load
+ * (WorkerProcessConfig.workflowBundlePath): a new worker then starts in ~1 s. The bundler's own lines are dropped.
+ */
+export async function writeSagaWorkflowBundle(dir: string, workflowsPath?: string): Promise<string> {
+  const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
+  const bundle = await bundleSagaWorkflows({ workflowsPath, logger: silent });
+  const file = path.join(dir, 'workflow-bundle.js');
+  await writeFile(file, bundle.code);
+  return file;
 }

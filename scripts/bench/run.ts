@@ -11,12 +11,15 @@
  * Output: a progress bar on stderr, a table on stdout, raw figures in bench-results/<timestamp>.json, and
  * docs/bench/latest.json + docs/bench/latest.svg (unless --no-docs).
  */
-import { execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { forkTsScript, nextMessage } from '../../infra/processes/child';
+import { startServicesProcess, type ServicesProcess } from '../../infra/processes/services-process';
+import { startWorkerProcess, type WorkerProcess } from '../../infra/processes/worker-process';
+import { topUp } from '../../infra/postgres/top-up';
+import { SERVICE_NAMES } from '../../services/catalog';
 import { Client, Connection } from '@temporalio/client';
 import { createSagaClient } from '../../cli/saga-client';
 import { temporal } from '@temporalio/proto';
@@ -30,11 +33,11 @@ import { startBenchTemporal, type BenchTemporal } from './temporal-server';
 import type { ServiceName } from '../../services/catalog';
 import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/saga/search-attributes';
 import { renderChart } from './chart';
-import { DIRECT_SERIES, makeOp, runBatch, SERIES, SERIES_LABEL, type BatchResult, type SeriesName } from './load';
+import { DIRECT_SERIES, makeOp, runBatch, SERIES, SERIES_LABEL, type SeriesName } from './load';
 import { evaluate, FLOOR_CALL, printVerdict, type Verdict } from './targets';
 import { measureParked, type ParkedFigures } from './parked';
 import { cpuSeconds, statusKb, treeCpuSeconds } from './proc';
-import type { BenchWorkerConfig } from './worker-process';
+import { askWorker, type BenchWorkerOptions } from './worker-extension';
 
 const intList = (v: string) =>
   v.split(',').map((s) => {
@@ -148,8 +151,8 @@ function pct(sorted: number[], p: number): number {
 }
 
 interface Children {
-  services: ChildProcess;
-  workers: ChildProcess[];
+  services: ServicesProcess;
+  workers: WorkerProcess[];
   server: BenchTemporal;
 }
 
@@ -213,14 +216,9 @@ async function main() {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'saga-bench-'));
   const children: Partial<Children> = {};
   const cleanup = async () => {
-    for (const w of children.workers ?? []) if (w.connected) w.send({ type: 'stop' });
+    const stoppingWorkers = Promise.all((children.workers ?? []).map((w) => w.stop()));
     await children.server?.stop().catch(() => undefined);
-    if (children.services?.connected) children.services.send({ type: 'stop' });
-    await Promise.all(
-      [...(children.workers ?? []), children.services].map((c) =>
-        c && c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once('exit', r)) : undefined,
-      ),
-    );
+    await Promise.all([stoppingWorkers, children.services?.stop()]);
     rmSync(tmp, { recursive: true, force: true });
   };
   process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
@@ -234,22 +232,23 @@ async function main() {
     const profileFlags = o.profileServices
       ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(o.profileServices as string)}`]
       : [];
-    children.services = forkTsScript(
-      path.join(__dirname, 'services-process.ts'),
+    children.services = await startServicesProcess(
       {
-        BENCH_DB_POOL_SIZE: String(params.dbPoolSize),
-        LOG_LEVEL: 'warn',
-        SERVICE_AUTH_TOKEN: authToken,
+        services: SERVICE_NAMES.map((name) => ({ name, port: 0 })),
+        ownPostgres: true,
+        authToken,
+        dbPoolSize: params.dbPoolSize,
         // Only the parked sagas send fault headers (to be refused a compensation); the series send none.
-        BENCH_FAULT_INJECTION: String(Boolean(o.parked)),
+        faultInjection: Boolean(o.parked),
+        seed: true,
+        logLevel: 'warn',
+        extension: { module: require.resolve('./call-floor') },
       },
-      profileFlags,
+      { name: 'services', nodeFlags: profileFlags, readyTimeoutMs: 120_000 },
     );
-    const { urls, floorUrl } = await nextMessage<{ urls: Record<ServiceName, string>; floorUrl: string }>(
-      children.services,
-      'ready',
-      'services process',
-    );
+    await topUp('bench', children.services.ready.databaseUrls);
+    const urls = children.services.ready.urls as Record<ServiceName, string>;
+    const floorUrl = children.services.ready.extension!.floorUrl as string;
 
     // 2. Temporal: the dev server, or the cluster (its dynamic config is infra/temporal/cluster/dynamicconfig.yaml).
     process.stderr.write(
@@ -282,32 +281,41 @@ async function main() {
     const workflowBundlePath = path.join(tmp, 'workflow-bundle.js');
     writeFileSync(workflowBundlePath, bundle.code);
     const taskQueue = `bench-${runId}`;
-    const workerConfig: BenchWorkerConfig = {
-      address: server.address,
-      namespace: server.namespace,
-      taskQueue,
-      urls,
-      authToken,
-      eager: params.eagerStart,
-      workflowBundlePath,
-      worker: {
-        maxCachedWorkflows: o.maxCachedWorkflows,
-        maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities,
-        maxConcurrentWorkflowTaskExecutions: o.maxConcurrentWorkflowTasks,
-        workflowTaskPollers: o.workflowPollers,
-        activityTaskPollers: o.activityPollers,
-      },
-    };
-    children.workers = Array.from({ length: params.workers }, () =>
-      forkTsScript(path.join(__dirname, 'worker-process.ts'), { BENCH_WORKER_CONFIG: JSON.stringify(workerConfig) }, [
-        '--expose-gc',
-      ]),
+    children.workers = await Promise.all(
+      Array.from({ length: params.workers }, (_, i) =>
+        startWorkerProcess(
+          {
+            address: server.address,
+            namespace: server.namespace,
+            taskQueue,
+            urls,
+            authToken,
+            workflowBundlePath,
+            logLevel: 'ERROR',
+            worker: {
+              maxCachedWorkflows: o.maxCachedWorkflows,
+              maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities,
+              maxConcurrentWorkflowTaskExecutions: o.maxConcurrentWorkflowTasks,
+              ...(o.workflowPollers && {
+                workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: o.workflowPollers as number },
+              }),
+              ...(o.activityPollers && {
+                activityTaskPollerBehavior: { type: 'simple-maximum', maximum: o.activityPollers as number },
+              }),
+            },
+            extension: {
+              module: require.resolve('./worker-extension'),
+              options: { eager: params.eagerStart } satisfies BenchWorkerOptions,
+            },
+          },
+          { name: `worker#${i + 1}`, nodeFlags: ['--expose-gc'], readyTimeoutMs: 120_000 },
+        ),
+      ),
     );
-    await Promise.all(children.workers.map((w) => nextMessage(w, 'ready', 'worker process')));
     const workers = children.workers;
     // --client-in-worker runs the client in the first worker process.
     const worker = workers[0];
-    const workersCpu = () => workers.reduce((sum, w) => sum + cpuSeconds(w.pid!), 0);
+    const workersCpu = () => workers.reduce((sum, w) => sum + cpuSeconds(w.pid), 0);
 
     const connection = await Connection.connect({ address: server.address });
     const client = createSagaClient(connection, server.namespace);
@@ -333,17 +341,9 @@ async function main() {
     );
     bar.start(total, 0, { phase: 'warm-up', rate: '' });
 
-    const runRemote = (s: SeriesName, ids: string[], concurrency: number) =>
-      new Promise<{ result: BatchResult; clientCpuSeconds: number }>((resolve) => {
-        const onMessage = (m: { type: string; n?: number; result?: BatchResult; clientCpuSeconds?: number }) => {
-          if (m.type === 'tick') bar.increment(m.n!);
-          if (m.type === 'batch-result') {
-            worker.off('message', onMessage);
-            resolve({ result: m.result!, clientCpuSeconds: m.clientCpuSeconds! });
-          }
-        };
-        worker.on('message', onMessage);
-        worker.send({ type: 'run-batch', series: s, ids, concurrency });
+    const runRemote = async (s: SeriesName, ids: string[], concurrency: number) =>
+      askWorker(worker, { kind: 'run-batch', series: s, ids, concurrency }, 'batch-result', (m) => {
+        if (m.kind === 'tick') bar.increment(m.n);
       });
     const runHere = async (s: SeriesName, ids: string[], concurrency: number, timeCalls: boolean) => {
       const op = makeOp(s, {
@@ -382,7 +382,7 @@ async function main() {
         const before = {
           worker: workersCpu(),
           server: server.cpuSeconds(),
-          services: treeCpuSeconds(children.services.pid!),
+          services: treeCpuSeconds(children.services!.pid),
         };
         const { result, clientCpuSeconds } = await run(
           s,
@@ -393,7 +393,7 @@ async function main() {
         const after = {
           worker: workersCpu(),
           server: server.cpuSeconds(),
-          services: treeCpuSeconds(children.services.pid!),
+          services: treeCpuSeconds(children.services!.pid),
         };
         const sorted = [...result.latenciesMs].sort((a, b) => a - b);
         const ok = sorted.length;
@@ -421,8 +421,8 @@ async function main() {
             services: per(after.services - before.services),
             client: per(clientCpuSeconds),
           },
-          workerPeakRssMb: Math.max(...workers.map((w) => statusKb(w.pid!, 'VmHWM'))) / 1024,
-          workerRssMb: Math.max(...workers.map((w) => statusKb(w.pid!, 'VmRSS'))) / 1024,
+          workerPeakRssMb: Math.max(...workers.map((w) => statusKb(w.pid, 'VmHWM'))) / 1024,
+          workerRssMb: Math.max(...workers.map((w) => statusKb(w.pid, 'VmRSS'))) / 1024,
           loadAvg: [load0, os.loadavg()[0]],
         };
         results.push(level);

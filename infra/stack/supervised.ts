@@ -8,12 +8,12 @@ import {
   SERVICE_NAMES,
   serviceEnvName,
   type ServiceName,
-} from '../services/catalog';
-import { loadServiceConfig, type ServiceConfig } from '../services/shared/config';
-import { SAGA_SEARCH_ATTRIBUTES } from '../workflows/saga/search-attributes';
-import { loadTemporalConfig } from './config';
-import { loadWorkerMetricsAddress } from './telemetry/worker-metrics-config';
-import type { ChildHandle } from './processes/child';
+} from '../../services/catalog';
+import { loadServiceConfig, type ServiceConfig } from '../../services/shared/config';
+import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/saga/search-attributes';
+import { loadTemporalConfig } from '../config';
+import { loadWorkerMetricsAddress } from '../telemetry/worker-metrics-config';
+import type { ChildHandle } from '../processes/child';
 import {
   isAlive,
   processStartTime,
@@ -22,13 +22,13 @@ import {
   removePidFile,
   writePidFile,
   type PidRecord,
-} from './processes/orphans';
-import { startPostgresProcess, type PostgresReady } from './processes/postgres-process';
-import { startServicesProcess } from './processes/services-process';
-import { startTemporalProcess, type TemporalProcessConfig, type TemporalReady } from './processes/temporal-process';
-import { startWorkerProcess } from './processes/worker-process';
-import { isPortInUse } from './ports';
-import { Supervisor, type ChildSpec, type RestartPolicy } from './supervisor/supervisor';
+} from '../processes/orphans';
+import { startPostgresProcess, type PostgresReady } from '../processes/postgres-process';
+import { startServicesProcess } from '../processes/services-process';
+import { startTemporalProcess, type TemporalProcessConfig, type TemporalReady } from '../processes/temporal-process';
+import { startWorkerProcess } from '../processes/worker-process';
+import { isPortInUse } from '../ports';
+import { Supervisor, type ChildSpec, type RestartPolicy } from '../supervisor/supervisor';
 
 /**
  * The whole stack on one machine, on embedded defaults, as separate processes under one supervisor (this process):
@@ -80,7 +80,7 @@ export interface LocalStack {
 export class PortInUseError extends Error {}
 
 /** Where `npm start` keeps its data unless DATA_DIR says otherwise. */
-export const DEFAULT_DATA_DIR = path.resolve(__dirname, '..', '.data');
+export const DEFAULT_DATA_DIR = path.resolve(__dirname, '..', '..', '.data');
 
 /** The file in which a stack leaves its read-only token for the tools on this machine (the demo), mode 0600. */
 export function readTokenFile(dataDir: string): string {

@@ -1,0 +1,9 @@
+/**
+ * The one place a stack is assembled. Two shapes, one set of launchers (infra/processes/):
+ *   supervised.ts  npm start (and the demo, the web UI test): every piece a child of one supervisor that restarts
+ *                  what dies, data kept in a folder across restarts;
+ *   killable.ts    the chaos run, the explorer, the bench and the crash tests: every piece started here and stopped,
+ *                  SIGKILLed or restarted on purpose by the caller.
+ */
+export * from './supervised';
+export * from './killable';

