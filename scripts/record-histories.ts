@@ -27,9 +27,15 @@ import {
   type SagaRequest,
   type SagaResult,
 } from '../cli/saga-client';
-import { httpClient } from '../test/support/http';
-import { stopTestPostgres } from '../test/support/postgres';
-import { installQuietRuntime, startSagaStack, type SagaStack } from '../test/support/saga-stack';
+import { randomBytes } from 'node:crypto';
+import { Connection, type Client } from '@temporalio/client';
+import { ServiceClient } from '../activities';
+import { createSagaClient } from '../cli/saga-client';
+import { startInProcessStack, type InProcessStack } from '../infra/stack';
+import { startDevServer } from '../infra/temporal/dev-server';
+import { bundleSagaWorkflows } from '../infra/temporal/saga-worker';
+import { installWorkerRuntime } from '../infra/telemetry/worker-runtime';
+import { SAGA_SEARCH_ATTRIBUTES } from '../workflows/saga/search-attributes';
 import { orderSaga, type OrderSagaResult } from '../workflows/order-saga';
 import { returnSaga, type ReturnSagaResult } from '../workflows/return-saga';
 import type { SagaDefinition, SagaView } from '../workflows/saga';
@@ -375,12 +381,13 @@ async function approvedOrder(stack: SagaStack, orderId: string, delivered: boole
   await startSaga(stack.client, stack.taskQueue, orderSaga, { orderId, ...BASE });
   expectApproved(await awaitSagaResult<OrderSagaResult>(stack.client, orderId));
   if (!delivered) return;
-  const res = await httpClient(stack.services.shipping.url).post(
+  await stack.services.call(
+    'shipping',
+    'POST',
     `/shipments/${orderId}/deliver`,
     {},
-    { key: `${orderId}:deliver` },
+    { idempotencyKey: `${orderId}:deliver` },
   );
-  if (res.status !== 200) throw new Error(`delivering ${orderId}: ${res.status} ${JSON.stringify(res.body)}`);
 }
 
 function expectReturn(result: SagaResult<ReturnSagaResult>, status: ReturnSagaResult['status'], reason?: RegExp): void {
@@ -481,9 +488,9 @@ async function main(): Promise<void> {
   const scenarios = wanted.length ? SCENARIOS.filter((s) => wanted.includes(s.name)) : SCENARIOS;
 
   await mkdir(HISTORIES_DIR, { recursive: true });
-  installQuietRuntime();
+  installWorkerRuntime({ logLevel: 'ERROR' }); // the SDK's own lines: errors only
   const t0 = Date.now();
-  const stack = await startSagaStack();
+  const stack = await startRecordingStack();
   console.log(`stack started in ${Date.now() - t0} ms`);
   try {
     // One at a time: concurrent sagas would not change the histories' shape, but a loaded machine could (e.g. an
@@ -494,9 +501,42 @@ async function main(): Promise<void> {
     }
   } finally {
     await stack.stop();
-    await stopTestPostgres();
   }
   console.log(`recorded ${scenarios.length} histories in ${Date.now() - t0} ms`);
+}
+
+/** What a scenario talks to: a client and the task queue of an in-process stack, and the services as the worker calls them. */
+interface SagaStack {
+  client: Client;
+  taskQueue: string;
+  services: ServiceClient;
+  stop(): Promise<void>;
+}
+
+/** The dev server, the four services with fault injection on an embedded PostgreSQL of their own, one worker. */
+async function startRecordingStack(): Promise<SagaStack> {
+  const authToken = randomBytes(24).toString('hex');
+  const server = await startDevServer({ ui: false, searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES } });
+  const stack: InProcessStack = await startInProcessStack({
+    temporal: server,
+    authToken,
+    faultInjection: true,
+    logLevel: 'silent',
+    workflowBundle: await bundleSagaWorkflows(),
+  });
+  await stack.startWorker();
+  const connection = await Connection.connect({ address: server.address });
+  const services = new ServiceClient({ urls: stack.urls, requestTimeoutMs: 10_000, authToken });
+  return {
+    client: createSagaClient(connection, server.namespace),
+    taskQueue: stack.taskQueue,
+    services,
+    async stop() {
+      await services.close();
+      await connection.close();
+      await stack.stop();
+    },
+  };
 }
 
 main().catch((err: Error) => {

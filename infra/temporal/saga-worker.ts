@@ -23,24 +23,28 @@ export function sagaWorkerInterceptors(options: {
   };
 }
 
-/** Bundles a workflows module (default: the sagas the worker registers) with the kit's workflow interceptors. */
+const SILENT = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
+
+/**
+ * Bundles a workflows module (default: the sagas the worker registers) with the kit's workflow interceptors. The
+ * bundler's own lines are dropped unless a logger is given (its errors still throw).
+ */
 export function bundleSagaWorkflows(
   options: { workflowsPath?: string; logger?: unknown } = {},
 ): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({
     workflowsPath: options.workflowsPath ?? SAGA_WORKFLOWS_PATH,
     workflowInterceptorModules: SAGA_WORKFLOW_INTERCEPTOR_MODULES,
-    ...(options.logger ? { logger: options.logger as never } : {}),
+    logger: (options.logger ?? SILENT) as never,
   });
 }
 
 /**
  * Bundles the workflows once (seconds) and writes the bundle into `dir`, for worker processes to load
- * (WorkerProcessConfig.workflowBundlePath): a new worker then starts in ~1 s. The bundler's own lines are dropped.
+ * (WorkerProcessConfig.workflowBundlePath): a new worker then starts in ~1 s.
  */
 export async function writeSagaWorkflowBundle(dir: string, workflowsPath?: string): Promise<string> {
-  const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
-  const bundle = await bundleSagaWorkflows({ workflowsPath, logger: silent });
+  const bundle = await bundleSagaWorkflows({ workflowsPath });
   const file = path.join(dir, 'workflow-bundle.js');
   await writeFile(file, bundle.code);
   return file;

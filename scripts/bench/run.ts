@@ -23,7 +23,7 @@ import { SERVICE_NAMES } from '../../services/catalog';
 import { Client, Connection } from '@temporalio/client';
 import { createSagaClient } from '../../cli/saga-client';
 import { temporal } from '@temporalio/proto';
-import { bundleSagaWorkflows } from '../../infra/temporal/saga-worker';
+import { writeSagaWorkflowBundle } from '../../infra/temporal/saga-worker';
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { ServiceClient } from '../../activities/service-client';
@@ -276,10 +276,7 @@ async function main() {
 
     // 3. Worker.
     process.stderr.write('  bundling the workflows, starting the worker…\n');
-    const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
-    const bundle = await bundleSagaWorkflows({ workflowsPath: require.resolve('./workflows'), logger: quiet });
-    const workflowBundlePath = path.join(tmp, 'workflow-bundle.js');
-    writeFileSync(workflowBundlePath, bundle.code);
+    const workflowBundlePath = await writeSagaWorkflowBundle(tmp, require.resolve('./workflows'));
     const taskQueue = `bench-${runId}`;
     children.workers = await Promise.all(
       Array.from({ length: params.workers }, (_, i) =>
