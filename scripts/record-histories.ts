@@ -78,9 +78,28 @@ interface Scenario {
   activities: string[];
   /** Activities that must have succeeded only on their third attempt. */
   thirdAttempt?: string[];
-  lastEvent: string;
+  /** Default: the workflow completed. */
+  lastEvent?: string;
   check: (r: Recorded) => void;
 }
+
+/** The forward steps up to the pivot, rejected there, then the first two compensations. */
+const REJECTED_AT_THE_PIVOT = [
+  'createOrder',
+  'reserveInventory',
+  'scheduleShipment',
+  'chargePayment',
+  'cancelShipment',
+  'releaseInventory',
+];
+
+/** The check of a saga rejected at the pivot whose three compensations all ran (`resolved`: by an operator's hand). */
+const compensatedAfterThePivot =
+  (resolved?: string[]) =>
+  ({ result, state }: Recorded) => {
+    expectRejected(result, /^charge-payment: /);
+    expectCompensated(state, ['cancel-shipment', 'release-inventory', 'reject-order'], { resolved });
+  };
 
 const FORWARD = [
   'createOrder',
@@ -97,22 +116,12 @@ const SCENARIOS: Scenario[] = [
     name: 'happy',
     input: { orderId: 'replay-happy', ...BASE },
     activities: FORWARD,
-    lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
     check: ({ result }) => expectApproved(result),
   },
   {
     name: 'rejected-at-payment',
     input: { orderId: 'replay-rejected-at-payment', ...BASE, customerId: 'cust-broke' },
-    activities: [
-      'createOrder',
-      'reserveInventory',
-      'scheduleShipment',
-      'chargePayment',
-      'cancelShipment',
-      'releaseInventory',
-      'rejectOrder',
-    ],
-    lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+    activities: [...REJECTED_AT_THE_PIVOT, 'rejectOrder'],
     check: ({ result, state }) => {
       expectRejected(result, /^charge-payment: insufficient funds/);
       expectCompensated(state, ['cancel-shipment', 'release-inventory', 'reject-order']);
@@ -126,7 +135,6 @@ const SCENARIOS: Scenario[] = [
       destination: { ...DESTINATION, city: 'McMurdo Station', postalCode: '00000', country: 'AQ' },
     },
     activities: ['createOrder', 'reserveInventory', 'scheduleShipment', 'releaseInventory', 'rejectOrder'],
-    lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
     check: ({ result, state }) => {
       expectRejected(result, /^schedule-shipment: undeliverable destination/);
       expectCompensated(state, ['release-inventory', 'reject-order']);
@@ -137,7 +145,6 @@ const SCENARIOS: Scenario[] = [
     name: 'rejected-at-inventory',
     input: { orderId: 'replay-rejected-at-inventory', ...BASE, items: [{ sku: 'MN-003', quantity: 1000 }] },
     activities: ['createOrder', 'reserveInventory', 'scheduleShipment', 'cancelShipment', 'rejectOrder'],
-    lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
     check: ({ result, state }) => {
       expectRejected(result, /^reserve-inventory: insufficient stock for MN-003/);
       expectCompensated(state, ['cancel-shipment', 'reject-order']);
@@ -176,21 +183,9 @@ const SCENARIOS: Scenario[] = [
       faults: { 'charge-payment': 'reject', 'release-inventory': 'transient:2' },
       options: { compensationRetry: { initialInterval: '100ms' } },
     },
-    activities: [
-      'createOrder',
-      'reserveInventory',
-      'scheduleShipment',
-      'chargePayment',
-      'cancelShipment',
-      'releaseInventory',
-      'rejectOrder',
-    ],
+    activities: [...REJECTED_AT_THE_PIVOT, 'rejectOrder'],
     thirdAttempt: ['releaseInventory'],
-    lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
-    check: ({ result, state }) => {
-      expectRejected(result, /^charge-payment: /);
-      expectCompensated(state, ['cancel-shipment', 'release-inventory', 'reject-order']);
-    },
+    check: compensatedAfterThePivot(),
   },
   {
     name: 'transient-retried',
@@ -203,7 +198,6 @@ const SCENARIOS: Scenario[] = [
     activities: FORWARD,
     // approve-order runs after the pivot with its own fixed retry policy (500 ms, x2): its retries take 1.5 s.
     thirdAttempt: ['reserveInventory', 'approveOrder'],
-    lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
     check: ({ result }) => expectApproved(result),
   },
   {
@@ -219,23 +213,8 @@ const SCENARIOS: Scenario[] = [
       await waitUntilParked(stack, orderId);
       await retryCompensation(stack.client, orderId);
     },
-    activities: [
-      'createOrder',
-      'reserveInventory',
-      'scheduleShipment',
-      'chargePayment',
-      'cancelShipment',
-      'releaseInventory',
-      'recordDeadLetter',
-      'closeDeadLetter',
-      'releaseInventory',
-      'rejectOrder',
-    ],
-    lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
-    check: ({ result, state }) => {
-      expectRejected(result, /^charge-payment: /);
-      expectCompensated(state, ['cancel-shipment', 'release-inventory', 'reject-order']);
-    },
+    activities: [...REJECTED_AT_THE_PIVOT, 'recordDeadLetter', 'closeDeadLetter', 'releaseInventory', 'rejectOrder'],
+    check: compensatedAfterThePivot(),
   },
   {
     name: 'dead-lettered-resolved',
@@ -248,24 +227,8 @@ const SCENARIOS: Scenario[] = [
       await waitUntilParked(stack, orderId);
       await resolveCompensation(stack.client, orderId, 'released by hand');
     },
-    activities: [
-      'createOrder',
-      'reserveInventory',
-      'scheduleShipment',
-      'chargePayment',
-      'cancelShipment',
-      'releaseInventory',
-      'recordDeadLetter',
-      'closeDeadLetter',
-      'rejectOrder',
-    ],
-    lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
-    check: ({ result, state }) => {
-      expectRejected(result, /^charge-payment: /);
-      expectCompensated(state, ['cancel-shipment', 'release-inventory', 'reject-order'], {
-        resolved: ['release-inventory'],
-      });
-    },
+    activities: [...REJECTED_AT_THE_PIVOT, 'recordDeadLetter', 'closeDeadLetter', 'rejectOrder'],
+    check: compensatedAfterThePivot(['release-inventory']),
   },
   {
     name: 'deadline-passed',
@@ -283,7 +246,6 @@ const SCENARIOS: Scenario[] = [
       'releaseInventory',
       'rejectOrder',
     ],
-    lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
     check: ({ result, state }) => {
       expectRejected(result, /^saga deadline \(2s\) passed during schedule-shipment/);
       expectCompensated(state, ['cancel-shipment', 'release-inventory', 'reject-order']);
@@ -308,14 +270,12 @@ function returnScenarios(): Scenario[] {
       name: 'return-happy',
       ...returnOf('return-happy'),
       activities: FORWARD_RETURN,
-      lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
       check: ({ result }) => expectReturn(result, 'RETURNED'),
     },
     {
       name: 'return-rejected-at-pickup',
       ...returnOf('return-rejected-at-pickup', {}, false),
       activities: ['requestReturn', 'bookReturnPickup', 'cancelReturn'],
-      lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
       check: ({ result, state }) => {
         expectReturn(result, 'REJECTED', /^book-return-pickup: .*not yet delivered/);
         expectCompensated(state, ['cancel-return']);
@@ -325,7 +285,6 @@ function returnScenarios(): Scenario[] {
       name: 'return-rejected-at-refund',
       ...returnOf('return-rejected-at-refund', { faults: { 'refund-payment': 'reject' } }),
       activities: ['requestReturn', 'bookReturnPickup', 'refundReturn', 'cancelReturnPickup', 'cancelReturn'],
-      lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
       check: ({ result, state }) => {
         expectReturn(result, 'REJECTED', /^refund-payment: /);
         expectCompensated(state, ['cancel-return-pickup', 'cancel-return']);
@@ -367,7 +326,6 @@ function returnScenarios(): Scenario[] {
         'closeDeadLetter',
         'cancelReturn',
       ],
-      lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
       check: ({ result, state }) => {
         expectReturn(result, 'REJECTED', /^refund-payment: /);
         expectCompensated(state, ['cancel-return-pickup', 'cancel-return'], { resolved: ['cancel-return-pickup'] });
@@ -458,8 +416,9 @@ function checkHistory(scenario: Scenario, events: JsonEvent[]): void {
     }
   }
   const last = events.at(-1)?.eventType;
-  if (last !== scenario.lastEvent)
-    throw new Error(`${scenario.name}: expected the history to end with ${scenario.lastEvent}, got ${last}`);
+  const lastEvent = scenario.lastEvent ?? 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED';
+  if (last !== lastEvent)
+    throw new Error(`${scenario.name}: expected the history to end with ${lastEvent}, got ${last}`);
 }
 
 async function record(stack: SagaStack, scenario: Scenario): Promise<{ file: string; events: number; ms: number }> {
