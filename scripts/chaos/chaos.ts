@@ -1,15 +1,17 @@
 /**
  * A chaos run: many order sagas with random customers, items, destinations and injected faults, a client that
  * cancels some of them, and processes that are SIGKILLed and restarted while they run: the worker, and with `--kill`
- * the services' process and the Temporal dev server too (dev-server-environment.ts), or on the cluster every kind of
- * process (cluster-environment.ts). Then the invariant checker
+ * the services' process and the Temporal dev server too, or on the cluster every kind of process (the stack and its
+ * faults: infra/stack/killable.ts). Then the invariant checker
  * (invariants.ts) reads every service's database and proves that nothing leaked, doubled or got lost. A second phase
  * returns some of the approved orders (return-phase.ts) under the same kinds of faults, each return checked with the
  * return saga's invariants, and stock and money checked again across the returns.
  *
- * Processes, as in the bench (scripts/bench/run.ts): PostgreSQL + the four services (fault injection on) in one child,
- * the Temporal dev server in another, the worker in a third (the one that gets killed); the client runs here.
+ * Processes: PostgreSQL (embedded), the four services (fault injection on) in one child, the Temporal server, and the
+ * workers, each a child of its own (infra/processes/restarting-worker.ts); the client runs here.
  * `npm run chaos` (run.ts) is the command line; the test (test/chaos/chaos.test.ts) calls runChaos directly.
+ * runChaos reads as its steps: startWorld, runSagas (with runKiller alongside), historyStats, checkSagas, runReturns,
+ * buildReport.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -80,7 +82,7 @@ export interface ChaosOptions {
   /** Aborting stops the children and the dev server. */
   signal?: AbortSignal;
   /**
-   * 'cluster': the real Temporal server (four role processes on PostgreSQL, see cluster-environment.ts); `kills` is
+   * 'cluster': the real Temporal server (four role processes on PostgreSQL, see infra/stack/killable.ts); `kills` is
    * then per process kind (worker, services, history, matching), plus `postgresRestarts`. Default 'dev-server'.
    */
   temporal: 'dev-server' | 'cluster';
