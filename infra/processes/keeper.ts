@@ -30,6 +30,6 @@ export function runKeeper<Ready extends object>(what: string, start: () => Promi
         stop: () => ((stopping = true), server.stop()),
       };
     },
-    { onParentGone: 'stop', stopOnSignals: true },
+    { onParentGone: 'stop', stopOn: ['SIGTERM', 'SIGINT'] },
   );
 }

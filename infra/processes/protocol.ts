@@ -64,15 +64,15 @@ export interface ChildServing<Ready extends ReadyMessage> {
 }
 
 /**
- * The child's side of the protocol: runs `start`, reports 'ready' (or 'fatal'), stops on 'stop' (and on SIGTERM and
- * SIGINT when `stopOnSignals`), and when the parent goes away either exits at once or stops first (`onParentGone`:
+ * The child's side of the protocol: runs `start`, reports 'ready' (or 'fatal'), stops on 'stop' (and on the signals in
+ * `stopOn`), and when the parent goes away either exits at once or stops first (`onParentGone`:
  * 'stop' for a child that owns something that would outlive it, such as a server it runs). A stop asked for while
  * starting waits for the start, so nothing started is left behind.
  */
 export function serveChild<Ready extends ReadyMessage>(
   what: string,
   start: () => Promise<ChildServing<Ready>>,
-  options: { onParentGone: 'exit' | 'stop'; stopOnSignals: boolean },
+  options: { onParentGone: 'exit' | 'stop'; stopOn: NodeJS.Signals[] },
 ): void {
   let serving: ChildServing<Ready> | undefined;
   let stopping: Promise<void> | undefined;
@@ -94,7 +94,7 @@ export function serveChild<Ready extends ReadyMessage>(
     if (m?.type === 'stop') void stop('asked to');
     else if (m?.type === 'extension') void serving?.onExtension?.(m.body);
   });
-  if (options.stopOnSignals) for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => void stop(signal));
+  for (const signal of options.stopOn) process.on(signal, () => void stop(signal));
   process.on('disconnect', () => (options.onParentGone === 'stop' ? void stop('the parent is gone') : process.exit(0)));
 }
 

@@ -91,5 +91,5 @@ serveChild<ServicesReady>(
     }
   },
   // Closing is quick (connections are cut), and an own PostgreSQL would outlive the process: stop, then exit.
-  { onParentGone: 'stop', stopOnSignals: true },
+  { onParentGone: 'stop', stopOn: ['SIGTERM'] },
 );

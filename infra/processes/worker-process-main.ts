@@ -75,5 +75,5 @@ serveChild<WorkerReady>(
     };
   },
   // The parent is gone: nobody will stop or kill us, so go now rather than linger as an orphan.
-  { onParentGone: 'exit', stopOnSignals: false },
+  { onParentGone: 'exit', stopOn: [] /* the SDK shuts the worker down on SIGINT and SIGTERM */ },
 );
