@@ -24,6 +24,8 @@ export interface SagaWorkerOptions {
   namespace: string;
   taskQueue: string;
   activities: ActivityConfig;
+  /** Activities registered next to the saga's (the bench's no-op activity). */
+  extraActivities?: Record<string, (...args: never[]) => unknown>;
   /** Extra worker options (bundle, cache size, slots...). */
   worker?: Partial<WorkerOptions>;
 }
@@ -39,7 +41,7 @@ export async function createSagaWorker(
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     workflowsPath: options.worker?.workflowBundle ? undefined : SAGA_WORKFLOWS_PATH,
-    activities: createSagaActivities(client),
+    activities: { ...createSagaActivities(client), ...options.extraActivities },
     // The kit's interceptors, and tracing's when OTEL_EXPORTER_OTLP_ENDPOINT is set.
     ...withWorkerTracing(sagaWorkerInterceptors({ prebuiltBundle }), { prebuiltBundle }),
     ...options.worker,

@@ -27,9 +27,15 @@ import {
   type SagaRequest,
   type SagaResult,
 } from '../cli/saga-client';
-import { httpClient } from '../test/support/http';
-import { stopTestPostgres } from '../test/support/postgres';
-import { installQuietRuntime, startSagaStack, type SagaStack } from '../test/support/saga-stack';
+import { randomBytes } from 'node:crypto';
+import { Connection, type Client } from '@temporalio/client';
+import { ServiceClient } from '../activities';
+import { createSagaClient } from '../cli/saga-client';
+import { startInProcessStack, type InProcessStack } from '../infra/stack';
+import { startDevServer } from '../infra/temporal/dev-server';
+import { bundleSagaWorkflows } from '../infra/temporal/saga-worker';
+import { installWorkerRuntime } from '../infra/telemetry/worker-runtime';
+import { SAGA_SEARCH_ATTRIBUTES } from '../workflows/saga/search-attributes';
 import { orderSaga, type OrderSagaResult } from '../workflows/order-saga';
 import { returnSaga, type ReturnSagaResult } from '../workflows/return-saga';
 import type { SagaDefinition, SagaView } from '../workflows/saga';
@@ -72,9 +78,28 @@ interface Scenario {
   activities: string[];
   /** Activities that must have succeeded only on their third attempt. */
   thirdAttempt?: string[];
-  lastEvent: string;
+  /** Default: the workflow completed. */
+  lastEvent?: string;
   check: (r: Recorded) => void;
 }
+
+/** The forward steps up to the pivot, rejected there, then the first two compensations. */
+const REJECTED_AT_THE_PIVOT = [
+  'createOrder',
+  'reserveInventory',
+  'scheduleShipment',
+  'chargePayment',
+  'cancelShipment',
+  'releaseInventory',
+];
+
+/** The check of a saga rejected at the pivot whose three compensations all ran (`resolved`: by an operator's hand). */
+const compensatedAfterThePivot =
+  (resolved?: string[]) =>
+  ({ result, state }: Recorded) => {
+    expectRejected(result, /^charge-payment: /);
+    expectCompensated(state, ['cancel-shipment', 'release-inventory', 'reject-order'], { resolved });
+  };
 
 const FORWARD = [
   'createOrder',
@@ -91,22 +116,12 @@ const SCENARIOS: Scenario[] = [
     name: 'happy',
     input: { orderId: 'replay-happy', ...BASE },
     activities: FORWARD,
-    lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
     check: ({ result }) => expectApproved(result),
   },
   {
     name: 'rejected-at-payment',
     input: { orderId: 'replay-rejected-at-payment', ...BASE, customerId: 'cust-broke' },
-    activities: [
-      'createOrder',
-      'reserveInventory',
-      'scheduleShipment',
-      'chargePayment',
-      'cancelShipment',
-      'releaseInventory',
-      'rejectOrder',
-    ],
-    lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+    activities: [...REJECTED_AT_THE_PIVOT, 'rejectOrder'],
     check: ({ result, state }) => {
       expectRejected(result, /^charge-payment: insufficient funds/);
       expectCompensated(state, ['cancel-shipment', 'release-inventory', 'reject-order']);
@@ -120,7 +135,6 @@ const SCENARIOS: Scenario[] = [
       destination: { ...DESTINATION, city: 'McMurdo Station', postalCode: '00000', country: 'AQ' },
     },
     activities: ['createOrder', 'reserveInventory', 'scheduleShipment', 'releaseInventory', 'rejectOrder'],
-    lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
     check: ({ result, state }) => {
       expectRejected(result, /^schedule-shipment: undeliverable destination/);
       expectCompensated(state, ['release-inventory', 'reject-order']);
@@ -131,7 +145,6 @@ const SCENARIOS: Scenario[] = [
     name: 'rejected-at-inventory',
     input: { orderId: 'replay-rejected-at-inventory', ...BASE, items: [{ sku: 'MN-003', quantity: 1000 }] },
     activities: ['createOrder', 'reserveInventory', 'scheduleShipment', 'cancelShipment', 'rejectOrder'],
-    lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
     check: ({ result, state }) => {
       expectRejected(result, /^reserve-inventory: insufficient stock for MN-003/);
       expectCompensated(state, ['cancel-shipment', 'reject-order']);
@@ -170,21 +183,9 @@ const SCENARIOS: Scenario[] = [
       faults: { 'charge-payment': 'reject', 'release-inventory': 'transient:2' },
       options: { compensationRetry: { initialInterval: '100ms' } },
     },
-    activities: [
-      'createOrder',
-      'reserveInventory',
-      'scheduleShipment',
-      'chargePayment',
-      'cancelShipment',
-      'releaseInventory',
-      'rejectOrder',
-    ],
+    activities: [...REJECTED_AT_THE_PIVOT, 'rejectOrder'],
     thirdAttempt: ['releaseInventory'],
-    lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
-    check: ({ result, state }) => {
-      expectRejected(result, /^charge-payment: /);
-      expectCompensated(state, ['cancel-shipment', 'release-inventory', 'reject-order']);
-    },
+    check: compensatedAfterThePivot(),
   },
   {
     name: 'transient-retried',
@@ -197,7 +198,6 @@ const SCENARIOS: Scenario[] = [
     activities: FORWARD,
     // approve-order runs after the pivot with its own fixed retry policy (500 ms, x2): its retries take 1.5 s.
     thirdAttempt: ['reserveInventory', 'approveOrder'],
-    lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
     check: ({ result }) => expectApproved(result),
   },
   {
@@ -213,23 +213,8 @@ const SCENARIOS: Scenario[] = [
       await waitUntilParked(stack, orderId);
       await retryCompensation(stack.client, orderId);
     },
-    activities: [
-      'createOrder',
-      'reserveInventory',
-      'scheduleShipment',
-      'chargePayment',
-      'cancelShipment',
-      'releaseInventory',
-      'recordDeadLetter',
-      'closeDeadLetter',
-      'releaseInventory',
-      'rejectOrder',
-    ],
-    lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
-    check: ({ result, state }) => {
-      expectRejected(result, /^charge-payment: /);
-      expectCompensated(state, ['cancel-shipment', 'release-inventory', 'reject-order']);
-    },
+    activities: [...REJECTED_AT_THE_PIVOT, 'recordDeadLetter', 'closeDeadLetter', 'releaseInventory', 'rejectOrder'],
+    check: compensatedAfterThePivot(),
   },
   {
     name: 'dead-lettered-resolved',
@@ -242,24 +227,8 @@ const SCENARIOS: Scenario[] = [
       await waitUntilParked(stack, orderId);
       await resolveCompensation(stack.client, orderId, 'released by hand');
     },
-    activities: [
-      'createOrder',
-      'reserveInventory',
-      'scheduleShipment',
-      'chargePayment',
-      'cancelShipment',
-      'releaseInventory',
-      'recordDeadLetter',
-      'closeDeadLetter',
-      'rejectOrder',
-    ],
-    lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
-    check: ({ result, state }) => {
-      expectRejected(result, /^charge-payment: /);
-      expectCompensated(state, ['cancel-shipment', 'release-inventory', 'reject-order'], {
-        resolved: ['release-inventory'],
-      });
-    },
+    activities: [...REJECTED_AT_THE_PIVOT, 'recordDeadLetter', 'closeDeadLetter', 'rejectOrder'],
+    check: compensatedAfterThePivot(['release-inventory']),
   },
   {
     name: 'deadline-passed',
@@ -277,7 +246,6 @@ const SCENARIOS: Scenario[] = [
       'releaseInventory',
       'rejectOrder',
     ],
-    lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
     check: ({ result, state }) => {
       expectRejected(result, /^saga deadline \(2s\) passed during schedule-shipment/);
       expectCompensated(state, ['cancel-shipment', 'release-inventory', 'reject-order']);
@@ -302,14 +270,12 @@ function returnScenarios(): Scenario[] {
       name: 'return-happy',
       ...returnOf('return-happy'),
       activities: FORWARD_RETURN,
-      lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
       check: ({ result }) => expectReturn(result, 'RETURNED'),
     },
     {
       name: 'return-rejected-at-pickup',
       ...returnOf('return-rejected-at-pickup', {}, false),
       activities: ['requestReturn', 'bookReturnPickup', 'cancelReturn'],
-      lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
       check: ({ result, state }) => {
         expectReturn(result, 'REJECTED', /^book-return-pickup: .*not yet delivered/);
         expectCompensated(state, ['cancel-return']);
@@ -319,7 +285,6 @@ function returnScenarios(): Scenario[] {
       name: 'return-rejected-at-refund',
       ...returnOf('return-rejected-at-refund', { faults: { 'refund-payment': 'reject' } }),
       activities: ['requestReturn', 'bookReturnPickup', 'refundReturn', 'cancelReturnPickup', 'cancelReturn'],
-      lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
       check: ({ result, state }) => {
         expectReturn(result, 'REJECTED', /^refund-payment: /);
         expectCompensated(state, ['cancel-return-pickup', 'cancel-return']);
@@ -361,7 +326,6 @@ function returnScenarios(): Scenario[] {
         'closeDeadLetter',
         'cancelReturn',
       ],
-      lastEvent: 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
       check: ({ result, state }) => {
         expectReturn(result, 'REJECTED', /^refund-payment: /);
         expectCompensated(state, ['cancel-return-pickup', 'cancel-return'], { resolved: ['cancel-return-pickup'] });
@@ -375,12 +339,13 @@ async function approvedOrder(stack: SagaStack, orderId: string, delivered: boole
   await startSaga(stack.client, stack.taskQueue, orderSaga, { orderId, ...BASE });
   expectApproved(await awaitSagaResult<OrderSagaResult>(stack.client, orderId));
   if (!delivered) return;
-  const res = await httpClient(stack.services.shipping.url).post(
+  await stack.services.call(
+    'shipping',
+    'POST',
     `/shipments/${orderId}/deliver`,
     {},
-    { key: `${orderId}:deliver` },
+    { idempotencyKey: `${orderId}:deliver` },
   );
-  if (res.status !== 200) throw new Error(`delivering ${orderId}: ${res.status} ${JSON.stringify(res.body)}`);
 }
 
 function expectReturn(result: SagaResult<ReturnSagaResult>, status: ReturnSagaResult['status'], reason?: RegExp): void {
@@ -451,8 +416,9 @@ function checkHistory(scenario: Scenario, events: JsonEvent[]): void {
     }
   }
   const last = events.at(-1)?.eventType;
-  if (last !== scenario.lastEvent)
-    throw new Error(`${scenario.name}: expected the history to end with ${scenario.lastEvent}, got ${last}`);
+  const lastEvent = scenario.lastEvent ?? 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED';
+  if (last !== lastEvent)
+    throw new Error(`${scenario.name}: expected the history to end with ${lastEvent}, got ${last}`);
 }
 
 async function record(stack: SagaStack, scenario: Scenario): Promise<{ file: string; events: number; ms: number }> {
@@ -481,9 +447,9 @@ async function main(): Promise<void> {
   const scenarios = wanted.length ? SCENARIOS.filter((s) => wanted.includes(s.name)) : SCENARIOS;
 
   await mkdir(HISTORIES_DIR, { recursive: true });
-  installQuietRuntime();
+  installWorkerRuntime({ logLevel: 'ERROR' }); // the SDK's own lines: errors only
   const t0 = Date.now();
-  const stack = await startSagaStack();
+  const stack = await startRecordingStack();
   console.log(`stack started in ${Date.now() - t0} ms`);
   try {
     // One at a time: concurrent sagas would not change the histories' shape, but a loaded machine could (e.g. an
@@ -494,9 +460,42 @@ async function main(): Promise<void> {
     }
   } finally {
     await stack.stop();
-    await stopTestPostgres();
   }
   console.log(`recorded ${scenarios.length} histories in ${Date.now() - t0} ms`);
+}
+
+/** What a scenario talks to: a client and the task queue of an in-process stack, and the services as the worker calls them. */
+interface SagaStack {
+  client: Client;
+  taskQueue: string;
+  services: ServiceClient;
+  stop(): Promise<void>;
+}
+
+/** The dev server, the four services with fault injection on an embedded PostgreSQL of their own, one worker. */
+async function startRecordingStack(): Promise<SagaStack> {
+  const authToken = randomBytes(24).toString('hex');
+  const server = await startDevServer({ ui: false, searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES } });
+  const stack: InProcessStack = await startInProcessStack({
+    temporal: server,
+    authToken,
+    faultInjection: true,
+    logLevel: 'silent',
+    workflowBundle: await bundleSagaWorkflows(),
+  });
+  await stack.startWorker();
+  const connection = await Connection.connect({ address: server.address });
+  const services = new ServiceClient({ urls: stack.urls, requestTimeoutMs: 10_000, authToken });
+  return {
+    client: createSagaClient(connection, server.namespace),
+    taskQueue: stack.taskQueue,
+    services,
+    async stop() {
+      await services.close();
+      await connection.close();
+      await stack.stop();
+    },
+  };
 }
 
 main().catch((err: Error) => {

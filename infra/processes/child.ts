@@ -3,14 +3,11 @@
  * enough of it to kill it for real: the reliability tests and the chaos scripts SIGKILL workers and services
  * mid-saga and start them again.
  *
- * Protocol, shared by every entry under infra/processes/:
- *   child → parent  { type: 'ready', ... }       once, when it serves
- *   child → parent  { type: 'fatal', message }   when it cannot start (then exits non-zero)
- *   parent → child  { type: 'stop' }             graceful stop, then exit 0
- * A child exits by itself when the IPC channel closes (its parent died), so a crashed test leaves no orphans.
+ * The messages both sides speak are protocol.ts's.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { OutputCapture } from '../output-capture';
+import type { ChildMessage, ExtensionMessage, ParentMessage } from './protocol';
 
 export interface ChildExit {
   code: number | null;
@@ -32,6 +29,10 @@ export interface ChildHandle<Ready> {
   stop(graceMs?: number): Promise<ChildExit>;
   /** The child's last output lines (stdout and stderr), for error messages. */
   logTail(): string;
+  /** Sends an extension message (protocol.ts) to the child's extension module. */
+  send(body: unknown): void;
+  /** Calls `listener` with each extension message from the child; returns what unsubscribes it. */
+  onExtension(listener: (body: unknown) => void): () => void;
 }
 
 export interface ForkOptions {
@@ -47,41 +48,14 @@ export interface ForkOptions {
   logFile?: string;
   /** Also copy the child's output to the parent's stderr (debugging). Default: $CHILD_PROCESS_ECHO is set. */
   echo?: boolean;
-}
-
-/**
- * The lighter form, for scripts whose children talk in several messages (the bench, the chaos run): forks a .ts entry
- * through tsx with IPC, its output going straight to the parent's. Pair with nextMessage. `nodeFlags` are extra flags
- * for node itself (e.g. --cpu-prof, which NODE_OPTIONS refuses).
- */
-export function forkTsScript(entry: string, env: NodeJS.ProcessEnv = {}, nodeFlags: string[] = []): ChildProcess {
-  return fork(entry, [], {
-    execArgv: [...nodeFlags, '--import', 'tsx'],
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-}
-
-/** The child's next message of this type; rejects if the child exits first. */
-export function nextMessage<T>(child: ChildProcess, type: string, what: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (m: { type: string }) => {
-      if (m?.type !== type) return;
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      resolve(m as T);
-    };
-    const onExit = (code: number | null, signal: string | null) =>
-      reject(new Error(`${what} exited (${signal ?? `code ${code}`}) before '${type}'`));
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
+  /** Extra flags for node itself (e.g. --cpu-prof or --expose-gc, which NODE_OPTIONS refuses). */
+  nodeFlags?: string[];
 }
 
 /** Forks the entry with `--import tsx`, waits for its 'ready' message; on failure the child is gone before this throws. */
 export async function forkTsChild<Ready extends { type: 'ready' }>(options: ForkOptions): Promise<ChildHandle<Ready>> {
   const child = fork(options.entry, [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: [...(options.nodeFlags ?? []), '--import', 'tsx'],
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
@@ -118,10 +92,10 @@ export async function forkTsChild<Ready extends { type: 'ready' }>(options: Fork
         () => reject(fail(`not ready after ${options.readyTimeoutMs ?? 60_000} ms`)),
         options.readyTimeoutMs ?? 60_000,
       );
-      child.on('message', (m: { type?: string; message?: string }) => {
+      child.on('message', (m: ChildMessage) => {
         if (m?.type === 'ready') {
           clearTimeout(timer);
-          resolve(m as Ready);
+          resolve(m as unknown as Ready);
         } else if (m?.type === 'fatal') {
           clearTimeout(timer);
           reject(fail(`failed to start: ${m.message}`));
@@ -147,7 +121,7 @@ export async function forkTsChild<Ready extends { type: 'ready' }>(options: Fork
   const stop = (graceMs = 10_000) =>
     (stopping ??= (async () => {
       if (!exit) {
-        if (child.connected) child.send({ type: 'stop' }, () => undefined);
+        if (child.connected) child.send({ type: 'stop' } satisfies ParentMessage, () => undefined);
         else child.kill('SIGTERM');
         let timer: NodeJS.Timeout | undefined;
         const over = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
@@ -174,13 +148,13 @@ export async function forkTsChild<Ready extends { type: 'ready' }>(options: Fork
     kill,
     stop,
     logTail: () => output.tail(),
+    send: (body) => {
+      if (child.connected) child.send({ type: 'extension', body } satisfies ExtensionMessage);
+    },
+    onExtension: (listener) => {
+      const onMessage = (m: ChildMessage) => m?.type === 'extension' && listener(m.body);
+      child.on('message', onMessage);
+      return () => child.off('message', onMessage);
+    },
   };
-}
-
-/** For entry files: report a start-up failure to the parent (if any), then exit non-zero. */
-export function reportFatal(what: string, err: unknown): void {
-  const message = err instanceof Error ? err.message : String(err);
-  console.error(`${what}: ${err instanceof Error ? err.stack : message}`);
-  if (process.send && process.connected) process.send({ type: 'fatal', message }, () => process.exit(1));
-  else process.exit(1);
 }

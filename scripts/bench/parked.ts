@@ -7,16 +7,16 @@
  * (after a full GC in the worker), the CPU the worker and the server spend while the sagas sit idle, and the time to
  * release them all (an operator's resolve update to each, then every saga ends REJECTED).
  */
-import type { ChildProcess } from 'node:child_process';
 import type { Client } from '@temporalio/client';
 import { startSaga, type SagaRequest } from '../../cli/saga-client';
 import { orderSaga, type OrderSagaResult } from '../../workflows/order-saga';
 import { SAGA_STATUS } from '../../workflows/saga';
 import { decideAll, findBatchTargets } from '../../cli/batch-decisions';
-import { nextMessage } from '../../infra/processes/child';
+import type { WorkerProcess } from '../../infra/processes/worker-process';
 import { runBatch } from './load';
 import { cpuSeconds } from './proc';
 import type { BenchTemporal } from './temporal-server';
+import { askWorker, type WorkerMemory } from './worker-extension';
 
 export interface ParkedFigures {
   sagas: number;
@@ -41,17 +41,8 @@ export interface ParkedFigures {
   errors: string[];
 }
 
-interface WorkerMemory {
-  heapUsedMb: number;
-  /** V8's external memory (buffers held by JavaScript objects), apart from the Rust core's own allocations. */
-  externalMb: number;
-  rssMb: number;
-}
-
-async function workerMemory(worker: ChildProcess): Promise<WorkerMemory> {
-  const reply = nextMessage<{ memory: WorkerMemory }>(worker, 'memory', 'worker process');
-  worker.send({ type: 'memory' });
-  return (await reply).memory;
+async function workerMemory(worker: WorkerProcess): Promise<WorkerMemory> {
+  return (await askWorker(worker, { kind: 'memory' }, 'memory')).memory;
 }
 
 const IDLE_SECONDS = 10;
@@ -77,7 +68,7 @@ function parkedInput(orderId: string): SagaRequest<typeof orderSaga> {
 export async function measureParked(o: {
   client: Client;
   taskQueue: string;
-  worker: ChildProcess;
+  worker: WorkerProcess;
   server: Pick<BenchTemporal, 'cpuSeconds' | 'rssKb'>;
   n: number;
   prefix: string;
@@ -110,9 +101,9 @@ export async function measureParked(o: {
 
   // Idle: nothing to do but keep the sagas (cached in the worker, open in the server).
   await new Promise((r) => setTimeout(r, 2000));
-  const idle0 = { worker: cpuSeconds(o.worker.pid!), server: o.server.cpuSeconds() };
+  const idle0 = { worker: cpuSeconds(o.worker.pid), server: o.server.cpuSeconds() };
   await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
-  const idle1 = { worker: cpuSeconds(o.worker.pid!), server: o.server.cpuSeconds() };
+  const idle1 = { worker: cpuSeconds(o.worker.pid), server: o.server.cpuSeconds() };
   const memParked = await workerMemory(o.worker);
   const serverRssParked = o.server.rssKb();
 

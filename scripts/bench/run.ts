@@ -11,16 +11,19 @@
  * Output: a progress bar on stderr, a table on stdout, raw figures in bench-results/<timestamp>.json, and
  * docs/bench/latest.json + docs/bench/latest.svg (unless --no-docs).
  */
-import { execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { forkTsScript, nextMessage } from '../../infra/processes/child';
+import { startServicesProcess, type ServicesProcess } from '../../infra/processes/services-process';
+import { startWorkerProcess, type WorkerProcess, type WorkerProcessConfig } from '../../infra/processes/worker-process';
+import { topUp } from '../../infra/postgres/top-up';
+import { SERVICE_NAMES } from '../../services/catalog';
 import { Client, Connection } from '@temporalio/client';
 import { createSagaClient } from '../../cli/saga-client';
 import { temporal } from '@temporalio/proto';
-import { bundleSagaWorkflows } from '../../infra/temporal/saga-worker';
+import { writeSagaWorkflowBundle } from '../../infra/temporal/saga-worker';
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { ServiceClient } from '../../activities/service-client';
@@ -34,8 +37,7 @@ import { DIRECT_SERIES, makeOp, runBatch, SERIES, SERIES_LABEL, type BatchResult
 import { evaluate, FLOOR_CALL, printVerdict, type Verdict } from './targets';
 import { measureParked, type ParkedFigures } from './parked';
 import { cpuSeconds, statusKb, treeCpuSeconds } from './proc';
-import type { BenchWorkerConfig } from './worker-process';
-import { silentSdkLogger as quiet } from '../../infra/telemetry/worker-runtime';
+import { askWorker, type BenchWorkerOptions } from './worker-extension';
 
 const intList = (v: string) =>
   v.split(',').map((s) => {
@@ -154,13 +156,79 @@ function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
-interface Children {
-  services: ChildProcess;
-  workers: ChildProcess[];
+/** The bench's processes: services (+ their PostgreSQL), the Temporal server, the workers; and its clients. */
+interface BenchWorld {
+  services: ServicesProcess;
   server: BenchTemporal;
+  workers: WorkerProcess[];
+  taskQueue: string;
+  connection: Connection;
+  client: Client;
+  serviceClient: ServiceClient;
+  floorClient: ServiceClient;
 }
 
+type Options = ReturnType<typeof program.opts>;
+type Params = Awaited<ReturnType<typeof readParams>>['params'];
+
 async function main() {
+  const { o, params, environment, runId, cliPath } = await readParams();
+  process.stderr.write(
+    `bench ${runId}\n  command: ${environment.command}\n  parameters: ${JSON.stringify(params)}\n  ${environment.cores} cores, Node ${environment.node}, ${environment.temporalCli}\n`,
+  );
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'saga-bench-'));
+  const world: Partial<BenchWorld> = {};
+  const cleanup = () => stopBench(world, tmp);
+  process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
+
+  const startedAt = new Date();
+  try {
+    await startBench(o, params, runId, tmp, cliPath, world);
+    const w = world as BenchWorld;
+    environment.temporalServer = `${w.server.description}; ${params.workers} worker process(es)`;
+    const callTimes: Record<string, number[]> = {};
+    const { results, breakdowns } = await runAllSeries(w, params, runId, callTimes);
+    let parked: ParkedFigures | undefined;
+    if (o.parked) {
+      process.stderr.write(`  parking ${o.parked} sagas for an operator, then releasing them…\n`);
+      parked = await measureParked({
+        client: w.client,
+        taskQueue: w.taskQueue,
+        worker: w.workers[0],
+        server: w.server,
+        n: o.parked as number,
+        prefix: `bench-${runId}`,
+        concurrency: Math.max(...params.concurrency),
+      }).catch((err: Error) => {
+        // The series' figures are still written: a failed parked measurement must not lose the whole run.
+        process.stderr.write(`  parked measurement failed: ${err.stack ?? err.message}\n`);
+        return undefined;
+      });
+    }
+    if (callTimes.createOrder) breakdowns.plain = plainBreakdown(callTimes);
+    const verdict = evaluate(results, params.concurrency, callTimes);
+    const report = {
+      runId,
+      startedAt,
+      finishedAt: new Date(),
+      environment,
+      params,
+      results,
+      breakdowns,
+      ratios: verdict.ratios,
+      perCall: verdict.perCall,
+      targets: verdict.targets,
+      parked,
+    };
+    printReport(report);
+    writeOutputs(report, Boolean(o.docs));
+  } finally {
+    await cleanup();
+  }
+}
+
+/** The command line read and checked, and what the report says about this machine. */
+async function readParams() {
   program.parse();
   const o = program.opts();
   const series = (o.series as string[]).map((s) => {
@@ -214,303 +282,291 @@ async function main() {
     temporal: o.temporal as 'dev-server' | 'cluster',
     workers: o.workers as number,
   };
-  process.stderr.write(
-    `bench ${runId}\n  command: ${command}\n  parameters: ${JSON.stringify(params)}\n  ${environment.cores} cores, Node ${environment.node}, ${temporalVersion}\n`,
-  );
+  return { o, params, environment, runId, cliPath };
+}
 
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'saga-bench-'));
-  const children: Partial<Children> = {};
-  const cleanup = async () => {
-    for (const w of children.workers ?? []) if (w.connected) w.send({ type: 'stop' });
-    await children.server?.stop().catch(() => undefined);
-    if (children.services?.connected) children.services.send({ type: 'stop' });
-    await Promise.all(
-      [...(children.workers ?? []), children.services].map((c) =>
-        c && c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once('exit', r)) : undefined,
-      ),
-    );
-    rmSync(tmp, { recursive: true, force: true });
-  };
-  process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
-
-  const startedAt = new Date();
-  try {
-    // 1. Services + PostgreSQL.
-    process.stderr.write('  starting PostgreSQL and the services…\n');
-    // One random bearer token per run: the services require it, the worker and the plain series send it.
-    const authToken = randomBytes(32).toString('base64url');
-    const profileFlags = o.profileServices
-      ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(o.profileServices as string)}`]
-      : [];
-    children.services = forkTsScript(
-      path.join(__dirname, 'services-process.ts'),
-      {
-        BENCH_DB_POOL_SIZE: String(params.dbPoolSize),
-        LOG_LEVEL: 'warn',
-        SERVICE_AUTH_TOKEN: authToken,
-        // Only the parked sagas send fault headers (to be refused a compensation); the series send none.
-        BENCH_FAULT_INJECTION: String(Boolean(o.parked)),
-      },
-      profileFlags,
-    );
-    const { urls, floorUrl } = await nextMessage<{ urls: Record<ServiceName, string>; floorUrl: string }>(
-      children.services,
-      'ready',
-      'services process',
-    );
-
-    // 2. Temporal: the dev server, or the cluster (its dynamic config is infra/temporal/cluster/dynamicconfig.yaml).
-    process.stderr.write(
-      params.temporal === 'cluster'
-        ? '  starting the Temporal cluster (4 role processes on PostgreSQL)…\n'
-        : `  starting the Temporal dev server (${params.persistence})…\n`,
-    );
-    const dynamicConfig = { ...params.dynamicConfig };
-    if (params.eagerStart) dynamicConfig['system.enableEagerWorkflowStart'] ??= true;
-    children.server = await startBenchTemporal(
-      params.temporal,
-      {
-        cliPath,
-        ui: false,
-        searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
-        dbFilename: params.persistence === 'file' ? path.join(tmp, 'temporal.db') : undefined,
-        sqlitePragmas: params.sqlitePragmas,
-        dynamicConfig,
-        logFile: path.join(tmp, 'server.log'),
-      },
-      tmp,
-    );
-    const server = children.server;
-    environment.temporalServer = `${server.description}; ${params.workers} worker process(es)`;
-
-    // 3. Worker.
-    process.stderr.write('  bundling the workflows, starting the worker…\n');
-    const bundle = await bundleSagaWorkflows({ workflowsPath: require.resolve('./workflows'), logger: quiet });
-    const workflowBundlePath = path.join(tmp, 'workflow-bundle.js');
-    writeFileSync(workflowBundlePath, bundle.code);
-    const taskQueue = `bench-${runId}`;
-    const workerConfig: BenchWorkerConfig = {
-      address: server.address,
-      namespace: server.namespace,
-      taskQueue,
-      urls,
+/** 1. services + PostgreSQL, 2. the Temporal server, 3. the workers, then the clients; filled into `world` as they start. */
+async function startBench(
+  o: Options,
+  params: Params,
+  runId: string,
+  tmp: string,
+  cliPath: string,
+  world: Partial<BenchWorld>,
+): Promise<void> {
+  process.stderr.write('  starting PostgreSQL and the services…\n');
+  // One random bearer token per run: the services require it, the worker and the plain series send it.
+  const authToken = randomBytes(32).toString('base64url');
+  const profileFlags = o.profileServices
+    ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(o.profileServices as string)}`]
+    : [];
+  world.services = await startServicesProcess(
+    {
+      services: SERVICE_NAMES.map((name) => ({ name, port: 0 })),
+      ownPostgres: true,
       authToken,
-      eager: params.eagerStart,
-      workflowBundlePath,
-      worker: {
-        maxCachedWorkflows: o.maxCachedWorkflows,
-        maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities,
-        maxConcurrentWorkflowTaskExecutions: o.maxConcurrentWorkflowTasks,
-        workflowTaskPollers: o.workflowPollers,
-        activityTaskPollers: o.activityPollers,
-      },
-      otherWorkerOptions: parseJsonValues(o.workerOption as Record<string, string>),
-    };
-    children.workers = Array.from({ length: params.workers }, () =>
-      forkTsScript(path.join(__dirname, 'worker-process.ts'), { BENCH_WORKER_CONFIG: JSON.stringify(workerConfig) }, [
-        '--expose-gc',
-      ]),
-    );
-    await Promise.all(children.workers.map((w) => nextMessage(w, 'ready', 'worker process')));
-    const workers = children.workers;
-    // --client-in-worker runs the client in the first worker process.
-    const worker = workers[0];
-    const workersCpu = () => workers.reduce((sum, w) => sum + cpuSeconds(w.pid!), 0);
+      dbPoolSize: params.dbPoolSize,
+      // Only the parked sagas send fault headers (to be refused a compensation); the series send none.
+      faultInjection: Boolean(o.parked),
+      seed: true,
+      logLevel: 'warn',
+      extension: { module: require.resolve('./call-floor') },
+    },
+    { name: 'services', nodeFlags: profileFlags, readyTimeoutMs: 120_000 },
+  );
+  await topUp('bench', world.services.ready.databaseUrls);
+  const urls = world.services.ready.urls as Record<ServiceName, string>;
+  const floorUrl = world.services.ready.extension!.floorUrl as string;
 
-    const connection = await Connection.connect({ address: server.address });
-    const client = createSagaClient(connection, server.namespace);
-    const serviceClient = new ServiceClient({ urls, requestTimeoutMs: 10_000, authToken });
-    const floorUrls = Object.fromEntries(Object.keys(urls).map((name) => [name, floorUrl])) as Record<
-      ServiceName,
-      string
-    >;
-    const floorClient = new ServiceClient({ urls: floorUrls, requestTimeoutMs: 10_000, authToken });
-    const callTimes: Record<string, number[]> = {};
+  // 2. Temporal: the dev server, or the cluster (its dynamic config is infra/temporal/cluster/dynamicconfig.yaml).
+  process.stderr.write(
+    params.temporal === 'cluster'
+      ? '  starting the Temporal cluster (4 role processes on PostgreSQL)…\n'
+      : `  starting the Temporal dev server (${params.persistence})…\n`,
+  );
+  const dynamicConfig = { ...params.dynamicConfig };
+  if (params.eagerStart) dynamicConfig['system.enableEagerWorkflowStart'] ??= true;
+  world.server = await startBenchTemporal(
+    params.temporal,
+    {
+      cliPath,
+      ui: false,
+      searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
+      dbFilename: params.persistence === 'file' ? path.join(tmp, 'temporal.db') : undefined,
+      sqlitePragmas: params.sqlitePragmas,
+      dynamicConfig,
+      logFile: path.join(tmp, 'server.log'),
+    },
+    tmp,
+  );
+  const server = world.server;
 
-    // Progress.
-    const total = series.length * (params.warmup + levels.length * params.sagas);
-    const bar = new cliProgress.SingleBar(
-      {
-        format: ' {bar} {percentage}% | {value}/{total} | {phase} | {rate}',
-        hideCursor: true,
-        stream: process.stderr,
-        noTTYOutput: true,
-        notTTYSchedule: 5000,
-      },
-      cliProgress.Presets.shades_classic,
-    );
-    bar.start(total, 0, { phase: 'warm-up', rate: '' });
+  process.stderr.write('  bundling the workflows, starting the worker…\n');
+  const workflowBundlePath = await writeSagaWorkflowBundle(tmp, require.resolve('./workflows'));
+  world.taskQueue = `bench-${runId}`;
+  const taskQueue = world.taskQueue;
+  world.workers = await startBenchWorkers(o, params, {
+    address: server.address,
+    namespace: server.namespace,
+    taskQueue,
+    urls,
+    authToken,
+    workflowBundlePath,
+  });
 
-    const runRemote = (s: SeriesName, ids: string[], concurrency: number) =>
-      new Promise<{ result: BatchResult; clientCpuSeconds: number }>((resolve) => {
-        const onMessage = (m: { type: string; n?: number; result?: BatchResult; clientCpuSeconds?: number }) => {
-          if (m.type === 'tick') bar.increment(m.n!);
-          if (m.type === 'batch-result') {
-            worker.off('message', onMessage);
-            resolve({ result: m.result!, clientCpuSeconds: m.clientCpuSeconds! });
-          }
-        };
-        worker.on('message', onMessage);
-        worker.send({ type: 'run-batch', series: s, ids, concurrency });
-      });
-    const runHere = async (s: SeriesName, ids: string[], concurrency: number, timeCalls: boolean) => {
-      const op = makeOp(s, {
-        client,
-        taskQueue,
-        eager: false,
-        serviceClient,
-        floorClient,
-        callTimes: timeCalls ? callTimes : undefined,
-      });
-      const cpu0 = process.cpuUsage();
-      const result = await runBatch(op, ids, concurrency, () => bar.increment());
-      const cpu = process.cpuUsage(cpu0);
-      return { result, clientCpuSeconds: (cpu.user + cpu.system) / 1e6 };
-    };
-    const run = (s: SeriesName, ids: string[], concurrency: number, timeCalls = false) =>
-      clientInWorker && !DIRECT_SERIES.includes(s)
-        ? runRemote(s, ids, concurrency)
-        : runHere(s, ids, concurrency, timeCalls);
+  world.connection = await Connection.connect({ address: server.address });
+  world.client = createSagaClient(world.connection, server.namespace);
+  world.serviceClient = new ServiceClient({ urls, requestTimeoutMs: 10_000, authToken });
+  const floorUrls = Object.fromEntries(Object.keys(urls).map((name) => [name, floorUrl])) as Record<
+    ServiceName,
+    string
+  >;
+  world.floorClient = new ServiceClient({ urls: floorUrls, requestTimeoutMs: 10_000, authToken });
+}
 
-    const results: SeriesLevel[] = [];
-    const breakdowns: Record<string, unknown> = {};
-    for (const s of series) {
-      bar.update({ phase: `${s} warm-up`, rate: '' });
-      const warm = await run(
-        s,
-        Array.from({ length: params.warmup }, (_, i) => `bench-${runId}-${s}-w${i}`),
-        Math.max(...levels),
+/** The worker processes, each with the bench's extension (its no-op activities, memory figures, client). */
+function startBenchWorkers(
+  o: Options,
+  params: Params,
+  base: Pick<WorkerProcessConfig, 'address' | 'namespace' | 'taskQueue' | 'urls' | 'authToken' | 'workflowBundlePath'>,
+): Promise<WorkerProcess[]> {
+  return Promise.all(
+    Array.from({ length: params.workers }, (_, i) =>
+      startWorkerProcess(
+        {
+          ...base,
+          logLevel: 'ERROR',
+          worker: {
+            maxCachedWorkflows: o.maxCachedWorkflows,
+            maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities,
+            maxConcurrentWorkflowTaskExecutions: o.maxConcurrentWorkflowTasks,
+            ...(o.workflowPollers && {
+              workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: o.workflowPollers as number },
+            }),
+            ...(o.activityPollers && {
+              activityTaskPollerBehavior: { type: 'simple-maximum', maximum: o.activityPollers as number },
+            }),
+            // Any other WorkerOptions field (--worker-option key=json), applied last.
+            ...parseJsonValues(o.workerOption as Record<string, string>),
+          },
+          extension: {
+            module: require.resolve('./worker-extension'),
+            options: { eager: params.eagerStart } satisfies BenchWorkerOptions,
+          },
+        },
+        { name: `worker#${i + 1}`, nodeFlags: ['--expose-gc'], readyTimeoutMs: 120_000 },
+      ),
+    ),
+  );
+}
+
+async function stopBench(world: Partial<BenchWorld>, tmp: string): Promise<void> {
+  await world.serviceClient?.close();
+  await world.floorClient?.close();
+  await world.connection?.close();
+  const stoppingWorkers = Promise.all((world.workers ?? []).map((w) => w.stop()));
+  await world.server?.stop().catch(() => undefined);
+  await Promise.all([stoppingWorkers, world.services?.stop()]);
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+/** Each series: a warm-up, then each concurrency level measured; a progress bar on stderr. */
+async function runAllSeries(w: BenchWorld, params: Params, runId: string, callTimes: Record<string, number[]>) {
+  const levels = params.concurrency;
+  const bar = new cliProgress.SingleBar(
+    {
+      format: ' {bar} {percentage}% | {value}/{total} | {phase} | {rate}',
+      hideCursor: true,
+      stream: process.stderr,
+      noTTYOutput: true,
+      notTTYSchedule: 5000,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(params.series.length * (params.warmup + levels.length * params.sagas), 0, { phase: 'warm-up', rate: '' });
+  const run = batchRunner(w, params, bar, callTimes);
+  const results: SeriesLevel[] = [];
+  const breakdowns: Record<string, unknown> = {};
+  for (const s of params.series) {
+    bar.update({ phase: `${s} warm-up`, rate: '' });
+    const warmIds = Array.from({ length: params.warmup }, (_, i) => `bench-${runId}-${s}-w${i}`);
+    const warm = await run(s, warmIds, Math.max(...levels));
+    if (warm.result.errors.length)
+      throw new Error(`warm-up of ${s} failed: ${warm.result.errors.slice(0, 3).join('; ')}`);
+    for (const concurrency of levels) {
+      bar.update({ phase: `${s} c=${concurrency}` });
+      const ids = Array.from({ length: params.sagas }, (_, i) => `bench-${runId}-${s}-c${concurrency}-${i}`);
+      const { level, sorted } = await measureLevel(w, s, concurrency, ids, () =>
+        run(s, ids, concurrency, DIRECT_SERIES.includes(s) && concurrency === levels[0]),
       );
-      if (warm.result.errors.length)
-        throw new Error(`warm-up of ${s} failed: ${warm.result.errors.slice(0, 3).join('; ')}`);
-      for (const concurrency of levels) {
-        bar.update({ phase: `${s} c=${concurrency}` });
-        const ids = Array.from({ length: params.sagas }, (_, i) => `bench-${runId}-${s}-c${concurrency}-${i}`);
-        const load0 = os.loadavg()[0];
-        const before = {
-          worker: workersCpu(),
-          server: server.cpuSeconds(),
-          services: treeCpuSeconds(children.services.pid!),
-        };
-        const { result, clientCpuSeconds } = await run(
-          s,
-          ids,
-          concurrency,
-          DIRECT_SERIES.includes(s) && concurrency === levels[0],
-        );
-        const after = {
-          worker: workersCpu(),
-          server: server.cpuSeconds(),
-          services: treeCpuSeconds(children.services.pid!),
-        };
-        const sorted = [...result.latenciesMs].sort((a, b) => a - b);
-        const ok = sorted.length;
-        const per = (v: number) => (ok ? (v * 1000) / ok : NaN);
-        const level: SeriesLevel = {
-          series: s,
-          concurrency,
-          n: ids.length,
-          ok,
-          errors: result.errors.length,
-          firstErrors: result.errors.slice(0, 5),
-          wallSeconds: result.wallMs / 1000,
-          throughput: ok / (result.wallMs / 1000),
-          latencyMs: {
-            min: sorted[0],
-            p50: pct(sorted, 50),
-            p95: pct(sorted, 95),
-            p99: pct(sorted, 99),
-            max: sorted[ok - 1],
-            mean: sorted.reduce((a, b) => a + b, 0) / ok,
-          },
-          cpuMsPerOp: {
-            worker: per(after.worker - before.worker),
-            server: per(after.server - before.server),
-            services: per(after.services - before.services),
-            client: per(clientCpuSeconds),
-          },
-          workerPeakRssMb: Math.max(...workers.map((w) => statusKb(w.pid!, 'VmHWM'))) / 1024,
-          workerRssMb: Math.max(...workers.map((w) => statusKb(w.pid!, 'VmRSS'))) / 1024,
-          loadAvg: [load0, os.loadavg()[0]],
-        };
-        results.push(level);
-        bar.update({
-          rate: `${s} c=${concurrency}: ${level.throughput.toFixed(1)}/s p50 ${level.latencyMs.p50.toFixed(1)} ms`,
-        });
-        if (!DIRECT_SERIES.includes(s) && concurrency === levels[0]) {
-          breakdowns[s] = await historyBreakdown(client, ids.slice(0, 20), sorted);
-        }
+      results.push(level);
+      bar.update({
+        rate: `${s} c=${concurrency}: ${level.throughput.toFixed(1)}/s p50 ${level.latencyMs.p50.toFixed(1)} ms`,
+      });
+      if (!DIRECT_SERIES.includes(s) && concurrency === levels[0]) {
+        breakdowns[s] = await historyBreakdown(w.client, ids.slice(0, 20), sorted);
       }
     }
-    bar.stop();
-    let parked: ParkedFigures | undefined;
-    if (o.parked) {
-      process.stderr.write(`  parking ${o.parked} sagas for an operator, then releasing them…\n`);
-      parked = await measureParked({
-        client,
-        taskQueue,
-        worker,
-        server,
-        n: o.parked as number,
-        prefix: `bench-${runId}`,
-        concurrency: Math.max(...levels),
-      }).catch((err: Error) => {
-        // The series' figures are still written: a failed parked measurement must not lose the whole run.
-        process.stderr.write(`  parked measurement failed: ${err.stack ?? err.message}\n`);
-        return undefined;
-      });
-    }
-    if (callTimes.createOrder) breakdowns.plain = plainBreakdown(callTimes);
-    const verdict = evaluate(results, levels, callTimes);
-
-    const finishedAt = new Date();
-    const report = {
-      runId,
-      startedAt,
-      finishedAt,
-      environment,
-      params,
-      results,
-      breakdowns,
-      ratios: verdict.ratios,
-      perCall: verdict.perCall,
-      targets: verdict.targets,
-      parked,
-    };
-    printReport(report);
-
-    mkdirSync(path.join(REPO_ROOT, 'bench-results'), { recursive: true });
-    const file = path.join(REPO_ROOT, 'bench-results', `${runId}.json`);
-    writeFileSync(file, JSON.stringify(report, null, 2));
-    const written = [path.relative(REPO_ROOT, file)];
-    if (o.docs) {
-      mkdirSync(path.join(REPO_ROOT, 'docs/bench'), { recursive: true });
-      writeFileSync(path.join(REPO_ROOT, 'docs/bench/latest.json'), JSON.stringify(report, null, 2));
-      const subtitle = `${environment.cores} cores, Node ${environment.node}, ${temporalVersion.replace(/^temporal version /, 'Temporal CLI ')}, ${params.persistence} persistence, ${params.sagas} per level — ${finishedAt.toISOString().slice(0, 16)}Z`;
-      writeFileSync(
-        path.join(REPO_ROOT, 'docs/bench/latest.svg'),
-        renderChart(
-          results.map((r) => ({
-            series: r.series,
-            concurrency: r.concurrency,
-            throughput: r.throughput,
-            p50: r.latencyMs.p50,
-            p95: r.latencyMs.p95,
-            p99: r.latencyMs.p99,
-          })),
-          'Order saga on Temporal vs plain chain and Temporal floor',
-          subtitle,
-        ),
-      );
-      written.push('docs/bench/latest.json', 'docs/bench/latest.svg');
-    }
-    console.log(`\nwritten: ${written.join(', ')}`);
-    await serviceClient.close();
-    await floorClient.close();
-    await connection.close();
-  } finally {
-    await cleanup();
   }
+  bar.stop();
+  return { results, breakdowns };
+}
+
+type BatchRun = { result: BatchResult; clientCpuSeconds: number };
+
+/** Runs a batch here, or (with --client-in-worker, for the Temporal series) in the first worker process. */
+function batchRunner(w: BenchWorld, params: Params, bar: cliProgress.SingleBar, callTimes: Record<string, number[]>) {
+  const runRemote = async (s: SeriesName, ids: string[], concurrency: number): Promise<BatchRun> =>
+    askWorker(w.workers[0], { kind: 'run-batch', series: s, ids, concurrency }, 'batch-result', (m) => {
+      if (m.kind === 'tick') bar.increment(m.n);
+    });
+  const runHere = async (s: SeriesName, ids: string[], concurrency: number, timeCalls: boolean): Promise<BatchRun> => {
+    const op = makeOp(s, {
+      client: w.client,
+      taskQueue: w.taskQueue,
+      eager: false,
+      serviceClient: w.serviceClient,
+      floorClient: w.floorClient,
+      callTimes: timeCalls ? callTimes : undefined,
+    });
+    const cpu0 = process.cpuUsage();
+    const result = await runBatch(op, ids, concurrency, () => bar.increment());
+    const cpu = process.cpuUsage(cpu0);
+    return { result, clientCpuSeconds: (cpu.user + cpu.system) / 1e6 };
+  };
+  return (s: SeriesName, ids: string[], concurrency: number, timeCalls = false) =>
+    params.clientInWorker && !DIRECT_SERIES.includes(s)
+      ? runRemote(s, ids, concurrency)
+      : runHere(s, ids, concurrency, timeCalls);
+}
+
+/** One level: the batch, with the CPU time of every process and the load average around it. */
+async function measureLevel(
+  w: BenchWorld,
+  s: SeriesName,
+  concurrency: number,
+  ids: string[],
+  runBatchOfLevel: () => Promise<BatchRun>,
+): Promise<{ level: SeriesLevel; sorted: number[] }> {
+  const workersCpu = () => w.workers.reduce((sum, x) => sum + cpuSeconds(x.pid), 0);
+  const workers = w.workers;
+  const server = w.server;
+  const load0 = os.loadavg()[0];
+  const before = {
+    worker: workersCpu(),
+    server: server.cpuSeconds(),
+    services: treeCpuSeconds(w.services.pid),
+  };
+  const { result, clientCpuSeconds } = await runBatchOfLevel();
+  const after = {
+    worker: workersCpu(),
+    server: server.cpuSeconds(),
+    services: treeCpuSeconds(w.services.pid),
+  };
+  const sorted = [...result.latenciesMs].sort((a, b) => a - b);
+  const ok = sorted.length;
+  const per = (v: number) => (ok ? (v * 1000) / ok : NaN);
+  const level: SeriesLevel = {
+    series: s,
+    concurrency,
+    n: ids.length,
+    ok,
+    errors: result.errors.length,
+    firstErrors: result.errors.slice(0, 5),
+    wallSeconds: result.wallMs / 1000,
+    throughput: ok / (result.wallMs / 1000),
+    latencyMs: {
+      min: sorted[0],
+      p50: pct(sorted, 50),
+      p95: pct(sorted, 95),
+      p99: pct(sorted, 99),
+      max: sorted[ok - 1],
+      mean: sorted.reduce((a, b) => a + b, 0) / ok,
+    },
+    cpuMsPerOp: {
+      worker: per(after.worker - before.worker),
+      server: per(after.server - before.server),
+      services: per(after.services - before.services),
+      client: per(clientCpuSeconds),
+    },
+    workerPeakRssMb: Math.max(...workers.map((w) => statusKb(w.pid, 'VmHWM'))) / 1024,
+    workerRssMb: Math.max(...workers.map((w) => statusKb(w.pid, 'VmRSS'))) / 1024,
+    loadAvg: [load0, os.loadavg()[0]],
+  };
+  return { level, sorted };
+}
+
+/** bench-results/<run>.json, and unless --no-docs docs/bench/latest.json and latest.svg. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function writeOutputs(report: any, docs: boolean): void {
+  const { runId, environment, params, results, finishedAt } = report;
+  const temporalVersion: string = environment.temporalCli;
+  mkdirSync(path.join(REPO_ROOT, 'bench-results'), { recursive: true });
+  const file = path.join(REPO_ROOT, 'bench-results', `${runId}.json`);
+  writeFileSync(file, JSON.stringify(report, null, 2));
+  const written = [path.relative(REPO_ROOT, file)];
+  if (docs) {
+    mkdirSync(path.join(REPO_ROOT, 'docs/bench'), { recursive: true });
+    writeFileSync(path.join(REPO_ROOT, 'docs/bench/latest.json'), JSON.stringify(report, null, 2));
+    const subtitle = `${environment.cores} cores, Node ${environment.node}, ${temporalVersion.replace(/^temporal version /, 'Temporal CLI ')}, ${params.persistence} persistence, ${params.sagas} per level — ${finishedAt.toISOString().slice(0, 16)}Z`;
+    writeFileSync(
+      path.join(REPO_ROOT, 'docs/bench/latest.svg'),
+      renderChart(
+        (results as SeriesLevel[]).map((r) => ({
+          series: r.series,
+          concurrency: r.concurrency,
+          throughput: r.throughput,
+          p50: r.latencyMs.p50,
+          p95: r.latencyMs.p95,
+          p99: r.latencyMs.p99,
+        })),
+        'Order saga on Temporal vs plain chain and Temporal floor',
+        subtitle,
+      ),
+    );
+    written.push('docs/bench/latest.json', 'docs/bench/latest.svg');
+  }
+  console.log(`\nwritten: ${written.join(', ')}`);
 }
 
 /** Where the time of one saga goes, from its workflow history's event timestamps (median over up to 20 sagas). */

@@ -1,35 +1,40 @@
 /**
  * A chaos run: many order sagas with random customers, items, destinations and injected faults, a client that
  * cancels some of them, and processes that are SIGKILLed and restarted while they run: the worker, and with `--kill`
- * the services' process and the Temporal dev server too (dev-server-environment.ts), or on the cluster every kind of
- * process (cluster-environment.ts). Then the invariant checker
+ * the services' process and the Temporal dev server too, or on the cluster every kind of process (the stack and its
+ * faults: infra/stack/killable.ts). Then the invariant checker
  * (invariants.ts) reads every service's database and proves that nothing leaked, doubled or got lost. A second phase
  * returns some of the approved orders (return-phase.ts) under the same kinds of faults, each return checked with the
  * return saga's invariants, and stock and money checked again across the returns.
  *
- * Processes, as in the bench (scripts/bench/run.ts): PostgreSQL + the four services (fault injection on) in one child,
- * the Temporal dev server in another, the worker in a third (the one that gets killed); the client runs here.
+ * Processes: PostgreSQL (embedded), the four services (fault injection on) in one child, the Temporal server, and the
+ * workers, each a child of its own (infra/processes/restarting-worker.ts); the client runs here.
  * `npm run chaos` (run.ts) is the command line; the test (test/chaos/chaos.test.ts) calls runChaos directly.
+ * runChaos reads as its steps: startWorld, runSagas (with runKiller alongside), historyStats, checkSagas, runReturns,
+ * buildReport.
  */
-import { type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { forkTsScript, nextMessage } from '../../infra/processes/child';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { createSagaClient } from '../../cli/saga-client';
+import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import cliProgress from 'cli-progress';
+import {
+  actionOfScheduledActivity,
+  checkSagaRequest,
+  createSagaClient,
+  listDeadLetters,
+  startSaga,
+} from '../../cli/saga-client';
+import { RestartingWorker } from '../../infra/processes/restarting-worker';
+import { startKillableStack, type KillableStack } from '../../infra/stack';
 import { REPO_ROOT } from '../../infra/temporal/binary';
-import { bundleSagaWorkflows } from '../../infra/temporal/saga-worker';
-import { actionOfScheduledActivity, checkSagaRequest, SagaAlreadyStartedError, startSaga } from '../../cli/saga-client';
-import { orderSaga, type OrderSagaResult } from '../../workflows/order-saga';
+import { writeSagaWorkflowBundle } from '../../infra/temporal/saga-worker';
+import { orderSaga } from '../../workflows/order-saga';
 import type { SagaRunOptions } from '../../workflows/saga';
-import { SAGA_STATUS } from '../../workflows/saga/search-attributes';
 import { runBatch } from '../bench/load';
-import { listDeadLetters } from '../../cli/saga-client';
 import {
   checkInvariants,
   checkMoney,
@@ -37,26 +42,20 @@ import {
   countViolations,
   isDeadLettered,
   type CheckResult,
+  type DbSnapshot,
   type SagaOutcome,
-  type SagaOutcomeKind,
 } from './invariants';
 import { FAULT_KINDS, faultKinds, killPoints, planSagas, prng, type FaultKind, type SagaPlan } from './plan';
 import { runReturnPhase, type ReturnRecord } from './return-phase';
-import {
-  DEV_SERVER_KILL_KINDS,
-  startDevServerEnvironment,
-  type DevServerEnvironment,
-  type DevServerKillKind,
-} from './dev-server-environment';
+import { awaitOutcome, startWithRetry, watchNeedsAttention, withRetries, type Classified } from './saga-watch';
 import { readSnapshot } from './snapshot';
-import type { ChaosWorkerConfig } from './worker-process';
-import {
-  CLUSTER_FAULT_KINDS,
-  startClusterEnvironment,
-  type ClusterEnvironment,
-  type ClusterFaultKind,
-} from './cluster-environment';
-import { silentSdkLogger as quiet } from '../../infra/telemetry/worker-runtime';
+
+/** What a kill point hits on the cluster: every kind of process, and PostgreSQL (a fast shutdown and restart). */
+export const CLUSTER_FAULT_KINDS = ['worker', 'services', 'history', 'matching', 'postgres'] as const;
+export type ClusterFaultKind = (typeof CLUSTER_FAULT_KINDS)[number];
+/** What a kill point may hit on the dev server (`--kill`): the worker, the services' process, the server itself. */
+export const DEV_SERVER_KILL_KINDS = ['worker', 'services', 'server'] as const;
+export type DevServerKillKind = (typeof DEV_SERVER_KILL_KINDS)[number];
 
 export interface ChaosOptions {
   sagas: number;
@@ -83,7 +82,7 @@ export interface ChaosOptions {
   /** Aborting stops the children and the dev server. */
   signal?: AbortSignal;
   /**
-   * 'cluster': the real Temporal server (four role processes on PostgreSQL, see cluster-environment.ts); `kills` is
+   * 'cluster': the real Temporal server (four role processes on PostgreSQL, see infra/stack/killable.ts); `kills` is
    * then per process kind (worker, services, history, matching), plus `postgresRestarts`. Default 'dev-server'.
    */
   temporal: 'dev-server' | 'cluster';
@@ -102,7 +101,6 @@ export interface ChaosOptions {
 
 /** What a kill point hits. */
 export type ProcessFaultKind = ClusterFaultKind | DevServerKillKind;
-export { DEV_SERVER_KILL_KINDS, type DevServerKillKind };
 
 export const DEFAULT_CHAOS_OPTIONS: ChaosOptions = {
   sagas: 200,
@@ -177,146 +175,6 @@ export interface ChaosReport {
   reportFile?: string;
 }
 
-const exited = (c: ChildProcess) =>
-  c.exitCode !== null || c.signalCode !== null
-    ? Promise.resolve()
-    : new Promise<void>((r) => c.once('exit', () => r()));
-
-/** Graceful stop over IPC, SIGKILL if it does not exit in time. */
-export async function stopChild(c: ChildProcess | undefined, graceMs: number): Promise<void> {
-  if (!c || c.exitCode !== null || c.signalCode !== null) return;
-  if (c.connected) c.send({ type: 'stop' });
-  const timer = setTimeout(() => c.kill('SIGKILL'), graceMs);
-  await exited(c);
-  clearTimeout(timer);
-}
-
-/** The worker child: started, SIGKILLed and started again; an exit it did not cause is counted and recovered too. */
-export class WorkerSupervisor {
-  child?: ChildProcess;
-  kills = 0;
-  restarts = 0;
-  unexpectedExits = 0;
-  private expecting = false;
-  private stopped = false;
-  private restarting?: Promise<void>;
-
-  constructor(
-    private readonly env: NodeJS.ProcessEnv,
-    private readonly restartDelayMs: number,
-    private readonly log: (line: string) => void,
-  ) {}
-
-  async start(): Promise<void> {
-    const child = forkTsScript(path.join(__dirname, 'worker-process.ts'), this.env);
-    this.child = child;
-    child.once('exit', (code, signal) => {
-      if (this.child !== child || this.expecting || this.stopped) return;
-      this.unexpectedExits++;
-      this.log(`worker exited on its own (${signal ?? `code ${code}`}); restarting`);
-      this.restarting = sleep(this.restartDelayMs)
-        .then(() => this.start())
-        .then(() => void this.restarts++);
-    });
-    await nextMessage(child, 'ready', 'worker process');
-  }
-
-  /** SIGKILL, pause, start a new one; resolves when it is ready. */
-  async killAndRestart(): Promise<number> {
-    await this.restarting;
-    const child = this.child!;
-    this.expecting = true;
-    child.kill('SIGKILL');
-    await exited(child);
-    this.expecting = false;
-    this.kills++;
-    const t0 = performance.now();
-    await sleep(this.restartDelayMs);
-    if (this.stopped) return 0;
-    await this.start();
-    this.restarts++;
-    return performance.now() - t0;
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.restarting?.catch(() => undefined);
-    await stopChild(this.child, 10_000);
-  }
-}
-
-type Classified = { outcome: SagaOutcomeKind; detail?: string };
-
-/** How a saga's workflow ended, from its result. */
-export async function awaitOutcome(client: Client, handle: WorkflowHandle, signal: AbortSignal): Promise<Classified> {
-  for (;;) {
-    try {
-      // Abortable: a parked saga's result never comes, and a long poll left running outlives the connection.
-      const result = (await client.withAbortSignal(signal, () => handle.result())) as OrderSagaResult;
-      return { outcome: result.status, detail: 'reason' in result ? result.reason : undefined };
-    } catch (err) {
-      if (!(err instanceof WorkflowFailedError)) {
-        // Not the saga's ending but the server's (a killed frontend or history, PostgreSQL restarting): ask again.
-        if (signal.aborted) return { outcome: 'FAILED', detail: (err as Error).message };
-        await sleep(1000);
-        continue;
-      }
-      const cause = (err as { cause?: { name?: string; message?: string } }).cause;
-      if (cause?.name === 'CancelledFailure') return { outcome: 'CANCELLED' };
-      return { outcome: 'FAILED', detail: cause?.message ?? (err as Error).message };
-    }
-  }
-}
-
-/** A read the run needs, asked again (up to 10 times, a second apart) while the server cannot answer. */
-async function withRetries<T>(fn: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (attempt >= 10) throw err;
-      await sleep(1000);
-    }
-  }
-}
-
-/** Starts the saga, asking again while the server cannot answer; a start that did land the first time is found. */
-export async function startWithRetry(
-  client: Client,
-  workflowId: string,
-  start: () => Promise<WorkflowHandle>,
-): Promise<WorkflowHandle> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await start();
-    } catch (err) {
-      if (err instanceof SagaAlreadyStartedError && attempt > 1) return client.workflow.getHandle(workflowId);
-      if (attempt >= 60 || err instanceof SagaAlreadyStartedError) throw err;
-      await sleep(1000);
-    }
-  }
-}
-
-/**
- * A saga parked for an operator keeps running, so its result never comes: watch its SagaStatus search attribute
- * (a describe, answered by the server alone, not by the worker) for NEEDS_ATTENTION.
- */
-export async function watchNeedsAttention(
-  handle: WorkflowHandle,
-  done: { value: boolean },
-  everyMs: number,
-): Promise<Classified> {
-  for (;;) {
-    await sleep(everyMs);
-    if (done.value) return new Promise<never>(() => undefined);
-    const status = await handle
-      .describe()
-      .then((d) => d.typedSearchAttributes.get(SAGA_STATUS))
-      .catch(() => undefined);
-    if (status === 'NEEDS_ATTENTION') return { outcome: 'NEEDS_ATTENTION', detail: 'parked for an operator' };
-  }
-}
-
 function emptyKinds(): Record<FaultKind, number> {
   return Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
 }
@@ -360,90 +218,38 @@ async function historyStats(client: Client, plans: SagaPlan[]) {
   return { injected, transientFailures, activities };
 }
 
+/** What a run holds while it runs; filled as it starts, so that a failed start stops what did start. */
+interface ChaosWorld {
+  stack: KillableStack;
+  workers: RestartingWorker[];
+  connection: Connection;
+  client: Client;
+  taskQueue: string;
+}
+
+/** What the sagas of a run came to, and the faults it injected meanwhile. */
+interface SagaRun {
+  records: SagaRecord[];
+  cancelAccepted: number;
+  killLog: KillRecord[];
+  runSeconds: number;
+}
+
 export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<ChaosReport> {
   const o: ChaosOptions = { ...DEFAULT_CHAOS_OPTIONS, ...options };
   const log = (line: string) => o.progress && process.stderr.write(`  ${line}\n`);
   const runId =
     new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '') + '-' + randomBytes(2).toString('hex');
-  // One token for the services and the worker (the services refuse mutating requests without it).
-  const authToken = randomBytes(24).toString('hex');
+  const started = { at: new Date(), t0: performance.now(), loadAvg: os.loadavg()[0] };
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'saga-chaos-'));
-  const startedAt = new Date();
-  const t0 = performance.now();
-  const loadAvgBefore = os.loadavg()[0];
-
-  let devEnvironment: DevServerEnvironment | undefined;
-  let cluster: ClusterEnvironment | undefined;
-  let workerPool: WorkerSupervisor[] = [];
-  let connection: Connection | undefined;
+  const world: Partial<ChaosWorld> = {};
   let cleaning: Promise<void> | undefined;
-  const cleanup = () =>
-    (cleaning ??= (async () => {
-      await Promise.all(workerPool.map((w) => w.stop().catch(() => undefined)));
-      await connection?.close().catch(() => undefined);
-      await devEnvironment?.stop().catch(() => undefined);
-      await cluster?.stop().catch(() => undefined);
-      rmSync(tmp, { recursive: true, force: true });
-    })());
+  const cleanup = () => (cleaning ??= stopWorld(world, tmp));
   const onAbort = () => void cleanup().finally(() => process.exit(130));
   o.signal?.addEventListener('abort', onAbort, { once: true });
-
   try {
-    // 1. Services + PostgreSQL, the Temporal server (dev server or cluster) and the workflow bundle, side by side.
-    const bundling = bundleSagaWorkflows({ logger: quiet });
-    let ready: Pick<ClusterEnvironment, 'urls' | 'databaseUrls'>;
-    let frontend: { address: string; namespace: string }; // the dev server, or the cluster's frontend
-    if (o.temporal === 'cluster') {
-      cluster = await startClusterEnvironment({
-        authToken,
-        topUp: o.topUp,
-        restartDelayMs: o.restartDelayMs,
-        dir: tmp,
-        log,
-      });
-      ready = cluster;
-      frontend = cluster;
-    } else {
-      devEnvironment = await startDevServerEnvironment({
-        authToken,
-        topUp: o.topUp,
-        restartDelayMs: o.restartDelayMs,
-        dir: tmp,
-        log,
-      });
-      ready = devEnvironment;
-      frontend = devEnvironment;
-    }
-    const bundle = await bundling;
-    const workflowBundlePath = path.join(tmp, 'workflow-bundle.js');
-    writeFileSync(workflowBundlePath, bundle.code);
-
-    // 2. The worker.
-    const taskQueue = `chaos-${runId}`;
-    const workerConfig: ChaosWorkerConfig = {
-      address: frontend.address,
-      namespace: frontend.namespace,
-      taskQueue,
-      urls: ready.urls,
-      authToken,
-      requestTimeoutMs: 3000,
-      workflowBundlePath,
-      stickyQueueScheduleToStartTimeout: '2s',
-    };
-    const workerCount = o.workers ?? (o.temporal === 'cluster' ? 2 : 1);
-    workerPool = Array.from(
-      { length: workerCount },
-      () =>
-        new WorkerSupervisor(
-          { CHAOS_WORKER_CONFIG: JSON.stringify(workerConfig), SERVICE_AUTH_TOKEN: authToken },
-          o.restartDelayMs,
-          log,
-        ),
-    );
-    log(`starting ${workerCount} worker(s)…`);
-    await Promise.all(workerPool.map((w) => w.start()));
-
-    // 3. The plan, and the databases before the first saga.
+    await startWorld(o, runId, tmp, log, world);
+    const w = world as ChaosWorld;
     const plans = planSagas({
       seed: o.seed,
       sagas: o.sagas,
@@ -451,225 +257,13 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
       idPrefix: `chaos-${runId}`,
       options: { ...CHAOS_SAGA_OPTIONS, stepTimeout: o.stepTimeout },
     });
-    const faultPlan = planProcessFaults(o);
-    const points = killPoints(o.seed, o.sagas, faultPlan.length);
-    const initial = await readSnapshot(ready.databaseUrls);
-    // On the cluster, no gRPC retry interceptor: the SDK's retries run on timers that outlive connection.close()
-    // and then throw "Channel has been shut down" from a timer (seen at the end of a run with killed roles). This
-    // script retries by itself instead (startWithRetry, awaitOutcome, withRetries).
-    connection = await Connection.connect({ address: frontend.address, ...(cluster && { interceptors: [] }) });
-    const client = createSagaClient(connection, frontend.namespace);
-
-    // 4. The sagas, and the killer alongside.
-    const records: SagaRecord[] = [];
-    const counts: Record<string, number> = {};
-    let ended = 0;
-    let inFlight = 0;
-    let cancelAccepted = 0;
-    const bar = new cliProgress.SingleBar(
-      {
-        format: '  {bar} {value}/{total} sagas | {outcomes} | kills {kills}',
-        hideCursor: true,
-        stream: process.stderr,
-        noTTYOutput: true,
-        notTTYSchedule: 5000,
-      },
-      cliProgress.Presets.shades_classic,
-    );
-    const outcomesText = () =>
-      Object.entries(counts)
-        .map(([k, n]) => `${k.toLowerCase()} ${n}`)
-        .join(', ') || '…';
-    if (o.progress) bar.start(o.sagas, 0, { outcomes: outcomesText(), kills: 0 });
-    const killLog: KillRecord[] = [];
-    const runStart = performance.now();
-    let allEnded = false;
-    const killer = (async () => {
-      const rng = prng(o.seed ^ 0x5bd1e995);
-      for (const [i, point] of points.entries()) {
-        while (!allEnded && ended < point) await sleep(50);
-        if (allEnded) return;
-        await sleep(Math.floor(rng() * 300));
-        if (allEnded) return;
-        const kind = faultPlan[i];
-        const record: KillRecord = { kind, atMs: Math.round(performance.now() - runStart), ended, inFlight };
-        killLog.push(record);
-        if (kind === 'worker')
-          record.restartedAfterMs = Math.round(
-            await workerPool[Math.floor(rng() * workerPool.length)].killAndRestart(),
-          );
-        else if (cluster)
-          record.restartedAfterMs = Math.round(await cluster.inject(kind as Exclude<ClusterFaultKind, 'worker'>));
-        else
-          record.restartedAfterMs = Math.round(
-            await devEnvironment!.inject(kind as Exclude<DevServerKillKind, 'worker'>),
-          );
-        if (o.progress) bar.update({ kills: killLog.length });
-      }
-    })();
-
-    const byId = new Map(plans.map((p) => [p.input.orderId, p]));
-    const watchEveryMs = 3000;
-    await runBatch(
-      async (orderId) => {
-        const plan = byId.get(orderId)!;
-        const { input } = checkSagaRequest(orderSaga, plan.input);
-        const started = performance.now();
-        inFlight++;
-        // A short workflow task timeout: a task lost with a killed worker is retried after it (the default is 10 s).
-        const handle = await startWithRetry(client, input.orderId, () =>
-          startSaga(client, taskQueue, orderSaga, plan.input, {
-            staticSummary: `Chaos order ${input.orderId} for ${input.customerId}, shipping to ${input.destination.country}`,
-            workflowTaskTimeout: '3s',
-          }),
-        );
-        let cancelRequested = false;
-        const cancelTimer =
-          plan.cancelAfterMs === undefined
-            ? undefined
-            : setTimeout(() => {
-                cancelRequested = true;
-                handle.cancel().then(
-                  () => void cancelAccepted++,
-                  () => undefined, // already ended
-                );
-              }, plan.cancelAfterMs);
-        const done = { value: false };
-        const stopWaiting = new AbortController();
-        const result = awaitOutcome(client, handle, stopWaiting.signal);
-        result.catch(() => undefined);
-        let timer: NodeJS.Timeout | undefined;
-        const outcome = await Promise.race([
-          result,
-          watchNeedsAttention(handle, done, watchEveryMs),
-          new Promise<Classified>(
-            (resolve) =>
-              (timer = setTimeout(
-                () => resolve({ outcome: 'TIMED_OUT', detail: `not ended after ${o.sagaTimeoutMs} ms` }),
-                o.sagaTimeoutMs,
-              )),
-          ),
-        ]);
-        done.value = true;
-        stopWaiting.abort();
-        clearTimeout(timer);
-        clearTimeout(cancelTimer);
-        inFlight--;
-        ended++;
-        records.push({
-          orderId,
-          customerId: input.customerId,
-          ...outcome,
-          cancelRequested,
-          durationMs: Math.round(performance.now() - started),
-          faults: plan.input.faults,
-        });
-        counts[outcome.outcome] = (counts[outcome.outcome] ?? 0) + 1;
-        if (o.progress) bar.update({ outcomes: outcomesText() });
-      },
-      plans.map((p) => p.input.orderId),
-      o.concurrency,
-      () => o.progress && bar.increment(),
-    ).then((r) => {
-      if (r.errors.length)
-        throw new Error(`${r.errors.length} saga(s) could not be run: ${r.errors.slice(0, 3).join('; ')}`);
-    });
-    allEnded = true;
-    await killer;
-    const runSeconds = (performance.now() - runStart) / 1000;
-    if (o.progress) bar.stop();
-
-    // 5. Figures from the histories; the databases after; the invariants.
+    const initial = await readSnapshot(w.stack.databaseUrls);
+    const run = await runSagas(o, w, plans);
     log('reading workflow histories and the four databases…');
-    const stats = await historyStats(client, plans);
-    const final = await readSnapshot(ready.databaseUrls);
-    // What an operator sees: the CLI's `dead-letters list` (sagas found by SagaStatus, details by query).
-    const listedDeadLetters = [
-      ...new Set(
-        (await withRetries(() => listDeadLetters(client, { saga: orderSaga, limit: 1000 }))).map((d) => d.sagaId),
-      ),
-    ];
-    records.sort((a, b) => a.orderId.localeCompare(b.orderId));
-    const checks = checkInvariants({ sagas: records, initial, final, listedDeadLetters });
-
-    // 6. Returns of the approved orders, then their invariants, and stock and money again across the returns.
-    let returns: ChaosReport['returns'];
-    if (o.returnRatio > 0) {
-      log('returning some of the approved orders…');
-      const phase = await runReturnPhase(
-        {
-          client,
-          taskQueue,
-          serviceUrls: ready.urls,
-          databaseUrls: ready.databaseUrls,
-          authToken,
-          seed: o.seed,
-          ratio: o.returnRatio,
-          cancelRatio: o.cancelRatio,
-          concurrency: o.concurrency,
-          sagaTimeoutMs: o.sagaTimeoutMs,
-          options: { ...CHAOS_SAGA_OPTIONS, stepTimeout: o.stepTimeout },
-          kill: o.kills > 0 ? () => workerPool[0].killAndRestart() : undefined,
-        },
-        records.filter((r) => r.outcome === 'APPROVED').map((r) => r.orderId),
-      );
-      const afterReturns = await readSnapshot(ready.databaseUrls);
-      const across = { sagas: [], initial: final, final: afterReturns, listedDeadLetters: [] };
-      checks.push(
-        phase.check,
-        { ...checkStock(across), id: 7, name: 'stock conserved per SKU across the returns' },
-        { ...checkMoney(across), id: 8, name: 'money conserved per customer across the returns' },
-      );
-      returns = { outcomes: phase.outcomes, sagas: phase.records };
-    }
-
-    const planned = emptyKinds();
-    for (const p of plans)
-      for (const spec of Object.values(p.input.faults ?? {})) for (const k of faultKinds(spec!)) planned[k]++;
-    const outcomes: Record<string, number> = { APPROVED: 0, REJECTED: 0, CANCELLED: 0, 'dead-lettered': 0 };
-    for (const r of records) {
-      const kind = isDeadLettered(r, final.deadLetters, listedDeadLetters) ? 'dead-lettered' : r.outcome;
-      outcomes[kind] = (outcomes[kind] ?? 0) + 1;
-    }
-    const finishedAt = new Date();
-    const { signal: _s, progress: _p, reportDir: _r, ...reportedOptions } = o;
-    const report: ChaosReport = {
-      runId,
-      seed: o.seed,
-      command: o.command,
-      options: reportedOptions,
-      environment: { cores: os.cpus().length, node: process.version, loadAvgBefore, loadAvgAfter: os.loadavg()[0] },
-      startedAt: startedAt.toISOString(),
-      finishedAt: finishedAt.toISOString(),
-      wallSeconds: (performance.now() - t0) / 1000,
-      runSeconds,
-      outcomes,
-      faults: { planned, injected: stats.injected, transientFailures: stats.transientFailures },
-      activities: stats.activities,
-      cancellations: {
-        requested: records.filter((r) => r.cancelRequested).length,
-        accepted: cancelAccepted,
-        endedCancelled: outcomes.CANCELLED,
-      },
-      worker: {
-        kills: workerPool.reduce((n, w) => n + w.kills, 0),
-        restarts: workerPool.reduce((n, w) => n + w.restarts, 0),
-        unexpectedExits: workerPool.reduce((n, w) => n + w.unexpectedExits, 0),
-        killLog,
-      },
-      ...((cluster || o.kill.some((k) => k !== 'worker')) && {
-        processes: {
-          kills: Object.fromEntries(
-            (cluster ? CLUSTER_FAULT_KINDS : o.kill).map((k) => [k, killLog.filter((r) => r.kind === k).length]),
-          ),
-          roleRestarts: cluster?.roleRestarts() ?? {},
-        },
-      }),
-      checks,
-      violations: countViolations(checks),
-      sagas: records,
-      ...(returns && { returns }),
-    };
+    const stats = await historyStats(w.client, plans);
+    const checked = await checkSagas(w, run.records, initial);
+    const returns = o.returnRatio > 0 ? await runReturns(o, w, run.records, checked, log) : undefined;
+    const report = buildReport({ o, runId, started, plans, run, stats, checked, returns, world: w });
     if (o.reportDir) {
       mkdirSync(o.reportDir, { recursive: true });
       report.reportFile = path.join(o.reportDir, `${runId}.json`);
@@ -680,6 +274,321 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
     o.signal?.removeEventListener('abort', onAbort);
     await cleanup();
   }
+}
+
+/** The stack (services with fault injection on, the Temporal server), the workflow bundle, the workers, a client. */
+async function startWorld(
+  o: ChaosOptions,
+  runId: string,
+  tmp: string,
+  log: (line: string) => void,
+  world: Partial<ChaosWorld>,
+): Promise<void> {
+  // One token for the services and the worker (the services refuse mutating requests without it).
+  const authToken = randomBytes(24).toString('hex');
+  const bundling = writeSagaWorkflowBundle(tmp);
+  world.stack = await startKillableStack({
+    temporal: o.temporal,
+    persistTemporal: true, // a killed dev server comes back with its history
+    authToken,
+    topUp: o.topUp ? 'chaos' : undefined,
+    restartDelayMs: o.restartDelayMs,
+    dir: path.join(tmp, 'stack'),
+    log,
+  });
+  const stack = world.stack;
+  world.taskQueue = `chaos-${runId}`;
+  const workerConfig = {
+    address: stack.address,
+    namespace: stack.namespace,
+    taskQueue: world.taskQueue,
+    urls: stack.urls,
+    authToken,
+    requestTimeoutMs: 3000,
+    workflowBundlePath: await bundling,
+    logLevel: 'ERROR' as const,
+    // How long a workflow task waits on a (dead) worker's sticky queue before the server offers it to any worker.
+    // The SDK default (10 s) would stall every cached saga for that long after each kill.
+    worker: { stickyQueueScheduleToStartTimeout: '2s' },
+  };
+  const workerCount = o.workers ?? (o.temporal === 'cluster' ? 2 : 1);
+  world.workers = Array.from({ length: workerCount }, () => new RestartingWorker(workerConfig, o.restartDelayMs, log));
+  log(`starting ${workerCount} worker(s)…`);
+  await Promise.all(world.workers.map((w) => w.start()));
+  // On the cluster, no gRPC retry interceptor: the SDK's retries run on timers that outlive connection.close()
+  // and then throw "Channel has been shut down" from a timer (seen at the end of a run with killed roles). This
+  // script retries by itself instead (startWithRetry, awaitOutcome, withRetries).
+  world.connection = await Connection.connect({
+    address: stack.address,
+    ...(o.temporal === 'cluster' && { interceptors: [] }),
+  });
+  world.client = createSagaClient(world.connection, stack.namespace);
+}
+
+async function stopWorld(world: Partial<ChaosWorld>, tmp: string): Promise<void> {
+  await Promise.all((world.workers ?? []).map((w) => w.stop().catch(() => undefined)));
+  await world.connection?.close().catch(() => undefined);
+  await world.stack?.stop().catch(() => undefined);
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+/** Every planned saga at the run's concurrency, with the killer alongside; a progress bar on stderr. */
+async function runSagas(o: ChaosOptions, w: ChaosWorld, plans: SagaPlan[]): Promise<SagaRun> {
+  const run: SagaRun = { records: [], cancelAccepted: 0, killLog: [], runSeconds: 0 };
+  const counts: Record<string, number> = {};
+  const progress = { ended: 0, inFlight: 0, allEnded: false };
+  const bar = new cliProgress.SingleBar(
+    {
+      format: '  {bar} {value}/{total} sagas | {outcomes} | kills {kills}',
+      hideCursor: true,
+      stream: process.stderr,
+      noTTYOutput: true,
+      notTTYSchedule: 5000,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const outcomesText = () =>
+    Object.entries(counts)
+      .map(([k, n]) => `${k.toLowerCase()} ${n}`)
+      .join(', ') || '…';
+  if (o.progress) bar.start(o.sagas, 0, { outcomes: outcomesText(), kills: 0 });
+  const runStart = performance.now();
+  const killer = runKiller(
+    o,
+    w,
+    progress,
+    run.killLog,
+    runStart,
+    () => o.progress && bar.update({ kills: run.killLog.length }),
+  );
+  const byId = new Map(plans.map((p) => [p.input.orderId, p]));
+  await runBatch(
+    async (orderId) => {
+      progress.inFlight++;
+      const record = await runOneSaga(o, w, byId.get(orderId)!, () => void run.cancelAccepted++);
+      progress.inFlight--;
+      progress.ended++;
+      run.records.push(record);
+      counts[record.outcome] = (counts[record.outcome] ?? 0) + 1;
+      if (o.progress) bar.update({ outcomes: outcomesText() });
+    },
+    plans.map((p) => p.input.orderId),
+    o.concurrency,
+    () => o.progress && bar.increment(),
+  ).then((r) => {
+    if (r.errors.length)
+      throw new Error(`${r.errors.length} saga(s) could not be run: ${r.errors.slice(0, 3).join('; ')}`);
+  });
+  progress.allEnded = true;
+  await killer;
+  run.runSeconds = (performance.now() - runStart) / 1000;
+  if (o.progress) bar.stop();
+  return run;
+}
+
+/** At each kill point (a number of ended sagas), kills the process the fault plan names and waits until it is back. */
+async function runKiller(
+  o: ChaosOptions,
+  w: ChaosWorld,
+  progress: { ended: number; inFlight: number; allEnded: boolean },
+  killLog: KillRecord[],
+  runStart: number,
+  onKill: () => void,
+): Promise<void> {
+  const faultPlan = planProcessFaults(o);
+  const points = killPoints(o.seed, o.sagas, faultPlan.length);
+  const rng = prng(o.seed ^ 0x5bd1e995);
+  for (const [i, point] of points.entries()) {
+    while (!progress.allEnded && progress.ended < point) await sleep(50);
+    if (progress.allEnded) return;
+    await sleep(Math.floor(rng() * 300));
+    if (progress.allEnded) return;
+    const kind = faultPlan[i];
+    const record: KillRecord = {
+      kind,
+      atMs: Math.round(performance.now() - runStart),
+      ended: progress.ended,
+      inFlight: progress.inFlight,
+    };
+    killLog.push(record);
+    const back =
+      kind === 'worker'
+        ? await w.workers[Math.floor(rng() * w.workers.length)].killAndRestart()
+        : await w.stack.inject(kind);
+    record.restartedAfterMs = Math.round(back);
+    onKill();
+  }
+}
+
+/** One saga: started (asked again while the server is down), maybe cancelled, followed until it ends or times out. */
+async function runOneSaga(o: ChaosOptions, w: ChaosWorld, plan: SagaPlan, onCancelAccepted: () => void) {
+  const { input } = checkSagaRequest(orderSaga, plan.input);
+  const started = performance.now();
+  // A short workflow task timeout: a task lost with a killed worker is retried after it (the default is 10 s).
+  const handle = await startWithRetry(w.client, input.orderId, () =>
+    startSaga(w.client, w.taskQueue, orderSaga, plan.input, {
+      staticSummary: `Chaos order ${input.orderId} for ${input.customerId}, shipping to ${input.destination.country}`,
+      workflowTaskTimeout: '3s',
+    }),
+  );
+  let cancelRequested = false;
+  const cancelTimer =
+    plan.cancelAfterMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          cancelRequested = true;
+          handle.cancel().then(
+            onCancelAccepted,
+            () => undefined, // already ended
+          );
+        }, plan.cancelAfterMs);
+  const done = { value: false };
+  const stopWaiting = new AbortController();
+  const result = awaitOutcome(w.client, handle, stopWaiting.signal);
+  result.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([
+    result,
+    watchNeedsAttention(handle, done, 3000),
+    new Promise<Classified>(
+      (resolve) =>
+        (timer = setTimeout(
+          () => resolve({ outcome: 'TIMED_OUT', detail: `not ended after ${o.sagaTimeoutMs} ms` }),
+          o.sagaTimeoutMs,
+        )),
+    ),
+  ]);
+  done.value = true;
+  stopWaiting.abort();
+  clearTimeout(timer);
+  clearTimeout(cancelTimer);
+  return {
+    orderId: input.orderId,
+    customerId: input.customerId,
+    ...outcome,
+    cancelRequested,
+    durationMs: Math.round(performance.now() - started),
+    faults: plan.input.faults,
+  } satisfies SagaRecord;
+}
+
+/** The databases after, what an operator sees as dead letters, and the invariants over both. */
+async function checkSagas(w: ChaosWorld, records: SagaRecord[], initial: DbSnapshot) {
+  const final = await readSnapshot(w.stack.databaseUrls);
+  // What an operator sees: the CLI's `dead-letters list` (sagas found by SagaStatus, details by query).
+  const listedDeadLetters = [
+    ...new Set(
+      (await withRetries(() => listDeadLetters(w.client, { saga: orderSaga, limit: 1000 }))).map((d) => d.sagaId),
+    ),
+  ];
+  records.sort((a, b) => a.orderId.localeCompare(b.orderId));
+  const checks = checkInvariants({ sagas: records, initial, final, listedDeadLetters });
+  return { final, listedDeadLetters, checks };
+}
+
+/** Returns of the approved orders, then their invariants, and stock and money again across the returns. */
+async function runReturns(
+  o: ChaosOptions,
+  w: ChaosWorld,
+  records: SagaRecord[],
+  checked: Awaited<ReturnType<typeof checkSagas>>,
+  log: (line: string) => void,
+): Promise<ChaosReport['returns']> {
+  log('returning some of the approved orders…');
+  const phase = await runReturnPhase(
+    {
+      client: w.client,
+      taskQueue: w.taskQueue,
+      serviceUrls: w.stack.urls,
+      databaseUrls: w.stack.databaseUrls,
+      authToken: w.workers[0].config.authToken,
+      seed: o.seed,
+      ratio: o.returnRatio,
+      cancelRatio: o.cancelRatio,
+      concurrency: o.concurrency,
+      sagaTimeoutMs: o.sagaTimeoutMs,
+      options: { ...CHAOS_SAGA_OPTIONS, stepTimeout: o.stepTimeout },
+      kill: o.kills > 0 ? () => w.workers[0].killAndRestart() : undefined,
+    },
+    records.filter((r) => r.outcome === 'APPROVED').map((r) => r.orderId),
+  );
+  const afterReturns = await readSnapshot(w.stack.databaseUrls);
+  const across = { sagas: [], initial: checked.final, final: afterReturns, listedDeadLetters: [] };
+  checked.checks.push(
+    phase.check,
+    { ...checkStock(across), id: 7, name: 'stock conserved per SKU across the returns' },
+    { ...checkMoney(across), id: 8, name: 'money conserved per customer across the returns' },
+  );
+  return { outcomes: phase.outcomes, sagas: phase.records };
+}
+
+function buildReport(r: {
+  o: ChaosOptions;
+  runId: string;
+  started: { at: Date; t0: number; loadAvg: number };
+  plans: SagaPlan[];
+  run: SagaRun;
+  stats: Awaited<ReturnType<typeof historyStats>>;
+  checked: Awaited<ReturnType<typeof checkSagas>>;
+  returns: ChaosReport['returns'];
+  world: ChaosWorld;
+}): ChaosReport {
+  const { o, run, checked } = r;
+  const planned = emptyKinds();
+  for (const p of r.plans)
+    for (const spec of Object.values(p.input.faults ?? {})) for (const k of faultKinds(spec!)) planned[k]++;
+  const outcomes: Record<string, number> = { APPROVED: 0, REJECTED: 0, CANCELLED: 0, 'dead-lettered': 0 };
+  for (const s of run.records) {
+    const kind = isDeadLettered(s, checked.final.deadLetters, checked.listedDeadLetters) ? 'dead-lettered' : s.outcome;
+    outcomes[kind] = (outcomes[kind] ?? 0) + 1;
+  }
+  const workers = r.world.workers;
+  const { signal: _s, progress: _p, reportDir: _r, ...reportedOptions } = o;
+  return {
+    runId: r.runId,
+    seed: o.seed,
+    command: o.command,
+    options: reportedOptions,
+    environment: {
+      cores: os.cpus().length,
+      node: process.version,
+      loadAvgBefore: r.started.loadAvg,
+      loadAvgAfter: os.loadavg()[0],
+    },
+    startedAt: r.started.at.toISOString(),
+    finishedAt: new Date().toISOString(),
+    wallSeconds: (performance.now() - r.started.t0) / 1000,
+    runSeconds: run.runSeconds,
+    outcomes,
+    faults: { planned, injected: r.stats.injected, transientFailures: r.stats.transientFailures },
+    activities: r.stats.activities,
+    cancellations: {
+      requested: run.records.filter((s) => s.cancelRequested).length,
+      accepted: run.cancelAccepted,
+      endedCancelled: outcomes.CANCELLED,
+    },
+    worker: {
+      kills: workers.reduce((n, w) => n + w.kills, 0),
+      restarts: workers.reduce((n, w) => n + w.restarts, 0),
+      unexpectedExits: workers.reduce((n, w) => n + w.unexpectedExits, 0),
+      killLog: run.killLog,
+    },
+    ...((o.temporal === 'cluster' || o.kill.some((k) => k !== 'worker')) && {
+      processes: {
+        kills: Object.fromEntries(
+          (o.temporal === 'cluster' ? CLUSTER_FAULT_KINDS : o.kill).map((k) => [
+            k,
+            run.killLog.filter((s) => s.kind === k).length,
+          ]),
+        ),
+        roleRestarts: r.world.stack.roleRestarts(),
+      },
+    }),
+    checks: checked.checks,
+    violations: countViolations(checked.checks),
+    sagas: run.records,
+    ...(r.returns && { returns: r.returns }),
+  };
 }
 
 /** The report as text: figures, then each invariant with its counts and its first violations. */

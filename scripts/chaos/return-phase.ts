@@ -11,7 +11,7 @@ import { returnSaga } from '../../workflows/return-saga';
 import type { SagaRunOptions } from '../../workflows/saga';
 import { runBatch } from '../bench/load';
 import type { ServiceName } from '../../services/catalog';
-import { awaitOutcome, startWithRetry, watchNeedsAttention } from './chaos';
+import { awaitOutcome, startWithRetry, watchNeedsAttention } from './saga-watch';
 import type { CheckResult } from './invariants';
 import { planReturns, type ReturnPlan } from './return-plan';
 import { checkReturn, type ReturnSagaOutcome } from './return-invariants';

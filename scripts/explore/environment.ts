@@ -1,27 +1,22 @@
 /**
- * The explorer's stack, the chaos run's processes reused (scripts/chaos): PostgreSQL + the four services with fault
- * injection on in one child (services-process.ts, stock and cust-alice topped up), the Temporal dev server, and the
- * saga worker in a child of its own that a failure point may SIGKILL (WorkerSupervisor starts a new one).
+ * The explorer's stack, built by infra/stack (killable.ts) as the chaos run's is: PostgreSQL + the four services with
+ * fault injection on (stock and cust-alice topped up), the Temporal dev server, and the saga worker in a child of its
+ * own that a failure point may SIGKILL (RestartingWorker starts a new one).
  * The run options of every explored saga shorten back-off and attempts (points.ts, EXPLORE_OPTIONS), so a policy is
  * exhausted in seconds on the dev server's real clock.
  */
-import { type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Connection, type Client } from '@temporalio/client';
 import { ServiceClient } from '../../activities/service-client';
 import { createSagaClient } from '../../cli/saga-client';
-import { forkTsScript, nextMessage } from '../../infra/processes/child';
-import { startDevServer, type DevServer } from '../../infra/temporal/dev-server';
-import { bundleSagaWorkflows } from '../../infra/temporal/saga-worker';
+import { RestartingWorker } from '../../infra/processes/restarting-worker';
+import type { WorkerProcessConfig } from '../../infra/processes/worker-process';
+import { startKillableStack, type KillableStack } from '../../infra/stack';
+import { writeSagaWorkflowBundle } from '../../infra/temporal/saga-worker';
 import type { ServiceName } from '../../services/catalog';
-import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/saga/search-attributes';
-import { stopChild, WorkerSupervisor } from '../chaos/chaos';
-import type { ChaosServicesConfig, ChaosServicesReady } from '../chaos/services-process';
-import type { ChaosWorkerConfig } from '../chaos/worker-process';
-import { silentSdkLogger as quiet } from '../../infra/telemetry/worker-runtime';
 
 export interface ExploreEnvironment {
   client: Client;
@@ -29,9 +24,11 @@ export interface ExploreEnvironment {
   databaseUrls: Record<ServiceName, string>;
   /** The services as an operator calls them by hand (the worker's token). */
   services: ServiceClient;
-  worker: WorkerSupervisor;
+  worker: RestartingWorker;
   /** The workflow bundle the worker runs (the time-skipping server's worker runs it too). */
   workflowBundlePath: string;
+  /** The worker child's configuration (the time-skipping server's worker loads the same extension with it). */
+  workerConfig: WorkerProcessConfig;
   stop(): Promise<void>;
 }
 
@@ -42,68 +39,50 @@ export async function startExploreEnvironment(
 ): Promise<ExploreEnvironment> {
   const authToken = randomBytes(24).toString('hex');
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'saga-explore-'));
-  let services: ChildProcess | undefined;
-  let server: DevServer | undefined;
-  let worker: WorkerSupervisor | undefined;
+  let stack: KillableStack | undefined;
+  let worker: RestartingWorker | undefined;
   let connection: Connection | undefined;
   let serviceClient: ServiceClient | undefined;
   const stop = async () => {
     await worker?.stop().catch(() => undefined);
     await connection?.close().catch(() => undefined);
     await serviceClient?.close().catch(() => undefined);
-    await server?.stop().catch(() => undefined);
-    await stopChild(services, 20_000);
+    await stack?.stop().catch(() => undefined);
     rmSync(tmp, { recursive: true, force: true });
   };
   try {
     log('starting PostgreSQL + the services (fault injection on), the Temporal dev server; bundling the workflows…');
-    const bundling = bundleSagaWorkflows({
-      logger: quiet,
-      workflowsPath,
-      interceptorModules: [require.resolve('./hold-interceptor')],
-    });
-    services = forkTsScript(path.join(__dirname, '..', 'chaos', 'services-process.ts'), {
-      CHAOS_SERVICES_CONFIG: JSON.stringify({ authToken, topUp: true } satisfies ChaosServicesConfig),
-      SERVICE_AUTH_TOKEN: authToken,
-      LOG_LEVEL: 'silent',
-    });
-    const [ready] = await Promise.all([
-      nextMessage<ChaosServicesReady>(services, 'ready', 'services process'),
-      startDevServer({
-        ui: false,
-        searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
-        logFile: path.join(tmp, 'server.log'),
-      }).then((s) => (server = s)),
-    ]);
-    const bundlePath = path.join(tmp, 'workflow-bundle.js');
-    writeFileSync(bundlePath, (await bundling).code);
+    // The explorer's bundle adds the hold interceptor (cancel-before points); the production bundle never has it.
+    const bundling = writeSagaWorkflowBundle(tmp, workflowsPath, [require.resolve('./hold-interceptor')]);
+    stack = await startKillableStack({ authToken, topUp: 'chaos', dir: path.join(tmp, 'stack') });
     const taskQueue = `explore-${randomBytes(3).toString('hex')}`;
-    const workerConfig: ChaosWorkerConfig = {
-      address: server!.address,
-      namespace: server!.namespace,
+    const bundlePath = await bundling;
+    const workerConfig: WorkerProcessConfig = {
+      address: stack.address,
+      namespace: stack.namespace,
       taskQueue,
-      urls: ready.urls,
+      urls: stack.urls,
       authToken,
       requestTimeoutMs: 10_000,
       workflowBundlePath: bundlePath,
-      stickyQueueScheduleToStartTimeout: '1s',
-      activityOverridesModule,
+      logLevel: 'ERROR',
+      worker: { stickyQueueScheduleToStartTimeout: '1s' },
+      // Test fixtures' broken activities (a harness option of the explorer, never a production worker setting).
+      // The module is a worker extension (infra/processes/worker-process.ts) whose activities replace the saga's.
+      ...(activityOverridesModule && { extension: { module: activityOverridesModule } }),
     };
-    worker = new WorkerSupervisor(
-      { CHAOS_WORKER_CONFIG: JSON.stringify(workerConfig), SERVICE_AUTH_TOKEN: authToken },
-      100,
-      log,
-    );
+    worker = new RestartingWorker(workerConfig, 100, log);
     await worker.start();
-    connection = await Connection.connect({ address: server!.address });
-    serviceClient = new ServiceClient({ urls: ready.urls, requestTimeoutMs: 10_000, authToken });
+    connection = await Connection.connect({ address: stack.address });
+    serviceClient = new ServiceClient({ urls: stack.urls, requestTimeoutMs: 10_000, authToken });
     return {
-      client: createSagaClient(connection, server!.namespace),
+      client: createSagaClient(connection, stack.namespace),
       taskQueue,
-      databaseUrls: ready.databaseUrls,
+      databaseUrls: stack.databaseUrls,
       services: serviceClient,
       worker,
       workflowBundlePath: bundlePath,
+      workerConfig,
       stop,
     };
   } catch (err) {

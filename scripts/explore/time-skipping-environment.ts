@@ -16,9 +16,9 @@ import type { Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { createSagaActivities } from '../../activities';
 import { sagaWorkerInterceptors } from '../../infra/temporal/saga-worker';
-import { installQuietRuntime } from '../../test/support/saga-stack';
-import { startTimeSkippingServer } from '../../test/support/time-skipping';
-import type { ActivityOverrides } from '../chaos/worker-process';
+import type { WorkerExtension, WorkerExtensionFactory } from '../../infra/processes/worker-process';
+import { installQuietRuntime } from '../../infra/telemetry/worker-runtime';
+import { startTimeSkippingServer } from '../../infra/temporal/time-skipping-server';
 import type { ExploreEnvironment } from './environment';
 
 /** What the driver needs of a server: a client, the worker's task queue, the services and their databases. */
@@ -31,14 +31,17 @@ export async function startTimeSkippingEnvironment(
 ): Promise<PointEnvironment & { stop(): Promise<void> }> {
   installQuietRuntime();
   const env = await startTimeSkippingServer();
-  const overrides = fixtures.activityOverridesModule
-    ? // require, not import(): a test runner's TypeScript hook (tsx/cjs under mocha) serves require only.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      (require(fixtures.activityOverridesModule) as { activityOverrides: ActivityOverrides }).activityOverrides(
-        base.services,
-      )
-    : {};
   const taskQueue = `explore-ts-${randomBytes(3).toString('hex')}`;
+  // The fixture's broken activities, made as the dev server's worker child makes them (a worker extension).
+  const extension: WorkerExtension = fixtures.activityOverridesModule
+    ? await // require, not import(): a test runner's TypeScript hook (tsx/cjs under mocha) serves require only.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      (require(fixtures.activityOverridesModule) as { extendWorker: WorkerExtensionFactory }).extendWorker({
+        config: { ...base.workerConfig, taskQueue },
+        connection: env.nativeConnection,
+        options: undefined,
+      })
+    : {};
   const worker = await Worker.create({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
@@ -46,7 +49,7 @@ export async function startTimeSkippingEnvironment(
     // The dev server's bundle (the hold interceptor in it stays inert: nothing here signals it).
     workflowBundle: { codePath: base.workflowBundlePath },
     // The explorer's own service client carries the worker's token (environment.ts).
-    activities: { ...createSagaActivities(base.services), ...overrides },
+    activities: { ...createSagaActivities(base.services), ...extension.activities },
     interceptors: sagaWorkerInterceptors({ prebuiltBundle: true }),
   });
   const running = worker.run();
@@ -59,6 +62,7 @@ export async function startTimeSkippingEnvironment(
     async stop() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch(() => undefined);
+      await extension.close?.();
       await env.teardown();
     },
   };

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { formatReport, planProcessFaults, runChaos, type ChaosReport } from '../../scripts/chaos/chaos';
-import { CLUSTER_FAULT_KINDS } from '../../scripts/chaos/cluster-environment';
+import { CLUSTER_FAULT_KINDS } from '../../scripts/chaos/chaos';
 
 describe('npm run chaos on the Temporal cluster (small)', function () {
   this.timeout(900_000);

@@ -1,11 +1,9 @@
 /**
- * A saga stack made of real processes that a test can kill: the Temporal dev server (optionally persisted to a
- * SQLite file, so it can be restarted), the services in child processes on fixed ports, and the saga worker in a
- * child process. PostgreSQL is the test run's shared cluster (test/support/postgres.ts): the databases outlive every
- * child, as they would outlive a crashed service in production.
- *
- * The launchers themselves (worker and services child processes) live in infra/processes/, where scripts can reuse
- * them; this file only assembles them for tests.
+ * A saga stack made of real processes that a test can kill: infra/stack's killable stack (the services in child
+ * processes on fixed ports, the Temporal dev server, optionally persisted to a SQLite file so it can be restarted, or
+ * the run's server) with the saga workers in child processes. PostgreSQL is the test run's shared cluster
+ * (test/support/postgres.ts): the databases outlive every child, as they would outlive a crashed service in
+ * production. This file only adds what tests need: the run's databases and server, and workers found by pid.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -13,17 +11,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createSagaClient } from '../../cli/saga-client';
-import { startServicesProcess, type ServicesProcess } from '../../infra/processes/services-process';
+import type { ServicesProcess } from '../../infra/processes/services-process';
 import { startWorkerProcess, type WorkerProcess, type WorkerProcessConfig } from '../../infra/processes/worker-process';
 import type { ChildExit } from '../../infra/processes/child';
 import { getFreePort } from '../../infra/ports';
-import { startDevServer, type DevServer } from '../../infra/temporal/dev-server';
+import { startKillableStack, type KillableStack } from '../../infra/stack';
+import { writeSagaWorkflowBundle } from '../../infra/temporal/saga-worker';
 import { pendingActivityWorker } from '../reliability/observe';
 import { SERVICE_NAMES, type ServiceName } from '../../services/catalog';
-import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/saga/search-attributes';
 import { testPostgres } from './postgres';
-import { workflowBundle } from './saga-stack';
-import { startTestTemporal, TEST_WORKERS, type TestTemporal } from './temporal-target';
+import { startTestTemporal, TEST_WORKERS } from './temporal-target';
 
 export type { ChildExit, ServicesProcess, WorkerProcess };
 
@@ -45,8 +42,8 @@ export interface ProcessStackOptions {
 }
 
 export interface ProcessStack {
-  /** The dev server (a DevServer when persistTemporal is set), or the run's shared cluster under test:cluster. */
-  temporal: TestTemporal | DevServer;
+  /** The Temporal server: its address and namespace (after a restart, the same). */
+  temporal: { address: string; namespace: string };
   /** A client in the test process (reconnects by itself after a server restart). */
   client: Client;
   taskQueue: string;
@@ -89,103 +86,62 @@ export async function startProcessStack(options: ProcessStackOptions = {}): Prom
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'saga-processes-'));
   const authToken = randomBytes(24).toString('hex');
   const taskQueue = `saga-reliability-${randomBytes(3).toString('hex')}`;
-  const groups = options.serviceGroups ?? SERVICE_NAMES.map((name) => [name]);
-  const grouped = groups.flat();
-  if (grouped.length !== SERVICE_NAMES.length || SERVICE_NAMES.some((n) => !grouped.includes(n))) {
-    throw new Error(`serviceGroups must name each service exactly once, got ${JSON.stringify(groups)}`);
-  }
-
-  const servicesByGroup = new Map<number, ServicesProcess>();
   const workers: WorkerProcess[] = [];
-  let temporal: TestTemporal | DevServer | undefined;
+  let stack: KillableStack | undefined;
   let connection: Connection | undefined;
 
   const stop = async () => {
     await Promise.all(workers.map((w) => w.stop(5_000)));
-    await Promise.all([...servicesByGroup.values()].map((s) => s.stop(5_000)));
     await connection?.close().catch(() => undefined);
-    await temporal?.stop();
+    await stack?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   };
 
   try {
     // Bundle the workflows once (seconds) and hand every worker process the file: a new worker then starts in ~1 s.
-    const bundlePath = path.join(dir, 'workflow-bundle.js');
-    const bundleStarted = workflowBundle();
+    const bundling = options.bundleInWorker ? undefined : writeSagaWorkflowBundle(dir);
     const postgres = await testPostgres();
     const databaseUrls = {} as Record<ServiceName, string>;
-    const ports = {} as Record<ServiceName, number>;
-    const metricsPorts = {} as Record<ServiceName, number | undefined>;
-    const metricsUrls: ProcessStack['metricsUrls'] = {};
-    for (const name of SERVICE_NAMES) {
-      databaseUrls[name] = await postgres.freshDatabase(`reliability_${name}`);
-      ports[name] = await getFreePort();
-      // 0: the child binds a free port itself and reports it (no window for another process to take it).
-      metricsPorts[name] = options.metrics ? 0 : undefined;
-    }
-    const urls = Object.fromEntries(SERVICE_NAMES.map((n) => [n, `http://127.0.0.1:${ports[n]}`])) as Record<
-      ServiceName,
-      string
-    >;
-
-    const startGroup = async (index: number) => {
-      const names = groups[index];
-      const child = await startServicesProcess(
-        {
-          services: names.map((name) => ({
-            name,
-            port: ports[name],
-            databaseUrl: databaseUrls[name],
-            metricsPort: metricsPorts[name],
-          })),
-          authToken,
-          faultInjection: true,
-          seed: true,
-          logLevel: 'warn',
-        },
-        { logFile: path.join(dir, `services-${names.join('-')}.log`), env: options.env },
-      );
-      servicesByGroup.set(index, child);
-      Object.assign(metricsUrls, child.ready.metricsUrls);
-    };
-    const groupOf = (name: ServiceName) => groups.findIndex((g) => g.includes(name));
-
-    const [, server] = await Promise.all([
-      Promise.all(groups.map((_, i) => startGroup(i))),
-      options.persistTemporal
-        ? startDevServer({
-            ui: false,
-            searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
-            dbFilename: path.join(dir, 'temporal.sqlite'),
-            logFile: path.join(dir, 'temporal.log'),
-          })
-        : startTestTemporal({ logFile: path.join(dir, 'temporal.log') }),
-    ]);
-    temporal = server;
-    connection = await Connection.connect({ address: temporal.address });
-    const client = createSagaClient(connection, temporal.namespace);
-    fs.writeFileSync(bundlePath, (await bundleStarted).code);
+    for (const name of SERVICE_NAMES) databaseUrls[name] = await postgres.freshDatabase(`reliability_${name}`);
+    stack = await startKillableStack({
+      // A persisted server is always a dev server of the stack's own (the run's cluster cannot be restarted here).
+      temporal: options.persistTemporal
+        ? 'dev-server'
+        : await startTestTemporal({ logFile: path.join(dir, 'temporal.log') }),
+      persistTemporal: options.persistTemporal,
+      devServer: { parentDeathSignal: undefined },
+      authToken,
+      databaseUrls,
+      serviceGroups: options.serviceGroups ?? SERVICE_NAMES.map((name) => [name]),
+      metrics: options.metrics,
+      servicesLogLevel: 'warn',
+      env: options.env,
+      dir: path.join(dir, 'stack'),
+    });
+    const s = stack;
+    connection = await Connection.connect({ address: s.address });
+    const client = createSagaClient(connection, s.namespace);
+    const workflowBundlePath = await bundling;
+    const metricsUrls: ProcessStack['metricsUrls'] = s.metricsUrls;
 
     const workerConfig = (metricsAddress?: string): WorkerProcessConfig => ({
-      address: temporal!.address,
-      namespace: temporal!.namespace,
+      address: s.address,
+      namespace: s.namespace,
       taskQueue,
-      urls,
+      urls: s.urls,
       authToken,
       requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
-      workflowBundlePath: options.bundleInWorker ? undefined : bundlePath,
+      workflowBundlePath,
       worker: options.worker,
       metricsAddress,
     });
 
-    const stack: ProcessStack = {
-      get temporal() {
-        return temporal!;
-      },
+    const processStack: ProcessStack = {
+      temporal: s,
       client,
       taskQueue,
       authToken,
-      urls,
+      urls: s.urls,
       databaseUrls,
       metricsUrls,
       get worker() {
@@ -205,7 +161,7 @@ export async function startProcessStack(options: ProcessStackOptions = {}): Prom
       },
       async startWorkers() {
         const started: WorkerProcess[] = [];
-        for (let i = 0; i < TEST_WORKERS; i++) started.push(await stack.startWorker());
+        for (let i = 0; i < TEST_WORKERS; i++) started.push(await processStack.startWorker());
         return started;
       },
       async killWorkerRunning(workflowId, activityType) {
@@ -223,39 +179,19 @@ export async function startProcessStack(options: ProcessStackOptions = {}): Prom
         if (!worker) throw new Error('no worker process to kill');
         return worker.kill('SIGKILL');
       },
-      async killService(name) {
-        const child = servicesByGroup.get(groupOf(name));
-        if (!child) throw new Error(`no process runs ${name}`);
-        return child.kill('SIGKILL');
-      },
-      async startService(name) {
-        const index = groupOf(name);
-        const running = servicesByGroup.get(index);
-        if (running && !running.exit) throw new Error(`${name} is still running (pid ${running.pid})`);
-        await startGroup(index);
-      },
-      async restartTemporal(restart = {}) {
-        if (!options.persistTemporal)
-          throw new Error('restartTemporal needs persistTemporal: an in-memory server would come back empty');
-        const old = temporal as DevServer;
-        const downSince = Date.now();
-        if (restart.kill) process.kill(old.pid, 'SIGKILL');
-        await old.stop(); // after a SIGKILL: just waits for the exit
-        await restart.whileDown?.();
-        temporal = await startDevServer(old.options);
-        return Date.now() - downSince;
-      },
+      killService: (name) => s.killService(name),
+      startService: (name) => s.startService(name),
+      restartTemporal: (restart) => s.restartTemporal(restart),
       stop,
       logs() {
-        const parts = [...workers, ...servicesByGroup.values()].map(
+        const parts = workers.map(
           (c) =>
             `--- ${c.name} (pid ${c.pid}${c.exit ? `, exited ${c.exit.signal ?? c.exit.code}` : ''}) ---\n${c.logTail()}`,
         );
-        if (temporal) parts.push(`--- temporal ---\n${temporal.logTail()}`);
-        return parts.join('\n');
+        return [...parts, s.logTail()].join('\n');
       },
     };
-    return stack;
+    return processStack;
   } catch (err) {
     await stop().catch(() => undefined);
     throw err;

@@ -1,18 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createSagaActivities, ServiceClient, type SagaActivities } from '../../activities';
-import { requireTestServer } from '../../infra/temporal/binary';
 import { sagaWorkerInterceptors } from '../../infra/temporal/saga-worker';
-import { SERVICE_NAMES, type ServiceName } from '../../services/catalog';
-import { SERVICE_DEFINITIONS } from '../../services/registry';
-import type { RunningService, ServiceDb } from '../../services/shared/runtime';
-import { sagaClientInterceptors } from '../../workflows/saga/client-interceptor';
-import { SAGA_STATUS } from '../../workflows/saga/search-attributes';
+import type { ServiceName } from '../../services/catalog';
+import { startInProcessStack, type InProcessService } from '../../infra/stack';
 import { installQuietRuntime, workflowBundle } from './saga-stack';
-import { startTestService, TEST_SERVICE_TOKEN } from './services';
+import { startTimeSkippingServer } from '../../infra/temporal/time-skipping-server';
+
+export { startTimeSkippingServer };
+import { testPostgres } from './postgres';
+import { TEST_READ_TOKEN, TEST_SERVICE_TOKEN } from './services';
 
 /** One activity attempt as the worker saw it: which activity, which attempt, and when the server scheduled it. */
 export interface ActivityAttempt {
@@ -35,51 +34,34 @@ export interface ActivityAttempt {
 export interface TimeSkippingSagaStack {
   env: TestWorkflowEnvironment;
   taskQueue: string;
-  services: Record<ServiceName, RunningService<ServiceDb> & { databaseUrl: string }>;
+  services: Record<ServiceName, InProcessService>;
   /** Every activity attempt the worker ran, in order (the test server keeps no per-attempt trace in the history). */
   attempts: ActivityAttempt[];
   stop(): Promise<void>;
 }
 
-/**
- * Temporal's time-skipping test server, with SagaStatus registered and a client that carries a start's fault plan
- * (the kit's client interceptor). Its client skips time while a test awaits a workflow's result.
- */
-export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment> {
-  const env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: await requireTestServer() } },
-    client: { interceptors: sagaClientInterceptors },
-  });
-  await env.connection.operatorService.addSearchAttributes({
-    namespace: env.namespace ?? 'default',
-    searchAttributes: { [SAGA_STATUS.name]: encodeSearchAttributeIndexedValueType(SAGA_STATUS.type)! },
-  });
-  return env;
-}
-
 export async function startTimeSkippingSagaStack(): Promise<TimeSkippingSagaStack> {
   installQuietRuntime();
-  const services = Object.fromEntries(
-    await Promise.all(
-      SERVICE_NAMES.map(
-        async (name) => [name, await startTestService(SERVICE_DEFINITIONS[name], { faultInjection: true })] as const,
-      ),
-    ),
-  ) as TimeSkippingSagaStack['services'];
+  const postgres = await testPostgres();
   const env = await startTimeSkippingServer();
   const namespace = env.namespace ?? 'default';
-
-  const client = new ServiceClient({
-    urls: Object.fromEntries(SERVICE_NAMES.map((n) => [n, services[n].url])) as Record<ServiceName, string>,
-    requestTimeoutMs: 10_000,
+  // The services and the databases from infra/stack; the worker is this file's own (see above).
+  const stack = await startInProcessStack({
+    temporal: { address: '', namespace, logTail: () => '', stop: () => env.teardown() },
+    database: (name) => postgres.freshDatabase(name),
     authToken: TEST_SERVICE_TOKEN,
+    readToken: TEST_READ_TOKEN,
+    faultInjection: true,
+    logLevel: process.env.LOG_LEVEL ?? 'silent',
+    workflowBundle: await workflowBundle(),
+    taskQueue: `saga-ts-${randomBytes(3).toString('hex')}`,
   });
+  const client = new ServiceClient({ urls: stack.urls, requestTimeoutMs: 10_000, authToken: TEST_SERVICE_TOKEN });
   const attempts: ActivityAttempt[] = [];
-  const taskQueue = `saga-ts-${randomBytes(3).toString('hex')}`;
   const worker = await Worker.create({
     connection: env.nativeConnection,
     namespace,
-    taskQueue,
+    taskQueue: stack.taskQueue,
     workflowBundle: await workflowBundle(),
     activities: recordAttempts(createSagaActivities(client), attempts, () => env.currentTimeMs()),
     interceptors: sagaWorkerInterceptors({ prebuiltBundle: true }),
@@ -88,15 +70,14 @@ export async function startTimeSkippingSagaStack(): Promise<TimeSkippingSagaStac
 
   return {
     env,
-    taskQueue,
-    services,
+    taskQueue: stack.taskQueue,
+    services: stack.services,
     attempts,
     async stop() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch(() => undefined);
       await client.close();
-      await env.teardown();
-      await Promise.all(Object.values(services).map((s) => s.close()));
+      await stack.stop();
     },
   };
 }

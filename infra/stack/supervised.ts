@@ -8,12 +8,12 @@ import {
   SERVICE_NAMES,
   serviceEnvName,
   type ServiceName,
-} from '../services/catalog';
-import { loadServiceConfig, type ServiceConfig } from '../services/shared/config';
-import { SAGA_SEARCH_ATTRIBUTES } from '../workflows/saga/search-attributes';
-import { loadTemporalConfig } from './config';
-import { loadWorkerMetricsAddress } from './telemetry/worker-metrics-config';
-import type { ChildHandle } from './processes/child';
+} from '../../services/catalog';
+import { loadServiceConfig, type ServiceConfig } from '../../services/shared/config';
+import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/saga/search-attributes';
+import { loadTemporalConfig } from '../config';
+import { loadWorkerMetricsAddress } from '../telemetry/worker-metrics-config';
+import type { ChildHandle } from '../processes/child';
 import {
   isAlive,
   processStartTime,
@@ -22,13 +22,13 @@ import {
   removePidFile,
   writePidFile,
   type PidRecord,
-} from './processes/orphans';
-import { startPostgresProcess, type PostgresReady } from './processes/postgres-process';
-import { startServicesProcess } from './processes/services-process';
-import { startTemporalProcess, type TemporalProcessConfig, type TemporalReady } from './processes/temporal-process';
-import { startWorkerProcess } from './processes/worker-process';
-import { isPortInUse } from './ports';
-import { Supervisor, type ChildSpec, type RestartPolicy } from './supervisor/supervisor';
+} from '../processes/orphans';
+import { startPostgresProcess, type PostgresReady } from '../processes/postgres-process';
+import { startServicesProcess } from '../processes/services-process';
+import { startTemporalProcess, type TemporalProcessConfig, type TemporalReady } from '../processes/temporal-process';
+import { startWorkerProcess } from '../processes/worker-process';
+import { isPortInUse } from '../ports';
+import { Supervisor, type ChildSpec, type RestartPolicy } from '../supervisor/supervisor';
 
 /**
  * The whole stack on one machine, on embedded defaults, as separate processes under one supervisor (this process):
@@ -80,7 +80,7 @@ export interface LocalStack {
 export class PortInUseError extends Error {}
 
 /** Where `npm start` keeps its data unless DATA_DIR says otherwise. */
-export const DEFAULT_DATA_DIR = path.resolve(__dirname, '..', '.data');
+export const DEFAULT_DATA_DIR = path.resolve(__dirname, '..', '..', '.data');
 
 /** The file in which a stack leaves its read-only token for the tools on this machine (the demo), mode 0600. */
 export function readTokenFile(dataDir: string): string {
@@ -143,62 +143,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const env = options.env ?? process.env;
   const log = options.logger;
   const temporalConfig = loadTemporalConfig(env);
-  const servicePorts = Object.fromEntries(
-    SERVICE_NAMES.map((n) => [n, Number(env[serviceEnvName(n, 'PORT')] ?? DEFAULT_SERVICE_PORTS[n])]),
-  ) as Record<ServiceName, number>;
-  const externalDatabases = SERVICE_NAMES.every((n) => env[serviceEnvName(n, 'DATABASE_URL')]);
-  if (options.temporal === 'cluster' && externalDatabases)
-    throw new Error('--temporal cluster runs on the embedded PostgreSQL: unset the *_DATABASE_URL variables');
-  // The services and the worker share one bearer token. Unless one is given (to run more workers against this
-  // stack), a fresh random one per run: nothing outside this process tree can change the services' state. The read
-  // token is left in the data folder for the tools on this machine.
-  const authToken = env.SERVICE_AUTH_TOKEN ?? randomBytes(32).toString('base64url');
-  const readToken = env.SERVICE_READ_TOKEN ?? randomBytes(32).toString('base64url');
-  const postgresUrl = (db: string) => `postgresql://postgres:postgres@127.0.0.1:${options.postgresPort}/${db}`;
-  // Checked up front, as each service would at its start: a bad setting is one line naming the variable.
-  const serviceConfigs = Object.fromEntries(
-    SERVICE_NAMES.map((name) => [
-      name,
-      loadServiceConfig(name, {
-        ...env,
-        [serviceEnvName(name, 'DATABASE_URL')]: env[serviceEnvName(name, 'DATABASE_URL')] ?? postgresUrl(name),
-        [serviceEnvName(name, 'PORT')]: String(servicePorts[name]),
-        FAULT_INJECTION: String(options.faultInjection),
-        SEED: env.SEED ?? 'true',
-        LOG_LEVEL: env.LOG_LEVEL ?? 'info', // request lines are debug: info is what happened, not every call
-        SERVICE_AUTH_TOKEN: authToken,
-        SERVICE_READ_TOKEN: readToken,
-      }),
-    ]),
-  ) as Record<ServiceName, ServiceConfig>;
-
+  const { servicePorts, externalDatabases, authToken, readToken, serviceConfigs } = serviceSettings(options, env);
   fs.mkdirSync(runDir(options.dataDir), { recursive: true });
   await clearPreviousRun(options.dataDir, log);
-  await assertPortsFree(
-    [
-      ...(externalDatabases
-        ? []
-        : [{ port: options.postgresPort, what: 'embedded PostgreSQL', setting: 'EMBEDDED_POSTGRES_PORT' }]),
-      {
-        port: options.temporalPort,
-        what: options.temporal === 'cluster' ? 'Temporal frontend' : 'Temporal dev server',
-        setting: 'TEMPORAL_PORT',
-      },
-      ...(options.temporal === 'cluster'
-        ? []
-        : [{ port: options.uiPort, what: 'Temporal web UI', setting: 'TEMPORAL_UI_PORT' }]),
-      ...SERVICE_NAMES.map((n) => ({
-        port: servicePorts[n],
-        what: `${n} service`,
-        setting: serviceEnvName(n, 'PORT'),
-      })),
-      ...SERVICE_NAMES.map((n) => ({
-        port: Number(env[serviceEnvName(n, 'METRICS_PORT')] ?? DEFAULT_METRICS_PORTS[n]),
-        what: `${n} metrics`,
-        setting: serviceEnvName(n, 'METRICS_PORT'),
-      })),
-    ].filter((p) => p.port !== 0),
-  );
+  await assertPortsFree(portsToCheck(options, env, servicePorts, externalDatabases));
   writePidFile(path.join(runDir(options.dataDir), 'supervisor.pid'), process.pid, 'the stack supervisor');
   fs.writeFileSync(readTokenFile(options.dataDir), `${readToken}\n`, { mode: 0o600 });
   fs.writeFileSync(authTokenFile(options.dataDir), `${authToken}\n`, { mode: 0o600 });
@@ -248,29 +196,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ),
     );
   }
-  const temporalServer: TemporalProcessConfig['server'] =
-    options.temporal === 'cluster'
-      ? {
-          kind: 'cluster',
-          options: {
-            postgres: { host: '127.0.0.1', port: options.postgresPort, user: 'postgres', password: 'postgres' },
-            namespace: temporalConfig.namespace,
-            searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
-            ports: { frontendGrpc: options.temporalPort },
-            logDir: path.join(options.dataDir, 'temporal-cluster'),
-          },
-        }
-      : {
-          kind: 'dev-server',
-          options: {
-            port: options.temporalPort,
-            uiPort: options.uiPort,
-            namespace: temporalConfig.namespace,
-            dbFilename: path.join(temporalDir, 'temporal.db'),
-            searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
-            logFile: path.join(temporalDir, 'server.log'),
-          },
-        };
+  const temporalServer = temporalServerSpec(options, temporalConfig.namespace, temporalDir);
   specs.push(
     spec(
       'temporal',
@@ -366,4 +292,100 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     },
     stop,
   };
+}
+
+/** Each service's port, database and settings, checked up front as each service would at its start; the tokens. */
+function serviceSettings(options: LocalStackOptions, env: NodeJS.ProcessEnv) {
+  const servicePorts = Object.fromEntries(
+    SERVICE_NAMES.map((n) => [n, Number(env[serviceEnvName(n, 'PORT')] ?? DEFAULT_SERVICE_PORTS[n])]),
+  ) as Record<ServiceName, number>;
+  const externalDatabases = SERVICE_NAMES.every((n) => env[serviceEnvName(n, 'DATABASE_URL')]);
+  if (options.temporal === 'cluster' && externalDatabases)
+    throw new Error('--temporal cluster runs on the embedded PostgreSQL: unset the *_DATABASE_URL variables');
+  // The services and the worker share one bearer token. Unless one is given (to run more workers against this
+  // stack), a fresh random one per run: nothing outside this process tree can change the services' state. The read
+  // token is left in the data folder for the tools on this machine.
+  const authToken = env.SERVICE_AUTH_TOKEN ?? randomBytes(32).toString('base64url');
+  const readToken = env.SERVICE_READ_TOKEN ?? randomBytes(32).toString('base64url');
+  const postgresUrl = (db: string) => `postgresql://postgres:postgres@127.0.0.1:${options.postgresPort}/${db}`;
+  // Checked up front, as each service would at its start: a bad setting is one line naming the variable.
+  const serviceConfigs = Object.fromEntries(
+    SERVICE_NAMES.map((name) => [
+      name,
+      loadServiceConfig(name, {
+        ...env,
+        [serviceEnvName(name, 'DATABASE_URL')]: env[serviceEnvName(name, 'DATABASE_URL')] ?? postgresUrl(name),
+        [serviceEnvName(name, 'PORT')]: String(servicePorts[name]),
+        FAULT_INJECTION: String(options.faultInjection),
+        SEED: env.SEED ?? 'true',
+        LOG_LEVEL: env.LOG_LEVEL ?? 'info', // request lines are debug: info is what happened, not every call
+        SERVICE_AUTH_TOKEN: authToken,
+        SERVICE_READ_TOKEN: readToken,
+      }),
+    ]),
+  ) as Record<ServiceName, ServiceConfig>;
+
+  return { servicePorts, externalDatabases, authToken, readToken, serviceConfigs };
+}
+
+/** Every port the stack will listen on, with what wants it and the variable that moves it. */
+function portsToCheck(
+  options: LocalStackOptions,
+  env: NodeJS.ProcessEnv,
+  servicePorts: Record<ServiceName, number>,
+  externalDatabases: boolean,
+): { port: number; what: string; setting: string }[] {
+  return [
+    ...(externalDatabases
+      ? []
+      : [{ port: options.postgresPort, what: 'embedded PostgreSQL', setting: 'EMBEDDED_POSTGRES_PORT' }]),
+    {
+      port: options.temporalPort,
+      what: options.temporal === 'cluster' ? 'Temporal frontend' : 'Temporal dev server',
+      setting: 'TEMPORAL_PORT',
+    },
+    ...(options.temporal === 'cluster'
+      ? []
+      : [{ port: options.uiPort, what: 'Temporal web UI', setting: 'TEMPORAL_UI_PORT' }]),
+    ...SERVICE_NAMES.map((n) => ({
+      port: servicePorts[n],
+      what: `${n} service`,
+      setting: serviceEnvName(n, 'PORT'),
+    })),
+    ...SERVICE_NAMES.map((n) => ({
+      port: Number(env[serviceEnvName(n, 'METRICS_PORT')] ?? DEFAULT_METRICS_PORTS[n]),
+      what: `${n} metrics`,
+      setting: serviceEnvName(n, 'METRICS_PORT'),
+    })),
+  ].filter((p) => p.port !== 0);
+}
+
+/** The Temporal server child's configuration: the dev server (history in a file), or the cluster on the PostgreSQL. */
+function temporalServerSpec(
+  options: LocalStackOptions,
+  namespace: string,
+  temporalDir: string,
+): TemporalProcessConfig['server'] {
+  return options.temporal === 'cluster'
+    ? {
+        kind: 'cluster',
+        options: {
+          postgres: { host: '127.0.0.1', port: options.postgresPort, user: 'postgres', password: 'postgres' },
+          namespace,
+          searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
+          ports: { frontendGrpc: options.temporalPort },
+          logDir: path.join(options.dataDir, 'temporal-cluster'),
+        },
+      }
+    : {
+        kind: 'dev-server',
+        options: {
+          port: options.temporalPort,
+          uiPort: options.uiPort,
+          namespace,
+          dbFilename: path.join(temporalDir, 'temporal.db'),
+          searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
+          logFile: path.join(temporalDir, 'server.log'),
+        },
+      };
 }
