@@ -73,8 +73,13 @@ export async function measureParked(o: {
   n: number;
   prefix: string;
   concurrency: number;
+  /** Called as the measurement moves on: the phase, and how many of the N sagas it has done. */
+  progress?: (phase: string, done: number) => void;
 }): Promise<ParkedFigures> {
   const { client, n } = o;
+  const progress = o.progress ?? (() => undefined);
+  let done = 0;
+  const tick = (phase: string) => () => progress(phase, ++done);
   const ids = Array.from({ length: n }, (_, i) => `${o.prefix}-parked-${i}`);
   const memBefore = await workerMemory(o.worker);
   const serverRssBefore = o.server.rssKb();
@@ -96,10 +101,12 @@ export async function measureParked(o: {
     },
     ids,
     o.concurrency,
+    tick('parking'),
   );
   const startSeconds = (performance.now() - t0) / 1000;
 
   // Idle: nothing to do but keep the sagas (cached in the worker, open in the server).
+  progress(`idle ${IDLE_SECONDS} s`, done);
   await new Promise((r) => setTimeout(r, 2000));
   const idle0 = { worker: cpuSeconds(o.worker.pid), server: o.server.cpuSeconds() };
   await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
@@ -110,16 +117,19 @@ export async function measureParked(o: {
   // Released as an operator would, with the batch decision (`dead-letters resolve --all --yes`): list the waiting
   // dead letters, send every saga the same resolve update, then wait for every saga to end.
   const t1 = performance.now();
+  done = 0;
+  progress('listing the dead letters', done);
   const targets = await findBatchTargets(client, { saga: orderSaga, limit: n });
   const listSeconds = (performance.now() - t1) / 1000;
   const decisions = await decideAll(
     client,
     targets.filter((t) => t.sagaId.startsWith(`${o.prefix}-parked-`)),
     { action: 'resolve', reason: 'bench: shipment cancelled by hand' },
-    () => undefined,
+    tick('resolving'),
     o.concurrency,
   );
   const decideSeconds = (performance.now() - t1) / 1000 - listSeconds;
+  done = 0;
   const released = await runBatch(
     async (id) => {
       const result = (await client.workflow.getHandle(id).result()) as OrderSagaResult;
@@ -127,6 +137,7 @@ export async function measureParked(o: {
     },
     ids,
     o.concurrency,
+    tick('released, ending'),
   );
   const releaseSeconds = (performance.now() - t1) / 1000;
   const memReleased = await workerMemory(o.worker);

@@ -190,8 +190,10 @@ async function main() {
     const { results, breakdowns } = await runAllSeries(w, params, runId, callTimes);
     let parked: ParkedFigures | undefined;
     if (o.parked) {
-      process.stderr.write(`  parking ${o.parked} sagas for an operator, then releasing them…\n`);
+      const bar = progressBar();
+      bar.start(o.parked as number, 0, { phase: 'parking', rate: '' });
       parked = await measureParked({
+        progress: (phase, done) => bar.update(done, { phase }),
         client: w.client,
         taskQueue: w.taskQueue,
         worker: w.workers[0],
@@ -204,6 +206,7 @@ async function main() {
         process.stderr.write(`  parked measurement failed: ${err.stack ?? err.message}\n`);
         return undefined;
       });
+      bar.stop();
     }
     if (callTimes.createOrder) breakdowns.plain = plainBreakdown(callTimes);
     const verdict = evaluate(results, params.concurrency, callTimes);
@@ -410,10 +413,9 @@ async function stopBench(world: Partial<BenchWorld>, tmp: string): Promise<void>
   rmSync(tmp, { recursive: true, force: true });
 }
 
-/** Each series: a warm-up, then each concurrency level measured; a progress bar on stderr. */
-async function runAllSeries(w: BenchWorld, params: Params, runId: string, callTimes: Record<string, number[]>) {
-  const levels = params.concurrency;
-  const bar = new cliProgress.SingleBar(
+/** The bench's progress bar on stderr (redrawn on a terminal, a line every 5 s in a log). */
+function progressBar() {
+  return new cliProgress.SingleBar(
     {
       format: ' {bar} {percentage}% | {value}/{total} | {phase} | {rate}',
       hideCursor: true,
@@ -423,6 +425,12 @@ async function runAllSeries(w: BenchWorld, params: Params, runId: string, callTi
     },
     cliProgress.Presets.shades_classic,
   );
+}
+
+/** Each series: a warm-up, then each concurrency level measured; a progress bar on stderr. */
+async function runAllSeries(w: BenchWorld, params: Params, runId: string, callTimes: Record<string, number[]>) {
+  const levels = params.concurrency;
+  const bar = progressBar();
   bar.start(params.series.length * (params.warmup + levels.length * params.sagas), 0, { phase: 'warm-up', rate: '' });
   const run = batchRunner(w, params, bar, callTimes);
   const results: SeriesLevel[] = [];
