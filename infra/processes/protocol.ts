@@ -47,6 +47,13 @@ export function sendToParent(body: unknown): void {
   process.send?.({ type: 'extension', body } satisfies ExtensionMessage);
 }
 
+/** A child's configuration: the JSON its launcher put in the environment variable `name`. */
+export function readChildConfig<Config>(name: string): Config {
+  const raw = process.env[name];
+  if (!raw) throw new Error(`${name} is not set`);
+  return JSON.parse(raw) as Config;
+}
+
 /** Loads an extension module's factory by name. */
 export async function loadExtension<F>(extension: ExtensionModule, exportName: string): Promise<F> {
   const loaded = (await import(extension.module)) as Record<string, unknown>;

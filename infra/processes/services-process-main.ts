@@ -11,7 +11,7 @@ import { SERVICE_DEFINITIONS } from '../../services/registry';
 import { startService, type RunningService, type ServiceDb } from '../../services/shared/runtime';
 import { makeTempDirForPostgres, startEmbeddedPostgres, type EmbeddedPostgres } from '../postgres/embedded';
 import { getFreePort } from '../ports';
-import { loadExtension, serveChild } from './protocol';
+import { loadExtension, readChildConfig, serveChild } from './protocol';
 import {
   SERVICES_PROCESS_CONFIG_ENV,
   type ServicesExtensionFactory,
@@ -22,9 +22,7 @@ import {
 serveChild<ServicesReady>(
   'services process',
   async () => {
-    const raw = process.env[SERVICES_PROCESS_CONFIG_ENV];
-    if (!raw) throw new Error(`${SERVICES_PROCESS_CONFIG_ENV} is not set`);
-    const config = JSON.parse(raw) as ServicesProcessConfig;
+    const config = readChildConfig<ServicesProcessConfig>(SERVICES_PROCESS_CONFIG_ENV);
     const logLevel = config.logLevel ?? 'warn';
     const running: RunningService<ServiceDb>[] = [];
     const databaseUrls: ServicesReady['databaseUrls'] = {};

@@ -8,7 +8,7 @@ import { NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createLogger } from '../../services/shared/logger';
 import { installWorkerRuntime } from '../telemetry/worker-runtime';
 import { createSagaWorker } from '../../worker';
-import { loadExtension, serveChild } from './protocol';
+import { loadExtension, readChildConfig, serveChild } from './protocol';
 import {
   WORKER_PROCESS_CONFIG_ENV,
   type WorkerExtension,
@@ -20,9 +20,7 @@ import {
 serveChild<WorkerReady>(
   'worker process',
   async () => {
-    const raw = process.env[WORKER_PROCESS_CONFIG_ENV];
-    if (!raw) throw new Error(`${WORKER_PROCESS_CONFIG_ENV} is not set`);
-    const config = JSON.parse(raw) as WorkerProcessConfig;
+    const config = readChildConfig<WorkerProcessConfig>(WORKER_PROCESS_CONFIG_ENV);
     const level = config.logLevel ?? 'WARN';
     installWorkerRuntime({ logger: createLogger('worker'), logLevel: level, metricsAddress: config.metricsAddress });
 

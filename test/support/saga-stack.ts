@@ -2,7 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { createSagaClient } from '../../cli/saga-client';
 import type { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { startInProcessStack, type InProcessService } from '../../infra/stack';
+import {
+  startInProcessStack,
+  type InProcessService,
+  type InProcessStack,
+  type InProcessStackOptions,
+} from '../../infra/stack';
 import { bundleSagaWorkflows } from '../../infra/temporal/saga-worker';
 import type { ServiceName } from '../../services/catalog';
 import { testPostgres } from './postgres';
@@ -34,11 +39,16 @@ export { quietLogger };
 
 export { installQuietRuntime };
 
-export async function startSagaStack(): Promise<SagaStack> {
-  installQuietRuntime();
+/**
+ * The services as every saga test stack has them: fresh databases, the test tokens, fault injection on, logs silent
+ * unless LOG_LEVEL says otherwise, the run's one workflow bundle, and a task queue of its own.
+ */
+export async function startTestServices(
+  temporal: InProcessStackOptions['temporal'],
+  taskQueuePrefix: string,
+): Promise<InProcessStack> {
   const postgres = await testPostgres();
-  const temporal = await startTestTemporal();
-  const stack = await startInProcessStack({
+  return startInProcessStack({
     temporal,
     database: (name) => postgres.freshDatabase(name),
     authToken: TEST_SERVICE_TOKEN,
@@ -46,8 +56,14 @@ export async function startSagaStack(): Promise<SagaStack> {
     faultInjection: true,
     logLevel: process.env.LOG_LEVEL ?? 'silent',
     workflowBundle: await workflowBundle(),
-    taskQueue: `saga-test-${randomBytes(3).toString('hex')}`,
+    taskQueue: `${taskQueuePrefix}-${randomBytes(3).toString('hex')}`,
   });
+}
+
+export async function startSagaStack(): Promise<SagaStack> {
+  installQuietRuntime();
+  const temporal = await startTestTemporal();
+  const stack = await startTestServices(temporal, 'saga-test');
   const connection = await Connection.connect({ address: temporal.address });
   for (let i = 0; i < TEST_WORKERS; i++) await stack.startWorker();
   return {

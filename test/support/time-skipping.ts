@@ -1,17 +1,15 @@
-import { randomBytes } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createSagaActivities, ServiceClient, type SagaActivities } from '../../activities';
 import { sagaWorkerInterceptors } from '../../infra/temporal/saga-worker';
 import type { ServiceName } from '../../services/catalog';
-import { startInProcessStack, type InProcessService } from '../../infra/stack';
-import { installQuietRuntime, workflowBundle } from './saga-stack';
+import type { InProcessService } from '../../infra/stack';
+import { installQuietRuntime, startTestServices, workflowBundle } from './saga-stack';
 import { startTimeSkippingServer } from '../../infra/temporal/time-skipping-server';
 
 export { startTimeSkippingServer };
-import { testPostgres } from './postgres';
-import { TEST_READ_TOKEN, TEST_SERVICE_TOKEN } from './services';
+import { TEST_SERVICE_TOKEN } from './services';
 
 /** One activity attempt as the worker saw it: which activity, which attempt, and when the server scheduled it. */
 export interface ActivityAttempt {
@@ -42,20 +40,13 @@ export interface TimeSkippingSagaStack {
 
 export async function startTimeSkippingSagaStack(): Promise<TimeSkippingSagaStack> {
   installQuietRuntime();
-  const postgres = await testPostgres();
   const env = await startTimeSkippingServer();
   const namespace = env.namespace ?? 'default';
   // The services and the databases from infra/stack; the worker is this file's own (see above).
-  const stack = await startInProcessStack({
-    temporal: { address: '', namespace, logTail: () => '', stop: () => env.teardown() },
-    database: (name) => postgres.freshDatabase(name),
-    authToken: TEST_SERVICE_TOKEN,
-    readToken: TEST_READ_TOKEN,
-    faultInjection: true,
-    logLevel: process.env.LOG_LEVEL ?? 'silent',
-    workflowBundle: await workflowBundle(),
-    taskQueue: `saga-ts-${randomBytes(3).toString('hex')}`,
-  });
+  const stack = await startTestServices(
+    { address: '', namespace, logTail: () => '', stop: () => env.teardown() },
+    'saga-ts',
+  );
   const client = new ServiceClient({ urls: stack.urls, requestTimeoutMs: 10_000, authToken: TEST_SERVICE_TOKEN });
   const attempts: ActivityAttempt[] = [];
   const worker = await Worker.create({
