@@ -201,12 +201,13 @@ async function main() {
         n: o.parked as number,
         prefix: `bench-${runId}`,
         concurrency: Math.max(...params.concurrency),
-      }).catch((err: Error) => {
-        // The series' figures are still written: a failed parked measurement must not lose the whole run.
-        process.stderr.write(`  parked measurement failed: ${err.stack ?? err.message}\n`);
-        return undefined;
-      });
-      bar.stop();
+      })
+        .finally(() => bar.stop())
+        .catch((err: Error) => {
+          // The series' figures are still written: a failed parked measurement must not lose the whole run.
+          process.stderr.write(`  parked measurement failed: ${err.stack ?? err.message}\n`);
+          return undefined;
+        });
     }
     if (callTimes.createOrder) breakdowns.plain = plainBreakdown(callTimes);
     const verdict = evaluate(results, params.concurrency, callTimes);
