@@ -26,15 +26,17 @@ export interface PointResult {
 
 const camel = (kebab: string) => kebab.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
-/** Asks the saga's state until `ready` holds (or the saga ended, or the time is up). */
+/** Asks the saga's state until `ready` holds (or the saga ended, or the time is up, or `stop` is aborted). */
 async function until(
   handle: WorkflowHandle,
   ready: (s: SagaView) => boolean,
   timeoutMs = 60_000,
   pollMs = 100,
+  stop?: AbortSignal,
 ): Promise<SagaView | undefined> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
+    if (stop?.aborted) return undefined;
     const state = await handle.query<SagaView>('sagaState').catch(() => undefined);
     if (state && ready(state)) return state;
     const described = await handle.describe().catch(() => undefined);
@@ -96,8 +98,14 @@ async function endingOrStuck(
   // The dead letter the operator decided on may still show until the saga acts on the decision: not stuck.
   const stuck = (c: SagaView['compensations'][number]) =>
     c.status === 'DEAD_LETTERED' && !(c.name === decided?.name && c.deadLetter?.round === decided.round);
-  const deadLettered = until(handle, (s) => s.compensations.some(stuck), 600_000, 500).catch(() => undefined);
+  const stop = new AbortController();
+  const deadLettered = until(handle, (s) => s.compensations.some(stuck), 600_000, 500, stop.signal).catch(
+    () => undefined,
+  );
   const first = await Promise.race([end, deadLettered.then((s) => s && { stuck: s })]);
+  // No query left in flight once the point is done: the explorer closes its connection right after the last one.
+  stop.abort();
+  await deadLettered;
   if (!first || !('stuck' in first)) return first ?? end;
   const c = first.stuck.compensations.find(stuck)!;
   violations.push(
@@ -180,7 +188,6 @@ export async function runPoint(
 ): Promise<PointResult> {
   const t0 = performance.now();
   const input = await profile.input(key, { client: env.client, taskQueue: env.taskQueue, services: env.services });
-  const violations: string[] = [];
   const handle = await startSaga(
     env.client,
     env.taskQueue,
@@ -190,6 +197,25 @@ export async function runPoint(
   );
   // Awaited from the start: on the time-skipping server, a saga's result being awaited is what lets time skip.
   const end = ending(handle);
+  try {
+    return await drivePoint(env, profile, point, key, { t0, input, handle, end });
+  } finally {
+    // Never return with the saga running or its result call in flight (a dead-lettered point, a driver that failed
+    // midway): the explorer closes its connection and stops the server after the last point, and a call still in
+    // flight then fails, is retried by the client on the closed channel, and throws outside any caller.
+    await handle.terminate('explore: the point is over').catch(() => undefined);
+    await end;
+  }
+}
+
+async function drivePoint(
+  env: PointEnvironment,
+  profile: ExploreProfile,
+  point: FailurePoint,
+  key: string,
+  { t0, input, handle, end }: { t0: number; input: unknown; handle: WorkflowHandle; end: Promise<Ended> },
+): Promise<PointResult> {
+  const violations: string[] = [];
   const stepIs = (name: string, status: string) => (s: SagaView) =>
     s.steps.some((x) => x.name === name && x.status === status);
   const { drive } = point;
@@ -268,6 +294,5 @@ export async function runPoint(
       );
   }
   violations.push(...profile.check(input, outcome, await profile.readRows(env.databaseUrls, input)));
-  if (drive.deadLetter) await handle.terminate('explore: checked while waiting for an operator').catch(() => undefined);
   return { point, key, outcome, status: state?.status, violations, ms: performance.now() - t0 };
 }
