@@ -41,7 +41,8 @@ async function until(
     if (state && ready(state)) return state;
     const described = await handle.describe().catch(() => undefined);
     if (described && described.status.name !== 'RUNNING') return undefined;
-    await sleep(pollMs);
+    // An abort ends the wait at once (the sleep rejects; the loop's check then returns).
+    await sleep(pollMs, undefined, { signal: stop }).catch(() => undefined);
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for the saga's state`);
 }
