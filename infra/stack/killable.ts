@@ -112,7 +112,7 @@ export async function startKillableStack(o: KillableStackOptions): Promise<Killa
       parts.postgres = await startScratchPostgres();
       for (const name of SERVICE_NAMES) databaseUrls[name] = await parts.postgres.database(name);
     }
-    const services = (parts.services = await ServiceGroups.create({
+    const services = (parts.services = new ServiceGroups({
       groups: o.serviceGroups ?? [[...SERVICE_NAMES]],
       databaseUrls,
       authToken: o.authToken,

@@ -1,10 +1,11 @@
 /**
  * The services of a killable stack (killable.ts): one child process per group (infra/processes/services-process.ts),
  * on ports fixed for the stack's life, so a killed group started again comes back on the same URLs and databases.
+ * Each port is the kernel's pick at the group's first start (port 0), kept from then on: a port picked up front and
+ * bound later can be taken in between (the Temporal server, started alongside, binds free ports of its own).
  */
 import path from 'node:path';
 import { SERVICE_NAMES, type ServiceName } from '../../services/catalog';
-import { getFreePort } from '../ports';
 import type { ChildExit } from '../processes/child';
 import { startServicesProcess, type ServicesProcess } from '../processes/services-process';
 
@@ -23,30 +24,20 @@ export interface ServiceGroupsOptions {
 }
 
 export class ServiceGroups {
-  readonly urls: Record<ServiceName, string>;
+  /** Each service's URL, once its group has started. */
+  readonly urls = {} as Record<ServiceName, string>;
   /** With `metrics`: every service's GET /metrics (a restarted group's replace the old). */
   readonly metricsUrls: Partial<Record<ServiceName, string>> = {};
   private readonly running = new Map<number, ServicesProcess>();
 
-  private constructor(
-    private readonly o: ServiceGroupsOptions,
-    private readonly ports: Record<ServiceName, number>,
-  ) {
+  /** Each service's port: 0 until its group's first start. */
+  private readonly ports = Object.fromEntries(SERVICE_NAMES.map((n) => [n, 0])) as Record<ServiceName, number>;
+
+  /** Starts nothing yet. */
+  constructor(private readonly o: ServiceGroupsOptions) {
     const grouped = o.groups.flat();
     if (grouped.length !== SERVICE_NAMES.length || SERVICE_NAMES.some((n) => !grouped.includes(n)))
       throw new Error(`serviceGroups must name each service exactly once, got ${JSON.stringify(o.groups)}`);
-    this.urls = Object.fromEntries(SERVICE_NAMES.map((n) => [n, `http://127.0.0.1:${ports[n]}`])) as Record<
-      ServiceName,
-      string
-    >;
-  }
-
-  /** Picks the ports; starts nothing yet. */
-  static async create(o: ServiceGroupsOptions): Promise<ServiceGroups> {
-    const ports = Object.fromEntries(
-      await Promise.all(SERVICE_NAMES.map(async (n) => [n, await getFreePort()] as const)),
-    ) as Record<ServiceName, number>;
-    return new ServiceGroups(o, ports);
   }
 
   startAll(): Promise<void> {
@@ -115,6 +106,10 @@ export class ServiceGroups {
       },
     );
     this.running.set(index, child);
+    for (const name of names) {
+      this.urls[name] = child.ready.urls[name]!;
+      this.ports[name] = Number(new URL(this.urls[name]).port);
+    }
     Object.assign(this.metricsUrls, child.ready.metricsUrls);
   }
 }

@@ -24,7 +24,7 @@ import {
   type PidRecord,
 } from '../processes/orphans';
 import { startPostgresProcess, type PostgresReady } from '../processes/postgres-process';
-import { startServicesProcess } from '../processes/services-process';
+import { startServicesProcess, type ServicesReady } from '../processes/services-process';
 import { startTemporalProcess, type TemporalProcessConfig, type TemporalReady } from '../processes/temporal-process';
 import { startWorkerProcess } from '../processes/worker-process';
 import { isPortInUse } from '../ports';
@@ -154,9 +154,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const restart: RestartPolicy = options.restart ?? { mode: 'always' };
   const fork = { echo: options.echo ?? false };
   const temporalDir = path.join(options.dataDir, 'temporal');
-  const serviceUrls = Object.fromEntries(
-    SERVICE_NAMES.map((n) => [n, `http://${serviceConfigs[n].host}:${servicePorts[n]}`]),
-  ) as Record<ServiceName, string>;
+  // A service port of 0 is one the kernel picks at the services' first start; it is then kept for the stack's life,
+  // so a restarted services process comes back on the URLs the worker was given. Picking a port up front and
+  // listening on it later loses races: another server of the stack (the Temporal dev server binds a few free ports
+  // of its own) can take it in between, which CI saw once as EADDRINUSE.
+  const serviceUrls = {} as Record<ServiceName, string>;
+  const keepServicePorts = (ready: ServicesReady) => {
+    for (const name of SERVICE_NAMES) {
+      serviceUrls[name] = ready.urls[name]!;
+      servicePorts[name] = Number(new URL(ready.urls[name]!).port);
+    }
+  };
   const extraPids: Record<string, number | undefined> = {};
   let temporalReady: TemporalReady | undefined;
 
@@ -210,25 +218,28 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         extraPids['temporal server'] = r.serverPid;
       },
     ),
-    spec('services', () =>
-      startServicesProcess(
-        {
-          services: SERVICE_NAMES.map((name) => ({
-            name,
-            port: servicePorts[name],
-            databaseUrl: serviceConfigs[name].databaseUrl,
-            metricsPort: serviceConfigs[name].metricsPort,
-          })),
-          authToken,
-          readToken,
-          host: serviceConfigs.orders.host,
-          faultInjection: options.faultInjection,
-          seed: serviceConfigs.orders.seed,
-          dbPoolSize: serviceConfigs.orders.dbPoolSize,
-          logLevel: serviceConfigs.orders.logLevel,
-        },
-        { ...fork, name: 'services' },
-      ),
+    spec(
+      'services',
+      () =>
+        startServicesProcess(
+          {
+            services: SERVICE_NAMES.map((name) => ({
+              name,
+              port: servicePorts[name],
+              databaseUrl: serviceConfigs[name].databaseUrl,
+              metricsPort: serviceConfigs[name].metricsPort,
+            })),
+            authToken,
+            readToken,
+            host: serviceConfigs.orders.host,
+            faultInjection: options.faultInjection,
+            seed: serviceConfigs.orders.seed,
+            dbPoolSize: serviceConfigs.orders.dbPoolSize,
+            logLevel: serviceConfigs.orders.logLevel,
+          },
+          { ...fork, name: 'services' },
+        ),
+      keepServicePorts,
     ),
   );
   // The saga workers, each a child of its own (sagas spread across them; one takes over what another dropped).
@@ -247,7 +258,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
             address: temporalReady!.address,
             namespace: temporalReady!.namespace,
             taskQueue: temporalConfig.taskQueue,
-            urls: serviceUrls,
+            urls: { ...serviceUrls },
             authToken,
             requestTimeoutMs: 10_000,
             // GET /metrics of worker #i on WORKER_METRICS_ADDRESS's port + i - 1.

@@ -106,8 +106,14 @@ async function startOwnStack(log: Logger): Promise<DemoTarget> {
   // and ends the process before an async close() could finish. 'exit' listeners must be synchronous.
   const removeDataDir = () => rmSync(dataDir, { recursive: true, force: true });
   process.once('exit', removeDataDir);
-  const servicePorts = Object.fromEntries(
-    await Promise.all(SERVICE_NAMES.map(async (n) => [serviceEnvName(n, 'PORT'), String(await getFreePort())])),
+  // Port 0: each service listens where the kernel says, and the stack keeps that port across restarts (a port picked
+  // here and bound later can be taken in between). Their metrics on free ports too, and none for the worker: the
+  // fixed default ports are `npm start`'s, which may be running.
+  const ports = Object.fromEntries(
+    SERVICE_NAMES.flatMap((n) => [
+      [serviceEnvName(n, 'PORT'), '0'],
+      [serviceEnvName(n, 'METRICS_PORT'), '0'],
+    ]),
   );
   const temporalPort = await getFreePort();
   try {
@@ -117,7 +123,7 @@ async function startOwnStack(log: Logger): Promise<DemoTarget> {
       temporalPort,
       uiPort: await getFreePort(),
       faultInjection: true, // three of the scenarios inject faults
-      env: { ...process.env, ...servicePorts, TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}` },
+      env: { ...process.env, ...ports, WORKER_METRICS_ADDRESS: 'off', TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}` },
       logger: log,
     });
     const connection = await Connection.connect({ address: stack.temporalAddress }).catch(async (err) => {

@@ -14,14 +14,17 @@ import { SERVICE_NAMES, serviceEnvName } from '../../services/catalog';
 /**
  * `npm start` as a user runs it: the supervisor and its children (PostgreSQL, the Temporal server, the services, the
  * worker) are real processes, killed for real. Proven: a worker killed alone is reported and restarted and its sagas
- * finish; a supervisor killed by SIGKILL leaves no process of the stack and every port free; a restart after a harsher
- * crash (an orphan PostgreSQL still holding its port, a stale postmaster.pid naming a stranger) cleans up by itself.
+ * finish; the services killed come back on the ports the kernel picked for them at their first start; a supervisor
+ * killed by SIGKILL leaves no process of the stack and every port free; a restart after a harsher crash (an orphan
+ * PostgreSQL still holding its port, a stale postmaster.pid naming a stranger) cleans up by itself.
  */
 const REPO = path.resolve(__dirname, '../..');
 
 interface NpmStart {
   child: ChildProcess;
   pids: Record<string, number>;
+  /** Each service's URL, as npm start printed it. */
+  serviceUrls: Record<string, string>;
   stdout(): string;
   stderr(): string;
   /** stdout and stderr together (the supervisor logs on stdout, the children on stderr). */
@@ -81,6 +84,7 @@ describe('npm start: supervised processes (real PostgreSQL, Temporal server, ser
     const run: NpmStart = {
       child,
       pids: {},
+      serviceUrls: {},
       stdout: () => out,
       stderr: () => err,
       output: () => `${out}\n${err}`,
@@ -120,17 +124,24 @@ describe('npm start: supervised processes (real PostgreSQL, Temporal server, ser
       ]) {
         assert.ok(run.pids[name] > 0, `${name}'s pid is listed: ${list}`);
       }
+      for (const name of SERVICE_NAMES) {
+        const [, url] = await run.waitFor(new RegExp(`^ {2}${name} +(http://\\S+)$`, 'm'));
+        run.serviceUrls[name] = url;
+      }
       return run;
     })();
   }
 
+  /** The stack's fixed ports, and the services' ports of each run (the kernel's picks: *_PORT=0). */
   async function assertPortsFree(): Promise<void> {
-    for (const port of ports) assert.equal(await isPortInUse(port), false, `port ${port} is free`);
+    const servicePorts = runs.flatMap((run) => Object.values(run.serviceUrls).map((url) => Number(new URL(url).port)));
+    for (const port of [...ports, ...servicePorts])
+      assert.equal(await isPortInUse(port), false, `port ${port} is free`);
   }
 
   before(async () => {
-    ports = await Promise.all(Array.from({ length: 3 + SERVICE_NAMES.length }, () => getFreePort()));
-    const [postgresPort, temporalPort, uiPort, ...servicePorts] = ports;
+    ports = await Promise.all(Array.from({ length: 3 }, () => getFreePort()));
+    const [postgresPort, temporalPort, uiPort] = ports;
     env = {
       ...process.env,
       DATA_DIR: dataDir,
@@ -138,7 +149,8 @@ describe('npm start: supervised processes (real PostgreSQL, Temporal server, ser
       TEMPORAL_PORT: String(temporalPort),
       TEMPORAL_UI_PORT: String(uiPort),
       TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
-      ...Object.fromEntries(SERVICE_NAMES.map((n, i) => [serviceEnvName(n, 'PORT'), String(servicePorts[i])])),
+      // Port 0: the kernel picks, the stack keeps the port across a restart of the services (proven below).
+      ...Object.fromEntries(SERVICE_NAMES.map((n) => [serviceEnvName(n, 'PORT'), '0'])),
     };
   });
 
@@ -151,24 +163,27 @@ describe('npm start: supervised processes (real PostgreSQL, Temporal server, ser
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('SIGKILL of the worker alone: reported and restarted, and its sagas finish; SIGKILL of the supervisor: no process of the stack left, every port free', async () => {
+  it('SIGKILL of the worker alone: reported and restarted, and its sagas finish; of the services: back on the same ports; SIGKILL of the supervisor: no process of the stack left, every port free', async () => {
     const stack = await npmStart();
     const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
     try {
       const client = createSagaClient(connection, 'default');
       const orders = ['sup-1', 'sup-2', 'sup-3'];
+      const order = (orderId: string) => ({
+        orderId,
+        customerId: 'cust-alice',
+        items: [{ sku: 'KB-001', quantity: 1 }],
+        destination: {
+          recipient: 'Ada Lovelace',
+          line1: '1 Main Street',
+          city: 'Berlin',
+          postalCode: '10115',
+          country: 'DE',
+        },
+      });
       for (const orderId of orders) {
         await startSaga(client, 'order-saga', orderSaga, {
-          orderId,
-          customerId: 'cust-alice',
-          items: [{ sku: 'KB-001', quantity: 1 }],
-          destination: {
-            recipient: 'Ada Lovelace',
-            line1: '1 Main Street',
-            city: 'Berlin',
-            postalCode: '10115',
-            country: 'DE',
-          },
+          ...order(orderId),
           faults: { 'schedule-shipment': 'delay:2000' },
           options: { stepTimeout: '5s' },
         });
@@ -188,6 +203,22 @@ describe('npm start: supervised processes (real PostgreSQL, Temporal server, ser
           `${orderId}: ${JSON.stringify(result)}`,
         );
       }
+
+      // The services killed: back on the same URLs (ports the kernel picked at their first start), which the worker
+      // was given once: a new saga through all four is approved.
+      const services = stack.pids.services;
+      process.kill(services, 'SIGKILL');
+      await stack.waitFor(
+        new RegExp(`services \\(pid ${services}\\) died \\(killed by SIGKILL\\); restarting it`),
+        30_000,
+      );
+      const [, servicesAgain] = await stack.waitFor(/services restarted \(pid (\d+)\)/, 60_000);
+      stack.pids.services = Number(servicesAgain);
+      for (const url of Object.values(stack.serviceUrls))
+        assert.equal((await fetch(`${url}/health`)).status, 200, `${url}/health after the restart`);
+      await startSaga(client, 'order-saga', orderSaga, order('sup-4'));
+      const after = await awaitSagaResult(client, 'sup-4');
+      assert.equal(after.outcome === 'completed' && after.result.status, 'APPROVED', JSON.stringify(after));
     } finally {
       await connection.close();
     }
