@@ -19,6 +19,7 @@ export default tseslint.config(
       'chaos-results/',
       'explore-results/',
       'docs/',
+      'packages/*/dist/',
     ],
   },
   js.configs.recommended,
@@ -44,8 +45,33 @@ export default tseslint.config(
   {
     // The kit's type-level machinery: `{}` is the empty data record a saga starts with, and `any` is the constraint
     // that lets any activity signature through; the public types users see are precise.
-    files: ['workflows/saga/define.ts'],
+    files: ['packages/saga-kit/src/workflow/define.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-empty-object-type': 'off' },
+  },
+  {
+    // The saga kit is a package (packages/saga-kit): everything outside it imports its four public entry points
+    // only, so that what the app uses is what a team that installs the package gets, and the API report (its
+    // etc/*.api.md) is the whole surface.
+    files: ['**/*.ts'],
+    ignores: ['packages/saga-kit/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^temporal-saga-kit(?!/(workflow|activity|worker|client)$)',
+              message:
+                'Import the saga kit through its entry points only: temporal-saga-kit/workflow, /activity, /worker or /client.',
+            },
+            {
+              regex: '(^|/)packages/saga-kit(/|$)',
+              message: 'Import the saga kit as the package (temporal-saga-kit/<entry point>), not by a relative path.',
+            },
+          ],
+        },
+      ],
+    },
   },
   {
     files: ['**/*.mjs', '**/*.js'],

@@ -1,7 +1,9 @@
 import './infra/telemetry/register'; // first: tracing patches the HTTP client as it loads
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createSagaActivities, ServiceClient } from './activities';
-import { sagaWorkerInterceptors, SAGA_WORKFLOWS_PATH } from './infra/temporal/saga-worker';
+import { sagaWorkerOptions } from 'temporal-saga-kit/worker';
+import { createDeadLetterPort, createSagaActivities, ServiceClient } from './activities';
+import { SAGA_WORKFLOWS_PATH } from './infra/temporal/workflow-bundle';
+import { SAGA_SEARCH_ATTRIBUTES } from './infra/temporal/search-attributes';
 import {
   describeTemporalConfig,
   loadActivityConfig,
@@ -13,7 +15,6 @@ import { loadWorkerMetricsAddress } from './infra/telemetry/worker-metrics-confi
 import { withWorkerTracing } from './infra/telemetry/tracing';
 import { installWorkerRuntime } from './infra/telemetry/worker-runtime';
 import { createLogger } from './services/shared/logger';
-import { SAGA_SEARCH_ATTRIBUTES } from './workflows/saga';
 
 /**
  * The saga worker: runs every registered saga's workflow (workflows/index.ts) and their activities on one task queue. Run several of them (on
@@ -36,14 +37,18 @@ export async function createSagaWorker(
   await assertSearchAttributesRegistered(options.connection, options.namespace);
   const client = new ServiceClient(options.activities);
   const prebuiltBundle = options.worker?.workflowBundle !== undefined;
+  const { interceptors, ...kit } = sagaWorkerOptions({
+    ...(prebuiltBundle ? { workflowBundle: options.worker!.workflowBundle } : { workflowsPath: SAGA_WORKFLOWS_PATH }),
+    activities: { ...createSagaActivities(client), ...options.extraActivities },
+    deadLetters: createDeadLetterPort(client),
+  });
   const worker = await Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    workflowsPath: options.worker?.workflowBundle ? undefined : SAGA_WORKFLOWS_PATH,
-    activities: { ...createSagaActivities(client), ...options.extraActivities },
+    ...kit,
     // The kit's interceptors, and tracing's when OTEL_EXPORTER_OTLP_ENDPOINT is set.
-    ...withWorkerTracing(sagaWorkerInterceptors({ prebuiltBundle }), { prebuiltBundle }),
+    ...withWorkerTracing(interceptors!, { prebuiltBundle }),
     ...options.worker,
   });
   return { worker, close: () => client.close() };

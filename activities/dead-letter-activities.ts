@@ -1,12 +1,12 @@
+import type { DeadLetterPort } from 'temporal-saga-kit/activity';
 import { DEAD_LETTER_TEXT_LIMITS, type DeadLetterRecord } from '../services/shared/dead-letters';
 import { withoutControlCharacters } from '../services/shared/fields';
-import type { DeadLetterActivities } from '../workflows/saga';
-import { sagaCallOptions, sagaServiceClient } from './saga-call';
+import { sagaCallOptions, sagaServiceClient } from './service-call';
 import type { ServiceClient } from './service-client';
 
 /**
- * The activities the saga kit calls itself when a compensation is dead-lettered (DeadLetterActivities), for every
- * saga: the dead-letter log lives with the orders service (see services/orders/dead-letters.ts).
+ * This app's dead-letter port (the kit's DeadLetterPort, plugged in at the worker): the log lives with the orders
+ * service (services/orders/dead-letters.ts), for every saga. Its calls run as the kit's dead-letter activities.
  */
 /** Error texts go into the dead-letter log's text columns: no control characters, bounded. */
 function printable(text: string, max: number): string {
@@ -14,10 +14,10 @@ function printable(text: string, max: number): string {
   return (clean || '(no message)').slice(0, max);
 }
 
-export function createDeadLetterActivities(serviceClient: ServiceClient) {
+export function createDeadLetterPort(serviceClient: ServiceClient): DeadLetterPort {
   const client = sagaServiceClient(serviceClient);
   return {
-    async recordDeadLetter(entry: Parameters<DeadLetterActivities['recordDeadLetter']>[0]): Promise<DeadLetterRecord> {
+    async record(entry): Promise<DeadLetterRecord> {
       const body = {
         ...entry,
         errorType: printable(entry.errorType, DEAD_LETTER_TEXT_LIMITS.errorType),
@@ -25,10 +25,10 @@ export function createDeadLetterActivities(serviceClient: ServiceClient) {
       };
       return client.call('orders', 'POST', '/dead-letters', body, sagaCallOptions(`${entry.step}:${entry.round}`));
     },
-    async closeDeadLetter(input: Parameters<DeadLetterActivities['closeDeadLetter']>[0]): Promise<DeadLetterRecord> {
-      const path = `/dead-letters/${input.id}/${input.outcome.status === 'RETRIED' ? 'retried' : 'resolved'}`;
-      const body = input.outcome.status === 'RESOLVED' ? { reason: input.outcome.resolution } : {};
-      return client.call('orders', 'POST', path, body, sagaCallOptions(String(input.id)));
+    async resolve(id, outcome): Promise<DeadLetterRecord> {
+      const path = `/dead-letters/${id}/${outcome.status === 'RETRIED' ? 'retried' : 'resolved'}`;
+      const body = outcome.status === 'RESOLVED' ? { reason: outcome.resolution } : {};
+      return client.call('orders', 'POST', path, body, sagaCallOptions(String(id)));
     },
-  } satisfies DeadLetterActivities;
+  };
 }

@@ -1,12 +1,12 @@
 import type { Destination, Item } from '../services/shared/fields';
-import { sagaPost, segment, type Compensated } from './saga-call';
+import { sagaPost, segment, type Compensated } from './service-call';
 import type { ServiceClient } from './service-client';
 
 export type { Compensated, Destination, Item };
 
 /**
  * The order saga's activities: each makes exactly one HTTP call to one service, keyed by the order id (the workflow
- * id) and the activity's name (saga-call.ts). They hold no business logic: the services decide, the workflow
+ * id) and the activity's name (service-call.ts). They hold no business logic: the services decide, the workflow
  * orchestrates.
  */
 

@@ -1,4 +1,4 @@
-import type { StepFailure } from '../workflows/saga';
+import type { StepFailure } from 'temporal-saga-kit/workflow';
 import { isBusinessRejectionDetail } from '../services/shared/error-contract';
 
 /**

@@ -1,4 +1,4 @@
-import { sagaPost, segment, type Compensated } from './saga-call';
+import { sagaPost, segment, type Compensated } from './service-call';
 import type { ServiceClient } from './service-client';
 
 /**

@@ -1,5 +1,7 @@
 import { InvalidArgumentError } from 'commander';
-import type { FaultPlan, SagaDefinition, SagaStatus } from '../workflows/saga';
+import type { SagaDefinition } from 'temporal-saga-kit/workflow';
+import type { FaultPlan } from 'temporal-saga-kit/client';
+import type { SagaStatus } from '../workflows/saga-types';
 import { findSaga, SAGA_LIST } from '../workflows/sagas';
 import { parseFaultSpec } from '../services/shared/fault-spec';
 import { parseReason } from '../services/shared/fields';

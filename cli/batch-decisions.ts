@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import type { Client } from '@temporalio/client';
-import { STATUS_MARKS, type SagaDefinition } from '../workflows/saga';
+import type { SagaDefinition } from 'temporal-saga-kit/workflow';
+import { STATUS_MARKS } from 'temporal-saga-kit/client';
 import { CliError, EXIT } from './errors';
 import { startCountBar } from './progress-bar';
 import type { CommandContext, CommandResult } from './run';

@@ -1,6 +1,11 @@
 import { isGrpcServiceError, NamespaceNotFoundError, ServiceError, WorkflowNotFoundError } from '@temporalio/client';
 import { ConfigError } from '../infra/config';
-import { OperatorDecisionRefusedError, SagaAlreadyStartedError, SagaInputError } from './saga-client';
+import {
+  OperatorDecisionRefusedError,
+  SagaAlreadyStartedError,
+  SagaInputError,
+  type CancelOutcome,
+} from './saga-client';
 
 /** The CLI's exit codes (sysexits.h where one fits). */
 export const EXIT = {
@@ -84,4 +89,15 @@ export function toCliError(err: unknown, context: { address?: string; namespace?
   if (isUnavailable(err)) return unreachable(context.address ?? 'the configured address');
   const message = err instanceof Error ? err.message : String(err);
   return new CliError(`unexpected error: ${message}`, EXIT.INTERNAL, 'internal');
+}
+
+/** A cancel the saga's state refused (SagaClient.cancel), by kind. */
+type CancelRefusal = Extract<CancelOutcome, { cancelled: false }>['refusal'];
+
+/**
+ * The exit code of a refused cancel: 2 when the saga goes forward instead (at or past its pivot), 3 when there is
+ * nothing to cancel (it ended, or it is already compensating, also while it waits for an operator).
+ */
+export function cancelRefusalExitCode(refusal: CancelRefusal): number {
+  return refusal === 'at-pivot' || refusal === 'past-pivot' ? EXIT.CANCEL_REFUSED : EXIT.NOTHING_TO_CANCEL;
 }

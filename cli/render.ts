@@ -1,16 +1,23 @@
 import type { WorkflowExecutionInfo } from '@temporalio/client';
-import {
-  SAGA_COMPENSATION_FAILED,
-  SAGA_STATUS,
-  STATUS_MARKS,
-  groupsOf,
-  type CompensationState,
-  type SagaView,
-  type StepState,
-} from '../workflows/saga';
+import { SAGA_STATUS, STATUS_MARKS } from 'temporal-saga-kit/client';
+import { SAGA_FAILURE_TYPES, type SagaView } from 'temporal-saga-kit/workflow';
+import type { CompensationState } from '../workflows/saga-types';
 import { sagaOfWorkflowType } from '../workflows/sagas';
 import type { CancelOutcome, DeadLetteredCompensation, SagaResult } from './saga-client';
 import { cliOf } from './sagas';
+
+type StepState = SagaView['steps'][number];
+
+/** The steps in stages, as they run: each parallel group one stage (its members share `group`), every other step one. */
+function groupsOf(steps: readonly StepState[]): StepState[][] {
+  const stages: StepState[][] = [];
+  for (const step of steps) {
+    const last = stages.at(-1);
+    if (step.group !== undefined && last?.[0].group === step.group) last.push(step);
+    else stages.push([step]);
+  }
+  return stages;
+}
 
 /** Human-readable output. Pure functions from data to text; the JSON documents are the data itself. */
 
@@ -224,7 +231,7 @@ export function renderResult(view: SagaOutcomeView): string {
   } else if (view.outcome === 'FAILED' && 'error' in view) {
     const error = view.error as { message: string; type?: string };
     lines.push(`FAILED: ${name}: ${error.message}`);
-    if (error.type === SAGA_COMPENSATION_FAILED)
+    if (error.type === SAGA_FAILURE_TYPES.compensationFailed)
       lines.push('  the saga needs attention: not every completed step could be undone');
   } else if ('reason' in view || view.state?.compensationCause) {
     lines.push(

@@ -33,12 +33,12 @@ import { ServiceClient } from '../activities';
 import { createSagaClient } from '../cli/saga-client';
 import { startInProcessStack, type InProcessStack } from '../infra/stack';
 import { startDevServer } from '../infra/temporal/dev-server';
-import { bundleSagaWorkflows } from '../infra/temporal/saga-worker';
+import { bundleSagaWorkflows } from '../infra/temporal/workflow-bundle';
 import { installWorkerRuntime } from '../infra/telemetry/worker-runtime';
-import { SAGA_SEARCH_ATTRIBUTES } from '../workflows/saga/search-attributes';
+import { SAGA_SEARCH_ATTRIBUTES } from '../infra/temporal/search-attributes';
 import { orderSaga, type OrderSagaResult } from '../workflows/order-saga';
 import { returnSaga, type ReturnSagaResult } from '../workflows/return-saga';
-import type { SagaDefinition, SagaView } from '../workflows/saga';
+import type { SagaDefinition, SagaView } from 'temporal-saga-kit/workflow';
 
 const HISTORIES_DIR = path.resolve(__dirname, '../test/replay/histories');
 

@@ -1,7 +1,7 @@
 import type { ReturnActivities } from '../activities/return-activities';
 import { serviceRejectionWroteNothing } from '../activities/rejection';
 import { returnSagaInputSchema } from './return-saga-input';
-import { activitiesOf, defineSaga } from './saga';
+import { activitiesOf, defineSaga } from 'temporal-saga-kit/workflow';
 
 /**
  * The return saga: a customer sends back an approved, delivered order, across the same four services.

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { cancelRefusalExitCode } from '../cancel-answer';
-import { EXIT } from '../errors';
+import { cancelRefusalExitCode, EXIT } from '../errors';
 import { idFields, renderCancel } from '../render';
 import { action, type CommandContext, type CommandResult } from '../run';
 import { cancelSaga } from '../saga-client';

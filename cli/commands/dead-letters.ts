@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import type { SagaDefinition } from '../../workflows/saga';
+import type { SagaDefinition } from 'temporal-saga-kit/workflow';
 import { SAGA_LIST } from '../../workflows/sagas';
 import { MAX_REASON_LENGTH } from '../../services/shared/fields';
 import { checkReason, parseCompensation, parseErrorType, parseLimit, parseSagaName } from '../args';

@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
-import type { SagaDefinition, SagaStatus } from '../../workflows/saga';
+import type { SagaDefinition } from 'temporal-saga-kit/workflow';
+import type { SagaStatus } from '../../workflows/saga-types';
 import { SAGA_LIST } from '../../workflows/sagas';
 import { parseLimit, parseSagaName, parseSagaStatus, SAGA_STATUSES } from '../args';
 import { EXIT } from '../errors';

@@ -12,23 +12,16 @@ import { resultExitCode, resultView } from './shared';
 /** `start [saga]`: one subcommand per registered saga, with its own input options; the first saga is the default. */
 interface StartOptions extends Record<string, unknown> {
   fault?: Record<string, string>;
-  parallelCompensation?: boolean;
-  continueOnCompensationError?: boolean;
   wait?: boolean;
 }
 
 function startHandler(adapter: SagaCliAdapter) {
   return async (ctx: CommandContext, opts: StartOptions): Promise<CommandResult> => {
     const { saga } = adapter;
-    const options = {
-      ...(opts.parallelCompensation && { parallelCompensation: true }),
-      ...(opts.continueOnCompensationError && { continueOnCompensationError: true }),
-    };
     // Checked before connecting: bad input is a usage error, whether or not the server is up.
     const request = {
       ...adapter.input(opts),
       ...(opts.fault && { faults: opts.fault }),
-      ...(Object.keys(options).length && { options }),
     };
     const { input } = checkSagaRequest(saga, request);
     const handle = await startSaga(await ctx.client(), ctx.config.taskQueue, saga, request);
@@ -69,8 +62,6 @@ export function register(program: Command): void {
         'inject a fault into one step or compensation, repeatable; SPEC: reject, delay:MS, transient:N or lost-response:N (comma-separated)',
         faultParser(saga),
       )
-      .option('--parallel-compensation', 'run compensations all at once instead of in reverse order')
-      .option('--continue-on-compensation-error', 'keep compensating after a compensation fails')
       .option('--wait', 'wait for the saga to end and print its result (exit code as for `result`)')
       .addHelpText(
         'after',

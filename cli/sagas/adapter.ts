@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import type { InputOf, SagaDefinition } from '../../workflows/saga';
+import type { SagaDefinition } from 'temporal-saga-kit/workflow';
+import type { InputOf } from '../../workflows/saga-types';
 
 /**
  * How the CLI starts one saga and shows its data: the saga's own input options for `start <saga>`, the input they

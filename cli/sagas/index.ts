@@ -1,5 +1,5 @@
 import { SAGA_LIST } from '../../workflows/sagas';
-import type { SagaDefinition } from '../../workflows/saga';
+import type { SagaDefinition } from 'temporal-saga-kit/workflow';
 import { genericAdapter, type SagaCliAdapter } from './adapter';
 import { orderCli } from './order';
 import { returnCli } from './return';

@@ -65,5 +65,5 @@ export const orderCli: SagaCliAdapter<typeof orderSaga> = {
   examples: `
   tsx client.ts start --customer cust-alice --item KB-001:1 --ship-to "Alice Example|Hauptstr. 1|Berlin|10115|DE" --wait
   tsx client.ts start order --order ord-42 --customer cust-alice --item KB-001:2 --item LT-005:1 \\
-      --ship-to "Alice Example|Hauptstr. 1|Berlin|10115|DE" --fault charge-payment=reject --parallel-compensation`,
+      --ship-to "Alice Example|Hauptstr. 1|Berlin|10115|DE" --fault charge-payment=reject`,
 };

@@ -15,7 +15,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SERVICE_NAMES, type ServiceName } from '../../services/catalog';
-import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/saga/search-attributes';
+import { SAGA_SEARCH_ATTRIBUTES } from '../../infra/temporal/search-attributes';
 import { getFreePort } from '../ports';
 import { startEmbeddedPostgres } from '../postgres/embedded';
 import { topUp, type TopUp } from '../postgres/top-up';

@@ -10,7 +10,7 @@ import {
   type ServiceName,
 } from '../../services/catalog';
 import { loadServiceConfig, type ServiceConfig } from '../../services/shared/config';
-import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/saga/search-attributes';
+import { SAGA_SEARCH_ATTRIBUTES } from '../../infra/temporal/search-attributes';
 import { loadTemporalConfig } from '../config';
 import { loadWorkerMetricsAddress } from '../telemetry/worker-metrics-config';
 import type { ChildHandle } from '../processes/child';

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
  * The Temporal SDK's runtime for a worker process, installed once before any connection: where its log lines go,
  * and its Prometheus endpoint. That endpoint carries the SDK's own worker metrics (temporal_workflow_completed,
  * temporal_activity_execution_latency, slots, pollers, sticky cache...) and the sagas' metrics, emitted by the
- * workflow code through the same meter (workflows/saga/metrics.ts).
+ * workflow code through the same meter (temporal-saga-kit's saga metrics).
  */
 export interface WorkerRuntimeOptions {
   /** host:port of GET /metrics (WORKER_METRICS_ADDRESS, e.g. 0.0.0.0:9464); undefined: no metrics. */

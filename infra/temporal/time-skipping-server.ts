@@ -1,7 +1,6 @@
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { sagaClientInterceptors } from '../../workflows/saga/client-interceptor';
-import { SAGA_STATUS } from '../../workflows/saga/search-attributes';
+import { SAGA_STATUS, SagaClient } from 'temporal-saga-kit/client';
 import { requireTestServer } from './binary';
 
 /**
@@ -11,7 +10,7 @@ import { requireTestServer } from './binary';
 export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment> {
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: await requireTestServer() } },
-    client: { interceptors: sagaClientInterceptors },
+    client: { interceptors: SagaClient.interceptors },
   });
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',

@@ -1,7 +1,7 @@
 import { proxyActivities, type RetryPolicy } from '@temporalio/workflow';
 import type { BenchActivities } from './bench-activities';
 import type { OrderActivities } from '../../activities/order-activities';
-import { KIT_DEFAULTS } from '../../workflows/saga/run-options';
+import { KIT_DEFAULTS } from 'temporal-saga-kit/workflow';
 import type { Destination, Item } from '../../services/shared/fields';
 
 /**
@@ -12,7 +12,7 @@ import type { Destination, Item } from '../../services/shared/fields';
  *   plainOrderWorkflow   the saga's seven activities against the real services, called one after another by a plain
  *                        workflow: no saga engine, no compensation bookkeeping, no search-attribute upserts, no
  *                        query handler, no patch marker. Saga / this = the saga engine's own cost.
- * The timeouts and policies are the saga kit's defaults (KIT_DEFAULTS, workflows/saga/run-options.ts), as the order saga's.
+ * The timeouts and policies are the saga kit's defaults (KIT_DEFAULTS, temporal-saga-kit/workflow), as the order saga's.
  */
 const STEP_TIMEOUT = KIT_DEFAULTS.stepTimeout;
 const FORWARD_RETRY: RetryPolicy = KIT_DEFAULTS.stepRetry;

@@ -10,7 +10,7 @@
 import type { Client } from '@temporalio/client';
 import { startSaga, type SagaRequest } from '../../cli/saga-client';
 import { orderSaga, type OrderSagaResult } from '../../workflows/order-saga';
-import { SAGA_STATUS } from '../../workflows/saga';
+import { SAGA_STATUS } from 'temporal-saga-kit/client';
 import { decideAll, findBatchTargets } from '../../cli/batch-decisions';
 import type { WorkerProcess } from '../../infra/processes/worker-process';
 import { runBatch } from './load';

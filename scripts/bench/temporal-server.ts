@@ -11,7 +11,7 @@ import { getFreePort } from '../../infra/ports';
 import { CLUSTER_HISTORY_SHARDS, startTemporalCluster } from '../../infra/temporal/cluster/cluster';
 import { TEMPORAL_SERVER_VERSION } from '../../infra/temporal/cluster/server-binary';
 import { startDevServer, type DevServerOptions } from '../../infra/temporal/dev-server';
-import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/saga/search-attributes';
+import { SAGA_SEARCH_ATTRIBUTES } from '../../infra/temporal/search-attributes';
 import { statusKb, treeCpuSeconds } from './proc';
 
 export interface BenchTemporal {

@@ -4,7 +4,9 @@
  */
 import type { SagaRequest } from '../../cli/saga-client';
 import { orderSaga } from '../../workflows/order-saga';
-import type { ActionName, FaultPlan, SagaDefinition, SagaRunOptions } from '../../workflows/saga';
+import type { SagaDefinition, SagaRunOptions } from 'temporal-saga-kit/workflow';
+import type { FaultPlan } from 'temporal-saga-kit/client';
+import type { ActionName } from '../../workflows/saga-types';
 
 /** mulberry32: small, fast, good enough to pick test cases; not for anything secret. */
 export function prng(seed: number): () => number {

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { startSaga } from '../../cli/saga-client';
 import { returnSaga } from '../../workflows/return-saga';
-import type { SagaRunOptions } from '../../workflows/saga';
+import type { SagaRunOptions } from 'temporal-saga-kit/workflow';
 import { runBatch } from '../bench/load';
 import type { ServiceName } from '../../services/catalog';
 import { awaitOutcome, startWithRetry, watchNeedsAttention } from './saga-watch';

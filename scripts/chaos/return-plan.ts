@@ -4,7 +4,7 @@
  */
 import type { SagaRequest } from '../../cli/saga-client';
 import { returnSaga } from '../../workflows/return-saga';
-import type { SagaRunOptions } from '../../workflows/saga';
+import type { SagaRunOptions } from 'temporal-saga-kit/workflow';
 import { int, planFaults, prng } from './plan';
 
 export interface ReturnPlan {

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { SagaAlreadyStartedError } from '../../cli/saga-client';
 import type { OrderSagaResult } from '../../workflows/order-saga';
-import { SAGA_STATUS } from '../../workflows/saga/search-attributes';
+import { SAGA_STATUS } from 'temporal-saga-kit/client';
 import type { SagaOutcomeKind } from './invariants';
 
 export type Classified = { outcome: SagaOutcomeKind; detail?: string };

@@ -1,6 +1,6 @@
 import { Presets, SingleBar } from 'cli-progress';
 import { orderSaga } from '../../workflows/order-saga';
-import type { SagaView } from '../../workflows/saga';
+import type { SagaView } from 'temporal-saga-kit/workflow';
 
 /**
  * A progress bar on stderr while a scenario's saga runs: steps and compensations done out of those known so far,

@@ -1,4 +1,4 @@
-import { STATUS_MARKS } from '../../workflows/saga';
+import { STATUS_MARKS } from 'temporal-saga-kit/client';
 import { renderResult, renderStatus } from '../../cli/render';
 import type { ScenarioDetails, ScenarioReport } from './run-scenario';
 import type { FinalState, Scenario } from './scenarios';

@@ -5,7 +5,7 @@ import { toResultView, type ResultView } from '../../cli/render';
 import { awaitSagaResult, describeSaga, getSagaState, startSaga } from '../../cli/saga-client';
 import { orderSaga } from '../../workflows/order-saga';
 import { returnSaga } from '../../workflows/return-saga';
-import type { SagaView } from '../../workflows/saga';
+import type { SagaView } from 'temporal-saga-kit/workflow';
 import { authTokenFile, DEFAULT_DATA_DIR, readTokenFile } from '../../infra/stack';
 import { attemptsPerStep } from './attempts';
 import { startProgress } from './progress';

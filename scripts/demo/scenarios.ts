@@ -2,7 +2,8 @@ import type { Client } from '@temporalio/client';
 import { cancelSaga, getSagaState, type SagaRequest } from '../../cli/saga-client';
 import type { orderSaga } from '../../workflows/order-saga';
 import type { returnSaga } from '../../workflows/return-saga';
-import type { ActionName, CompensationName, FaultPlan, SagaStatus, StepName } from '../../workflows/saga';
+import type { FaultPlan } from 'temporal-saga-kit/client';
+import type { ActionName, CompensationName, SagaStatus, StepName } from '../../workflows/saga-types';
 
 /**
  * The demo's scenarios: each one is an order, what to do while it runs, and how it must end. The expectations are

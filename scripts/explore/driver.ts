@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { isDeepStrictEqual } from 'node:util';
 import { resolveCompensation, retryCompensation, startSaga } from '../../cli/saga-client';
-import type { SagaView } from '../../workflows/saga';
+import type { SagaView } from 'temporal-saga-kit/workflow';
 import type { PointEnvironment } from './time-skipping-environment';
 import { heldQuery, holdSignal, releaseSignal } from './hold-interceptor';
 import type { FailurePoint } from './points';

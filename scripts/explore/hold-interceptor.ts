@@ -15,6 +15,7 @@
  *   query  explore-held              { held: actions whose result is held, cancelled: the saga's cancellation seen }
  *   signal explore-release <action>  let it through
  */
+import { defaultPayloadConverter } from '@temporalio/common';
 import {
   CancellationScope,
   condition,
@@ -23,7 +24,9 @@ import {
   setHandler,
   type WorkflowInterceptors,
 } from '@temporalio/workflow';
-import { currentAction } from '../../workflows/saga/action-scope';
+
+/** The header the saga kit puts on every activity a saga schedules: the step or compensation it serves. */
+const SAGA_ACTION_HEADER = 'saga-action';
 
 export const holdSignal = defineSignal<[string]>('explore-hold');
 export const releaseSignal = defineSignal<[string]>('explore-release');
@@ -49,8 +52,10 @@ export const interceptors = (): WorkflowInterceptors => {
     ],
     outbound: [
       {
+        // After the kit's interceptor (bundled first), so the activity's headers already name its action.
         scheduleActivity: async (input, next) => {
-          const action = currentAction();
+          const header = input.headers[SAGA_ACTION_HEADER];
+          const action = header ? defaultPayloadConverter.fromPayload<string>(header) : undefined;
           const result = await next(input);
           if (action !== undefined && toHold.has(action)) {
             held.add(action);

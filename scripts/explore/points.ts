@@ -8,7 +8,8 @@
  * To add a failure kind: add it to FORWARD_FAILURES or COMPENSATION_FAILURES, derive its faults and expectation in
  * forwardPoint / compensationPoint, and, if the driver must act while the saga runs, a `drive` action (driver.ts).
  */
-import { KIT_DEFAULTS, type SagaDefinition, type SagaRunOptions, type StepMeta } from '../../workflows/saga';
+import { KIT_DEFAULTS, type SagaDefinition, type SagaRunOptions } from 'temporal-saga-kit/workflow';
+import type { StepMeta } from '../../workflows/saga-types';
 
 export const FORWARD_FAILURES = [
   'reject',

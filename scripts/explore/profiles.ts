@@ -13,7 +13,7 @@ import { awaitSagaResult, startSaga } from '../../cli/saga-client';
 import type { ServiceName } from '../../services/catalog';
 import { orderSaga } from '../../workflows/order-saga';
 import { returnSaga } from '../../workflows/return-saga';
-import type { SagaDefinition } from '../../workflows/saga';
+import type { SagaDefinition } from 'temporal-saga-kit/workflow';
 import type { SagaOutcomeKind } from '../chaos/invariants';
 import { checkOrderSaga, orderRowsOf, type OrderSagaRows } from '../chaos/order-invariants';
 import { checkReturn, type ReturnOutcomeKind, type ReturnRows } from '../chaos/return-invariants';

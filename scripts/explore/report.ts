@@ -3,7 +3,7 @@
  * saga's business outcome and ✔ (every check held) or ✘ (a violation); "·" where the kind does not apply. Rendered
  * for the terminal and as Markdown; the JSON report carries every point with its violations.
  */
-import type { SagaDefinition } from '../../workflows/saga';
+import type { SagaDefinition } from 'temporal-saga-kit/workflow';
 import type { PointResult } from './driver';
 import { COMPENSATION_FAILURES, FORWARD_FAILURES } from './points';
 

@@ -14,8 +14,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
-import { createSagaActivities } from '../../activities';
-import { sagaWorkerInterceptors } from '../../infra/temporal/saga-worker';
+import { sagaWorkerOptions } from 'temporal-saga-kit/worker';
+import { createDeadLetterPort, createSagaActivities } from '../../activities';
 import type { WorkerExtension, WorkerExtensionFactory } from '../../infra/processes/worker-process';
 import { installQuietRuntime } from '../../infra/telemetry/worker-runtime';
 import { startTimeSkippingServer } from '../../infra/temporal/time-skipping-server';
@@ -46,11 +46,13 @@ export async function startTimeSkippingEnvironment(
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,
-    // The dev server's bundle (the hold interceptor in it stays inert: nothing here signals it).
-    workflowBundle: { codePath: base.workflowBundlePath },
-    // The explorer's own service client carries the worker's token (environment.ts).
-    activities: { ...createSagaActivities(base.services), ...extension.activities },
-    interceptors: sagaWorkerInterceptors({ prebuiltBundle: true }),
+    ...sagaWorkerOptions({
+      // The dev server's bundle (the hold interceptor in it stays inert: nothing here signals it).
+      workflowBundle: { codePath: base.workflowBundlePath },
+      // The explorer's own service client carries the worker's token (environment.ts).
+      activities: { ...createSagaActivities(base.services), ...extension.activities },
+      deadLetters: createDeadLetterPort(base.services),
+    }),
   });
   const running = worker.run();
   return {

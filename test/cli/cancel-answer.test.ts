@@ -1,96 +1,24 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { cancelAnswer, cancelRefusalExitCode } from '../../cli/cancel-answer';
-import { EXIT, EXIT_CODES_HELP } from '../../cli/errors';
-import type { SagaState } from '../../workflows/saga/types';
+import { cancelRefusalExitCode, EXIT, EXIT_CODES_HELP } from '../../cli/errors';
 
 /**
- * `cancel`'s answer for every saga status, from the state alone (the end-to-end cases, with the CLI as a subprocess
- * on a real stack, are in client.test.ts). The exit codes are the ones the README's table and `--help` promise.
+ * `cancel`'s exit code for each refusal the kit's SagaClient answers with (its answer per saga status is tested in
+ * packages/saga-kit/test/cancel-answer.test.ts; end to end, with the CLI as a subprocess, in client.test.ts). The exit
+ * codes are the ones the README's table and `--help` promise.
  */
-type State = Pick<SagaState, 'status' | 'cancellable' | 'currentStep' | 'compensationCause' | 'compensations'>;
-const cause = {
-  cause: 'step-failed',
-  reason: 'charge-payment: insufficient funds',
-} as unknown as SagaState['compensationCause'];
-const state = (s: Partial<State>): State => ({ status: 'RUNNING', cancellable: true, compensations: [], ...s });
-
-describe('cancel: one answer per saga status (cli/cancel-answer.ts)', () => {
-  const cases: [string, string, State | undefined, 0 | 2 | 3, RegExp][] = [
-    ['RUNNING before the pivot', 'RUNNING', state({ currentStep: 'schedule-shipment' }), 0, /^$/],
-    [
-      'RUNNING at the pivot (not cancellable)',
-      'RUNNING',
-      state({ cancellable: false, currentStep: 'charge-payment' }),
-      2,
-      /at its pivot \(charge-payment is running\)/,
-    ],
-    [
-      'COMMITTED (after the pivot)',
-      'RUNNING',
-      state({ status: 'COMMITTED', cancellable: false }),
-      2,
-      /past its pivot \(the pivot done, status COMMITTED\)/,
-    ],
-    [
-      'COMPENSATING',
-      'RUNNING',
-      state({ status: 'COMPENSATING', cancellable: false, compensationCause: cause }),
-      3,
-      /already compensating \(charge-payment: insufficient funds\)$/,
-    ],
-    [
-      'NEEDS_ATTENTION (nothing was charged)',
-      'RUNNING',
-      state({
-        status: 'NEEDS_ATTENTION',
-        cancellable: false,
-        compensationCause: cause,
-        compensations: [{ name: 'release-inventory', forStep: 'reserve-inventory', status: 'DEAD_LETTERED' }],
-      }),
-      3,
-      /already compensating .* waits for an operator \(release-inventory dead-lettered\)/,
-    ],
-    [
-      'COMPLETED, workflow still closing',
-      'RUNNING',
-      state({ status: 'COMPLETED', cancellable: false }),
-      3,
-      /has finished \(status COMPLETED\)/,
-    ],
-    [
-      'COMPENSATED, workflow still closing',
-      'RUNNING',
-      state({ status: 'COMPENSATED', cancellable: false }),
-      3,
-      /has finished/,
-    ],
-    ['ended (workflow COMPLETED)', 'COMPLETED', undefined, 3, /already ended \(completed\)/],
-    ['ended (workflow CANCELLED)', 'CANCELLED', undefined, 3, /already ended \(cancelled\)/],
-    [
-      'ended (workflow FAILED)',
-      'FAILED',
-      state({ status: 'COMPENSATION_FAILED', cancellable: false }),
-      3,
-      /already ended \(failed\)/,
-    ],
-  ];
-  for (const [what, workflowStatus, s, exitCode, reason] of cases) {
-    it(`${what}: exit ${exitCode}`, () => {
-      const answer = cancelAnswer(workflowStatus, s);
-      if (exitCode === 0) {
-        assert.deepEqual(answer, { cancel: true });
-        return;
-      }
-      assert.equal(answer.cancel, false);
-      if (answer.cancel) return;
-      assert.equal(cancelRefusalExitCode(answer.refusal), exitCode);
-      assert.match(answer.reason, reason);
-      assert.doesNotMatch(answer.reason, exitCode === 3 ? /pivot done/ : /^$/, 'nothing was charged');
-    });
+describe('cancel: one exit code per refusal (cli/errors.ts)', () => {
+  const cases = [
+    ['at-pivot', EXIT.CANCEL_REFUSED],
+    ['past-pivot', EXIT.CANCEL_REFUSED],
+    ['compensating', EXIT.NOTHING_TO_CANCEL],
+    ['needs-attention', EXIT.NOTHING_TO_CANCEL],
+    ['ended', EXIT.NOTHING_TO_CANCEL],
+  ] as const;
+  for (const [refusal, exitCode] of cases) {
+    it(`${refusal}: exit ${exitCode}`, () => assert.equal(cancelRefusalExitCode(refusal), exitCode));
   }
-
   it("the README's exit-code table, --help and the CLI's exit codes list the same codes", () => {
     const readme = readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
     const table = readme.slice(readme.indexOf('| exit | meaning |'));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { getFreePort } from '../../infra/ports';
 import { getSagaState } from '../../cli/saga-client';
-import type { SagaView } from '../../workflows/saga';
+import type { SagaView } from 'temporal-saga-kit/workflow';
 import { parseCliJson as parseJson, runCli as cli, waitFor } from '../support/cli';
 import { startSagaStack, type SagaStack } from '../support/saga-stack';
 

@@ -7,7 +7,7 @@ import type { SagaRequest } from '../../cli/saga-client';
 /** An order saga start: the order, and (tests only) its fault plan and run options. */
 type OrderRequest = SagaRequest<typeof orderSaga>;
 import type { DeadLetterStatus } from '../../services/shared/dead-letters';
-import type { SagaView } from '../../workflows/saga';
+import type { SagaView } from 'temporal-saga-kit/workflow';
 import { parseCliJson as parseJson, runCli as cli, waitFor } from '../support/cli';
 import { httpClient } from '../support/http';
 import { startSagaStack, type SagaStack } from '../support/saga-stack';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { renderDeadLetters, renderResult, renderStatus, truncate } from '../../cli/render';
-import type { SagaView } from '../../workflows/saga';
-import { SAGA_COMPENSATION_FAILED } from '../../workflows/saga/failures';
-import type { CompensationState } from '../../workflows/saga/types';
+import type { SagaView } from 'temporal-saga-kit/workflow';
+import { SAGA_FAILURE_TYPES } from 'temporal-saga-kit/workflow';
+import type { CompensationState } from '../../workflows/saga-types';
 
 /** cli/render.ts on its own: the cases the end-to-end CLI tests cannot easily produce. */
 const deadLetter = (id: number | undefined, errorType: string, lastError: string) => ({
@@ -124,7 +124,7 @@ describe('cli/render.ts', () => {
       outcome: 'FAILED',
       error: {
         message: 'saga compensation failed: 1 compensation(s) did not succeed: release-inventory (refused)',
-        type: SAGA_COMPENSATION_FAILED,
+        type: SAGA_FAILURE_TYPES.compensationFailed,
       },
       state,
     });

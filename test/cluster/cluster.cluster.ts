@@ -13,7 +13,7 @@ import { orderSaga } from '../../workflows/order-saga';
 import { isPortInUse } from '../../infra/ports';
 import { CLUSTER_HISTORY_SHARDS, CLUSTER_ROLES, type TemporalCluster } from '../../infra/temporal/cluster/cluster';
 import { requireServerBinaries, TEMPORAL_SERVER_VERSION } from '../../infra/temporal/cluster/server-binary';
-import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/saga/search-attributes';
+import { SAGA_SEARCH_ATTRIBUTES } from '../../infra/temporal/search-attributes';
 import { assertSagaEnds, waitFor } from '../reliability/observe';
 import { testPostgres } from '../support/postgres';
 import { startProcessStack, type ProcessStack } from '../support/processes';

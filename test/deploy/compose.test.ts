@@ -17,7 +17,7 @@ import {
 import { DEFAULT_CLUSTER_DATABASES, SCHEMA_COMMANDS, sqlToolEnv } from '../../infra/temporal/cluster/schema';
 import { TEMPORAL_SERVER_VERSION } from '../../infra/temporal/cluster/server-binary';
 import { DEFAULT_DYNAMIC_CONFIG } from '../../infra/temporal/dev-server';
-import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/saga/search-attributes';
+import { SAGA_SEARCH_ATTRIBUTES } from '../../infra/temporal/search-attributes';
 import { tracingEnabled } from '../../infra/telemetry/tracing';
 import { loadWorkerMetricsAddress } from '../../infra/telemetry/worker-metrics-config';
 

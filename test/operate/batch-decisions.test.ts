@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { getSagaState, startSaga } from '../../cli/saga-client';
 import { orderSaga } from '../../workflows/order-saga';
-import type { SagaView } from '../../workflows/saga';
+import type { SagaView } from 'temporal-saga-kit/workflow';
 import { parseCliJson, runCli, waitFor } from '../support/cli';
 import { startSagaStack, type SagaStack } from '../support/saga-stack';
 

@@ -18,6 +18,7 @@ type OrderRequest = SagaRequest<typeof orderSaga>;
 import { httpClient } from '../support/http';
 import { ledger as readLedger, sagaRecords } from '../support/saga-records';
 import { startSagaStack, type SagaStack } from '../support/saga-stack';
+import { orderSagaContinuingCompensation, orderSagaParallelCompensation } from '../support/order-saga-variants';
 
 const destination = (country = 'DE') => ({
   recipient: 'Ada Lovelace',
@@ -521,14 +522,11 @@ describe('order saga (real Temporal dev server, real services, real databases)',
 
   it('continue-on-compensation-error: the other compensations run while the failed one waits for an operator', async () => {
     const orderId = newOrderId('comp-continue');
-    await startSaga(stack.client, stack.taskQueue, orderSaga, {
+    // The saga's definition chooses to go on past a failed compensation (test/support/order-saga-variants.ts).
+    await startSaga(stack.client, stack.taskQueue, orderSagaContinuingCompensation, {
       ...rejectedAtPivot(orderId),
       faults: { 'release-inventory': 'transient:100' },
-      options: {
-        ...fast,
-        compensationRetry: { ...fast.compensationRetry, maximumAttempts: 2 },
-        continueOnCompensationError: true,
-      },
+      options: { ...fast, compensationRetry: { ...fast.compensationRetry, maximumAttempts: 2 } },
     });
     await waitUntilDeadLettered(orderId, ['release-inventory']);
     await waitFor(
@@ -552,14 +550,11 @@ describe('order saga (real Temporal dev server, real services, real databases)',
 
   it('parallel compensation: all compensations start together; each failure is dead-lettered on its own and decided by name', async () => {
     const orderId = newOrderId('comp-parallel');
-    await startSaga(stack.client, stack.taskQueue, orderSaga, {
+    // The saga's definition chooses parallel compensation (test/support/order-saga-variants.ts).
+    await startSaga(stack.client, stack.taskQueue, orderSagaParallelCompensation, {
       ...rejectedAtPivot(orderId),
       faults: { 'cancel-shipment': 'transient:3', 'release-inventory': 'transient:100' },
-      options: {
-        ...fast,
-        compensationRetry: { ...fast.compensationRetry, maximumAttempts: 2 },
-        parallelCompensation: true,
-      },
+      options: { ...fast, compensationRetry: { ...fast.compensationRetry, maximumAttempts: 2 } },
     });
     await waitUntilDeadLettered(orderId, ['cancel-shipment', 'release-inventory']);
     assert.equal((await records(orderId)).order, 'REJECTED', 'reject-order ran alongside the failing ones');

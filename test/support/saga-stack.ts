@@ -8,7 +8,7 @@ import {
   type InProcessStack,
   type InProcessStackOptions,
 } from '../../infra/stack';
-import { bundleSagaWorkflows } from '../../infra/temporal/saga-worker';
+import { bundleSagaWorkflows } from '../../infra/temporal/workflow-bundle';
 import type { ServiceName } from '../../services/catalog';
 import { testPostgres } from './postgres';
 import { TEST_READ_TOKEN, TEST_SERVICE_TOKEN } from './services';
@@ -31,9 +31,9 @@ export interface SagaStack {
 }
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-/** Bundling the workflow code takes seconds: do it once per test run. */
+/** Bundling the workflow code takes seconds: do it once per test run (the app's sagas and the tests' variants). */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  return (bundle ??= bundleSagaWorkflows({ logger: quietLogger }));
+  return (bundle ??= bundleSagaWorkflows({ workflowsPath: require.resolve('./test-workflows'), logger: quietLogger }));
 }
 export { quietLogger };
 

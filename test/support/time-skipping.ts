@@ -1,8 +1,8 @@
 import { Context } from '@temporalio/activity';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { createSagaActivities, ServiceClient, type SagaActivities } from '../../activities';
-import { sagaWorkerInterceptors } from '../../infra/temporal/saga-worker';
+import { sagaWorkerOptions } from 'temporal-saga-kit/worker';
+import { createDeadLetterPort, createSagaActivities, ServiceClient } from '../../activities';
 import type { ServiceName } from '../../services/catalog';
 import type { InProcessService } from '../../infra/stack';
 import { installQuietRuntime, startTestServices, workflowBundle } from './saga-stack';
@@ -49,13 +49,17 @@ export async function startTimeSkippingSagaStack(): Promise<TimeSkippingSagaStac
   );
   const client = new ServiceClient({ urls: stack.urls, requestTimeoutMs: 10_000, authToken: TEST_SERVICE_TOKEN });
   const attempts: ActivityAttempt[] = [];
+  const kit = sagaWorkerOptions({
+    workflowBundle: await workflowBundle(),
+    activities: createSagaActivities(client),
+    deadLetters: createDeadLetterPort(client),
+  });
   const worker = await Worker.create({
     connection: env.nativeConnection,
     namespace,
     taskQueue: stack.taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities: recordAttempts(createSagaActivities(client), attempts, () => env.currentTimeMs()),
-    interceptors: sagaWorkerInterceptors({ prebuiltBundle: true }),
+    ...kit,
+    activities: recordAttempts(kit.activities as Activities, attempts, () => env.currentTimeMs()),
   });
   const running = worker.run();
 
@@ -73,12 +77,10 @@ export async function startTimeSkippingSagaStack(): Promise<TimeSkippingSagaStac
   };
 }
 
+type Activities = Record<string, (...args: never[]) => unknown>;
+
 /** The same activities, each call first noted in `attempts` (the activities themselves are untouched). */
-function recordAttempts(
-  activities: SagaActivities,
-  attempts: ActivityAttempt[],
-  now: () => Promise<number>,
-): SagaActivities {
+function recordAttempts(activities: Activities, attempts: ActivityAttempt[], now: () => Promise<number>): Activities {
   return Object.fromEntries(
     Object.entries(activities).map(([type, fn]) => [
       type,
@@ -89,5 +91,5 @@ function recordAttempts(
         return (fn as (...a: unknown[]) => unknown)(...args);
       },
     ]),
-  ) as unknown as SagaActivities;
+  );
 }

@@ -1,26 +1,39 @@
 /**
  * The saga kit's engine on its own: Temporal's time-skipping test server, the synthetic trip saga (trip-saga.ts,
  * written with the kit alone) and in-process partners (trip-activities.ts). No database, no service. Each test is
- * one rule of the engine (README, "The saga kit"). `npm run test:engine` runs this directory alone.
+ * one rule of the engine (the package README's rules table). Written against the package's public entry points
+ * alone; `npm test -w temporal-saga-kit` runs it.
  */
 import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import { SagaClient, type FaultPlan } from 'temporal-saga-kit/client';
+import { bundleSagaWorkflows, sagaWorkerOptions } from 'temporal-saga-kit/worker';
 import {
-  awaitSagaResult,
-  cancelSaga,
-  getSagaState,
-  resolveCompensation,
-  retryCompensation,
-  startSaga,
-  type SagaRequest,
-} from '../../cli/saga-client';
-import { bundleSagaWorkflows, sagaWorkerInterceptors } from '../../infra/temporal/saga-worker';
-import { activitiesOf, defineSaga, type SagaDefinition, type SagaView } from '../../workflows/saga';
-import { installQuietRuntime, quietLogger } from '../support/saga-stack';
-import { startTimeSkippingServer } from '../support/time-skipping';
+  activitiesOf,
+  defineSaga,
+  type SagaDefinition,
+  type SagaRunOptions,
+  type SagaTypes,
+  type SagaView,
+} from 'temporal-saga-kit/workflow';
+import { installQuietRuntime, silentSdkLogger } from '../../../infra/telemetry/worker-runtime';
+import { startTimeSkippingServer } from '../../../infra/temporal/time-skipping-server';
 import { TripPartners } from './trip-activities';
-import { cautiousTripSaga, parallelTripSaga, tripInputSchema, tripSaga } from './trip-saga';
+import {
+  cautiousTripSaga,
+  continuingTripSaga,
+  parallelCompensationTripSaga,
+  parallelTripSaga,
+  tripInputSchema,
+  tripSaga,
+} from './trip-saga';
+
+/** A start as these tests write it: the input, with the run options and the fault plan beside it. */
+type SagaRequest<S extends SagaDefinition> = SagaTypes<S>['input'] & {
+  options?: SagaRunOptions;
+  faults?: FaultPlan<SagaTypes<S>['action']>;
+};
 
 type TripResult = { status: string; reason: string };
 
@@ -38,26 +51,41 @@ describe('saga engine (time-skipping test server, synthetic trip saga, in-proces
   const partners = new TripPartners();
   const taskQueue = 'saga-engine';
   let n = 0;
+  let sagas: SagaClient;
+  // The client's calls, by the names these tests read best with.
+  const awaitSagaResult = <R>(_: unknown, id: string) => sagas.result<R>(id);
+  const cancelSaga = (_: unknown, id: string) => sagas.cancel(id);
+  const retryCompensation = (_: unknown, id: string, compensation?: string) =>
+    sagas.decide(id, { action: 'retry' }, compensation);
+  const resolveCompensation = (_: unknown, id: string, reason: string, compensation?: string) =>
+    sagas.decide(id, { action: 'resolve', reason }, compensation);
 
   before(async () => {
     installQuietRuntime();
     const [server, bundle] = await Promise.all([
       startTimeSkippingServer(),
-      bundleSagaWorkflows({ workflowsPath: require.resolve('./workflows'), logger: quietLogger }),
+      bundleSagaWorkflows({ workflowsPath: require.resolve('./workflows'), logger: silentSdkLogger as never }),
     ]);
     env = server;
     worker = await Worker.create({
       connection: env.nativeConnection,
       namespace: env.namespace ?? 'default',
       taskQueue,
-      workflowBundle: bundle,
-      activities: partners.activities(),
-      interceptors: sagaWorkerInterceptors({ prebuiltBundle: true }),
+      ...sagaWorkerOptions({
+        workflowBundle: bundle,
+        activities: partners.activities(),
+        deadLetters: partners.deadLetterPort(),
+      }),
       // Heartbeats go out at once, so a slow partner call hears of its cancellation (trip-activities.ts).
       defaultHeartbeatThrottleInterval: '20ms',
       maxHeartbeatThrottleInterval: '20ms',
     });
     running = worker.run();
+    sagas = new SagaClient({
+      client: env.client,
+      sagas: [tripSaga, cautiousTripSaga, parallelTripSaga, parallelCompensationTripSaga, continuingTripSaga],
+      taskQueue,
+    });
   });
   after(async () => {
     if (worker?.getState() === 'RUNNING') worker.shutdown();
@@ -75,9 +103,11 @@ describe('saga engine (time-skipping test server, synthetic trip saga, in-proces
     options: FAST,
     ...overrides,
   });
-  const start = <S extends SagaDefinition>(saga: S, request: SagaRequest<S>) =>
-    startSaga(env.client, taskQueue, saga, request);
-  const state = (id: string) => getSagaState(env.client, id);
+  const start = <S extends SagaDefinition>(saga: S, request: SagaRequest<S>) => {
+    const { options, faults, ...input } = request as SagaRequest<S> & Record<string, unknown>;
+    return sagas.start(saga, input as SagaTypes<S>['input'], { run: options, faults });
+  };
+  const state = (id: string) => sagas.state(id);
   /** Awaits the saga's end (time skips meanwhile) and its result, which it must have: it completed or compensated. */
   async function finished(id: string): Promise<TripResult> {
     const ended = await awaitSagaResult<TripResult>(env.client, id);
@@ -303,9 +333,9 @@ describe('saga engine (time-skipping test server, synthetic trip saga, in-proces
   it('parallel compensation: all run at once; one dead-lettered does not hold up the others', async () => {
     const request = trip({
       faults: { 'charge-card': 'reject', 'cancel-hotel': 'transient:100' },
-      options: { ...FAST, parallelCompensation: true },
+      options: FAST,
     });
-    await start(tripSaga, request);
+    await start(parallelCompensationTripSaga, request);
     const parked = await until(
       request.tripId,
       'the others to finish',
@@ -323,9 +353,9 @@ describe('saga engine (time-skipping test server, synthetic trip saga, in-proces
   it('continue on compensation error: in order, the ones after a dead-lettered compensation still run while it waits', async () => {
     const request = trip({
       faults: { 'charge-card': 'reject', 'return-car': 'transient:100' },
-      options: { ...FAST, continueOnCompensationError: true },
+      options: FAST,
     });
-    await start(tripSaga, request);
+    await start(continuingTripSaga, request);
     const parked = await until(
       request.tripId,
       'the rest to run',
@@ -358,8 +388,8 @@ describe('saga engine (time-skipping test server, synthetic trip saga, in-proces
     assert.equal(committed.unwindPreview, undefined);
     await awaitSagaResult<TripResult>(env.client, request.tripId);
 
-    const parallel = trip({ faults: { 'book-hotel': 'delay:500' }, options: { ...FAST, parallelCompensation: true } });
-    await start(tripSaga, parallel);
+    const parallel = trip({ faults: { 'book-hotel': 'delay:500' }, options: FAST });
+    await start(parallelCompensationTripSaga, parallel);
     const p = await until(parallel.tripId, 'book-hotel to run', (s) => s.currentStep === 'book-hotel');
     assert.deepEqual(p.unwindPreview, {
       parallel: true,

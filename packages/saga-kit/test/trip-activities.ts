@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { sagaActivityHeaders } from '../../activities/saga-headers';
-import type { DeadLetterStatus } from '../../services/shared/dead-letters';
-import type { DeadLetterActivities, DeadLetterEntry } from '../../workflows/saga';
+import { sagaActivityContext, type DeadLetterEntry, type DeadLetterPort } from 'temporal-saga-kit/activity';
+
+type DeadLetterStatus = 'OPEN' | 'RETRIED' | 'RESOLVED';
 
 /**
  * The trip saga's partners, in process and in memory: what the engine tests run against instead of services and
@@ -67,14 +67,14 @@ export class TripPartners {
   }
 
   activities() {
-    const { calls, bookings, deadLetters } = this;
+    const { calls, bookings } = this;
     /** Notes the call, applies the planned fault, and returns how many earlier calls this action had. */
     async function enter(
       activity: string,
       tripId: string,
       args: unknown[],
     ): Promise<{ fault: Set<string>; count: (kind: string) => number; earlier: number }> {
-      const { action, fault } = sagaActivityHeaders();
+      const { action, fault } = sagaActivityContext();
       const earlier = calls.filter((c) => c.tripId === tripId && c.action === action).length;
       calls.push({ tripId, action, activity, args, attempt: Context.current().info.attempt });
       const parts = (fault ?? '').split(',').filter(Boolean);
@@ -113,20 +113,27 @@ export class TripPartners {
         await answer(call, `cancel ${input.kind}`);
         return { noop };
       },
-      async recordDeadLetter(entry: DeadLetterEntry) {
+    };
+    return activities;
+  }
+
+  /** The partners' dead-letter log, as the worker's dead-letter port. */
+  deadLetterPort(): DeadLetterPort {
+    const { deadLetters } = this;
+    return {
+      async record(entry: DeadLetterEntry) {
         const row: DeadLetterRow = { ...entry, id: deadLetters.length + 1, status: 'OPEN' };
         deadLetters.push(row);
         return { id: row.id, createdAt: new Date().toISOString() };
       },
-      async closeDeadLetter(input: Parameters<DeadLetterActivities['closeDeadLetter']>[0]) {
-        const row = deadLetters.find((r) => r.id === input.id);
-        if (!row) throw ApplicationFailure.nonRetryable(`no dead letter ${input.id}`);
-        row.status = input.outcome.status;
-        if (input.outcome.status === 'RESOLVED') row.resolution = input.outcome.resolution;
+      async resolve(id, outcome) {
+        const row = deadLetters.find((r) => r.id === id);
+        if (!row) throw ApplicationFailure.nonRetryable(`no dead letter ${id}`);
+        row.status = outcome.status;
+        if (outcome.status === 'RESOLVED') row.resolution = outcome.resolution;
         return row;
       },
     };
-    return activities satisfies DeadLetterActivities & Record<string, unknown>;
   }
 }
 

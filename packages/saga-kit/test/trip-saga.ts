@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { activitiesOf, defineSaga, type SagaDefinitionOptions } from '../../workflows/saga';
+import { activitiesOf, defineSaga } from 'temporal-saga-kit/workflow';
 import type { TripActivities } from './trip-activities';
 
 /**
@@ -11,7 +11,10 @@ export const tripInputSchema = z
   .object({ tripId: z.string().min(1), traveller: z.string().min(1), nights: z.number().int().min(1).max(30) })
   .strict();
 
-/** The trip's steps; two sagas share them and differ only in how they classify failures. */
+/** The definition's options besides its steps. */
+type SagaDefinitionOptions = NonNullable<Parameters<typeof defineSaga>[0]['options']>;
+
+/** The trip's steps; several sagas share them and differ only in their options (failure classification, unwinding). */
 const tripSteps = (name: string, options: SagaDefinitionOptions) =>
   defineSaga({
     name,
@@ -91,6 +94,18 @@ export const tripSaga = tripSteps('trip', { wroteNothing: (failure) => failure.t
 
 /** The same trip with the kit's default classification: any failed step may have taken effect and is compensated. */
 export const cautiousTripSaga = tripSteps('cautious-trip', {});
+
+/** The trip whose author chose parallel compensation: every compensation at once. */
+export const parallelCompensationTripSaga = tripSteps('parallel-compensation-trip', {
+  wroteNothing: (failure) => failure.type === 'Declined',
+  compensation: { parallel: true },
+});
+
+/** The trip whose author chose to go on with the other compensations while a failed one waits for an operator. */
+export const continuingTripSaga = tripSteps('continuing-trip', {
+  wroteNothing: (failure) => failure.type === 'Declined',
+  compensation: { continueOnError: true },
+});
 
 /**
  * The trip with parallel groups: the hotel and the car do not depend on each other, so they are booked at once, and

@@ -1,57 +1,63 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { sagaActivityHeaders } from './saga-headers';
-import type { ServiceName } from '../services/catalog';
-import type { CallOptions, ServiceClient } from './service-client';
 
 /**
- * How every saga activity calls a service (shared by the order and return sagas' activities and the dead-letter log).
+ * What a step's activity needs to be a well-behaved saga participant, read from the running activity.
  *
- * The idempotency key is the workflow id (the saga's business key: the order id, the return id) plus the activity's
- * name, so it is stable across Temporal's retries of the same step and unique per step: a retried request that
- * already took effect gets the first answer back instead of doing it twice.
+ * The idempotency key is the workflow id (the saga's business key) plus the activity's type, so it is stable across
+ * Temporal's retries of the same step and unique per step: a retried request that already took effect gets the
+ * first answer back instead of doing it twice.
  */
-
-/** What a compensation answers: the record, and whether there was anything to undo. */
-export type Compensated<T> = T & { noop: boolean };
+export interface SagaActivityContext {
+  /** The saga's id (its workflow id). */
+  readonly sagaId: string;
+  /** The saga action (step or compensation) this activity serves, as the kit tagged it. */
+  readonly action?: string;
+  /** The fault a test planned for this action (e.g. "transient:2"), if any; never part of the activity's arguments. */
+  readonly fault?: string;
+  /** This attempt's number, from 1. */
+  readonly attempt: number;
+  /** Milliseconds left before this attempt's start-to-close timeout. */
+  readonly deadlineLeftMs: number;
+  /** Aborted when the activity is cancelled (pass it to fetch and the like). */
+  readonly signal: AbortSignal;
+  /**
+   * The step's idempotency key: `<saga id>:<activity type>`, plus `:<suffix>` when one activity type is called
+   * several times in one saga. The same on every retry of the step, different for every step.
+   */
+  idempotencyKey(suffix?: string): string;
+  /**
+   * Runs a call and, if it fails with an ApplicationFailure, adds `{ attempt }` to the failure's details: a
+   * compensation given up on is then recorded (dead-lettered) with the number of attempts it took.
+   */
+  tagAttempt<T>(call: () => Promise<T>): Promise<T>;
+}
 
 /**
- * `keySuffix` tells apart several calls of one activity type in one saga (the dead-letter log's entries). A fault
- * planned for this action (tests and demos) comes from the activity's headers, never from its arguments.
+ * The running saga activity's context. Throws when called outside an activity that a saga scheduled (its
+ * idempotency key needs the saga's id).
  */
-export function sagaCallOptions(keySuffix?: string): CallOptions {
+export function sagaActivityContext(): SagaActivityContext {
   const { info, cancellationSignal } = Context.current();
-  const workflowId = info.workflowExecution?.workflowId;
-  if (!workflowId)
+  const sagaId = info.workflowExecution?.workflowId;
+  if (!sagaId)
     throw new Error(
       `${info.activityType} must run as part of a saga workflow (its idempotency key is the workflow id)`,
     );
-  const key = `${workflowId}:${info.activityType}${keySuffix === undefined ? '' : `:${keySuffix}`}`;
-  return { idempotencyKey: key, faults: sagaActivityHeaders().fault, signal: cancellationSignal };
+  const headers = sagaActivityHeaders();
+  return {
+    sagaId,
+    action: headers.action,
+    fault: headers.fault,
+    attempt: info.attempt,
+    deadlineLeftMs: info.currentAttemptScheduledTimestampMs + info.startToCloseTimeoutMs - Date.now(),
+    signal: cancellationSignal,
+    idempotencyKey: (suffix) => `${sagaId}:${info.activityType}${suffix === undefined ? '' : `:${suffix}`}`,
+    tagAttempt: (call) => taggedWithAttempt(call, info.attempt),
+  };
 }
 
-/**
- * The service client as activities use it: a failure carries the attempt number in its details, so that a
- * compensation given up on can be recorded with the number of attempts it took (the workflow sees failures, not
- * attempts).
- */
-export function sagaServiceClient(serviceClient: ServiceClient): Pick<ServiceClient, 'call'> {
-  return { call: ((...args) => taggedWithAttempt(() => serviceClient.call(...args))) as ServiceClient['call'] };
-}
-
-/**
- * The one call a saga activity makes: POST `body` (default `{}`) to `path` of `service`, with the saga's idempotency
- * key, fault plan and cancellation (sagaCallOptions), a failure tagged with its attempt (sagaServiceClient).
- */
-export function sagaPost(serviceClient: ServiceClient) {
-  const client = sagaServiceClient(serviceClient);
-  return <T>(service: ServiceName, path: string, body: object = {}): Promise<T> =>
-    client.call<T>(service, 'POST', path, body, sagaCallOptions());
-}
-
-/** A path segment from an id (ids are plain identifiers already; this keeps a path a path whatever they hold). */
-export const segment = encodeURIComponent;
-
-async function taggedWithAttempt<T>(call: () => Promise<T>): Promise<T> {
+async function taggedWithAttempt<T>(call: () => Promise<T>, attempt: number): Promise<T> {
   try {
     return await call();
   } catch (err) {
@@ -60,7 +66,7 @@ async function taggedWithAttempt<T>(call: () => Promise<T>): Promise<T> {
       type: err.type ?? undefined,
       message: err.message,
       nonRetryable: err.nonRetryable ?? undefined,
-      details: [...(err.details ?? []), { attempt: Context.current().info.attempt }],
+      details: [...(err.details ?? []), { attempt }],
       cause: err.cause,
     });
   }

@@ -1,10 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
-import { ACTION_HEADER, FAULT_HEADER } from '../workflows/saga/headers';
+import { ACTION_HEADER, FAULT_HEADER } from '../workflow/headers';
 
 /**
- * The activity side of the kit's headers (workflows/saga/headers.ts): while an activity runs, the saga action it
+ * The activity side of the kit's headers (../workflow/headers.ts): while an activity runs, the saga action it
  * serves and the fault planned for it are available here, so fault injection never appears in an activity's
  * arguments. Register sagaHeadersInterceptor in the worker's `interceptors.activity`.
  */

@@ -1,18 +1,17 @@
-import type { SagaState } from '../workflows/saga';
-import { EXIT } from './errors';
+import type { SagaState } from '../workflow/types';
 
 /**
- * What `cancel` answers, decided from the saga's state alone (one small function, so that every status has one
- * answer and one exit code, each tested in test/cli/cancel-answer.test.ts):
+ * What a cancel answers, decided from the saga's state alone (one small function, so that every status has one
+ * answer):
  *
- *   workflow status   saga status                      answer                                              exit
- *   not RUNNING       any                              nothing to cancel: the saga already ended            3
- *   RUNNING           RUNNING, cancellable             cancel it: the completed steps are compensated       0
- *   RUNNING           RUNNING, not cancellable         refused: the pivot (the payment) is running          2
- *   RUNNING           COMMITTED                        refused: past the pivot (e.g. the payment charged)   2
- *   RUNNING           COMPENSATING                     nothing to cancel: already compensating              3
- *   RUNNING           NEEDS_ATTENTION                  nothing to cancel: compensating, waits for operator  3
- *   RUNNING           COMPLETED, COMPENSATED, …        nothing to cancel: the saga has finished             3
+ *   workflow status   saga status                      answer
+ *   not RUNNING       any                              nothing to cancel: the saga already ended        (ended)
+ *   RUNNING           RUNNING, cancellable             cancel it: the completed steps are compensated
+ *   RUNNING           RUNNING, not cancellable         refused: the pivot is running                    (at-pivot)
+ *   RUNNING           COMMITTED                        refused: past the pivot                          (past-pivot)
+ *   RUNNING           COMPENSATING                     nothing to cancel: already compensating          (compensating)
+ *   RUNNING           NEEDS_ATTENTION                  nothing to cancel: waits for an operator         (needs-attention)
+ *   RUNNING           COMPLETED, COMPENSATED, …        nothing to cancel: the saga has finished         (ended)
  */
 export type CancelRefusal = 'ended' | 'compensating' | 'needs-attention' | 'at-pivot' | 'past-pivot';
 export type CancelAnswer = { cancel: true } | { cancel: false; refusal: CancelRefusal; reason: string };
@@ -52,9 +51,4 @@ export function cancelAnswer(
     default:
       return refuse('ended', `the saga has finished (status ${state.status})`);
   }
-}
-
-/** The exit code of a refused cancel: 2 when the saga goes forward instead (pivot), 3 when there is nothing to cancel. */
-export function cancelRefusalExitCode(refusal: CancelRefusal): number {
-  return refusal === 'at-pivot' || refusal === 'past-pivot' ? EXIT.CANCEL_REFUSED : EXIT.NOTHING_TO_CANCEL;
 }

@@ -1,12 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { WorkflowClientInterceptor } from '@temporalio/client';
-import { FAULT_PLAN_HEADER, type FaultPlan } from './headers';
+import { FAULT_PLAN_HEADER, type FaultPlan } from '../workflow/headers';
 
 /**
  * The client side of fault injection: a workflow client interceptor that puts the fault plan of the start in
  * progress (withFaultPlan) into the workflow start's headers. Register it on every Client that starts sagas
- * (sagaClientInterceptors); without a plan it adds nothing. Client-only code: never imported by a workflow.
+ * (SagaClient.interceptors); without a plan it adds nothing. Client-only code: never imported by a workflow.
  */
 const pending = new AsyncLocalStorage<FaultPlan>();
 
@@ -26,5 +26,10 @@ const faultPlanInterceptor: WorkflowClientInterceptor = {
   },
 };
 
-/** `new Client({ connection, namespace, interceptors: sagaClientInterceptors })`. */
+/** `new Client({ connection, namespace, interceptors: SagaClient.interceptors })`. */
 export const sagaClientInterceptors = { workflow: [faultPlanInterceptor] };
+
+/** Whether a Temporal client carries the fault-plan interceptor (without it, a start's fault plan would be lost). */
+export function hasFaultPlanInterceptor(interceptors: unknown): boolean {
+  return Array.isArray(interceptors) && interceptors.includes(faultPlanInterceptor);
+}

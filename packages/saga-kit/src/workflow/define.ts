@@ -8,9 +8,12 @@ import {
   upsertSearchAttributes,
   workflowInfo,
   type ActivityOptions,
+  type LocalActivityOptions,
   type RetryPolicy,
 } from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
 import { z } from 'zod';
+import { checkInput, type InputSchema } from './input';
 import type { FailureClassification } from './failures';
 import { installOperatorHandlers, resolveCompensationUpdate, retryCompensationUpdate } from './operator';
 import {
@@ -18,6 +21,8 @@ import {
   KIT_DEFAULTS,
   retryPolicy,
   sagaRunOptionsSchema,
+  type BaseRetry,
+  type RetryOverride,
   type SagaDefaults,
   type SagaRunOptions,
 } from './run-options';
@@ -80,6 +85,26 @@ export interface CompensationSpec<I, D, A, C extends string> {
   name: C;
   when?: (why: CompensationContext) => boolean;
   run: (ctx: CompensateContext<I, D, A>) => Promise<unknown>;
+  /** How this compensation's activities are scheduled; unset fields take the kit's defaults for compensations. */
+  options?: StepOptions;
+}
+
+/**
+ * How one step's (or one compensation's) activities are scheduled, chosen by the saga's author. Every field is
+ * optional: unset ones take the kit's default for the step's kind (KIT_DEFAULTS, or the definition's `defaults`).
+ * A start may still override the start-to-close timeout and the retry policies (a test's or an operator's need).
+ */
+export interface StepOptions {
+  startToCloseTimeout?: Duration;
+  scheduleToCloseTimeout?: Duration;
+  /** For long activities that heartbeat (ignored for local activities). */
+  heartbeatTimeout?: Duration;
+  /** Merged over the kit's default policy for the step's kind. */
+  retry?: RetryPolicy;
+  /** Another task queue for this step's activities, e.g. a slow partner served by workers of its own. */
+  taskQueue?: string;
+  /** Run as local activities (in the workflow's worker, no task-queue round trip). */
+  local?: boolean;
 }
 type Compensations<I, D, A, C extends string> = CompensationSpec<I, D, A, C> | readonly CompensationSpec<I, D, A, C>[];
 
@@ -107,16 +132,25 @@ export interface GroupMeta<S extends string = string, C extends string = string>
 interface BuiltStep {
   meta: StepMeta;
   run: (ctx: StepContext<unknown, unknown, unknown>) => Promise<unknown>;
+  options?: StepOptions;
   compensations: CompensationSpec<unknown, unknown, unknown, string>[];
 }
 
-function buildStep(name: string, kind: StepKind, run: unknown, compensate?: unknown): BuiltStep {
+interface AnySpec {
+  run: unknown;
+  compensate?: unknown;
+  options?: StepOptions;
+}
+
+function buildStep(name: string, kind: StepKind, spec: AnySpec): BuiltStep {
+  const { compensate } = spec;
   const compensations = (
     compensate === undefined ? [] : Array.isArray(compensate) ? compensate : [compensate]
   ) as BuiltStep['compensations'];
   return {
     meta: { name, kind, compensations: compensations.map((c) => c.name) },
-    run: run as BuiltStep['run'],
+    run: spec.run as BuiltStep['run'],
+    options: spec.options,
     compensations,
   };
 }
@@ -132,16 +166,19 @@ export class GroupBuilder<I, A, D, O = {}, S extends string = never, C extends s
 
   compensatable<const N extends string, R extends object | void, const K extends string>(
     name: N,
-    spec: { run: Run<I, D, A, R>; compensate: Compensations<I, D, A, K> },
+    spec: { run: Run<I, D, A, R>; compensate: Compensations<I, D, A, K>; options?: StepOptions },
   ): GroupBuilder<I, A, D, With<O, R>, S | N, C | K> {
-    return new GroupBuilder([...this.built, buildStep(name, 'compensatable', spec.run, spec.compensate)]) as never;
+    return new GroupBuilder([...this.built, buildStep(name, 'compensatable', spec)]) as never;
   }
 
   retriable<const N extends string, R extends object | void>(
     name: N,
-    spec: { run: Run<I, D, A, R> },
+    spec: { run: Run<I, D, A, R>; options?: StepOptions },
   ): GroupBuilder<I, A, D, With<O, R>, S | N, C> {
-    return new GroupBuilder([...this.built, buildStep(name, 'retriable', spec.run)]) as never;
+    return new GroupBuilder([
+      ...this.built,
+      buildStep(name, 'retriable', { run: spec.run, options: spec.options }),
+    ]) as never;
   }
 }
 
@@ -149,8 +186,8 @@ export class StepsBuilder<I, A, D, S extends string = never, C extends string = 
   /** @internal */
   constructor(readonly built: readonly BuiltStep[] = []) {}
 
-  private add(name: string, kind: StepKind, run: unknown, compensate?: unknown): never {
-    return new StepsBuilder([...this.built, buildStep(name, kind, run, compensate)]) as never;
+  private add(name: string, kind: StepKind, spec: AnySpec): never {
+    return new StepsBuilder([...this.built, buildStep(name, kind, spec)]) as never;
   }
 
   /**
@@ -172,25 +209,25 @@ export class StepsBuilder<I, A, D, S extends string = never, C extends string = 
   /** A step that can be undone; its compensation is registered before it runs. */
   compensatable<const N extends string, O extends object | void, const K extends string>(
     name: N,
-    spec: { run: Run<I, D, A, O>; compensate: Compensations<I, D, A, K> },
+    spec: { run: Run<I, D, A, O>; compensate: Compensations<I, D, A, K>; options?: StepOptions },
   ): StepsBuilder<I, A, With<D, O>, S | N, C | K> {
-    return this.add(name, 'compensatable', spec.run, spec.compensate);
+    return this.add(name, 'compensatable', spec);
   }
 
   /** The point of no return: once it succeeds, only retriable steps follow and cancellation is ignored. */
   pivot<const N extends string, O extends object | void, const K extends string = never>(
     name: N,
-    spec: { run: Run<I, D, A, O>; compensate?: Compensations<I, D, A, K> },
+    spec: { run: Run<I, D, A, O>; compensate?: Compensations<I, D, A, K>; options?: StepOptions },
   ): StepsBuilder<I, A, With<D, O>, S | N, C | K> {
-    return this.add(name, 'pivot', spec.run, spec.compensate);
+    return this.add(name, 'pivot', spec);
   }
 
   /** After the pivot: never compensated, retried until it succeeds. */
   retriable<const N extends string, O extends object | void>(
     name: N,
-    spec: { run: Run<I, D, A, O> },
+    spec: { run: Run<I, D, A, O>; options?: StepOptions },
   ): StepsBuilder<I, A, With<D, O>, S | N, C> {
-    return this.add(name, 'retriable', spec.run);
+    return this.add(name, 'retriable', { run: spec.run, options: spec.options });
   }
 }
 
@@ -201,17 +238,26 @@ export interface SagaDefinitionOptions {
   /** Defaults a run may override (SagaRunOptions); unset fields take the kit's (KIT_DEFAULTS). */
   defaults?: Partial<SagaDefaults>;
   /**
-   * Dead-letter compensations that fail: record them with the activities recordDeadLetter / closeDeadLetter
-   * (DeadLetterActivities) and wait for an operator. Default true; false ends such a saga SagaCompensationFailed.
+   * Dead-letter compensations that fail: record them (in the saga's state, and in the worker's dead-letter port if it
+   * has one) and wait for an operator. Default true; false ends such a saga SagaCompensationFailed.
    */
   deadLetters?: boolean;
+  /**
+   * How the saga unwinds: `parallel` runs every compensation at once instead of one by one in reverse order;
+   * `continueOnError` (sequential mode) goes on with the remaining compensations after one fails or waits for an
+   * operator, instead of stopping there (later compensations may depend on it). Both default to false.
+   */
+  compensation?: { parallel?: boolean; continueOnError?: boolean };
 }
 
 export interface SagaConfig<I, A, D, S extends string, C extends string, RC, RX> {
   /** The saga's name, kebab-case (`--saga order`); its workflow type is the camel-cased name + "Saga" (orderSaga). */
   name: string;
-  /** The business input's schema (zod): checked by the client before a start and by the workflow itself. */
-  input: z.ZodType<I>;
+  /**
+   * The business input's schema, any Standard Schema (zod 4, valibot, arktype...): checked by the client before a
+   * start and by the workflow itself. Without one the input is taken as the `key` function's parameter type says.
+   */
+  input?: InputSchema<I>;
   activities: ActivitiesOf<A>;
   /** The business key: the workflow id, so Temporal refuses a second saga for the same key. */
   key: (input: I) => string;
@@ -236,7 +282,7 @@ export interface SagaView<D = Record<string, unknown>> extends SagaState {
 
 /** The activities the kit calls itself, when a saga dead-letters (options.deadLetters). */
 export interface DeadLetterActivities {
-  recordDeadLetter(entry: DeadLetterEntry): Promise<DeadLetterRecord>;
+  recordDeadLetter(entry: DeadLetterEntry): Promise<DeadLetterRecord | null>;
   closeDeadLetter(input: { id: number; outcome: DeadLetterOutcome }): Promise<unknown>;
 }
 
@@ -259,7 +305,8 @@ export const SAGA_KIT_PATCH = 'saga-kit-v1';
 export interface SagaDefinition<I = any, R = any, D = any, S extends string = string, C extends string = string> {
   name: string;
   workflowType: string;
-  inputSchema: z.ZodType<I>;
+  /** The input's schema, if the definition has one. */
+  inputSchema?: InputSchema<I>;
   /** The workflow function: export it from the worker's workflows module under `workflowType`. */
   workflow: (input: I, options?: SagaRunOptions) => Promise<R>;
   key: (input: I) => string;
@@ -291,14 +338,25 @@ export type InputOf<T> = T extends SagaDefinition<infer I> ? I : never;
 export type ResultOf<T> = T extends SagaDefinition<any, infer R> ? R : never;
 export type DataOf<T> = T extends SagaDefinition<any, any, infer D> ? D : never;
 
+/**
+ * The types a saga definition carries, by name: `SagaTypes<typeof orderSaga>['input']`.
+ * - input, result, data: its business input, its workflow result, and the data its steps return.
+ * - step, compensation, action: the names of its steps, of its compensations, and of either (what a fault plan names).
+ */
+export interface SagaTypes<T extends SagaDefinition> {
+  input: InputOf<T>;
+  result: ResultOf<T>;
+  data: DataOf<T>;
+  step: StepName<T>;
+  compensation: CompensationName<T>;
+  action: ActionName<T>;
+}
+
 const camel = (kebab: string) => kebab.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 const words = (kebab: string) => kebab.replace(/-/g, ' ');
 
-function invalid(what: string, error: z.ZodError): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(
-    `invalid ${what}: ${z.prettifyError(error).replace(/\n/g, '; ')}`,
-    INVALID_SAGA_INPUT,
-  );
+function invalid(what: string, problem: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(`invalid ${what}: ${problem}`, INVALID_SAGA_INPUT);
 }
 
 /** The activities as one action calls them: its policy, and its name as the summary the web UI shows. */
@@ -344,26 +402,43 @@ export function defineSaga<I, A, D, S extends string, C extends string, RC, RX>(
         ? (rawInput as { faults?: unknown; options?: SagaRunOptions } & Record<string, unknown>)
         : undefined;
     const { faults: _faults, options: legacyOptions, ...legacyInput } = legacy ?? {};
-    const parsedInput = config.input.safeParse(legacy ? legacyInput : rawInput);
-    if (!parsedInput.success) throw invalid(`${config.name} saga input`, parsedInput.error);
+    const parsedInput = checkInput(config.input, legacy ? legacyInput : rawInput);
+    if ('problem' in parsedInput) throw invalid(`${config.name} saga input`, parsedInput.problem);
     const parsedOptions = sagaRunOptionsSchema.safeParse((legacy ? legacyOptions : rawOptions) ?? {});
-    if (!parsedOptions.success) throw invalid(`${config.name} saga options`, parsedOptions.error);
-    const input = parsedInput.data;
+    if (!parsedOptions.success)
+      throw invalid(`${config.name} saga options`, z.prettifyError(parsedOptions.error).replace(/\n/g, '; '));
+    const input = parsedInput.value as I;
     const options = parsedOptions.data;
     const withDeadlineAndDeadLetters = patched(SAGA_DEADLINE_PATCH);
     // Only a saga that has groups records this marker: the others' histories stay as they were.
     const parallelGroups = metaSteps.some((m) => m.group !== undefined) && patched(SAGA_PARALLEL_PATCH);
 
     const base: ActivityOptions = { startToCloseTimeout: options.stepTimeout ?? defaults.stepTimeout };
-    // The same calls either way; local activities only change where they are scheduled.
-    const proxy = (retry: RetryPolicy) =>
-      (options.localActivities
-        ? proxyLocalActivities({ ...base, retry })
-        : proxyActivities({ ...base, retry })) as never;
-    const forward = proxy(retryPolicy(defaults.stepRetry, options.stepRetry));
-    const retriable = proxy(defaults.retriableRetry);
-    const compensationRetry = retryPolicy(defaults.compensationRetry, options.compensationRetry);
-    const compensation = proxy(compensationRetry);
+    // One proxy per distinct set of options: the kit's default for the kind, the step's own options over it, and
+    // what a start overrides (timeout, retries) over both. Local activities only change where they are scheduled.
+    const proxy = (kindRetry: BaseRetry | RetryPolicy, step: StepOptions | undefined, runRetry?: RetryOverride) => {
+      const retry = retryPolicy({ ...kindRetry, ...step?.retry } as BaseRetry, runRetry);
+      const timeouts = {
+        startToCloseTimeout: options.stepTimeout ?? step?.startToCloseTimeout ?? defaults.stepTimeout,
+        ...(step?.scheduleToCloseTimeout !== undefined && { scheduleToCloseTimeout: step.scheduleToCloseTimeout }),
+      };
+      const local = options.localActivities ?? step?.local ?? false;
+      const activities = local
+        ? proxyLocalActivities({ ...timeouts, retry } satisfies LocalActivityOptions)
+        : proxyActivities({
+            ...timeouts,
+            retry,
+            ...(step?.heartbeatTimeout !== undefined && { heartbeatTimeout: step.heartbeatTimeout }),
+            ...(step?.taskQueue !== undefined && { taskQueue: step.taskQueue }),
+          } satisfies ActivityOptions);
+      return { activities: activities as never, retry };
+    };
+    const forwardOf = (b: BuiltStep) =>
+      b.meta.kind === 'retriable'
+        ? proxy(defaults.retriableRetry, b.options)
+        : proxy(defaults.stepRetry, b.options, options.stepRetry);
+    const compensationOf = (c: BuiltStep['compensations'][number]) =>
+      proxy(defaults.compensationRetry, c.options, options.compensationRetry);
 
     const saga: Saga = new Saga(
       workflowInfo().workflowId,
@@ -372,22 +447,27 @@ export function defineSaga<I, A, D, S extends string, C extends string, RC, RX>(
           ({ input, data: saga.state.data, act: actionActivities<A>(via, summary), ...extra }) as never;
         const chosen = (why: CompensationContext) =>
           b.compensations.find((c) => !c.when || c.when(why)) ?? b.compensations[b.compensations.length - 1];
+        const forward = forwardOf(b);
+        const compensations = new Map(b.compensations.map((c) => [c, compensationOf(c)]));
         return {
           name: b.meta.name,
           kind: b.meta.kind,
           group: b.meta.group,
-          run: () => b.run(context(words(b.meta.name), b.meta.kind === 'retriable' ? retriable : forward)),
+          run: () => b.run(context(words(b.meta.name), forward.activities)),
           ...(b.compensations.length && {
             compensationName: (why: CompensationContext) => chosen(why).name,
-            compensate: (why: CompensationContext) =>
-              chosen(why).run(context(`compensate: ${words(chosen(why).name)}`, compensation, { why })),
-            compensationMaxAttempts: compensationRetry.maximumAttempts,
+            compensate: (why: CompensationContext) => {
+              const c = chosen(why);
+              return c.run(context(`compensate: ${words(c.name)}`, compensations.get(c)!.activities, { why }));
+            },
+            compensationMaxAttempts: (why: CompensationContext) =>
+              compensations.get(chosen(why))!.retry.maximumAttempts,
           }),
         };
       }),
       {
-        parallelCompensation: options.parallelCompensation,
-        continueOnCompensationError: options.continueOnCompensationError,
+        parallelCompensation: config.options?.compensation?.parallel,
+        continueOnCompensationError: config.options?.compensation?.continueOnError,
         wroteNothing: config.options?.wroteNothing,
         parallelGroups,
         ...(withDeadlineAndDeadLetters && {

@@ -1,38 +1,42 @@
 /**
- * The saga kit's public API: what a saga definition, a worker and a client import. See README, "The saga kit".
+ * `temporal-saga-kit/workflow`: what a saga's definition imports. Deterministic code only, safe in Temporal's
+ * workflow bundle (no Node built-ins, no I/O).
+ *
+ * @packageDocumentation
  */
-export * from './types';
+import { resolveCompensationUpdate, retryCompensationUpdate } from './operator';
+import { sagaStateQuery } from './define';
+import { SAGA_COMPENSATION_FAILED } from './failures';
+import { INVALID_SAGA_INPUT } from './define';
+
 export {
   activitiesOf,
   defineSaga,
-  sagaStateQuery,
-  INVALID_SAGA_INPUT,
-  SAGA_DEADLINE_PATCH,
-  SAGA_KIT_PATCH,
-  SAGA_PARALLEL_PATCH,
-  GroupBuilder,
-  StepsBuilder,
-  type ActionName,
-  type CompensateContext,
-  type CompensationName,
-  type CompensationSpec,
-  type DataOf,
-  type DeadLetterActivities,
-  type InputOf,
-  type ResultOf,
-  type SagaConfig,
   type SagaDefinition,
-  type SagaDefinitionOptions,
+  type SagaTypes,
   type SagaView,
-  type StepContext,
-  type StepMeta,
-  type GroupMeta,
-  type StepName,
+  type StepOptions,
 } from './define';
-export { STATUS_MARKS } from './marks';
-export { Saga, validateSteps, groupsOf, renderDetails, type SagaOutcome, type SagaHooks } from './saga';
-export { SAGA_COMPENSATION_FAILED, describeFailure, type FailureClassification, type StepFailure } from './failures';
-export { sagaRunOptionsSchema, KIT_DEFAULTS, type SagaRunOptions, type SagaDefaults } from './run-options';
-export { type FaultPlan } from './headers';
-export { SAGA_STATUS, SAGA_SEARCH_ATTRIBUTES } from './search-attributes';
-export { retryCompensationUpdate, resolveCompensationUpdate, type OperatorDecisionAck } from './operator';
+export type { CompensationContext } from './types';
+export type { StepFailure } from './failures';
+export { KIT_DEFAULTS, type SagaRunOptions } from './run-options';
+
+/**
+ * The query and the updates every saga answers, the same for all: its state (a SagaView), and an operator's two
+ * decisions on a dead-lettered compensation (retry it; resolve it by hand, with a reason). The client uses them; a
+ * workflow of your own that starts a saga as a child may too.
+ */
+export const sagaMessages = {
+  state: sagaStateQuery,
+  retryCompensation: retryCompensationUpdate,
+  resolveCompensation: resolveCompensationUpdate,
+} as const;
+
+/**
+ * The types of the non-retryable failures a saga ends with: `invalidInput` (its input or run options refused) and
+ * `compensationFailed` (a compensation did not succeed and the saga does not dead-letter).
+ */
+export const SAGA_FAILURE_TYPES = {
+  invalidInput: INVALID_SAGA_INPUT,
+  compensationFailed: SAGA_COMPENSATION_FAILED,
+} as const;

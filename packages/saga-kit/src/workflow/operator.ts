@@ -1,5 +1,4 @@
 import { defineUpdate, setHandler } from '@temporalio/workflow';
-import { parseReason } from '../../services/shared/fields';
 import type { Saga } from './saga';
 
 /**
@@ -28,11 +27,20 @@ export const resolveCompensationUpdate = defineUpdate<OperatorDecisionAck, [Reso
   'resolveCompensation',
 );
 
-/** The operator's reason, trimmed, by the one rule for reasons (services/shared/fields.ts); refused with why. */
+/** The longest reason an operator may give (it is stored with the dead letter and printed). */
+const MAX_REASON_LENGTH = 500;
+// eslint-disable-next-line no-control-regex -- matching control characters (C0, DEL, C1) is the point
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** The operator's reason, trimmed: one line of printable text, never empty, bounded; refused with why. */
 function checkReason(value: unknown): string {
-  const parsed = parseReason(value);
-  if ('problem' in parsed) throw new Error(`the reason ${parsed.problem}`);
-  return parsed.reason;
+  const reason = typeof value === 'string' ? value.trim() : '';
+  if (!reason) throw new Error('the reason must not be empty: a resolution needs a reason (what was done by hand)');
+  if (reason.length > MAX_REASON_LENGTH)
+    throw new Error(`the reason is ${reason.length} characters long; at most ${MAX_REASON_LENGTH}`);
+  if (CONTROL_CHARACTER.test(reason))
+    throw new Error('the reason must not contain control characters (newlines, tabs, ...): one line of text');
+  return reason;
 }
 
 /** Registers the operator's updates on a saga that has a dead-letter log. */

@@ -4,7 +4,8 @@ import { z } from 'zod';
 
 /**
  * How one saga run executes, separate from its business input: the workflow's second argument. Every saga made with
- * defineSaga takes these; a saga's definition sets its own defaults (SagaDefaults), a start may override them.
+ * defineSaga takes these; a saga's definition sets its own defaults (SagaDefaults), a start may override them. What
+ * changes how the saga compensates (parallel, continue-on-error) is the definition's alone.
  */
 const durationSchema = z.union([z.number().int().positive(), z.string().regex(/^\d+(ms|s|m|h|d)$/)]);
 const retrySchema = z
@@ -25,10 +26,6 @@ const retrySchema = z
 
 export const sagaRunOptionsSchema = z
   .object({
-    /** Run all compensations at once instead of one by one in reverse order. */
-    parallelCompensation: z.boolean().optional(),
-    /** Sequential mode: keep compensating after a compensation fails (with a dead-letter log: while it waits). */
-    continueOnCompensationError: z.boolean().optional(),
     /** Retry policy of the forward steps up to the pivot (after it, steps retry without limit). */
     stepRetry: retrySchema.optional(),
     /** Retry policy of the compensations. */
@@ -49,7 +46,7 @@ export const sagaRunOptionsSchema = z
 export type SagaRunOptions = z.infer<typeof sagaRunOptionsSchema>;
 export type RetryOverride = SagaRunOptions['stepRetry'];
 type Duration = z.infer<typeof durationSchema>;
-type BaseRetry = {
+export type BaseRetry = {
   initialInterval: Duration;
   backoffCoefficient: number;
   maximumInterval: Duration;

@@ -335,7 +335,7 @@ export class Saga {
         }
         const decision = await this.parkForOperator(
           entry,
-          { ...failure, attempts: failureAttempts(err, step.compensationMaxAttempts) },
+          { ...failure, attempts: failureAttempts(err, step.compensationMaxAttempts?.(context)) },
           round,
         );
         if (decision.action === 'resolve') {
@@ -383,7 +383,11 @@ export class Saga {
         lastError: failure.message,
         attempts: failure.attempts,
       });
-      Object.assign(deadLetter, { id: recorded.id, recordedAt: recorded.createdAt });
+      // Without a port the saga's state is the record; its time is the workflow's (deterministic on replay).
+      Object.assign(
+        deadLetter,
+        recorded ? { id: recorded.id, recordedAt: recorded.createdAt } : { recordedAt: new Date().toISOString() },
+      );
     } catch (err) {
       // The log could not be written (its own retries ran out): the saga still waits, visibly, with the reason.
       deadLetter.recordError = describeFailure(err).message;

@@ -3,10 +3,31 @@
  * tests; nothing here does I/O.
  */
 import type { Duration } from '@temporalio/common';
-import type { DeadLetterEntry, DeadLetterOutcome, DeadLetterRecord } from '../../services/shared/dead-letters';
 import type { FailureClassification } from './failures';
 
-export type { DeadLetterEntry, DeadLetterOutcome, DeadLetterRecord };
+/** What the saga records about a compensation it gave up on, before it waits for an operator. */
+export interface DeadLetterEntry {
+  /** The saga's id (its workflow id). */
+  sagaId: string;
+  /** The compensation, e.g. "release-inventory", and the forward step it undoes. */
+  step: string;
+  forStep: string;
+  /** 1 for the first failure, +1 after each operator retry that failed again. */
+  round: number;
+  errorType: string;
+  lastError: string;
+  /** Attempts made in this round (the compensation's retry policy's). */
+  attempts: number;
+}
+
+/** How an operator closed an entry: retried by the saga, or resolved by hand with the operator's reason. */
+export type DeadLetterOutcome = { status: 'RETRIED' } | { status: 'RESOLVED'; resolution: string };
+
+/** What a dead-letter store answers when an entry is recorded. */
+export interface DeadLetterRecord {
+  id: number;
+  createdAt: string;
+}
 
 /**
  * - compensatable: can be undone; its compensation is registered before it runs.
@@ -43,7 +64,7 @@ export interface SagaStep {
   /** The compensating action: normally one activity call. Required for compensatable steps. */
   compensate?: (context: CompensationContext) => Promise<unknown>;
   /** The compensation's retry policy's maximumAttempts, so a dead letter can say how many attempts were made. */
-  compensationMaxAttempts?: number;
+  compensationMaxAttempts?: (context: CompensationContext) => number | undefined;
 }
 
 export interface SagaOptions {
@@ -82,7 +103,8 @@ export type { Duration };
 
 /** The durable dead-letter log (normally activities calling the service that keeps it). */
 export interface DeadLetterLog {
-  record(entry: DeadLetterEntry): Promise<DeadLetterRecord>;
+  /** Null when the worker has no dead-letter port: the saga's own state is then the only record. */
+  record(entry: DeadLetterEntry): Promise<DeadLetterRecord | null>;
   close(id: number, outcome: DeadLetterOutcome): Promise<unknown>;
 }
 

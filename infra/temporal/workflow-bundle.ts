@@ -1,28 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { bundleWorkflowCode, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { sagaHeadersInterceptor } from '../../activities/saga-headers';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleSagaWorkflows as bundleWithKit } from 'temporal-saga-kit/worker';
 import { silentSdkLogger } from '../telemetry/worker-runtime';
 
-/**
- * What every worker (and every workflow bundle) that runs sagas needs besides its workflows and activities: the
- * kit's interceptors, which carry a start's fault plan to the activity it targets (workflows/saga/headers.ts).
- */
+/** The module the worker bundles: every saga this app registers (workflows/index.ts). */
 export const SAGA_WORKFLOWS_PATH = require.resolve('../../workflows');
-export const SAGA_WORKFLOW_INTERCEPTOR_MODULES = [require.resolve('../../workflows/saga/interceptors')];
-
-/**
- * The worker's interceptors. With a prebuilt bundle (bundleSagaWorkflows) the workflow interceptors are already in
- * it, and the worker would only warn that it ignores them.
- */
-export function sagaWorkerInterceptors(options: {
-  prebuiltBundle: boolean;
-}): NonNullable<WorkerOptions['interceptors']> {
-  return {
-    activity: [sagaHeadersInterceptor],
-    ...(!options.prebuiltBundle && { workflowModules: SAGA_WORKFLOW_INTERCEPTOR_MODULES }),
-  };
-}
 
 /**
  * Bundles a workflows module (default: the sagas the worker registers) with the kit's workflow interceptors. The
@@ -32,9 +15,9 @@ export function bundleSagaWorkflows(
   /** interceptorModules: more workflow interceptors after the kit's (the explorer's, never a production bundle). */
   options: { workflowsPath?: string; logger?: unknown; interceptorModules?: string[] } = {},
 ): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({
+  return bundleWithKit({
     workflowsPath: options.workflowsPath ?? SAGA_WORKFLOWS_PATH,
-    workflowInterceptorModules: [...SAGA_WORKFLOW_INTERCEPTOR_MODULES, ...(options.interceptorModules ?? [])],
+    interceptorModules: options.interceptorModules,
     logger: (options.logger ?? silentSdkLogger) as never,
   });
 }

