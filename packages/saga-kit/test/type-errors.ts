@@ -13,35 +13,16 @@ import { activitiesOf, defineSaga, type SagaTypes } from 'temporal-saga-kit/work
 type Order = SagaTypes<typeof orderSaga>;
 
 declare const order: OrderSagaInput;
-const base = {
-  input: orderSagaInputSchema,
-  activities: activitiesOf<OrderActivities>(),
-  key: (o: OrderSagaInput) => o.orderId,
-  summary: () => '',
-};
+const base = { input: orderSagaInputSchema, activities: activitiesOf<OrderActivities>(), key: (o: OrderSagaInput) => o.orderId, summary: () => '' };
 const outcome = { completed: () => 'done', compensated: () => 'undone' };
 
 export const checks = [
   // A step's kind decides its shape: a compensatable step needs a compensation...
   // @ts-expect-error compensatable without compensate
-  defineSaga({
-    ...base,
-    ...outcome,
-    name: 'a',
-    steps: (s) => s.compensatable('create-order', { run: async () => undefined }),
-  }),
+  defineSaga({ ...base, ...outcome, name: 'a', steps: (s) => s.compensatable('create-order', { run: async () => undefined }) }),
   // ...and a retriable one cannot have one.
   // @ts-expect-error retriable with a compensation
-  defineSaga({
-    ...base,
-    ...outcome,
-    name: 'b',
-    steps: (s) =>
-      s.retriable('approve-order', {
-        run: async () => undefined,
-        compensate: { name: 'x', run: async () => undefined },
-      }),
-  }),
+  defineSaga({ ...base, ...outcome, name: 'b', steps: (s) => s.retriable('approve-order', { run: async () => undefined, compensate: { name: 'x', run: async () => undefined } }) }),
 
   // Typed data: a later step sees what earlier steps returned, with its type...
   defineSaga({
@@ -87,8 +68,7 @@ export const checks = [
             }),
         )
         .pivot('charge-payment', {
-          run: async ({ input, data, act }) =>
-            act.chargePayment({ ...input, amountCents: data.totalCents + data.cents }),
+          run: async ({ input, data, act }) => act.chargePayment({ ...input, amountCents: data.totalCents + data.cents }),
         }),
   }),
 ];

@@ -4,6 +4,6 @@
  *
  * @packageDocumentation
  */
-export { sagaActivityContext, type SagaActivityContext } from './saga-call';
+export { sagaActivityContext } from './saga-call';
 export type { DeadLetterPort } from './dead-letters';
 export type { DeadLetterEntry } from '../workflow/types';

@@ -22,16 +22,19 @@ import { hasFaultPlanInterceptor, sagaClientInterceptors, withFaultPlan } from '
 
 /** A start the client refused before sending it: the input, the run options or the fault plan are invalid. */
 export class SagaInputError extends Error {
+  /** `SagaInputError`, for logs and `instanceof`-free checks. */
   override name = 'SagaInputError';
 }
 
 /** A saga with this business key already exists (Temporal refuses a second one, even after the first ended). */
 export class SagaAlreadyStartedError extends Error {
+  /** `SagaAlreadyStartedError`, for logs and `instanceof`-free checks. */
   override name = 'SagaAlreadyStartedError';
 }
 
 /** A saga refused an operator's decision (nothing waits, not that compensation, no reason); the message says why. */
 export class OperatorDecisionRefusedError extends Error {
+  /** `OperatorDecisionRefusedError`, for logs and `instanceof`-free checks. */
   override name = 'OperatorDecisionRefusedError';
 }
 

@@ -18,7 +18,7 @@ const WORKFLOW_INTERCEPTOR_MODULES = [require.resolve('../workflow/interceptors'
 /**
  * Options for {@link sagaWorkerOptions}: where the workflows are, the activities, and the dead-letter port.
  */
-export interface SagaWorkerConfig {
+interface SagaWorkerConfig {
   /** The module that exports every saga's `workflow` under its `workflowType` (bundled at worker start)... */
   workflowsPath?: string;
   /** ...or a bundle made beforehand with {@link bundleSagaWorkflows} (a worker then starts in about a second). */

@@ -15,7 +15,7 @@ import type { Duration } from '@temporalio/common';
 import { z } from 'zod';
 import { checkInput, type InputSchema } from './input';
 import type { FailureClassification } from './failures';
-import { installOperatorHandlers, resolveCompensationUpdate, retryCompensationUpdate } from './operator';
+import { installOperatorHandlers } from './operator';
 import {
   DEAD_LETTER_RETRY,
   KIT_DEFAULTS,
@@ -63,6 +63,10 @@ type Callable<A> = {
 export interface ActivitiesOf<A> {
   readonly __activities?: A;
 }
+/**
+ * Names a saga's activities by their interface, without importing their code into the workflow bundle:
+ * `activities: activitiesOf<typeof myActivities>()`. Each step's `act` then calls them typed.
+ */
 export function activitiesOf<A extends object>(): ActivitiesOf<A> {
   return {};
 }
@@ -95,7 +99,9 @@ export interface CompensationSpec<I, D, A, C extends string> {
  * A start may still override the start-to-close timeout and the retry policies (a test's or an operator's need).
  */
 export interface StepOptions {
+  /** One attempt's time limit (default 15 s). */
   startToCloseTimeout?: Duration;
+  /** The limit for all attempts together, retries included (default: none). */
   scheduleToCloseTimeout?: Duration;
   /** For long activities that heartbeat (ignored for local activities). */
   heartbeatTimeout?: Duration;
@@ -272,9 +278,11 @@ export interface SagaConfig<I, A, D, S extends string, C extends string, RC, RX>
 
 /** The saga's state as its query answers it, while it runs and after it ended. */
 export interface SagaView<D = Record<string, unknown>> extends SagaState {
-  /** The saga's name and business key (its workflow id). */
+  /** The saga's name. */
   saga: string;
+  /** Its business key (its workflow id). */
   key: string;
+  /** What the completed steps returned, merged in step order. */
   data: Partial<D> & Record<string, unknown>;
   /** While the saga can still compensate: what a failure now would run. */
   unwindPreview?: UnwindPreview;
@@ -302,31 +310,39 @@ export const SAGA_DEADLINE_PATCH = 'saga-deadline-and-dead-letters';
 export const SAGA_PARALLEL_PATCH = 'saga-parallel-groups';
 export const SAGA_KIT_PATCH = 'saga-kit-v1';
 
+/**
+ * A saga, as defineSaga returns it: the workflow function to register, and what a client and tools read of it
+ * (its key and summary functions, its steps in order). Its type parameters carry the input (I), the result (R), the
+ * data (D) and the step (S) and compensation (C) names: read them with SagaTypes.
+ */
 export interface SagaDefinition<I = any, R = any, D = any, S extends string = string, C extends string = string> {
+  /** The saga's name as declared, kebab-case (`order`). */
   name: string;
+  /** Its workflow type: the camel-cased name + "Saga" (`orderSaga`). Export `workflow` under this name. */
   workflowType: string;
   /** The input's schema, if the definition has one. */
   inputSchema?: InputSchema<I>;
   /** The workflow function: export it from the worker's workflows module under `workflowType`. */
   workflow: (input: I, options?: SagaRunOptions) => Promise<R>;
+  /** The business key of an input: the saga's workflow id. */
   key: (input: I) => string;
+  /** One line for the web UI's workflow list. */
   summary: (input: I) => string;
   /** The web UI's static details: the steps in order, the pivot marked. */
   details: string;
+  /** The saga's plan, for clients and tools: its steps, kinds, groups and compensations. */
   meta: {
     /** Every step in order (a group's members carry its name in `group`). */
     steps: readonly StepMeta<S, C>[];
     /** The order in which they run: steps, and parallel groups with their members. */
     plan: readonly (StepMeta<S, C> | GroupMeta<S, C>)[];
+    /** The step names, in order. */
     stepNames: readonly S[];
+    /** The compensation names, in the order they are declared. */
     compensationNames: readonly C[];
     /** Every step and compensation name: what a fault plan may name. */
     actions: readonly (S | C)[];
   };
-  stateQuery: typeof sagaStateQuery;
-  retryCompensationUpdate: typeof retryCompensationUpdate;
-  resolveCompensationUpdate: typeof resolveCompensationUpdate;
-  searchAttributes: { status: typeof SAGA_STATUS };
   /** Types only: the saga's data and result. */
   readonly __types?: { data: D; result: R };
 }
@@ -344,11 +360,17 @@ export type DataOf<T> = T extends SagaDefinition<any, any, infer D> ? D : never;
  * - step, compensation, action: the names of its steps, of its compensations, and of either (what a fault plan names).
  */
 export interface SagaTypes<T extends SagaDefinition> {
+  /** The business input. */
   input: InputOf<T>;
+  /** The workflow's result (completed or compensated). */
   result: ResultOf<T>;
+  /** The data the steps return, merged. */
   data: DataOf<T>;
+  /** A step's name. */
   step: StepName<T>;
+  /** A compensation's name. */
   compensation: CompensationName<T>;
+  /** A step's or a compensation's name: what a fault plan names. */
   action: ActionName<T>;
 }
 
@@ -375,6 +397,27 @@ function actionActivities<A>(
   ) as Callable<A>;
 }
 
+/**
+ * Declares a saga: its input, its activities, its business key, its steps in business order (with their
+ * compensations and options), and how its outcome reads; returns the SagaDefinition that a worker registers and a
+ * client starts. A malformed saga (a compensatable step without a compensation, two pivots, a retriable step before
+ * the pivot...) is refused here, at definition time; most such shapes do not even compile.
+ *
+ * @example
+ * ```ts
+ * export const tripSaga = defineSaga({
+ *   name: 'trip',
+ *   activities: activitiesOf<TripActivities>(),
+ *   key: (trip: Trip) => trip.id,
+ *   summary: (trip) => `Trip ${trip.id}`,
+ *   steps: (s) =>
+ *     s.compensatable('book-hotel', { run: ({ input, act }) => act.bookHotel(input), compensate: { name: 'cancel-hotel', run: ({ input, act }) => act.cancelHotel(input) } })
+ *      .pivot('charge-card', { run: ({ input, act }) => act.charge(input) }),
+ *   completed: () => 'BOOKED',
+ *   compensated: ({ why }) => `NOT BOOKED: ${why.reason}`,
+ * });
+ * ```
+ */
 export function defineSaga<I, A, D, S extends string, C extends string, RC, RX>(
   config: SagaConfig<I, A, D, S, C, RC, RX>,
 ): SagaDefinition<I, RC | RX, D, S, C> {
@@ -510,10 +553,6 @@ export function defineSaga<I, A, D, S extends string, C extends string, RC, RX>(
     summary: config.summary,
     details: `${words(config.name)} saga: ${plan.map((p) => ('members' in p ? `(${p.members.map(title).join(' ‖ ')})` : title(p))).join(' → ')}`,
     meta: { steps: metaSteps, plan, stepNames, compensationNames, actions: [...stepNames, ...compensationNames] },
-    stateQuery: sagaStateQuery,
-    retryCompensationUpdate,
-    resolveCompensationUpdate,
-    searchAttributes: { status: SAGA_STATUS },
   };
 }
 

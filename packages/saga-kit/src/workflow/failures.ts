@@ -7,8 +7,11 @@ export const SAGA_COMPENSATION_FAILED = 'SagaCompensationFailed';
 
 /** What a saga's failure classification sees of a step's application failure (see SagaOptions.wroteNothing). */
 export interface StepFailure {
+  /** The application failure's type (e.g. a service's error code). */
   type: string;
+  /** Its message. */
   message: string;
+  /** Whether the activity marked it non-retryable. */
   nonRetryable: boolean;
   /** The failure's details, as the activity attached them (e.g. the service's answer). */
   details: unknown[];

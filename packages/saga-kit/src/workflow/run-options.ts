@@ -24,7 +24,35 @@ const retrySchema = z
     },
   );
 
-export const sagaRunOptionsSchema = z
+/** Milliseconds, or a whole number with a unit: "500ms", "90s", "5m", "2h", "1d". */
+type RunDuration = number | string;
+
+/** A retry policy's fields a start may override (each optional, merged over the definition's). */
+interface RetryOverrideFields {
+  initialInterval?: RunDuration;
+  maximumInterval?: RunDuration;
+  backoffCoefficient?: number;
+  maximumAttempts?: number;
+}
+
+/**
+ * How one run executes, besides its business input: what a start may override for an operator or a test. Nothing
+ * here changes how the saga compensates (that is its definition's).
+ */
+export interface SagaRunOptions {
+  /** Retry policy of the forward steps up to the pivot (after it, steps retry without limit). */
+  stepRetry?: RetryOverrideFields;
+  /** Retry policy of the compensations. */
+  compensationRetry?: RetryOverrideFields;
+  /** Start-to-close timeout of every step's and compensation's activities. */
+  stepTimeout?: RunDuration;
+  /** Run every step and compensation as local activities (see StepOptions.local). */
+  localActivities?: boolean;
+  /** The saga's deadline to reach its pivot; past it, the saga compensates. */
+  deadline?: RunDuration;
+}
+
+export const sagaRunOptionsSchema: z.ZodType<SagaRunOptions> = z
   .object({
     /** Retry policy of the forward steps up to the pivot (after it, steps retry without limit). */
     stepRetry: retrySchema.optional(),
@@ -43,7 +71,6 @@ export const sagaRunOptionsSchema = z
   })
   .strict();
 
-export type SagaRunOptions = z.infer<typeof sagaRunOptionsSchema>;
 export type RetryOverride = SagaRunOptions['stepRetry'];
 type Duration = z.infer<typeof durationSchema>;
 export type BaseRetry = {
@@ -66,6 +93,11 @@ export interface SagaDefaults {
   deadline: Duration;
 }
 
+/**
+ * The kit's defaults per step kind: a 15 s start-to-close timeout; forward steps up to the pivot retried 5 times;
+ * retriable steps after it without limit; compensations 20 times, more patiently; a 1 h deadline to the pivot. A
+ * definition's `defaults` and a step's own `options` override them.
+ */
 export const KIT_DEFAULTS: SagaDefaults = {
   stepTimeout: '15s',
   stepRetry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },

@@ -11,10 +11,13 @@ export interface DeadLetterEntry {
   sagaId: string;
   /** The compensation, e.g. "release-inventory", and the forward step it undoes. */
   step: string;
+  /** The forward step it undoes. */
   forStep: string;
   /** 1 for the first failure, +1 after each operator retry that failed again. */
   round: number;
+  /** The last failure's type (a service's error code, or the Temporal failure kind). */
   errorType: string;
+  /** The last failure's message. */
   lastError: string;
   /** Attempts made in this round (the compensation's retry policy's). */
   attempts: number;
