@@ -6,9 +6,12 @@ import type { CallOptions, ServiceClient } from './service-client';
 /**
  * How every saga activity calls a service (shared by the order and return sagas' activities and the dead-letter log).
  *
- * The idempotency key is the workflow id (the saga's business key: the order id, the return id) plus the activity's
- * name, so it is stable across Temporal's retries of the same step and unique per step: a retried request that
- * already took effect gets the first answer back instead of doing it twice.
+ * The idempotency key names one step of one saga: the workflow id (the saga's business key: the order id, the return
+ * id), the first run id of the saga's run chain (the saga-run header) and the activity's name. It is the same across
+ * Temporal's retries of the step and its re-executions of the saga (a reset, a workflow retry, continue-as-new), so a
+ * retried request that already took effect gets the first answer back instead of doing it twice; and it is new for a
+ * new saga that reuses the business key after Temporal forgot the first one, so that saga is never handed the stored
+ * answers of the first (the participants refuse to act again on what a finished saga settled).
  */
 
 /** What a compensation answers: the record, and whether there was anything to undo. */
@@ -25,8 +28,11 @@ export function sagaCallOptions(keySuffix?: string): CallOptions {
     throw new Error(
       `${info.activityType} must run as part of a saga workflow (its idempotency key is the workflow id)`,
     );
-  const key = `${workflowId}:${info.activityType}${keySuffix === undefined ? '' : `:${keySuffix}`}`;
-  return { idempotencyKey: key, faults: sagaActivityHeaders().fault, signal: cancellationSignal };
+  const headers = sagaActivityHeaders();
+  // An activity scheduled before the kit sent the run header keeps the key its earlier attempts used.
+  const saga = headers.run === undefined ? workflowId : `${workflowId}:${headers.run}`;
+  const key = `${saga}:${info.activityType}${keySuffix === undefined ? '' : `:${keySuffix}`}`;
+  return { idempotencyKey: key, faults: headers.fault, signal: cancellationSignal };
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { SagaState } from '../workflows/saga';
+import { deadLetteredActions, type SagaState } from '../workflows/saga';
 import { EXIT } from './errors';
 
 /**
@@ -12,6 +12,7 @@ import { EXIT } from './errors';
  *   RUNNING           COMMITTED                        refused: past the pivot (e.g. the payment charged)   2
  *   RUNNING           COMPENSATING                     nothing to cancel: already compensating              3
  *   RUNNING           NEEDS_ATTENTION                  nothing to cancel: compensating, waits for operator  3
+ *   RUNNING           NEEDS_ATTENTION, no compensation refused: past the pivot, a step waits for operator  2
  *   RUNNING           COMPLETED, COMPENSATED, …        nothing to cancel: the saga has finished             3
  */
 export type CancelRefusal = 'ended' | 'compensating' | 'needs-attention' | 'at-pivot' | 'past-pivot';
@@ -43,7 +44,15 @@ export function cancelAnswer(
     case 'COMPENSATING':
       return refuse('compensating', `the saga is already compensating (${cause})`);
     case 'NEEDS_ATTENTION': {
-      const waiting = state.compensations.filter((c) => c.status === 'DEAD_LETTERED').map((c) => c.name);
+      const waiting = deadLetteredActions({ steps: state.steps ?? [], compensations: state.compensations }).map(
+        (c) => c.name,
+      );
+      // A step after the pivot waits for an operator: the saga goes forward, there is nothing to cancel.
+      if (!state.compensationCause)
+        return refuse(
+          'past-pivot',
+          `the saga is past its pivot and waits for an operator (${waiting.join(', ')} dead-lettered): see dead-letters list; it can no longer be cancelled and will complete`,
+        );
       return refuse(
         'needs-attention',
         `the saga is already compensating (${cause}) and waits for an operator (${waiting.join(', ') || 'a compensation'} dead-lettered): see dead-letters list`,

@@ -23,7 +23,9 @@ import {
   sagaStateQuery,
   resolveCompensationUpdate,
   retryCompensationUpdate,
+  deadLetteredActions,
   type ActionName,
+  type DeadLetteredAction,
   type CompensationState,
   type FaultPlan,
   type InputOf,
@@ -204,7 +206,10 @@ export async function listSagas(
 export interface DeadLetteredCompensation {
   saga: string;
   sagaId: string;
+  /** The dead-lettered action: a compensation, or a step after the pivot (see `kind`). */
   compensation: string;
+  /** compensation: it undoes forStep; step: a forward step after the pivot that failed for good (forStep is itself). */
+  kind: DeadLetteredAction['action'];
   forStep: string;
   deadLetter: NonNullable<CompensationState['deadLetter']>;
   /** Why the saga was compensating in the first place. */
@@ -232,13 +237,14 @@ export async function listDeadLetters(
   const found: DeadLetteredCompensation[] = [];
   for (const [i, info] of sagas.entries()) {
     const state = states[i];
-    for (const c of state.compensations) {
-      if (c.status !== 'DEAD_LETTERED' || !c.deadLetter) continue;
+    for (const c of deadLetteredActions(state)) {
+      if (!c.deadLetter) continue;
       found.push({
         saga: state.saga,
         sagaId: info.workflowId,
         compensation: c.name,
-        forStep: c.forStep,
+        kind: c.action,
+        forStep: c.action === 'compensation' ? c.forStep : c.name,
         deadLetter: c.deadLetter,
         cause: state.compensationCause?.reason,
       });
@@ -294,9 +300,9 @@ export interface SentDecision {
  */
 function waitsForOperator(state: SagaView, sent?: SentDecision): boolean {
   if (state.status !== 'NEEDS_ATTENTION') return false;
-  return state.compensations.some((c) => {
+  return deadLetteredActions(state).some((c) => {
     const d = c.deadLetter;
-    if (c.status !== 'DEAD_LETTERED' || !d || (d.id === undefined && d.recordError === undefined)) return false;
+    if (!d || (d.id === undefined && d.recordError === undefined)) return false;
     return !(sent && c.name === sent.compensation && d.round === sent.round);
   });
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CONTROL_CHARACTER, MAX_REASON_LENGTH } from '../../workflows/saga/reason';
 
 /**
  * Field schemas shared by the services (request validation) and the saga's input contract. Pure zod, no I/O, so
@@ -12,21 +13,17 @@ export const idSchema = z
   .max(64)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'must contain only letters, digits, ".", "_", ":" or "-"');
 
-/**
- * Control characters, C0 (U+0000–U+001F), DEL (U+007F) and C1 (U+0080–U+009F): the one rule the services, the saga's
- * input contract and the CLI apply to text that is stored or printed. C1 includes terminal controls (U+009B is CSI),
- * so a name that passed would still rewrite an operator's screen when printed.
- */
-// eslint-disable-next-line no-control-regex -- matching control characters is this rule's whole purpose
-export const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+// The reason rule (and the control characters it refuses) is the saga kit's: the services are its participants, and
+// must accept every reason the kit hands a compensation.
+export {
+  CONTROL_CHARACTER,
+  MAX_REASON_LENGTH,
+  parseReason,
+  withoutControlCharacters,
+} from '../../workflows/saga/reason';
 
 function hasControlCharacters(text: string): boolean {
   return CONTROL_CHARACTER.test(text);
-}
-
-/** The text with every run of control characters replaced by one space (for error texts that are stored). */
-export function withoutControlCharacters(text: string): string {
-  return text.replace(new RegExp(`${CONTROL_CHARACTER.source}+`, 'g'), ' ');
 }
 
 /**
@@ -42,30 +39,12 @@ export function textSchema(maxLength: number) {
     .refine((value) => !hasControlCharacters(value), 'must not contain control characters');
 }
 
-/** The longest reason the services store and an operator may give. */
-export const MAX_REASON_LENGTH = 500;
-
 /**
  * A free-text reason — for a cancellation, a rejection, a return, or an operator's resolution of a dead letter:
- * trimmed, never empty, bounded, no control characters. The one rule for the services' request bodies, the saga's
- * input contract, the saga kit's operator update and the CLI's `--reason`.
+ * trimmed, never empty, bounded, no control characters. The saga kit's reason rule (workflows/saga/reason.ts) as the
+ * services' request bodies and the saga's input contract check it.
  */
 export const reasonSchema = textSchema(MAX_REASON_LENGTH);
-
-/**
- * The reason, trimmed, or why it is refused, worded to follow its name ("--reason …", "the reason …"). Applies
- * reasonSchema (no I/O, deterministic: the saga's update validator calls it too).
- */
-export function parseReason(value: unknown): { reason: string } | { problem: string } {
-  const result = reasonSchema.safeParse(value);
-  if (result.success) return { reason: result.data };
-  const issue = result.error.issues[0];
-  if (issue.code === 'too_big')
-    return { problem: `is ${String(value).trim().length} characters long; at most ${MAX_REASON_LENGTH}` };
-  if (issue.code === 'custom')
-    return { problem: 'must not contain control characters (newlines, tabs, ...): one line of text' };
-  return { problem: 'must not be empty: a resolution needs a reason (what was done by hand)' };
-}
 
 /** Quantities are whole units, bounded so that a hostile value cannot overflow a 32-bit column. */
 export const quantitySchema = z.number().int().positive().max(10_000);

@@ -30,9 +30,18 @@ export {
   type StepName,
 } from './define';
 export { STATUS_MARKS } from './marks';
-export { Saga, validateSteps, groupsOf, renderDetails, type SagaOutcome, type SagaHooks } from './saga';
+export { Saga, type SagaOutcome, type SagaHooks } from './saga';
+export { validateSteps, groupsOf } from './stages';
+export { renderDetails } from './details';
+export { asReason, MAX_REASON_LENGTH } from './reason';
 export { SAGA_COMPENSATION_FAILED, describeFailure, type FailureClassification, type StepFailure } from './failures';
 export { sagaRunOptionsSchema, KIT_DEFAULTS, type SagaRunOptions, type SagaDefaults } from './run-options';
 export { type FaultPlan } from './headers';
 export { SAGA_STATUS, SAGA_SEARCH_ATTRIBUTES } from './search-attributes';
-export { retryCompensationUpdate, resolveCompensationUpdate, type OperatorDecisionAck } from './operator';
+export {
+  retryCompensationUpdate,
+  resolveCompensationUpdate,
+  deadLetteredActions,
+  type DeadLetteredAction,
+  type OperatorDecisionAck,
+} from './operator';

@@ -1,6 +1,7 @@
 import { defineUpdate, setHandler } from '@temporalio/workflow';
-import { parseReason } from '../../services/shared/fields';
+import { parseReason } from './reason';
 import type { Saga } from './saga';
+import type { CompensationState, SagaState, StepState } from './types';
 
 /**
  * What an operator can do with a saga that waits on a dead-lettered compensation. Updates rather than signals: the
@@ -28,7 +29,7 @@ export const resolveCompensationUpdate = defineUpdate<OperatorDecisionAck, [Reso
   'resolveCompensation',
 );
 
-/** The operator's reason, trimmed, by the one rule for reasons (services/shared/fields.ts); refused with why. */
+/** The operator's reason, trimmed, by the kit's one rule for reasons (reason.ts); refused with why. */
 function checkReason(value: unknown): string {
   const parsed = parseReason(value);
   if ('problem' in parsed) throw new Error(`the reason ${parsed.problem}`);
@@ -50,4 +51,17 @@ export function installOperatorHandlers(saga: Saga): void {
       },
     },
   );
+}
+
+/** A dead-lettered action as an operator sees it: a compensation (undoing `forStep`), or a step after the pivot. */
+export type DeadLetteredAction = (StepState & { action: 'step' }) | (CompensationState & { action: 'compensation' });
+
+/** What waits for an operator in a saga's state: its dead-lettered steps (after the pivot) and compensations. */
+export function deadLetteredActions(state: Pick<SagaState, 'steps' | 'compensations'>): DeadLetteredAction[] {
+  return [
+    ...state.steps.filter((s) => s.status === 'DEAD_LETTERED').map((s) => ({ ...s, action: 'step' as const })),
+    ...state.compensations
+      .filter((c) => c.status === 'DEAD_LETTERED')
+      .map((c) => ({ ...c, action: 'compensation' as const })),
+  ];
 }
