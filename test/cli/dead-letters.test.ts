@@ -122,6 +122,7 @@ describe('client.ts dead-letters (CLI subprocess against a real saga stack)', fu
         saga: 'order',
         sagaId: orderId,
         compensation: 'release-inventory',
+        kind: 'compensation',
         forStep: 'reserve-inventory',
         deadLetter: entry.deadLetter,
         cause: waiting.compensationCause!.reason,
