@@ -46,11 +46,24 @@ export function textSchema(maxLength: number) {
  */
 export const reasonSchema = textSchema(MAX_REASON_LENGTH);
 
-/** Quantities are whole units, bounded so that a hostile value cannot overflow a 32-bit column. */
-export const quantitySchema = z.number().int().positive().max(10_000);
+/** The most units of one SKU in one order line. */
+export const MAX_QUANTITY = 10_000;
 
-/** Money is integer cents, bounded to the 32-bit column it is stored in. */
-export const centsSchema = z.number().int().positive().max(100_000_000);
+/**
+ * Quantities are whole units, bounded so that a hostile value cannot overflow the 32-bit columns. The databases back
+ * this with CHECK constraints (a line's quantity > 0, stock counters >= 0), so no path can store a negative count.
+ */
+export const quantitySchema = z.number().int().positive().max(MAX_QUANTITY);
+
+/** The largest amount of money one request moves (a charge, an order's total): 1,000,000.00. */
+export const MAX_CENTS = 100_000_000;
+
+/**
+ * Money is integer cents, positive, at most MAX_CENTS: it fits the 32-bit columns it is stored in (CHECK constraints
+ * there refuse amounts <= 0). An order's total, sum(quantity × price) computed in 64 bits by inventory, is held to the
+ * same bound at its reservation (422 amount_too_large), so the saga never carries a total that payments cannot charge.
+ */
+export const centsSchema = z.number().int().positive().max(MAX_CENTS);
 
 /** Order lines: at least one, at most 50, each SKU once (a duplicate SKU is ambiguous, so it is rejected). */
 export const itemsSchema = z
