@@ -60,10 +60,20 @@ export function parseLimit(value: string): number {
   return Number(value);
 }
 
-/** Every registered saga's compensations: what `--compensation` may name (the saga itself checks it is its own). */
-const ALL_COMPENSATIONS = [...new Set(SAGA_LIST.flatMap((s) => s.meta.compensationNames as readonly string[]))];
+/**
+ * What `--compensation` may name: every registered saga's compensations, and its steps after the pivot (they wait for
+ * an operator the same way). The saga itself checks that the one named is its own and waits.
+ */
+const ALL_COMPENSATIONS = [
+  ...new Set(
+    SAGA_LIST.flatMap((s) => [
+      ...(s.meta.compensationNames as readonly string[]),
+      ...s.meta.steps.filter((m) => m.kind === 'retriable').map((m) => m.name as string),
+    ]),
+  ),
+];
 
-/** `--compensation NAME` of the dead-letter commands: one of the sagas' compensating actions. */
+/** `--compensation NAME` of the dead-letter commands: one of the sagas' dead-letterable actions. */
 export function parseCompensation(value: string): string {
   const name = value.trim();
   if (!ALL_COMPENSATIONS.includes(name)) throw new InvalidArgumentError(`one of: ${ALL_COMPENSATIONS.join(', ')}`);

@@ -1,7 +1,9 @@
 import { createInterface } from 'node:readline/promises';
 import type { Client } from '@temporalio/client';
 import type { SagaDefinition } from 'temporal-saga-kit/workflow';
-import { STATUS_MARKS } from 'temporal-saga-kit/client';
+import { SagaClient } from 'temporal-saga-kit/client';
+
+const STATUS_MARKS = SagaClient.statusMarks;
 import { CliError, EXIT } from './errors';
 import { startCountBar } from './progress-bar';
 import type { CommandContext, CommandResult } from './run';

@@ -1,7 +1,9 @@
 import type { WorkflowExecutionInfo } from '@temporalio/client';
-import { SAGA_STATUS, STATUS_MARKS } from 'temporal-saga-kit/client';
+import { SAGA_STATUS, SagaClient } from 'temporal-saga-kit/client';
 import { SAGA_FAILURE_TYPES, type SagaView } from 'temporal-saga-kit/workflow';
 import type { CompensationState } from '../workflows/saga-types';
+
+const { deadLetteredActions, statusMarks: STATUS_MARKS } = SagaClient;
 import { sagaOfWorkflowType } from '../workflows/sagas';
 import type { CancelOutcome, DeadLetteredCompensation, SagaResult } from './saga-client';
 import { cliOf } from './sagas';
@@ -63,8 +65,16 @@ function isNoop(compensation: CompensationState): boolean {
 
 function stepLine(step: StepState, width: number, indent = ''): string {
   const kind = step.kind === 'pivot' ? 'PIVOT (point of no return)' : step.kind;
-  const failure = step.status === 'FAILED' && step.failure ? `  — ${step.failure.message}` : '';
-  return `  ${indent}${MARKS[step.status] ?? '?'} ${step.name.padEnd(width - indent.length)}  ${kind}${failure}`;
+  const d = step.deadLetter;
+  const note =
+    step.status === 'FAILED' && step.failure
+      ? `  — ${step.failure.message}`
+      : step.status === 'DEAD_LETTERED' && d
+        ? `  — dead-lettered (${deadLetterLabel(d)}) after ${d.attempts} attempt(s): ${d.errorType}: ${d.lastError}`
+        : step.status === 'RESOLVED'
+          ? `  — resolved by an operator: ${step.resolution ?? 'no reason recorded'}`
+          : '';
+  return `  ${indent}${MARKS[step.status] ?? '?'} ${step.name.padEnd(width - indent.length)}  ${kind}${note}`;
 }
 
 /** The steps in order; a parallel group's members indented under one "parallel" line. */
@@ -105,7 +115,7 @@ function compensationLines(c: CompensationState, width: number, state: SagaView)
     case 'DEAD_LETTERED': {
       if (!d) return [`${head}  — dead-lettered: ${c.failure?.message ?? 'unknown error'}`];
       // With several waiting, a decision has to name its compensation.
-      const several = state.compensations.filter((o) => o.status === 'DEAD_LETTERED').length > 1;
+      const several = deadLetteredActions(state).length > 1;
       const which = several ? ` --compensation ${c.name}` : '';
       return [
         `${head}  — dead-lettered (${deadLetterLabel(d)}) after ${d.attempts} attempt(s): ${d.errorType}: ${d.lastError}`,
@@ -198,7 +208,7 @@ export interface NeedsAttentionView {
 export type SagaOutcomeView = ResultView | NeedsAttentionView;
 
 function needsAttention(state: SagaView): string {
-  const waiting = state.compensations.filter((c) => c.status === 'DEAD_LETTERED').map((c) => c.name);
+  const waiting = deadLetteredActions(state).map((c) => c.name);
   return `waits for an operator: ${waiting.join(', ') || 'a compensation'} dead-lettered (${CLI} dead-letters list)`;
 }
 
@@ -308,7 +318,7 @@ export function renderDeadLetters(entries: DeadLetteredCompensation[]): string {
     e.saga,
     e.sagaId,
     e.compensation,
-    e.forStep,
+    e.kind === 'compensation' ? e.forStep : '(step after the pivot)',
     String(e.deadLetter.round),
     String(e.deadLetter.attempts),
     e.deadLetter.recordedAt ?? '-',

@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { SagaDefinition } from 'temporal-saga-kit/workflow';
+import { SagaClient } from 'temporal-saga-kit/client';
 import { SAGA_LIST } from '../../workflows/sagas';
 import { MAX_REASON_LENGTH } from '../../services/shared/fields';
 import { checkReason, parseCompensation, parseErrorType, parseLimit, parseSagaName } from '../args';
@@ -82,9 +83,7 @@ async function sendDecision(
       throw new CliError(`refused: ${saga.name} ${sagaId}: ${err.message}`, EXIT.DECISION_REFUSED, 'refused');
     throw err;
   });
-  const deadLetter = before.compensations.find(
-    (c) => c.name === ack.compensation && c.status === 'DEAD_LETTERED',
-  )?.deadLetter;
+  const deadLetter = SagaClient.deadLetteredActions(before).find((c) => c.name === ack.compensation)?.deadLetter;
   const view: DecisionView = {
     ...idFields(saga.name, sagaId),
     action: ack.action,
@@ -160,7 +159,7 @@ export function register(program: Command): void {
   const deadLetters = program
     .command('dead-letters')
     .description(
-      'compensations that ran out of retries: the saga waits (NEEDS_ATTENTION) until an operator retries or resolves them',
+      'compensations (and steps after the pivot) that ran out of retries: the saga waits (NEEDS_ATTENTION) until an operator retries or resolves them',
     )
     .addHelpText(
       'after',
@@ -190,7 +189,11 @@ Examples:
       'run a dead-lettered compensation again; the saga resumes unwinding from there (--all: every waiting one that matches)',
     )
     .argument('[id]', 'the saga id; or --all')
-    .option('--compensation <name>', 'the compensation to retry (needed only when several wait)', parseCompensation)
+    .option(
+      '--compensation <name>',
+      'the compensation (or step after the pivot) to retry (needed only when several wait)',
+      parseCompensation,
+    )
     .option(
       '--wait',
       'wait for the saga to end (or to wait for an operator again) and print its result (exit code as for `result`)',
@@ -206,7 +209,11 @@ Examples:
       '--reason <text>',
       `what was done by hand (at most ${MAX_REASON_LENGTH} characters, one line); recorded with the dead letter`,
     )
-    .option('--compensation <name>', 'the compensation to resolve (needed only when several wait)', parseCompensation)
+    .option(
+      '--compensation <name>',
+      'the compensation (or step after the pivot) to resolve (needed only when several wait)',
+      parseCompensation,
+    )
     .option(
       '--wait',
       'wait for the saga to end (or to wait for an operator again) and print its result (exit code as for `result`)',

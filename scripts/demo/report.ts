@@ -1,4 +1,6 @@
-import { STATUS_MARKS } from 'temporal-saga-kit/client';
+import { SagaClient } from 'temporal-saga-kit/client';
+
+const STATUS_MARKS = SagaClient.statusMarks;
 import { renderResult, renderStatus } from '../../cli/render';
 import type { ScenarioDetails, ScenarioReport } from './run-scenario';
 import type { FinalState, Scenario } from './scenarios';

@@ -1,3 +1,4 @@
+import { MAX_CENTS } from '../shared/fields';
 import type { IdempotentCall } from '../shared/idempotency';
 import { runRequestFunction } from '../shared/request-functions';
 import { notFound } from '../shared/routes';
@@ -8,7 +9,8 @@ import type { InventoryDb } from './db';
  * *_request_functions), so the stock counters, the reservation's status row and the idempotency record commit
  * together in one round trip; races are decided there by conditional writes (services/shared/request-functions.ts).
  *   reserve   holds stock for an order: PENDING (409 if the order has a reservation or a tombstone, 404 unknown SKU,
- *             422 insufficient stock, the last unit to exactly one request)
+ *             422 amount_too_large when the total is more than one payment may charge (MAX_CENTS), 422 insufficient
+ *             stock, the last unit to exactly one request)
  *   confirm   sells the held stock: CONFIRMED (idempotent; 409 unless PENDING, 404 no reservation)
  *   release   compensation of reserve: gives the held stock back (RELEASED); releasing nothing records a tombstone
  *             and succeeds (noop), 409 once CONFIRMED
@@ -22,7 +24,7 @@ export interface ReserveInput {
 
 export function reserve(db: InventoryDb, call: IdempotentCall, input: ReserveInput) {
   return runRequestFunction(
-    db.$queryRaw`SELECT * FROM inventory_reserve(${call.key}, ${call.hash}, ${input.orderId}, ${JSON.stringify(input.items)}::jsonb)`,
+    db.$queryRaw`SELECT * FROM inventory_reserve(${call.key}, ${call.hash}, ${input.orderId}, ${JSON.stringify(input.items)}::jsonb, ${MAX_CENTS}::integer)`,
   );
 }
 

@@ -10,7 +10,7 @@ import type { PaymentsDb } from './db';
  *   charge   takes the amount from the balance (down to -creditLimitCents): CHARGED (409 if the order has a payment or
  *            a tombstone, 404 unknown customer, 422 insufficient funds, the last unit of credit to exactly one request)
  *   refund   compensation of charge: gives the money back (REFUNDED); refunding nothing records a tombstone and
- *            succeeds (noop)
+ *            succeeds (noop); 422 amount_too_large if the balance would exceed what an account holds (2^31-1 cents)
  */
 export interface ChargeInput {
   orderId: string;

@@ -8,7 +8,8 @@ import type { PaymentsDb } from './db';
  * (prisma/payments/migrations/*_returns); the payment's status is the guard (CHARGED → REFUNDED exactly once), decided
  * there by conditional writes (services/shared/request-functions.ts).
  *   refund  gives the order's CHARGED payment back in full: REFUNDED (404 no payment, 409 already_refunded, or a return
- *           id already refunded or voided before it was refunded: a tombstone)
+ *           id already refunded or voided before it was refunded: a tombstone; 422 amount_too_large if the balance would
+ *           exceed what an account holds, 2^31-1 cents)
  *   void    compensation of refund, for an unknown outcome: a refund that happened is taken back (the payment is CHARGED
  *           again; 422 insufficient_funds if the customer no longer has it), none records a tombstone (noop)
  */

@@ -4,9 +4,13 @@ import type { Logger } from 'pino';
 import { requireBearerToken } from './auth';
 import { HttpError, NotFoundError, toClientError } from './errors';
 import { faultInjection } from './faults';
+import { cachedProbe } from './health-probe';
 
 /** Request bodies are small JSON documents; anything larger is refused before it is parsed. */
 export const MAX_BODY_BYTES = 16 * 1024;
+
+/** How long GET /health answers from the last probe of the service's health before it probes again. */
+export const HEALTH_PROBE_INTERVAL_MS = 1_000;
 
 export interface ServiceAppOptions {
   name: string;
@@ -18,7 +22,10 @@ export interface ServiceAppOptions {
   readToken?: string;
   /** The service's business routes. */
   router: Router;
-  /** Throws when the service cannot do its job (e.g. its database is unreachable). */
+  /**
+   * Throws when the service cannot do its job (e.g. its database is unreachable). Runs at most once per
+   * HEALTH_PROBE_INTERVAL_MS, however often /health is asked (health-probe.ts).
+   */
   healthCheck: () => Promise<void>;
   /** Records each request in the service's metrics (metrics.ts). */
   metrics?: RequestHandler;
@@ -43,10 +50,23 @@ export function createServiceApp(options: ServiceAppOptions): express.Express {
       redact: { paths: ['req.headers.authorization'], censor: '[redacted]' },
     }),
   );
-  // Health is open (load balancers, compose healthchecks); it says nothing but "ok".
+  // Health is open (load balancers, compose healthchecks); it says nothing but "ok", or 503 (why goes to the log).
+  const healthy = cachedProbe(
+    () =>
+      options.healthCheck().catch((err: unknown) => {
+        options.logger.warn({ err }, 'health probe failed');
+        throw err;
+      }),
+    HEALTH_PROBE_INTERVAL_MS,
+  );
   app.get('/health', async (_req, res) => {
-    await options.healthCheck();
-    res.json({ service: options.name, status: 'ok' });
+    if (await healthy()) {
+      res.json({ service: options.name, status: 'ok' });
+      return;
+    }
+    res
+      .status(503)
+      .json(new HttpError(503, 'unavailable', `${options.name} cannot do its job now; retry later`).toBody());
   });
   // Before the body parser and fault injection: a stranger's body is never parsed, nor can a stranger inject faults.
   app.use(requireBearerToken({ write: options.authToken, read: options.readToken }));

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { reasonRule } from 'temporal-saga-kit/workflow';
 
 /**
  * Field schemas shared by the services (request validation) and the saga's input contract. Pure zod, no I/O, so
@@ -12,21 +13,15 @@ export const idSchema = z
   .max(64)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'must contain only letters, digits, ".", "_", ":" or "-"');
 
-/**
- * Control characters, C0 (U+0000–U+001F), DEL (U+007F) and C1 (U+0080–U+009F): the one rule the services, the saga's
- * input contract and the CLI apply to text that is stored or printed. C1 includes terminal controls (U+009B is CSI),
- * so a name that passed would still rewrite an operator's screen when printed.
- */
-// eslint-disable-next-line no-control-regex -- matching control characters is this rule's whole purpose
-export const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+// The reason rule (and the control characters it refuses) is the saga kit's: the services are its participants, and
+// must accept every reason the kit hands a compensation.
+export const CONTROL_CHARACTER = reasonRule.controlCharacter;
+export const MAX_REASON_LENGTH = reasonRule.maxLength;
+export const parseReason = reasonRule.parse;
+export const withoutControlCharacters = reasonRule.withoutControlCharacters;
 
 function hasControlCharacters(text: string): boolean {
   return CONTROL_CHARACTER.test(text);
-}
-
-/** The text with every run of control characters replaced by one space (for error texts that are stored). */
-export function withoutControlCharacters(text: string): string {
-  return text.replace(new RegExp(`${CONTROL_CHARACTER.source}+`, 'g'), ' ');
 }
 
 /**
@@ -42,36 +37,31 @@ export function textSchema(maxLength: number) {
     .refine((value) => !hasControlCharacters(value), 'must not contain control characters');
 }
 
-/** The longest reason the services store and an operator may give. */
-export const MAX_REASON_LENGTH = 500;
-
 /**
  * A free-text reason — for a cancellation, a rejection, a return, or an operator's resolution of a dead letter:
- * trimmed, never empty, bounded, no control characters. The one rule for the services' request bodies, the saga's
- * input contract, the saga kit's operator update and the CLI's `--reason`.
+ * trimmed, never empty, bounded, no control characters. The saga kit's reason rule (reasonRule, temporal-saga-kit/workflow) as the
+ * services' request bodies and the saga's input contract check it.
  */
 export const reasonSchema = textSchema(MAX_REASON_LENGTH);
 
+/** The most units of one SKU in one order line. */
+export const MAX_QUANTITY = 10_000;
+
 /**
- * The reason, trimmed, or why it is refused, worded to follow its name ("--reason …", "the reason …"). Applies
- * reasonSchema (no I/O, deterministic: the saga's update validator calls it too).
+ * Quantities are whole units, bounded so that a hostile value cannot overflow the 32-bit columns. The databases back
+ * this with CHECK constraints (a line's quantity > 0, stock counters >= 0), so no path can store a negative count.
  */
-export function parseReason(value: unknown): { reason: string } | { problem: string } {
-  const result = reasonSchema.safeParse(value);
-  if (result.success) return { reason: result.data };
-  const issue = result.error.issues[0];
-  if (issue.code === 'too_big')
-    return { problem: `is ${String(value).trim().length} characters long; at most ${MAX_REASON_LENGTH}` };
-  if (issue.code === 'custom')
-    return { problem: 'must not contain control characters (newlines, tabs, ...): one line of text' };
-  return { problem: 'must not be empty: a resolution needs a reason (what was done by hand)' };
-}
+export const quantitySchema = z.number().int().positive().max(MAX_QUANTITY);
 
-/** Quantities are whole units, bounded so that a hostile value cannot overflow a 32-bit column. */
-export const quantitySchema = z.number().int().positive().max(10_000);
+/** The largest amount of money one request moves (a charge, an order's total): 1,000,000.00. */
+export const MAX_CENTS = 100_000_000;
 
-/** Money is integer cents, bounded to the 32-bit column it is stored in. */
-export const centsSchema = z.number().int().positive().max(100_000_000);
+/**
+ * Money is integer cents, positive, at most MAX_CENTS: it fits the 32-bit columns it is stored in (CHECK constraints
+ * there refuse amounts <= 0). An order's total, sum(quantity × price) computed in 64 bits by inventory, is held to the
+ * same bound at its reservation (422 amount_too_large), so the saga never carries a total that payments cannot charge.
+ */
+export const centsSchema = z.number().int().positive().max(MAX_CENTS);
 
 /** Order lines: at least one, at most 50, each SKU once (a duplicate SKU is ambiguous, so it is rejected). */
 export const itemsSchema = z

@@ -122,6 +122,7 @@ describe('client.ts dead-letters (CLI subprocess against a real saga stack)', fu
         saga: 'order',
         sagaId: orderId,
         compensation: 'release-inventory',
+        kind: 'compensation',
         forStep: 'reserve-inventory',
         deadLetter: entry.deadLetter,
         cause: waiting.compensationCause!.reason,
@@ -220,7 +221,7 @@ describe('client.ts dead-letters (CLI subprocess against a real saga stack)', fu
     assert.equal(wrong.code, 2, wrong.stderr);
     assert.equal(
       wrong.stderr,
-      `error: refused: order ${orderId}: compensation reject-order is not waiting for an operator; waiting: release-inventory\n`,
+      `error: refused: order ${orderId}: reject-order is not waiting for an operator; waiting: release-inventory\n`,
     );
     assert.equal((await state(orderId)).status, 'NEEDS_ATTENTION');
 
@@ -297,14 +298,14 @@ describe('client.ts dead-letters (CLI subprocess against a real saga stack)', fu
     assert.equal(r.code, 2, r.stderr);
     assert.equal(
       r.stderr,
-      `error: refused: order ${orderId}: no compensation is waiting for an operator (saga status RUNNING)\n`,
+      `error: refused: order ${orderId}: nothing is waiting for an operator (saga status RUNNING)\n`,
     );
     assert.equal(r.stdout, '');
     const json = await run('--json', 'dead-letters', 'retry', orderId, '--compensation', 'release-inventory');
     assert.equal(json.code, 2);
     assert.deepEqual(parseJson(json).error, {
       kind: 'refused',
-      message: `refused: order ${orderId}: no compensation is waiting for an operator (saga status RUNNING)`,
+      message: `refused: order ${orderId}: nothing is waiting for an operator (saga status RUNNING)`,
       exitCode: 2,
     });
 

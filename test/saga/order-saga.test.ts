@@ -474,10 +474,7 @@ describe('order saga (real Temporal dev server, real services, real databases)',
       (await deadLetters(orderId)).map((d) => [d.round, d.status]),
       [[1, 'RETRIED']],
     );
-    await assert.rejects(
-      retryCompensation(stack.client, orderId),
-      /no compensation is waiting|completed|not found|already/i,
-    );
+    await assert.rejects(retryCompensation(stack.client, orderId), /nothing is waiting|completed|not found|already/i);
   });
 
   it('an operator resolves a dead-lettered compensation by hand: the reason is recorded and the unwinding goes on', async () => {
@@ -558,7 +555,7 @@ describe('order saga (real Temporal dev server, real services, real databases)',
     });
     await waitUntilDeadLettered(orderId, ['cancel-shipment', 'release-inventory']);
     assert.equal((await records(orderId)).order, 'REJECTED', 'reject-order ran alongside the failing ones');
-    await assert.rejects(retryCompensation(stack.client, orderId), /several compensations wait/);
+    await assert.rejects(retryCompensation(stack.client, orderId), /several actions wait/);
     assert.equal((await deadLetters(orderId)).filter((d) => d.status === 'OPEN').length, 2);
 
     await retryCompensation(stack.client, orderId, 'cancel-shipment'); // its third attempt succeeds

@@ -10,9 +10,8 @@ import { RACE_CUSTOMER } from '../support/customers';
 import { paymentsService } from '../../services/payments/service';
 import type { ShippingDb } from '../../services/shipping/db';
 import { shippingService } from '../../services/shipping/service';
-import { assertRejectedWithoutWrites, transportBadInputs } from '../support/bad-input';
-import { snapshotTables } from '../support/db-snapshot';
-import { httpClient, type TestResponse } from '../support/http';
+import { assertRefused, assertRejectedWithoutWrites, transportBadInputs } from '../support/bad-input';
+import { httpClient } from '../support/http';
 import { startTestService } from '../support/services';
 
 /**
@@ -23,21 +22,6 @@ import { startTestService } from '../support/services';
  */
 const DAY_MS = 24 * 60 * 60 * 1000;
 const daysAgo = (days: number) => new Date(Date.now() - days * DAY_MS).toISOString();
-
-/** Sends a request and proves it was refused with this status and code, and that not one row changed. */
-async function assertRefused(
-  databaseUrl: string,
-  send: () => Promise<TestResponse>,
-  status: number,
-  code: string,
-): Promise<TestResponse> {
-  const before = await snapshotTables(databaseUrl);
-  const res = await send();
-  assert.deepEqual([res.status, res.body?.error?.code], [status, code], JSON.stringify(res.body));
-  assert.ok(res.body.error.message.length > 0);
-  assert.deepEqual(await snapshotTables(databaseUrl), before, `${code}: nothing written`);
-  return res;
-}
 
 describe('returns: orders service', () => {
   let service: Awaited<ReturnType<typeof startTestService<OrdersDb>>>;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { MAX_BODY_BYTES } from '../../services/shared/app';
 import { snapshotTables } from './db-snapshot';
-import type { httpClient } from './http';
+import type { httpClient, TestResponse } from './http';
 
 export interface BadInputCase {
   name: string;
@@ -61,4 +61,19 @@ export async function assertRejectedWithoutWrites(
     assert.ok(res.body.error.message.length > 0, `${c.name}: a message`);
   }
   assert.deepEqual(await snapshotTables(databaseUrl), before, 'bad input must not write a single row');
+}
+
+/** Sends a request and proves it was refused with this status and code, and that not one row changed. */
+export async function assertRefused(
+  databaseUrl: string,
+  send: () => Promise<TestResponse>,
+  status: number,
+  code: string,
+): Promise<TestResponse> {
+  const before = await snapshotTables(databaseUrl);
+  const res = await send();
+  assert.deepEqual([res.status, res.body?.error?.code], [status, code], JSON.stringify(res.body));
+  assert.ok(res.body.error.message.length > 0);
+  assert.deepEqual(await snapshotTables(databaseUrl), before, `${code}: nothing written`);
+  return res;
 }

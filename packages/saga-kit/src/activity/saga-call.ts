@@ -4,9 +4,11 @@ import { sagaActivityHeaders } from './saga-headers';
 /**
  * What a step's activity needs to be a well-behaved saga participant, read from the running activity.
  *
- * The idempotency key is the workflow id (the saga's business key) plus the activity's type, so it is stable across
- * Temporal's retries of the same step and unique per step: a retried request that already took effect gets the
- * first answer back instead of doing it twice.
+ * The idempotency key names one step of one saga: the workflow id (the saga's business key), the first run id of the
+ * saga's run chain (the saga-run header) and the activity's type. It is the same across Temporal's retries of the step
+ * and its re-executions of the saga (a reset, a workflow retry, continue-as-new), so a retried request that already
+ * took effect gets the first answer back instead of doing it twice; and it is new for a new saga that reuses the
+ * business key after Temporal forgot the first one, so that saga is never handed the stored answers of the first.
  */
 export interface SagaActivityContext {
   /** The saga's id (its workflow id). */
@@ -22,8 +24,8 @@ export interface SagaActivityContext {
   /** Aborted when the activity is cancelled (pass it to fetch and the like). */
   readonly signal: AbortSignal;
   /**
-   * The step's idempotency key: `<saga id>:<activity type>`, plus `:<suffix>` when one activity type is called
-   * several times in one saga. The same on every retry of the step, different for every step.
+   * The step's idempotency key: `<saga id>:<first run id>:<activity type>`, plus `:<suffix>` when one activity type
+   * is called several times in one saga. The same on every retry of the step, different for every step and saga.
    */
   idempotencyKey(suffix?: string): string;
   /**
@@ -45,6 +47,8 @@ export function sagaActivityContext(): SagaActivityContext {
       `${info.activityType} must run as part of a saga workflow (its idempotency key is the workflow id)`,
     );
   const headers = sagaActivityHeaders();
+  // An activity scheduled without the run header (not by the kit's workflow interceptor) keys on the workflow id.
+  const saga = headers.run === undefined ? sagaId : `${sagaId}:${headers.run}`;
   return {
     sagaId,
     action: headers.action,
@@ -52,7 +56,7 @@ export function sagaActivityContext(): SagaActivityContext {
     attempt: info.attempt,
     deadlineLeftMs: info.currentAttemptScheduledTimestampMs + info.startToCloseTimeoutMs - Date.now(),
     signal: cancellationSignal,
-    idempotencyKey: (suffix) => `${sagaId}:${info.activityType}${suffix === undefined ? '' : `:${suffix}`}`,
+    idempotencyKey: (suffix) => `${saga}:${info.activityType}${suffix === undefined ? '' : `:${suffix}`}`,
     tagAttempt: (call) => taggedWithAttempt(call, info.attempt),
   };
 }

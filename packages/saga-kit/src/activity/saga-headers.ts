@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
-import { ACTION_HEADER, FAULT_HEADER } from '../workflow/headers';
+import { ACTION_HEADER, FAULT_HEADER, RUN_HEADER } from '../workflow/headers';
 
 /**
  * The activity side of the kit's headers (../workflow/headers.ts): while an activity runs, the saga action it
@@ -9,6 +9,8 @@ import { ACTION_HEADER, FAULT_HEADER } from '../workflow/headers';
  * arguments. Register sagaHeadersInterceptor in the worker's `interceptors.activity`.
  */
 export interface SagaActivityHeaders {
+  /** The first run id of the saga's run chain (absent on an activity scheduled before the kit sent it). */
+  run?: string;
   action?: string;
   fault?: string;
 }
@@ -20,7 +22,9 @@ export const sagaHeadersInterceptor: ActivityInterceptorsFactory = () => ({
     execute: (input, next) => {
       const read = (name: string) =>
         input.headers[name] ? defaultPayloadConverter.fromPayload<string>(input.headers[name]) : undefined;
-      return current.run({ action: read(ACTION_HEADER), fault: read(FAULT_HEADER) }, () => next(input));
+      return current.run({ run: read(RUN_HEADER), action: read(ACTION_HEADER), fault: read(FAULT_HEADER) }, () =>
+        next(input),
+      );
     },
   },
 });

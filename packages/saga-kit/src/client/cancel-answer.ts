@@ -1,4 +1,5 @@
 import type { SagaState } from '../workflow/types';
+import { deadLetteredActions } from '../workflow/operator';
 
 /**
  * What a cancel answers, decided from the saga's state alone (one small function, so that every status has one
@@ -11,6 +12,7 @@ import type { SagaState } from '../workflow/types';
  *   RUNNING           COMMITTED                        refused: past the pivot                          (past-pivot)
  *   RUNNING           COMPENSATING                     nothing to cancel: already compensating          (compensating)
  *   RUNNING           NEEDS_ATTENTION                  nothing to cancel: waits for an operator         (needs-attention)
+ *   RUNNING           NEEDS_ATTENTION, no compensation refused: past the pivot, a step waits   (past-pivot)
  *   RUNNING           COMPLETED, COMPENSATED, …        nothing to cancel: the saga has finished         (ended)
  */
 export type CancelRefusal = 'ended' | 'compensating' | 'needs-attention' | 'at-pivot' | 'past-pivot';
@@ -42,7 +44,15 @@ export function cancelAnswer(
     case 'COMPENSATING':
       return refuse('compensating', `the saga is already compensating (${cause})`);
     case 'NEEDS_ATTENTION': {
-      const waiting = state.compensations.filter((c) => c.status === 'DEAD_LETTERED').map((c) => c.name);
+      const waiting = deadLetteredActions({ steps: state.steps ?? [], compensations: state.compensations }).map(
+        (c) => c.name,
+      );
+      // A step after the pivot waits for an operator: the saga goes forward, there is nothing to cancel.
+      if (!state.compensationCause)
+        return refuse(
+          'past-pivot',
+          `the saga is past its pivot and waits for an operator (${waiting.join(', ')} dead-lettered): see dead-letters list; it can no longer be cancelled and will complete`,
+        );
       return refuse(
         'needs-attention',
         `the saga is already compensating (${cause}) and waits for an operator (${waiting.join(', ') || 'a compensation'} dead-lettered): see dead-letters list`,

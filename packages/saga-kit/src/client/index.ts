@@ -12,4 +12,3 @@ export {
 } from './saga-client';
 export type { FaultPlan } from '../workflow/headers';
 export { SAGA_STATUS } from '../workflow/search-attributes';
-export { STATUS_MARKS } from '../workflow/marks';

@@ -13,8 +13,15 @@ import { z } from 'zod';
 import { sagaStateQuery, type SagaDefinition, type SagaTypes, type SagaView } from '../workflow/define';
 import { ACTION_HEADER, type FaultPlan } from '../workflow/headers';
 import { checkInput } from '../workflow/input';
-import { resolveCompensationUpdate, retryCompensationUpdate, type OperatorDecisionAck } from '../workflow/operator';
+import {
+  deadLetteredActions,
+  resolveCompensationUpdate,
+  retryCompensationUpdate,
+  type DeadLetteredAction,
+  type OperatorDecisionAck,
+} from '../workflow/operator';
 import { sagaRunOptionsSchema, type SagaRunOptions } from '../workflow/run-options';
+import { STATUS_MARKS } from '../workflow/marks';
 import { SAGA_STATUS } from '../workflow/search-attributes';
 import type { CompensationState, SagaStatus } from '../workflow/types';
 import { cancelAnswer, type CancelRefusal } from './cancel-answer';
@@ -51,11 +58,14 @@ export type SagaWaitResult = SagaResult | { outcome: 'needs-attention'; state: S
 /** What a cancel did: sent, or refused with the reason (past the pivot, already compensating, already ended). */
 export type CancelOutcome = { cancelled: true } | { cancelled: false; refusal: CancelRefusal; reason: string };
 
-/** A compensation parked in a saga that waits for an operator. */
+/** An action parked in a saga that waits for an operator: a compensation, or a step after the pivot. */
 export interface DeadLetteredCompensation {
   saga: string;
   sagaId: string;
+  /** The dead-lettered action: a compensation, or a step after the pivot (see `kind`). */
   compensation: string;
+  /** compensation: it undoes forStep; step: a forward step after the pivot that failed for good (forStep is itself). */
+  kind: DeadLetteredAction['action'];
   forStep: string;
   deadLetter: NonNullable<CompensationState['deadLetter']>;
   /** Why the saga was compensating in the first place. */
@@ -123,6 +133,15 @@ export class SagaClient<S extends SagaDefinition = SagaDefinition> {
     const payload = event.activityTaskScheduledEventAttributes?.header?.fields?.[ACTION_HEADER];
     return payload ? defaultPayloadConverter.fromPayload<string>(payload as never) : undefined;
   }
+
+  /**
+   * What waits for an operator in a saga's state: its dead-lettered compensations, and its steps after the pivot
+   * that were refused for good (each with `action`: 'compensation' or 'step').
+   */
+  static readonly deadLetteredActions = deadLetteredActions;
+
+  /** One mark per step or compensation status, the same the web UI's details show (✔ completed, ⚠ dead-lettered...). */
+  static readonly statusMarks = STATUS_MARKS;
 
   /** The underlying Temporal client. */
   readonly temporal: Client;
@@ -294,14 +313,15 @@ export class SagaClient<S extends SagaDefinition = SagaDefinition> {
     const sagas = await this.list({ saga: options.saga, status: 'NEEDS_ATTENTION', limit: options.limit });
     const states = await inLanes(sagas, (info) => this.state(info.workflowId));
     return sagas.flatMap((info, i) =>
-      states[i].compensations.flatMap((c) =>
-        c.status === 'DEAD_LETTERED' && c.deadLetter
+      deadLetteredActions(states[i]).flatMap((c) =>
+        c.deadLetter
           ? [
               {
                 saga: states[i].saga,
                 sagaId: info.workflowId,
                 compensation: c.name,
-                forStep: c.forStep,
+                kind: c.action,
+                forStep: c.action === 'compensation' ? c.forStep : c.name,
                 deadLetter: c.deadLetter,
                 cause: states[i].compensationCause?.reason,
               },
@@ -375,9 +395,9 @@ async function inLanes<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): 
  */
 function waitsForOperator(state: SagaView, sent?: SentDecision): boolean {
   if (state.status !== 'NEEDS_ATTENTION') return false;
-  return state.compensations.some((c) => {
+  return deadLetteredActions(state).some((c) => {
     const d = c.deadLetter;
-    if (c.status !== 'DEAD_LETTERED' || !d || (d.recordedAt === undefined && d.recordError === undefined)) return false;
+    if (!d || (d.recordedAt === undefined && d.recordError === undefined)) return false;
     return !(sent && c.name === sent.compensation && d.round === sent.round);
   });
 }

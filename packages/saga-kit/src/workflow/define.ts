@@ -26,7 +26,8 @@ import {
   type SagaDefaults,
   type SagaRunOptions,
 } from './run-options';
-import { groupsOf, Saga, validateSteps } from './saga';
+import { Saga } from './saga';
+import { groupsOf, validateSteps } from './stages';
 import { SAGA_STATUS } from './search-attributes';
 import type {
   CompensationContext,

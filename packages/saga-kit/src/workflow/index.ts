@@ -8,6 +8,7 @@ import { resolveCompensationUpdate, retryCompensationUpdate } from './operator';
 import { sagaStateQuery } from './define';
 import { SAGA_COMPENSATION_FAILED } from './failures';
 import { INVALID_SAGA_INPUT } from './define';
+import { asReason, CONTROL_CHARACTER, MAX_REASON_LENGTH, parseReason, withoutControlCharacters } from './reason';
 
 export {
   activitiesOf,
@@ -39,4 +40,18 @@ export const sagaMessages = {
 export const SAGA_FAILURE_TYPES = {
   invalidInput: INVALID_SAGA_INPUT,
   compensationFailed: SAGA_COMPENSATION_FAILED,
+} as const;
+
+/**
+ * The kit's one rule for a reason: the text a compensation is handed (why it runs) and an operator gives (why a dead
+ * letter is resolved). One line of printable text, trimmed, 1 to `maxLength` characters, no `controlCharacter`. A
+ * participant accepts every reason that follows it; the kit never hands a compensation anything else (`asReason` makes
+ * any text one); `parse` checks a reason someone gives; `withoutControlCharacters` cleans a text to be stored.
+ */
+export const reasonRule = {
+  maxLength: MAX_REASON_LENGTH,
+  controlCharacter: CONTROL_CHARACTER,
+  asReason,
+  parse: parseReason,
+  withoutControlCharacters,
 } as const;

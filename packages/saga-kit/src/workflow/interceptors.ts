@@ -6,23 +6,26 @@ import type {
   WorkflowInterceptors,
   WorkflowOutboundCallsInterceptor,
 } from '@temporalio/workflow';
+import { workflowInfo } from '@temporalio/workflow';
 import { currentAction } from './action-scope';
-import { ACTION_HEADER, FAULT_HEADER, FAULT_PLAN_HEADER, type FaultPlan } from './headers';
+import { ACTION_HEADER, FAULT_HEADER, FAULT_PLAN_HEADER, RUN_HEADER, type FaultPlan } from './headers';
 
 /**
  * The kit's workflow interceptors (register this module with the worker's `interceptors.workflowModules`, and with
  * bundleWorkflowCode's `workflowInterceptorModules`): the fault plan the client put in the workflow start's headers
- * is kept per workflow, and every activity is scheduled with its action's name and, if planned, its fault.
+ * is kept per workflow, and every activity is scheduled with the saga's run chain (its idempotency keys' root), its
+ * action's name and, if planned, its fault.
  * Headers are not compared on replay: histories recorded before this existed replay unchanged.
  */
 export const interceptors = (): WorkflowInterceptors => {
   let plan: FaultPlan = {};
   const withSagaHeaders = (headers: Headers): Headers => {
+    const chain = { ...headers, [RUN_HEADER]: defaultPayloadConverter.toPayload(workflowInfo().firstExecutionRunId) };
     const action = currentAction();
-    if (action === undefined) return headers;
+    if (action === undefined) return chain;
     const fault = plan[action];
     return {
-      ...headers,
+      ...chain,
       [ACTION_HEADER]: defaultPayloadConverter.toPayload(action),
       ...(fault !== undefined && { [FAULT_HEADER]: defaultPayloadConverter.toPayload(fault) }),
     };

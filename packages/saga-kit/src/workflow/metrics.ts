@@ -9,8 +9,8 @@ import type { CompensationStatus, SagaState, SagaStatus, StepStatus } from './ty
  *
  *   saga_started                                     counter
  *   saga_ended{outcome=completed|compensated|cancelled|compensation_failed}
- *   saga_dead_lettered{compensation}                 a compensation parked for an operator
- *   saga_operator_decisions{compensation, action=retry|resolve}
+ *   saga_dead_lettered{compensation} / {step}        a compensation (or a step after the pivot) parked for an operator
+ *   saga_operator_decisions{compensation|step, action=retry|resolve}
  *   saga_step_duration{step, kind, outcome}          histogram, ms, from the step's start to its end (retries included)
  *   saga_compensation_duration{compensation, outcome=completed|dead_lettered|failed}   histogram, ms
  *
@@ -37,12 +37,12 @@ export class SagaMetrics {
   private readonly deadLettered = metricMeter.createCounter(
     'saga_dead_lettered',
     undefined,
-    'Compensations dead-lettered for an operator',
+    'Compensations (and steps after the pivot) dead-lettered for an operator',
   );
   private readonly decisions = metricMeter.createCounter(
     'saga_operator_decisions',
     undefined,
-    "Operators' decisions on dead-lettered compensations",
+    "Operators' decisions on dead-lettered compensations and steps",
   );
   private readonly stepDuration = metricMeter.createHistogram(
     'saga_step_duration',
@@ -69,25 +69,35 @@ export class SagaMetrics {
     this.status = state.status;
 
     for (const step of state.steps) {
-      this.transition(`step:${step.name}`, step.status, (previous, ms) => {
+      this.transition(`step:${step.name}`, step.status, (previous, ms, entry) => {
         if (previous === 'RUNNING' && STEP_ENDED.includes(step.status)) {
           this.stepDuration.record(ms, { step: step.name, kind: step.kind, outcome: step.status.toLowerCase() });
         }
+        this.countOperatorWork({ step: step.name }, step.status, entry);
       });
     }
     state.compensations.forEach((c, i) => {
       this.transition(`compensation:${i}:${c.name}`, c.status, (previous, ms, entry) => {
         const outcome = COMPENSATION_ENDED[c.status];
         if (previous === 'RUNNING' && outcome) this.compensationDuration.record(ms, { compensation: c.name, outcome });
-        if (c.status === 'DEAD_LETTERED') {
-          this.deadLettered.add(1, { compensation: c.name });
-          entry.deadLettered = true;
-        } else if (entry.deadLettered && (c.status === 'RESOLVED' || c.status === 'RUNNING')) {
-          this.decisions.add(1, { compensation: c.name, action: c.status === 'RESOLVED' ? 'resolve' : 'retry' });
-          entry.deadLettered = false;
-        }
+        this.countOperatorWork({ compensation: c.name }, c.status, entry);
       });
     });
+  }
+
+  /** A dead letter when the action parks; a decision when a parked one runs again (retry) or is RESOLVED. */
+  private countOperatorWork(
+    action: { step: string } | { compensation: string },
+    status: string,
+    entry: { deadLettered?: boolean },
+  ): void {
+    if (status === 'DEAD_LETTERED') {
+      this.deadLettered.add(1, action);
+      entry.deadLettered = true;
+    } else if (entry.deadLettered && (status === 'RESOLVED' || status === 'RUNNING')) {
+      this.decisions.add(1, { ...action, action: status === 'RESOLVED' ? 'resolve' : 'retry' });
+      entry.deadLettered = false;
+    }
   }
 
   /** Calls `changed` when the status of `key` differs from the last one seen, with the time spent in the last one. */

@@ -1,5 +1,7 @@
 import { defineUpdate, setHandler } from '@temporalio/workflow';
+import { parseReason } from './reason';
 import type { Saga } from './saga';
+import type { CompensationState, SagaState, StepState } from './types';
 
 /**
  * What an operator can do with a saga that waits on a dead-lettered compensation. Updates rather than signals: the
@@ -27,20 +29,11 @@ export const resolveCompensationUpdate = defineUpdate<OperatorDecisionAck, [Reso
   'resolveCompensation',
 );
 
-/** The longest reason an operator may give (it is stored with the dead letter and printed). */
-const MAX_REASON_LENGTH = 500;
-// eslint-disable-next-line no-control-regex -- matching control characters (C0, DEL, C1) is the point
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
-
-/** The operator's reason, trimmed: one line of printable text, never empty, bounded; refused with why. */
+/** The operator's reason, trimmed, by the kit's one rule for reasons (reason.ts); refused with why. */
 function checkReason(value: unknown): string {
-  const reason = typeof value === 'string' ? value.trim() : '';
-  if (!reason) throw new Error('the reason must not be empty: a resolution needs a reason (what was done by hand)');
-  if (reason.length > MAX_REASON_LENGTH)
-    throw new Error(`the reason is ${reason.length} characters long; at most ${MAX_REASON_LENGTH}`);
-  if (CONTROL_CHARACTER.test(reason))
-    throw new Error('the reason must not contain control characters (newlines, tabs, ...): one line of text');
-  return reason;
+  const parsed = parseReason(value);
+  if ('problem' in parsed) throw new Error(`the reason ${parsed.problem}`);
+  return parsed.reason;
 }
 
 /** Registers the operator's updates on a saga that has a dead-letter log. */
@@ -58,4 +51,17 @@ export function installOperatorHandlers(saga: Saga): void {
       },
     },
   );
+}
+
+/** A dead-lettered action as an operator sees it: a compensation (undoing `forStep`), or a step after the pivot. */
+export type DeadLetteredAction = (StepState & { action: 'step' }) | (CompensationState & { action: 'compensation' });
+
+/** What waits for an operator in a saga's state: its dead-lettered steps (after the pivot) and compensations. */
+export function deadLetteredActions(state: Pick<SagaState, 'steps' | 'compensations'>): DeadLetteredAction[] {
+  return [
+    ...state.steps.filter((s) => s.status === 'DEAD_LETTERED').map((s) => ({ ...s, action: 'step' as const })),
+    ...state.compensations
+      .filter((c) => c.status === 'DEAD_LETTERED')
+      .map((c) => ({ ...c, action: 'compensation' as const })),
+  ];
 }

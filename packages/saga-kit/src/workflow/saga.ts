@@ -8,8 +8,11 @@ import {
 } from '@temporalio/workflow';
 import { runAsAction } from './action-scope';
 import { compensationFailure, describeFailure, failureAttempts, type DescribedFailure } from './failures';
-import { STATUS_MARKS } from './marks';
+import { renderDetails } from './details';
 import { SagaMetrics } from './metrics';
+import { deadLetteredActions } from './operator';
+import { asReason } from './reason';
+import { groupsOf, validateSteps } from './stages';
 import type {
   CompensationContext,
   CompensationState,
@@ -74,42 +77,6 @@ class Deadline {
   }
 }
 
-export function validateSteps(steps: SagaStep[]): void {
-  const pivots = steps.filter((s) => s.kind === 'pivot');
-  if (pivots.length > 1) throw new Error('a saga has at most one pivot step');
-  const pivotIndex = steps.findIndex((s) => s.kind === 'pivot');
-  steps.forEach((step, i) => {
-    if (step.kind === 'compensatable' && !step.compensate)
-      throw new Error(`compensatable step ${step.name} needs a compensation`);
-    if (step.kind === 'compensatable' && pivotIndex >= 0 && i > pivotIndex)
-      throw new Error(`compensatable step ${step.name} comes after the pivot`);
-    if (step.kind === 'retriable' && step.compensate)
-      throw new Error(`retriable step ${step.name} must not have a compensation`);
-    if (step.kind === 'retriable' && (pivotIndex < 0 || i < pivotIndex))
-      throw new Error(`retriable step ${step.name} must come after the pivot`);
-  });
-  if (new Set(steps.map((s) => s.name)).size !== steps.length) throw new Error('step names must be unique');
-  for (const members of groupsOf(steps).filter((g) => g.length > 1 || g[0].group !== undefined)) {
-    const group = members[0].group;
-    if (members.length < 2) throw new Error(`parallel group ${group} needs at least two steps`);
-    if (steps.filter((s) => s.group === group).length !== members.length)
-      throw new Error(`the steps of parallel group ${group} must be consecutive`);
-    // (Mixed kinds are refused above: a retriable member must follow the pivot, a compensatable one precede it.)
-    if (members.some((m) => m.kind === 'pivot')) throw new Error(`the pivot cannot run in a parallel group (${group})`);
-  }
-}
-
-/** The steps in stages: each parallel group is one stage, every other step a stage of its own. */
-export function groupsOf<T extends { group?: string }>(steps: readonly T[]): T[][] {
-  const stages: T[][] = [];
-  for (const step of steps) {
-    const last = stages.at(-1);
-    if (step.group !== undefined && last?.[0].group === step.group) last.push(step);
-    else stages.push([step]);
-  }
-  return stages;
-}
-
 export class Saga {
   readonly state: SagaState;
   private readonly metrics = new SagaMetrics();
@@ -166,16 +133,14 @@ export class Saga {
       }
       if (step.compensate) stack.push(step);
       this.update({ currentStep: step.name }, stepState, { status: 'RUNNING' });
+      if (step.kind === 'retriable') {
+        Object.assign(this.state.data, await this.runRetriable(step, stepState));
+        continue;
+      }
       try {
         const output = await runAsAction(step.name, forwardOnly ? 'non-cancellable' : deadline.scope, step.run);
         if (output && typeof output === 'object') Object.assign(this.state.data, output);
       } catch (err) {
-        if (this.state.status === 'COMMITTED') {
-          // A retriable step ran out of retries (its policy should not let that happen): nothing may be
-          // compensated after the pivot, so the failure surfaces for an operator.
-          this.update({}, stepState, { status: 'FAILED', failure: describeFailure(err, this.options.wroteNothing) });
-          throw err;
-        }
         return this.unwind(stack, step, stepState, deadline.passed ? deadline.failure(step.name) : err, deadline);
       }
       this.update({}, stepState, { status: 'COMPLETED' });
@@ -214,6 +179,12 @@ export class Saga {
     this.update(running());
     const outcomes = await Promise.allSettled(
       members.map(async (m, i) => {
+        // After the pivot a member never fails: one refused for good waits for an operator (runRetriable).
+        if (m.kind === 'retriable') {
+          const output = await this.runRetriable(m, states[i]);
+          this.update(running());
+          return output;
+        }
         try {
           const output = await runAsAction(
             m.name,
@@ -236,7 +207,7 @@ export class Saga {
       if (o.status === 'fulfilled' && o.value && typeof o.value === 'object') Object.assign(this.state.data, o.value);
     const failed = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [{ i, err: o.reason as unknown }] : []));
     if (!failed.length) return undefined;
-    // Retriable members ran out of retries (their policy should not let that happen): nothing may be compensated.
+    // Retriable members fail only without a dead-letter log (a saga of the pre-log shape): nothing may be compensated.
     if (this.state.status === 'COMMITTED') throw failed[0].err;
     // The failure the saga reports: the first member's that was not a cancellation, else the cancellation.
     const primary = deadline.passed ? failed[0] : (failed.find((f) => !isCancellation(f.err)) ?? failed[0]);
@@ -265,7 +236,9 @@ export class Saga {
     if (failure.businessRejection && stack.includes(step)) stack.splice(stack.indexOf(step), 1);
     const context: CompensationContext = {
       cause: timedOut ? 'deadline' : cancelled ? 'cancelled' : failure.businessRejection ? 'rejected' : 'failed',
-      reason: timedOut ? failure.message : cancelled ? 'saga cancelled' : `${step.name}: ${failure.message}`,
+      // Whatever text the failure carried, its compensations get one bounded line (the kit's reason rule); the full
+      // text stays in the step's state for the operator.
+      reason: asReason(timedOut ? failure.message : cancelled ? 'saga cancelled' : `${step.name}: ${failure.message}`),
       failedStep: step.name,
     };
     await this.compensate([...stack].reverse(), context);
@@ -337,10 +310,45 @@ export class Saga {
           entry,
           { ...failure, attempts: failureAttempts(err, step.compensationMaxAttempts?.(context)) },
           round,
+          'COMPENSATING',
         );
         if (decision.action === 'resolve') {
           this.update({}, entry, { status: 'RESOLVED', resolution: decision.reason });
           return true;
+        }
+      }
+    }
+  }
+
+  /**
+   * Runs a step after the pivot and returns its output. Such a step cannot be compensated, so a failure that ends its
+   * retries (a participant's refusal for good, or its retry policy run out) must not end the saga with money moved and
+   * nobody told: with a dead-letter log the step waits for an operator exactly as a dead-lettered compensation does
+   * (NEEDS_ATTENTION, recorded in the log), runs again when retried, and counts as done when resolved by hand. Without
+   * a log (a saga of the pre-log shape) the failure surfaces and the saga fails.
+   */
+  private async runRetriable(step: SagaStep, stepState: StepState): Promise<object | undefined> {
+    for (let round = 1; ; round++) {
+      if (round > 1) this.update({ currentStep: step.name }, stepState, { status: 'RUNNING' });
+      try {
+        const output = await runAsAction(step.name, 'non-cancellable', step.run);
+        this.update({}, stepState, { status: 'COMPLETED' });
+        return output && typeof output === 'object' ? output : undefined;
+      } catch (err) {
+        const failure = describeFailure(err, this.options.wroteNothing);
+        if (!this.options.deadLetters) {
+          this.update({}, stepState, { status: 'FAILED', failure });
+          throw err;
+        }
+        const decision = await this.parkForOperator(
+          stepState,
+          { ...failure, attempts: failureAttempts(err) },
+          round,
+          'COMMITTED',
+        );
+        if (decision.action === 'resolve') {
+          this.update({}, stepState, { status: 'RESOLVED', resolution: decision.reason });
+          return undefined;
         }
       }
     }
@@ -356,14 +364,19 @@ export class Saga {
     return { parallel: this.options.parallelCompensation === true, compensations };
   }
 
-  /** Operator decisions waiting to be picked up, by compensation name (several may wait in parallel mode). */
+  /** Operator decisions waiting to be picked up, by action name (several may wait at once). */
   private readonly decisions = new Map<string, OperatorDecision>();
 
-  /** Records the dead letter, shows NEEDS_ATTENTION, and waits (a workflow waiting on a condition costs nothing). */
+  /**
+   * Records the dead letter of a compensation (or of a step after the pivot), shows NEEDS_ATTENTION, and waits (a
+   * workflow waiting on a condition costs nothing). When the decision comes, the saga shows `resume` again (unless
+   * another action still waits) and the entry is PENDING until its caller runs it again or marks it RESOLVED.
+   */
   private async parkForOperator(
-    entry: CompensationState,
+    entry: StepState | CompensationState,
     failure: DescribedFailure,
     round: number,
+    resume: 'COMPENSATING' | 'COMMITTED',
   ): Promise<OperatorDecision> {
     const log = this.options.deadLetters!;
     const deadLetter: DeadLetterState = {
@@ -377,7 +390,7 @@ export class Saga {
       const recorded = await log.record({
         sagaId: this.sagaId,
         step: entry.name,
-        forStep: entry.forStep,
+        forStep: 'forStep' in entry ? entry.forStep : entry.name,
         round,
         errorType: failure.type,
         lastError: failure.message,
@@ -403,29 +416,26 @@ export class Saga {
         decision.action === 'retry' ? { status: 'RETRIED' } : { status: 'RESOLVED', resolution: decision.reason },
       );
     }
-    const stillWaiting = this.state.compensations.some((c) => c !== entry && c.status === 'DEAD_LETTERED');
-    this.update({ status: stillWaiting ? 'NEEDS_ATTENTION' : 'COMPENSATING' }, entry, { status: 'PENDING' });
+    const stillWaiting = deadLetteredActions(this.state).some((e) => e.name !== entry.name);
+    this.update({ status: stillWaiting ? 'NEEDS_ATTENTION' : resume }, entry, { status: 'PENDING' });
     return decision;
   }
 
   /**
    * Checks an operator's decision against the saga's state; throws (so an update validator rejects it before it
-   * reaches the history) when no compensation waits or the named one does not. Returns the compensation it targets.
+   * reaches the history) when nothing waits or the named action does not. Returns the action it targets.
    */
   validateDecision(decision: OperatorDecision): string {
-    const waiting = this.state.compensations
-      .filter((c) => c.status === 'DEAD_LETTERED' && !this.decisions.has(c.name))
-      .map((c) => c.name);
-    if (!waiting.length)
-      throw new Error(`no compensation is waiting for an operator (saga status ${this.state.status})`);
+    const waiting = deadLetteredActions(this.state)
+      .filter((e) => !this.decisions.has(e.name))
+      .map((e) => e.name);
+    if (!waiting.length) throw new Error(`nothing is waiting for an operator (saga status ${this.state.status})`);
     if (decision.compensation !== undefined) {
       if (!waiting.includes(decision.compensation))
-        throw new Error(
-          `compensation ${decision.compensation} is not waiting for an operator; waiting: ${waiting.join(', ')}`,
-        );
+        throw new Error(`${decision.compensation} is not waiting for an operator; waiting: ${waiting.join(', ')}`);
       return decision.compensation;
     }
-    if (waiting.length > 1) throw new Error(`several compensations wait (${waiting.join(', ')}): name one`);
+    if (waiting.length > 1) throw new Error(`several actions wait (${waiting.join(', ')}): name one`);
     return waiting[0];
   }
 
@@ -448,36 +458,4 @@ export class Saga {
 function compensationName(step: SagaStep, context: CompensationContext): string {
   if (typeof step.compensationName === 'function') return step.compensationName(context);
   return step.compensationName ?? `compensate-${step.name}`;
-}
-
-/** Markdown shown as the workflow's "current details" in the Temporal web UI. */
-export function renderDetails(state: SagaState): string {
-  const lines = [`**Saga ${state.status}**${state.currentStep ? `: ${state.currentStep}` : ''}`, ''];
-  for (const stage of groupsOf(state.steps)) {
-    // A parallel group: one "parallel" line, its members indented under it.
-    const indent = stage[0].group !== undefined ? '  ' : '';
-    if (indent) lines.push(`- ⇉ parallel _(${stage[0].kind})_`);
-    for (const s of stage)
-      lines.push(
-        `${indent}- ${STATUS_MARKS[s.status]} ${s.name} _(${s.kind})_${s.failure ? `: ${s.failure.message}` : ''}`,
-      );
-  }
-  if (state.compensations.length) {
-    lines.push('', `**Compensations** (${state.compensationCause?.cause}: ${state.compensationCause?.reason})`);
-    for (const c of state.compensations) {
-      const note =
-        c.status === 'RESOLVED'
-          ? `: resolved by an operator: ${c.resolution}`
-          : c.failure && c.status !== 'COMPLETED'
-            ? `: ${c.failure.message}`
-            : '';
-      lines.push(`- ${STATUS_MARKS[c.status]} ${c.name}${note}`);
-    }
-    if (state.status === 'NEEDS_ATTENTION')
-      lines.push(
-        '',
-        '**Needs attention**: retry or resolve the dead-lettered compensation (`npm run client -- dead-letters --help`).',
-      );
-  }
-  return lines.join('\n');
 }

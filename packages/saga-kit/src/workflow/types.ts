@@ -111,7 +111,10 @@ export interface DeadLetterLog {
   close(id: number, outcome: DeadLetterOutcome): Promise<unknown>;
 }
 
-/** An operator's decision about a dead-lettered compensation. */
+/**
+ * An operator's decision about a dead-lettered action: a compensation, or a step after the pivot that failed for good
+ * (`compensation` names either; it may be left out when exactly one waits).
+ */
 export type OperatorDecision =
   { action: 'retry'; compensation?: string } | { action: 'resolve'; compensation?: string; reason: string };
 
@@ -120,11 +123,12 @@ export type SagaStatus =
   | 'COMMITTED' // the pivot succeeded: only retriable steps remain
   | 'COMPLETED'
   | 'COMPENSATING'
-  | 'NEEDS_ATTENTION' // a compensation is dead-lettered: the saga waits for an operator to retry or resolve it
+  | 'NEEDS_ATTENTION' // a compensation (or a step after the pivot) is dead-lettered: the saga waits for an operator
   | 'COMPENSATED' // every compensation succeeded (or was resolved by an operator)
   | 'COMPENSATION_FAILED'; // at least one compensation did not succeed: needs attention
 
-export type StepStatus = 'PENDING' | 'RUNNING' | 'COMPLETED' | 'FAILED';
+/** DEAD_LETTERED and RESOLVED: a step after the pivot that failed for good waits for an operator, as a compensation does. */
+export type StepStatus = 'PENDING' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'DEAD_LETTERED' | 'RESOLVED';
 /** DEAD_LETTERED: failed, waiting for an operator. RESOLVED: an operator finished it by hand (see `resolution`). */
 export type CompensationStatus =
   'PENDING' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'DEAD_LETTERED' | 'RESOLVED' | 'NOT_RUN';
@@ -143,7 +147,12 @@ export interface StepState {
   /** The parallel group it runs in, if any (SagaStep.group). */
   group?: string;
   status: StepStatus;
+  /** The failure as the step saw it, its full text (a compensation's reason is a bounded line made from it). */
   failure?: FailureInfo;
+  /** After the pivot: the latest dead letter of a step that failed for good, while it waits for an operator and after. */
+  deadLetter?: DeadLetterState;
+  /** The operator's reason, when the step was RESOLVED by hand. */
+  resolution?: string;
 }
 
 export interface CompensationState {
