@@ -21,6 +21,8 @@ COPY package.json package-lock.json ./
 COPY scripts/prisma-generate.ts scripts/
 COPY services/catalog.ts services/
 COPY prisma/ prisma/
+# The saga kit, an npm workspace package the postinstall builds (tsc to packages/saga-kit/dist).
+COPY packages/saga-kit/ packages/saga-kit/
 # Full install first (the postinstall runs the Prisma CLI, a dev dependency), then drop the dev dependencies.
 RUN npm ci --no-audit --no-fund \
  && npm prune --omit=dev --no-audit --no-fund
@@ -33,6 +35,8 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY . .
 # The generated Prisma clients (prisma/*/generated, excluded from the build context by .dockerignore).
 COPY --from=deps /app/prisma ./prisma
+# The saga kit's build (packages/*/dist, excluded from the build context like every build output).
+COPY --from=deps /app/packages/saga-kit/dist ./packages/saga-kit/dist
 # The code stays owned by root and read-only to the process: it runs as the image's unprivileged `node` user.
 USER node
 EXPOSE 4101 4102 4103 4104

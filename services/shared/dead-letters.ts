@@ -3,7 +3,7 @@ import { idSchema, textSchema } from './fields';
 
 /**
  * The dead-letter log's record, once for everyone who touches it: the saga kit records and closes entries
- * (workflows/saga), the activities carry them (activities/dead-letter-activities.ts), the orders service stores them
+ * (temporal-saga-kit), the activities carry them (activities/dead-letter-activities.ts), the orders service stores them
  * (services/orders/dead-letters.ts) and operators' tools read them. Pure zod and types, so the workflow bundle may
  * import it.
  */

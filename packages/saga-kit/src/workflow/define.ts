@@ -1,7 +1,6 @@
 import {
   ApplicationFailure,
   defineQuery,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -302,16 +301,6 @@ export const sagaStateQuery = defineQuery<SagaView>('sagaState');
 export const INVALID_SAGA_INPUT = 'InvalidSagaInput';
 
 /**
- * Versions of the kit's behaviour, as patch markers every saga records at its start. A saga started by an older
- * worker replays through the old branch: before SAGA_DEADLINE_PATCH, no deadline and no dead-letter log; before
- * SAGA_KIT_PATCH, the fault plan and run options travelled inside the input (they are dropped from it).
- */
-export const SAGA_DEADLINE_PATCH = 'saga-deadline-and-dead-letters';
-/** Parallel groups run at once (each member in a scope of its own); before it, a group's members ran one by one. */
-export const SAGA_PARALLEL_PATCH = 'saga-parallel-groups';
-export const SAGA_KIT_PATCH = 'saga-kit-v1';
-
-/**
  * A saga, as defineSaga returns it: the workflow function to register, and what a client and tools read of it
  * (its key and summary functions, its steps in order). Its type parameters carry the input (I), the result (R), the
  * data (D) and the step (S) and compensation (C) names: read them with SagaTypes.
@@ -439,23 +428,13 @@ export function defineSaga<I, A, D, S extends string, C extends string, RC, RX>(
   const workflowType = `${camel(config.name)}Saga`;
 
   async function workflow(rawInput: I, rawOptions?: SagaRunOptions): Promise<R> {
-    // Markers first, before any other command. A saga of the pre-kit shape carried its options inside its input.
-    const kitShape = patched(SAGA_KIT_PATCH);
-    const legacy =
-      !kitShape && rawInput && typeof rawInput === 'object'
-        ? (rawInput as { faults?: unknown; options?: SagaRunOptions } & Record<string, unknown>)
-        : undefined;
-    const { faults: _faults, options: legacyOptions, ...legacyInput } = legacy ?? {};
-    const parsedInput = checkInput(config.input, legacy ? legacyInput : rawInput);
+    const parsedInput = checkInput(config.input, rawInput);
     if ('problem' in parsedInput) throw invalid(`${config.name} saga input`, parsedInput.problem);
-    const parsedOptions = sagaRunOptionsSchema.safeParse((legacy ? legacyOptions : rawOptions) ?? {});
+    const parsedOptions = sagaRunOptionsSchema.safeParse(rawOptions ?? {});
     if (!parsedOptions.success)
       throw invalid(`${config.name} saga options`, z.prettifyError(parsedOptions.error).replace(/\n/g, '; '));
     const input = parsedInput.value as I;
     const options = parsedOptions.data;
-    const withDeadlineAndDeadLetters = patched(SAGA_DEADLINE_PATCH);
-    // Only a saga that has groups records this marker: the others' histories stay as they were.
-    const parallelGroups = metaSteps.some((m) => m.group !== undefined) && patched(SAGA_PARALLEL_PATCH);
 
     const base: ActivityOptions = { startToCloseTimeout: options.stepTimeout ?? defaults.stepTimeout };
     // One proxy per distinct set of options: the kit's default for the kind, the step's own options over it, and
@@ -513,12 +492,9 @@ export function defineSaga<I, A, D, S extends string, C extends string, RC, RX>(
         parallelCompensation: config.options?.compensation?.parallel,
         continueOnCompensationError: config.options?.compensation?.continueOnError,
         wroteNothing: config.options?.wroteNothing,
-        parallelGroups,
-        ...(withDeadlineAndDeadLetters && {
-          deadline: options.deadline ?? defaults.deadline,
-          ...(config.options?.deadLetters !== false && {
-            deadLetters: deadLetterLog(proxyActivities<DeadLetterActivities>({ ...base, retry: DEAD_LETTER_RETRY })),
-          }),
+        deadline: options.deadline ?? defaults.deadline,
+        ...(config.options?.deadLetters !== false && {
+          deadLetters: deadLetterLog(proxyActivities<DeadLetterActivities>({ ...base, retry: DEAD_LETTER_RETRY })),
         }),
       },
       { onStateChange: publishStatus() },
@@ -529,7 +505,7 @@ export function defineSaga<I, A, D, S extends string, C extends string, RC, RX>(
       key: workflowInfo().workflowId,
       unwindPreview: saga.preview(),
     }));
-    if (withDeadlineAndDeadLetters) installOperatorHandlers(saga);
+    installOperatorHandlers(saga);
 
     const outcome = await saga.run();
     const data = saga.state.data as D;

@@ -112,8 +112,7 @@ export class Saga {
   async run(): Promise<SagaOutcome> {
     const stack = this.stack;
     const deadline = new Deadline(this.options.deadline);
-    // A saga started before parallel groups existed runs their members one by one: the shape its history recorded.
-    const stages = this.options.parallelGroups ? groupsOf(this.steps) : this.steps.map((s) => [s]);
+    const stages = groupsOf(this.steps);
     for (const stage of stages) {
       const step = stage[0];
       const stepState = this.state.steps[this.steps.indexOf(step)];

@@ -94,11 +94,6 @@ export interface SagaOptions {
    * (a step that failed may have taken effect, so its compensation runs).
    */
   wroteNothing?: FailureClassification;
-  /**
-   * Run parallel groups at once. False (a saga started before groups existed, see SAGA_PARALLEL_PATCH) runs their
-   * members one after another in declaration order, the shape its history recorded. Default false.
-   */
-  parallelGroups?: boolean;
 }
 
 /** A Temporal duration: milliseconds, or a string such as "90s", "2h". */
