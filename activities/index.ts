@@ -1,5 +1,4 @@
-import { createOrderActivities } from './order-activities';
-import { createReturnActivities } from './return-activities';
+import { SAGA_REGISTRY } from '../workflows/sagas';
 import type { ServiceClient } from './service-client';
 
 export { createOrderActivities, type OrderActivities } from './order-activities';
@@ -7,11 +6,14 @@ export { createReturnActivities, type ReturnActivities } from './return-activiti
 export { createDeadLetterPort } from './dead-letter-activities';
 export { ServiceClient, type ServiceClientConfig } from './service-client';
 
-/** Every registered saga's activities: what a saga worker registers (the kit adds its dead-letter activities). */
-export function createSagaActivities(serviceClient: ServiceClient) {
-  return {
-    ...createOrderActivities(serviceClient),
-    ...createReturnActivities(serviceClient),
-  };
+type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
+/** Every registered saga's activities together. */
+export type SagaActivities = UnionToIntersection<ReturnType<(typeof SAGA_REGISTRY)[number]['activities']>>;
+
+/**
+ * Every registered saga's activities (workflows/sagas.ts): what a saga worker registers (the kit adds its
+ * dead-letter activities, over the port).
+ */
+export function createSagaActivities(serviceClient: ServiceClient): SagaActivities {
+  return Object.assign({}, ...SAGA_REGISTRY.map((r) => r.activities(serviceClient))) as SagaActivities;
 }
-export type SagaActivities = ReturnType<typeof createSagaActivities>;

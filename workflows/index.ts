@@ -1,5 +1,5 @@
-// The worker bundles this file: every workflow the task queue serves is exported here, under its workflow type
-// (each saga in ./sagas.ts).
+// The workflow bundle's list: every workflow the task queue serves, exported under its workflow type. A saga is
+// registered here and in ./sagas.ts (the Node side's list, with its activities): nowhere else.
 import { orderSaga as order } from './order-saga';
 import { returnSaga as ret } from './return-saga';
 
