@@ -24,7 +24,9 @@ import {
   cautiousTripSaga,
   continuingTripSaga,
   parallelCompensationTripSaga,
+  HOTEL_TASK_QUEUE,
   parallelTripSaga,
+  stepOptionsTripSaga,
   tripInputSchema,
   tripSaga,
 } from './trip-saga';
@@ -83,7 +85,14 @@ describe('saga engine (time-skipping test server, synthetic trip saga, in-proces
     running = worker.run();
     sagas = new SagaClient({
       client: env.client,
-      sagas: [tripSaga, cautiousTripSaga, parallelTripSaga, parallelCompensationTripSaga, continuingTripSaga],
+      sagas: [
+        tripSaga,
+        cautiousTripSaga,
+        parallelTripSaga,
+        parallelCompensationTripSaga,
+        continuingTripSaga,
+        stepOptionsTripSaga,
+      ],
       taskQueue,
     });
   });
@@ -412,6 +421,49 @@ describe('saga engine (time-skipping test server, synthetic trip saga, in-proces
     assert.equal(result.type, 'InvalidSagaInput');
     assert.match(result.message, /invalid trip saga input: .*traveller/);
     assert.deepEqual(partners.actions('trip-bad-input'), []);
+  });
+
+  it("per-step options: the author's task queue, timeouts and retries reach each activity; a local step runs in the workflow's worker", async () => {
+    // The hotel's own workers: its task queue only, the same partners.
+    const hotelWorker = await Worker.create({
+      connection: env.nativeConnection,
+      namespace: env.namespace ?? 'default',
+      taskQueue: HOTEL_TASK_QUEUE,
+      activities: partners.activities(),
+    });
+    const scheduled = await hotelWorker.runUntil(async () => {
+      const request = trip({ faults: { 'charge-card': 'reject' }, options: undefined });
+      await start(stepOptionsTripSaga, request);
+      assert.equal((await finished(request.tripId)).status, 'NOT_BOOKED');
+      const history = await env.client.workflow.getHandle(request.tripId).fetchHistory();
+      return history.events!.flatMap((e) => {
+        const a = e.activityTaskScheduledEventAttributes;
+        return a ? [a] : [];
+      });
+    });
+    const seconds = (d: unknown) => Number((d as { seconds?: unknown } | null | undefined)?.seconds ?? 0);
+    const [flight, hotel, cancelHotel, cancelFlight] = scheduled;
+    assert.equal(scheduled.length, 4, 'the charge ran as a local activity: no activity task scheduled for it');
+    assert.deepEqual(
+      [flight.taskQueue?.name, seconds(flight.startToCloseTimeout), flight.retryPolicy?.maximumAttempts],
+      [taskQueue, 15, 5],
+      'the kit defaults for a forward step',
+    );
+    assert.deepEqual(
+      [hotel.taskQueue?.name, seconds(hotel.startToCloseTimeout), hotel.retryPolicy?.maximumAttempts],
+      [HOTEL_TASK_QUEUE, 42, 7],
+      "the hotel's own options",
+    );
+    assert.deepEqual(
+      [
+        cancelHotel.taskQueue?.name,
+        seconds(cancelHotel.scheduleToCloseTimeout),
+        cancelHotel.retryPolicy?.maximumAttempts,
+      ],
+      [HOTEL_TASK_QUEUE, 300, 20],
+      "its compensation's own options over the kit's compensation defaults",
+    );
+    assert.equal(cancelFlight.taskQueue?.name, taskQueue);
   });
 
   it('the metadata lists steps, kinds and compensations in order, for the client, the CLI and the tests', () => {

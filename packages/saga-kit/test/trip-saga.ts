@@ -188,3 +188,49 @@ export const parallelTripSaga = defineSaga({
   compensated: ({ input, why }) => ({ tripId: input.tripId, status: 'NOT_BOOKED' as const, reason: why.reason }),
   options: { wroteNothing: (failure) => failure.type === 'Declined' },
 });
+
+/** The task queue of the trip's slow partner: the hotel, served by workers of its own (stepOptionsTripSaga). */
+export const HOTEL_TASK_QUEUE = 'saga-engine-hotel';
+
+/**
+ * The trip whose author gives steps options of their own: the hotel (a slow partner) gets its own task queue, a
+ * longer timeout and more attempts; its cancellation a schedule-to-close limit; the charge runs as a local activity.
+ */
+export const stepOptionsTripSaga = defineSaga({
+  name: 'step-options-trip',
+  input: tripInputSchema,
+  activities: activitiesOf<TripActivities>(),
+  key: (trip) => trip.tripId,
+  summary: (trip) => `Trip ${trip.tripId}, the hotel on its own task queue`,
+  steps: (saga) =>
+    saga
+      .compensatable('book-flight', {
+        run: async ({ input, act }) => {
+          await act.book({ kind: 'flight', tripId: input.tripId, cents: 30_000 });
+        },
+        compensate: {
+          name: 'cancel-flight',
+          run: ({ input, act }) => act.cancel({ kind: 'flight', tripId: input.tripId }),
+        },
+      })
+      .compensatable('book-hotel', {
+        run: async ({ input, act }) => {
+          await act.book({ kind: 'hotel', tripId: input.tripId, cents: 10_000 * input.nights });
+        },
+        options: { taskQueue: HOTEL_TASK_QUEUE, startToCloseTimeout: '42s', retry: { maximumAttempts: 7 } },
+        compensate: {
+          name: 'cancel-hotel',
+          run: ({ input, act }) => act.cancel({ kind: 'hotel', tripId: input.tripId }),
+          options: { taskQueue: HOTEL_TASK_QUEUE, scheduleToCloseTimeout: '5m' },
+        },
+      })
+      .pivot('charge-card', {
+        run: async ({ input, act }) => {
+          await act.book({ kind: 'charge', tripId: input.tripId, cents: 1 });
+        },
+        options: { local: true },
+      }),
+  completed: () => ({ status: 'BOOKED' as const }),
+  compensated: ({ why }) => ({ status: 'NOT_BOOKED' as const, reason: why.reason }),
+  options: { wroteNothing: (failure) => failure.type === 'Declined' },
+});

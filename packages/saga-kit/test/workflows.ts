@@ -4,6 +4,7 @@ import {
   continuingTripSaga as continuing,
   parallelCompensationTripSaga as parallelCompensation,
   parallelTripSaga as parallel,
+  stepOptionsTripSaga as stepOptions,
   tripSaga as trip,
 } from './trip-saga';
 
@@ -12,3 +13,4 @@ export const cautiousTripSaga = cautious.workflow;
 export const parallelTripSaga = parallel.workflow;
 export const parallelCompensationTripSaga = parallelCompensation.workflow;
 export const continuingTripSaga = continuing.workflow;
+export const stepOptionsTripSaga = stepOptions.workflow;
