@@ -4,7 +4,7 @@ import { SagaClient, type FaultPlan } from 'temporal-saga-kit/client';
 import type { SagaDefinition, SagaRunOptions, SagaTypes, SagaView } from 'temporal-saga-kit/workflow';
 import { clientTracingInterceptors } from '../infra/telemetry/tracing';
 import { parseFaultSpec } from '../services/shared/fault-spec';
-import { SAGA_LIST } from '../workflows/sagas';
+import { SAGA_LIST, sagaOfWorkflowType } from '../workflows/sagas';
 
 /**
  * This app's binding of the kit's SagaClient (temporal-saga-kit/client): its sagas (workflows/sagas.ts), its fault
@@ -75,7 +75,7 @@ export function startSaga<S extends SagaDefinition>(
 export const getSagaState = (client: Client, sagaId: string): Promise<SagaView> => sagaClient(client).state(sagaId);
 export const describeSaga = (client: Client, sagaId: string) => sagaClient(client).describe(sagaId);
 /** The registered saga a workflow execution runs (undefined for a workflow that is not a saga). */
-export const sagaOf = (description: { type: string }) => sagaClient(undefined as never).sagaOf(description.type);
+export const sagaOf = (description: { type: string }) => sagaOfWorkflowType(description.type);
 export const cancelSaga = (client: Client, sagaId: string) => sagaClient(client).cancel(sagaId);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as SagaResult
 export const awaitSagaResult = <R = any>(client: Client, sagaId: string) => sagaClient(client).result<R>(sagaId);
