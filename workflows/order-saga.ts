@@ -18,6 +18,7 @@ import { activitiesOf, defineSaga } from './saga';
  * once: the stock and the shipment are separate services, and so are the three confirmations (the orders
  * service approves a PENDING order whatever the other services say).
  */
+// #region steps
 export const orderSaga = defineSaga({
   name: 'order',
   input: orderSagaInputSchema,
@@ -108,5 +109,6 @@ export const orderSaga = defineSaga({
     wroteNothing: serviceRejectionWroteNothing,
   },
 });
+// #endregion steps
 
 export type OrderSagaResult = ReturnType<typeof orderSaga.workflow> extends Promise<infer R> ? R : never;

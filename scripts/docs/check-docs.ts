@@ -52,10 +52,11 @@ export function syncIncludes(docs: string[], root: string): string[] {
   for (const doc of docs) {
     const source = fs.readFileSync(doc, 'utf8');
     const synced = source.replace(
-      /(<!--\s*include:\s*(\S+)\s*-->\s*\n```[^\n]*\n)([\s\S]*?)(\n```)/g,
+      // The block's body runs to the first fence at the start of a line (an empty block included).
+      /(<!--\s*include:\s*(\S+)\s*-->\s*\n```[^\n]*\n)([\s\S]*?)(^```[ \t]*$)/gm,
       (whole, head: string, include: string, _body: string, tail: string) => {
         const wanted = includedText(root, include);
-        return 'text' in wanted ? `${head}${wanted.text.trimEnd()}${tail}` : whole;
+        return 'text' in wanted ? `${head}${wanted.text.trimEnd()}\n${tail}` : whole;
       },
     );
     if (synced !== source) {
