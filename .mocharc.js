@@ -37,7 +37,8 @@ const TIERS = {
 };
 
 const tier = process.env.TEST_TIER;
-if (tier !== undefined && !(tier in TIERS)) throw new Error(`TEST_TIER must be one of ${Object.keys(TIERS).join(', ')}`);
+if (tier !== undefined && !(tier in TIERS))
+  throw new Error(`TEST_TIER must be one of ${Object.keys(TIERS).join(', ')}`);
 
 module.exports = {
   require: ['tsx/cjs', 'test/support/hooks.ts'],

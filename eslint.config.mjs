@@ -48,6 +48,33 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-empty-object-type': 'off' },
   },
   {
+    // The product apart from the harness: what the services, the worker and the CLI load (runtime/ holds their
+    // configuration, telemetry and migrations) never imports the development stack (infra/), the tools (scripts/) or
+    // the tests, so that a deployment runs none of them and a change to the harness cannot change the product.
+    files: [
+      'services/**/*.ts',
+      'workflows/**/*.ts',
+      'activities/**/*.ts',
+      'cli/**/*.ts',
+      'runtime/**/*.ts',
+      'worker.ts',
+      'client.ts',
+    ],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)(infra|scripts|test)/',
+              message: 'product code must not import the development stack (infra/), the tools (scripts/) or tests',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.mjs', '**/*.js'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {

@@ -1,17 +1,17 @@
-import './infra/telemetry/register'; // first: tracing patches the HTTP client as it loads
+import './runtime/telemetry/register'; // first: tracing patches the HTTP client as it loads
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createSagaActivities, ServiceClient } from './activities';
-import { sagaWorkerInterceptors, SAGA_WORKFLOWS_PATH } from './infra/temporal/saga-worker';
+import { sagaWorkerInterceptors, SAGA_WORKFLOWS_PATH } from './runtime/saga-worker';
 import {
   describeTemporalConfig,
   loadActivityConfig,
   loadTemporalConfig,
   temporalConnectionOptions,
   type ActivityConfig,
-} from './infra/config';
-import { loadWorkerMetricsAddress } from './infra/telemetry/worker-metrics-config';
-import { withWorkerTracing } from './infra/telemetry/tracing';
-import { installWorkerRuntime } from './infra/telemetry/worker-runtime';
+} from './runtime/config';
+import { loadWorkerMetricsAddress } from './runtime/telemetry/worker-metrics-config';
+import { withWorkerTracing } from './runtime/telemetry/tracing';
+import { installWorkerRuntime } from './runtime/telemetry/worker-runtime';
 import { createLogger } from './services/shared/logger';
 import { SAGA_SEARCH_ATTRIBUTES } from './workflows/saga';
 

@@ -1,5 +1,5 @@
 import { isGrpcServiceError, NamespaceNotFoundError, ServiceError, WorkflowNotFoundError } from '@temporalio/client';
-import { ConfigError } from '../infra/config';
+import { ConfigError } from '../runtime/config';
 import { OperatorDecisionRefusedError, SagaAlreadyStartedError, SagaInputError } from './saga-client';
 
 /** The CLI's exit codes (sysexits.h where one fits). */

@@ -13,7 +13,7 @@ import type { temporal } from '@temporalio/proto';
 import { cancelAnswer, type CancelRefusal } from './cancel-answer';
 import { z } from 'zod';
 import { parseFaultSpec } from '../services/shared/fault-spec';
-import { clientTracingInterceptors } from '../infra/telemetry/tracing';
+import { clientTracingInterceptors } from '../runtime/telemetry/tracing';
 import { sagaClientInterceptors, withFaultPlan } from '../workflows/saga/client-interceptor';
 import { ACTION_HEADER } from '../workflows/saga/headers';
 import { sagaOfWorkflowType, SAGA_LIST } from '../workflows/sagas';

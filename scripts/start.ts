@@ -1,4 +1,4 @@
-import '../infra/telemetry/register'; // first: tracing patches express and pg as they load (when OTEL_EXPORTER_OTLP_ENDPOINT is set)
+import '../runtime/telemetry/register'; // first: tracing patches express and pg as they load (when OTEL_EXPORTER_OTLP_ENDPOINT is set)
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { DEFAULT_DATA_DIR, PortInUseError, readTokenFile, startLocalStack } from '../infra/stack';

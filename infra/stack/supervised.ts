@@ -11,8 +11,8 @@ import {
 } from '../../services/catalog';
 import { loadServiceConfig, type ServiceConfig } from '../../services/shared/config';
 import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/saga/search-attributes';
-import { loadTemporalConfig } from '../config';
-import { loadWorkerMetricsAddress } from '../telemetry/worker-metrics-config';
+import { loadTemporalConfig } from '../../runtime/config';
+import { loadWorkerMetricsAddress } from '../../runtime/telemetry/worker-metrics-config';
 import type { ChildHandle } from '../processes/child';
 import {
   isAlive,

@@ -23,7 +23,7 @@ import { SERVICE_NAMES } from '../../services/catalog';
 import { Client, Connection } from '@temporalio/client';
 import { createSagaClient } from '../../cli/saga-client';
 import { temporal } from '@temporalio/proto';
-import { writeSagaWorkflowBundle } from '../../infra/temporal/saga-worker';
+import { writeSagaWorkflowBundle } from '../../runtime/saga-worker';
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { ServiceClient } from '../../activities/service-client';

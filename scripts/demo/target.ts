@@ -5,7 +5,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import pino, { type Logger } from 'pino';
 import { connectTemporal, resolveConfig, type CliConfig, type GlobalOptions } from '../../cli/connect';
 import { CliError } from '../../cli/errors';
-import { loadServiceUrls } from '../../infra/config';
+import { loadServiceUrls } from '../../runtime/config';
 import { getFreePort } from '../../infra/ports';
 import { makeTempDirForPostgres } from '../../infra/postgres/embedded';
 import { authTokenFile, DEFAULT_DATA_DIR, readTokenFile, startLocalStack } from '../../infra/stack';

@@ -15,9 +15,9 @@ import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { createSagaActivities } from '../../activities';
-import { sagaWorkerInterceptors } from '../../infra/temporal/saga-worker';
+import { sagaWorkerInterceptors } from '../../runtime/saga-worker';
 import type { WorkerExtension, WorkerExtensionFactory } from '../../infra/processes/worker-process';
-import { installQuietRuntime } from '../../infra/telemetry/worker-runtime';
+import { installQuietRuntime } from '../../runtime/telemetry/worker-runtime';
 import { startTimeSkippingServer } from '../../infra/temporal/time-skipping-server';
 import type { ExploreEnvironment } from './environment';
 

@@ -15,7 +15,7 @@ import {
   startSaga,
   type SagaRequest,
 } from '../../cli/saga-client';
-import { bundleSagaWorkflows, sagaWorkerInterceptors } from '../../infra/temporal/saga-worker';
+import { bundleSagaWorkflows, sagaWorkerInterceptors } from '../../runtime/saga-worker';
 import { activitiesOf, defineSaga, type SagaDefinition, type SagaView } from '../../workflows/saga';
 import { installQuietRuntime, quietLogger } from '../support/saga-stack';
 import { startTimeSkippingServer } from '../support/time-skipping';

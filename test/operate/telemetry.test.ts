@@ -333,7 +333,7 @@ describe('operate: tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT) costs nothing', 
   /** Loads the worker, a service and the CLI's client in a fresh process and lists the OpenTelemetry modules loaded. */
   const loaded = (env: NodeJS.ProcessEnv) => {
     const script =
-      "require('./infra/telemetry/register'); require('./worker'); require('./services/shared/runtime'); require('./cli/saga-client');" +
+      "require('./runtime/telemetry/register'); require('./worker'); require('./services/shared/runtime'); require('./cli/saga-client');" +
       "console.log(JSON.stringify(Object.keys(require.cache).filter((k) => k.includes('/@opentelemetry/') || k.includes('interceptors-opentelemetry')).map((k) => k.split('node_modules/')[1].split('/').slice(0, 2).join('/'))))";
     const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], {
       cwd: path.resolve(__dirname, '../..'),

@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { ApplicationFailure } from '@temporalio/common';
 import pino from 'pino';
 import { SERVICE_AUTH_FAILED, ServiceClient } from '../../activities/service-client';
-import { ConfigError, loadActivityConfig } from '../../infra/config';
+import { ConfigError, loadActivityConfig } from '../../runtime/config';
 import { getFreePort } from '../../infra/ports';
 import { SERVICE_NAMES, type ServiceName } from '../../services/catalog';
 import { SERVICE_DEFINITIONS } from '../../services/registry';

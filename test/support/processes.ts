@@ -16,7 +16,7 @@ import { startWorkerProcess, type WorkerProcess, type WorkerProcessConfig } from
 import type { ChildExit } from '../../infra/processes/child';
 import { getFreePort } from '../../infra/ports';
 import { startKillableStack, type KillableStack } from '../../infra/stack';
-import { writeSagaWorkflowBundle } from '../../infra/temporal/saga-worker';
+import { writeSagaWorkflowBundle } from '../../runtime/saga-worker';
 import { pendingActivityWorker } from '../reliability/observe';
 import { SERVICE_NAMES, type ServiceName } from '../../services/catalog';
 import { testPostgres } from './postgres';

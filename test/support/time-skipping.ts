@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createSagaActivities, ServiceClient, type SagaActivities } from '../../activities';
-import { sagaWorkerInterceptors } from '../../infra/temporal/saga-worker';
+import { sagaWorkerInterceptors } from '../../runtime/saga-worker';
 import type { ServiceName } from '../../services/catalog';
 import type { InProcessService } from '../../infra/stack';
 import { installQuietRuntime, startTestServices, workflowBundle } from './saga-stack';

@@ -1,15 +1,15 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { bundleWorkflowCode, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { sagaHeadersInterceptor } from '../../activities/saga-headers';
-import { silentSdkLogger } from '../telemetry/worker-runtime';
+import { sagaHeadersInterceptor } from '../activities/saga-headers';
+import { silentSdkLogger } from './telemetry/worker-runtime';
 
 /**
  * What every worker (and every workflow bundle) that runs sagas needs besides its workflows and activities: the
  * kit's interceptors, which carry a start's fault plan to the activity it targets (workflows/saga/headers.ts).
  */
-export const SAGA_WORKFLOWS_PATH = require.resolve('../../workflows');
-export const SAGA_WORKFLOW_INTERCEPTOR_MODULES = [require.resolve('../../workflows/saga/interceptors')];
+export const SAGA_WORKFLOWS_PATH = require.resolve('../workflows');
+export const SAGA_WORKFLOW_INTERCEPTOR_MODULES = [require.resolve('../workflows/saga/interceptors')];
 
 /**
  * The worker's interceptors. With a prebuilt bundle (bundleSagaWorkflows) the workflow interceptors are already in
