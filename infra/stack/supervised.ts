@@ -15,8 +15,7 @@ import { loadTemporalConfig } from '../config';
 import { loadWorkerMetricsAddress } from '../telemetry/worker-metrics-config';
 import type { ChildHandle } from '../processes/child';
 import {
-  isAlive,
-  processStartTime,
+  isRunning,
   reapPidFiles,
   reapPostmaster,
   removePidFile,
@@ -119,11 +118,7 @@ async function clearPreviousRun(dataDir: string, log: Logger): Promise<void> {
   const supervisorFile = path.join(runDir(dataDir), 'supervisor.pid');
   try {
     const previous = JSON.parse(fs.readFileSync(supervisorFile, 'utf8')) as PidRecord;
-    if (
-      previous.pid !== process.pid &&
-      isAlive(previous.pid) &&
-      processStartTime(previous.pid) === previous.startTime
-    ) {
+    if (previous.pid !== process.pid && isRunning(previous)) {
       throw new PortInUseError(
         `another stack (supervisor pid ${previous.pid}) is running on ${dataDir}: stop it first, or set DATA_DIR`,
       );
