@@ -9,6 +9,7 @@ import { awaitSagaResult, createSagaClient, startSaga } from '../../cli/saga-cli
 import { orderSaga } from '../../workflows/order-saga';
 import { getFreePort, isPortInUse } from '../../infra/ports';
 import { isAlive, writePidFile } from '../../infra/processes/orphans';
+import { metricValue, parsePrometheusText } from '../support/prometheus-text';
 import { SERVICE_NAMES, serviceEnvName } from '../../services/catalog';
 
 /**
@@ -377,5 +378,71 @@ describe('npm start: supervised processes (real PostgreSQL, Temporal server, ser
     process.kill(winner.pids.supervisor, 'SIGTERM');
     assert.equal(await winner.exited, 0, 'a clean stop on SIGTERM');
     assert.equal(fs.existsSync(path.join(dataDir, 'stack.lock')), false, 'the lock is released on exit');
+  });
+
+  it('a second worker on the same host, as the README says (`SERVICE_AUTH_TOKEN=… npx tsx worker.ts`): it runs, its metrics on a free port it names, and executes sagas', async () => {
+    const authToken = 'a-token-shared-with-the-extra-worker';
+    const stack = await npmStart({ SERVICE_AUTH_TOKEN: authToken });
+    const worker = spawn('npx', ['tsx', 'worker.ts'], {
+      cwd: REPO,
+      env: {
+        ...env,
+        SERVICE_AUTH_TOKEN: authToken,
+        LOG_FORMAT: 'json',
+        ...Object.fromEntries(SERVICE_NAMES.map((n) => [`${n.toUpperCase()}_URL`, stack.serviceUrls[n]])),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true, // its own process group: npx -> tsx -> node, stopped together
+    });
+    extraGroups.push(worker.pid!);
+    let output = '';
+    worker.stdout!.on('data', (d) => (output += d));
+    worker.stderr!.on('data', (d) => (output += d));
+    let workerExit: number | null | undefined;
+    worker.once('exit', (code) => (workerExit = code));
+    await waitUntil(
+      `"worker started" from the second worker\n${output}`,
+      () => /worker started/.test(output) || workerExit !== undefined,
+      120_000,
+    );
+    assert.equal(workerExit, undefined, `the second worker runs:\n${output}`);
+    const started = output
+      .split('\n')
+      .map((line) => (line.startsWith('{') ? JSON.parse(line) : {}))
+      .find((l) => l.msg === 'worker started') as { metrics: string };
+    assert.match(started.metrics, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/, 'it says where its metrics are');
+    assert.notEqual(new URL(started.metrics).port, '9464', "not on the stack's worker's port");
+    assert.match(output, /9464 is in use/, 'it says why it took another port');
+
+    // With the stack's worker killed (its restart takes seconds), a saga runs on the second worker: its metrics count
+    // the activities it executed.
+    process.kill(stack.pids.worker, 'SIGKILL');
+    assert.equal(await runSaga(env.TEMPORAL_ADDRESS!, 'sup-extra-worker-1'), 'APPROVED');
+    const samples = parsePrometheusText(await (await fetch(started.metrics)).text());
+    assert.ok(
+      metricValue(samples, 'temporal_activity_execution_latency_count') > 0,
+      "the second worker executed the saga's activities",
+    );
+
+    // WORKER_METRICS_ADDRESS set to a taken port is what someone's Prometheus scrapes: refused, naming the variable.
+    const explicit = spawn('npx', ['tsx', 'worker.ts'], {
+      cwd: REPO,
+      env: { ...env, SERVICE_AUTH_TOKEN: authToken, WORKER_METRICS_ADDRESS: started.metrics.split('/')[2] },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let explicitOutput = '';
+    explicit.stdout!.on('data', (d) => (explicitOutput += d));
+    explicit.stderr!.on('data', (d) => (explicitOutput += d));
+    const explicitExit = await new Promise<number | null>((resolve) => explicit.once('exit', resolve));
+    assert.equal(explicitExit, 1, explicitOutput);
+    assert.match(
+      explicitOutput,
+      new RegExp(`WORKER_METRICS_ADDRESS ${started.metrics.split('/')[2]} is already in use`),
+      explicitOutput,
+    );
+
+    process.kill(-worker.pid!, 'SIGTERM');
+    process.kill(stack.pids.supervisor, 'SIGTERM');
+    assert.equal(await stack.exited, 0, 'a clean stop on SIGTERM');
   });
 });
