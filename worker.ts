@@ -9,9 +9,9 @@ import {
   temporalConnectionOptions,
   type ActivityConfig,
 } from './runtime/config';
-import { loadWorkerMetricsAddress } from './runtime/telemetry/worker-metrics-config';
+import { loadWorkerMetricsAddress, workerMetricsPortTaken } from './runtime/telemetry/worker-metrics-config';
 import { withWorkerTracing } from './runtime/telemetry/tracing';
-import { installWorkerRuntime } from './runtime/telemetry/worker-runtime';
+import { installWorkerRuntime, MetricsAddressInUseError } from './runtime/telemetry/worker-runtime';
 import { createLogger } from './services/shared/logger';
 import { SAGA_SEARCH_ATTRIBUTES } from './workflows/saga';
 
@@ -69,8 +69,21 @@ async function assertSearchAttributesRegistered(connection: NativeConnection, na
 
 async function main(): Promise<void> {
   const logger = createLogger('worker');
-  const metricsAddress = loadWorkerMetricsAddress();
-  installWorkerRuntime({ logger, metricsAddress });
+  const askedMetricsAddress = loadWorkerMetricsAddress();
+  const { metricsAddress } = await installWorkerRuntime({
+    logger,
+    metricsAddress: askedMetricsAddress,
+    metricsPortTaken: workerMetricsPortTaken(),
+  }).catch((err: Error) => {
+    if (!(err instanceof MetricsAddressInUseError)) throw err;
+    throw new Error(
+      `WORKER_METRICS_ADDRESS ${err.address} is already in use (another worker on this host?): set another host:port, host:0 for a free port, or off`,
+    );
+  });
+  if (askedMetricsAddress && metricsAddress !== askedMetricsAddress)
+    logger.warn(
+      `metrics: ${askedMetricsAddress} is in use (another worker on this host?): serving GET /metrics on ${metricsAddress} instead`,
+    );
   const temporal = loadTemporalConfig();
   const activities = loadActivityConfig();
   const connection = await NativeConnection.connect(temporalConnectionOptions(temporal)).catch((err: Error) => {

@@ -447,7 +447,7 @@ async function main(): Promise<void> {
   const scenarios = wanted.length ? SCENARIOS.filter((s) => wanted.includes(s.name)) : SCENARIOS;
 
   await mkdir(HISTORIES_DIR, { recursive: true });
-  installWorkerRuntime({ logLevel: 'ERROR' }); // the SDK's own lines: errors only
+  await installWorkerRuntime({ logLevel: 'ERROR' }); // the SDK's own lines: errors only
   const t0 = Date.now();
   const stack = await startRecordingStack();
   console.log(`stack started in ${Date.now() - t0} ms`);

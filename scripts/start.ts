@@ -1,7 +1,7 @@
 import '../runtime/telemetry/register'; // first: tracing patches express and pg as they load (when OTEL_EXPORTER_OTLP_ENDPOINT is set)
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { DEFAULT_DATA_DIR, PortInUseError, readTokenFile, startLocalStack } from '../infra/stack';
+import { DataDirLockedError, DEFAULT_DATA_DIR, PortInUseError, readTokenFile, startLocalStack } from '../infra/stack';
 import { flagSetting } from '../services/shared/config';
 import { createLogger } from '../services/shared/logger';
 
@@ -82,7 +82,7 @@ async function main(): Promise<void> {
   stack.supervisor.once('stopped', (reason?: string) => {
     if (!reason || stopping) return;
     process.stderr.write(`npm start: the stack stopped: ${reason}\n`);
-    process.exit(1);
+    void stack.stop().finally(() => process.exit(1)); // already stopped: this releases the data folder's lock
   });
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -99,7 +99,7 @@ async function main(): Promise<void> {
 main().catch((err: Error) => {
   // Expected problems (a port taken, bad configuration) get one plain line; anything else its stack too.
   process.stderr.write(
-    `npm start: ${err instanceof PortInUseError || err.name === 'ConfigError' ? err.message : (err.stack ?? err.message)}\n`,
+    `npm start: ${err instanceof PortInUseError || err instanceof DataDirLockedError || err.name === 'ConfigError' ? err.message : (err.stack ?? err.message)}\n`,
   );
   process.exit(1);
 });

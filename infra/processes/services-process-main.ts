@@ -10,7 +10,7 @@ import { createLogger } from '../../services/shared/logger';
 import { SERVICE_DEFINITIONS } from '../../services/registry';
 import { startService, type RunningService, type ServiceDb } from '../../services/shared/runtime';
 import { makeTempDirForPostgres, startEmbeddedPostgres, type EmbeddedPostgres } from '../postgres/embedded';
-import { getFreePort } from '../ports';
+import { getFreePort } from '../../runtime/ports';
 import { loadExtension, readChildConfig, serveChild } from './protocol';
 import {
   SERVICES_PROCESS_CONFIG_ENV,

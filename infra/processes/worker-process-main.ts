@@ -22,7 +22,11 @@ serveChild<WorkerReady>(
   async () => {
     const config = readChildConfig<WorkerProcessConfig>(WORKER_PROCESS_CONFIG_ENV);
     const level = config.logLevel ?? 'WARN';
-    installWorkerRuntime({ logger: createLogger('worker'), logLevel: level, metricsAddress: config.metricsAddress });
+    await installWorkerRuntime({
+      logger: createLogger('worker'),
+      logLevel: level,
+      metricsAddress: config.metricsAddress,
+    });
 
     const connection = await NativeConnection.connect({ address: config.address });
     let extension: WorkerExtension = {};

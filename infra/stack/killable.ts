@@ -16,7 +16,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SERVICE_NAMES, type ServiceName } from '../../services/catalog';
 import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/saga/search-attributes';
-import { getFreePort } from '../ports';
+import { getFreePort } from '../../runtime/ports';
 import { startEmbeddedPostgres } from '../postgres/embedded';
 import { topUp, type TopUp } from '../postgres/top-up';
 import type { ChildExit } from '../processes/child';

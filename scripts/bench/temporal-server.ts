@@ -7,7 +7,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { makeTempDirForPostgres, startEmbeddedPostgres } from '../../infra/postgres/embedded';
-import { getFreePort } from '../../infra/ports';
+import { getFreePort } from '../../runtime/ports';
 import { CLUSTER_HISTORY_SHARDS, startTemporalCluster } from '../../infra/temporal/cluster/cluster';
 import { TEMPORAL_SERVER_VERSION } from '../../infra/temporal/cluster/server-binary';
 import { startDevServer, type DevServerOptions } from '../../infra/temporal/dev-server';

@@ -6,7 +6,7 @@ import pino, { type Logger } from 'pino';
 import { connectTemporal, resolveConfig, type CliConfig, type GlobalOptions } from '../../cli/connect';
 import { CliError } from '../../cli/errors';
 import { loadServiceUrls } from '../../runtime/config';
-import { getFreePort } from '../../infra/ports';
+import { getFreePort } from '../../runtime/ports';
 import { makeTempDirForPostgres } from '../../infra/postgres/embedded';
 import { authTokenFile, DEFAULT_DATA_DIR, readTokenFile, startLocalStack } from '../../infra/stack';
 import { SERVICE_NAMES, serviceEnvName, type ServiceName } from '../../services/catalog';

@@ -10,7 +10,7 @@ import { temporal } from '@temporalio/proto';
 import pg from 'pg';
 import { startSaga } from '../../cli/saga-client';
 import { orderSaga } from '../../workflows/order-saga';
-import { isPortInUse } from '../../infra/ports';
+import { isPortInUse } from '../../runtime/ports';
 import { CLUSTER_HISTORY_SHARDS, CLUSTER_ROLES, type TemporalCluster } from '../../infra/temporal/cluster/cluster';
 import { requireServerBinaries, TEMPORAL_SERVER_VERSION } from '../../infra/temporal/cluster/server-binary';
 import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/saga/search-attributes';

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { getFreePort } from '../../infra/ports';
+import { getFreePort } from '../../runtime/ports';
 import { runCli, waitFor, type CliRun } from '../support/cli';
 import { renderTrace, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver';
 import { startProcessStack, type ProcessStack } from '../support/processes';

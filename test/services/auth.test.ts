@@ -6,7 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import pino from 'pino';
 import { SERVICE_AUTH_FAILED, ServiceClient } from '../../activities/service-client';
 import { ConfigError, loadActivityConfig } from '../../runtime/config';
-import { getFreePort } from '../../infra/ports';
+import { getFreePort } from '../../runtime/ports';
 import { SERVICE_NAMES, type ServiceName } from '../../services/catalog';
 import { SERVICE_DEFINITIONS } from '../../services/registry';
 import { MAX_BODY_BYTES } from '../../services/shared/app';

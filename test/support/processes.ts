@@ -14,7 +14,7 @@ import { createSagaClient } from '../../cli/saga-client';
 import type { ServicesProcess } from '../../infra/processes/services-process';
 import { startWorkerProcess, type WorkerProcess, type WorkerProcessConfig } from '../../infra/processes/worker-process';
 import type { ChildExit } from '../../infra/processes/child';
-import { getFreePort } from '../../infra/ports';
+import { getFreePort } from '../../runtime/ports';
 import { startKillableStack, type KillableStack } from '../../infra/stack';
 import { writeSagaWorkflowBundle } from '../../runtime/saga-worker';
 import { pendingActivityWorker } from '../reliability/observe';
