@@ -1,5 +1,5 @@
 import '../runtime/telemetry/register'; // first: tracing patches express and pg as they load (when OTEL_EXPORTER_OTLP_ENDPOINT is set)
-import { parseArgs } from 'node:util';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { z } from 'zod';
 import { DataDirLockedError, DEFAULT_DATA_DIR, PortInUseError, readTokenFile, startLocalStack } from '../infra/stack';
 import { flagSetting } from '../services/shared/config';
@@ -28,16 +28,26 @@ const settings = z
   })
   .parse(process.env);
 // Flags win over the environment: `npm start -- --temporal cluster --workers 2`.
-const flags = parseArgs({ options: { temporal: { type: 'string' }, workers: { type: 'string' } } }).values;
-const temporalKind = z
-  .enum(['dev-server', 'cluster'], { error: '--temporal must be dev-server or cluster' })
-  .parse(flags.temporal ?? settings.SAGA_TEMPORAL);
-const workerCount = z.coerce
-  .number({ error: '--workers must be a number' })
-  .int()
-  .min(1)
-  .max(32)
-  .parse(flags.workers ?? settings.SAGA_WORKERS);
+const flags = new Command('npm start --')
+  .description('The whole stack on embedded defaults, until Ctrl-C: PostgreSQL, the services, Temporal, the worker(s).')
+  .addOption(
+    new Option(
+      '--temporal <kind>',
+      'the Temporal server: the dev server, or the real cluster (default: $SAGA_TEMPORAL)',
+    ).choices(['dev-server', 'cluster']),
+  )
+  .option('--workers <n>', 'how many saga workers, 1 to 32 (default: $SAGA_WORKERS or 1)', parseWorkerCount)
+  .addHelpText('after', '\nEvery other setting comes from the environment: see docs/configuration.md.')
+  .parse()
+  .opts<{ temporal?: 'dev-server' | 'cluster'; workers?: number }>();
+const temporalKind = flags.temporal ?? settings.SAGA_TEMPORAL;
+const workerCount = flags.workers ?? settings.SAGA_WORKERS;
+
+function parseWorkerCount(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 32) throw new InvalidArgumentError('a whole number from 1 to 32');
+  return n;
+}
 
 async function main(): Promise<void> {
   const stack = await startLocalStack({
