@@ -8,7 +8,7 @@ import { createLogger } from '../services/shared/logger';
 /**
  * `npm start`: the whole stack on embedded defaults, until Ctrl-C. This process is the supervisor: PostgreSQL, the
  * Temporal server, the services and the worker each run in a child process of their own (infra/stack/supervised.ts). Settings
- * come from the environment (see the README's configuration table); everything has a default.
+ * come from the environment (see docs/configuration.md); everything has a default.
  *   npm start -- --temporal cluster --workers 2    (or SAGA_TEMPORAL=cluster SAGA_WORKERS=2 npm start): the real
  *   Temporal server, four role processes on the embedded PostgreSQL, instead of the dev server; two saga workers.
  */

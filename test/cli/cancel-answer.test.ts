@@ -7,7 +7,7 @@ import type { SagaState } from '../../workflows/saga/types';
 
 /**
  * `cancel`'s answer for every saga status, from the state alone (the end-to-end cases, with the CLI as a subprocess
- * on a real stack, are in client.test.ts). The exit codes are the ones the README's table and `--help` promise.
+ * on a real stack, are in client.test.ts). The exit codes are the ones docs/using-the-cli.md's table and `--help` promise.
  */
 type State = Pick<SagaState, 'status' | 'cancellable' | 'currentStep' | 'compensationCause' | 'compensations'>;
 const cause = {
@@ -91,14 +91,14 @@ describe('cancel: one answer per saga status (cli/cancel-answer.ts)', () => {
     });
   }
 
-  it("the README's exit-code table, --help and the CLI's exit codes list the same codes", () => {
-    const readme = readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
+  it("the docs' exit-code table (docs/using-the-cli.md), --help and the CLI's exit codes list the same codes", () => {
+    const readme = readFileSync(path.resolve(__dirname, '../../docs/using-the-cli.md'), 'utf8');
     const table = readme.slice(readme.indexOf('| exit | meaning |'));
     const inReadme = [...table.slice(0, table.indexOf('\n\n')).matchAll(/^\| (\d+) \|/gm)].map((m) => Number(m[1]));
     const inHelp = [...EXIT_CODES_HELP.matchAll(/^ {2}(\d+) /gm)].map((m) => Number(m[1]));
     // 70 (EX_SOFTWARE) is a bug's exit code: neither documented as an answer nor promised.
     const used = [...new Set(Object.values(EXIT))].filter((c) => c !== EXIT.INTERNAL).sort((a, b) => a - b);
-    assert.deepEqual(inReadme, used, 'README table');
+    assert.deepEqual(inReadme, used, 'the exit-code table in docs/using-the-cli.md');
     assert.deepEqual(inHelp, used, '--help');
   });
 

@@ -1,7 +1,7 @@
 /**
  * The saga kit's engine on its own: Temporal's time-skipping test server, the synthetic trip saga (trip-saga.ts,
  * written with the kit alone) and in-process partners (trip-activities.ts). No database, no service. Each test is
- * one rule of the engine (README, "The saga kit"). `npm run test:engine` runs this directory alone.
+ * one rule of the engine (docs/saga-kit.md). `npm run test:engine` runs this directory alone.
  */
 import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
