@@ -3,7 +3,7 @@
  * cli/commands/ (listed in cli/commands/index.ts), the output in cli/render.ts, the Temporal calls in
  * cli/saga-client.ts, each saga's own start options in cli/sagas/.
  */
-import './infra/telemetry/register'; // first: a saga started here is the root of its trace when tracing is on
+import './runtime/telemetry/register'; // first: a saga started here is the root of its trace when tracing is on
 import { Command } from 'commander';
 import { COMMANDS } from './cli/commands';
 import { EXIT_CODES_HELP } from './cli/errors';

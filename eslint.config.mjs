@@ -6,6 +6,19 @@ import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+/** Imports of the saga kit other than its four entry points, refused outside the package. */
+const KIT_ENTRY_POINTS_ONLY = [
+  {
+    regex: '^temporal-saga-kit(?!/(workflow|activity|worker|client)$)',
+    message:
+      'Import the saga kit through its entry points only: temporal-saga-kit/workflow, /activity, /worker or /client.',
+  },
+  {
+    regex: '(^|/)packages/saga-kit(/|$)',
+    message: 'Import the saga kit as the package (temporal-saga-kit/<entry point>), not by a relative path.',
+  },
+];
+
 export default tseslint.config(
   {
     ignores: [
@@ -54,19 +67,31 @@ export default tseslint.config(
     // etc/*.api.md) is the whole surface.
     files: ['**/*.ts'],
     ignores: ['packages/saga-kit/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: KIT_ENTRY_POINTS_ONLY }] },
+  },
+  {
+    // The product apart from the harness: what the services, the worker and the CLI load (runtime/ holds their
+    // configuration, telemetry and migrations) never imports the development stack (infra/), the tools (scripts/) or
+    // the tests, so that a deployment runs none of them and a change to the harness cannot change the product.
+    // (One rule per file: this one repeats the kit's patterns, or it would replace them here.)
+    files: [
+      'services/**/*.ts',
+      'workflows/**/*.ts',
+      'activities/**/*.ts',
+      'cli/**/*.ts',
+      'runtime/**/*.ts',
+      'worker.ts',
+      'client.ts',
+    ],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
+            ...KIT_ENTRY_POINTS_ONLY,
             {
-              regex: '^temporal-saga-kit(?!/(workflow|activity|worker|client)$)',
-              message:
-                'Import the saga kit through its entry points only: temporal-saga-kit/workflow, /activity, /worker or /client.',
-            },
-            {
-              regex: '(^|/)packages/saga-kit(/|$)',
-              message: 'Import the saga kit as the package (temporal-saga-kit/<entry point>), not by a relative path.',
+              regex: '(^|/)(infra|scripts|test)/',
+              message: 'product code must not import the development stack (infra/), the tools (scripts/) or tests',
             },
           ],
         },

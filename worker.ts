@@ -1,19 +1,19 @@
-import './infra/telemetry/register'; // first: tracing patches the HTTP client as it loads
+import './runtime/telemetry/register'; // first: tracing patches the HTTP client as it loads
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { sagaWorkerOptions } from 'temporal-saga-kit/worker';
 import { createDeadLetterPort, createSagaActivities, ServiceClient } from './activities';
-import { SAGA_WORKFLOWS_PATH } from './infra/temporal/workflow-bundle';
-import { SAGA_SEARCH_ATTRIBUTES } from './infra/temporal/search-attributes';
+import { SAGA_WORKFLOWS_PATH } from './runtime/saga-worker';
+import { SAGA_SEARCH_ATTRIBUTES } from './runtime/search-attributes';
 import {
   describeTemporalConfig,
   loadActivityConfig,
   loadTemporalConfig,
   temporalConnectionOptions,
   type ActivityConfig,
-} from './infra/config';
-import { loadWorkerMetricsAddress } from './infra/telemetry/worker-metrics-config';
-import { withWorkerTracing } from './infra/telemetry/tracing';
-import { installWorkerRuntime } from './infra/telemetry/worker-runtime';
+} from './runtime/config';
+import { loadWorkerMetricsAddress, workerMetricsPortTaken } from './runtime/telemetry/worker-metrics-config';
+import { withWorkerTracing } from './runtime/telemetry/tracing';
+import { installWorkerRuntime, MetricsAddressInUseError } from './runtime/telemetry/worker-runtime';
 import { createLogger } from './services/shared/logger';
 
 /**
@@ -74,8 +74,21 @@ async function assertSearchAttributesRegistered(connection: NativeConnection, na
 
 async function main(): Promise<void> {
   const logger = createLogger('worker');
-  const metricsAddress = loadWorkerMetricsAddress();
-  installWorkerRuntime({ logger, metricsAddress });
+  const askedMetricsAddress = loadWorkerMetricsAddress();
+  const { metricsAddress } = await installWorkerRuntime({
+    logger,
+    metricsAddress: askedMetricsAddress,
+    metricsPortTaken: workerMetricsPortTaken(),
+  }).catch((err: Error) => {
+    if (!(err instanceof MetricsAddressInUseError)) throw err;
+    throw new Error(
+      `WORKER_METRICS_ADDRESS ${err.address} is already in use (another worker on this host?): set another host:port, host:0 for a free port, or off`,
+    );
+  });
+  if (askedMetricsAddress && metricsAddress !== askedMetricsAddress)
+    logger.warn(
+      `metrics: ${askedMetricsAddress} is in use (another worker on this host?): serving GET /metrics on ${metricsAddress} instead`,
+    );
   const temporal = loadTemporalConfig();
   const activities = loadActivityConfig();
   const connection = await NativeConnection.connect(temporalConnectionOptions(temporal)).catch((err: Error) => {

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { Connection, type Client } from '@temporalio/client';
 import { createSagaClient } from './saga-client';
-import { loadTemporalConfig, temporalConnectionOptions, type TemporalConfig } from '../infra/config';
+import { loadTemporalConfig, temporalConnectionOptions, type TemporalConfig } from '../runtime/config';
 import { unreachable } from './errors';
 
 /** The CLI's global options: each one overrides its environment variable. */

@@ -1,5 +1,5 @@
 import { isGrpcServiceError, NamespaceNotFoundError, ServiceError, WorkflowNotFoundError } from '@temporalio/client';
-import { ConfigError } from '../infra/config';
+import { ConfigError } from '../runtime/config';
 import {
   OperatorDecisionRefusedError,
   SagaAlreadyStartedError,

@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { temporal } from '@temporalio/proto';
-import { bundleSagaWorkflows } from '../infra/temporal/workflow-bundle';
+import { bundleSagaWorkflows } from '../runtime/saga-worker';
 
 type History = temporal.api.history.v1.IHistory;
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;

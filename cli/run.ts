@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { CommanderError, type Command } from 'commander';
 import { connectTemporal, resolveConfig, type CliConfig, type GlobalOptions } from './connect';
-import { flushTracing } from '../infra/telemetry/tracing';
+import { flushTracing } from '../runtime/telemetry/tracing';
 import { CliError, EXIT, toCliError } from './errors';
 
 /**

@@ -2,7 +2,7 @@ import type { Client, ClientOptions, WorkflowStartOptions } from '@temporalio/cl
 import { Client as TemporalClient } from '@temporalio/client';
 import { SagaClient, type FaultPlan } from 'temporal-saga-kit/client';
 import type { SagaDefinition, SagaRunOptions, SagaTypes, SagaView } from 'temporal-saga-kit/workflow';
-import { clientTracingInterceptors } from '../infra/telemetry/tracing';
+import { clientTracingInterceptors } from '../runtime/telemetry/tracing';
 import { parseFaultSpec } from '../services/shared/fault-spec';
 import { SAGA_LIST, sagaOfWorkflowType } from '../workflows/sagas';
 

@@ -33,9 +33,9 @@ import { ServiceClient } from '../activities';
 import { createSagaClient } from '../cli/saga-client';
 import { startInProcessStack, type InProcessStack } from '../infra/stack';
 import { startDevServer } from '../infra/temporal/dev-server';
-import { bundleSagaWorkflows } from '../infra/temporal/workflow-bundle';
-import { installWorkerRuntime } from '../infra/telemetry/worker-runtime';
-import { SAGA_SEARCH_ATTRIBUTES } from '../infra/temporal/search-attributes';
+import { bundleSagaWorkflows } from '../runtime/saga-worker';
+import { installWorkerRuntime } from '../runtime/telemetry/worker-runtime';
+import { SAGA_SEARCH_ATTRIBUTES } from '../runtime/search-attributes';
 import { orderSaga, type OrderSagaResult } from '../workflows/order-saga';
 import { returnSaga, type ReturnSagaResult } from '../workflows/return-saga';
 import type { SagaDefinition, SagaView } from 'temporal-saga-kit/workflow';
@@ -447,7 +447,7 @@ async function main(): Promise<void> {
   const scenarios = wanted.length ? SCENARIOS.filter((s) => wanted.includes(s.name)) : SCENARIOS;
 
   await mkdir(HISTORIES_DIR, { recursive: true });
-  installWorkerRuntime({ logLevel: 'ERROR' }); // the SDK's own lines: errors only
+  await installWorkerRuntime({ logLevel: 'ERROR' }); // the SDK's own lines: errors only
   const t0 = Date.now();
   const stack = await startRecordingStack();
   console.log(`stack started in ${Date.now() - t0} ms`);

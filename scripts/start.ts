@@ -1,14 +1,14 @@
-import '../infra/telemetry/register'; // first: tracing patches express and pg as they load (when OTEL_EXPORTER_OTLP_ENDPOINT is set)
-import { parseArgs } from 'node:util';
+import '../runtime/telemetry/register'; // first: tracing patches express and pg as they load (when OTEL_EXPORTER_OTLP_ENDPOINT is set)
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { z } from 'zod';
-import { DEFAULT_DATA_DIR, PortInUseError, readTokenFile, startLocalStack } from '../infra/stack';
+import { DataDirLockedError, DEFAULT_DATA_DIR, PortInUseError, readTokenFile, startLocalStack } from '../infra/stack';
 import { flagSetting } from '../services/shared/config';
 import { createLogger } from '../services/shared/logger';
 
 /**
  * `npm start`: the whole stack on embedded defaults, until Ctrl-C. This process is the supervisor: PostgreSQL, the
  * Temporal server, the services and the worker each run in a child process of their own (infra/stack/supervised.ts). Settings
- * come from the environment (see the README's configuration table); everything has a default.
+ * come from the environment (see docs/configuration.md); everything has a default.
  *   npm start -- --temporal cluster --workers 2    (or SAGA_TEMPORAL=cluster SAGA_WORKERS=2 npm start): the real
  *   Temporal server, four role processes on the embedded PostgreSQL, instead of the dev server; two saga workers.
  */
@@ -28,16 +28,26 @@ const settings = z
   })
   .parse(process.env);
 // Flags win over the environment: `npm start -- --temporal cluster --workers 2`.
-const flags = parseArgs({ options: { temporal: { type: 'string' }, workers: { type: 'string' } } }).values;
-const temporalKind = z
-  .enum(['dev-server', 'cluster'], { error: '--temporal must be dev-server or cluster' })
-  .parse(flags.temporal ?? settings.SAGA_TEMPORAL);
-const workerCount = z.coerce
-  .number({ error: '--workers must be a number' })
-  .int()
-  .min(1)
-  .max(32)
-  .parse(flags.workers ?? settings.SAGA_WORKERS);
+const flags = new Command('npm start --')
+  .description('The whole stack on embedded defaults, until Ctrl-C: PostgreSQL, the services, Temporal, the worker(s).')
+  .addOption(
+    new Option(
+      '--temporal <kind>',
+      'the Temporal server: the dev server, or the real cluster (default: $SAGA_TEMPORAL)',
+    ).choices(['dev-server', 'cluster']),
+  )
+  .option('--workers <n>', 'how many saga workers, 1 to 32 (default: $SAGA_WORKERS or 1)', parseWorkerCount)
+  .addHelpText('after', '\nEvery other setting comes from the environment: see docs/configuration.md.')
+  .parse()
+  .opts<{ temporal?: 'dev-server' | 'cluster'; workers?: number }>();
+const temporalKind = flags.temporal ?? settings.SAGA_TEMPORAL;
+const workerCount = flags.workers ?? settings.SAGA_WORKERS;
+
+function parseWorkerCount(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 32) throw new InvalidArgumentError('a whole number from 1 to 32');
+  return n;
+}
 
 async function main(): Promise<void> {
   const stack = await startLocalStack({
@@ -82,7 +92,7 @@ async function main(): Promise<void> {
   stack.supervisor.once('stopped', (reason?: string) => {
     if (!reason || stopping) return;
     process.stderr.write(`npm start: the stack stopped: ${reason}\n`);
-    process.exit(1);
+    void stack.stop().finally(() => process.exit(1)); // already stopped: this releases the data folder's lock
   });
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -99,7 +109,7 @@ async function main(): Promise<void> {
 main().catch((err: Error) => {
   // Expected problems (a port taken, bad configuration) get one plain line; anything else its stack too.
   process.stderr.write(
-    `npm start: ${err instanceof PortInUseError || err.name === 'ConfigError' ? err.message : (err.stack ?? err.message)}\n`,
+    `npm start: ${err instanceof PortInUseError || err instanceof DataDirLockedError || err.name === 'ConfigError' ? err.message : (err.stack ?? err.message)}\n`,
   );
   process.exit(1);
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { getFreePort } from '../infra/ports';
+import { getFreePort } from '../runtime/ports';
 describe('smoke', () => {
   it('finds a port', async () => {
     assert.ok((await getFreePort()) > 0);

@@ -25,6 +25,7 @@ export const orderSaga = defineOrderSaga('order');
  * saga's definition, so a variant that compensates in parallel (or goes on past a failed compensation) is a saga of
  * its own, with a workflow type of its own (the tests register two: test/support/test-workflows.ts).
  */
+// #region steps
 export function defineOrderSaga(name: string, compensation?: { parallel?: boolean; continueOnError?: boolean }) {
   return defineSaga({
     name,
@@ -118,5 +119,6 @@ export function defineOrderSaga(name: string, compensation?: { parallel?: boolea
     },
   });
 }
+// #endregion steps
 
 export type OrderSagaResult = ReturnType<typeof orderSaga.workflow> extends Promise<infer R> ? R : never;

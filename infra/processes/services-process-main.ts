@@ -2,7 +2,7 @@
  * Child-process entry running some of the saga's services (see services-process.ts): configuration from
  * $SAGA_SERVICES_PROCESS_CONFIG (JSON), the protocol of protocol.ts.
  */
-import '../telemetry/register'; // first: tracing patches express and pg as they load
+import '../../runtime/telemetry/register'; // first: tracing patches express and pg as they load
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ServiceConfig } from '../../services/shared/config';
@@ -10,7 +10,7 @@ import { createLogger } from '../../services/shared/logger';
 import { SERVICE_DEFINITIONS } from '../../services/registry';
 import { startService, type RunningService, type ServiceDb } from '../../services/shared/runtime';
 import { makeTempDirForPostgres, startEmbeddedPostgres, type EmbeddedPostgres } from '../postgres/embedded';
-import { getFreePort } from '../ports';
+import { getFreePort } from '../../runtime/ports';
 import { loadExtension, readChildConfig, serveChild } from './protocol';
 import {
   SERVICES_PROCESS_CONFIG_ENV,

@@ -3,10 +3,10 @@
  * the protocol of protocol.ts. When the worker stops by itself (the SDK's own SIGTERM handling, or a fatal error from
  * the server), the process exits: 0, or 1 after saying why.
  */
-import '../telemetry/register'; // first: tracing patches the HTTP client as it loads
+import '../../runtime/telemetry/register'; // first: tracing patches the HTTP client as it loads
 import { NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createLogger } from '../../services/shared/logger';
-import { installWorkerRuntime } from '../telemetry/worker-runtime';
+import { installWorkerRuntime } from '../../runtime/telemetry/worker-runtime';
 import { createSagaWorker } from '../../worker';
 import { loadExtension, readChildConfig, serveChild } from './protocol';
 import {
@@ -22,7 +22,11 @@ serveChild<WorkerReady>(
   async () => {
     const config = readChildConfig<WorkerProcessConfig>(WORKER_PROCESS_CONFIG_ENV);
     const level = config.logLevel ?? 'WARN';
-    installWorkerRuntime({ logger: createLogger('worker'), logLevel: level, metricsAddress: config.metricsAddress });
+    await installWorkerRuntime({
+      logger: createLogger('worker'),
+      logLevel: level,
+      metricsAddress: config.metricsAddress,
+    });
 
     const connection = await NativeConnection.connect({ address: config.address });
     let extension: WorkerExtension = {};

@@ -9,3 +9,4 @@
 export * from './supervised';
 export * from './killable';
 export * from './in-process';
+export * from './data-dir-lock';

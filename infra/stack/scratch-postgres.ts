@@ -11,7 +11,7 @@ import {
   type EmbeddedPostgres,
   type EmbeddedPostgresOptions,
 } from '../postgres/embedded';
-import { getFreePort } from '../ports';
+import { getFreePort } from '../../runtime/ports';
 
 export interface ScratchPostgres {
   server: EmbeddedPostgres;

@@ -10,25 +10,18 @@ import {
   type ServiceName,
 } from '../../services/catalog';
 import { loadServiceConfig, type ServiceConfig } from '../../services/shared/config';
-import { SAGA_SEARCH_ATTRIBUTES } from '../../infra/temporal/search-attributes';
-import { loadTemporalConfig } from '../config';
-import { loadWorkerMetricsAddress } from '../telemetry/worker-metrics-config';
+import { SAGA_SEARCH_ATTRIBUTES } from '../../runtime/search-attributes';
+import { loadTemporalConfig } from '../../runtime/config';
+import { loadWorkerMetricsAddress } from '../../runtime/telemetry/worker-metrics-config';
 import type { ChildHandle } from '../processes/child';
-import {
-  isAlive,
-  processStartTime,
-  reapPidFiles,
-  reapPostmaster,
-  removePidFile,
-  writePidFile,
-  type PidRecord,
-} from '../processes/orphans';
+import { reapPidFiles, reapPostmaster, writePidFile } from '../processes/orphans';
 import { startPostgresProcess, type PostgresReady } from '../processes/postgres-process';
 import { startServicesProcess, type ServicesReady } from '../processes/services-process';
 import { startTemporalProcess, type TemporalProcessConfig, type TemporalReady } from '../processes/temporal-process';
 import { startWorkerProcess } from '../processes/worker-process';
-import { isPortInUse } from '../ports';
+import { isPortInUse } from '../../runtime/ports';
 import { Supervisor, type ChildSpec, type RestartPolicy } from '../supervisor/supervisor';
+import { lockDataDir, type DataDirLock } from './data-dir-lock';
 
 /**
  * The whole stack on one machine, on embedded defaults, as separate processes under one supervisor (this process):
@@ -112,26 +105,11 @@ async function assertPortsFree(ports: { port: number; what: string; setting: str
 }
 
 /**
- * A stack already running on this data folder is refused; a stack that crashed is cleaned up after: its children
- * that are still alive, a Temporal server it left, PostgreSQL's stale lock file or orphan postmaster.
+ * A stack that crashed on this data folder is cleaned up after: its children that are still alive, a Temporal server
+ * it left, PostgreSQL's stale lock file or orphan postmaster. Only ever called with the data folder's lock held
+ * (data-dir-lock.ts): a stack still running there has refused this start before anything is touched.
  */
 async function clearPreviousRun(dataDir: string, log: Logger): Promise<void> {
-  const supervisorFile = path.join(runDir(dataDir), 'supervisor.pid');
-  try {
-    const previous = JSON.parse(fs.readFileSync(supervisorFile, 'utf8')) as PidRecord;
-    if (
-      previous.pid !== process.pid &&
-      isAlive(previous.pid) &&
-      processStartTime(previous.pid) === previous.startTime
-    ) {
-      throw new PortInUseError(
-        `another stack (supervisor pid ${previous.pid}) is running on ${dataDir}: stop it first, or set DATA_DIR`,
-      );
-    }
-  } catch (err) {
-    if (err instanceof PortInUseError) throw err;
-  }
-  removePidFile(supervisorFile);
   for (const line of await reapPidFiles(runDir(dataDir))) log.warn(line);
   if (fs.existsSync(path.join(dataDir, 'postgres'))) {
     const line = await reapPostmaster(path.join(dataDir, 'postgres'));
@@ -140,6 +118,25 @@ async function clearPreviousRun(dataDir: string, log: Logger): Promise<void> {
 }
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const log = options.logger;
+  // First of all, before anything of a running stack can be touched: this data folder is ours, or this start is refused.
+  const lock = lockDataDir(
+    options.dataDir,
+    {
+      Temporal: `127.0.0.1:${options.temporalPort}`,
+      ...(options.temporal !== 'cluster' && { 'web UI': `http://127.0.0.1:${options.uiPort}` }),
+    },
+    (line) => log.warn(line),
+  );
+  try {
+    return await startLockedStack(options, lock);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+async function startLockedStack(options: LocalStackOptions, lock: DataDirLock): Promise<LocalStack> {
   const env = options.env ?? process.env;
   const log = options.logger;
   const temporalConfig = loadTemporalConfig(env);
@@ -147,7 +144,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   fs.mkdirSync(runDir(options.dataDir), { recursive: true });
   await clearPreviousRun(options.dataDir, log);
   await assertPortsFree(portsToCheck(options, env, servicePorts, externalDatabases));
-  writePidFile(path.join(runDir(options.dataDir), 'supervisor.pid'), process.pid, 'the stack supervisor');
   fs.writeFileSync(readTokenFile(options.dataDir), `${readToken}\n`, { mode: 0o600 });
   fs.writeFileSync(authTokenFile(options.dataDir), `${authToken}\n`, { mode: 0o600 });
 
@@ -277,12 +273,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   });
   const stop = async () => {
     await supervisor.stop();
-    removePidFile(path.join(runDir(options.dataDir), 'supervisor.pid'));
+    lock.release();
   };
   await supervisor.start().catch(async (err) => {
     await stop();
     throw err;
   });
+  // The refusal of another start names where this one serves.
+  lock.update({ ...(temporalReady!.uiUrl && { 'web UI': temporalReady!.uiUrl }), ...serviceUrls });
   return {
     uiUrl: temporalReady!.uiUrl,
     temporalAddress: temporalReady!.address,

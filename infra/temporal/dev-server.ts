@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { OutputCapture } from '../output-capture';
-import { getFreePort, isPortInUse } from '../ports';
+import { getFreePort, isPortInUse } from '../../runtime/ports';
 import { requireTemporalCli } from './binary';
 
 export type SearchAttributeTypeName = 'Keyword' | 'Text' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList';

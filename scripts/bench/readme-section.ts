@@ -1,6 +1,6 @@
 /**
- * Prints the README's performance figures as Markdown from one bench run (default docs/bench/latest.json), so the
- * README's tables are regenerated from a run rather than typed in:
+ * Prints docs/performance.md's figures as Markdown from one bench run (default docs/bench/latest.json), so the
+ * page's tables are regenerated from a run rather than typed in:
  *   npx tsx scripts/bench/readme-section.ts [bench-results/<run>.json]
  */
 import { readFileSync } from 'node:fs';
@@ -20,7 +20,7 @@ interface Level {
   loadAvg: [number, number];
 }
 
-/** Prose lines wrapped like the rest of the README (tables stay one row a line). */
+/** Prose lines wrapped like the rest of the docs (tables stay one row a line). */
 function wrap(text: string, width = 118): string {
   const lines: string[] = [];
   let line = '';

@@ -7,11 +7,11 @@
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { makeTempDirForPostgres, startEmbeddedPostgres } from '../../infra/postgres/embedded';
-import { getFreePort } from '../../infra/ports';
+import { getFreePort } from '../../runtime/ports';
 import { CLUSTER_HISTORY_SHARDS, startTemporalCluster } from '../../infra/temporal/cluster/cluster';
 import { TEMPORAL_SERVER_VERSION } from '../../infra/temporal/cluster/server-binary';
 import { startDevServer, type DevServerOptions } from '../../infra/temporal/dev-server';
-import { SAGA_SEARCH_ATTRIBUTES } from '../../infra/temporal/search-attributes';
+import { SAGA_SEARCH_ATTRIBUTES } from '../../runtime/search-attributes';
 import { statusKb, treeCpuSeconds } from './proc';
 
 export interface BenchTemporal {

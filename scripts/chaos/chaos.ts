@@ -31,7 +31,7 @@ import {
 import { RestartingWorker } from '../../infra/processes/restarting-worker';
 import { startKillableStack, type KillableStack } from '../../infra/stack';
 import { REPO_ROOT } from '../../infra/temporal/binary';
-import { writeSagaWorkflowBundle } from '../../infra/temporal/workflow-bundle';
+import { writeSagaWorkflowBundle } from '../../runtime/saga-worker';
 import { orderSaga } from '../../workflows/order-saga';
 import type { SagaRunOptions } from 'temporal-saga-kit/workflow';
 import { runBatch } from '../bench/load';

@@ -7,7 +7,7 @@ import type { ActionName, CompensationName, SagaStatus, StepName } from '../../w
 
 /**
  * The demo's scenarios: each one is an order, what to do while it runs, and how it must end. The expectations are
- * the saga's documented behaviour (README, "How the saga works"), so a scenario that ends otherwise is a bug, and
+ * the saga's documented behaviour (docs/how-the-saga-works.md), so a scenario that ends otherwise is a bug, and
  * `npm run demo` exits 1.
  */
 export type Outcome = 'APPROVED' | 'RETURNED' | 'REJECTED' | 'CANCELLED' | 'FAILED';

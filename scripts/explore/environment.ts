@@ -15,7 +15,7 @@ import { createSagaClient } from '../../cli/saga-client';
 import { RestartingWorker } from '../../infra/processes/restarting-worker';
 import type { WorkerProcessConfig } from '../../infra/processes/worker-process';
 import { startKillableStack, type KillableStack } from '../../infra/stack';
-import { writeSagaWorkflowBundle } from '../../infra/temporal/workflow-bundle';
+import { writeSagaWorkflowBundle } from '../../runtime/saga-worker';
 import type { ServiceName } from '../../services/catalog';
 
 export interface ExploreEnvironment {

@@ -17,7 +17,7 @@ import { Worker } from '@temporalio/worker';
 import { sagaWorkerOptions } from 'temporal-saga-kit/worker';
 import { createDeadLetterPort, createSagaActivities } from '../../activities';
 import type { WorkerExtension, WorkerExtensionFactory } from '../../infra/processes/worker-process';
-import { installQuietRuntime } from '../../infra/telemetry/worker-runtime';
+import { installQuietRuntime } from '../../runtime/telemetry/worker-runtime';
 import { startTimeSkippingServer } from '../../infra/temporal/time-skipping-server';
 import type { ExploreEnvironment } from './environment';
 

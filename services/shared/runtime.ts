@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Router } from 'express';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { applyMigrations } from '../../infra/postgres/migrate';
+import { applyMigrations } from '../../runtime/migrate';
 import type { ServiceName } from '../catalog';
 import { createServiceApp } from './app';
 import type { ServiceConfig } from './config';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { getFreePort } from '../../infra/ports';
+import { getFreePort } from '../../runtime/ports';
 import { getSagaState } from '../../cli/saga-client';
 import type { SagaView } from 'temporal-saga-kit/workflow';
 import { parseCliJson as parseJson, runCli as cli, waitFor } from '../support/cli';

@@ -1,6 +1,6 @@
 import { orderSaga } from '../../workflows/order-saga';
 import assert from 'node:assert/strict';
-import { getFreePort } from '../../infra/ports';
+import { getFreePort } from '../../runtime/ports';
 import { getSagaState, startSaga } from '../../cli/saga-client';
 import type { SagaRequest } from '../../cli/saga-client';
 

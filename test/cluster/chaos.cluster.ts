@@ -1,7 +1,7 @@
 /**
  * The chaos run on the cluster, small (`npm run test:cluster`): two workers, and one SIGKILL + restart of each process
  * kind (a worker, the services, history, matching) plus one PostgreSQL restart, at seeded points while sagas run; then
- * every invariant. The full run (`npm run chaos -- --temporal cluster --sagas 300 --kills 2`) is in the README.
+ * every invariant. The full run (`npm run chaos -- --temporal cluster --sagas 300 --kills 2`) is in docs/reliability.md.
  */
 import assert from 'node:assert/strict';
 import { formatReport, planProcessFaults, runChaos, type ChaosReport } from '../../scripts/chaos/chaos';

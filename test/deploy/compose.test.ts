@@ -4,7 +4,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { loadActivityConfig, loadTemporalConfig } from '../../infra/config';
+import { loadActivityConfig, loadTemporalConfig } from '../../runtime/config';
 import { SERVICE_NAMES } from '../../services/catalog';
 import { loadServiceConfig } from '../../services/shared/config';
 import {
@@ -17,9 +17,9 @@ import {
 import { DEFAULT_CLUSTER_DATABASES, SCHEMA_COMMANDS, sqlToolEnv } from '../../infra/temporal/cluster/schema';
 import { TEMPORAL_SERVER_VERSION } from '../../infra/temporal/cluster/server-binary';
 import { DEFAULT_DYNAMIC_CONFIG } from '../../infra/temporal/dev-server';
-import { SAGA_SEARCH_ATTRIBUTES } from '../../infra/temporal/search-attributes';
-import { tracingEnabled } from '../../infra/telemetry/tracing';
-import { loadWorkerMetricsAddress } from '../../infra/telemetry/worker-metrics-config';
+import { SAGA_SEARCH_ATTRIBUTES } from '../../runtime/search-attributes';
+import { tracingEnabled } from '../../runtime/telemetry/tracing';
+import { loadWorkerMetricsAddress } from '../../runtime/telemetry/worker-metrics-config';
 
 /** The compose service that runs each role of the Temporal server (the frontend keeps the name clients use). */
 const TEMPORAL_ROLE_SERVICES: Record<ClusterRole, string> = {

@@ -15,11 +15,11 @@ import {
   loadTemporalConfig,
   temporalConnectionOptions,
   type TemporalConnectionOptions,
-} from '../../infra/config';
+} from '../../runtime/config';
 
 /**
  * Connecting to a Temporal cluster beyond one machine: TLS, mTLS and API keys from TEMPORAL_* variables
- * (infra/config.ts), checked as configuration and then on the wire, against a local TLS server on loopback that
+ * (runtime/config.ts), checked as configuration and then on the wire, against a local TLS server on loopback that
  * records what each SDK (the worker's NativeConnection, the client's Connection) presents.
  *
  * Test-only PKI, made for these tests and trusted nowhere else: a CA, a server certificate for `temporal.test` and a
@@ -96,7 +96,7 @@ function expectConfigError(env: NodeJS.ProcessEnv, ...mentions: (string | RegExp
   return error;
 }
 
-describe('deploy: Temporal connection settings (infra/config.ts)', () => {
+describe('deploy: Temporal connection settings (runtime/config.ts)', () => {
   before(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'saga-temporal-tls-'));
     writeFileSync(file('ca.crt'), PEM.ca);

@@ -7,8 +7,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
 import { awaitSagaResult, createSagaClient, startSaga } from '../../cli/saga-client';
 import { orderSaga } from '../../workflows/order-saga';
-import { getFreePort, isPortInUse } from '../../infra/ports';
-import { isAlive } from '../../infra/processes/orphans';
+import { getFreePort, isPortInUse } from '../../runtime/ports';
+import { isAlive, writePidFile } from '../../infra/processes/orphans';
+import { metricValue, parsePrometheusText } from '../support/prometheus-text';
 import { SERVICE_NAMES, serviceEnvName } from '../../services/catalog';
 
 /**
@@ -19,6 +20,32 @@ import { SERVICE_NAMES, serviceEnvName } from '../../services/catalog';
  * PostgreSQL still holding its port, a stale postmaster.pid naming a stranger) cleans up by itself.
  */
 const REPO = path.resolve(__dirname, '../..');
+
+const order = (orderId: string) => ({
+  orderId,
+  customerId: 'cust-alice',
+  items: [{ sku: 'KB-001', quantity: 1 }],
+  destination: {
+    recipient: 'Ada Lovelace',
+    line1: '1 Main Street',
+    city: 'Berlin',
+    postalCode: '10115',
+    country: 'DE',
+  },
+});
+
+/** Starts a saga on the stack's Temporal server and returns its status once it ended. */
+async function runSaga(temporalAddress: string, orderId: string): Promise<string | false> {
+  const connection = await Connection.connect({ address: temporalAddress });
+  try {
+    const client = createSagaClient(connection, 'default');
+    await startSaga(client, 'order-saga', orderSaga, order(orderId));
+    const result = await awaitSagaResult(client, orderId);
+    return result.outcome === 'completed' && result.result.status;
+  } finally {
+    await connection.close();
+  }
+}
 
 interface NpmStart {
   child: ChildProcess;
@@ -73,9 +100,17 @@ describe('npm start: supervised processes (real PostgreSQL, Temporal server, ser
   let env: NodeJS.ProcessEnv;
   let ports: number[];
   const runs: NpmStart[] = [];
+  /** Processes a test started besides the stacks, and process groups (negative pid) to stop. */
+  const extraProcesses: ChildProcess[] = [];
+  const extraGroups: number[] = [];
 
-  function npmStart(): Promise<NpmStart> {
-    const child = spawn('npm', ['start'], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  /** `npm start` launched, not waited for (see npmStart). */
+  function launch(extraEnv: NodeJS.ProcessEnv = {}): NpmStart {
+    const child = spawn('npm', ['start'], {
+      cwd: REPO,
+      env: { ...env, ...extraEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout!.on('data', (d) => (out += d));
@@ -106,30 +141,37 @@ describe('npm start: supervised processes (real PostgreSQL, Temporal server, ser
       },
     };
     runs.push(run);
-    return (async () => {
-      const [, list] = await run.waitFor(/^ {2}Processes: +(.+)$/m);
-      run.pids = Object.fromEntries(
-        list
-          .split(', ')
-          .map((entry) => [entry.slice(0, entry.lastIndexOf(' ')), Number(entry.slice(entry.lastIndexOf(' ') + 1))]),
-      );
-      for (const name of [
-        'supervisor',
-        'postgres',
-        'postgres server',
-        'temporal',
-        'temporal server',
-        'services',
-        'worker',
-      ]) {
-        assert.ok(run.pids[name] > 0, `${name}'s pid is listed: ${list}`);
-      }
-      for (const name of SERVICE_NAMES) {
-        const [, url] = await run.waitFor(new RegExp(`^ {2}${name} +(http://\\S+)$`, 'm'));
-        run.serviceUrls[name] = url;
-      }
-      return run;
-    })();
+    return run;
+  }
+
+  /** Waits until the launched stack is up, and reads its pids and service URLs from what it printed. */
+  async function up(run: NpmStart, timeoutMs?: number): Promise<NpmStart> {
+    const [, list] = await run.waitFor(/^ {2}Processes: +(.+)$/m, timeoutMs);
+    run.pids = Object.fromEntries(
+      list
+        .split(', ')
+        .map((entry) => [entry.slice(0, entry.lastIndexOf(' ')), Number(entry.slice(entry.lastIndexOf(' ') + 1))]),
+    );
+    for (const name of [
+      'supervisor',
+      'postgres',
+      'postgres server',
+      'temporal',
+      'temporal server',
+      'services',
+      'worker',
+    ]) {
+      assert.ok(run.pids[name] > 0, `${name}'s pid is listed: ${list}`);
+    }
+    for (const name of SERVICE_NAMES) {
+      const [, url] = await run.waitFor(new RegExp(`^ {2}${name} +(http://\\S+)$`, 'm'));
+      run.serviceUrls[name] = url;
+    }
+    return run;
+  }
+
+  function npmStart(extraEnv: NodeJS.ProcessEnv = {}): Promise<NpmStart> {
+    return up(launch(extraEnv));
   }
 
   /** The stack's fixed ports, and the services' ports of each run (the kernel's picks: *_PORT=0). */
@@ -157,8 +199,16 @@ describe('npm start: supervised processes (real PostgreSQL, Temporal server, ser
   after(async () => {
     // Whatever a failed test left: the whole tree, then the data.
     for (const run of runs) {
-      if (run.pids.supervisor && isAlive(run.pids.supervisor))
-        for (const pid of processTree(run.pids.supervisor)) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+      const root = run.pids.supervisor ?? run.child.pid;
+      if (root && isAlive(root)) for (const pid of processTree(root)) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+    }
+    for (const child of extraProcesses) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    for (const group of extraGroups) {
+      try {
+        process.kill(-group, 'SIGKILL');
+      } catch {
+        // already gone
+      }
     }
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
@@ -169,18 +219,6 @@ describe('npm start: supervised processes (real PostgreSQL, Temporal server, ser
     try {
       const client = createSagaClient(connection, 'default');
       const orders = ['sup-1', 'sup-2', 'sup-3'];
-      const order = (orderId: string) => ({
-        orderId,
-        customerId: 'cust-alice',
-        items: [{ sku: 'KB-001', quantity: 1 }],
-        destination: {
-          recipient: 'Ada Lovelace',
-          line1: '1 Main Street',
-          city: 'Berlin',
-          postalCode: '10115',
-          country: 'DE',
-        },
-      });
       for (const orderId of orders) {
         await startSaga(client, 'order-saga', orderSaga, {
           ...order(orderId),
@@ -253,6 +291,13 @@ describe('npm start: supervised processes (real PostgreSQL, Temporal server, ser
       new RegExp(`stopped PostgreSQL \\(pid ${orphan}\\) on .*left running by a previous run that crashed`),
     );
     assert.equal(isAlive(orphan), false, 'the orphan was stopped');
+    assert.match(
+      second.output(),
+      new RegExp(
+        `took over the lock of a previous \`npm start\` \\(pid ${first.pids.supervisor}\\) that is no longer running`,
+      ),
+      'the lock the killed supervisor left is taken over',
+    );
     assert.notEqual(second.pids['postgres server'], orphan);
     process.kill(second.pids.supervisor, 'SIGTERM');
     assert.equal(await second.exited, 0, 'a clean stop on SIGTERM');
@@ -270,5 +315,134 @@ describe('npm start: supervised processes (real PostgreSQL, Temporal server, ser
     assert.equal(await third.exited, 0);
     await waitUntil('every process of the stack to be gone', () => tree.every((pid) => !isAlive(pid)), 30_000);
     await assertPortsFree();
+  });
+
+  it('two `npm start` at once on one data directory: one runs, the other is refused at once naming it and removes nothing; a third start is refused too, and the running stack keeps working', async () => {
+    // A crash left a worker that ignores SIGTERM (as one finishing its tasks would): whichever start clears it waits
+    // out the grace period before its SIGKILL, so both starts are well inside their start-up at the same time.
+    const leftover = spawn('sh', ['-c', 'trap "" TERM; exec sleep 120'], { stdio: 'ignore' });
+    extraProcesses.push(leftover);
+    await sleep(200); // the trap is set
+    writePidFile(path.join(dataDir, 'run', 'worker.pid'), leftover.pid!, "the stack's worker process");
+
+    const a = launch();
+    const b = launch();
+    let firstExit: NpmStart | undefined;
+    void a.exited.then(() => (firstExit ??= a));
+    void b.exited.then(() => (firstExit ??= b));
+    await waitUntil(
+      `one of the two starts to exit\n--- first ---\n${a.output()}\n--- second ---\n${b.output()}`,
+      () => !!firstExit,
+      60_000,
+    );
+    const [loser, winner] = firstExit === a ? [a, b] : [b, a];
+    assert.notEqual(await loser.exited, 0, `the refused start exits non-zero:\n${loser.output()}`);
+    const loserOutput = loser.output();
+    await up(winner, 150_000).catch((err: Error) => {
+      throw new Error(`${err.message}\n--- the start that exited first ---\n${loserOutput}`);
+    });
+
+    // Everything the running stack wrote is still there, and a third start is refused just the same.
+    const runFiles = () =>
+      fs
+        .readdirSync(dataDir)
+        .concat(fs.readdirSync(path.join(dataDir, 'run')).map((f) => `run/${f}`))
+        .sort();
+    const filesBefore = runFiles();
+    const third = launch();
+    // Refused, it exits within seconds; not refused, it would go on to start a stack of its own.
+    let thirdExit: number | null | undefined;
+    void third.exited.then((code) => (thirdExit = code));
+    await waitUntil('the third start to exit', () => thirdExit !== undefined, 60_000).catch(() => undefined);
+    assert.ok(thirdExit !== undefined && thirdExit !== 0, `the third start is refused:\n${third.output()}`);
+    assert.deepEqual(
+      runFiles(),
+      filesBefore,
+      `the refused starts removed nothing of the running stack's\n--- the first refused ---\n${loserOutput}\n--- the third ---\n${third.output()}`,
+    );
+    for (const [name, pid] of Object.entries(winner.pids)) assert.ok(isAlive(pid), `${name} (pid ${pid}) still runs`);
+    for (const url of Object.values(winner.serviceUrls))
+      assert.equal((await fetch(`${url}/health`)).status, 200, `${url}/health`);
+    assert.equal(await runSaga(env.TEMPORAL_ADDRESS!, 'sup-lock-1'), 'APPROVED');
+
+    // Each refusal names the running stack: its supervisor's pid and its Temporal server.
+    for (const refused of [loserOutput, third.output()]) {
+      assert.match(
+        refused,
+        new RegExp(`another \`npm start\` \\(pid ${winner.pids.supervisor}\\b[^\\n]*${env.TEMPORAL_ADDRESS}`),
+        refused,
+      );
+    }
+    assert.equal(isAlive(leftover.pid!), false, 'the leftover worker was stopped by the start that runs');
+
+    process.kill(winner.pids.supervisor, 'SIGTERM');
+    assert.equal(await winner.exited, 0, 'a clean stop on SIGTERM');
+    assert.equal(fs.existsSync(path.join(dataDir, 'stack.lock')), false, 'the lock is released on exit');
+  });
+
+  it('a second worker on the same host, as the README says (`SERVICE_AUTH_TOKEN=… npx tsx worker.ts`): it runs, its metrics on a free port it names, and executes sagas', async () => {
+    const authToken = 'a-token-shared-with-the-extra-worker';
+    const stack = await npmStart({ SERVICE_AUTH_TOKEN: authToken });
+    const worker = spawn('npx', ['tsx', 'worker.ts'], {
+      cwd: REPO,
+      env: {
+        ...env,
+        SERVICE_AUTH_TOKEN: authToken,
+        LOG_FORMAT: 'json',
+        ...Object.fromEntries(SERVICE_NAMES.map((n) => [`${n.toUpperCase()}_URL`, stack.serviceUrls[n]])),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true, // its own process group: npx -> tsx -> node, stopped together
+    });
+    extraGroups.push(worker.pid!);
+    let output = '';
+    worker.stdout!.on('data', (d) => (output += d));
+    worker.stderr!.on('data', (d) => (output += d));
+    let workerExit: number | null | undefined;
+    worker.once('exit', (code) => (workerExit = code));
+    await waitUntil(
+      `"worker started" from the second worker\n${output}`,
+      () => /worker started/.test(output) || workerExit !== undefined,
+      120_000,
+    );
+    assert.equal(workerExit, undefined, `the second worker runs:\n${output}`);
+    const started = output
+      .split('\n')
+      .map((line) => (line.startsWith('{') ? JSON.parse(line) : {}))
+      .find((l) => l.msg === 'worker started') as { metrics: string };
+    assert.match(started.metrics, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/, 'it says where its metrics are');
+    assert.notEqual(new URL(started.metrics).port, '9464', "not on the stack's worker's port");
+    assert.match(output, /9464 is in use/, 'it says why it took another port');
+
+    // With the stack's worker killed (its restart takes seconds), a saga runs on the second worker: its metrics count
+    // the activities it executed.
+    process.kill(stack.pids.worker, 'SIGKILL');
+    assert.equal(await runSaga(env.TEMPORAL_ADDRESS!, 'sup-extra-worker-1'), 'APPROVED');
+    const samples = parsePrometheusText(await (await fetch(started.metrics)).text());
+    assert.ok(
+      metricValue(samples, 'temporal_activity_execution_latency_count') > 0,
+      "the second worker executed the saga's activities",
+    );
+
+    // WORKER_METRICS_ADDRESS set to a taken port is what someone's Prometheus scrapes: refused, naming the variable.
+    const explicit = spawn('npx', ['tsx', 'worker.ts'], {
+      cwd: REPO,
+      env: { ...env, SERVICE_AUTH_TOKEN: authToken, WORKER_METRICS_ADDRESS: started.metrics.split('/')[2] },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let explicitOutput = '';
+    explicit.stdout!.on('data', (d) => (explicitOutput += d));
+    explicit.stderr!.on('data', (d) => (explicitOutput += d));
+    const explicitExit = await new Promise<number | null>((resolve) => explicit.once('exit', resolve));
+    assert.equal(explicitExit, 1, explicitOutput);
+    assert.match(
+      explicitOutput,
+      new RegExp(`WORKER_METRICS_ADDRESS ${started.metrics.split('/')[2]} is already in use`),
+      explicitOutput,
+    );
+
+    process.kill(-worker.pid!, 'SIGTERM');
+    process.kill(stack.pids.supervisor, 'SIGTERM');
+    assert.equal(await stack.exited, 0, 'a clean stop on SIGTERM');
   });
 });

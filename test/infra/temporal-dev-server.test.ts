@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { resolveTemporalCli, resolveTestServer } from '../../infra/temporal/binary';
 import { startDevServer, type DevServer } from '../../infra/temporal/dev-server';
-import { isPortInUse } from '../../infra/ports';
+import { isPortInUse } from '../../runtime/ports';
 
 function assertExecutable(p: string | undefined): asserts p is string {
   assert.ok(p, 'expected a path, got undefined');

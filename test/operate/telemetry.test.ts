@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { getFreePort } from '../../infra/ports';
+import { getFreePort } from '../../runtime/ports';
 import { runCli, waitFor, type CliRun } from '../support/cli';
 import { renderTrace, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver';
 import { startProcessStack, type ProcessStack } from '../support/processes';
@@ -333,7 +333,7 @@ describe('operate: tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT) costs nothing', 
   /** Loads the worker, a service and the CLI's client in a fresh process and lists the OpenTelemetry modules loaded. */
   const loaded = (env: NodeJS.ProcessEnv) => {
     const script =
-      "require('./infra/telemetry/register'); require('./worker'); require('./services/shared/runtime'); require('./cli/saga-client');" +
+      "require('./runtime/telemetry/register'); require('./worker'); require('./services/shared/runtime'); require('./cli/saga-client');" +
       "console.log(JSON.stringify(Object.keys(require.cache).filter((k) => k.includes('/@opentelemetry/') || k.includes('interceptors-opentelemetry')).map((k) => k.split('node_modules/')[1].split('/').slice(0, 2).join('/'))))";
     const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], {
       cwd: path.resolve(__dirname, '../..'),

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import workerPackage from '@temporalio/worker/package.json';
 import { startDevServer, type DevServer } from '../../infra/temporal/dev-server';
-import { SAGA_SEARCH_ATTRIBUTES } from '../../infra/temporal/search-attributes';
+import { SAGA_SEARCH_ATTRIBUTES } from '../../runtime/search-attributes';
 
 const run = promisify(execFile);
 const REPO = path.resolve(__dirname, '../..');

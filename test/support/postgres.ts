@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { makeTempDirForPostgres, startEmbeddedPostgres } from '../../infra/postgres/embedded';
-import { getFreePort } from '../../infra/ports';
+import { getFreePort } from '../../runtime/ports';
 import type { PostgresEndpoint } from '../../infra/temporal/cluster/schema';
 
 /**

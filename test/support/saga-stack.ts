@@ -8,12 +8,12 @@ import {
   type InProcessStack,
   type InProcessStackOptions,
 } from '../../infra/stack';
-import { bundleSagaWorkflows } from '../../infra/temporal/workflow-bundle';
+import { bundleSagaWorkflows } from '../../runtime/saga-worker';
 import type { ServiceName } from '../../services/catalog';
 import { testPostgres } from './postgres';
 import { TEST_READ_TOKEN, TEST_SERVICE_TOKEN } from './services';
 import { startTestTemporal, TEST_WORKERS, type TestTemporal } from './temporal-target';
-import { installQuietRuntime, silentSdkLogger as quietLogger } from '../../infra/telemetry/worker-runtime';
+import { installQuietRuntime, silentSdkLogger as quietLogger } from '../../runtime/telemetry/worker-runtime';
 
 /**
  * Everything a saga test talks to, all real: a Temporal server (the dev server, or the cluster under

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startTemporalCluster, type TemporalCluster } from '../../infra/temporal/cluster/cluster';
 import { startDevServer, type DevServerOptions } from '../../infra/temporal/dev-server';
-import { SAGA_SEARCH_ATTRIBUTES } from '../../infra/temporal/search-attributes';
+import { SAGA_SEARCH_ATTRIBUTES } from '../../runtime/search-attributes';
 import { testPostgres } from './postgres';
 
 export type TemporalKind = 'dev-server' | 'cluster';

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
-import { getFreePort, getFreePortInRange, isPortInUse } from '../../ports';
+import { getFreePort, getFreePortInRange, isPortInUse } from '../../../runtime/ports';
 import { OutputCapture } from '../../output-capture';
 import { withParentDeathSignal, type SearchAttributeTypeName } from '../dev-server';
 import { DEFAULT_CLUSTER_DATABASES, setupClusterSchema, type ClusterDatabases, type PostgresEndpoint } from './schema';

@@ -17,7 +17,7 @@ import {
   type SagaTypes,
   type SagaView,
 } from 'temporal-saga-kit/workflow';
-import { installQuietRuntime, silentSdkLogger } from '../../../infra/telemetry/worker-runtime';
+import { installQuietRuntime, silentSdkLogger } from '../../../runtime/telemetry/worker-runtime';
 import { startTimeSkippingServer } from '../../../infra/temporal/time-skipping-server';
 import { TripPartners } from './trip-activities';
 import {

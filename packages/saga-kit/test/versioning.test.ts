@@ -11,7 +11,7 @@ import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { SagaClient } from 'temporal-saga-kit/client';
 import { bundleSagaWorkflows, sagaWorkerOptions } from 'temporal-saga-kit/worker';
-import { installQuietRuntime, silentSdkLogger } from '../../../infra/telemetry/worker-runtime';
+import { installQuietRuntime, silentSdkLogger } from '../../../runtime/telemetry/worker-runtime';
 import { startTimeSkippingServer } from '../../../infra/temporal/time-skipping-server';
 import { TripPartners } from './trip-activities';
 import { defineVersionedTrip, RECEIPT_PATCH } from './versioning/versioned-trip';

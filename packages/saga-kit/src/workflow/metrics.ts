@@ -3,7 +3,7 @@ import type { CompensationStatus, SagaState, SagaStatus, StepStatus } from './ty
 
 /**
  * The saga's own metrics, emitted from the workflow through the Temporal SDK's metric meter: the worker's runtime
- * exports them with its own (Prometheus endpoint, see infra/telemetry/worker-runtime.ts), tagged with namespace,
+ * exports them with its own (Prometheus endpoint, see runtime/telemetry/worker-runtime.ts), tagged with namespace,
  * task queue and workflow type. The SDK drops them while a workflow replays, so a restarted worker counts nothing
  * twice.
  *

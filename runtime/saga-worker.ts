@@ -2,10 +2,10 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { bundleSagaWorkflows as bundleWithKit } from 'temporal-saga-kit/worker';
-import { silentSdkLogger } from '../telemetry/worker-runtime';
+import { silentSdkLogger } from './telemetry/worker-runtime';
 
 /** The module the worker bundles: every saga this app registers (workflows/index.ts). */
-export const SAGA_WORKFLOWS_PATH = require.resolve('../../workflows');
+export const SAGA_WORKFLOWS_PATH = require.resolve('../workflows');
 
 /**
  * Bundles a workflows module (default: the sagas the worker registers) with the kit's workflow interceptors. The

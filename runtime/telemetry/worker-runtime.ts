@@ -1,5 +1,6 @@
 import { DefaultLogger, Runtime, type LogLevel, type Logger as SdkLogger } from '@temporalio/worker';
 import type { Logger } from 'pino';
+import { getFreePort } from '../ports';
 
 /**
  * The Temporal SDK's runtime for a worker process, installed once before any connection: where its log lines go,
@@ -8,8 +9,13 @@ import type { Logger } from 'pino';
  * workflow code through the same meter (temporal-saga-kit's saga metrics).
  */
 export interface WorkerRuntimeOptions {
-  /** host:port of GET /metrics (WORKER_METRICS_ADDRESS, e.g. 0.0.0.0:9464); undefined: no metrics. */
+  /** host:port of GET /metrics (WORKER_METRICS_ADDRESS, e.g. 0.0.0.0:9464); port 0: a free port; undefined: none. */
   metricsAddress?: string;
+  /**
+   * When metricsAddress's port is taken (e.g. by another worker on this host): 'fail' (default) throws
+   * MetricsAddressInUseError; 'free-port' serves on a free port of the same host instead (see InstalledWorkerRuntime).
+   */
+  metricsPortTaken?: 'fail' | 'free-port';
   /** The SDK's and core's log lines go to this logger (JSON or pretty, like the rest of the process). */
   logger?: Logger;
   /** Level of the SDK's lines. Default WARN: its INFO lines (bundle built, worker state) are for debugging. */
@@ -34,16 +40,50 @@ const SAGA_DURATION_BUCKETS = [
   5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 300_000, 900_000,
 ];
 
-export function installWorkerRuntime(options: WorkerRuntimeOptions = {}): Runtime {
+export interface InstalledWorkerRuntime {
+  runtime: Runtime;
+  /** Where GET /metrics is served, as bound: the asked address, or the free port taken instead. */
+  metricsAddress?: string;
+}
+
+export class MetricsAddressInUseError extends Error {
+  constructor(readonly address: string) {
+    super(`metrics address ${address} is already in use`);
+  }
+}
+
+/** Core binds the metrics port when the runtime is installed, and says so in this message when it is taken. */
+const ADDRESS_IN_USE = /Address already in use/i;
+
+export async function installWorkerRuntime(options: WorkerRuntimeOptions = {}): Promise<InstalledWorkerRuntime> {
+  const asked = options.metricsAddress;
+  if (!asked) return { runtime: install(options, undefined) };
+  const host = asked.slice(0, asked.lastIndexOf(':'));
+  const freePort = async () => `${host}:${await getFreePort(host)}`;
+  let address = asked.endsWith(':0') ? await freePort() : asked;
+  // A free port found is bound a moment later, by core: another process may take it in between, hence the retries.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return { runtime: install(options, address), metricsAddress: address };
+    } catch (err) {
+      if (!ADDRESS_IN_USE.test((err as Error).message)) throw err;
+      const mayMove = options.metricsPortTaken === 'free-port' || asked.endsWith(':0');
+      if (!mayMove || attempt === 5) throw new MetricsAddressInUseError(address);
+      address = await freePort();
+    }
+  }
+}
+
+function install(options: WorkerRuntimeOptions, metricsAddress: string | undefined): Runtime {
   const level = options.logLevel ?? 'WARN';
   return Runtime.install({
     logger: options.logger ? pinoSdkLogger(options.logger, level) : new DefaultLogger(level),
     telemetryOptions: {
       logging: { forward: {}, filter: { core: level, other: level } },
-      ...(options.metricsAddress && {
+      ...(metricsAddress && {
         metrics: {
           prometheus: {
-            bindAddress: options.metricsAddress,
+            bindAddress: metricsAddress,
             histogramBucketOverrides: {
               saga_step_duration: SAGA_DURATION_BUCKETS,
               saga_compensation_duration: SAGA_DURATION_BUCKETS,

@@ -1,0 +1,19 @@
+// activities.ts
+import { ApplicationFailure } from '@temporalio/activity';
+import { sagaActivityContext } from 'temporal-saga-kit/activity';
+import type { Trip, TripActivities } from './saga';
+
+const done = async (what: string, trip: Trip) =>
+  console.log(`${what} ${trip.id} (idempotency key ${sagaActivityContext().idempotencyKey()})`);
+
+export const activities: TripActivities = {
+  bookFlight: (trip) => done('book-flight', trip),
+  cancelFlight: (trip) => done('cancel-flight', trip),
+  bookHotel: (trip) => done('book-hotel', trip),
+  cancelHotel: (trip) => done('cancel-hotel', trip),
+  async chargeCard(trip) {
+    if (trip.card === 'declined') throw ApplicationFailure.nonRetryable('card declined', 'Declined');
+    await done('charge-card', trip);
+    return { receipt: `R-${trip.id}` };
+  },
+};
