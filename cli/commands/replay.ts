@@ -37,8 +37,7 @@ function renderReplaySummary(s: ReplaySummary): string {
 async function replay(ctx: CommandContext, opts: ReplayOptions): Promise<CommandResult> {
   // Loaded here, not with the CLI: the replay worker (the SDK's native core, the bundler) would slow every command's start.
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const { SAGA_WORKFLOWS_PATH } =
-    require('../../runtime/saga-worker') as typeof import('../../runtime/saga-worker');
+  const { SAGA_WORKFLOWS_PATH } = require('../../runtime/saga-worker') as typeof import('../../runtime/saga-worker');
   const { bundleForReplay, replayLive } = require('../replay-live') as typeof import('../replay-live');
   /* eslint-enable @typescript-eslint/no-require-imports */
   const workflowsPath = path.resolve(opts.workflowsPath ?? SAGA_WORKFLOWS_PATH);

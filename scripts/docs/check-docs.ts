@@ -40,12 +40,14 @@ export async function checkDocs(root: string, docs: string[]): Promise<Problem[]
 
 /** The docs of a repository: README.md and every Markdown file under docs/ and packages/ that git knows (API reports aside). */
 export function repositoryDocs(root: string): string[] {
-  return listFiles(root)
-    .filter((f) => f === 'README.md' || (/^(docs|packages)\//.test(f) && f.endsWith('.md')))
-    .filter((f) => !f.includes('node_modules/'))
-    // API Extractor's reports (packages/*/etc/*.api.md): generated declaration listings, checked by `npm run test:kit`.
-    .filter((f) => !f.endsWith('.api.md'))
-    .map((f) => path.join(root, f));
+  return (
+    listFiles(root)
+      .filter((f) => f === 'README.md' || (/^(docs|packages)\//.test(f) && f.endsWith('.md')))
+      .filter((f) => !f.includes('node_modules/'))
+      // API Extractor's reports (packages/*/etc/*.api.md): generated declaration listings, checked by `npm run test:kit`.
+      .filter((f) => !f.endsWith('.api.md'))
+      .map((f) => path.join(root, f))
+  );
 }
 
 /** Rewrites every included block from its file (region): what `npm run docs:sync` does after a code change. */
