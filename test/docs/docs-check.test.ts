@@ -29,7 +29,7 @@ describe('docs check', function () {
     const problems = await check(
       `# Kit\n\n${block('ts', "const total: number = 'ninety';")}\n${block(
         'ts',
-        "// file: workflows/example.ts\nimport { asReason } from './saga/reason';\nconst reason: string = asReason('a\\nb');",
+        "// file: workflows/example.ts\nimport { reasonRule } from 'temporal-saga-kit/workflow';\nimport { orderSaga } from './order-saga';\nconst reason: string = reasonRule.asReason(orderSaga.name);",
       )}`,
     );
     assert.deepEqual(problems, ["4: snippet does not compile: Type 'string' is not assignable to type 'number'."]);
@@ -64,7 +64,7 @@ describe('docs check', function () {
         '',
         'See [the other page](other.md#real-heading), [a missing page](missing.md) and [a gone section](other.md#gone).',
         '',
-        'The kit lives in `workflows/saga/saga.ts`; the old test `broken-activity.test.ts` and `scripts/chaos/gone.ts` do not.',
+        'The kit lives in `packages/saga-kit/src/workflow/saga.ts`; the old test `broken-activity.test.ts` and `scripts/chaos/gone.ts` do not.',
         '',
         block('text', 'npm run no-such-script   (text blocks are output: not checked)'),
         '```',
