@@ -17,20 +17,8 @@ import type { SagaRequest } from '../../cli/saga-client';
 type OrderRequest = SagaRequest<typeof orderSaga>;
 import { httpClient } from '../support/http';
 import { ledger as readLedger, sagaRecords } from '../support/saga-records';
+import { destination, FAST_RETRIES } from '../support/orders';
 import { startSagaStack, type SagaStack } from '../support/saga-stack';
-
-const destination = (country = 'DE') => ({
-  recipient: 'Ada Lovelace',
-  line1: '1 Main Street',
-  city: 'Berlin',
-  postalCode: '10115',
-  country,
-});
-/** Short back-off so failure paths take milliseconds, not the production defaults' seconds. */
-const fast = {
-  stepRetry: { initialInterval: '50ms', maximumInterval: '200ms' },
-  compensationRetry: { initialInterval: '50ms', maximumInterval: '200ms' },
-};
 
 describe('order saga (real Temporal dev server, real services, real databases)', function () {
   this.timeout(120_000);
@@ -230,7 +218,7 @@ describe('order saga (real Temporal dev server, real services, real databases)',
         'confirm-reservation': 'transient:1',
         'approve-order': 'lost-response:1',
       },
-      options: fast,
+      options: FAST_RETRIES,
     });
     assert.equal(result.outcome === 'completed' && result.result.status, 'APPROVED');
     const after = await ledger();
@@ -349,7 +337,7 @@ describe('order saga (real Temporal dev server, real services, real databases)',
     const result = await run({
       ...rejectedAtPivot(orderId),
       faults: { 'release-inventory': 'transient:3' },
-      options: fast,
+      options: FAST_RETRIES,
     });
     assert.equal(result.outcome === 'completed' && result.result.status, 'REJECTED');
     const state = await getSagaState(stack.client, orderId);
@@ -406,7 +394,7 @@ describe('order saga (real Temporal dev server, real services, real databases)',
     await startSaga(stack.client, stack.taskQueue, orderSaga, {
       ...rejectedAtPivot(orderId),
       faults: { 'release-inventory': 'transient:4' },
-      options: { ...fast, compensationRetry: { ...fast.compensationRetry, maximumAttempts: 3 } },
+      options: { ...FAST_RETRIES, compensationRetry: { ...FAST_RETRIES.compensationRetry, maximumAttempts: 3 } },
     });
     const parked = await waitUntilDeadLettered(orderId, ['release-inventory']);
     assert.deepEqual(
@@ -482,7 +470,7 @@ describe('order saga (real Temporal dev server, real services, real databases)',
     await startSaga(stack.client, stack.taskQueue, orderSaga, {
       ...rejectedAtPivot(orderId),
       faults: { 'release-inventory': 'reject' },
-      options: fast,
+      options: FAST_RETRIES,
     });
     const parked = await waitUntilDeadLettered(orderId, ['release-inventory']);
     assert.equal(parked.compensations[1].deadLetter!.attempts, 1);
@@ -522,8 +510,8 @@ describe('order saga (real Temporal dev server, real services, real databases)',
       ...rejectedAtPivot(orderId),
       faults: { 'release-inventory': 'transient:100' },
       options: {
-        ...fast,
-        compensationRetry: { ...fast.compensationRetry, maximumAttempts: 2 },
+        ...FAST_RETRIES,
+        compensationRetry: { ...FAST_RETRIES.compensationRetry, maximumAttempts: 2 },
         continueOnCompensationError: true,
       },
     });
@@ -553,8 +541,8 @@ describe('order saga (real Temporal dev server, real services, real databases)',
       ...rejectedAtPivot(orderId),
       faults: { 'cancel-shipment': 'transient:3', 'release-inventory': 'transient:100' },
       options: {
-        ...fast,
-        compensationRetry: { ...fast.compensationRetry, maximumAttempts: 2 },
+        ...FAST_RETRIES,
+        compensationRetry: { ...FAST_RETRIES.compensationRetry, maximumAttempts: 2 },
         parallelCompensation: true,
       },
     });
@@ -609,7 +597,7 @@ describe('order saga (real Temporal dev server, real services, real databases)',
       items: [{ sku: 'KB-001', quantity: 1 }],
       destination: destination('AQ'),
       faults: { 'reserve-inventory': 'lost-response:100' },
-      options: { ...fast, stepRetry: { ...fast.stepRetry, maximumAttempts: 3 } },
+      options: { ...FAST_RETRIES, stepRetry: { ...FAST_RETRIES.stepRetry, maximumAttempts: 3 } },
     });
     assert.equal(result.outcome === 'completed' && result.result.status, 'REJECTED');
     const state = await getSagaState(stack.client, orderId);
