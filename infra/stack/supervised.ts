@@ -13,6 +13,8 @@ import { loadServiceConfig, type ServiceConfig } from '../../services/shared/con
 import { SAGA_SEARCH_ATTRIBUTES } from '../../runtime/search-attributes';
 import { loadTemporalConfig } from '../../runtime/config';
 import { loadWorkerMetricsAddress } from '../../runtime/telemetry/worker-metrics-config';
+import { ensurePrivateDir, writePrivateFile } from '../files/private';
+import { localPostgresPassword } from '../postgres/local-password';
 import type { ChildHandle } from '../processes/child';
 import { reapPidFiles, reapPostmaster, writePidFile } from '../processes/orphans';
 import { startPostgresProcess, type PostgresReady } from '../processes/postgres-process';
@@ -88,6 +90,14 @@ export function authTokenFile(dataDir: string): string {
   return path.join(dataDir, 'service-auth-token');
 }
 
+/**
+ * The file in which a stack says whether its services honour the fault-injection header (`on` or `off`), for the
+ * tools on this machine: the demo's fault scenarios need it on, and start a private stack when it is off.
+ */
+export function faultInjectionFile(dataDir: string): string {
+  return path.join(dataDir, 'fault-injection');
+}
+
 /** Where a stack records the pids of its processes (orphans.ts). */
 export function runDir(dataDir: string): string {
   return path.join(dataDir, 'run');
@@ -140,12 +150,21 @@ async function startLockedStack(options: LocalStackOptions, lock: DataDirLock): 
   const env = options.env ?? process.env;
   const log = options.logger;
   const temporalConfig = loadTemporalConfig(env);
-  const { servicePorts, externalDatabases, authToken, readToken, serviceConfigs } = serviceSettings(options, env);
+  // The data folder holds histories with street addresses, logs, databases and secrets: its owner's only.
+  ensurePrivateDir(options.dataDir);
+  const postgresPassword = localPostgresPassword(options.dataDir);
+  const { servicePorts, externalDatabases, authToken, readToken, serviceConfigs } = serviceSettings(
+    options,
+    env,
+    postgresPassword,
+  );
   fs.mkdirSync(runDir(options.dataDir), { recursive: true });
   await clearPreviousRun(options.dataDir, log);
   await assertPortsFree(portsToCheck(options, env, servicePorts, externalDatabases));
-  fs.writeFileSync(readTokenFile(options.dataDir), `${readToken}\n`, { mode: 0o600 });
-  fs.writeFileSync(authTokenFile(options.dataDir), `${authToken}\n`, { mode: 0o600 });
+  // 0600 even over a file an older run left with another mode (writeFileSync's mode applies to new files only).
+  writePrivateFile(readTokenFile(options.dataDir), `${readToken}\n`);
+  writePrivateFile(authTokenFile(options.dataDir), `${authToken}\n`);
+  writePrivateFile(faultInjectionFile(options.dataDir), `${options.faultInjection ? 'on' : 'off'}\n`);
 
   const restart: RestartPolicy = options.restart ?? { mode: 'always' };
   const fork = { echo: options.echo ?? false };
@@ -190,6 +209,7 @@ async function startLockedStack(options: LocalStackOptions, lock: DataDirLock): 
             {
               dataDir: path.join(options.dataDir, 'postgres'),
               port: options.postgresPort,
+              password: postgresPassword,
               databases: [...SERVICE_NAMES],
             },
             fork,
@@ -200,7 +220,7 @@ async function startLockedStack(options: LocalStackOptions, lock: DataDirLock): 
       ),
     );
   }
-  const temporalServer = temporalServerSpec(options, temporalConfig.namespace, temporalDir);
+  const temporalServer = temporalServerSpec(options, temporalConfig.namespace, temporalDir, postgresPassword);
   specs.push(
     spec(
       'temporal',
@@ -304,7 +324,7 @@ async function startLockedStack(options: LocalStackOptions, lock: DataDirLock): 
 }
 
 /** Each service's port, database and settings, checked up front as each service would at its start; the tokens. */
-function serviceSettings(options: LocalStackOptions, env: NodeJS.ProcessEnv) {
+function serviceSettings(options: LocalStackOptions, env: NodeJS.ProcessEnv, postgresPassword: string) {
   const servicePorts = Object.fromEntries(
     SERVICE_NAMES.map((n) => [n, Number(env[serviceEnvName(n, 'PORT')] ?? DEFAULT_SERVICE_PORTS[n])]),
   ) as Record<ServiceName, number>;
@@ -316,7 +336,8 @@ function serviceSettings(options: LocalStackOptions, env: NodeJS.ProcessEnv) {
   // token is left in the data folder for the tools on this machine.
   const authToken = env.SERVICE_AUTH_TOKEN ?? randomBytes(32).toString('base64url');
   const readToken = env.SERVICE_READ_TOKEN ?? randomBytes(32).toString('base64url');
-  const postgresUrl = (db: string) => `postgresql://postgres:postgres@127.0.0.1:${options.postgresPort}/${db}`;
+  const postgresUrl = (db: string) =>
+    `postgresql://postgres:${encodeURIComponent(postgresPassword)}@127.0.0.1:${options.postgresPort}/${db}`;
   // Checked up front, as each service would at its start: a bad setting is one line naming the variable.
   const serviceConfigs = Object.fromEntries(
     SERVICE_NAMES.map((name) => [
@@ -374,12 +395,13 @@ function temporalServerSpec(
   options: LocalStackOptions,
   namespace: string,
   temporalDir: string,
+  postgresPassword: string,
 ): TemporalProcessConfig['server'] {
   return options.temporal === 'cluster'
     ? {
         kind: 'cluster',
         options: {
-          postgres: { host: '127.0.0.1', port: options.postgresPort, user: 'postgres', password: 'postgres' },
+          postgres: { host: '127.0.0.1', port: options.postgresPort, user: 'postgres', password: postgresPassword },
           namespace,
           searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
           ports: { frontendGrpc: options.temporalPort },

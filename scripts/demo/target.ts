@@ -8,7 +8,7 @@ import { CliError } from '../../cli/errors';
 import { loadServiceUrls } from '../../runtime/config';
 import { getFreePort } from '../../runtime/ports';
 import { makeTempDirForPostgres } from '../../infra/postgres/embedded';
-import { authTokenFile, DEFAULT_DATA_DIR, readTokenFile, startLocalStack } from '../../infra/stack';
+import { authTokenFile, DEFAULT_DATA_DIR, faultInjectionFile, readTokenFile, startLocalStack } from '../../infra/stack';
 import { SERVICE_NAMES, serviceEnvName, type ServiceName } from '../../services/catalog';
 
 /**
@@ -48,16 +48,24 @@ export async function openTarget(
     const serviceUrls = loadServiceUrls(); // before connecting: a bad ORDERS_URL must not leak a connection
     try {
       const { client, close } = await connectTemporal(config);
-      log.info({ address: config.address }, 'using the running stack');
-      return {
-        client,
-        config: { ...config, uiUrl: config.uiUrl ?? DEFAULT_UI_URL },
-        serviceUrls,
-        readToken: readTokenOfRunningStack(),
-        authToken: authTokenOfRunningStack(),
-        ownStack: false,
-        close: once(close),
-      };
+      if (!runningStackIgnoresFaults()) {
+        log.info({ address: config.address }, 'using the running stack');
+        return {
+          client,
+          config: { ...config, uiUrl: config.uiUrl ?? DEFAULT_UI_URL },
+          serviceUrls,
+          readToken: readTokenOfRunningStack(),
+          authToken: authTokenOfRunningStack(),
+          ownStack: false,
+          close: once(close),
+        };
+      }
+      await close();
+      if (mode === 'never')
+        throw new Error('the running stack ignores fault injection: restart it with FAULT_INJECTION=true npm start');
+      notice(
+        'the running npm start stack ignores fault injection, which three scenarios need: starting a private stack for the demo (or restart it with FAULT_INJECTION=true npm start)',
+      );
     } catch (err) {
       // Only "nothing answers" falls through to starting a stack; anything else (bad namespace...) is real.
       if (mode === 'never' || !(err instanceof CliError && err.kind === 'unavailable')) throw err;
@@ -82,6 +90,15 @@ function readTokenOfRunningStack(): string | undefined {
     return readFileSync(readTokenFile(process.env.DATA_DIR ?? DEFAULT_DATA_DIR), 'utf8').trim();
   } catch {
     return undefined;
+  }
+}
+
+/** `npm start` says in its data folder whether its services honour the fault header (off unless asked for). */
+function runningStackIgnoresFaults(): boolean {
+  try {
+    return readFileSync(faultInjectionFile(process.env.DATA_DIR ?? DEFAULT_DATA_DIR), 'utf8').trim() === 'off';
+  } catch {
+    return false; // not a stack npm start made here: as before
   }
 }
 

@@ -159,11 +159,38 @@ function imageTag(image: string): { tag?: string; digest?: string } {
   return { tag: colon >= 0 ? ref.slice(colon + 1) : undefined, digest };
 }
 
-/** SERVICE_AUTH_TOKEN has no default in the compose file (`${VAR:?...}`): the checks interpolate with this one. */
+/** No secret has a default in the compose file (`${VAR:?...}`): the checks interpolate with these, all different. */
 const COMPOSE_TOKEN = 'compose-test-token-0123456789';
-const compose = loadCompose({ SERVICE_AUTH_TOKEN: COMPOSE_TOKEN });
+const COMPOSE_SECRETS: Env = {
+  SERVICE_AUTH_TOKEN: COMPOSE_TOKEN,
+  POSTGRES_ADMIN_PASSWORD: 'services-superuser-secret',
+  ORDERS_DB_PASSWORD: 'orders-secret',
+  INVENTORY_DB_PASSWORD: 'inventory-secret',
+  PAYMENTS_DB_PASSWORD: 'payments-secret',
+  SHIPPING_DB_PASSWORD: 'shipping-secret',
+  TEMPORAL_POSTGRES_ADMIN_PASSWORD: 'temporal-superuser-secret',
+  TEMPORAL_DB_PASSWORD: 'temporal-secret',
+  GRAFANA_ADMIN_PASSWORD: 'grafana-secret',
+};
+const compose = loadCompose(COMPOSE_SECRETS);
 const services = compose.services;
 const appServices = SERVICE_NAMES;
+
+/** `DATABASE_OWNERS` of a PostgreSQL container (least-privilege.sh): role → the databases it owns. */
+function databaseOwners(env: Env): Map<string, string[]> {
+  const owners = new Map<string, string[]>();
+  for (const pair of (env.DATABASE_OWNERS ?? '').split(/\s+/).filter(Boolean)) {
+    const [role, database] = pair.split(':');
+    owners.set(role, [...(owners.get(role) ?? []), database]);
+  }
+  return owners;
+}
+
+function mountsInitScript(service: Service): boolean {
+  return (service.volumes ?? [])
+    .map(String)
+    .some((m) => m === './deploy/postgres/least-privilege.sh:/docker-entrypoint-initdb.d/least-privilege.sh:ro');
+}
 
 describe('deploy: docker-compose.yml', () => {
   it('is YAML without duplicate keys, errors or warnings', () => {
@@ -293,7 +320,7 @@ describe('deploy: docker-compose.yml', () => {
       const port = loadServiceConfig(name, environment(services[name])).port;
       assert.match(
         argv(services[name].healthcheck?.test).join(' '),
-        new RegExp(`http://(127\\.0\\.0\\.1|localhost):${port}/health\\b`),
+        new RegExp(`/dev/tcp/127\\.0\\.0\\.1/${port} .*GET /health HTTP/1\\.0.* 200 `),
         `${name}'s healthcheck`,
       );
     }
@@ -307,7 +334,7 @@ describe('deploy: docker-compose.yml', () => {
         const env = environment(services[name]);
         const config = loadServiceConfig(name, env);
         assert.equal(config.host, '0.0.0.0', 'SERVICE_HOST must be 0.0.0.0 inside a container');
-        assert.equal(config.seed, true);
+        assert.equal(config.seed, false, 'no demo data unless SEED=true is asked for');
         assert.equal(config.faultInjection, false);
         assert.equal(env.NODE_ENV, 'production');
         const read = variablesRead((e) => loadServiceConfig(name, e), env);
@@ -328,7 +355,10 @@ describe('deploy: docker-compose.yml', () => {
     });
 
     it('SERVICE_AUTH_TOKEN has no default: without it compose refuses to start, naming it; with it, the services and the worker share it', () => {
-      assert.throws(() => loadCompose(), /SERVICE_AUTH_TOKEN is required: set SERVICE_AUTH_TOKEN/);
+      assert.throws(
+        () => loadCompose({ ...COMPOSE_SECRETS, SERVICE_AUTH_TOKEN: '' }),
+        /SERVICE_AUTH_TOKEN is required: set SERVICE_AUTH_TOKEN/,
+      );
       for (const name of appServices)
         assert.equal(loadServiceConfig(name, environment(services[name])).authToken, COMPOSE_TOKEN, name);
       assert.equal(loadActivityConfig(environment(services.worker)).authToken, COMPOSE_TOKEN, 'worker');
@@ -371,42 +401,142 @@ describe('deploy: docker-compose.yml', () => {
         assert.ok(name in dependsOn(services.worker), `the worker should wait for ${name}`);
     });
 
-    it('every service has its own database on the compose PostgreSQL, and init.sql creates exactly those', () => {
+    it('every service has its own database on the compose PostgreSQL, as its own role, which least-privilege.sh makes its owner', () => {
+      const pg = environment(services.postgres);
+      const owners = databaseOwners(pg);
       const databases = appServices.map((name) => {
         const url = new URL(loadServiceConfig(name, environment(services[name])).databaseUrl);
         assert.equal(url.hostname, 'postgres', `${name}'s database is on the postgres service`);
-        assert.equal(url.username, environment(services.postgres).POSTGRES_USER);
-        assert.equal(decodeURIComponent(url.password), environment(services.postgres).POSTGRES_PASSWORD);
+        const database = url.pathname.slice(1);
+        assert.notEqual(url.username, pg.POSTGRES_USER, `${name} connects as the superuser`);
+        assert.equal(url.username, name, `${name} connects as its own role`);
+        assert.deepEqual(owners.get(url.username), [database], `the role ${name} owns ${database} and nothing else`);
+        assert.equal(decodeURIComponent(url.password), pg[`${url.username.toUpperCase()}_PASSWORD`]);
+        assert.equal(decodeURIComponent(url.password), COMPOSE_SECRETS[`${name.toUpperCase()}_DB_PASSWORD`]);
         assert.ok('postgres' in dependsOn(services[name]), `${name} should wait for postgres`);
-        return url.pathname.slice(1);
+        return database;
       });
       assert.equal(new Set(databases).size, databases.length, 'two services share a database');
-      const initSql = readFileSync(path.join(ROOT, 'deploy/postgres/init.sql'), 'utf8').replace(/--.*$/gm, '');
-      const created = [...initSql.matchAll(/CREATE\s+DATABASE\s+"?(\w+)"?/gi)].map((m) => m[1]);
-      assert.deepEqual(created.sort(), [...databases].sort());
-      const mounts = (services.postgres.volumes ?? []).map(String);
-      assert.ok(
-        mounts.some((m) => /^\.\/deploy\/postgres\/init\.sql:\/docker-entrypoint-initdb\.d\//.test(m)),
-        'init.sql is mounted into /docker-entrypoint-initdb.d',
-      );
+      assert.deepEqual([...owners.keys()].sort(), [...appServices].sort(), 'one role per service, no other');
+      assert.ok(mountsInitScript(services.postgres), 'least-privilege.sh is mounted into /docker-entrypoint-initdb.d');
+    });
+
+    it("Temporal connects as a role that owns its two databases and nothing else, never as the server's superuser", () => {
+      const pg = environment(services['temporal-postgres']);
+      const owners = databaseOwners(pg);
+      const jobs = [...Object.values(TEMPORAL_ROLE_SERVICES).map((n) => [n, environment(services[n]).POSTGRES_USER])];
+      jobs.push(['temporal-schema', environment(services['temporal-schema']).SQL_USER]);
+      for (const [name, user] of jobs) {
+        assert.notEqual(user, pg.POSTGRES_USER, `${name} connects as the superuser`);
+        assert.deepEqual(
+          owners.get(user)?.sort(),
+          Object.values(DEFAULT_CLUSTER_DATABASES).sort(),
+          `${name}'s role ${user} owns Temporal's two databases and nothing else`,
+        );
+      }
+      assert.deepEqual([...owners.keys()], ['temporal']);
+      assert.equal(pg.TEMPORAL_PASSWORD, COMPOSE_SECRETS.TEMPORAL_DB_PASSWORD);
+      assert.ok(mountsInitScript(services['temporal-postgres']), 'least-privilege.sh is mounted there too');
     });
 
     it('the database passwords can be set once and every user of them follows', () => {
-      const custom = loadCompose({
-        SAGA_POSTGRES_PASSWORD: 'app-secret',
-        TEMPORAL_POSTGRES_PASSWORD: 'temporal-secret',
-        SERVICE_AUTH_TOKEN: COMPOSE_TOKEN,
-      });
-      assert.equal(environment(custom.services.postgres).POSTGRES_PASSWORD, 'app-secret');
-      for (const name of appServices)
-        assert.equal(
-          new URL(environment(custom.services[name])[`${name.toUpperCase()}_DATABASE_URL`]).password,
-          'app-secret',
-        );
-      assert.equal(environment(custom.services['temporal-postgres']).POSTGRES_PASSWORD, 'temporal-secret');
+      const custom = environment(loadCompose({ ...COMPOSE_SECRETS, ORDERS_DB_PASSWORD: 'changed' }).services.postgres);
+      assert.equal(custom.ORDERS_PASSWORD, 'changed');
+      assert.equal(
+        new URL(
+          environment(loadCompose({ ...COMPOSE_SECRETS, ORDERS_DB_PASSWORD: 'changed' }).services.orders)
+            .ORDERS_DATABASE_URL,
+        ).password,
+        'changed',
+      );
+      assert.equal(environment(services.postgres).POSTGRES_PASSWORD, COMPOSE_SECRETS.POSTGRES_ADMIN_PASSWORD);
+      assert.equal(
+        environment(services['temporal-postgres']).POSTGRES_PASSWORD,
+        COMPOSE_SECRETS.TEMPORAL_POSTGRES_ADMIN_PASSWORD,
+      );
       for (const role of Object.values(TEMPORAL_ROLE_SERVICES))
-        assert.equal(environment(custom.services[role]).POSTGRES_PWD, 'temporal-secret', role);
-      assert.equal(environment(custom.services['temporal-schema']).SQL_PASSWORD, 'temporal-secret');
+        assert.equal(environment(services[role]).POSTGRES_PWD, COMPOSE_SECRETS.TEMPORAL_DB_PASSWORD, role);
+      assert.equal(environment(services['temporal-schema']).SQL_PASSWORD, COMPOSE_SECRETS.TEMPORAL_DB_PASSWORD);
+    });
+  });
+
+  describe('secure by default (issue 25)', () => {
+    const raw = readFileSync(COMPOSE_FILE, 'utf8');
+    const references = [...raw.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-?])?([^}]*)\}/g)].map((m) => ({
+      name: m[1],
+      op: m[2],
+    }));
+    const secretNames = [
+      ...new Set(references.map((r) => r.name).filter((n) => /PASSWORD|TOKEN|SECRET|_KEY\b/.test(n))),
+    ];
+
+    it('no secret has a default: each is `${VAR:?...}` everywhere, and compose refuses to start without it, naming it', () => {
+      assert.deepEqual(secretNames.sort(), Object.keys(COMPOSE_SECRETS).sort(), 'the secrets the file asks for');
+      for (const r of references.filter((x) => secretNames.includes(x.name)))
+        assert.equal(r.op, ':?', `\${${r.name}} must be \${${r.name}:?...}: no default, not empty`);
+      for (const name of secretNames) {
+        const { [name]: _missing, ...others } = COMPOSE_SECRETS;
+        assert.throws(() => loadCompose(others), new RegExp(`${name} is required: set ${name}\\b`));
+        assert.throws(() => loadCompose({ ...others, [name]: '' }), new RegExp(`${name} is required`));
+      }
+    });
+
+    it('no password or token is written in the file itself', () => {
+      for (const [name, s] of Object.entries(
+        loadCompose(Object.fromEntries(secretNames.map((n) => [n, `<${n}>`]))).services,
+      )) {
+        for (const [key, value] of Object.entries(environment(s))) {
+          if (/PASSWORD|PWD|TOKEN|SECRET/.test(key)) assert.match(value, /^<[A-Z_]+>$/, `${name}: ${key} is a literal`);
+          if (/DATABASE_URL$/.test(key))
+            assert.match(new URL(value).password, /^(%3C|<)[A-Z_]+(%3E|>)$/, `${name}: ${key}`);
+        }
+      }
+    });
+
+    it('every published port is bound to 127.0.0.1: nothing is reachable from the network by default', () => {
+      // The Temporal frontend is the one port an operator may need from elsewhere, and only with mTLS and an
+      // authorizer in front; this frontend has neither (TEMPORAL_ALLOW_NO_AUTH), so it stays on loopback too.
+      let published = 0;
+      for (const [name, s] of Object.entries(services)) {
+        for (const p of s.ports ?? []) {
+          published += 1;
+          const hostIp =
+            typeof p === 'object'
+              ? (p as { host_ip?: string }).host_ip
+              : String(p).split(':').length === 3
+                ? String(p).split(':')[0]
+                : undefined;
+          assert.equal(hostIp, '127.0.0.1', `${name} publishes ${JSON.stringify(p)} beyond loopback`);
+        }
+      }
+      assert.ok(published >= 9, 'the ports are still published, on loopback');
+    });
+
+    it('Grafana: a login for everyone, with an admin password that has no default; no anonymous access, no sign-up', () => {
+      const env = environment(services.grafana);
+      assert.equal(env.GF_AUTH_ANONYMOUS_ENABLED, 'false');
+      assert.equal(env.GF_USERS_ALLOW_SIGN_UP, 'false');
+      assert.equal(env.GF_SECURITY_ADMIN_PASSWORD, COMPOSE_SECRETS.GRAFANA_ADMIN_PASSWORD);
+      assert.ok(!('GF_AUTH_ANONYMOUS_ORG_ROLE' in env));
+    });
+
+    it('SEED is off unless asked for (SEED=true)', () => {
+      const seeded = loadCompose({ ...COMPOSE_SECRETS, SEED: 'true' });
+      for (const name of appServices) {
+        assert.equal(loadServiceConfig(name, environment(services[name])).seed, false, name);
+        assert.equal(loadServiceConfig(name, environment(seeded.services[name])).seed, true, name);
+      }
+    });
+
+    it("the services' health checks are cheap: a shell probe of GET /health, no Node process started every time", () => {
+      for (const name of appServices) {
+        const test = argv(services[name].healthcheck?.test);
+        assert.equal(test[0], 'CMD');
+        assert.notEqual(test[1], 'node', `${name}: a Node process per probe costs ~40 MB and a CPU burst`);
+        assert.ok(!test.includes('node'), name);
+        const interval = (services[name].healthcheck as { interval?: string }).interval ?? '30s';
+        assert.ok(/^([3-9]\d|\d{3,})s$|m$/.test(interval), `${name}: probe interval ${interval}`);
+      }
     });
   });
 
@@ -487,14 +617,12 @@ describe('deploy: docker-compose.yml', () => {
         'Jaeger v2 receives OTLP on 4317/4318 by default',
       );
       assert.ok(
-        loadCompose({ SERVICE_AUTH_TOKEN: COMPOSE_TOKEN, OTEL_EXPORTER_OTLP_ENDPOINT: '' }).services.worker,
+        loadCompose({ ...COMPOSE_SECRETS, OTEL_EXPORTER_OTLP_ENDPOINT: '' }).services.worker,
         'tracing can be turned off',
       );
       assert.equal(
         tracingEnabled(
-          environment(
-            loadCompose({ SERVICE_AUTH_TOKEN: COMPOSE_TOKEN, OTEL_EXPORTER_OTLP_ENDPOINT: '' }).services.worker,
-          ),
+          environment(loadCompose({ ...COMPOSE_SECRETS, OTEL_EXPORTER_OTLP_ENDPOINT: '' }).services.worker),
         ),
         false,
       );
@@ -601,16 +729,19 @@ describe('deploy: docker-compose.yml', () => {
           `${name} sets variables nothing reads`,
         );
         assert.equal(env.POSTGRES_SEEDS, 'temporal-postgres');
-        assert.equal(env.POSTGRES_USER, pgEnv.POSTGRES_USER);
-        assert.equal(env.POSTGRES_PWD, pgEnv.POSTGRES_PASSWORD);
+        assert.equal(env.POSTGRES_USER, 'temporal');
+        assert.equal(env.POSTGRES_PWD, pgEnv.TEMPORAL_PASSWORD);
       }
     });
 
     it('the schema job runs the same commands, on the same databases and schemas, as the local cluster (schema.ts)', () => {
       const script = argv(services['temporal-schema'].command).join(' ');
       const env = environment(services['temporal-schema']);
+      // All but create-database: Temporal's role may not create databases; least-privilege.sh made both, owned by it.
       const expected = (['default', 'visibility'] as const).flatMap((store) =>
-        SCHEMA_COMMANDS(store).map((c) => `temporal-sql-tool --db ${DEFAULT_CLUSTER_DATABASES[store]} ${c.join(' ')}`),
+        SCHEMA_COMMANDS(store)
+          .filter((c) => c[0] !== 'create-database')
+          .map((c) => `temporal-sql-tool --db ${DEFAULT_CLUSTER_DATABASES[store]} ${c.join(' ')}`),
       );
       const lines = script
         .split('temporal-sql-tool')
@@ -619,7 +750,7 @@ describe('deploy: docker-compose.yml', () => {
       assert.deepEqual(lines, expected);
       assert.equal(env.SQL_PLUGIN, sqlToolEnv({ host: '', port: 0, user: '', password: '' }).SQL_PLUGIN);
       assert.equal(env.SQL_HOST, 'temporal-postgres');
-      assert.equal(env.SQL_USER, environment(services['temporal-postgres']).POSTGRES_USER);
+      assert.equal(env.SQL_USER, environment(services.temporal).POSTGRES_USER);
       assert.deepEqual(dependsOn(services['temporal-schema']), { 'temporal-postgres': 'service_healthy' });
       // The config's databases are the ones the job creates.
       const template = readFileSync(CLUSTER_CONFIG_FILE, 'utf8');
@@ -657,13 +788,17 @@ describe('deploy: docker-compose.yml', () => {
     for (const [bin, args] of candidates) {
       const probe = spawnSync(bin, bin === 'docker' ? ['compose', 'version'] : ['version'], { encoding: 'utf8' });
       if (probe.error || probe.status !== 0) continue;
-      const env = { ...process.env, COMPOSE_PROJECT_NAME: 'saga-config-check', SERVICE_AUTH_TOKEN: COMPOSE_TOKEN };
+      const env = { ...process.env, COMPOSE_PROJECT_NAME: 'saga-config-check', ...COMPOSE_SECRETS };
       const run = spawnSync(bin, args, { cwd: ROOT, encoding: 'utf8', env });
       assert.equal(run.status, 0, `${bin} ${args.join(' ')}: ${run.stderr}`);
-      const { SERVICE_AUTH_TOKEN: _unset, ...withoutToken } = env;
-      const refused = spawnSync(bin, args, { cwd: ROOT, encoding: 'utf8', env: withoutToken });
-      assert.notEqual(refused.status, 0, 'compose must refuse to run without SERVICE_AUTH_TOKEN');
-      assert.match(refused.stderr, /SERVICE_AUTH_TOKEN/);
+      // One secret of each kind (the static checks above cover them all): compose itself refuses, naming it.
+      for (const secret of ['SERVICE_AUTH_TOKEN', 'ORDERS_DB_PASSWORD', 'GRAFANA_ADMIN_PASSWORD']) {
+        const without: NodeJS.ProcessEnv = { ...env };
+        delete without[secret];
+        const refused = spawnSync(bin, args, { cwd: ROOT, encoding: 'utf8', env: without });
+        assert.notEqual(refused.status, 0, `compose must refuse to run without ${secret}`);
+        assert.match(refused.stderr, new RegExp(secret));
+      }
       return;
     }
     assert.fail('neither docker-compose nor docker compose is installed: run scripts/install-test-tools.sh (CI does)');
@@ -691,9 +826,24 @@ describe('deploy: Dockerfile and .dockerignore', () => {
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('#'));
 
-  it('builds on node:20-bookworm-slim, every stage', () => {
+  it('builds on a Node LTS line that is still maintained (Node 24), slim Debian, every stage', () => {
+    // Node's end-of-life dates (nodejs.org/en/about/previous-releases): an image past its line's date gets no fixes.
+    const endOfLife: Record<number, string> = {
+      18: '2025-04-30',
+      20: '2026-04-30',
+      22: '2027-04-30',
+      24: '2028-04-30',
+    };
     assert.ok(stages.length >= 1);
-    for (const from of stages) assert.equal(from, 'node:20-bookworm-slim');
+    for (const from of stages) {
+      const match = /^node:(\d+)-(trixie|bookworm)-slim$/.exec(from);
+      assert.ok(match, `${from}: node:<major>-<debian>-slim`);
+      const major = Number(match[1]);
+      assert.equal(major % 2, 0, `${from}: odd Node majors are never LTS`);
+      assert.ok(endOfLife[major], `${from}: not a known LTS line`);
+      assert.ok(new Date(endOfLife[major]) > new Date('2026-12-01'), `${from}: Node ${major} is past its end of life`);
+      assert.equal(major, 24);
+    }
   });
 
   it('installs with npm ci from the lock file, with npm 11 (package.json uses allowScripts)', () => {

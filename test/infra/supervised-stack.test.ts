@@ -191,6 +191,7 @@ describe('npm start: supervised processes (real PostgreSQL, Temporal server, ser
       TEMPORAL_PORT: String(temporalPort),
       TEMPORAL_UI_PORT: String(uiPort),
       TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
+      FAULT_INJECTION: 'true', // off by default under npm start; the sagas below delay a step with it
       // Port 0: the kernel picks, the stack keeps the port across a restart of the services (proven below).
       ...Object.fromEntries(SERVICE_NAMES.map((n) => [serviceEnvName(n, 'PORT'), '0'])),
     };

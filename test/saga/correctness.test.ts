@@ -14,6 +14,7 @@ import { MAX_REASON_LENGTH } from '../../services/shared/fields';
 import { orderSaga } from '../../workflows/order-saga';
 import { httpClient } from '../support/http';
 import { ledger as readLedger, sagaRecords } from '../support/saga-records';
+import { destination as defaultDestination, FAST_RETRIES } from '../support/orders';
 import { startSagaStack, type SagaStack } from '../support/saga-stack';
 
 /**
@@ -27,17 +28,7 @@ describe('saga correctness under unusual inputs and time spans (real Temporal, r
   let n = 0;
   const newOrderId = (label: string) => `ord-${label}-${++n}`;
   const api = (service: keyof SagaStack['services']) => httpClient(stack.services[service].url);
-  const destination = {
-    recipient: 'Ada Lovelace',
-    line1: '1 Main Street',
-    city: 'Berlin',
-    postalCode: '10115',
-    country: 'DE',
-  };
-  const fast = {
-    stepRetry: { initialInterval: '50ms', maximumInterval: '200ms' },
-    compensationRetry: { initialInterval: '50ms', maximumInterval: '200ms' },
-  };
+  const destination = defaultDestination();
 
   before(async () => {
     stack = await startSagaStack();
@@ -46,7 +37,7 @@ describe('saga correctness under unusual inputs and time spans (real Temporal, r
 
   /** Starts the saga and waits until it ends or waits for an operator (a parked saga would never end by itself). */
   async function run(request: SagaRequest<typeof orderSaga>) {
-    await startSaga(stack.client, stack.taskQueue, orderSaga, { options: fast, ...request });
+    await startSaga(stack.client, stack.taskQueue, orderSaga, { options: FAST_RETRIES, ...request });
     return awaitSagaEndOrOperator(stack.client, request.orderId, { pollMs: 200 });
   }
 

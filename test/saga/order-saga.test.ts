@@ -17,21 +17,9 @@ import type { SagaRequest } from '../../cli/saga-client';
 type OrderRequest = SagaRequest<typeof orderSaga>;
 import { httpClient } from '../support/http';
 import { ledger as readLedger, sagaRecords } from '../support/saga-records';
+import { destination, FAST_RETRIES } from '../support/orders';
 import { startSagaStack, type SagaStack } from '../support/saga-stack';
 import { orderSagaContinuingCompensation, orderSagaParallelCompensation } from '../support/order-saga-variants';
-
-const destination = (country = 'DE') => ({
-  recipient: 'Ada Lovelace',
-  line1: '1 Main Street',
-  city: 'Berlin',
-  postalCode: '10115',
-  country,
-});
-/** Short back-off so failure paths take milliseconds, not the production defaults' seconds. */
-const fast = {
-  stepRetry: { initialInterval: '50ms', maximumInterval: '200ms' },
-  compensationRetry: { initialInterval: '50ms', maximumInterval: '200ms' },
-};
 
 describe('order saga (real Temporal dev server, real services, real databases)', function () {
   this.timeout(120_000);
@@ -231,7 +219,7 @@ describe('order saga (real Temporal dev server, real services, real databases)',
         'confirm-reservation': 'transient:1',
         'approve-order': 'lost-response:1',
       },
-      options: fast,
+      options: FAST_RETRIES,
     });
     assert.equal(result.outcome === 'completed' && result.result.status, 'APPROVED');
     const after = await ledger();
@@ -350,7 +338,7 @@ describe('order saga (real Temporal dev server, real services, real databases)',
     const result = await run({
       ...rejectedAtPivot(orderId),
       faults: { 'release-inventory': 'transient:3' },
-      options: fast,
+      options: FAST_RETRIES,
     });
     assert.equal(result.outcome === 'completed' && result.result.status, 'REJECTED');
     const state = await getSagaState(stack.client, orderId);
@@ -407,7 +395,7 @@ describe('order saga (real Temporal dev server, real services, real databases)',
     await startSaga(stack.client, stack.taskQueue, orderSaga, {
       ...rejectedAtPivot(orderId),
       faults: { 'release-inventory': 'transient:4' },
-      options: { ...fast, compensationRetry: { ...fast.compensationRetry, maximumAttempts: 3 } },
+      options: { ...FAST_RETRIES, compensationRetry: { ...FAST_RETRIES.compensationRetry, maximumAttempts: 3 } },
     });
     const parked = await waitUntilDeadLettered(orderId, ['release-inventory']);
     assert.deepEqual(
@@ -483,7 +471,7 @@ describe('order saga (real Temporal dev server, real services, real databases)',
     await startSaga(stack.client, stack.taskQueue, orderSaga, {
       ...rejectedAtPivot(orderId),
       faults: { 'release-inventory': 'reject' },
-      options: fast,
+      options: FAST_RETRIES,
     });
     const parked = await waitUntilDeadLettered(orderId, ['release-inventory']);
     assert.equal(parked.compensations[1].deadLetter!.attempts, 1);
@@ -523,7 +511,7 @@ describe('order saga (real Temporal dev server, real services, real databases)',
     await startSaga(stack.client, stack.taskQueue, orderSagaContinuingCompensation, {
       ...rejectedAtPivot(orderId),
       faults: { 'release-inventory': 'transient:100' },
-      options: { ...fast, compensationRetry: { ...fast.compensationRetry, maximumAttempts: 2 } },
+      options: { ...FAST_RETRIES, compensationRetry: { ...FAST_RETRIES.compensationRetry, maximumAttempts: 2 } },
     });
     await waitUntilDeadLettered(orderId, ['release-inventory']);
     await waitFor(
@@ -551,7 +539,7 @@ describe('order saga (real Temporal dev server, real services, real databases)',
     await startSaga(stack.client, stack.taskQueue, orderSagaParallelCompensation, {
       ...rejectedAtPivot(orderId),
       faults: { 'cancel-shipment': 'transient:3', 'release-inventory': 'transient:100' },
-      options: { ...fast, compensationRetry: { ...fast.compensationRetry, maximumAttempts: 2 } },
+      options: { ...FAST_RETRIES, compensationRetry: { ...FAST_RETRIES.compensationRetry, maximumAttempts: 2 } },
     });
     await waitUntilDeadLettered(orderId, ['cancel-shipment', 'release-inventory']);
     assert.equal((await records(orderId)).order, 'REJECTED', 'reject-order ran alongside the failing ones');
@@ -604,7 +592,7 @@ describe('order saga (real Temporal dev server, real services, real databases)',
       items: [{ sku: 'KB-001', quantity: 1 }],
       destination: destination('AQ'),
       faults: { 'reserve-inventory': 'lost-response:100' },
-      options: { ...fast, stepRetry: { ...fast.stepRetry, maximumAttempts: 3 } },
+      options: { ...FAST_RETRIES, stepRetry: { ...FAST_RETRIES.stepRetry, maximumAttempts: 3 } },
     });
     assert.equal(result.outcome === 'completed' && result.result.status, 'REJECTED');
     const state = await getSagaState(stack.client, orderId);
