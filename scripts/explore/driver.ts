@@ -169,15 +169,18 @@ export function expectationViolations(point: FailurePoint, state: SagaView | und
 /**
  * The compensation under run-twice ran twice (its first answer was lost, so Temporal executed it again): an
  * idempotent one sent the same request both times, so the service recorded it under one key, its own
- * (<business key>:<activity>, activities/saga-call.ts). A key per execution means the second execution was a new
- * request: a second effect, unless the service happens to refuse it on its own.
+ * (<business key>:<first run id>:<activity>, the kit's sagaActivityContext().idempotencyKey()). A key per execution
+ * means the second execution was a new request: a second effect, unless the service happens to refuse it on its own.
  */
 export function keyPerExecution(compensation: string, key: string, keys: string[]): string[] {
-  const own = `${key}:${camel(compensation)}`;
-  const its = keys.filter((k) => k === own || k.startsWith(`${own}:`));
-  if (its.length === 1 && its[0] === own) return [];
+  const activity = camel(compensation);
+  // Its keys: the saga's (business key, then the run chain's id), naming this activity, possibly with a suffix.
+  const its = keys.filter(
+    (k) => k.startsWith(`${key}:`) && (k.endsWith(`:${activity}`) || k.includes(`:${activity}:`)),
+  );
+  if (its.length === 1 && its[0].endsWith(`:${activity}`)) return [];
   return [
-    `${compensation} executed twice sent ${its.length} idempotency key(s) (${its.join(', ') || 'none'}), not its one key ${own}: not idempotent`,
+    `${compensation} executed twice sent ${its.length} idempotency key(s) (${its.join(', ') || 'none'}), not its one key <${key}:run:${activity}>: not idempotent`,
   ];
 }
 
