@@ -302,7 +302,7 @@ describe('client.ts dead-letters (CLI subprocess against a real saga stack)', fu
     );
     assert.equal(r.stdout, '');
     const json = await run('--json', 'dead-letters', 'retry', orderId, '--compensation', 'release-inventory');
-    assert.equal(json.code, 2);
+    assert.equal(json.code, 2, json.stderr);
     assert.deepEqual(parseJson(json).error, {
       kind: 'refused',
       message: `refused: order ${orderId}: nothing is waiting for an operator (saga status RUNNING)`,
