@@ -2,6 +2,7 @@ import './infra/telemetry/register'; // first: tracing patches the HTTP client a
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createSagaActivities, ServiceClient } from './activities';
 import { sagaWorkerInterceptors, SAGA_WORKFLOWS_PATH } from './infra/temporal/saga-worker';
+import { loadPayloadCodec, payloadDataConverter } from './infra/temporal/payload-codec';
 import {
   describeTemporalConfig,
   loadActivityConfig,
@@ -42,6 +43,8 @@ export async function createSagaWorker(
     taskQueue: options.taskQueue,
     workflowsPath: options.worker?.workflowBundle ? undefined : SAGA_WORKFLOWS_PATH,
     activities: { ...createSagaActivities(client), ...options.extraActivities },
+    // Payloads encrypted with the keys of TEMPORAL_PAYLOAD_KEYS(_FILE), when set (infra/temporal/payload-codec.ts).
+    dataConverter: payloadDataConverter(loadPayloadCodec()),
     // The kit's interceptors, and tracing's when OTEL_EXPORTER_OTLP_ENDPOINT is set.
     ...withWorkerTracing(sagaWorkerInterceptors({ prebuiltBundle }), { prebuiltBundle }),
     ...options.worker,
