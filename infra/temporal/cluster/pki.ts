@@ -27,6 +27,8 @@ export interface LocalPkiOptions {
 }
 
 export const DEFAULT_CLIENT_ROLES = ['worker', 'operator', 'reader'];
+/** The certificate Temporal's own worker role presents to the frontend (config.yaml, global.tls.systemWorker). */
+export const SYSTEM_CLIENT = 'system';
 const ORGANIZATION = 'temporal-saga local CA';
 
 function openssl(args: string[], cwd: string): void {
