@@ -14,6 +14,7 @@ import { SAGA_SEARCH_ATTRIBUTES } from '../../workflows/saga/search-attributes';
 import { loadTemporalConfig } from '../config';
 import { ensurePrivateDir, writePrivateFile } from '../files/private';
 import { localPostgresPassword } from '../postgres/local-password';
+import { DEFAULT_CLIENT_ROLES, makeLocalPki, SYSTEM_CLIENT, type LocalPki } from '../temporal/cluster/pki';
 import { loadWorkerMetricsAddress } from '../telemetry/worker-metrics-config';
 import type { ChildHandle } from '../processes/child';
 import {
@@ -73,6 +74,8 @@ export interface LocalStack {
   readToken: string;
   /** The orchestrator's token (SERVICE_AUTH_TOKEN): reads and writes. */
   authToken: string;
+  /** The cluster's mTLS certificates (cluster mode only): clients of its frontend need one of them. */
+  pki?: LocalPki;
   supervisor: Supervisor;
   /** The pid of each running child, and of the servers the keepers run. */
   pids(): Record<string, number>;
@@ -224,7 +227,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ),
     );
   }
-  const temporalServer = temporalServerSpec(options, temporalConfig.namespace, temporalDir, postgresPassword);
+  // The cluster is secured by default: mTLS on its frontend, with a CA of this data folder's own (pki.ts).
+  const pki =
+    options.temporal === 'cluster'
+      ? makeLocalPki(path.join(options.dataDir, 'pki'), { clients: [...DEFAULT_CLIENT_ROLES, SYSTEM_CLIENT] })
+      : undefined;
+  const temporalServer = temporalServerSpec(options, temporalConfig.namespace, temporalDir, postgresPassword, pki);
   specs.push(
     spec(
       'temporal',
@@ -276,6 +284,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         startWorkerProcess(
           {
             address: temporalReady!.address,
+            ...(pki && {
+              tls: {
+                caPath: pki.caCert,
+                certPath: pki.clients.worker.cert,
+                keyPath: pki.clients.worker.key,
+                serverName: 'localhost',
+              },
+            }),
             namespace: temporalReady!.namespace,
             taskQueue: temporalConfig.taskQueue,
             urls: { ...serviceUrls },
@@ -311,6 +327,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     serviceUrls,
     readToken,
     authToken,
+    pki,
     supervisor,
     pids: () => {
       const pids: Record<string, number> = { supervisor: process.pid };
@@ -398,6 +415,7 @@ function temporalServerSpec(
   namespace: string,
   temporalDir: string,
   postgresPassword: string,
+  pki: LocalPki | undefined,
 ): TemporalProcessConfig['server'] {
   return options.temporal === 'cluster'
     ? {
@@ -408,6 +426,7 @@ function temporalServerSpec(
           searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
           ports: { frontendGrpc: options.temporalPort },
           logDir: path.join(options.dataDir, 'temporal-cluster'),
+          tls: pki,
         },
       }
     : {
