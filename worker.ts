@@ -2,6 +2,7 @@ import './runtime/telemetry/register'; // first: tracing patches the HTTP client
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createSagaActivities, ServiceClient } from './activities';
 import { sagaWorkerInterceptors, SAGA_WORKFLOWS_PATH } from './runtime/saga-worker';
+import { loadPayloadCodec, payloadDataConverter } from './runtime/payload-codec';
 import {
   describeTemporalConfig,
   loadActivityConfig,
@@ -42,6 +43,8 @@ export async function createSagaWorker(
     taskQueue: options.taskQueue,
     workflowsPath: options.worker?.workflowBundle ? undefined : SAGA_WORKFLOWS_PATH,
     activities: { ...createSagaActivities(client), ...options.extraActivities },
+    // Payloads encrypted with the keys of TEMPORAL_PAYLOAD_KEYS(_FILE), when set (runtime/payload-codec.ts).
+    dataConverter: payloadDataConverter(loadPayloadCodec()),
     // The kit's interceptors, and tracing's when OTEL_EXPORTER_OTLP_ENDPOINT is set.
     ...withWorkerTracing(sagaWorkerInterceptors({ prebuiltBundle }), { prebuiltBundle }),
     ...options.worker,
