@@ -4,6 +4,7 @@ import { sagaWorkerOptions } from 'temporal-saga-kit/worker';
 import { createDeadLetterPort, createSagaActivities, ServiceClient } from './activities';
 import { SAGA_WORKFLOWS_PATH } from './runtime/saga-worker';
 import { SAGA_SEARCH_ATTRIBUTES } from './runtime/search-attributes';
+import { loadPayloadCodec, payloadDataConverter } from './runtime/payload-codec';
 import {
   describeTemporalConfig,
   loadActivityConfig,
@@ -47,6 +48,8 @@ export async function createSagaWorker(
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     ...kit,
+    // Payloads encrypted with the keys of TEMPORAL_PAYLOAD_KEYS(_FILE), when set (runtime/payload-codec.ts).
+    dataConverter: payloadDataConverter(loadPayloadCodec()),
     // The kit's interceptors, and tracing's when OTEL_EXPORTER_OTLP_ENDPOINT is set.
     ...withWorkerTracing(interceptors!, { prebuiltBundle }),
     ...options.worker,

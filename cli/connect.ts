@@ -3,6 +3,7 @@ import { Connection, type Client } from '@temporalio/client';
 import { createSagaClient } from './saga-client';
 import { loadTemporalConfig, temporalConnectionOptions, type TemporalConfig } from '../runtime/config';
 import { unreachable } from './errors';
+import { loadPayloadCodec, payloadDataConverter } from '../runtime/payload-codec';
 
 /** The CLI's global options: each one overrides its environment variable. */
 export interface GlobalOptions {
@@ -51,13 +52,15 @@ export async function connectTemporal(config: CliConfig): Promise<{ client: Clie
     throw unreachable(config.address);
   });
   const options = temporalConnectionOptions(config); // TLS and API key from the environment; ConfigError if unreadable
+  // Payloads encrypted with TEMPORAL_PAYLOAD_KEYS(_FILE) are decoded here: the CLI shows them as they were given.
+  const dataConverter = payloadDataConverter(loadPayloadCodec());
   let connection: Connection;
   try {
     connection = await Connection.connect({ ...options, connectTimeout: CONNECT_TIMEOUT_MS });
   } catch {
     throw unreachable(config.address);
   }
-  return { client: createSagaClient(connection, config.namespace), close: () => connection.close() };
+  return { client: createSagaClient(connection, config.namespace, dataConverter), close: () => connection.close() };
 }
 
 function probeTcp(address: string, timeoutMs: number): Promise<void> {

@@ -127,7 +127,12 @@ export async function replayLive(
   }
   const workflows: ReplayedWorkflow[] = [];
   for await (const result of Worker.runReplayHistories(
-    { workflowBundle: bundle, replayName: 'live replay' },
+    {
+      workflowBundle: bundle,
+      replayName: 'live replay',
+      // The histories hold what the server holds: encrypted payloads are decoded with the client's codec.
+      dataConverter: { payloadCodecs: client.options.loadedDataConverter.payloadCodecs },
+    },
     histories(),
   )) {
     const replayed: ReplayedWorkflow = {

@@ -26,12 +26,18 @@ export function sagaClient(client: Client, taskQueue = ''): Kit {
 }
 
 /** A Temporal client that can start sagas with a fault plan (the kit's client interceptor). */
-export function createSagaClient(connection: ClientOptions['connection'], namespace: string): Client {
+export function createSagaClient(
+  connection: ClientOptions['connection'],
+  namespace: string,
+  /** The payload codec's (runtime/payload-codec.ts), when payloads are encrypted. */
+  dataConverter?: ClientOptions['dataConverter'],
+): Client {
   // With tracing on (OTEL_EXPORTER_OTLP_ENDPOINT), a start opens the saga's trace and hands its context to the workflow.
   const tracing = clientTracingInterceptors();
   return new TemporalClient({
     connection,
     namespace,
+    dataConverter,
     interceptors: { workflow: [...(tracing?.workflow ?? []), ...SagaClient.interceptors.workflow] },
   });
 }

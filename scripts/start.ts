@@ -77,6 +77,13 @@ async function main(): Promise<void> {
       `  Temporal server:  ${stack.temporalAddress} (namespace ${stack.namespace}, task queue ${stack.taskQueue})`,
       ...Object.entries(stack.serviceUrls).map(([name, url]) => `  ${name.padEnd(10)} ${url}`),
       `  Metrics:          GET /metrics on ${process.env.WORKER_METRICS_ADDRESS ?? '127.0.0.1:9464'} (worker), ports 9101-9104 (services; <SERVICE>_METRICS_PORT)`,
+      ...(stack.pki
+        ? [
+            `  mTLS:             the frontend requires a client certificate of ${stack.pki.caCert}; for the CLI:`,
+            `                    export TEMPORAL_TLS_CA_PATH=${stack.pki.caCert} TEMPORAL_TLS_SERVER_NAME=localhost \\`,
+            `                      TEMPORAL_TLS_CERT_PATH=${stack.pki.clients.operator.cert} TEMPORAL_TLS_KEY_PATH=${stack.pki.clients.operator.key}`,
+          ]
+        : []),
       `  Data:             ${settings.DATA_DIR} (yours only: mode 0700; PostgreSQL's password in ${postgresPasswordFile(settings.DATA_DIR)})`,
       `  Fault injection:  ${settings.FAULT_INJECTION ? 'on (the x-fault-injection header is honoured)' : 'off (FAULT_INJECTION=true npm start turns it on)'}`,
       `  Read token:       ${readTokenFile(settings.DATA_DIR)} (SERVICE_READ_TOKEN: GET requests to the services)`,

@@ -4,6 +4,7 @@
  * the server), the process exits: 0, or 1 after saying why.
  */
 import '../../runtime/telemetry/register'; // first: tracing patches the HTTP client as it loads
+import { readFileSync } from 'node:fs';
 import { NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createLogger } from '../../services/shared/logger';
 import { installWorkerRuntime } from '../../runtime/telemetry/worker-runtime';
@@ -28,7 +29,16 @@ serveChild<WorkerReady>(
       metricsAddress: config.metricsAddress,
     });
 
-    const connection = await NativeConnection.connect({ address: config.address });
+    const connection = await NativeConnection.connect({
+      address: config.address,
+      ...(config.tls && {
+        tls: {
+          serverNameOverride: config.tls.serverName,
+          serverRootCACertificate: readFileSync(config.tls.caPath),
+          clientCertPair: { crt: readFileSync(config.tls.certPath), key: readFileSync(config.tls.keyPath) },
+        },
+      }),
+    });
     let extension: WorkerExtension = {};
     if (config.extension) {
       const extend = await loadExtension<WorkerExtensionFactory>(config.extension, 'extendWorker');

@@ -18,6 +18,8 @@ export const WORKER_PROCESS_CONFIG_ENV = 'SAGA_WORKER_PROCESS_CONFIG';
 export interface WorkerProcessConfig {
   /** Temporal front-end, host:port. */
   address: string;
+  /** mTLS to the front-end: PEM files of the CA, this worker's certificate and key; the name the server's must carry. */
+  tls?: { caPath: string; certPath: string; keyPath: string; serverName: string };
   namespace: string;
   taskQueue: string;
   /** Where the activities find the services. */

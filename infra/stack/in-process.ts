@@ -5,6 +5,7 @@
  * on a connection of its own. Nothing here can be killed apart: for that, killable.ts.
  */
 import { randomBytes } from 'node:crypto';
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { SERVICE_NAMES, type ServiceName } from '../../services/catalog';
 import { SERVICE_DEFINITIONS } from '../../services/registry';
@@ -31,6 +32,8 @@ export interface InProcessStackOptions {
   workflowBundle: WorkflowBundleWithSourceMap;
   /** Default: a fresh random one. */
   taskQueue?: string;
+  /** The workers' data converter (the payload codec's); default: from the environment, as worker.ts reads it. */
+  dataConverter?: DataConverter;
 }
 
 export interface InProcessStack {
@@ -63,7 +66,7 @@ export async function startInProcessStack(o: InProcessStackOptions): Promise<InP
         namespace: o.temporal.namespace,
         taskQueue,
         activities: { urls, requestTimeoutMs: 10_000, authToken: o.authToken },
-        worker: { workflowBundle: o.workflowBundle },
+        worker: { workflowBundle: o.workflowBundle, ...(o.dataConverter && { dataConverter: o.dataConverter }) },
       });
       workers.push({ worker, running: worker.run(), close: async () => (await close(), await connection.close()) });
       return worker;

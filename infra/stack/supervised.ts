@@ -15,6 +15,7 @@ import { loadTemporalConfig } from '../../runtime/config';
 import { loadWorkerMetricsAddress } from '../../runtime/telemetry/worker-metrics-config';
 import { ensurePrivateDir, writePrivateFile } from '../files/private';
 import { localPostgresPassword } from '../postgres/local-password';
+import { DEFAULT_CLIENT_ROLES, makeLocalPki, SYSTEM_CLIENT, type LocalPki } from '../temporal/cluster/pki';
 import type { ChildHandle } from '../processes/child';
 import { reapPidFiles, reapPostmaster, writePidFile } from '../processes/orphans';
 import { startPostgresProcess, type PostgresReady } from '../processes/postgres-process';
@@ -66,6 +67,8 @@ export interface LocalStack {
   readToken: string;
   /** The orchestrator's token (SERVICE_AUTH_TOKEN): reads and writes. */
   authToken: string;
+  /** The cluster's mTLS certificates (cluster mode only): clients of its frontend need one of them. */
+  pki?: LocalPki;
   supervisor: Supervisor;
   /** The pid of each running child, and of the servers the keepers run. */
   pids(): Record<string, number>;
@@ -220,7 +223,12 @@ async function startLockedStack(options: LocalStackOptions, lock: DataDirLock): 
       ),
     );
   }
-  const temporalServer = temporalServerSpec(options, temporalConfig.namespace, temporalDir, postgresPassword);
+  // The cluster is secured by default: mTLS on its frontend, with a CA of this data folder's own (pki.ts).
+  const pki =
+    options.temporal === 'cluster'
+      ? makeLocalPki(path.join(options.dataDir, 'pki'), { clients: [...DEFAULT_CLIENT_ROLES, SYSTEM_CLIENT] })
+      : undefined;
+  const temporalServer = temporalServerSpec(options, temporalConfig.namespace, temporalDir, postgresPassword, pki);
   specs.push(
     spec(
       'temporal',
@@ -272,6 +280,14 @@ async function startLockedStack(options: LocalStackOptions, lock: DataDirLock): 
         startWorkerProcess(
           {
             address: temporalReady!.address,
+            ...(pki && {
+              tls: {
+                caPath: pki.caCert,
+                certPath: pki.clients.worker.cert,
+                keyPath: pki.clients.worker.key,
+                serverName: 'localhost',
+              },
+            }),
             namespace: temporalReady!.namespace,
             taskQueue: temporalConfig.taskQueue,
             urls: { ...serviceUrls },
@@ -309,6 +325,7 @@ async function startLockedStack(options: LocalStackOptions, lock: DataDirLock): 
     serviceUrls,
     readToken,
     authToken,
+    pki,
     supervisor,
     pids: () => {
       const pids: Record<string, number> = { supervisor: process.pid };
@@ -396,6 +413,7 @@ function temporalServerSpec(
   namespace: string,
   temporalDir: string,
   postgresPassword: string,
+  pki: LocalPki | undefined,
 ): TemporalProcessConfig['server'] {
   return options.temporal === 'cluster'
     ? {
@@ -406,6 +424,7 @@ function temporalServerSpec(
           searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
           ports: { frontendGrpc: options.temporalPort },
           logDir: path.join(options.dataDir, 'temporal-cluster'),
+          tls: pki,
         },
       }
     : {

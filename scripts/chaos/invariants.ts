@@ -15,6 +15,7 @@
 import type { DeadLetterStatus } from '../../services/shared/dead-letters';
 import type { ServiceName } from '../../services/catalog';
 import { orderEffectViolations } from './order-invariants';
+import { withoutRunId } from './saga-keys';
 
 export type SagaOutcomeKind = 'APPROVED' | 'REJECTED' | 'CANCELLED' | 'NEEDS_ATTENTION' | 'FAILED' | 'TIMED_OUT';
 
@@ -308,7 +309,7 @@ export function checkMoney({ initial, final }: InvariantInput): CheckResult {
 }
 
 // 4 ────────────────────────────────────────────────────────────────────────────────────────────────────────────────
-/** Which service each saga activity calls; its idempotency key is `<order id>:<activity>` (activities/order-activities.ts). */
+/** Which service each saga activity calls; its idempotency key is `<order id>:<run id>:<activity>` (saga-keys.ts). */
 export const ACTIVITY_SERVICE: Record<string, ServiceName> = {
   createOrder: 'orders',
   approveOrder: 'orders',
@@ -369,13 +370,14 @@ export function checkIdempotency({ initial, final }: InvariantInput): CheckResul
   const keysByService = new Map<ServiceName, Set<string>>();
   for (const [service, rows] of Object.entries(final.idempotency) as [ServiceName, IdempotencyRow[]][]) {
     records += rows.length;
-    keysByService.set(service, new Set(rows.map((r) => r.key)));
+    // By saga and activity: the run id in each key names the saga's run chain, which this check does not know.
+    keysByService.set(service, new Set(rows.map((r) => withoutRunId(r.key))));
     for (const [key, n] of duplicates(rows, (r) => r.key))
       violations.push(`${service}: idempotency key ${key} recorded ${n} times`);
     for (const r of rows) {
       if (r.status_code < 200 || r.status_code >= 300)
         violations.push(`${service}: key ${r.key} stored status ${r.status_code} (only successes are stored)`);
-      const activity = r.key.slice(r.key.lastIndexOf(':') + 1);
+      const activity = withoutRunId(r.key).slice(withoutRunId(r.key).lastIndexOf(':') + 1);
       const owner = ACTIVITY_SERVICE[activity];
       if (!owner) continue; // not a saga activity's key (e.g. an operator's request)
       sagaKeys++;

@@ -13,6 +13,7 @@ import type { PointEnvironment } from './time-skipping-environment';
 import { heldQuery, holdSignal, releaseSignal } from './hold-interceptor';
 import type { FailurePoint } from './points';
 import type { Ended, ExploreProfile } from './profiles';
+import { withoutRunId } from '../chaos/saga-keys';
 
 export interface PointResult {
   point: FailurePoint;
@@ -169,18 +170,15 @@ export function expectationViolations(point: FailurePoint, state: SagaView | und
 /**
  * The compensation under run-twice ran twice (its first answer was lost, so Temporal executed it again): an
  * idempotent one sent the same request both times, so the service recorded it under one key, its own
- * (<business key>:<first run id>:<activity>, the kit's sagaActivityContext().idempotencyKey()). A key per execution
- * means the second execution was a new request: a second effect, unless the service happens to refuse it on its own.
+ * (<business key>:<activity>, activities/saga-call.ts). A key per execution means the second execution was a new
+ * request: a second effect, unless the service happens to refuse it on its own.
  */
 export function keyPerExecution(compensation: string, key: string, keys: string[]): string[] {
-  const activity = camel(compensation);
-  // Its keys: the saga's (business key, then the run chain's id), naming this activity, possibly with a suffix.
-  const its = keys.filter(
-    (k) => k.startsWith(`${key}:`) && (k.endsWith(`:${activity}`) || k.includes(`:${activity}:`)),
-  );
-  if (its.length === 1 && its[0].endsWith(`:${activity}`)) return [];
+  const own = `${key}:${camel(compensation)}`;
+  const its = keys.map(withoutRunId).filter((k) => k === own || k.startsWith(`${own}:`));
+  if (its.length === 1 && its[0] === own) return [];
   return [
-    `${compensation} executed twice sent ${its.length} idempotency key(s) (${its.join(', ') || 'none'}), not its one key <${key}:run:${activity}>: not idempotent`,
+    `${compensation} executed twice sent ${its.length} idempotency key(s) (${its.join(', ') || 'none'}), not its one key ${own}: not idempotent`,
   ];
 }
 
@@ -282,11 +280,15 @@ async function drivePoint(
     // The same request again (its idempotency key), then the work again under a new key: neither may change a row.
     const { compensation } = drive.replay;
     const rows = await profile.readRows(env.databaseUrls, input);
-    violations.push(...keyPerExecution(compensation, key, profile.requestKeys(rows)));
+    const requestKeys = profile.requestKeys(rows);
+    violations.push(...keyPerExecution(compensation, key, requestKeys));
+    // The key the saga sent (with its run id), and a fresh one.
+    const sent =
+      requestKeys.find((k) => withoutRunId(k) === `${key}:${camel(compensation)}`) ?? `${key}:${camel(compensation)}`;
     const before = profile.effectRows(rows);
     // The compensation's request as the saga sent it: the same body, the reason being the saga's.
     const request = profile.compensationRequest(compensation, input, state?.compensationCause?.reason ?? '');
-    for (const idempotencyKey of [`${key}:${camel(compensation)}`, `${key}:${camel(compensation)}:again`]) {
+    for (const idempotencyKey of [sent, `${sent}:again`]) {
       await env.services
         .call(request.service, 'POST', request.path, request.body, { idempotencyKey })
         .catch((err: Error) => violations.push(`${compensation} replayed (${idempotencyKey}): ${err.message}`));

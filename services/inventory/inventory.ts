@@ -1,6 +1,6 @@
 import { MAX_CENTS } from '../shared/fields';
 import type { IdempotentCall } from '../shared/idempotency';
-import { runRequestFunction } from '../shared/request-functions';
+import { runRequestFunction, sql } from '../shared/request-functions';
 import { notFound } from '../shared/routes';
 import type { InventoryDb } from './db';
 
@@ -24,12 +24,13 @@ export interface ReserveInput {
 
 export function reserve(db: InventoryDb, call: IdempotentCall, input: ReserveInput) {
   return runRequestFunction(
-    db.$queryRaw`SELECT * FROM inventory_reserve(${call.key}, ${call.hash}, ${input.orderId}, ${JSON.stringify(input.items)}::jsonb, ${MAX_CENTS}::integer)`,
+    db,
+    sql`SELECT * FROM inventory_reserve(${call.key}, ${call.hash}, ${input.orderId}, ${JSON.stringify(input.items)}::jsonb, ${MAX_CENTS}::integer)`,
   );
 }
 
 export function confirm(db: InventoryDb, call: IdempotentCall, { orderId }: { orderId: string }) {
-  return runRequestFunction(db.$queryRaw`SELECT * FROM inventory_confirm(${call.key}, ${call.hash}, ${orderId})`);
+  return runRequestFunction(db, sql`SELECT * FROM inventory_confirm(${call.key}, ${call.hash}, ${orderId})`);
 }
 
 export function release(
@@ -37,9 +38,7 @@ export function release(
   call: IdempotentCall,
   { orderId, reason }: { orderId: string; reason: string },
 ) {
-  return runRequestFunction(
-    db.$queryRaw`SELECT * FROM inventory_release(${call.key}, ${call.hash}, ${orderId}, ${reason})`,
-  );
+  return runRequestFunction(db, sql`SELECT * FROM inventory_release(${call.key}, ${call.hash}, ${orderId}, ${reason})`);
 }
 
 export function restock(
@@ -48,7 +47,8 @@ export function restock(
   { orderId, returnId }: { orderId: string; returnId: string },
 ) {
   return runRequestFunction(
-    db.$queryRaw`SELECT * FROM inventory_restock(${call.key}, ${call.hash}, ${orderId}, ${returnId})`,
+    db,
+    sql`SELECT * FROM inventory_restock(${call.key}, ${call.hash}, ${orderId}, ${returnId})`,
   );
 }
 

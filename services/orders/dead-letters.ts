@@ -1,6 +1,6 @@
 import type { DeadLetterEntry, DeadLetterOutcome, DeadLetterStatus } from '../shared/dead-letters';
 import type { IdempotentCall } from '../shared/idempotency';
-import { runRequestFunction } from '../shared/request-functions';
+import { runRequestFunction, sql } from '../shared/request-functions';
 import type { OrdersDb } from './db';
 
 /**
@@ -15,7 +15,8 @@ import type { OrdersDb } from './db';
  */
 export function record(db: OrdersDb, call: IdempotentCall, input: DeadLetterEntry) {
   return runRequestFunction(
-    db.$queryRaw`SELECT * FROM dead_letters_record(${call.key}, ${call.hash}, ${JSON.stringify(input)}::jsonb)`,
+    db,
+    sql`SELECT * FROM dead_letters_record(${call.key}, ${call.hash}, ${JSON.stringify(input)}::jsonb)`,
   );
 }
 
@@ -23,7 +24,8 @@ export function record(db: OrdersDb, call: IdempotentCall, input: DeadLetterEntr
 function close(db: OrdersDb, call: IdempotentCall, operation: string, id: number, outcome: DeadLetterOutcome) {
   const resolution = outcome.status === 'RESOLVED' ? outcome.resolution : null;
   return runRequestFunction(
-    db.$queryRaw`SELECT * FROM dead_letters_close(${call.key}, ${operation}, ${call.hash}, ${id}::integer, ${outcome.status}::"DeadLetterStatus", ${resolution})`,
+    db,
+    sql`SELECT * FROM dead_letters_close(${call.key}, ${operation}, ${call.hash}, ${id}::integer, ${outcome.status}::"DeadLetterStatus", ${resolution})`,
   );
 }
 

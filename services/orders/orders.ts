@@ -1,5 +1,5 @@
 import type { IdempotentCall } from '../shared/idempotency';
-import { runRequestFunction } from '../shared/request-functions';
+import { runRequestFunction, sql } from '../shared/request-functions';
 import { notFound } from '../shared/routes';
 import type { OrdersDb } from './db';
 
@@ -26,12 +26,13 @@ const withLines = { lines: { orderBy: { sku: 'asc' as const } } };
 
 export function create(db: OrdersDb, call: IdempotentCall, input: CreateInput) {
   return runRequestFunction(
-    db.$queryRaw`SELECT * FROM orders_create(${call.key}, ${call.hash}, ${input.orderId}, ${input.customerId}, ${JSON.stringify(input.items)}::jsonb)`,
+    db,
+    sql`SELECT * FROM orders_create(${call.key}, ${call.hash}, ${input.orderId}, ${input.customerId}, ${JSON.stringify(input.items)}::jsonb)`,
   );
 }
 
 export function approve(db: OrdersDb, call: IdempotentCall, { orderId }: { orderId: string }) {
-  return runRequestFunction(db.$queryRaw`SELECT * FROM orders_approve(${call.key}, ${call.hash}, ${orderId})`);
+  return runRequestFunction(db, sql`SELECT * FROM orders_approve(${call.key}, ${call.hash}, ${orderId})`);
 }
 
 /** `operation` names the request for its idempotency record: "reject" or "cancel". */
@@ -44,7 +45,8 @@ function close(
   reason: string,
 ) {
   return runRequestFunction(
-    db.$queryRaw`SELECT * FROM orders_close(${call.key}, ${operation}, ${call.hash}, ${orderId}, ${status}::"OrderStatus", ${reason})`,
+    db,
+    sql`SELECT * FROM orders_close(${call.key}, ${operation}, ${call.hash}, ${orderId}, ${status}::"OrderStatus", ${reason})`,
   );
 }
 

@@ -1,5 +1,5 @@
 import type { IdempotentCall } from '../shared/idempotency';
-import { runRequestFunction } from '../shared/request-functions';
+import { runRequestFunction, sql } from '../shared/request-functions';
 import { newestFirst, type ReturnLookup } from '../shared/validation';
 import type { OrdersDb } from './db';
 
@@ -21,17 +21,19 @@ export interface RequestInput {
 
 export function request(db: OrdersDb, call: IdempotentCall, input: RequestInput) {
   return runRequestFunction(
-    db.$queryRaw`SELECT * FROM orders_request_return(${call.key}, ${call.hash}, ${input.returnId}, ${input.orderId}, ${input.reason})`,
+    db,
+    sql`SELECT * FROM orders_request_return(${call.key}, ${call.hash}, ${input.returnId}, ${input.orderId}, ${input.reason})`,
   );
 }
 
 export function complete(db: OrdersDb, call: IdempotentCall, { returnId }: { returnId: string }) {
-  return runRequestFunction(db.$queryRaw`SELECT * FROM orders_complete_return(${call.key}, ${call.hash}, ${returnId})`);
+  return runRequestFunction(db, sql`SELECT * FROM orders_complete_return(${call.key}, ${call.hash}, ${returnId})`);
 }
 
 export function cancel(db: OrdersDb, call: IdempotentCall, { returnId, reason }: { returnId: string; reason: string }) {
   return runRequestFunction(
-    db.$queryRaw`SELECT * FROM orders_cancel_return(${call.key}, ${call.hash}, ${returnId}, ${reason})`,
+    db,
+    sql`SELECT * FROM orders_cancel_return(${call.key}, ${call.hash}, ${returnId}, ${reason})`,
   );
 }
 

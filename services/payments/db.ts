@@ -1,9 +1,12 @@
-import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../../prisma/payments/generated/client';
+import { createServiceDb, type WithRequestPool } from '../shared/service-db';
 
-export type PaymentsDb = PrismaClient;
+export type PaymentsDb = WithRequestPool<PrismaClient>;
 
-/** The Prisma client runs on WASM with the pg driver adapter: no native engine to download. */
+/**
+ * The Prisma client runs on WASM with the pg driver adapter (no native engine to download), on the pool the request
+ * functions share.
+ */
 export function createPaymentsDb(databaseUrl: string, poolSize: number): PaymentsDb {
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl, max: poolSize }) });
+  return createServiceDb(databaseUrl, poolSize, (adapter) => new PrismaClient({ adapter }));
 }

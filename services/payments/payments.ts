@@ -1,5 +1,5 @@
 import type { IdempotentCall } from '../shared/idempotency';
-import { runRequestFunction } from '../shared/request-functions';
+import { runRequestFunction, sql } from '../shared/request-functions';
 import { notFound } from '../shared/routes';
 import type { PaymentsDb } from './db';
 
@@ -20,14 +20,13 @@ export interface ChargeInput {
 
 export function charge(db: PaymentsDb, call: IdempotentCall, input: ChargeInput) {
   return runRequestFunction(
-    db.$queryRaw`SELECT * FROM payments_charge(${call.key}, ${call.hash}, ${input.orderId}, ${input.customerId}, ${input.amountCents}::integer)`,
+    db,
+    sql`SELECT * FROM payments_charge(${call.key}, ${call.hash}, ${input.orderId}, ${input.customerId}, ${input.amountCents}::integer)`,
   );
 }
 
 export function refund(db: PaymentsDb, call: IdempotentCall, { orderId, reason }: { orderId: string; reason: string }) {
-  return runRequestFunction(
-    db.$queryRaw`SELECT * FROM payments_refund(${call.key}, ${call.hash}, ${orderId}, ${reason})`,
-  );
+  return runRequestFunction(db, sql`SELECT * FROM payments_refund(${call.key}, ${call.hash}, ${orderId}, ${reason})`);
 }
 
 /** The customer (balance and credit line), or 404 unknown_customer. */

@@ -1,5 +1,5 @@
 import type { IdempotentCall } from '../shared/idempotency';
-import { runRequestFunction } from '../shared/request-functions';
+import { runRequestFunction, sql } from '../shared/request-functions';
 import { newestFirst, type ReturnLookup } from '../shared/validation';
 import type { PaymentsDb } from './db';
 
@@ -21,7 +21,8 @@ export interface RefundInput {
 
 export function refund(db: PaymentsDb, call: IdempotentCall, input: RefundInput) {
   return runRequestFunction(
-    db.$queryRaw`SELECT * FROM payments_refund_return(${call.key}, ${call.hash}, ${input.returnId}, ${input.orderId}, ${input.reason})`,
+    db,
+    sql`SELECT * FROM payments_refund_return(${call.key}, ${call.hash}, ${input.returnId}, ${input.orderId}, ${input.reason})`,
   );
 }
 
@@ -31,7 +32,8 @@ export function voidRefund(
   { returnId, reason }: { returnId: string; reason: string },
 ) {
   return runRequestFunction(
-    db.$queryRaw`SELECT * FROM payments_void_refund(${call.key}, ${call.hash}, ${returnId}, ${reason})`,
+    db,
+    sql`SELECT * FROM payments_void_refund(${call.key}, ${call.hash}, ${returnId}, ${reason})`,
   );
 }
 

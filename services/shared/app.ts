@@ -1,10 +1,10 @@
 import express, { type ErrorRequestHandler, type RequestHandler, type Router } from 'express';
-import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
 import { requireBearerToken } from './auth';
 import { HttpError, NotFoundError, toClientError } from './errors';
 import { faultInjection } from './faults';
 import { cachedProbe } from './health-probe';
+import { requestLog } from './request-log';
 
 /** Request bodies are small JSON documents; anything larger is refused before it is parsed. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -40,16 +40,8 @@ export function createServiceApp(options: ServiceAppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   if (options.metrics) app.use(options.metrics);
-  // The request log must not carry the credential.
-  app.use(
-    pinoHttp({
-      logger: options.logger,
-      quietReqLogger: true,
-      // One line per request is for debugging (LOG_LEVEL=debug); a 5xx is worth a warning at any level.
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'warn' : 'debug'),
-      redact: { paths: ['req.headers.authorization'], censor: '[redacted]' },
-    }),
-  );
+  // One line per request at debug (LOG_LEVEL=debug), a 5xx a warning at any level; never the credential.
+  app.use(requestLog(app, options.logger));
   // Health is open (load balancers, compose healthchecks); it says nothing but "ok", or 503 (why goes to the log).
   const healthy = cachedProbe(
     () =>

@@ -1,12 +1,14 @@
+import pg from 'pg';
 import { HttpError } from './errors';
 
 /**
  * How a mutating request reaches its database: one round trip.
  *
  * Each mutating endpoint is one plpgsql function in its service's migrations (prisma/<service>/migrations/
- * *_request_functions), called with Prisma's $queryRaw: it answers a replay from the idempotency record, or claims the
- * key, makes the business change, writes the status row and stores the response, in the one statement's transaction
- * (see idempotency.ts for the idempotency part). An interactive transaction did the same in about ten round trips.
+ * *_request_functions), called with the pg driver on the Prisma client's own pool (service-db.ts): it answers a
+ * replay from the idempotency record, or claims the key, makes the business change, writes the status row and stores
+ * the response, in the one statement's transaction (see idempotency.ts for the idempotency part). An interactive
+ * transaction did the same in about ten round trips.
  *
  * A business answer (404, 409, 422) is raised inside the function as SQLSTATE 'SG' + the HTTP status, with the
  * message and {code, details} as JSON in the error's DETAIL; the raise rolls the whole statement back, the key's claim
@@ -45,27 +47,45 @@ export interface IdempotentResult {
 /** SQLSTATE class of the business answers the request functions raise: 'SG' + the HTTP status. */
 const BUSINESS_ANSWER = /^SG(\d{3})$/;
 
-interface PostgresErrorCause {
-  kind?: string;
-  code?: string;
-  message?: string;
-  detail?: string;
-}
-
 /** The HttpError a request function raised, or undefined for any other failure (which stays a 5xx). */
 function businessAnswer(err: unknown): HttpError | undefined {
-  const cause = (err as { meta?: { driverAdapterError?: { cause?: PostgresErrorCause } } })?.meta?.driverAdapterError
-    ?.cause;
-  const status = cause?.kind === 'postgres' ? BUSINESS_ANSWER.exec(cause.code ?? '')?.[1] : undefined;
+  if (!(err instanceof pg.DatabaseError)) return undefined;
+  const status = BUSINESS_ANSWER.exec(err.code ?? '')?.[1];
   if (!status) return undefined;
-  const { code, details } = JSON.parse(cause!.detail ?? '{}') as { code: string; details?: unknown };
-  return new HttpError(Number(status), code, cause!.message ?? code, details);
+  const { code, details } = JSON.parse(err.detail ?? '{}') as { code: string; details?: unknown };
+  return new HttpError(Number(status), code, err.message || code, details);
 }
 
-/** Runs one request function's query ($queryRaw`SELECT * FROM <fn>(...)`) and answers its response. */
-export async function runRequestFunction(query: PromiseLike<ResponseRow[]>): Promise<IdempotentResult> {
+/** What runs a request function: the service's pool (service-db.ts). */
+export interface RequestFunctionDb {
+  requestPool: pg.Pool;
+}
+
+/** One prepared statement per call site: the template's text, built once, and the name PostgreSQL keeps its plan under. */
+const statements = new Map<TemplateStringsArray, { name: string; text: string }>();
+
+/**
+ * `sql\`SELECT * FROM fn(${a}, ${b}::jsonb)\`` → a parameterised query ($1, $2: the values are never spliced into the
+ * text). Each call site is a named prepared statement, so a connection parses and plans it once, not per request
+ * (measured: unnamed, the services spent ~10 % more CPU per call). A migration that changes a function's result
+ * columns needs the services restarted (they migrate at start, before their pool opens).
+ */
+export function sql(strings: TemplateStringsArray, ...values: unknown[]): pg.QueryConfig {
+  let statement = statements.get(strings);
+  if (!statement) {
+    const text = strings.reduce((text, part, i) => `${text}$${i}${part}`);
+    statement = { name: `request_function_${statements.size}`, text };
+    statements.set(strings, statement);
+  }
+  return { ...statement, values };
+}
+
+/** Runs one request function's query (sql`SELECT * FROM <fn>(...)`) and answers its response. */
+export async function runRequestFunction(db: RequestFunctionDb, query: pg.QueryConfig): Promise<IdempotentResult> {
   try {
-    const [row] = await query;
+    const {
+      rows: [row],
+    } = await db.requestPool.query<ResponseRow>(query);
     return { status: row.status_code, body: row.body, replayed: row.replayed };
   } catch (err) {
     throw businessAnswer(err) ?? err;

@@ -10,10 +10,11 @@ import { createServiceApp } from './app';
 import type { ServiceConfig } from './config';
 import { createLogger } from './logger';
 import { createServiceMetrics, serveMetrics } from './metrics';
+import type { RequestFunctionDb } from './request-functions';
 
 /** What a service provides to the shared runtime: its database client, its routes and its seed data. */
 /** The part of a service's Prisma client the runtime uses. */
-export interface ServiceDb {
+export interface ServiceDb extends RequestFunctionDb {
   $disconnect(): Promise<void>;
   $queryRaw: (q: TemplateStringsArray) => Promise<unknown>;
 }
@@ -106,11 +107,17 @@ export async function startService<Db extends ServiceDb>(
           metricsServer?.server.close();
           server.closeAllConnections();
           await new Promise<void>((resolve) => server.close(() => resolve()));
-          await db.$disconnect();
+          await closeDb(db);
         })()),
     };
   } catch (err) {
-    await db.$disconnect();
+    await closeDb(db);
     throw err;
   }
+}
+
+/** The Prisma client first, then the pool it shares with the request functions (Prisma leaves a pool it was given open). */
+async function closeDb(db: ServiceDb): Promise<void> {
+  await db.$disconnect();
+  await db.requestPool.end();
 }

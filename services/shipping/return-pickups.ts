@@ -1,5 +1,5 @@
 import type { IdempotentCall } from '../shared/idempotency';
-import { runRequestFunction } from '../shared/request-functions';
+import { runRequestFunction, sql } from '../shared/request-functions';
 import { newestFirst, type ReturnLookup } from '../shared/validation';
 import type { ShippingDb } from './db';
 
@@ -20,7 +20,8 @@ export interface BookInput {
 
 export function book(db: ShippingDb, call: IdempotentCall, input: BookInput) {
   return runRequestFunction(
-    db.$queryRaw`SELECT * FROM shipping_book_return_pickup(${call.key}, ${call.hash}, ${input.returnId}, ${input.orderId})`,
+    db,
+    sql`SELECT * FROM shipping_book_return_pickup(${call.key}, ${call.hash}, ${input.returnId}, ${input.orderId})`,
   );
 }
 
@@ -30,7 +31,8 @@ export function cancel(
   { returnId, reason }: { returnId: string; reason: string },
 ) {
   return runRequestFunction(
-    db.$queryRaw`SELECT * FROM shipping_cancel_return_pickup(${call.key}, ${call.hash}, ${returnId}, ${reason})`,
+    db,
+    sql`SELECT * FROM shipping_cancel_return_pickup(${call.key}, ${call.hash}, ${returnId}, ${reason})`,
   );
 }
 

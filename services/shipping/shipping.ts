@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Destination } from '../shared/fields';
 import type { IdempotentCall } from '../shared/idempotency';
-import { runRequestFunction } from '../shared/request-functions';
+import { runRequestFunction, sql } from '../shared/request-functions';
 import { notFound } from '../shared/routes';
 import type { ShippingDb } from './db';
 
@@ -28,20 +28,20 @@ function trackingNumberFor(orderId: string): string {
 
 export function schedule(db: ShippingDb, call: IdempotentCall, input: ScheduleInput) {
   return runRequestFunction(
-    db.$queryRaw`SELECT * FROM shipping_schedule(${call.key}, ${call.hash}, ${input.orderId}, ${JSON.stringify(input.destination)}::jsonb)`,
+    db,
+    sql`SELECT * FROM shipping_schedule(${call.key}, ${call.hash}, ${input.orderId}, ${JSON.stringify(input.destination)}::jsonb)`,
   );
 }
 
 export function confirm(db: ShippingDb, call: IdempotentCall, { orderId }: { orderId: string }) {
   return runRequestFunction(
-    db.$queryRaw`SELECT * FROM shipping_confirm(${call.key}, ${call.hash}, ${orderId}, ${trackingNumberFor(orderId)})`,
+    db,
+    sql`SELECT * FROM shipping_confirm(${call.key}, ${call.hash}, ${orderId}, ${trackingNumberFor(orderId)})`,
   );
 }
 
 export function cancel(db: ShippingDb, call: IdempotentCall, { orderId, reason }: { orderId: string; reason: string }) {
-  return runRequestFunction(
-    db.$queryRaw`SELECT * FROM shipping_cancel(${call.key}, ${call.hash}, ${orderId}, ${reason})`,
-  );
+  return runRequestFunction(db, sql`SELECT * FROM shipping_cancel(${call.key}, ${call.hash}, ${orderId}, ${reason})`);
 }
 
 /** deliveredAt: an ISO 8601 time, or undefined for now (the database's clock, the one the return window is read by). */
@@ -51,7 +51,8 @@ export function deliver(
   { orderId, deliveredAt }: { orderId: string; deliveredAt?: string },
 ) {
   return runRequestFunction(
-    db.$queryRaw`SELECT * FROM shipping_deliver(${call.key}, ${call.hash}, ${orderId}, (${deliveredAt ?? null}::timestamptz AT TIME ZONE 'UTC')::timestamp(3))`,
+    db,
+    sql`SELECT * FROM shipping_deliver(${call.key}, ${call.hash}, ${orderId}, (${deliveredAt ?? null}::timestamptz AT TIME ZONE 'UTC')::timestamp(3))`,
   );
 }
 

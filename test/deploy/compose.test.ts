@@ -19,6 +19,7 @@ import { TEMPORAL_SERVER_VERSION } from '../../infra/temporal/cluster/server-bin
 import { DEFAULT_DYNAMIC_CONFIG } from '../../infra/temporal/dev-server';
 import { SAGA_SEARCH_ATTRIBUTES } from '../../runtime/search-attributes';
 import { tracingEnabled } from '../../runtime/telemetry/tracing';
+import { loadPayloadCodec } from '../../runtime/payload-codec';
 import { loadWorkerMetricsAddress } from '../../runtime/telemetry/worker-metrics-config';
 
 /** The compose service that runs each role of the Temporal server (the frontend keeps the name clients use). */
@@ -171,6 +172,7 @@ const COMPOSE_SECRETS: Env = {
   TEMPORAL_POSTGRES_ADMIN_PASSWORD: 'temporal-superuser-secret',
   TEMPORAL_DB_PASSWORD: 'temporal-secret',
   GRAFANA_ADMIN_PASSWORD: 'grafana-secret',
+  TEMPORAL_PAYLOAD_KEYS: `k1=${Buffer.alloc(32, 7).toString('base64')}`,
 };
 const compose = loadCompose(COMPOSE_SECRETS);
 const services = compose.services;
@@ -375,6 +377,7 @@ describe('deploy: docker-compose.yml', () => {
         ...variablesRead(loadActivityConfig, env),
         ...variablesRead(tracingEnabled, env),
         ...variablesRead(loadWorkerMetricsAddress, env),
+        ...variablesRead(loadPayloadCodec, env),
         'LOG_LEVEL',
         'NODE_ENV',
       ]);
@@ -467,7 +470,7 @@ describe('deploy: docker-compose.yml', () => {
       op: m[2],
     }));
     const secretNames = [
-      ...new Set(references.map((r) => r.name).filter((n) => /PASSWORD|TOKEN|SECRET|_KEY\b/.test(n))),
+      ...new Set(references.map((r) => r.name).filter((n) => /PASSWORD|TOKEN|SECRET|_KEYS?\b/.test(n))),
     ];
 
     it('no secret has a default: each is `${VAR:?...}` everywhere, and compose refuses to start without it, naming it', () => {
@@ -486,7 +489,8 @@ describe('deploy: docker-compose.yml', () => {
         loadCompose(Object.fromEntries(secretNames.map((n) => [n, `<${n}>`]))).services,
       )) {
         for (const [key, value] of Object.entries(environment(s))) {
-          if (/PASSWORD|PWD|TOKEN|SECRET/.test(key)) assert.match(value, /^<[A-Z_]+>$/, `${name}: ${key} is a literal`);
+          if (/PASSWORD|PWD|TOKEN|SECRET|_KEYS$/.test(key))
+            assert.match(value, /^<[A-Z_]+>$/, `${name}: ${key} is a literal`);
           if (/DATABASE_URL$/.test(key))
             assert.match(new URL(value).password, /^(%3C|<)[A-Z_]+(%3E|>)$/, `${name}: ${key}`);
         }

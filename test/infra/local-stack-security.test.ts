@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { getFreePort } from '../../runtime/ports';
 import { startEmbeddedPostgres } from '../../infra/postgres/embedded';
 import { SERVICE_NAMES, serviceEnvName } from '../../services/catalog';
+import { npmStart, stopNpmStart as stop, type Started } from '../support/npm-start';
 
 /**
  * `npm start` secure by default, on the real processes: the data folder is its owner's only, the secrets in it are
@@ -15,38 +14,7 @@ import { SERVICE_NAMES, serviceEnvName } from '../../services/catalog';
  * folder made with the old postgres/postgres gets one too, and the old login is refused), and the services ignore the
  * fault-injection header unless FAULT_INJECTION=true is asked for.
  */
-const REPO = path.resolve(__dirname, '../..');
 const SECRETS = ['service-read-token', 'service-auth-token', 'postgres-password', 'fault-injection'];
-
-interface Started {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-async function npmStart(env: NodeJS.ProcessEnv): Promise<Started> {
-  const child = spawn('npm', ['start'], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  let ended = false;
-  void exited.then(() => (ended = true));
-  const deadline = Date.now() + 180_000;
-  while (!/^ {2}Processes: /m.test(out)) {
-    if (ended || Date.now() > deadline) assert.fail(`npm start did not come up:\n${out.slice(-4000)}`);
-    await sleep(200);
-  }
-  return { child, output: () => out, exited };
-}
-
-/** SIGTERM to the supervisor itself (npm does not pass signals on), then wait for npm to end. */
-async function stop(started: Started | undefined): Promise<void> {
-  if (!started || started.child.exitCode !== null) return;
-  const supervisor = Number(started.output().match(/Processes: +supervisor (\d+)/)![1]);
-  process.kill(supervisor, 'SIGTERM');
-  assert.equal(await started.exited, 0, 'a clean stop');
-}
 
 function modeOf(file: string): number {
   return fs.statSync(file).mode & 0o777;

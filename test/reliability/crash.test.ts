@@ -24,6 +24,7 @@ import {
   balance as readBalance,
   stock as readStock,
 } from './observe';
+import { withoutRunId } from '../../scripts/chaos/saga-keys';
 
 const destination = {
   recipient: 'Ada Lovelace',
@@ -75,7 +76,7 @@ describe('crash survival (real worker and service processes, SIGKILL)', function
   async function rowsFor(orderId: string) {
     const keys = async (service: ServiceName) =>
       (await db(service, 'SELECT key FROM idempotency_records WHERE key LIKE $1 ORDER BY key', [`${orderId}:%`])).map(
-        (r) => (r.key as string).slice(orderId.length + 1),
+        (r) => withoutRunId(r.key as string).slice(orderId.length + 1),
       );
     return {
       orders: await db('orders', 'SELECT status FROM orders WHERE id = $1', [orderId]),

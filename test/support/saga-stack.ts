@@ -46,6 +46,8 @@ export { installQuietRuntime };
 export async function startTestServices(
   temporal: InProcessStackOptions['temporal'],
   taskQueuePrefix: string,
+  /** More of the stack's options (the workers' data converter...). */
+  extra: Partial<InProcessStackOptions> = {},
 ): Promise<InProcessStack> {
   const postgres = await testPostgres();
   return startInProcessStack({
@@ -57,6 +59,7 @@ export async function startTestServices(
     logLevel: process.env.LOG_LEVEL ?? 'silent',
     workflowBundle: await workflowBundle(),
     taskQueue: `${taskQueuePrefix}-${randomBytes(3).toString('hex')}`,
+    ...extra,
   });
 }
 

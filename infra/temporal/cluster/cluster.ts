@@ -10,7 +10,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
+import { Connection, type TLSConfig } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { getFreePort, getFreePortInRange, isPortInUse } from '../../../runtime/ports';
@@ -18,6 +18,7 @@ import { OutputCapture } from '../../output-capture';
 import { withParentDeathSignal, type SearchAttributeTypeName } from '../dev-server';
 import { DEFAULT_CLUSTER_DATABASES, setupClusterSchema, type ClusterDatabases, type PostgresEndpoint } from './schema';
 import { requireServerBinaries, type ServerBinaries } from './server-binary';
+import { SYSTEM_CLIENT, type LocalPki } from './pki';
 
 export const CLUSTER_ROLES = ['history', 'matching', 'frontend', 'worker'] as const;
 export type ClusterRole = (typeof CLUSTER_ROLES)[number];
@@ -69,6 +70,8 @@ export interface ClusterOptions {
    * 10 s (a busy first start), any role when PostgreSQL is gone long enough. Default true.
    */
   restartOnExit?: boolean;
+  /** mTLS on the frontend with these certificates (pki.ts, with a `system` client for the server's worker role). */
+  tls?: LocalPki;
 }
 
 export type ResolvedClusterOptions = ClusterOptions & {
@@ -231,6 +234,7 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Tem
           resolved.namespace,
           resolved.searchAttributes ?? {},
           Math.min(10_000, deadline - Date.now()),
+          resolved.tls && clusterTlsOptions(resolved.tls, SYSTEM_CLIENT),
         );
         return;
       } catch (err) {
@@ -293,6 +297,17 @@ async function resolvePorts(given: Partial<ClusterPorts>): Promise<ClusterPorts>
   return ports;
 }
 
+/** The SDK's TLS options for a client of the cluster's frontend, with the certificate of one client of the PKI. */
+export function clusterTlsOptions(pki: LocalPki, client: string): TLSConfig {
+  const pair = pki.clients[client];
+  if (!pair) throw new Error(`the cluster's PKI has no client certificate ${client}`);
+  return {
+    serverNameOverride: 'localhost',
+    serverRootCACertificate: fs.readFileSync(pki.caCert),
+    clientCertPair: { crt: fs.readFileSync(pair.cert), key: fs.readFileSync(pair.key) },
+  };
+}
+
 /** What config.yaml reads: where PostgreSQL is, the ports, the dynamic config. */
 function clusterEnv(o: ResolvedClusterOptions): NodeJS.ProcessEnv {
   const p = o.ports;
@@ -317,6 +332,7 @@ function clusterEnv(o: ResolvedClusterOptions): NodeJS.ProcessEnv {
     WORKER_MEMBERSHIP_PORT: String(p.workerMembership),
     DYNAMIC_CONFIG_FILE_PATH: CLUSTER_DYNAMIC_CONFIG_FILE,
     LOG_LEVEL: o.logLevel ?? 'warn',
+    ...(o.tls && { TEMPORAL_TLS_DIR: o.tls.dir }),
   };
 }
 
@@ -339,10 +355,11 @@ async function ensureNamespace(
   namespace: string,
   searchAttributes: Record<string, SearchAttributeTypeName>,
   timeoutMs: number,
+  tls?: TLSConfig,
 ): Promise<void> {
   const [host, port] = address.split(':');
   if (!(await isPortInUse(Number(port), host))) throw new Error(`nothing listening on ${address} yet`);
-  const connection = await Connection.connect({ address, connectTimeout: timeoutMs });
+  const connection = await Connection.connect({ address, connectTimeout: timeoutMs, tls });
   try {
     await connection.withDeadline(Date.now() + timeoutMs, async () => {
       await connection.workflowService.getSystemInfo({});
