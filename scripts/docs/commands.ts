@@ -188,7 +188,13 @@ class HelpCache {
       const { stdout = '', stderr = '' } = err as { stdout?: string; stderr?: string };
       out = `${stdout}${stderr}`;
     }
-    if (!/^Usage:/m.test(out)) return { problem: `${label} --help prints no usage: its options cannot be checked` };
+    if (!/^Usage:/m.test(out)) {
+      // Say why: a program that fails to load prints its error instead (e.g. a package not built).
+      const first = out.split('\n').find((l) => l.trim()) ?? 'nothing';
+      return {
+        problem: `${label} --help prints no usage (${first.trim().slice(0, 160)}): its options cannot be checked`,
+      };
+    }
     return parseHelp(out);
   }
 }

@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { sagaActivityContext } from 'temporal-saga-kit/activity';
 import type { Trip, TripActivities } from './saga';
 
+// Each step's idempotency key is the same on every retry: send it to the service you call.
 const done = async (what: string, trip: Trip) =>
   console.log(`${what} ${trip.id} (idempotency key ${sagaActivityContext().idempotencyKey()})`);
 
@@ -13,7 +14,6 @@ export const activities: TripActivities = {
   cancelHotel: (trip) => done('cancel-hotel', trip),
   async chargeCard(trip) {
     if (trip.card === 'declined') throw ApplicationFailure.nonRetryable('card declined', 'Declined');
-    await done('charge-card', trip);
-    return { receipt: `R-${trip.id}` };
+    return done('charge-card', trip).then(() => ({ receipt: `R-${trip.id}` }));
   },
 };

@@ -3,17 +3,10 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { sagaWorkerOptions } from 'temporal-saga-kit/worker';
 import { activities } from './activities';
 
-async function main() {
+void (async () => {
   const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS ?? 'localhost:7233' });
-  const worker = await Worker.create({
-    connection,
-    taskQueue: 'trips',
-    ...sagaWorkerOptions({ workflowsPath: require.resolve('./saga'), activities }),
-  });
+  const kit = sagaWorkerOptions({ workflowsPath: require.resolve('./saga'), activities });
+  const worker = await Worker.create({ connection, taskQueue: 'trips', ...kit });
   console.log('worker ready');
-  await worker.run(); // until Ctrl-C
-}
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+  await worker.run(); // until Ctrl-C; a failure to start ends the process with its error
+})();
