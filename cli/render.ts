@@ -3,23 +3,12 @@ import { SAGA_STATUS, SagaClient } from 'temporal-saga-kit/client';
 import { SAGA_FAILURE_TYPES, type SagaView } from 'temporal-saga-kit/workflow';
 import type { CompensationState } from '../workflows/saga-types';
 
-const { deadLetteredActions, statusMarks: STATUS_MARKS } = SagaClient;
+const { deadLetteredActions, stagesOf: groupsOf, statusMarks: STATUS_MARKS } = SagaClient;
 import { sagaOfWorkflowType } from '../workflows/sagas';
 import type { CancelOutcome, DeadLetteredCompensation, SagaResult } from './saga-client';
 import { cliOf } from './sagas';
 
 type StepState = SagaView['steps'][number];
-
-/** The steps in stages, as they run: each parallel group one stage (its members share `group`), every other step one. */
-function groupsOf(steps: readonly StepState[]): StepState[][] {
-  const stages: StepState[][] = [];
-  for (const step of steps) {
-    const last = stages.at(-1);
-    if (step.group !== undefined && last?.[0].group === step.group) last.push(step);
-    else stages.push([step]);
-  }
-  return stages;
-}
 
 /** Human-readable output. Pure functions from data to text; the JSON documents are the data itself. */
 

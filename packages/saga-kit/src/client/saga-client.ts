@@ -22,6 +22,7 @@ import {
 } from '../workflow/operator';
 import { sagaRunOptionsSchema, type SagaRunOptions } from '../workflow/run-options';
 import { STATUS_MARKS } from '../workflow/marks';
+import { groupsOf } from '../workflow/stages';
 import { SAGA_STATUS } from '../workflow/search-attributes';
 import type { CompensationState, SagaStatus } from '../workflow/types';
 import { cancelAnswer, type CancelRefusal } from './cancel-answer';
@@ -141,7 +142,12 @@ export class SagaClient<S extends SagaDefinition = SagaDefinition> {
   static readonly deadLetteredActions = deadLetteredActions;
 
   /** One mark per step or compensation status, the same the web UI's details show (✔ completed, ⚠ dead-lettered...). */
-  static readonly statusMarks = STATUS_MARKS;
+  static readonly statusMarks: Readonly<
+    Record<SagaView['steps'][number]['status'] | CompensationState['status'], string>
+  > = STATUS_MARKS;
+
+  /** A saga's steps in the stages they run in: each parallel group one stage (its members share `group`), every other step one. */
+  static readonly stagesOf = groupsOf;
 
   /** The underlying Temporal client. */
   readonly temporal: Client;
