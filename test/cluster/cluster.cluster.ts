@@ -18,6 +18,7 @@ import { assertSagaEnds, waitFor } from '../reliability/observe';
 import { testPostgres } from '../support/postgres';
 import { startProcessStack, type ProcessStack } from '../support/processes';
 import { testCluster } from '../support/temporal-target';
+import { destination as defaultDestination } from '../support/orders';
 
 describe('the Temporal cluster (real server on PostgreSQL, four role processes)', function () {
   this.timeout(300_000); // npm run test:cluster builds the server (scripts/temporal-server.ts) before mocha starts
@@ -114,13 +115,7 @@ describe('the Temporal cluster (real server on PostgreSQL, four role processes)'
     });
 
     it('spreads the sagas across both: activities of 12 sagas ran in both processes, every saga APPROVED', async () => {
-      const destination = {
-        recipient: 'Ada Lovelace',
-        line1: '1 Main Street',
-        city: 'Berlin',
-        postalCode: '10115',
-        country: 'DE',
-      };
+      const destination = defaultDestination();
       const ids = Array.from({ length: 12 }, (_, i) => `ord-spread-${Date.now().toString(36)}-${i}`);
       await Promise.all(
         ids.map((orderId) =>

@@ -11,6 +11,7 @@ import { getFreePort, isPortInUse } from '../../runtime/ports';
 import { isAlive, writePidFile } from '../../infra/processes/orphans';
 import { metricValue, parsePrometheusText } from '../support/prometheus-text';
 import { SERVICE_NAMES, serviceEnvName } from '../../services/catalog';
+import { destination as defaultDestination } from '../support/orders';
 
 /**
  * `npm start` as a user runs it: the supervisor and its children (PostgreSQL, the Temporal server, the services, the
@@ -25,13 +26,7 @@ const order = (orderId: string) => ({
   orderId,
   customerId: 'cust-alice',
   items: [{ sku: 'KB-001', quantity: 1 }],
-  destination: {
-    recipient: 'Ada Lovelace',
-    line1: '1 Main Street',
-    city: 'Berlin',
-    postalCode: '10115',
-    country: 'DE',
-  },
+  destination: defaultDestination(),
 });
 
 /** Starts a saga on the stack's Temporal server and returns its status once it ended. */

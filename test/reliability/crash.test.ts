@@ -25,14 +25,9 @@ import {
   stock as readStock,
 } from './observe';
 import { withoutRunId } from '../../scripts/chaos/saga-keys';
+import { destination as defaultDestination } from '../support/orders';
 
-const destination = {
-  recipient: 'Ada Lovelace',
-  line1: '1 Main Street',
-  city: 'Berlin',
-  postalCode: '10115',
-  country: 'DE',
-};
+const destination = defaultDestination();
 /** Dead-worker detection takes stepTimeout; the delays below stay well inside it, the HTTP timeout too. */
 const STEP_TIMEOUT = '5s';
 const SLOW = 'delay:2500';

@@ -15,14 +15,9 @@ import type { ServiceName } from '../../services/catalog';
 import { startProcessStack, type ProcessStack } from '../support/processes';
 import { assertSagaEnds, finalAttempts, sql, waitFor, waitForPendingActivity, stock as readStock } from './observe';
 import { withoutRunId } from '../../scripts/chaos/saga-keys';
+import { destination as defaultDestination } from '../support/orders';
 
-const destination = {
-  recipient: 'Ada Lovelace',
-  line1: '1 Main Street',
-  city: 'Berlin',
-  postalCode: '10115',
-  country: 'DE',
-};
+const destination = defaultDestination();
 
 describe('Temporal server restart mid-saga (real dev server on a SQLite file, worker process kept running)', function () {
   this.timeout(90_000);

@@ -9,14 +9,9 @@ type OrderRequest = SagaRequest<typeof orderSaga>;
 import { httpClient } from '../support/http';
 import { ledger as readLedger, sagaRecords } from '../support/saga-records';
 import { startTimeSkippingSagaStack, type TimeSkippingSagaStack } from '../support/time-skipping';
+import { destination as defaultDestination } from '../support/orders';
 
-const destination = {
-  recipient: 'Ada Lovelace',
-  line1: '1 Main Street',
-  city: 'Berlin',
-  postalCode: '10115',
-  country: 'DE',
-};
+const destination = defaultDestination();
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
