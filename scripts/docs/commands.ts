@@ -62,14 +62,15 @@ async function checkInvocation(root: string, inv: Invocation, helps: HelpCache):
   if (words[0] === 'npm') {
     const script = npmScript(words.slice(1));
     if (!script) return [];
-    const pkg = packageJson(root, script.workspace);
+    const dir = packageDir(root, script.workspace);
+    const pkg = dir && readPackageJson(dir);
     if (!pkg) return problem(`npm workspace ${script.workspace} does not exist`);
     const command = pkg.scripts?.[script.name];
     if (command === undefined)
       return problem(`npm script "${script.name}" does not exist${script.workspace ? ` in ${script.workspace}` : ''}`);
     const tsx = /^tsx (\S+\.ts)$/.exec(command);
     if (!tsx || !script.args.length) return [];
-    program = path.join(script.workspace ? path.join(root, 'packages', script.workspace) : root, tsx[1]);
+    program = path.join(dir, tsx[1]);
     args = script.args;
   } else if ((words[0] === 'npx' && words[1] === 'tsx') || words[0] === 'tsx') {
     const file = words[words[0] === 'npx' ? 2 : 1];
@@ -95,20 +96,23 @@ function npmScript(words: string[]): { name: string; workspace?: string; args: s
   return undefined;
 }
 
-function packageJson(root: string, workspace?: string): { scripts?: Record<string, string> } | undefined {
-  const dir = workspace ? path.join(root, 'packages', workspace.replace(/^.*\//, '')) : root;
+type PackageJson = { name?: string; scripts?: Record<string, string>; workspaces?: string[] };
+
+const readPackageJson = (dir: string): PackageJson | undefined => {
   const file = path.join(dir, 'package.json');
-  if (!fs.existsSync(file)) {
-    // A workspace may be named by its package name rather than its folder.
-    const root_ = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { workspaces?: string[] };
-    for (const ws of root_.workspaces ?? []) {
-      const candidate = path.join(root, ws, 'package.json');
-      if (fs.existsSync(candidate) && JSON.parse(fs.readFileSync(candidate, 'utf8')).name === workspace)
-        return JSON.parse(fs.readFileSync(candidate, 'utf8'));
-    }
-    return undefined;
-  }
-  return JSON.parse(fs.readFileSync(file, 'utf8'));
+  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as PackageJson) : undefined;
+};
+
+/** The folder of the root package, or of the workspace `-w` names (by its folder or by its package name). */
+function packageDir(root: string, workspace?: string): string | undefined {
+  if (!workspace) return root;
+  // Workspace entries are folders or `folder/*` globs (every subfolder).
+  const folders = (readPackageJson(root)?.workspaces ?? []).flatMap((ws) => {
+    if (!ws.endsWith('/*')) return [path.join(root, ws)];
+    const parent = path.join(root, ws.slice(0, -2));
+    return fs.existsSync(parent) ? fs.readdirSync(parent).map((name) => path.join(parent, name)) : [];
+  });
+  return folders.find((dir) => path.basename(dir) === workspace || readPackageJson(dir)?.name === workspace);
 }
 
 /** Walks the arguments down the program's commands; every flag must be one the command (or a parent) lists. */

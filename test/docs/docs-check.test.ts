@@ -46,6 +46,8 @@ describe('docs check', function () {
           'npx tsx client.ts start --customer cust-alice --item KB-001:2 --wait   # the default saga, order',
           'npx tsx no-such-program.ts --help',
           'SAGA_TEST_TEMPORAL=cluster npm run test:dev && curl -s http://127.0.0.1:8233',
+          'npm test -w temporal-saga-kit && npm run build -w saga-kit   # a workspace by package or folder name',
+          'npm run no-such-script -w temporal-saga-kit',
         ].join('\n'),
       ),
     );
@@ -53,6 +55,7 @@ describe('docs check', function () {
       '2: npm script "no-such-script" does not exist',
       '3: client.ts status has no option --no-such-flag',
       '6: no-such-program.ts does not exist',
+      '9: npm script "no-such-script" does not exist in temporal-saga-kit',
     ]);
   });
 
