@@ -1,3 +1,5 @@
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { isGrpcServiceError, NamespaceNotFoundError, ServiceError, WorkflowNotFoundError } from '@temporalio/client';
 import { ConfigError } from '../runtime/config';
 import {
@@ -24,6 +26,8 @@ export const EXIT = {
   USAGE: 64,
   /** EX_UNAVAILABLE: the Temporal server cannot be reached. */
   UNAVAILABLE: 69,
+  /** EX_NOPERM: the Temporal server refused the call for this client's certificate (its role may not do it). */
+  PERMISSION_DENIED: 77,
   /** EX_SOFTWARE: an unexpected error (a bug): the only case that prints a stack trace. */
   INTERNAL: 70,
 } as const;
@@ -38,9 +42,11 @@ Exit codes:
       operator: NEEDS_ATTENTION)
   4   the saga waits for an operator: a compensation is dead-lettered (see dead-letters list)
   64  bad arguments (nothing was started)
-  69  the Temporal server cannot be reached`;
+  69  the Temporal server cannot be reached
+  77  permission denied: the role of the client certificate (TEMPORAL_TLS_CERT_PATH) may not do this`;
 
-export type ErrorKind = 'usage' | 'unavailable' | 'not-found' | 'already-exists' | 'refused' | 'failed' | 'internal';
+export type ErrorKind =
+  'usage' | 'unavailable' | 'permission-denied' | 'not-found' | 'already-exists' | 'refused' | 'failed' | 'internal';
 
 /** An error the CLI expects: printed as one line, without a stack trace. */
 export class CliError extends Error {
@@ -54,6 +60,7 @@ export class CliError extends Error {
 }
 
 const GRPC_UNAVAILABLE = 14;
+const GRPC_PERMISSION_DENIED = 7;
 
 export function unreachable(address: string): CliError {
   return new CliError(
@@ -63,14 +70,40 @@ export function unreachable(address: string): CliError {
   );
 }
 
-function isUnavailable(err: unknown): boolean {
-  if (isGrpcServiceError(err)) return err.code === GRPC_UNAVAILABLE;
-  if (err instanceof ServiceError) return isUnavailable(err.cause);
-  return false;
+/** The gRPC status code of an SDK error, looking through the SDK's ServiceError wrappers. */
+function grpcCode(err: unknown): number | undefined {
+  if (isGrpcServiceError(err)) return err.code;
+  if (err instanceof ServiceError) return grpcCode(err.cause);
+  return undefined;
+}
+
+/** The certificate file and its subject's common name (its role), for a message: `reader.crt (CN reader)`. */
+export function certificateName(file: string): string {
+  try {
+    const cn = /^CN=(.*)$/m.exec(new X509Certificate(readFileSync(file)).subject)?.[1];
+    return cn ? `${file} (CN ${cn})` : file;
+  } catch {
+    return file; // already checked when the configuration was read; a file changed since is named as it is
+  }
+}
+
+/**
+ * A call the server's authorizer refused: the certificate's role (infra/temporal/cluster/server/roles.go) may not do
+ * it. The server says no more than "Request unauthorized." to the caller; the CLI names the certificate it used.
+ */
+export function permissionDenied(certificate: string | undefined): CliError {
+  return new CliError(
+    `permission denied: the Temporal server refused this ${certificate ? `for the client certificate ${certificate}` : 'without a client certificate'} (its role may not do it; see docs/operating.md, "Who may do what")`,
+    EXIT.PERMISSION_DENIED,
+    'permission-denied',
+  );
 }
 
 /** Maps what the saga client and the Temporal SDK throw to what the user is told, and the exit code. */
-export function toCliError(err: unknown, context: { address?: string; namespace?: string }): CliError {
+export function toCliError(
+  err: unknown,
+  context: { address?: string; namespace?: string; certificate?: string },
+): CliError {
   if (err instanceof CliError) return err;
   if (err instanceof SagaInputError) return new CliError(err.message, EXIT.USAGE, 'usage');
   if (err instanceof ConfigError) return new CliError(err.message, EXIT.USAGE, 'usage');
@@ -86,7 +119,8 @@ export function toCliError(err: unknown, context: { address?: string; namespace?
       'usage',
     );
   }
-  if (isUnavailable(err)) return unreachable(context.address ?? 'the configured address');
+  if (grpcCode(err) === GRPC_UNAVAILABLE) return unreachable(context.address ?? 'the configured address');
+  if (grpcCode(err) === GRPC_PERMISSION_DENIED) return permissionDenied(context.certificate);
   const message = err instanceof Error ? err.message : String(err);
   return new CliError(`unexpected error: ${message}`, EXIT.INTERNAL, 'internal');
 }

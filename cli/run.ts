@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import { CommanderError, type Command } from 'commander';
 import { connectTemporal, resolveConfig, type CliConfig, type GlobalOptions } from './connect';
 import { flushTracing } from '../runtime/telemetry/tracing';
-import { CliError, EXIT, toCliError } from './errors';
+import { certificateName, CliError, EXIT, toCliError } from './errors';
 
 /**
  * Runs one command: resolves the configuration, connects only when the command asks for a client (so bad
@@ -61,7 +61,11 @@ export function action<O>(handler: Handler<O>) {
       if (json) writeJson(result.json);
       process.exitCode = result.exitCode;
     } catch (err) {
-      const error = toCliError(err, { address: config?.address ?? options.address, namespace: config?.namespace });
+      const error = toCliError(err, {
+        address: config?.address ?? options.address,
+        namespace: config?.namespace,
+        certificate: config?.tls?.clientCertPath && certificateName(config.tls.clientCertPath),
+      });
       report(error, json, err);
       process.exitCode = error.exitCode;
     } finally {

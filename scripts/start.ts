@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { z } from 'zod';
 import { DataDirLockedError, DEFAULT_DATA_DIR, PortInUseError, readTokenFile, startLocalStack } from '../infra/stack';
 import { postgresPasswordFile } from '../infra/postgres/local-password';
+import type { LocalPki } from '../infra/temporal/cluster/pki';
 import { flagSetting } from '../services/shared/config';
 import { createLogger } from '../services/shared/logger';
 
@@ -46,6 +47,23 @@ const flags = new Command('npm start --')
 const temporalKind = flags.temporal ?? settings.SAGA_TEMPORAL;
 const workerCount = flags.workers ?? settings.SAGA_WORKERS;
 
+/**
+ * How to reach the secured cluster from the CLI: its CA, then one certificate per role, each line what that role may
+ * do (infra/temporal/cluster/server/roles.go; docs/operating.md, "Who may do what").
+ */
+function mtlsBanner(pki: LocalPki): string[] {
+  const role = (name: string, what: string) =>
+    `                      ${what.padEnd(38)} export TEMPORAL_TLS_CERT_PATH=${pki.clients[name].cert} TEMPORAL_TLS_KEY_PATH=${pki.clients[name].key}`;
+  return [
+    `  mTLS:             the frontend requires a client certificate of ${pki.caCert}, and its role decides what`,
+    `                    the client may do. For the CLI: export TEMPORAL_TLS_CA_PATH=${pki.caCert} TEMPORAL_TLS_SERVER_NAME=localhost`,
+    `                    and the certificate of the role:`,
+    role('worker', 'start and cancel sagas (the application)'),
+    role('operator', 'decide dead letters (operator)'),
+    role('reader', 'list and status only (reader)'),
+  ];
+}
+
 function parseWorkerCount(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < 1 || n > 32) throw new InvalidArgumentError('a whole number from 1 to 32');
@@ -77,13 +95,7 @@ async function main(): Promise<void> {
       `  Temporal server:  ${stack.temporalAddress} (namespace ${stack.namespace}, task queue ${stack.taskQueue})`,
       ...Object.entries(stack.serviceUrls).map(([name, url]) => `  ${name.padEnd(10)} ${url}`),
       `  Metrics:          GET /metrics on ${process.env.WORKER_METRICS_ADDRESS ?? '127.0.0.1:9464'} (worker), ports 9101-9104 (services; <SERVICE>_METRICS_PORT)`,
-      ...(stack.pki
-        ? [
-            `  mTLS:             the frontend requires a client certificate of ${stack.pki.caCert}; for the CLI:`,
-            `                    export TEMPORAL_TLS_CA_PATH=${stack.pki.caCert} TEMPORAL_TLS_SERVER_NAME=localhost \\`,
-            `                      TEMPORAL_TLS_CERT_PATH=${stack.pki.clients.operator.cert} TEMPORAL_TLS_KEY_PATH=${stack.pki.clients.operator.key}`,
-          ]
-        : []),
+      ...(stack.pki ? mtlsBanner(stack.pki) : []),
       `  Data:             ${settings.DATA_DIR} (yours only: mode 0700; PostgreSQL's password in ${postgresPasswordFile(settings.DATA_DIR)})`,
       `  Fault injection:  ${settings.FAULT_INJECTION ? 'on (the x-fault-injection header is honoured)' : 'off (FAULT_INJECTION=true npm start turns it on)'}`,
       `  Read token:       ${readTokenFile(settings.DATA_DIR)} (SERVICE_READ_TOKEN: GET requests to the services)`,

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { DataConverter } from '@temporalio/common';
+import type { TLSConfig } from '@temporalio/client';
 import { NativeConnection, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { SERVICE_NAMES, type ServiceName } from '../../services/catalog';
 import { SERVICE_DEFINITIONS } from '../../services/registry';
@@ -34,6 +35,8 @@ export interface InProcessStackOptions {
   taskQueue?: string;
   /** The workers' data converter (the payload codec's); default: from the environment, as worker.ts reads it. */
   dataConverter?: DataConverter;
+  /** The workers' TLS to the server (mTLS with the worker's certificate, on a secured cluster); default: plaintext. */
+  workerTls?: TLSConfig;
 }
 
 export interface InProcessStack {
@@ -60,7 +63,7 @@ export async function startInProcessStack(o: InProcessStackOptions): Promise<InP
     urls,
     async startWorker() {
       // A connection per worker: the SDK refuses two workers for one task queue on the same connection.
-      const connection = await NativeConnection.connect({ address: o.temporal.address });
+      const connection = await NativeConnection.connect({ address: o.temporal.address, tls: o.workerTls });
       const { worker, close } = await createSagaWorker({
         connection,
         namespace: o.temporal.namespace,

@@ -11,7 +11,8 @@ import { npmStart, stopNpmStart, type Started } from '../support/npm-start';
 /**
  * `npm start -- --temporal cluster` runs secured by default: the cluster's frontend requires a client certificate of
  * the data folder's own CA; a client without one is refused, the worker processes run sagas end to end over mTLS,
- * and the CLI does with the settings the banner prints (TEMPORAL_TLS_*).
+ * and the CLI does with the settings the banner prints (TEMPORAL_TLS_*), one certificate per role: the application's
+ * starts sagas, the reader's and the operator's may not.
  */
 describe('npm start -- --temporal cluster: mTLS by default', function () {
   this.timeout(600_000);
@@ -49,31 +50,36 @@ describe('npm start -- --temporal cluster: mTLS by default', function () {
     await assert.rejects(Connection.connect({ address, connectTimeout: 5_000 }));
   });
 
-  it('the worker runs a saga end to end over mTLS, started by the CLI with the certificates the banner names', async () => {
+  /** The banner's settings: the CA and server name once, then one certificate per role, on the line naming it. */
+  function bannerSettings(role: 'application' | 'operator' | 'reader'): Record<string, string> {
     const banner = stack!.output();
-    const tlsEnv = Object.fromEntries(
-      [...banner.matchAll(/(TEMPORAL_TLS_[A-Z_]+)=(\S+)/g)].map((m) => [m[1], m[2]]),
-    ) as Record<string, string>;
+    const settings = (line: string) =>
+      Object.fromEntries([...line.matchAll(/(TEMPORAL_TLS_[A-Z_]+)=(\S+)/g)].map((m) => [m[1], m[2]]));
+    const common = settings(banner.split('\n').find((l) => l.includes('TEMPORAL_TLS_CA_PATH=')) ?? '');
+    const own = settings(banner.split('\n').find((l) => l.includes(`(${role})`) && l.includes('TEMPORAL_TLS_')) ?? '');
+    return { ...common, ...own };
+  }
+
+  it('the worker runs a saga end to end over mTLS, started by the CLI with the application certificate the banner names', async () => {
+    const tlsEnv = bannerSettings('application');
     assert.deepEqual(Object.keys(tlsEnv).sort(), [
       'TEMPORAL_TLS_CA_PATH',
       'TEMPORAL_TLS_CERT_PATH',
       'TEMPORAL_TLS_KEY_PATH',
       'TEMPORAL_TLS_SERVER_NAME',
     ]);
+    assert.match(tlsEnv.TEMPORAL_TLS_CERT_PATH, /worker\.crt$/);
     const env: NodeJS.ProcessEnv = { ...process.env, TEMPORAL_ADDRESS: address, ...tlsEnv };
-    const run = await runCli(
-      [
-        'start',
-        '--customer',
-        'cust-alice',
-        '--item',
-        'KB-001:1',
-        '--ship-to',
-        'Ada Lovelace|1 Main Street|Berlin|10115|DE',
-        '--wait',
-      ],
-      env,
-    );
+    const startArgs = [
+      'start',
+      '--customer',
+      'cust-alice',
+      '--item',
+      'KB-001:1',
+      '--ship-to',
+      'Ada Lovelace|1 Main Street|Berlin|10115|DE',
+    ];
+    const run = await runCli([...startArgs, '--wait'], env);
     assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
     assert.match(run.stdout, /APPROVED/);
     const withoutCertificate = { ...env };
@@ -81,5 +87,15 @@ describe('npm start -- --temporal cluster: mTLS by default', function () {
     delete withoutCertificate.TEMPORAL_TLS_KEY_PATH;
     const refused = await runCli(['list'], withoutCertificate);
     assert.notEqual(refused.code, 0, 'the CLI without a client certificate is refused');
+
+    // The roles differ: the reader the banner names lists, but may not start; the operator may not start either.
+    const reader = { ...process.env, TEMPORAL_ADDRESS: address, ...bannerSettings('reader') };
+    const listed = await runCli(['list'], reader);
+    assert.equal(listed.code, 0, listed.stderr);
+    for (const role of ['reader', 'operator'] as const) {
+      const denied = await runCli(startArgs, { ...process.env, TEMPORAL_ADDRESS: address, ...bannerSettings(role) });
+      assert.equal(denied.code, 77, `${role}: ${denied.stdout}\n${denied.stderr}`);
+      assert.match(denied.stderr, /permission denied/);
+    }
   });
 });

@@ -2,12 +2,17 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { requireServerBinaries, TEMPORAL_SERVER_VERSION } from '../../infra/temporal/cluster/server-binary';
+import {
+  requireServerBinaries,
+  serverModuleHash,
+  SERVER_MODULE_DIR,
+  TEMPORAL_SERVER_VERSION,
+} from '../../infra/temporal/cluster/server-binary';
 
 /**
  * How the project finds the real Temporal server without a manual step (infra/temporal/cluster/server-binary.ts).
- * The build itself (go install from the Go module) runs in `npm run test:cluster`; here: the order of the sources
- * and the messages when none works.
+ * The build itself (go build of the project's server module, go install of the schema tool) runs in
+ * `npm run test:cluster`; here: the order of the sources, the build's name, and the messages when none works.
  */
 describe('Temporal server binaries: configured path, PATH, the project build', () => {
   let dir: string;
@@ -44,8 +49,9 @@ describe('Temporal server binaries: configured path, PATH, the project build', (
     );
   });
 
-  it('then temporal-server and temporal-sql-tool on PATH', async () => {
-    const server = executable('temporal-server');
+  it('then temporal-saga-server and temporal-sql-tool on PATH (a stock temporal-server is not taken: it has no roles)', async () => {
+    executable('temporal-server');
+    const server = executable('temporal-saga-server');
     const sqlTool = executable('temporal-sql-tool');
     assert.deepEqual(await requireServerBinaries({ env: { PATH: dir }, build: false, log: quiet }), {
       server,
@@ -53,17 +59,36 @@ describe('Temporal server binaries: configured path, PATH, the project build', (
     });
   });
 
-  it("then the project's own build in the build folder, per version", async () => {
+  it("then the project's own build in the build folder, per version, the server named by its module's sources", async () => {
     const binDir = path.join(dir, 'build', TEMPORAL_SERVER_VERSION);
+    const server = `saga-server-${serverModuleHash()}`;
     fs.mkdirSync(binDir, { recursive: true });
-    for (const name of ['server', 'sql']) fs.writeFileSync(path.join(binDir, name), '#!/bin/sh\n', { mode: 0o755 });
+    // A build of an older module (or the stock server of before) is not taken: the name is the sources' hash.
+    for (const name of ['server', 'saga-server-000000000000'])
+      fs.writeFileSync(path.join(binDir, name), '#!/bin/sh\n', { mode: 0o755 });
+    await assert.rejects(
+      requireServerBinaries({ env: { PATH: '' }, buildDir: path.join(dir, 'build'), build: false, log: quiet }),
+      /binaries missing \(server, sqlTool\)/,
+    );
+    for (const name of [server, 'sql']) fs.writeFileSync(path.join(binDir, name), '#!/bin/sh\n', { mode: 0o755 });
     assert.deepEqual(
       await requireServerBinaries({ env: { PATH: '' }, buildDir: path.join(dir, 'build'), build: false, log: quiet }),
       {
-        server: path.join(binDir, 'server'),
+        server: path.join(binDir, server),
         sqlTool: path.join(binDir, 'sql'),
       },
     );
+  });
+
+  it("the module's hash follows its sources (go files, go.mod, go.sum), not its tests", () => {
+    const copy = path.join(dir, 'module');
+    fs.cpSync(SERVER_MODULE_DIR, copy, { recursive: true });
+    const before = serverModuleHash(copy);
+    assert.equal(before, serverModuleHash());
+    fs.writeFileSync(path.join(copy, 'roles_test.go'), 'package main\n');
+    assert.equal(serverModuleHash(copy), before);
+    fs.appendFileSync(path.join(copy, 'roles.go'), '\n// changed\n');
+    assert.notEqual(serverModuleHash(copy), before);
   });
 
   it('with nothing found and no Go, says what to install or set', async () => {
@@ -98,12 +123,12 @@ describe('Temporal server binaries: configured path, PATH, the project build', (
         goDirs: [],
         log: (l) => lines.push(l),
       }),
-      /go install .*exited with code 3/,
+      /go build .*exited with code 3/,
     );
     assert.match(lines.join('\n'), /building the Temporal server v1\.32\.2 from the Go module proxy into .*one-time/);
     assert.match(
       lines.join('\n'),
-      /GOTOOLCHAIN=go1\.27\.3 GOBIN=.* go install go\.temporal\.io\/server\/cmd\/server@v1\.32\.2 go\.temporal\.io\/server\/cmd\/tools\/sql@v1\.32\.2/,
+      /GOTOOLCHAIN=go1\.27\.3 go build -C .*infra\/temporal\/cluster\/server -o .*\/saga-server-[0-9a-f]{12} \./,
     );
   });
 });

@@ -1,17 +1,23 @@
 /**
- * Finds the real Temporal server (`temporal-server`) and its SQL schema tool (`temporal-sql-tool`) without any manual
- * step, the way infra/temporal/binary.ts finds the CLI.
+ * Finds the real Temporal server and its SQL schema tool (`temporal-sql-tool`) without any manual step, the way
+ * infra/temporal/binary.ts finds the CLI.
  *
- * No npm, PyPI or Debian package ships the server, but the Go module proxy serves its source, and `go install` builds
- * it (about 4 minutes on 2 cores the first time, seconds once Go's build cache is warm). The module needs Go ≥ 1.26.10;
- * GOTOOLCHAIN makes an older `go` fetch that toolchain from the same proxy, so every build here sets it.
+ * The server is the project's own main module, infra/temporal/cluster/server/ (go.temporal.io/server started with
+ * the certificate roles of roles.go): a stock `temporal-server` cannot enforce them. No npm, PyPI or Debian package
+ * ships the server, but the Go module proxy serves its source: `go build` of that module (its go.sum committed) and
+ * `go install` of the schema tool build both (about 4 minutes on 2 cores the first time, seconds once Go's build
+ * cache is warm). The module needs Go ≥ 1.26.10; GOTOOLCHAIN makes an older `go` fetch that toolchain from the same
+ * proxy, so every build here sets it.
  *
  * Resolution order, per binary, first hit wins:
- *   (a) an explicit path in TEMPORAL_SERVER_PATH / TEMPORAL_SQL_TOOL_PATH (a bad path is an error);
- *   (b) `temporal-server` / `temporal-sql-tool` on PATH (a release download, the admin-tools image);
- *   (c) the project's own build under `<repo>/.cache/temporal-server/<version>/` (git-ignored), built if missing.
+ *   (a) an explicit path in TEMPORAL_SERVER_PATH / TEMPORAL_SQL_TOOL_PATH (a bad path is an error; the server must be
+ *       a build of infra/temporal/cluster/server);
+ *   (b) `temporal-saga-server` / `temporal-sql-tool` on PATH (an image that built the module, the admin-tools image);
+ *   (c) the project's own build under `<repo>/.cache/temporal-server/<version>/` (git-ignored), built if missing: the
+ *       server as `saga-server-<hash of the module's sources>`, so an edit of the module builds a new one.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { exeName, findOnPath, isExecutableFile, REPO_ROOT, run, withInstallLock } from '../binary';
@@ -39,9 +45,30 @@ export interface ResolveServerOptions {
   log?: (line: string) => void;
 }
 
+/** The project's server: a Go main module (main.go, roles.go, go.mod, go.sum) next to this file. */
+export const SERVER_MODULE_DIR = path.join(__dirname, 'server');
+
+/** The files the server is built from, hashed into its binary's name: a changed module is a new binary. */
+export function serverModuleHash(dir = SERVER_MODULE_DIR): string {
+  const hash = createHash('sha256');
+  for (const name of fs
+    .readdirSync(dir)
+    .filter((n) => /\.go$|^go\.(mod|sum)$/.test(n) && !n.endsWith('_test.go'))
+    .sort())
+    hash
+      .update(`${name}\0`)
+      .update(fs.readFileSync(path.join(dir, name)))
+      .update('\0');
+  return hash.digest('hex').slice(0, 12);
+}
+
 const BINARIES = {
-  server: { envVar: 'TEMPORAL_SERVER_PATH', onPath: 'temporal-server', pkg: 'cmd/server', built: 'server' },
-  sqlTool: { envVar: 'TEMPORAL_SQL_TOOL_PATH', onPath: 'temporal-sql-tool', pkg: 'cmd/tools/sql', built: 'sql' },
+  server: {
+    envVar: 'TEMPORAL_SERVER_PATH',
+    onPath: 'temporal-saga-server',
+    built: () => `saga-server-${serverModuleHash()}`,
+  },
+  sqlTool: { envVar: 'TEMPORAL_SQL_TOOL_PATH', onPath: 'temporal-sql-tool', built: () => 'sql' },
 } as const;
 
 const defaultLog = (line: string) => process.stderr.write(`[temporal-server] ${line}\n`);
@@ -70,7 +97,7 @@ export async function requireServerBinaries(opts: ResolveServerOptions = {}): Pr
       continue;
     }
     const onPath = (opts.searchPath ?? true) ? findOnPath(exeName(spec.onPath), env.PATH ?? '') : undefined;
-    const built = path.join(binDir, exeName(spec.built));
+    const built = path.join(binDir, exeName(spec.built()));
     if (onPath) found[key] = onPath;
     else if (isExecutableFile(built)) found[key] = built;
     else toBuild.push(key);
@@ -82,18 +109,11 @@ export async function requireServerBinaries(opts: ResolveServerOptions = {}): Pr
       );
     }
     await withInstallLock(binDir, log, async () => {
-      const still = toBuild.filter((k) => !isExecutableFile(path.join(binDir, exeName(BINARIES[k].built))));
-      if (still.length)
-        await goInstall(
-          binDir,
-          still.map((k) => BINARIES[k].pkg),
-          env,
-          log,
-          opts.goDirs ?? ['/usr/local/go/bin'],
-        );
+      const still = toBuild.filter((k) => !isExecutableFile(path.join(binDir, exeName(BINARIES[k].built()))));
+      if (still.length) await goBuild(binDir, still, env, log, opts.goDirs ?? ['/usr/local/go/bin']);
     });
     for (const key of toBuild) {
-      const built = path.join(binDir, exeName(BINARIES[key].built));
+      const built = path.join(binDir, exeName(BINARIES[key].built()));
       if (!isExecutableFile(built)) throw new Error(`go install reported success but ${built} is missing`);
       found[key] = built;
     }
@@ -101,10 +121,14 @@ export async function requireServerBinaries(opts: ResolveServerOptions = {}): Pr
   return found as ServerBinaries;
 }
 
-/** `go install` of the server's packages into binDir; Go's module and build caches make a second build quick. */
-async function goInstall(
+/**
+ * Builds what is missing: the server by `go build` of the project's module (its go.sum pins every module, checked
+ * against the checksum database as usual), the schema tool by `go install` of the release's cmd/tools/sql. Go's module
+ * and build caches make a second build quick.
+ */
+async function goBuild(
   binDir: string,
-  pkgs: string[],
+  which: (keyof ServerBinaries)[],
   env: NodeJS.ProcessEnv,
   log: (line: string) => void,
   goDirs: string[],
@@ -113,20 +137,29 @@ async function goInstall(
   if (!go || spawnSync(go, ['version']).status !== 0) {
     throw new Error(
       `The Temporal server is not installed and cannot be built: no Go toolchain found. Install Go (any version ≥ 1.21: ` +
-        `it fetches ${GO_TOOLCHAIN} itself; scripts/install-test-tools.sh does it), or put temporal-server and ` +
+        `it fetches ${GO_TOOLCHAIN} itself; scripts/install-test-tools.sh does it), or put temporal-saga-server and ` +
         `temporal-sql-tool on PATH, or set TEMPORAL_SERVER_PATH and TEMPORAL_SQL_TOOL_PATH.`,
     );
   }
-  const targets = pkgs.map((p) => `${TEMPORAL_SERVER_MODULE}/${p}@${TEMPORAL_SERVER_VERSION}`);
   fs.mkdirSync(binDir, { recursive: true });
+  const goEnv = { ...env, GOTOOLCHAIN: GO_TOOLCHAIN, GOBIN: binDir };
   const started = Date.now();
   log(
     `building the Temporal server ${TEMPORAL_SERVER_VERSION} from the Go module proxy into ${binDir} (one-time; ~4 min on 2 cores, less with a warm Go cache) ...`,
   );
-  log(`$ GOTOOLCHAIN=${GO_TOOLCHAIN} GOBIN=${binDir} go install ${targets.join(' ')}`);
   const ticker = setInterval(() => log(`still building (${Math.round((Date.now() - started) / 1000)} s) ...`), 30_000);
   try {
-    await run(go, ['install', ...targets], { ...env, GOTOOLCHAIN: GO_TOOLCHAIN, GOBIN: binDir });
+    if (which.includes('server')) {
+      // -C first: build in the module's folder (its go.mod and go.sum), whatever the current directory.
+      const args = ['build', '-C', SERVER_MODULE_DIR, '-o', path.join(binDir, exeName(BINARIES.server.built())), '.'];
+      log(`$ GOTOOLCHAIN=${GO_TOOLCHAIN} go ${args.join(' ')}`);
+      await run(go, args, goEnv);
+    }
+    if (which.includes('sqlTool')) {
+      const target = `${TEMPORAL_SERVER_MODULE}/cmd/tools/sql@${TEMPORAL_SERVER_VERSION}`;
+      log(`$ GOTOOLCHAIN=${GO_TOOLCHAIN} GOBIN=${binDir} go install ${target}`);
+      await run(go, ['install', target], goEnv);
+    }
   } finally {
     clearInterval(ticker);
   }
