@@ -58,9 +58,9 @@ function mtlsBanner(pki: LocalPki): string[] {
     `  mTLS:             the frontend requires a client certificate of ${pki.caCert}, and its role decides what`,
     `                    the client may do. For the CLI: export TEMPORAL_TLS_CA_PATH=${pki.caCert} TEMPORAL_TLS_SERVER_NAME=localhost`,
     `                    and the certificate of the role:`,
-    role('worker', 'start and cancel sagas (the application)'),
-    role('operator', 'decide dead letters (operator)'),
-    role('reader', 'list and status only (reader)'),
+    role('worker', 'start and cancel sagas, the application (worker)'),
+    role('operator', 'read and decide dead letters (operator)'),
+    role('reader', 'read only: list, status (reader)'),
   ];
 }
 

@@ -51,7 +51,7 @@ describe('npm start -- --temporal cluster: mTLS by default', function () {
   });
 
   /** The banner's settings: the CA and server name once, then one certificate per role, on the line naming it. */
-  function bannerSettings(role: 'application' | 'operator' | 'reader'): Record<string, string> {
+  function bannerSettings(role: 'worker' | 'operator' | 'reader'): Record<string, string> {
     const banner = stack!.output();
     const settings = (line: string) =>
       Object.fromEntries([...line.matchAll(/(TEMPORAL_TLS_[A-Z_]+)=(\S+)/g)].map((m) => [m[1], m[2]]));
@@ -61,7 +61,7 @@ describe('npm start -- --temporal cluster: mTLS by default', function () {
   }
 
   it('the worker runs a saga end to end over mTLS, started by the CLI with the application certificate the banner names', async () => {
-    const tlsEnv = bannerSettings('application');
+    const tlsEnv = bannerSettings('worker');
     assert.deepEqual(Object.keys(tlsEnv).sort(), [
       'TEMPORAL_TLS_CA_PATH',
       'TEMPORAL_TLS_CERT_PATH',
