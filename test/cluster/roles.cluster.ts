@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { Connection, isGrpcServiceError, type Client } from '@temporalio/client';
@@ -47,6 +48,33 @@ async function assertDenied(what: string, call: () => Promise<unknown>): Promise
   await assert.rejects(call(), (err) => {
     assert.equal(grpcCodeOf(err), PERMISSION_DENIED, `${what}: expected PERMISSION_DENIED, got ${String(err)}`);
     return true;
+  });
+}
+
+/** One call to the frontend's HTTP API (the same port's TLS, the same authorizer) with a role's certificate. */
+function httpApi(pki: LocalPki, port: number, role: string, method: string, urlPath: string, body?: unknown) {
+  return new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const request = https.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path: urlPath,
+        servername: 'localhost',
+        ca: readFileSync(pki.caCert),
+        cert: readFileSync(pki.clients[role].cert),
+        key: readFileSync(pki.clients[role].key),
+        headers: { 'content-type': 'application/json' },
+        timeout: 10_000,
+      },
+      (response) => {
+        let text = '';
+        response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+      },
+    );
+    request.on('error', reject);
+    request.end(body === undefined ? undefined : JSON.stringify(body));
   });
 }
 
@@ -200,6 +228,20 @@ describe('roles on the secured cluster: what a client may do is decided by its c
     assert.match(retried.stdout, /REJECTED/);
     assert.equal((await handle.describe()).status.name, 'COMPLETED');
     assert.equal((await getSagaState(clients.reader, orderId)).status, 'COMPENSATED');
+  });
+
+  it("the frontend's HTTP API applies the same roles: the reader lists, but may not start", async () => {
+    const port = cluster.options.ports.frontendHttp;
+    const workflows = `/api/v1/namespaces/${cluster.namespace}/workflows`;
+    const listed = await httpApi(pki, port, 'reader', 'GET', workflows);
+    assert.equal(listed.status, 200, listed.text);
+    const orderId = `ord-roles-http-${randomBytes(3).toString('hex')}`;
+    const started = await httpApi(pki, port, 'reader', 'POST', `${workflows}/${orderId}`, {
+      workflowType: { name: 'orderSaga' },
+      taskQueue: { name: stack.taskQueue },
+    });
+    assert.equal(started.status, 403, started.text);
+    assert.match(started.text, /Request unauthorized/);
   });
 
   it('a certificate of the same CA with no role gets the health check only; no certificate is refused outright', async () => {

@@ -128,7 +128,7 @@ describe('Temporal server binaries: configured path, PATH, the project build', (
     assert.match(lines.join('\n'), /building the Temporal server v1\.32\.2 from the Go module proxy into .*one-time/);
     assert.match(
       lines.join('\n'),
-      /GOTOOLCHAIN=go1\.27\.3 go build -C .*infra\/temporal\/cluster\/server -o .*\/saga-server-[0-9a-f]{12} \./,
+      /GOTOOLCHAIN=go1\.27\.3 go build -C .*infra\/temporal\/cluster\/server -buildvcs=false -o .*\/saga-server-[0-9a-f]{12} \./,
     );
   });
 });

@@ -150,10 +150,15 @@ async function goBuild(
   const ticker = setInterval(() => log(`still building (${Math.round((Date.now() - started) / 1000)} s) ...`), 30_000);
   try {
     if (which.includes('server')) {
-      // -C first: build in the module's folder (its go.mod and go.sum), whatever the current directory.
-      const args = ['build', '-C', SERVER_MODULE_DIR, '-o', path.join(binDir, exeName(BINARIES.server.built())), '.'];
+      // -C first: build in the module's folder (its go.mod and go.sum), whatever the current directory. No VCS stamp:
+      // the module sits in this repository's checkout, which may be shallow or owned by another user (a container).
+      const out = path.join(binDir, exeName(BINARIES.server.built()));
+      const args = ['build', '-C', SERVER_MODULE_DIR, '-buildvcs=false', '-o', out, '.'];
       log(`$ GOTOOLCHAIN=${GO_TOOLCHAIN} go ${args.join(' ')}`);
       await run(go, args, goEnv);
+      // Builds of earlier sources are 160 MB each and nothing takes them any more (a running one keeps its inode).
+      for (const old of fs.readdirSync(binDir))
+        if (old.startsWith('saga-server-') && path.join(binDir, old) !== out) fs.rmSync(path.join(binDir, old));
     }
     if (which.includes('sqlTool')) {
       const target = `${TEMPORAL_SERVER_MODULE}/cmd/tools/sql@${TEMPORAL_SERVER_VERSION}`;
