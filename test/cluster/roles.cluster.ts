@@ -5,7 +5,12 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { Connection, isGrpcServiceError, type Client } from '@temporalio/client';
-import { clusterTlsOptions, startTemporalCluster, type TemporalCluster } from '../../infra/temporal/cluster/cluster';
+import {
+  CLUSTER_ROLES,
+  clusterTlsOptions,
+  startTemporalCluster,
+  type TemporalCluster,
+} from '../../infra/temporal/cluster/cluster';
 import { DEFAULT_CLIENT_ROLES, makeLocalPki, SYSTEM_CLIENT, type LocalPki } from '../../infra/temporal/cluster/pki';
 import type { InProcessStack } from '../../infra/stack';
 import { awaitSagaResult, createSagaClient, getSagaState, startSaga } from '../../cli/saga-client';
@@ -242,6 +247,15 @@ describe('roles on the secured cluster: what a client may do is decided by its c
     });
     assert.equal(started.status, 403, started.text);
     assert.match(started.text, /Request unauthorized/);
+  });
+
+  it("the server's own traffic is not refused: no role's log reports a permission denied", async () => {
+    // The worker role calls the frontend with the system certificate (config.yaml, systemWorker); were it refused,
+    // its system workflows would fail and it would say so in its log.
+    for (const role of CLUSTER_ROLES) {
+      const log = readFileSync(path.join(dir, 'logs', `${role}.log`), 'utf8');
+      assert.doesNotMatch(log, /PermissionDenied|Request unauthorized|permission denied/i, `${role}.log`);
+    }
   });
 
   it('a certificate of the same CA with no role gets the health check only; no certificate is refused outright', async () => {
