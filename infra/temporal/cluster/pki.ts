@@ -1,7 +1,8 @@
 /**
  * A local certificate authority for the Temporal cluster's mTLS, scripted with openssl (on every Debian/Ubuntu): one CA,
  * a server certificate for the frontend, and one client certificate per role that talks to it (the saga worker, an
- * operator, a reader), each naming its role as its common name, which an authorizer can map to permissions. The CA
+ * operator, a reader), each naming its role as its common name, which the cluster's server maps to what that role may
+ * do (server/roles.go; docs/operating.md, "Who may do what"). The CA
  * is made once per folder and kept (certificates it signed stay valid); certificates missing are made from it.
  * Keys are EC P-256 and 0600, in a 0700 folder.
  */
