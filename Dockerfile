@@ -5,8 +5,11 @@
 # TypeScript loader in a single process, which receives `docker stop`'s SIGTERM itself and shuts down cleanly (the
 # worker finishes the tasks in hand, a service closes its connections). Under npx the process chain is
 # npm -> sh -> tsx -> node, and npm exits on SIGTERM without passing it on: the container stops mid-task.
-# Node 24 LTS (maintained until 2028-04-30; Node 20 reached end of life on 2026-04-30), on Debian 13 (trixie).
-ARG NODE_IMAGE=node:24-trixie-slim
+# Node 26, the Active LTS line since October 2026 (maintained until 2029-04-30; Node 24 is in maintenance, Node 20
+# reached end of life on 2026-04-30), on Debian 13 (trixie). Every dependency allows it (Temporal's SDK >= 20.3.0, its
+# native core-bridge is N-API, so one prebuilt binary serves every Node major; Prisma 7 >= 24.0; npm 11), and the saga
+# tests pass on it.
+ARG NODE_IMAGE=node:26-trixie-slim
 
 # --- dependencies: installed exactly as the lock file says, Prisma clients generated -----------------------------
 FROM ${NODE_IMAGE} AS deps

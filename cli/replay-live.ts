@@ -3,6 +3,7 @@ import { DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { temporal } from '@temporalio/proto';
 import { bundleSagaWorkflows } from '../runtime/saga-worker';
+import { payloadDataConverter } from '../runtime/payload-codec';
 
 type History = temporal.api.history.v1.IHistory;
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -130,8 +131,12 @@ export async function replayLive(
     {
       workflowBundle: bundle,
       replayName: 'live replay',
-      // The histories hold what the server holds: encrypted payloads are decoded with the client's codec.
-      dataConverter: { payloadCodecs: client.options.loadedDataConverter.payloadCodecs },
+      // The histories hold what the server holds: encrypted payloads (failures' messages too) are decoded with the
+      // client's codec, under the failure converter the workers use.
+      dataConverter: {
+        ...payloadDataConverter(undefined),
+        payloadCodecs: client.options.loadedDataConverter.payloadCodecs,
+      },
     },
     histories(),
   )) {

@@ -149,7 +149,13 @@ export function loadPayloadCodec(env: NodeJS.ProcessEnv = process.env): AesGcmPa
   return new AesGcmPayloadCodec(parsePayloadKeys(spec, `TEMPORAL_PAYLOAD_KEYS_FILE (${file})`));
 }
 
-/** The data converter for a client or a worker: the codec when there is one, else the SDK's default. */
-export function payloadDataConverter(codec: PayloadCodec | undefined): DataConverter | undefined {
-  return codec ? { payloadCodecs: [codec] } : undefined;
+/** The failure converter module (see failure-converter.ts): a path, since the worker bundles it into workflow code. */
+export const FAILURE_CONVERTER_PATH = require.resolve('./failure-converter');
+
+/**
+ * The data converter for a client, a worker or a replay: failure messages and stack traces encoded as a payload
+ * (failure-converter.ts), and every payload encrypted with the codec when there is one.
+ */
+export function payloadDataConverter(codec: PayloadCodec | undefined): DataConverter {
+  return { failureConverterPath: FAILURE_CONVERTER_PATH, ...(codec && { payloadCodecs: [codec] }) };
 }

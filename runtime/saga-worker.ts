@@ -2,14 +2,16 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { bundleSagaWorkflows as bundleWithKit } from 'temporal-saga-kit/worker';
+import { FAILURE_CONVERTER_PATH } from './payload-codec';
 import { silentSdkLogger } from './telemetry/worker-runtime';
 
 /** The module the worker bundles: every saga this app registers (workflows/index.ts). */
 export const SAGA_WORKFLOWS_PATH = require.resolve('../workflows');
 
 /**
- * Bundles a workflows module (default: the sagas the worker registers) with the kit's workflow interceptors. The
- * bundler's own lines are dropped unless a logger is given (its errors still throw).
+ * Bundles a workflows module (default: the sagas the worker registers) with the kit's workflow interceptors and the
+ * app's failure converter (failure-converter.ts). The bundler's own lines are dropped unless a logger is given (its
+ * errors still throw).
  */
 export function bundleSagaWorkflows(
   /** interceptorModules: more workflow interceptors after the kit's (the explorer's, never a production bundle). */
@@ -19,6 +21,8 @@ export function bundleSagaWorkflows(
     workflowsPath: options.workflowsPath ?? SAGA_WORKFLOWS_PATH,
     interceptorModules: options.interceptorModules,
     logger: (options.logger ?? silentSdkLogger) as never,
+    // Workflow failures encoded as the worker's data converter encodes activity failures (payloadDataConverter).
+    failureConverterPath: FAILURE_CONVERTER_PATH,
   });
 }
 

@@ -22,6 +22,7 @@ import { topUp, type TopUp } from '../postgres/top-up';
 import type { ChildExit } from '../processes/child';
 import type { ServicesProcess } from '../processes/services-process';
 import { startTemporalCluster, type TemporalCluster } from '../temporal/cluster/cluster';
+import { DEFAULT_CLIENT_ROLES, makeLocalPki, SYSTEM_CLIENT, type LocalPki } from '../temporal/cluster/pki';
 import { startDevServer, type DevServer, type DevServerOptions } from '../temporal/dev-server';
 import { startScratchPostgres, type ScratchPostgres } from './scratch-postgres';
 import { ServiceGroups } from './service-groups';
@@ -71,6 +72,12 @@ export interface KillableStackOptions {
 export interface KillableStack {
   address: string;
   namespace: string;
+  /**
+   * The cluster is secured by default, as `npm start -- --temporal cluster` runs it: its frontend requires mTLS with a
+   * client certificate of this CA (one per role: worker, operator, reader; clusterTlsOptions gives the SDK's options).
+   * Undefined on the dev server.
+   */
+  pki?: LocalPki;
   /** Fixed for the stack's life. */
   urls: Record<ServiceName, string>;
   databaseUrls: Record<ServiceName, string>;
@@ -138,6 +145,7 @@ export async function startKillableStack(o: KillableStackOptions): Promise<Killa
       get namespace() {
         return server().namespace;
       },
+      pki: parts.pki,
       urls: services.urls,
       databaseUrls,
       metricsUrls: services.metricsUrls,
@@ -163,6 +171,8 @@ interface StackParts {
   services?: ServiceGroups;
   devServer?: DevServer;
   cluster?: TemporalCluster;
+  /** The cluster's CA and certificates (in the stack's dir). */
+  pki?: LocalPki;
   existing?: ExistingTemporal;
 }
 
@@ -172,10 +182,12 @@ async function startTemporal(
   parts: StackParts,
 ): Promise<void> {
   if (kind === 'cluster') {
+    parts.pki = makeLocalPki(path.join(o.dir, 'pki'), { clients: [...DEFAULT_CLIENT_ROLES, SYSTEM_CLIENT] });
     parts.cluster = await startTemporalCluster({
       postgres: { host: '127.0.0.1', port: parts.postgres!.server.port, user: 'postgres', password: 'postgres' },
       searchAttributes: { ...SAGA_SEARCH_ATTRIBUTES },
       logDir: path.join(o.dir, 'temporal'),
+      tls: parts.pki,
     });
   } else if (kind === 'dev-server') {
     parts.devServer = await startDevServer({

@@ -24,6 +24,11 @@ export interface DevServerOptions {
   ui?: boolean;
   /** Web UI port. Default: a free port (the CLI's default, port + 1000, may well be taken). */
   uiPort?: number;
+  /**
+   * The codec server the web UI decodes payloads with (`--ui-codec-endpoint`, runtime/codec-server.ts): the browser
+   * calls it from the UI's origin, so its CORS must admit that origin.
+   */
+  uiCodecEndpoint?: string;
   /** Namespace created at start (the CLI always creates "default" too). Default "default". */
   namespace?: string;
   /** SQLite file to persist to; without it state lives in memory and dies with the process. */
@@ -222,6 +227,7 @@ export function withParentDeathSignal(
 function buildArgs(o: ResolvedDevServerOptions): string[] {
   const args = ['server', 'start-dev', '--ip', HOST, '--port', String(o.port), '--namespace', o.namespace];
   args.push(...(o.uiPort !== undefined ? ['--ui-port', String(o.uiPort)] : ['--headless']));
+  if (o.uiPort !== undefined && o.uiCodecEndpoint) args.push('--ui-codec-endpoint', o.uiCodecEndpoint);
   if (o.dbFilename) {
     args.push('--db-filename', path.resolve(o.dbFilename));
     for (const [key, value] of Object.entries({ ...DEFAULT_SQLITE_PRAGMAS, ...o.sqlitePragmas })) {

@@ -31,6 +31,14 @@ import {
 import { RestartingWorker } from '../../infra/processes/restarting-worker';
 import { startKillableStack, type KillableStack } from '../../infra/stack';
 import { REPO_ROOT } from '../../infra/temporal/binary';
+import { clusterTlsOptions } from '../../infra/temporal/cluster/cluster';
+import {
+  AesGcmPayloadCodec,
+  ENCRYPTED_ENCODING,
+  newPayloadKeyEntry,
+  parsePayloadKeys,
+  payloadDataConverter,
+} from '../../runtime/payload-codec';
 import { writeSagaWorkflowBundle } from '../../runtime/saga-worker';
 import { orderSaga } from '../../workflows/order-saga';
 import type { SagaRunOptions } from 'temporal-saga-kit/workflow';
@@ -167,6 +175,11 @@ export interface ChaosReport {
   worker: { kills: number; restarts: number; unexpectedExits: number; killLog: KillRecord[] };
   /** Cluster only: faults per process kind, and the restarts the cluster's roles did by themselves. */
   processes?: { kills: Record<string, number>; roleRestarts: Record<string, number> };
+  /**
+   * How the run was secured: mTLS to the cluster's frontend (workers and client with certificates), and the sagas'
+   * inputs as the server holds them (from the raw histories): encrypted, or in clear.
+   */
+  security: { mtls: boolean; inputs: { encrypted: number; clear: number } };
   checks: CheckResult[];
   violations: number;
   sagas: SagaRecord[];
@@ -185,6 +198,7 @@ async function historyStats(client: Client, plans: SagaPlan[]) {
   const injected = emptyKinds();
   let transientFailures = 0;
   const activities = { scheduled: 0, retries: 0, workflowTaskTimeouts: 0, workflowTaskFailures: 0 };
+  const inputs = { encrypted: 0, clear: 0 };
   await runBatch(
     async (i) => {
       const plan = plans[Number(i)];
@@ -192,7 +206,11 @@ async function historyStats(client: Client, plans: SagaPlan[]) {
       // The actions whose activity ran: the kit names each scheduled activity's step or compensation in a header.
       const ran = new Set<string>();
       for (const e of history.events ?? []) {
-        if (e.eventType === E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
+        if (e.eventType === E.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED) {
+          // fetchHistory gives the payloads as the server keeps them, before any codec.
+          const encoding = e.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.metadata?.encoding;
+          inputs[Buffer.from(encoding ?? []).toString() === ENCRYPTED_ENCODING ? 'encrypted' : 'clear']++;
+        } else if (e.eventType === E.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
           activities.scheduled++;
           const action = actionOfScheduledActivity(e);
           if (action) ran.add(action);
@@ -215,7 +233,7 @@ async function historyStats(client: Client, plans: SagaPlan[]) {
   ).then((r) => {
     if (r.errors.length) throw new Error(`could not read ${r.errors.length} workflow histories: ${r.errors[0]}`);
   });
-  return { injected, transientFailures, activities };
+  return { injected, transientFailures, activities, inputs };
 }
 
 /** What a run holds while it runs; filled as it starts, so that a failed start stops what did start. */
@@ -298,8 +316,22 @@ async function startWorld(
   });
   const stack = world.stack;
   world.taskQueue = `chaos-${runId}`;
+  // Secured by default, as `npm start -- --temporal cluster` runs: on the cluster, mTLS with the stack's CA (the
+  // workers present the worker certificate, this script the operator's); everywhere, every payload (failure
+  // messages included) encrypted with a key of the run's own, which the workers take as production does, from
+  // TEMPORAL_PAYLOAD_KEYS.
+  const payloadKeys = newPayloadKeyEntry(`chaos-${runId}`);
+  const pki = stack.pki;
   const workerConfig = {
     address: stack.address,
+    ...(pki && {
+      tls: {
+        caPath: pki.caCert,
+        certPath: pki.clients.worker.cert,
+        keyPath: pki.clients.worker.key,
+        serverName: 'localhost',
+      },
+    }),
     namespace: stack.namespace,
     taskQueue: world.taskQueue,
     urls: stack.urls,
@@ -312,7 +344,10 @@ async function startWorld(
     worker: { stickyQueueScheduleToStartTimeout: '2s' },
   };
   const workerCount = o.workers ?? (o.temporal === 'cluster' ? 2 : 1);
-  world.workers = Array.from({ length: workerCount }, () => new RestartingWorker(workerConfig, o.restartDelayMs, log));
+  world.workers = Array.from(
+    { length: workerCount },
+    () => new RestartingWorker(workerConfig, o.restartDelayMs, log, { env: { TEMPORAL_PAYLOAD_KEYS: payloadKeys } }),
+  );
   log(`starting ${workerCount} worker(s)…`);
   await Promise.all(world.workers.map((w) => w.start()));
   // On the cluster, no gRPC retry interceptor: the SDK's retries run on timers that outlive connection.close()
@@ -321,8 +356,13 @@ async function startWorld(
   world.connection = await Connection.connect({
     address: stack.address,
     ...(o.temporal === 'cluster' && { interceptors: [] }),
+    ...(pki && { tls: clusterTlsOptions(pki, 'operator') }),
   });
-  world.client = createSagaClient(world.connection, stack.namespace);
+  world.client = createSagaClient(
+    world.connection,
+    stack.namespace,
+    payloadDataConverter(new AesGcmPayloadCodec(parsePayloadKeys(payloadKeys))),
+  );
 }
 
 async function stopWorld(world: Partial<ChaosWorld>, tmp: string): Promise<void> {
@@ -562,6 +602,7 @@ function buildReport(r: {
     outcomes,
     faults: { planned, injected: r.stats.injected, transientFailures: r.stats.transientFailures },
     activities: r.stats.activities,
+    security: { mtls: r.world.stack.pki !== undefined, inputs: r.stats.inputs },
     cancellations: {
       requested: run.records.filter((s) => s.cancelRequested).length,
       accepted: run.cancelAccepted,
@@ -616,6 +657,7 @@ export function formatReport(r: ChaosReport, maxViolations = 5): string {
           `  fault times    ${r.worker.killLog.map((k) => `${k.kind} ${(k.atMs / 1000).toFixed(1)} s (${k.inFlight} in flight, back after ${((k.restartedAfterMs ?? 0) / 1000).toFixed(1)} s)`).join(', ')}`,
         ]
       : []),
+    `  security       ${r.security.mtls ? 'mTLS to the cluster (worker and operator certificates)' : 'no TLS (dev server)'}; saga inputs in the history: ${r.security.inputs.encrypted} encrypted, ${r.security.inputs.clear} in clear`,
     `  wall time      ${r.wallSeconds.toFixed(1)} s (sagas ${r.runSeconds.toFixed(1)} s); load average ${r.environment.loadAvgBefore.toFixed(2)} → ${r.environment.loadAvgAfter.toFixed(2)} on ${r.environment.cores} cores`,
     '',
     'invariants',

@@ -1,7 +1,8 @@
 /**
  * `npm run chaos`: order sagas with random faults, client cancellations and worker SIGKILLs, then an invariant check
  * over every service's database (see chaos.ts and invariants.ts). Prints the figures and each invariant with its
- * counts; writes chaos-results/<run id>.json. Exit code 0 with zero violations, 1 otherwise.
+ * counts; writes chaos-results/<run id>.json. Exit code 0 with zero violations, 1 otherwise. Secured by default: every
+ * payload encrypted with a key of the run's own; on the cluster, mTLS with a CA of the run's own as well.
  *
  *   npm run chaos                                   # 200 sagas, concurrency 20, 3 kills
  *   npm run chaos -- --sagas 40 --kills 2 --seed 7  # smaller; the same seed replays the same sagas and faults

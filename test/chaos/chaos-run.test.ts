@@ -56,6 +56,10 @@ describe('npm run chaos (small)', function () {
     );
   });
 
+  it('encrypts every payload, as the cluster run does (the dev server has no TLS here)', () => {
+    assert.deepEqual(report.security, { mtls: false, inputs: { encrypted: 30, clear: 0 } }, formatReport(report));
+  });
+
   it('leaves every invariant intact', () => {
     assert.equal(report.violations, 0, formatReport(report, 10));
   });

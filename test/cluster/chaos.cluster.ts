@@ -1,7 +1,8 @@
 /**
  * The chaos run on the cluster, small (`npm run test:cluster`): two workers, and one SIGKILL + restart of each process
  * kind (a worker, the services, history, matching) plus one PostgreSQL restart, at seeded points while sagas run; then
- * every invariant. The full run (`npm run chaos -- --temporal cluster --sagas 300 --kills 2`) is in docs/reliability.md.
+ * every invariant. Secured as `npm start -- --temporal cluster` is: mTLS to the frontend, payloads encrypted. The full
+ * run (`npm run chaos -- --temporal cluster --sagas 300 --kills 2`) is in docs/reliability.md.
  */
 import assert from 'node:assert/strict';
 import { formatReport, planProcessFaults, runChaos, type ChaosReport } from '../../scripts/chaos/chaos';
@@ -50,6 +51,11 @@ describe('npm run chaos on the Temporal cluster (small)', function () {
       report.worker.killLog.some((k) => k.inFlight > 0),
       'sagas were in flight',
     );
+  });
+
+  it('ran secured, as npm start runs the cluster: mTLS to the frontend, every saga input encrypted in the history', () => {
+    assert.equal(report.security.mtls, true, formatReport(report));
+    assert.deepEqual(report.security.inputs, { encrypted: 40, clear: 0 }, formatReport(report));
   });
 
   it('every saga reached a terminal state, and every invariant holds', () => {

@@ -830,13 +830,14 @@ describe('deploy: Dockerfile and .dockerignore', () => {
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('#'));
 
-  it('builds on a Node LTS line that is still maintained (Node 24), slim Debian, every stage', () => {
+  it('builds on the Active LTS line of Node (Node 26 since October 2026), slim Debian, every stage', () => {
     // Node's end-of-life dates (nodejs.org/en/about/previous-releases): an image past its line's date gets no fixes.
     const endOfLife: Record<number, string> = {
       18: '2025-04-30',
       20: '2026-04-30',
       22: '2027-04-30',
       24: '2028-04-30',
+      26: '2029-04-30',
     };
     assert.ok(stages.length >= 1);
     for (const from of stages) {
@@ -846,7 +847,8 @@ describe('deploy: Dockerfile and .dockerignore', () => {
       assert.equal(major % 2, 0, `${from}: odd Node majors are never LTS`);
       assert.ok(endOfLife[major], `${from}: not a known LTS line`);
       assert.ok(new Date(endOfLife[major]) > new Date('2026-12-01'), `${from}: Node ${major} is past its end of life`);
-      assert.equal(major, 24);
+      // Active LTS, not merely maintained: Node 24 went to maintenance when Node 26 became Active LTS (October 2026).
+      assert.equal(major, 26, `${from}: the Active LTS line is Node 26`);
     }
   });
 

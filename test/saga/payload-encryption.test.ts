@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Connection, type Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
-import { awaitSagaResult, createSagaClient, startSaga } from '../../cli/saga-client';
+import { awaitSagaResult, createSagaClient, getSagaState, startSaga } from '../../cli/saga-client';
 import {
   AesGcmPayloadCodec,
   ENCRYPTED_ENCODING,
@@ -16,7 +16,7 @@ import {
 } from '../../runtime/payload-codec';
 import type { InProcessStack } from '../../infra/stack';
 import { orderSaga } from '../../workflows/order-saga';
-import { parseCliJson, runCli } from '../support/cli';
+import { parseCliJson, runCli, waitFor } from '../support/cli';
 import { installQuietRuntime, startTestServices, workflowBundle } from '../support/saga-stack';
 import { startTestTemporal, type TestTemporal } from '../support/temporal-target';
 
@@ -189,6 +189,53 @@ describe('payload encryption: the server holds ciphertext; the CLI and replay de
     const refused = await runCli(['--json', 'result', 'ord-codec-1'], withoutKeys);
     assert.notEqual(refused.code, 0, 'without the keys, the CLI cannot read the result');
     assert.doesNotMatch(refused.stdout, new RegExp(String(totalCents)));
+  });
+
+  it('failure messages and stack traces are encrypted too: the raw history holds no rejection text, the CLI shows it', async () => {
+    // cust-broke cannot pay: the payments service's refusal names the customer and the amount ("insufficient funds
+    // for cust-broke: … cents requested"); the saga hands that text to its compensations as their reason, and the
+    // release-inventory compensation is refused (fault injection), so the saga waits for an operator.
+    const orderId = 'ord-codec-fail';
+    const keyed = createSagaClient(
+      connection,
+      server.namespace,
+      payloadDataConverter(new AesGcmPayloadCodec(parsePayloadKeys(bothKeys))),
+    );
+    await startSaga(keyed, stack.taskQueue, orderSaga, {
+      ...order(orderId),
+      customerId: 'cust-broke',
+      faults: { 'release-inventory': 'reject' },
+    });
+    const waiting = await waitFor(
+      `${orderId} to wait for an operator`,
+      () => getSagaState(keyed, orderId),
+      (s) => s.status === 'NEEDS_ATTENTION' && s.compensations.some((c) => c.deadLetter?.id !== undefined),
+    );
+    const refusal = /insufficient funds for cust-broke: \d+ cents requested/;
+    assert.match(JSON.stringify(waiting), refusal, 'the worker decodes the failure: the saga knows why it unwinds');
+
+    const events = await rawHistory(orderId);
+    const failures = events.flatMap((e) => (e.activityTaskFailedEventAttributes?.failure ? [e] : []));
+    assert.ok(failures.length >= 2, `${failures.length} failed activities (the payment, the release)`);
+    for (const event of failures) {
+      const failure = event.activityTaskFailedEventAttributes!.failure!;
+      // What the server shows: a placeholder, no stack; the text and the stack are one encrypted payload.
+      assert.equal(failure.message, 'Encoded failure');
+      assert.equal(failure.stackTrace ?? '', '');
+      const encoding = Buffer.from(failure.encodedAttributes?.metadata?.encoding ?? []).toString();
+      assert.equal(encoding, ENCRYPTED_ENCODING, `event ${String(event.eventId)}: failure attributes encrypted`);
+    }
+    const bytes = Buffer.from(temporal.api.history.v1.History.encode({ events }).finish());
+    for (const needle of ['insufficient funds', 'cust-broke:', 'rejected by fault injection', 'service-client'])
+      assert.equal(bytes.indexOf(needle), -1, `${needle} in clear text in the history`);
+    for (const needle of ['insufficient funds', 'rejected by fault injection'])
+      assert.equal(databaseBytes().indexOf(needle), -1, `${needle} in clear text in the database`);
+
+    // The operator with the keys reads them: the step's failure and the compensation's, decoded.
+    const status = await runCli(['status', orderId], env);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, refusal);
+    assert.match(status.stdout, /rejected by fault injection/);
   });
 
   it('replay decodes with the keys: the recorded history replays with both, fails with the new key alone or none', async () => {

@@ -1,11 +1,11 @@
 import { orderSaga } from '../../workflows/order-saga';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { awaitSagaResult, startSaga } from '../../cli/saga-client';
 import { demoLogger, openTarget, type DemoTarget } from '../../scripts/demo/target';
+import { CHROMIUM, CHROMIUM_ARGS, requireChromium, SHOTS, slug, UI_TIMEOUT_MS } from '../support/browser';
 
 /**
  * What the README promises about the Temporal web UI, checked in a real browser against the real UI that
@@ -16,26 +16,11 @@ import { demoLogger, openTarget, type DemoTarget } from '../../scripts/demo/targ
  * since the tests' own saga stack runs the dev server headless. Screenshots go to test-output/ui/ (gitignored)
  * for a human to look at, and one is taken of the page whenever a test fails.
  */
-/** Debian's chromium package (scripts/install-test-tools.sh); CHROMIUM_PATH points elsewhere, e.g. on a laptop. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const SHOTS = path.resolve(__dirname, '../../test-output/ui');
 const COMPENSATION_SUMMARIES = [
   'compensate: cancel shipment',
   'compensate: release inventory',
   'compensate: reject order',
 ];
-/** The UI loads its data after the page: generous, since a cold dev server answers its first queries slowly. */
-const UI_TIMEOUT_MS = 30_000;
 
 describe('Temporal web UI shows a compensated saga and a parallel group (headless Chromium)', function () {
   this.timeout(120_000);
@@ -47,12 +32,7 @@ describe('Temporal web UI shows a compensated saga and a parallel group (headles
   const approved = `ui-ok-${suffix}`;
 
   before(async function () {
-    // A missing browser is a broken environment, not a reason to skip: CI installs it (scripts/install-test-tools.sh).
-    if (!fs.existsSync(CHROMIUM))
-      assert.fail(
-        `Chromium not found at ${CHROMIUM}: run scripts/install-test-tools.sh (apt-get install chromium), or set CHROMIUM_PATH to a Chromium binary`,
-      );
-    fs.mkdirSync(SHOTS, { recursive: true });
+    requireChromium();
     target = await openTarget('always', {}, demoLogger('silent'), () => undefined);
     const destination = { recipient: 'Bo', line1: '2 Side St', city: 'Paris', postalCode: '75001', country: 'FR' };
     const items = [{ sku: 'KB-001', quantity: 1 }];
@@ -195,11 +175,3 @@ describe('Temporal web UI shows a compensated saga and a parallel group (headles
     await page.screenshot({ path: path.join(SHOTS, 'workflow-list-compensated.png'), fullPage: true });
   });
 });
-
-function slug(title: string): string {
-  return title
-    .replace(/[^a-z0-9]+/gi, '-')
-    .replace(/^-|-$/g, '')
-    .toLowerCase()
-    .slice(0, 60);
-}

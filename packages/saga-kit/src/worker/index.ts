@@ -55,16 +55,19 @@ export function sagaWorkerOptions(
 /**
  * Bundles a workflows module with the kit's workflow interceptors, for `sagaWorkerOptions({ workflowBundle })`:
  * bundle once (seconds), start many workers. `interceptorModules` come after the kit's; `logger` is the
- * bundler's (default: the SDK's).
+ * bundler's (default: the SDK's); `failureConverterPath` is your data converter's (a prebuilt bundle carries the
+ * failure converter its workflows fail with: give the one the worker's `dataConverter` names).
  */
 export function bundleSagaWorkflows(options: {
   workflowsPath: string;
   interceptorModules?: string[];
   logger?: BundleOptions['logger'];
+  failureConverterPath?: string;
 }): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({
     workflowsPath: options.workflowsPath,
     workflowInterceptorModules: [...WORKFLOW_INTERCEPTOR_MODULES, ...(options.interceptorModules ?? [])],
     ...(options.logger && { logger: options.logger }),
+    ...(options.failureConverterPath && { failureConverterPath: options.failureConverterPath }),
   });
 }
