@@ -46,12 +46,21 @@ export const SAGA_STATUSES = [
   'NEEDS_ATTENTION',
   'COMPENSATED',
   'COMPENSATION_FAILED',
+  'RECOVERING',
 ] as const satisfies readonly SagaStatus[];
 
 export function parseSagaStatus(value: string): SagaStatus {
   const status = value.trim().toUpperCase() as SagaStatus;
   if (!SAGA_STATUSES.includes(status)) throw new InvalidArgumentError(`one of: ${SAGA_STATUSES.join(', ')}`);
   return status;
+}
+
+/** A duration as Temporal takes it: a whole number with a unit, "90s", "10m", "2h", "1d". */
+export function parseDuration(value: string): string {
+  const v = value.trim();
+  if (!/^\d+(ms|s|m|h|d)$/.test(v) || Number.parseInt(v, 10) === 0)
+    throw new InvalidArgumentError('a whole number above 0 with a unit: ms, s, m, h or d (e.g. 10m)');
+  return v;
 }
 
 export function parseLimit(value: string): number {

@@ -5,7 +5,7 @@ import type { CompensationState } from '../workflows/saga-types';
 
 const { deadLetteredActions, stagesOf: groupsOf, statusMarks: STATUS_MARKS } = SagaClient;
 import { sagaOfWorkflowType } from '../workflows/sagas';
-import type { CancelOutcome, DeadLetteredCompensation, SagaResult } from './saga-client';
+import type { CancelOutcome, DeadLetteredCompensation, RecoverySweepReport, SagaResult } from './saga-client';
 import { cliOf } from './sagas';
 
 type StepState = SagaView['steps'][number];
@@ -132,7 +132,36 @@ function renderCompensations(state: SagaView | undefined, options: { withReason:
   ];
 }
 
-function cancellability(state: SagaView): string {
+/** Workflow statuses that Temporal gives a run it ended without the saga deciding. */
+const ENDED_WITHOUT_CONSENT = ['TERMINATED', 'TIMED_OUT'];
+const FINAL_SAGA_STATUSES = ['COMPLETED', 'COMPENSATED', 'COMPENSATION_FAILED'];
+
+/**
+ * A run that Temporal ended while the saga had work left (its recovery run not started yet), or a recovery run: what
+ * was left, and which run undoes it.
+ */
+function recoveryLines(view: { workflowStatus: string; runId?: string; state: SagaView }): string[] {
+  const { state } = view;
+  const recovery = state.recovery;
+  if (recovery) {
+    const how = recovery.ended.toLowerCase().replace('_', ' ');
+    const what = recovery.direction === 'forward' ? 'finishes, past the pivot' : 'undoes';
+    return [
+      `  ↺ recovery run${view.runId ? ` ${view.runId}` : ''} of run ${recovery.runId}, ${how} (${recovery.reason})`,
+      `    it ${what}: ${recovery.left.join(', ') || 'nothing left'} (progress read from the run's ${recovery.source})`,
+    ];
+  }
+  if (!ENDED_WITHOUT_CONSENT.includes(view.workflowStatus) || FINAL_SAGA_STATUSES.includes(state.status)) return [];
+  const left = state.steps.filter((s) => s.status === 'COMPLETED' || s.status === 'RUNNING').map((s) => s.name);
+  return [
+    `  ⚠ Temporal ended this run (${view.workflowStatus.toLowerCase().replace('_', ' ')}) while the saga was ${state.status}: nothing has undone it yet`,
+    `    it left: ${left.join(', ') || 'no step that took effect'}; \`recover\` starts its recovery run (or the recovery sweep's schedule will)`,
+  ];
+}
+
+function cancellability(state: SagaView, workflowStatus = 'RUNNING'): string {
+  if (workflowStatus !== 'RUNNING') return `not cancellable: the run ended (workflow ${workflowStatus})`;
+  if (state.status === 'RECOVERING') return 'not cancellable: a recovery run finishes what an ended run left';
   if (state.cancellable) return 'cancellable (cancel compensates the completed steps)';
   if (state.status === 'COMMITTED') return 'not cancellable: past its pivot, it will complete';
   if (state.status === 'COMPENSATING') return 'not cancellable: already compensating';
@@ -153,13 +182,15 @@ function unwindPreview(state: SagaView): string[] {
 export function renderStatus(view: {
   sagaId: string;
   workflowStatus: string;
+  runId?: string;
   uiUrl?: string;
   state: SagaView;
 }): string {
   const { state } = view;
   const lines = [
     `${titled(state.saga, view.sagaId)}: saga ${state.status} (workflow ${view.workflowStatus})${state.currentStep ? `, now: ${state.currentStep}` : ''}`,
-    `  ${cancellability(state)}`,
+    `  ${cancellability(state, view.workflowStatus)}`,
+    ...recoveryLines(view),
   ];
   const f = facts(state);
   if (f) lines.push(`  ${f}`);
@@ -343,4 +374,21 @@ export function renderDecision(view: DecisionView): string {
     accepted,
     `  follow it: ${CLI} status ${view.sagaId}   (or wait for its end: ${CLI} result ${view.sagaId})`,
   ].join('\n');
+}
+
+/** `recover`: what the sweep did, one line per run. */
+export function renderRecoveryReport(report: RecoverySweepReport): string {
+  const how = (ended: string) => ended.toLowerCase().replace('_', ' ');
+  const lines = [
+    ...report.stuck.map(
+      (r) =>
+        `stuck      ${r.sagaId} run ${r.runId}: workflow task failing for ${Math.round(r.failingForMs / 1000)} s (${r.problems.join(', ')})${r.terminated ? '; terminated to recover it' : '; left running (--no-recover-stuck, or not stuck long enough)'}`,
+    ),
+    ...report.recovered.map(
+      (r) => `recovering ${r.sagaId} run ${r.runId} (${how(r.ended)}): recovery run ${r.recoveryRunId}`,
+    ),
+    ...report.skipped.map((r) => `skipped    ${r.sagaId} run ${r.runId} (${how(r.ended)}): ${r.why}`),
+  ];
+  const summary = `${report.recovered.length} recovery run(s) started, ${report.skipped.length} skipped, ${report.stuck.length} stuck run(s) found`;
+  return [...lines, summary].join('\n');
 }

@@ -18,6 +18,7 @@ type Kit = SagaClient<SagaDefinition>;
 export type CancelOutcome = Awaited<ReturnType<Kit['cancel']>>;
 export type SagaWaitResult = Awaited<ReturnType<Kit['endOrOperator']>>;
 export type DeadLetteredCompensation = Awaited<ReturnType<Kit['deadLetters']>>[number];
+export type RecoverySweepReport = Awaited<ReturnType<Kit['recover']>>;
 export type SentDecision = NonNullable<NonNullable<Parameters<Kit['endOrOperator']>[1]>['sent']>;
 
 /** The kit's client over this app's sagas (the task queue matters to starts only). */
@@ -90,6 +91,12 @@ export const awaitSagaEndOrOperator = (
   sagaId: string,
   options: { sent?: SentDecision; pollMs?: number } = {},
 ) => sagaClient(client).endOrOperator(sagaId, options);
+/** Runs the recovery sweep now (on the task queue's workers) and returns its report. */
+export const recoverSagas = (client: Client, taskQueue: string, options: Parameters<Kit['recover']>[0]) =>
+  sagaClient(client, taskQueue).recover(options);
+/** Puts the recovery sweep on a Temporal Schedule (created or updated). */
+export const scheduleRecovery = (client: Client, taskQueue: string, options: Parameters<Kit['scheduleRecovery']>[0]) =>
+  sagaClient(client, taskQueue).scheduleRecovery(options);
 export const listSagas = (client: Client, options: Parameters<Kit['list']>[0]) => sagaClient(client).list(options);
 export const listDeadLetters = (client: Client, options: Parameters<Kit['deadLetters']>[0]) =>
   sagaClient(client).deadLetters(options);

@@ -5,3 +5,5 @@ import { returnSaga as ret } from './return-saga';
 
 export const orderSaga = order.workflow;
 export const returnSaga = ret.workflow;
+// The kit's recovery sweep: finds sagas that Temporal ended without their consent and starts their recovery runs.
+export { sagaRecoverySweep } from 'temporal-saga-kit/workflow';

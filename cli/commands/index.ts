@@ -1,6 +1,7 @@
 import * as cancel from './cancel';
 import * as deadLetters from './dead-letters';
 import * as list from './list';
+import * as recover from './recover';
 import * as replay from './replay';
 import * as result from './result';
 import * as start from './start';
@@ -14,5 +15,6 @@ export const COMMANDS: { register(program: import('commander').Command): void }[
   result,
   list,
   deadLetters,
+  recover,
   replay,
 ];

@@ -13,6 +13,7 @@ async function status(ctx: CommandContext, _opts: object, sagaId: string): Promi
   const view = {
     ...idFields(saga.name, sagaId),
     workflowStatus: description.status.name,
+    runId: description.runId,
     uiUrl: workflowUiLink(ctx.config, sagaId),
     state,
   };

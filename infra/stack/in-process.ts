@@ -44,7 +44,8 @@ export interface InProcessStack {
   services: Record<ServiceName, InProcessService>;
   urls: Record<ServiceName, string>;
   /** Starts a(nother) worker on the task queue; stopped by stop() unless stopped before. */
-  startWorker(): Promise<Worker>;
+  /** Starts a(nother) worker on the task queue; `workflowBundle`: other workflow code than the stack's (a deploy). */
+  startWorker(options?: { workflowBundle?: WorkflowBundleWithSourceMap }): Promise<Worker>;
   stop(): Promise<void>;
 }
 
@@ -61,7 +62,7 @@ export async function startInProcessStack(o: InProcessStackOptions): Promise<InP
     taskQueue,
     services,
     urls,
-    async startWorker() {
+    async startWorker(options = {}) {
       // A connection per worker: the SDK refuses two workers for one task queue on the same connection.
       const connection = await NativeConnection.connect({ address: o.temporal.address, tls: o.workerTls });
       const { worker, close } = await createSagaWorker({
@@ -69,7 +70,10 @@ export async function startInProcessStack(o: InProcessStackOptions): Promise<InP
         namespace: o.temporal.namespace,
         taskQueue,
         activities: { urls, requestTimeoutMs: 10_000, authToken: o.authToken },
-        worker: { workflowBundle: o.workflowBundle, ...(o.dataConverter && { dataConverter: o.dataConverter }) },
+        worker: {
+          workflowBundle: options.workflowBundle ?? o.workflowBundle,
+          ...(o.dataConverter && { dataConverter: o.dataConverter }),
+        },
       });
       workers.push({ worker, running: worker.run(), close: async () => (await close(), await connection.close()) });
       return worker;

@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  ScheduleAlreadyRunning,
+  ScheduleOverlapPolicy,
   WorkflowExecutionAlreadyStartedError,
   WorkflowIdReusePolicy,
   WorkflowUpdateFailedError,
@@ -8,7 +10,7 @@ import {
   type WorkflowHandleWithFirstExecutionRunId,
   type WorkflowStartOptions,
 } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
+import { defaultPayloadConverter, type Duration } from '@temporalio/common';
 import { z } from 'zod';
 import { sagaStateQuery, type SagaDefinition, type SagaTypes, type SagaView } from '../workflow/define';
 import { ACTION_HEADER, type FaultPlan } from '../workflow/headers';
@@ -20,6 +22,7 @@ import {
   type DeadLetteredAction,
   type OperatorDecisionAck,
 } from '../workflow/operator';
+import type { RecoverySweepOptions, RecoverySweepReport } from '../workflow/recovery-sweep';
 import { sagaRunOptionsSchema, type SagaRunOptions } from '../workflow/run-options';
 import { STATUS_MARKS } from '../workflow/marks';
 import { groupsOf } from '../workflow/stages';
@@ -178,6 +181,8 @@ export class SagaClient<S extends SagaDefinition = SagaDefinition> {
     const run = sagaRunOptionsSchema.safeParse(options.run ?? {});
     if (!run.success)
       throw new SagaInputError(`invalid ${saga.name}: options: ${z.prettifyError(run.error).replace(/\n/g, '; ')}`);
+    if (run.data.recover)
+      throw new SagaInputError(`invalid ${saga.name}: options: recover is the recovery sweep's, not a start's`);
     for (const [action, spec] of Object.entries(options.faults ?? {})) {
       if (!(saga.meta.actions as readonly string[]).includes(action))
         throw new SagaInputError(
@@ -382,7 +387,57 @@ export class SagaClient<S extends SagaDefinition = SagaDefinition> {
     });
     return results;
   }
+
+  /**
+   * Runs the recovery sweep now and waits for its report: every saga run that Temporal ended without the saga
+   * deciding (terminated, timed out, or stuck past `stuckAfter`) gets a recovery run that undoes (or, past the pivot,
+   * finishes) what it left. The sweep runs as a workflow on this client's task queue (export sagaRecoverySweep from
+   * the workflows module); a sweep already running is joined, not doubled.
+   */
+  async recover(options: RecoverySweepOptions = {}): Promise<RecoverySweepReport> {
+    const handle = await this.temporal.workflow.start<(o: RecoverySweepOptions) => Promise<RecoverySweepReport>>(
+      RECOVERY_SWEEP_TYPE,
+      {
+        taskQueue: this.taskQueue,
+        workflowId: RECOVERY_SWEEP_ID,
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        args: [options],
+      },
+    );
+    return handle.result();
+  }
+
+  /**
+   * Runs the recovery sweep on a Temporal Schedule, every `every` (created, or updated when it exists). A sweep that
+   * would overlap the previous one is skipped.
+   */
+  async scheduleRecovery(options: RecoverySweepOptions & { every: Duration }): Promise<void> {
+    const { every, ...sweep } = options;
+    const action = {
+      type: 'startWorkflow' as const,
+      workflowType: RECOVERY_SWEEP_TYPE,
+      taskQueue: this.taskQueue,
+      workflowId: RECOVERY_SWEEP_ID,
+      args: [sweep] as [RecoverySweepOptions],
+    };
+    const spec = { intervals: [{ every }] };
+    try {
+      await this.temporal.schedule.create({
+        scheduleId: RECOVERY_SWEEP_ID,
+        spec,
+        action,
+        policies: { overlap: ScheduleOverlapPolicy.SKIP },
+      });
+    } catch (err) {
+      if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+      await this.temporal.schedule.getHandle(RECOVERY_SWEEP_ID).update((previous) => ({ ...previous, spec, action }));
+    }
+  }
 }
+
+/** The recovery sweep's workflow id (and its schedule's id), and its workflow type (recovery-sweep.ts). */
+const RECOVERY_SWEEP_ID = 'saga-recovery-sweep';
+const RECOVERY_SWEEP_TYPE = 'sagaRecoverySweep';
 
 /** Runs `fn` over the items a few at a time; the answers in the items' order. */
 async function inLanes<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {

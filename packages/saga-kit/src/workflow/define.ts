@@ -25,6 +25,7 @@ import {
   type SagaDefaults,
   type SagaRunOptions,
 } from './run-options';
+import { useKeyRoot } from './key-root';
 import { Saga } from './saga';
 import { groupsOf, validateSteps } from './stages';
 import { SAGA_STATUS } from './search-attributes';
@@ -478,6 +479,7 @@ export function defineSaga<I, A, D, S extends string, C extends string, RC, RX>(
           group: b.meta.group,
           run: () => b.run(context(words(b.meta.name), forward.activities)),
           ...(b.compensations.length && {
+            compensationNames: b.compensations.map((c) => c.name),
             compensationName: (why: CompensationContext) => chosen(why).name,
             compensate: (why: CompensationContext) => {
               const c = chosen(why);
@@ -492,12 +494,13 @@ export function defineSaga<I, A, D, S extends string, C extends string, RC, RX>(
         parallelCompensation: config.options?.compensation?.parallel,
         continueOnCompensationError: config.options?.compensation?.continueOnError,
         wroteNothing: config.options?.wroteNothing,
-        deadline: options.deadline ?? defaults.deadline,
+        // A recovery run has no deadline: it only finishes what the run it repairs left.
+        deadline: options.recover ? undefined : (options.deadline ?? defaults.deadline),
         ...(config.options?.deadLetters !== false && {
           deadLetters: deadLetterLog(proxyActivities<DeadLetterActivities>({ ...base, retry: DEAD_LETTER_RETRY })),
         }),
       },
-      { onStateChange: publishStatus() },
+      { onStateChange: publishStatus(options.recover ? 'RECOVERING' : 'RUNNING') },
     );
     setHandler(sagaStateQuery, () => ({
       ...saga.state,
@@ -507,7 +510,9 @@ export function defineSaga<I, A, D, S extends string, C extends string, RC, RX>(
     }));
     installOperatorHandlers(saga);
 
-    const outcome = await saga.run();
+    // A recovery run's activities keep the keys of the run it repairs: what that run did is answered, not redone.
+    if (options.recover) useKeyRoot(options.recover.keyRoot);
+    const outcome = options.recover ? await saga.recover(options.recover) : await saga.run();
     const data = saga.state.data as D;
     return outcome.outcome === 'completed'
       ? config.completed({ input, data })
@@ -534,8 +539,8 @@ export function defineSaga<I, A, D, S extends string, C extends string, RC, RX>(
 }
 
 /** Only status changes are published (a handful per saga), not every step: each upsert is a history event. */
-function publishStatus(): (state: SagaState) => void {
-  let published: string | undefined = 'RUNNING'; // set by the client at start
+function publishStatus(atStart: SagaState['status']): (state: SagaState) => void {
+  let published: string | undefined = atStart; // set by the client (or the recovery sweep) at start
   return (state) => {
     if (state.status === published) return;
     published = state.status;

@@ -19,6 +19,7 @@ export {
   type StepOptions,
 } from './define';
 export type { CompensationContext } from './types';
+export { sagaRecoverySweep } from './recovery-sweep';
 export type { StepFailure } from './failures';
 export { KIT_DEFAULTS, type SagaRunOptions } from './run-options';
 

@@ -6,8 +6,8 @@ import type {
   WorkflowInterceptors,
   WorkflowOutboundCallsInterceptor,
 } from '@temporalio/workflow';
-import { workflowInfo } from '@temporalio/workflow';
 import { currentAction } from './action-scope';
+import { keyRoot } from './key-root';
 import { ACTION_HEADER, FAULT_HEADER, FAULT_PLAN_HEADER, RUN_HEADER, type FaultPlan } from './headers';
 
 /**
@@ -20,7 +20,7 @@ import { ACTION_HEADER, FAULT_HEADER, FAULT_PLAN_HEADER, RUN_HEADER, type FaultP
 export const interceptors = (): WorkflowInterceptors => {
   let plan: FaultPlan = {};
   const withSagaHeaders = (headers: Headers): Headers => {
-    const chain = { ...headers, [RUN_HEADER]: defaultPayloadConverter.toPayload(workflowInfo().firstExecutionRunId) };
+    const chain = { ...headers, [RUN_HEADER]: defaultPayloadConverter.toPayload(keyRoot()) };
     const action = currentAction();
     if (action === undefined) return chain;
     const fault = plan[action];

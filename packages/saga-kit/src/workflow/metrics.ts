@@ -8,6 +8,7 @@ import type { CompensationStatus, SagaState, SagaStatus, StepStatus } from './ty
  * twice.
  *
  *   saga_started                                     counter
+ *   saga_recovered{ended=terminated|timed_out|stuck} a recovery run started for a run Temporal ended (recovery.ts)
  *   saga_ended{outcome=completed|compensated|cancelled|compensation_failed}
  *   saga_dead_lettered{compensation} / {step}        a compensation (or a step after the pivot) parked for an operator
  *   saga_operator_decisions{compensation|step, action=retry|resolve}
@@ -33,6 +34,11 @@ const COMPENSATION_ENDED: Partial<Record<CompensationStatus, string>> = {
 
 export class SagaMetrics {
   private readonly started = metricMeter.createCounter('saga_started', undefined, 'Sagas started');
+  private readonly recovered = metricMeter.createCounter(
+    'saga_recovered',
+    undefined,
+    'Recovery runs started for sagas that Temporal ended without the saga deciding, by how they ended',
+  );
   private readonly ended = metricMeter.createCounter('saga_ended', undefined, 'Sagas ended, by outcome');
   private readonly deadLettered = metricMeter.createCounter(
     'saga_dead_lettered',
@@ -61,7 +67,10 @@ export class SagaMetrics {
   private readonly seen = new Map<string, { status: string; since: number; deadLettered?: boolean }>();
 
   observe(state: SagaState): void {
-    if (this.status === undefined) this.started.add(1);
+    if (this.status === undefined) {
+      if (state.recovery) this.recovered.add(1, { ended: state.recovery.ended.toLowerCase() });
+      else this.started.add(1);
+    }
     if (state.status !== this.status && ENDED[state.status]) {
       const cancelled = state.status === 'COMPENSATED' && state.compensationCause?.cause === 'cancelled';
       this.ended.add(1, { outcome: cancelled ? 'cancelled' : ENDED[state.status]! });

@@ -1,6 +1,7 @@
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { RetryPolicy } from '@temporalio/workflow';
 import { z } from 'zod';
+import { recoveryRequestSchema, type SagaRecoveryRequest } from './recovery';
 
 /**
  * How one saga run executes, separate from its business input: the workflow's second argument. Every saga made with
@@ -50,6 +51,10 @@ export interface SagaRunOptions {
   localActivities?: boolean;
   /** The saga's deadline to reach its pivot; past it, the saga compensates. */
   deadline?: RunDuration;
+  /**
+   * Set by the recovery sweep, never by a start: this run finishes what an ended run left (see SagaClient.recover).
+   */
+  recover?: SagaRecoveryRequest;
 }
 
 export const sagaRunOptionsSchema: z.ZodType<SagaRunOptions> = z
@@ -68,6 +73,8 @@ export const sagaRunOptionsSchema: z.ZodType<SagaRunOptions> = z
     localActivities: z.boolean().optional(),
     /** The saga's deadline to reach its pivot; past it, the saga compensates. */
     deadline: durationSchema.optional(),
+    /** A recovery run's request (the recovery sweep's). */
+    recover: recoveryRequestSchema.optional(),
   })
   .strict();
 

@@ -12,13 +12,15 @@ import { renderDetails } from './details';
 import { SagaMetrics } from './metrics';
 import { deadLetteredActions } from './operator';
 import { asReason } from './reason';
-import { groupsOf, validateSteps } from './stages';
+import { planRecovery, type SagaRecoveryRequest } from './recovery';
+import { compensationName, groupsOf, validateSteps } from './stages';
 import type {
   CompensationContext,
   CompensationState,
   DeadLetterState,
   Duration,
   OperatorDecision,
+  SagaStatus,
   SagaOptions,
   SagaState,
   SagaStep,
@@ -110,9 +112,56 @@ export class Saga {
    * cancellation after compensating a cancelled saga, and SagaCompensationFailed when compensating did not succeed.
    */
   async run(): Promise<SagaOutcome> {
+    return this.forward(groupsOf(this.steps), new Deadline(this.options.deadline));
+  }
+
+  /**
+   * Runs a recovery: finishes what a run that Temporal ended without the saga deciding left (recovery.ts says what
+   * and why). The state shows RECOVERING and the run it repairs until the saga is COMPENSATED or COMPLETED; dead
+   * letters and operator decisions work as in any run.
+   */
+  async recover(request: SagaRecoveryRequest): Promise<SagaOutcome> {
+    const plan = planRecovery(this.steps, request);
+    for (const s of this.state.steps) s.status = plan.steps.get(s.name) ?? 'PENDING';
+    Object.assign(this.state.data, plan.data);
+    this.state.recovery = {
+      runId: request.runId,
+      ended: request.ended,
+      reason: request.reason,
+      source: request.progress.source,
+      left: plan.left,
+      direction: plan.direction,
+    };
+    this.update({ status: 'RECOVERING', cancellable: false });
+    // The ended run's open dead letters: this run takes their actions over (and records its own if they fail again).
+    if (this.options.deadLetters)
+      for (const id of plan.openDeadLetters)
+        await CancellationScope.nonCancellable(() => this.options.deadLetters!.close(id, { status: 'RETRIED' }));
+    if (plan.direction === 'compensate') {
+      await this.compensate(plan.toCompensate, plan.context, plan.done);
+      return { outcome: 'compensated', context: plan.context };
+    }
+    const pivotIndex = this.steps.findIndex((s) => s.kind === 'pivot');
+    this.committed = this.steps.findIndex((s) => s.name === plan.from) > pivotIndex;
+    this.stack.push(...plan.stack);
+    const done = (s: SagaStep) => ['COMPLETED', 'RESOLVED'].includes(this.state.steps[this.steps.indexOf(s)].status);
+    const from = this.steps.findIndex((s) => s.name === plan.from);
+    const stages = groupsOf(this.steps.slice(from < 0 ? this.steps.length : from))
+      .map((stage) => stage.filter((s) => !done(s)))
+      .filter((stage) => stage.length);
+    return this.forward(stages, new Deadline(undefined));
+  }
+
+  /** Set once the pivot succeeded: from then on the saga only goes forward. */
+  private committed = false;
+
+  /** The status while the saga works: a recovery run shows RECOVERING whether it compensates or goes forward. */
+  private inProgress(status: 'COMPENSATING' | 'COMMITTED'): SagaStatus {
+    return this.state.recovery ? 'RECOVERING' : status;
+  }
+
+  private async forward(stages: SagaStep[][], deadline: Deadline): Promise<SagaOutcome> {
     const stack = this.stack;
-    const deadline = new Deadline(this.options.deadline);
-    const stages = groupsOf(this.steps);
     for (const stage of stages) {
       const step = stage[0];
       const stepState = this.state.steps[this.steps.indexOf(step)];
@@ -145,7 +194,8 @@ export class Saga {
       this.update({}, stepState, { status: 'COMPLETED' });
       if (step.kind === 'pivot') {
         stack.length = 0;
-        this.update({ status: 'COMMITTED' });
+        this.committed = true;
+        this.update({ status: this.inProgress('COMMITTED') });
       }
     }
     this.update({ status: 'COMPLETED', currentStep: undefined });
@@ -207,7 +257,7 @@ export class Saga {
     const failed = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [{ i, err: o.reason as unknown }] : []));
     if (!failed.length) return undefined;
     // Retriable members fail only without a dead-letter log (a saga of the pre-log shape): nothing may be compensated.
-    if (this.state.status === 'COMMITTED') throw failed[0].err;
+    if (this.committed) throw failed[0].err;
     // The failure the saga reports: the first member's that was not a cancellation, else the cancellation.
     const primary = deadline.passed ? failed[0] : (failed.find((f) => !isCancellation(f.err)) ?? failed[0]);
     // A member whose failure proves it wrote nothing is not compensated (unwind does the same for the primary).
@@ -245,13 +295,23 @@ export class Saga {
     return { outcome: 'compensated', context };
   }
 
-  private async compensate(steps: SagaStep[], context: CompensationContext): Promise<void> {
+  /** Runs the steps' compensations; `done`: those a run this one recovers had already finished (shown first). */
+  private async compensate(
+    steps: SagaStep[],
+    context: CompensationContext,
+    done: CompensationState[] = [],
+  ): Promise<void> {
     const entries = steps.map((s): CompensationState => ({
       name: compensationName(s, context),
       forStep: s.name,
       status: 'PENDING',
     }));
-    this.update({ status: 'COMPENSATING', cancellable: false, compensations: entries, compensationCause: context });
+    this.update({
+      status: this.inProgress('COMPENSATING'),
+      cancellable: false,
+      compensations: [...done, ...entries],
+      compensationCause: context,
+    });
 
     await CancellationScope.nonCancellable(async () => {
       if (this.options.parallelCompensation) {
@@ -416,7 +476,7 @@ export class Saga {
       );
     }
     const stillWaiting = deadLetteredActions(this.state).some((e) => e.name !== entry.name);
-    this.update({ status: stillWaiting ? 'NEEDS_ATTENTION' : resume }, entry, { status: 'PENDING' });
+    this.update({ status: stillWaiting ? 'NEEDS_ATTENTION' : this.inProgress(resume) }, entry, { status: 'PENDING' });
     return decision;
   }
 
@@ -452,9 +512,4 @@ export class Saga {
     this.metrics.observe(this.state);
     this.hooks.onStateChange?.(this.state);
   }
-}
-
-function compensationName(step: SagaStep, context: CompensationContext): string {
-  if (typeof step.compensationName === 'function') return step.compensationName(context);
-  return step.compensationName ?? `compensate-${step.name}`;
 }

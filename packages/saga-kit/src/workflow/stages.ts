@@ -1,4 +1,4 @@
-import type { SagaStep } from './types';
+import type { CompensationContext, SagaStep } from './types';
 
 /** A saga's shape, checked once where it is defined and again when it runs: the kinds' order, the pivot, the groups. */
 export function validateSteps(steps: SagaStep[]): void {
@@ -35,4 +35,10 @@ export function groupsOf<T extends { group?: string }>(steps: readonly T[]): T[]
     else stages.push([step]);
   }
   return stages;
+}
+
+/** The name of a step's compensation for this cause (a step may have alternatives chosen by why the saga unwinds). */
+export function compensationName(step: SagaStep, context: CompensationContext): string {
+  if (typeof step.compensationName === 'function') return step.compensationName(context);
+  return step.compensationName ?? `compensate-${step.name}`;
 }

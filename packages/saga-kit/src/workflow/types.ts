@@ -42,8 +42,12 @@ export type StepKind = 'compensatable' | 'pivot' | 'retriable';
 
 /** Why compensations run, handed to each compensation so it can record the right business outcome. */
 export interface CompensationContext {
-  /** deadline: the saga's overall deadline passed before its pivot. */
-  cause: 'rejected' | 'cancelled' | 'failed' | 'deadline';
+  /**
+   * deadline: the saga's overall deadline (or the workflow's run timeout) passed before its pivot. terminated: Temporal
+   * stopped the run without the saga's consent (an operator's terminate, or a run stuck on a failing workflow task),
+   * and a recovery run undoes what it left.
+   */
+  cause: 'rejected' | 'cancelled' | 'failed' | 'deadline' | 'terminated';
   /** Human-readable reason, e.g. the service's rejection message. */
   reason: string;
   /** The step whose failure (or the cancellation during which) started the unwinding. */
@@ -64,6 +68,8 @@ export interface SagaStep {
   run: () => Promise<unknown>;
   /** Name of the compensating action, e.g. "release-inventory"; may depend on why the saga compensates. */
   compensationName?: string | ((context: CompensationContext) => string);
+  /** Every name the compensating action may have (its alternatives), for reading a history without the saga's code. */
+  compensationNames?: string[];
   /** The compensating action: normally one activity call. Required for compensatable steps. */
   compensate?: (context: CompensationContext) => Promise<unknown>;
   /** The compensation's retry policy's maximumAttempts, so a dead letter can say how many attempts were made. */
@@ -120,7 +126,8 @@ export type SagaStatus =
   | 'COMPENSATING'
   | 'NEEDS_ATTENTION' // a compensation (or a step after the pivot) is dead-lettered: the saga waits for an operator
   | 'COMPENSATED' // every compensation succeeded (or was resolved by an operator)
-  | 'COMPENSATION_FAILED'; // at least one compensation did not succeed: needs attention
+  | 'COMPENSATION_FAILED' // at least one compensation did not succeed: needs attention
+  | 'RECOVERING'; // a recovery run finishes what a terminated, timed-out or stuck run left (recovery.ts)
 
 /** DEAD_LETTERED and RESOLVED: a step after the pivot that failed for good waits for an operator, as a compensation does. */
 export type StepStatus = 'PENDING' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'DEAD_LETTERED' | 'RESOLVED';
@@ -190,6 +197,27 @@ export interface SagaState {
   compensationCause?: CompensationContext;
   /** What the completed steps returned for later steps (defineSaga's typed data), merged in step order. */
   data: Record<string, unknown>;
+  /** In a recovery run: the run it repairs, how that run ended, and what it left to undo or finish. */
+  recovery?: RecoveryState;
+}
+
+/** How a run ended without the saga's consent: terminated, timed out, or stuck on a failing workflow task. */
+export type EndedWithoutConsent = 'TERMINATED' | 'TIMED_OUT' | 'STUCK';
+
+/** What a recovery run shows about the run it repairs (SagaState.recovery). */
+export interface RecoveryState {
+  /** The run that ended without the saga deciding. */
+  runId: string;
+  /** How it ended. */
+  ended: EndedWithoutConsent;
+  /** Why it ended, as Temporal recorded it (the terminate reason, the timeout, the failing task's error). */
+  reason: string;
+  /** Where the run's progress was read from: its own state (a query replaying it), or its history's events. */
+  source: 'state' | 'history';
+  /** What the run left: the compensations still to run, or the steps after the pivot still to finish. */
+  left: string[];
+  /** What the recovery does about it. */
+  direction: 'compensate' | 'forward';
 }
 
 /**
