@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { DataDirLockedError, DEFAULT_DATA_DIR, PortInUseError, readTokenFile, startLocalStack } from '../infra/stack';
 import { postgresPasswordFile } from '../infra/postgres/local-password';
 import type { LocalPki } from '../infra/temporal/cluster/pki';
+import { connectTemporal, resolveConfig } from '../cli/connect';
+import { scheduleRecovery } from '../cli/saga-client';
 import { flagSetting } from '../services/shared/config';
 import { createLogger } from '../services/shared/logger';
 
@@ -70,6 +72,41 @@ function parseWorkerCount(value: string): number {
   return n;
 }
 
+/** How often the recovery sweep runs: a saga Temporal ended without its consent is repaired within this. */
+const RECOVERY_EVERY = '5m';
+
+/**
+ * Puts the kit's recovery sweep on a Temporal Schedule (created, or updated if an earlier start made it), as the
+ * application (the worker certificate on a secured cluster). Returns the banner's line.
+ */
+async function scheduleRecoverySweep(
+  stack: { temporalAddress: string; namespace: string; taskQueue: string },
+  pki?: LocalPki,
+): Promise<string> {
+  const env = {
+    ...process.env,
+    ...(pki && {
+      TEMPORAL_TLS_CA_PATH: pki.caCert,
+      TEMPORAL_TLS_SERVER_NAME: 'localhost',
+      TEMPORAL_TLS_CERT_PATH: pki.clients.worker.cert,
+      TEMPORAL_TLS_KEY_PATH: pki.clients.worker.key,
+    }),
+  };
+  try {
+    const { client, close } = await connectTemporal(
+      resolveConfig({ address: stack.temporalAddress, namespace: stack.namespace, taskQueue: stack.taskQueue }, env),
+    );
+    try {
+      await scheduleRecovery(client, stack.taskQueue, { every: RECOVERY_EVERY });
+    } finally {
+      await close();
+    }
+    return `  Recovery sweep:   every ${RECOVERY_EVERY} (schedule saga-recovery-sweep); \`npx tsx client.ts recover\` sweeps now`;
+  } catch (err) {
+    return `  Recovery sweep:   NOT scheduled (${(err as Error).message}); run \`npx tsx client.ts recover --every ${RECOVERY_EVERY}\``;
+  }
+}
+
 async function main(): Promise<void> {
   const stack = await startLocalStack({
     dataDir: settings.DATA_DIR,
@@ -84,6 +121,7 @@ async function main(): Promise<void> {
     logger,
     echo: true,
   });
+  const recoveryLine = await scheduleRecoverySweep(stack, stack.pki);
   process.stdout.write(
     [
       '',
@@ -95,6 +133,7 @@ async function main(): Promise<void> {
       `  Temporal server:  ${stack.temporalAddress} (namespace ${stack.namespace}, task queue ${stack.taskQueue})`,
       ...Object.entries(stack.serviceUrls).map(([name, url]) => `  ${name.padEnd(10)} ${url}`),
       `  Metrics:          GET /metrics on ${process.env.WORKER_METRICS_ADDRESS ?? '127.0.0.1:9464'} (worker), ports 9101-9104 (services; <SERVICE>_METRICS_PORT)`,
+      recoveryLine,
       ...(stack.pki ? mtlsBanner(stack.pki) : []),
       `  Data:             ${settings.DATA_DIR} (yours only: mode 0700; PostgreSQL's password in ${postgresPasswordFile(settings.DATA_DIR)})`,
       `  Fault injection:  ${settings.FAULT_INJECTION ? 'on (the x-fault-injection header is honoured)' : 'off (FAULT_INJECTION=true npm start turns it on)'}`,

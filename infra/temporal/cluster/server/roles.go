@@ -4,8 +4,9 @@
 //	system    the server's own worker role (config.yaml, global.tls.systemWorker) and the registration of the
 //	          namespace and search attributes (cluster.ts): everything, as an administrator.
 //	worker    the application: the saga worker (poll, complete, heartbeat, answer queries) and whoever starts and
-//	          cancels sagas on its behalf (the CLI's start and cancel, the demo); reads too. Not updates (decisions
-//	          are the operator's) and not terminate (it would skip the compensations).
+//	          cancels sagas on its behalf (the CLI's start and cancel, the demo); reads too; and the kit's recovery
+//	          sweep, which runs in the worker: it terminates a run stuck on a failing workflow task, starts its recovery
+//	          run, and keeps its own schedule. Not updates (decisions are the operator's).
 //	operator  reads, and the kit's two dead-letter decisions (updates retryCompensation and resolveCompensation),
 //	          nothing else: it cannot start, cancel, terminate or signal a saga.
 //	reader    the read-only calls only: list, count, describe, query, history.
@@ -48,8 +49,13 @@ var workerCalls = methodSet(
 	"ResetStickyTaskQueue", "ShutdownWorker", "RecordWorkerHeartbeat",
 )
 
-// What the application does to sagas from outside: start one, and ask one to cancel (it compensates).
-var applicationCalls = methodSet("StartWorkflowExecution", "RequestCancelWorkflowExecution")
+// What the application does to sagas from outside: start one, and ask one to cancel (it compensates); and what the
+// recovery sweep does: terminate a stuck run (its recovery run then undoes or finishes what it left), and create or
+// update the sweep's schedule.
+var applicationCalls = methodSet(
+	"StartWorkflowExecution", "RequestCancelWorkflowExecution",
+	"TerminateWorkflowExecution", "CreateSchedule", "UpdateSchedule",
+)
 
 func methodSet(names ...string) map[string]bool {
 	set := make(map[string]bool, len(names))
