@@ -112,7 +112,9 @@ export function evaluate(results: LevelFigures[], levels: number[], callTimes: C
   ): Target => {
     if (value == null || !Number.isFinite(value))
       return { name, unit, comparison, target: goal, value: null, met: null, missedBy: null };
-    const met = comparison === '<=' ? value <= goal : value >= goal;
+    // A ratio exactly at its target is met: 100 × 110 / 100 is 110.00000000000001 in floating point.
+    const slack = 1e-9 * Math.max(1, Math.abs(goal));
+    const met = comparison === '<=' ? value <= goal + slack : value >= goal - slack;
     return { name, unit, comparison, target: goal, value, met, missedBy: met ? 0 : Math.abs(value - goal) };
   };
   const pct = (v: number | null) => (v == null ? null : 100 * v);
