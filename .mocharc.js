@@ -16,6 +16,7 @@ const UNIT = [
   'test/package/deep-imports.test.ts',
   'test/cli/render.test.ts',
   'test/cli/cancel-answer.test.ts',
+  'test/bench/targets.test.ts',
   'test/chaos/chaos.test.ts',
   'test/chaos/return-invariants.test.ts',
   'test/docs/*.test.ts',

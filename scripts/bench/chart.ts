@@ -14,6 +14,7 @@ export interface ChartPoint {
 const COLORS: Record<string, string> = {
   plain: '#6b7280',
   floor: '#2563eb',
+  'floor-local': '#0891b2',
   saga: '#16a34a',
   compensated: '#dc2626',
   'saga-local': '#9333ea',

@@ -1,4 +1,4 @@
-import { proxyActivities, type RetryPolicy } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, type RetryPolicy } from '@temporalio/workflow';
 import type { BenchActivities } from './bench-activities';
 import type { OrderActivities } from '../../activities/order-activities';
 import { KIT_DEFAULTS } from 'temporal-saga-kit/workflow';
@@ -9,6 +9,8 @@ import type { Destination, Item } from '../../services/shared/fields';
  *   sagaShapeFloor       the saga's exact shape with no-op activities: seven activities one after another, with the
  *                        saga's start-to-close timeout and retry policies (four before and at the pivot, three after).
  *                        Saga / this floor = what the saga pays beyond Temporal's own cost for that shape.
+ *   sagaShapeFloorLocal  the same seven no-ops as local activities (the saga's options.localActivities): the floor of
+ *                        the saga-local series, so it too is compared with a workflow of its own shape.
  *   plainOrderWorkflow   the saga's seven activities against the real services, called one after another by a plain
  *                        workflow: no saga engine, no compensation bookkeeping, no search-attribute upserts, no
  *                        query handler, no patch marker. Saga / this = the saga engine's own cost.
@@ -26,6 +28,21 @@ const retriableNoop = proxyActivities<BenchActivities>({ startToCloseTimeout: ST
 export async function sagaShapeFloor(): Promise<number> {
   for (let i = 0; i < 4; i++) await forwardNoop.noop();
   for (let i = 0; i < 3; i++) await retriableNoop.noop();
+  return SAGA_SHAPE_ACTIVITIES;
+}
+
+const forwardLocalNoop = proxyLocalActivities<BenchActivities>({
+  startToCloseTimeout: STEP_TIMEOUT,
+  retry: FORWARD_RETRY,
+});
+const retriableLocalNoop = proxyLocalActivities<BenchActivities>({
+  startToCloseTimeout: STEP_TIMEOUT,
+  retry: RETRIABLE_RETRY,
+});
+
+export async function sagaShapeFloorLocal(): Promise<number> {
+  for (let i = 0; i < 4; i++) await forwardLocalNoop.noop();
+  for (let i = 0; i < 3; i++) await retriableLocalNoop.noop();
   return SAGA_SHAPE_ACTIVITIES;
 }
 

@@ -5,10 +5,19 @@
 import type { Client } from '@temporalio/client';
 import { ServiceClient } from '../../activities/service-client';
 import { startSaga, type SagaRequest } from '../../cli/saga-client';
-import { plainOrderWorkflow, SAGA_SHAPE_ACTIVITIES, sagaShapeFloor } from './floor-workflows';
+import { plainOrderWorkflow, SAGA_SHAPE_ACTIVITIES, sagaShapeFloor, sagaShapeFloorLocal } from './floor-workflows';
 import { orderSaga, type OrderSagaResult } from '../../workflows/order-saga';
 
-export const SERIES = ['call-floor', 'plain', 'floor', 'plain-workflow', 'saga', 'compensated', 'saga-local'] as const;
+export const SERIES = [
+  'call-floor',
+  'plain',
+  'floor',
+  'floor-local',
+  'plain-workflow',
+  'saga',
+  'compensated',
+  'saga-local',
+] as const;
 export type SeriesName = (typeof SERIES)[number];
 /** Series that run no workflow: their operations are HTTP calls made by the bench process itself. */
 export const DIRECT_SERIES: readonly SeriesName[] = ['call-floor', 'plain'];
@@ -17,6 +26,8 @@ export const SERIES_LABEL: Record<SeriesName, string> = {
   'call-floor': 'floor of a service call (7 × an HTTP round trip + one PostgreSQL round trip, same app frame)',
   plain: 'plain chain (7 HTTP calls, no Temporal)',
   floor: "Temporal floor of the saga's shape (7 no-op activities, the saga's timeouts and retry policies)",
+  'floor-local':
+    "Temporal floor of saga-local's shape (7 no-op local activities, the saga's timeouts and retry policies)",
   'plain-workflow': "the saga's 7 activities on the real services in a plain workflow (no saga engine)",
   saga: 'order saga, happy path (7 activities)',
   compensated: 'order saga, rejected at the pivot (4 + 3 compensations)',
@@ -133,14 +144,15 @@ export function makeOp(series: SeriesName, ctx: LoadContext): Op {
       };
     }
     case 'floor':
+    case 'floor-local':
       return async (id) => {
-        const n = await ctx.client!.workflow.execute(sagaShapeFloor, {
+        const n = await ctx.client!.workflow.execute(series === 'floor' ? sagaShapeFloor : sagaShapeFloorLocal, {
           taskQueue: ctx.taskQueue,
           workflowId: id,
           args: [],
           ...(ctx.eager ? { requestEagerStart: true } : {}),
         });
-        if (n !== SAGA_SHAPE_ACTIVITIES) throw new Error(`sagaShapeFloor ${id} returned ${n}`);
+        if (n !== SAGA_SHAPE_ACTIVITIES) throw new Error(`${series} ${id} returned ${n}`);
       };
     case 'plain-workflow':
       return async (id) => {

@@ -75,6 +75,10 @@ function main() {
   out.push(
     `| saga / plain workflow (the engine's own cost) | ${pc(r.sagaVsPlainWorkflowThroughput)} | ${pc(r.sagaVsPlainWorkflowP50)} | ${pc(r.sagaVsPlainWorkflowCpu)} |`,
   );
+  out.push(`| saga / floor, Temporal's CPU only (worker + server) | — | — | ${pc(r.sagaVsFloorTemporalCpu)} |`);
+  out.push(
+    `| saga-local / floor-local | ${pc(r.sagaLocalVsFloorLocalThroughput)} | ${pc(r.sagaLocalVsFloorLocalP50)} (${pc(r.sagaLocalVsFloorLocalPlusChainP50)} of floor-local + plain chain) | ${pc(r.sagaLocalVsFloorLocalTemporalCpu)} (worker + server) |`,
+  );
   out.push(`| plain workflow / floor of the saga's shape | ${pc(r.plainWorkflowVsFloorThroughput)} | — | — |`);
   out.push(`| plain workflow / plain chain (durability) | — | ${pc(r.plainWorkflowVsPlainChainP50)} | — |`);
   out.push(`| compensated / happy saga | ${pc(r.compensatedVsHappyThroughput)} | — | — |`);
@@ -86,7 +90,7 @@ function main() {
     `| service call / its floor (HTTP + one PostgreSQL round trip) | — | ${pc(r.callVsCallFloorP50)} (${f(c.p50Ms, 2)} vs ${f(c.floorP50Ms, 2)} ms) | ${pc(r.callVsCallFloorCpu)} (${f(c.cpuMs, 2)} vs ${f(c.floorCpuMs, 2)} ms) |`,
   );
   out.push('');
-  out.push('Targets (issue 13):');
+  out.push('Targets (issue 24: ratios to the floors of the same run; issue 13: absolute figures):');
   out.push('');
   out.push('| target | measured | verdict |');
   out.push('|---|---|---|');
@@ -104,7 +108,7 @@ function main() {
   out.push('');
   out.push('History per run (concurrency 1, mean over the sampled runs):');
   out.push('');
-  out.push('| series | events | bytes | workflow tasks | what differs from the floor |');
+  out.push('| series | events | bytes | workflow tasks | what differs from the floor of its shape |');
   out.push('|---|---|---|---|---|');
   for (const [s, b] of Object.entries(
     run.breakdowns as Record<
@@ -117,14 +121,19 @@ function main() {
     >,
   )) {
     if (!b.medianMs || !b.eventsPerRunByType) continue;
-    const floor = (run.breakdowns.floor?.eventsPerRunByType ?? {}) as Record<string, { count: number; bytes: number }>;
+    // Each series against the floor of its shape: the local series against floor-local, the others against floor.
+    const floorOf = s === 'saga-local' && run.breakdowns['floor-local'] ? 'floor-local' : 'floor';
+    const floor = (run.breakdowns[floorOf]?.eventsPerRunByType ?? {}) as Record<
+      string,
+      { count: number; bytes: number }
+    >;
     const extra = Object.entries(b.eventsPerRunByType)
       .map(([k, v]) => [k, v.count - (floor[k]?.count ?? 0), v.bytes - (floor[k]?.bytes ?? 0)] as const)
       .filter(([, dc, db]) => dc !== 0 || Math.abs(db) > 50)
       .map(([k, dc, db]) => `${k.toLowerCase()} ${dc > 0 ? '+' : ''}${f(dc, 0)} (${db > 0 ? '+' : ''}${db} B)`)
       .join(', ');
     out.push(
-      `| ${s} | ${f(b.medianMs.events, 0)} | ${f(b.historyBytesPerRun, 0)} | ${f(b.medianMs.workflowTasks, 0)} | ${s === 'floor' ? '—' : extra} |`,
+      `| ${s} | ${f(b.medianMs.events, 0)} | ${f(b.historyBytesPerRun, 0)} | ${f(b.medianMs.workflowTasks, 0)} | ${s === 'floor' || s === 'floor-local' ? '—' : extra} |`,
     );
   }
   const p = run.parked;

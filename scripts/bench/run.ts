@@ -1,9 +1,11 @@
 /**
- * `npm run bench`: prints throughput, latency, CPU and memory figures for four series on this machine —
- *   plain        the saga's 7 service calls made directly (keep-alive undici Agent, Idempotency-Key), no Temporal
- *   floor        a workflow of 4 no-op activities (Temporal's own cost)
- *   saga         the order saga, happy path
- *   compensated  the order saga rejected at the pivot (cust-broke): 4 steps + 3 compensations
+ * `npm run bench`: prints throughput, latency, CPU and memory figures for these series (load.ts's SERIES_LABEL) —
+ *   call-floor      7 HTTP round trips + one PostgreSQL round trip each, on the services' own app frame
+ *   plain           the saga's 7 service calls made directly (keep-alive undici Agent, Idempotency-Key), no Temporal
+ *   floor           the saga's shape with 7 no-op activities (Temporal's own cost); floor-local: as local activities
+ *   plain-workflow  the saga's 7 activities in a plain workflow (no saga engine)
+ *   saga            the order saga, happy path; saga-local: its steps as local activities
+ *   compensated     the order saga rejected at the pivot (cust-broke): 4 steps + 3 compensations
  * Each at each concurrency level (closed loop), after a warm-up. The services (+ embedded PostgreSQL), the Temporal
  * dev server and the worker run in child processes so that /proc gives each one's CPU time; the client runs here
  * (or in the worker process with --client-in-worker / --eager).
