@@ -114,6 +114,10 @@ const program = new Command('bench')
     positive,
   )
   .option(
+    '--heap-snapshots <dir>',
+    "with --parked: write the worker's heap snapshots (before, parked) into <dir>; with --worker-option debugMode=true the workflows are in them (scripts/bench/heap-summary.ts compares two)",
+  )
+  .option(
     '--profile-services <dir>',
     'write a V8 CPU profile of the services process into <dir> (node --cpu-prof); summarise it with scripts/bench/profile-top.ts',
   )
@@ -199,6 +203,7 @@ async function main() {
         worker: w.workers[0],
         server: w.server,
         n: o.parked as number,
+        heapSnapshotDir: o.heapSnapshots as string | undefined,
         prefix: `bench-${runId}`,
         concurrency: Math.max(...params.concurrency),
       })
@@ -762,7 +767,11 @@ function printReport(report: any) {
     console.log(
       `\nParked: ${p.sagas} sagas waiting for an operator (parked in ${f(p.startSeconds)} s). Per 1,000 parked sagas: worker heap +${f(p.workerHeapMbPerThousand)} MB, ` +
         `external +${f(p.workerExternalMbPerThousand)} MB, worker RSS +${f(p.workerRssMbPerThousand)} MB (RSS ${f(p.workerRssMbBefore, 0)} MB before, ${f(p.workerRssMbAfterRelease, 0)} MB after the release), server RSS +${f(p.serverRssMbPerThousand)} MB. While idle (${p.idleSeconds} s): worker ${f(p.idleCpuPercent.worker)} % CPU, ` +
-        `server ${f(p.idleCpuPercent.server)} % CPU. Released all in ${f(p.releaseSeconds)} s (${f(p.releasedPerSecond)}/s; dead-letters resolve --all: listed in ${f(p.releaseListSeconds)} s, ${p.releaseDecisions} decisions sent in ${f(p.releaseDecideSeconds)} s).${p.errors.length ? ` Errors: ${p.errors.join('; ')}` : ''}`,
+        `server ${f(p.idleCpuPercent.server)} % CPU.`,
+    );
+    console.log(
+      `Released all in ${f(p.releaseSeconds)} s (${f(p.releasedPerSecond)}/s), as dead-letters resolve --all --yes: ${p.releaseListed} waiting listed in ${f(p.releaseListSeconds, 2)} s (one visibility query), ` +
+        `${p.releaseDecisions} decisions accepted in ${f(p.releaseDecideSeconds)} s (${f(p.decisionsPerSecond)}/s; ${p.lostDecisions} lost, ${p.duplicatedDecisions} duplicated), then unwound in ${f(p.unwindSeconds)} s.${p.errors.length ? ` Errors: ${p.errors.join('; ')}` : ''}`,
     );
   }
 }
