@@ -55,7 +55,8 @@ export async function createSagaWorker(
     dataConverter: payloadDataConverter(loadPayloadCodec()),
     // The kit's interceptors, and tracing's when OTEL_EXPORTER_OTLP_ENDPOINT is set.
     ...withWorkerTracing(interceptors!, { prebuiltBundle }),
-    ...options.worker,
+    // Only the options given: an undefined one (e.g. no cache size) must not unset the kit's.
+    ...Object.fromEntries(Object.entries(options.worker ?? {}).filter(([, value]) => value !== undefined)),
   });
   return { worker, close: () => client.close() };
 }

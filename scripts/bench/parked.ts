@@ -42,6 +42,8 @@ export interface ParkedFigures {
   releaseDecideSeconds: number;
   releaseDecisions: number;
   decisionsPerSecond: number;
+  /** CPU spent while the decisions went out, per decision accepted: what bounds the rate on a machine of one's own. */
+  decideCpuMsPerDecision: { worker: number; server: number };
   /** Parked sagas that got no accepted decision, and decisions accepted twice by one saga: both must be 0. */
   lostDecisions: number;
   duplicatedDecisions: number;
@@ -145,6 +147,7 @@ export async function measureParked(o: {
   progress('listing the dead letters', done);
   const targets = await findBatchTargets(client, { saga: orderSaga, limit: n }, false);
   const listSeconds = (performance.now() - t1) / 1000;
+  const decide0 = { worker: cpuSeconds(o.worker.pid), server: o.server.cpuSeconds() };
   const decisions = await decideAll(
     client,
     targets.filter((t) => t.sagaId.startsWith(`${o.prefix}-parked-`)),
@@ -153,6 +156,7 @@ export async function measureParked(o: {
     o.decisionConcurrency,
   );
   const decideSeconds = (performance.now() - t1) / 1000 - listSeconds;
+  const decide1 = { worker: cpuSeconds(o.worker.pid), server: o.server.cpuSeconds() };
   done = 0;
   const released = await runBatch(
     async (id) => {
@@ -189,6 +193,10 @@ export async function measureParked(o: {
     releaseDecideSeconds: decideSeconds,
     releaseDecisions: resolved,
     decisionsPerSecond: resolved / decideSeconds,
+    decideCpuMsPerDecision: {
+      worker: (1000 * (decide1.worker - decide0.worker)) / resolved,
+      server: (1000 * (decide1.server - decide0.server)) / resolved,
+    },
     lostDecisions: ok - resolvedSagas,
     duplicatedDecisions: resolved - resolvedSagas,
     unwindSeconds: releaseSeconds - listSeconds - decideSeconds,

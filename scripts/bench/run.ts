@@ -78,7 +78,11 @@ const program = new Command('bench')
     keyValues,
     {},
   )
-  .option('--max-cached-workflows <n>', 'worker: sticky cache size (SDK default if unset)', positive)
+  .option(
+    '--max-cached-workflows <n>',
+    'worker: sticky cache size (default: sized from SAGA_WORKER_CACHE_MB)',
+    positive,
+  )
   .option(
     '--max-concurrent-activities <n>',
     'worker: maxConcurrentActivityTaskExecutions (SDK default if unset)',
@@ -275,7 +279,7 @@ async function readParams() {
       ...parseJsonValues(o.dynamicConfig as Record<string, string>),
     } as Record<string, unknown>,
     worker: {
-      maxCachedWorkflows: o.maxCachedWorkflows ?? 'sdk default',
+      maxCachedWorkflows: o.maxCachedWorkflows ?? 'from SAGA_WORKER_CACHE_MB',
       maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? 'sdk default',
       maxConcurrentWorkflowTaskExecutions: o.maxConcurrentWorkflowTasks ?? 'sdk default',
       workflowTaskPollers: o.workflowPollers ?? 'sdk default',
@@ -771,7 +775,7 @@ function printReport(report: any) {
     );
     console.log(
       `Released all in ${f(p.releaseSeconds)} s (${f(p.releasedPerSecond)}/s), as dead-letters resolve --all --yes: ${p.releaseListed} waiting listed in ${f(p.releaseListSeconds, 2)} s (one visibility query), ` +
-        `${p.releaseDecisions} decisions accepted in ${f(p.releaseDecideSeconds)} s (${f(p.decisionsPerSecond)}/s; ${p.lostDecisions} lost, ${p.duplicatedDecisions} duplicated), then unwound in ${f(p.unwindSeconds)} s.${p.errors.length ? ` Errors: ${p.errors.join('; ')}` : ''}`,
+        `${p.releaseDecisions} decisions accepted in ${f(p.releaseDecideSeconds)} s (${f(p.decisionsPerSecond)}/s; ${p.lostDecisions} lost, ${p.duplicatedDecisions} duplicated; CPU per decision: worker ${f(p.decideCpuMsPerDecision.worker)} ms, server ${f(p.decideCpuMsPerDecision.server)} ms), then unwound in ${f(p.unwindSeconds)} s.${p.errors.length ? ` Errors: ${p.errors.join('; ')}` : ''}`,
     );
   }
 }
