@@ -55,7 +55,7 @@ export interface BatchResult extends BatchTarget {
 const CONCURRENCY = 32;
 
 /** Whether a batch can go without each dead letter's details: nothing to show, nothing to filter on. */
-export const needsDetails = (options: Pick<BatchOptions, 'compensation' | 'errorType' | 'dryRun' | 'yes'>) =>
+const needsDetails = (options: Pick<BatchOptions, 'compensation' | 'errorType' | 'dryRun' | 'yes'>) =>
   options.compensation !== undefined || options.errorType !== undefined || options.dryRun === true || !options.yes;
 
 /**
