@@ -9,6 +9,7 @@ import {
   describeTemporalConfig,
   loadActivityConfig,
   loadTemporalConfig,
+  loadWorkerCacheMemoryMb,
   temporalConnectionOptions,
   type ActivityConfig,
 } from './runtime/config';
@@ -42,6 +43,8 @@ export async function createSagaWorker(
     ...(prebuiltBundle ? { workflowBundle: options.worker!.workflowBundle } : { workflowsPath: SAGA_WORKFLOWS_PATH }),
     activities: { ...createSagaActivities(client), ...options.extraActivities },
     deadLetters: createDeadLetterPort(client),
+    // A bounded sticky cache (SAGA_WORKER_CACHE_MB): parked sagas leave it instead of holding a megabyte each.
+    cacheMemoryMb: loadWorkerCacheMemoryMb(),
   });
   const worker = await Worker.create({
     connection: options.connection,
@@ -52,7 +55,8 @@ export async function createSagaWorker(
     dataConverter: payloadDataConverter(loadPayloadCodec()),
     // The kit's interceptors, and tracing's when OTEL_EXPORTER_OTLP_ENDPOINT is set.
     ...withWorkerTracing(interceptors!, { prebuiltBundle }),
-    ...options.worker,
+    // Only the options given: an undefined one (e.g. no cache size) must not unset the kit's.
+    ...Object.fromEntries(Object.entries(options.worker ?? {}).filter(([, value]) => value !== undefined)),
   });
   return { worker, close: () => client.close() };
 }

@@ -63,6 +63,15 @@ export function parseDuration(value: string): string {
   return v;
 }
 
+/** A parser for a whole number from 1 to `max`. */
+export const wholeNumberUpTo =
+  (max: number) =>
+  (value: string): number => {
+    if (!/^\d+$/.test(value.trim()) || Number(value) < 1 || Number(value) > max)
+      throw new InvalidArgumentError(`a whole number from 1 to ${max}`);
+    return Number(value);
+  };
+
 export function parseLimit(value: string): number {
   if (!/^\d+$/.test(value.trim()) || Number(value) < 1 || Number(value) > 1000)
     throw new InvalidArgumentError('a whole number from 1 to 1000');

@@ -7,13 +7,7 @@ const STATUS_MARKS = SagaClient.statusMarks;
 import { CliError, EXIT } from './errors';
 import { startCountBar } from './progress-bar';
 import type { CommandContext, CommandResult } from './run';
-import {
-  listDeadLetters,
-  OperatorDecisionRefusedError,
-  resolveCompensation,
-  retryCompensation,
-  type DeadLetteredCompensation,
-} from './saga-client';
+import { decideMany, listDeadLetters, listSagas, type DeadLetteredCompensation } from './saga-client';
 
 /**
  * `dead-letters retry --all` / `dead-letters resolve --all --reason ...`: one operator decision for every waiting
@@ -21,6 +15,9 @@ import {
  * would be touched; otherwise the operator confirms (unless --yes), the decisions go out a few at a time with a
  * progress bar, and each saga's result is printed. Each decision is the same validated update the single-saga
  * command sends, so a saga that no longer waits refuses it and nothing else changes.
+ * With --yes and no filter on the dead letters, nothing needs each one's details: the waiting sagas come from one
+ * visibility query (SagaStatus) and each decision names no action, the saga applies it to the one that waits.
+ * Otherwise (a dry run, a confirmation, --compensation or --error-type) each saga's state is read first.
  */
 export interface BatchOptions {
   /** Only this saga type (dead-letters' --saga). */
@@ -30,30 +27,50 @@ export interface BatchOptions {
   limit: number;
   dryRun?: boolean;
   yes?: boolean;
+  /** How many decisions are in flight at once (default CONCURRENCY). */
+  concurrency?: number;
 }
 
 export type BatchDecision = { action: 'retry' } | { action: 'resolve'; reason: string };
 
+/** A dead letter to decide; only the saga id when the batch needs no details (the saga knows what waits). */
 export interface BatchTarget {
   sagaId: string;
-  compensation: string;
-  errorType: string;
-  round: number;
-  lastError: string;
+  compensation?: string;
+  errorType?: string;
+  round?: number;
+  lastError?: string;
 }
 
 export interface BatchResult extends BatchTarget {
+  compensation: string;
   outcome: 'retried' | 'resolved' | 'refused' | 'failed';
   message?: string;
 }
 
-/** How many decisions are in flight at once: quick for hundreds of sagas, gentle on the server and the workers. */
-const CONCURRENCY = 8;
+/**
+ * How many decisions are in flight at once: each one is a workflow task on a worker (a replay when the saga was
+ * evicted from its cache), so enough to keep a worker's workflow task slots busy, bounded for the server's sake.
+ */
+const CONCURRENCY = 32;
 
+/** Whether a batch can go without each dead letter's details: nothing to show, nothing to filter on. */
+const needsDetails = (options: Pick<BatchOptions, 'compensation' | 'errorType' | 'dryRun' | 'yes'>) =>
+  options.compensation !== undefined || options.errorType !== undefined || options.dryRun === true || !options.yes;
+
+/**
+ * The batch's targets. With `details`, every dead letter with its compensation, round and error (each waiting
+ * saga's state read); without, only the waiting sagas, from one visibility query on SagaStatus.
+ */
 export async function findBatchTargets(
   client: Client,
   options: Pick<BatchOptions, 'saga' | 'compensation' | 'errorType' | 'limit'>,
+  details = true,
 ): Promise<BatchTarget[]> {
+  if (!details) {
+    const waiting = await listSagas(client, { saga: options.saga, status: 'NEEDS_ATTENTION', limit: options.limit });
+    return waiting.map((info) => ({ sagaId: info.workflowId }));
+  }
   const waiting: DeadLetteredCompensation[] = await listDeadLetters(client, {
     saga: options.saga,
     limit: options.limit,
@@ -73,6 +90,7 @@ export async function findBatchTargets(
     }));
 }
 
+/** Sends the decision to every target, `concurrency` at a time; each result with its target's details. */
 export async function decideAll(
   client: Client,
   targets: BatchTarget[],
@@ -80,26 +98,13 @@ export async function decideAll(
   onDone: (result: BatchResult) => void,
   concurrency = CONCURRENCY,
 ): Promise<BatchResult[]> {
-  const results: BatchResult[] = [];
-  let next = 0;
-  const lane = async () => {
-    while (next < targets.length) {
-      const target = targets[next++];
-      let result: BatchResult;
-      try {
-        if (decision.action === 'retry') await retryCompensation(client, target.sagaId, target.compensation);
-        else await resolveCompensation(client, target.sagaId, decision.reason, target.compensation);
-        result = { ...target, outcome: decision.action === 'retry' ? 'retried' : 'resolved' };
-      } catch (err) {
-        const message = (err as Error).message;
-        result = { ...target, outcome: err instanceof OperatorDecisionRefusedError ? 'refused' : 'failed', message };
-      }
-      results.push(result);
-      onDone(result);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, targets.length) }, lane));
-  return results;
+  const bySaga = new Map(targets.map((t) => [`${t.sagaId}\0${t.compensation ?? ''}`, t]));
+  const withDetails = (r: Awaited<ReturnType<typeof decideMany>>[number]): BatchResult => ({
+    ...(bySaga.get(`${r.sagaId}\0${r.compensation}`) ?? bySaga.get(`${r.sagaId}\0`)),
+    ...r,
+  });
+  const results = await decideMany(client, targets, decision, (r) => onDone(withDetails(r)), concurrency);
+  return results.map(withDetails);
 }
 
 /** Asks on the terminal (stderr, so --json output stays one document); anything but y/yes, or no answer, is no. */
@@ -122,7 +127,13 @@ const oneLine = (text: string, max = 60) => {
 function renderTargets(targets: BatchTarget[]): string {
   const rows = [
     ['SAGA', 'COMPENSATION', 'ROUND', 'ERROR TYPE', 'LAST ERROR'],
-    ...targets.map((t) => [t.sagaId, t.compensation, String(t.round), t.errorType, oneLine(t.lastError)]),
+    ...targets.map((t) => [
+      t.sagaId,
+      t.compensation ?? '',
+      String(t.round ?? ''),
+      t.errorType ?? '',
+      oneLine(t.lastError ?? ''),
+    ]),
   ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows
@@ -141,14 +152,17 @@ export async function batchDecision(
   opts: BatchOptions,
 ): Promise<CommandResult> {
   const client = await ctx.client();
-  const targets = await findBatchTargets(client, opts);
+  const targets = await findBatchTargets(client, opts, needsDetails(opts));
   const filters = [
     opts.compensation && `compensation ${opts.compensation}`,
     opts.errorType && `error type ${opts.errorType}`,
   ]
     .filter(Boolean)
     .join(', ');
-  const what = `${targets.length} dead-lettered compensation(s) in ${new Set(targets.map((t) => t.sagaId)).size} saga(s)${filters ? ` (${filters})` : ''}`;
+  const sagas = new Set(targets.map((t) => t.sagaId)).size;
+  const what = needsDetails(opts)
+    ? `${targets.length} dead-lettered compensation(s) in ${sagas} saga(s)${filters ? ` (${filters})` : ''}`
+    : `the dead-lettered compensation(s) of ${sagas} waiting saga(s)`;
   const verb = decision.action === 'retry' ? 'retry' : 'resolve';
   if (!targets.length) {
     ctx.say(`No dead-lettered compensation waits${filters ? ` with ${filters}` : ''}: nothing to ${verb}.`);
@@ -178,10 +192,16 @@ export async function batchDecision(
   const bar = ctx.json
     ? undefined
     : startCountBar(decision.action === 'retry' ? 'Retrying' : 'Resolving', targets.length);
-  const results = await decideAll(client, targets, decision, (r) => {
-    bar?.log(renderResult(r));
-    bar?.increment(r.sagaId);
-  }).finally(() => bar?.stop());
+  const results = await decideAll(
+    client,
+    targets,
+    decision,
+    (r) => {
+      bar?.log(renderResult(r));
+      bar?.increment(r.sagaId);
+    },
+    opts.concurrency,
+  ).finally(() => bar?.stop());
   const count = (o: BatchResult['outcome']) => results.filter((r) => r.outcome === o).length;
   const done = count('retried') + count('resolved');
   ctx.say(

@@ -109,5 +109,17 @@ export const retryCompensation = (client: Client, sagaId: string, compensation?:
 export const resolveCompensation = (client: Client, sagaId: string, reason: string, compensation?: string) =>
   sagaClient(client).decide(sagaId, { action: 'resolve', reason }, compensation);
 
+/**
+ * One decision for many waiting sagas, `concurrency` at a time; a target without a compensation is decided on the one
+ * its saga waits on.
+ */
+export const decideMany = (
+  client: Client,
+  targets: readonly { sagaId: string; compensation?: string }[],
+  decision: Parameters<Kit['decideMany']>[1],
+  onDone: Parameters<Kit['decideMany']>[2],
+  concurrency?: number,
+) => sagaClient(client).decideMany(targets, decision, onDone, { concurrency });
+
 /** The saga action (step or compensation) an activity-scheduled event served: the kit's header on it. */
 export const actionOfScheduledActivity = SagaClient.actionOf;

@@ -228,3 +228,18 @@ export function loadActivityConfig(env: NodeJS.ProcessEnv = process.env): Activi
   );
   return { urls, requestTimeoutMs: c.SERVICE_REQUEST_TIMEOUT_MS, authToken: c.SERVICE_AUTH_TOKEN };
 }
+
+/**
+ * SAGA_WORKER_CACHE_MB: the memory a worker spends on cached sagas (the kit sizes its sticky cache from it). Bounded
+ * so that sagas parked for an operator, which the cache evicts first, cost replays later instead of resident memory.
+ */
+export function loadWorkerCacheMemoryMb(env: NodeJS.ProcessEnv = process.env): number {
+  return parse(
+    z.object({ SAGA_WORKER_CACHE_MB: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_WORKER_CACHE_MB) }),
+    env,
+    'worker cache',
+  ).SAGA_WORKER_CACHE_MB;
+}
+
+/** 128 MB: about 250 sagas, several times what a worker runs at once; the rest replay when they have work. */
+const DEFAULT_WORKER_CACHE_MB = 128;

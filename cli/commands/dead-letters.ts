@@ -3,7 +3,7 @@ import type { SagaDefinition } from 'temporal-saga-kit/workflow';
 import { SagaClient } from 'temporal-saga-kit/client';
 import { SAGA_LIST } from '../../workflows/sagas';
 import { MAX_REASON_LENGTH } from '../../services/shared/fields';
-import { checkReason, parseCompensation, parseErrorType, parseLimit, parseSagaName } from '../args';
+import { checkReason, parseCompensation, parseErrorType, parseLimit, parseSagaName, wholeNumberUpTo } from '../args';
 import { batchDecision, type BatchOptions } from '../batch-decisions';
 import { CliError, EXIT } from '../errors';
 import { idFields, renderDeadLetters, renderDecision, renderResult, type DecisionView } from '../render';
@@ -104,8 +104,8 @@ function checkBatch(opts: DecisionCommandOptions, sagaId: string | undefined): v
   if (opts.all && sagaId) throw new CliError('give a saga id or --all, not both', EXIT.USAGE, 'usage');
   if (!opts.all && !sagaId)
     throw new CliError('give a saga id, or --all for every waiting dead letter', EXIT.USAGE, 'usage');
-  if (!opts.all && (opts.errorType || opts.dryRun || opts.yes || opts.saga))
-    throw new CliError('--saga, --error-type, --dry-run and --yes go with --all', EXIT.USAGE, 'usage');
+  if (!opts.all && (opts.errorType || opts.dryRun || opts.yes || opts.saga || opts.concurrency))
+    throw new CliError('--saga, --error-type, --dry-run, --yes and --concurrency go with --all', EXIT.USAGE, 'usage');
   if (opts.all && opts.wait)
     throw new CliError(
       '--wait is for one saga; with --all, follow them with dead-letters list or list',
@@ -133,8 +133,11 @@ async function deadLettersResolve(
   return sendDecision(ctx, sagaId!, { action: 'resolve', reason }, opts);
 }
 
-/** How many waiting sagas --all looks at, unless --limit says otherwise. */
-const BATCH_LIMIT = 1000;
+/**
+ * How many waiting sagas --all looks at, unless --limit says otherwise: found with one visibility query, thousands
+ * are listed in seconds (after an outage, all of them are what the operator wants).
+ */
+const BATCH_LIMIT = 10_000;
 
 /** --all and its filters, on both retry and resolve. */
 function batchOptions(command: Command): Command {
@@ -152,7 +155,12 @@ function batchOptions(command: Command): Command {
     )
     .option('--dry-run', 'with --all: list what would be touched, send nothing')
     .option('--yes', 'with --all: do not ask for confirmation')
-    .option('--limit <n>', `with --all: look at most at this many waiting sagas (default ${BATCH_LIMIT})`, parseLimit);
+    .option(
+      '--limit <n>',
+      `with --all: look at most at this many waiting sagas (default ${BATCH_LIMIT})`,
+      wholeNumberUpTo(100_000),
+    )
+    .option('--concurrency <n>', 'with --all: decisions in flight at once (default 32)', wholeNumberUpTo(256));
 }
 
 export function register(program: Command): void {

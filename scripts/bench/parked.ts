@@ -5,8 +5,11 @@
  * pivot, then cancel-shipment answers 422): each compensates, dead-letters cancel-shipment and waits for an operator
  * (NEEDS_ATTENTION), cached in the worker. Measured: the worker's heap and RSS and the server's RSS per parked saga
  * (after a full GC in the worker), the CPU the worker and the server spend while the sagas sit idle, and the time to
- * release them all (an operator's resolve update to each, then every saga ends REJECTED).
+ * release them all the way `dead-letters resolve --all --yes` does (the waiting sagas from one visibility query,
+ * then a resolve update to each, naming no compensation: the saga applies it to the one that waits), then every saga
+ * ends REJECTED. The decisions are timed apart from the unwinding that follows (at the saga's own rate).
  */
+import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { startSaga, type SagaRequest } from '../../cli/saga-client';
 import { orderSaga, type OrderSagaResult } from '../../workflows/order-saga';
@@ -32,17 +35,31 @@ export interface ParkedFigures {
   idleCpuPercent: { worker: number; server: number };
   /** The whole release: listing the dead letters, the decisions, and every saga's end. */
   releaseSeconds: number;
-  /** Finding them (`findBatchTargets`: the NEEDS_ATTENTION sagas, then each one's state). */
+  /** Finding them (`findBatchTargets` without details: one visibility query on SagaStatus = NEEDS_ATTENTION). */
   releaseListSeconds: number;
-  /** Sending the resolve updates (`decideAll`), once listed. */
+  releaseListed: number;
+  /** Sending the resolve updates (`decideAll`), once listed: each accepted by its saga (a replay if evicted). */
   releaseDecideSeconds: number;
   releaseDecisions: number;
+  decisionsPerSecond: number;
+  /** CPU spent while the decisions went out, per decision accepted: what bounds the rate on a machine of one's own. */
+  decideCpuMsPerDecision: { worker: number; server: number };
+  /** Parked sagas that got no accepted decision, and decisions accepted twice by one saga: both must be 0. */
+  lostDecisions: number;
+  duplicatedDecisions: number;
+  /** From the last decision accepted to every saga ended: the unwinding, at the saga's own rate. */
+  unwindSeconds: number;
   releasedPerSecond: number;
   errors: string[];
 }
 
 async function workerMemory(worker: WorkerProcess): Promise<WorkerMemory> {
   return (await askWorker(worker, { kind: 'memory' }, 'memory')).memory;
+}
+
+/** A heap snapshot of the worker's main isolate into `dir` (summarise two with scripts/bench/heap-summary.ts). */
+async function heapSnapshot(worker: WorkerProcess, dir: string | undefined, name: string): Promise<void> {
+  if (dir) await askWorker(worker, { kind: 'heap-snapshot', file: path.resolve(dir, name) }, 'heap-snapshot');
 }
 
 const IDLE_SECONDS = 10;
@@ -73,6 +90,13 @@ export async function measureParked(o: {
   n: number;
   prefix: string;
   concurrency: number;
+  /**
+   * Where to write the worker's heap snapshots (before parking, parked): of its main isolate, so run the worker with
+   * `--worker-option debugMode=true` for the workflows to be in it.
+   */
+  heapSnapshotDir?: string;
+  /** Decisions in flight at once (the CLI's default when unset). */
+  decisionConcurrency?: number;
   /** Called as the measurement moves on: the phase, and how many of the N sagas it has done. */
   progress?: (phase: string, done: number) => void;
 }): Promise<ParkedFigures> {
@@ -81,6 +105,7 @@ export async function measureParked(o: {
   let done = 0;
   const tick = (phase: string) => () => progress(phase, ++done);
   const ids = Array.from({ length: n }, (_, i) => `${o.prefix}-parked-${i}`);
+  await heapSnapshot(o.worker, o.heapSnapshotDir, 'before.heapsnapshot');
   const memBefore = await workerMemory(o.worker);
   const serverRssBefore = o.server.rssKb();
 
@@ -112,6 +137,7 @@ export async function measureParked(o: {
   await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
   const idle1 = { worker: cpuSeconds(o.worker.pid), server: o.server.cpuSeconds() };
   const memParked = await workerMemory(o.worker);
+  await heapSnapshot(o.worker, o.heapSnapshotDir, 'parked.heapsnapshot');
   const serverRssParked = o.server.rssKb();
 
   // Released as an operator would, with the batch decision (`dead-letters resolve --all --yes`): list the waiting
@@ -119,16 +145,18 @@ export async function measureParked(o: {
   const t1 = performance.now();
   done = 0;
   progress('listing the dead letters', done);
-  const targets = await findBatchTargets(client, { saga: orderSaga, limit: n });
+  const targets = await findBatchTargets(client, { saga: orderSaga, limit: n }, false);
   const listSeconds = (performance.now() - t1) / 1000;
+  const decide0 = { worker: cpuSeconds(o.worker.pid), server: o.server.cpuSeconds() };
   const decisions = await decideAll(
     client,
     targets.filter((t) => t.sagaId.startsWith(`${o.prefix}-parked-`)),
     { action: 'resolve', reason: 'bench: shipment cancelled by hand' },
     tick('resolving'),
-    o.concurrency,
+    o.decisionConcurrency,
   );
   const decideSeconds = (performance.now() - t1) / 1000 - listSeconds;
+  const decide1 = { worker: cpuSeconds(o.worker.pid), server: o.server.cpuSeconds() };
   done = 0;
   const released = await runBatch(
     async (id) => {
@@ -140,6 +168,8 @@ export async function measureParked(o: {
     tick('released, ending'),
   );
   const releaseSeconds = (performance.now() - t1) / 1000;
+  const resolved = decisions.filter((d) => d.outcome === 'resolved').length;
+  const resolvedSagas = new Set(decisions.filter((d) => d.outcome === 'resolved').map((d) => d.sagaId)).size;
   const memReleased = await workerMemory(o.worker);
   const ok = started.latenciesMs.length;
   const perThousand = (mb: number) => (ok ? (1000 * mb) / ok : NaN);
@@ -159,8 +189,17 @@ export async function measureParked(o: {
     },
     releaseSeconds,
     releaseListSeconds: listSeconds,
+    releaseListed: targets.length,
     releaseDecideSeconds: decideSeconds,
-    releaseDecisions: decisions.filter((d) => d.outcome === 'resolved').length,
+    releaseDecisions: resolved,
+    decisionsPerSecond: resolved / decideSeconds,
+    decideCpuMsPerDecision: {
+      worker: (1000 * (decide1.worker - decide0.worker)) / resolved,
+      server: (1000 * (decide1.server - decide0.server)) / resolved,
+    },
+    lostDecisions: ok - resolvedSagas,
+    duplicatedDecisions: resolved - resolvedSagas,
+    unwindSeconds: releaseSeconds - listSeconds - decideSeconds,
     releasedPerSecond: released.latenciesMs.length / releaseSeconds,
     errors: [
       ...started.errors,

@@ -152,7 +152,9 @@ function main() {
           `Releasing all with the batch decision (\`dead-letters resolve --all\`: one resolve update each, then each saga ends REJECTED): ${f(p.releaseSeconds)} s, ${f(p.releasedPerSecond)} sagas/s` +
           (p.releaseListSeconds == null
             ? '.'
-            : ` (listing the dead letters ${f(p.releaseListSeconds)} s, sending ${p.releaseDecisions} decisions ${f(p.releaseDecideSeconds)} s, the sagas' compensations the rest).`),
+            : p.decisionsPerSecond == null
+              ? ` (listing the dead letters ${f(p.releaseListSeconds)} s, sending ${p.releaseDecisions} decisions ${f(p.releaseDecideSeconds)} s, the sagas' compensations the rest).`
+              : ` (listing the ${p.releaseListed} waiting sagas with one visibility query ${f(p.releaseListSeconds, 2)} s; ${p.releaseDecisions} decisions accepted in ${f(p.releaseDecideSeconds)} s, ${f(p.decisionsPerSecond)}/s, ${p.lostDecisions} lost, ${p.duplicatedDecisions} duplicated, worker CPU ${f(p.decideCpuMsPerDecision.worker)} ms each; the unwinding that follows ${f(p.unwindSeconds)} s).`),
       ),
     );
   }

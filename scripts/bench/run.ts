@@ -80,7 +80,11 @@ const program = new Command('bench')
     keyValues,
     {},
   )
-  .option('--max-cached-workflows <n>', 'worker: sticky cache size (SDK default if unset)', positive)
+  .option(
+    '--max-cached-workflows <n>',
+    'worker: sticky cache size (default: sized from SAGA_WORKER_CACHE_MB)',
+    positive,
+  )
   .option(
     '--max-concurrent-activities <n>',
     'worker: maxConcurrentActivityTaskExecutions (SDK default if unset)',
@@ -114,6 +118,10 @@ const program = new Command('bench')
     '--parked <n>',
     'after the series: park N sagas waiting for an operator, measure memory and idle CPU, then release them all',
     positive,
+  )
+  .option(
+    '--heap-snapshots <dir>',
+    "with --parked: write the worker's heap snapshots (before, parked) into <dir>; with --worker-option debugMode=true the workflows are in them (scripts/bench/heap-summary.ts compares two)",
   )
   .option(
     '--profile-services <dir>',
@@ -201,6 +209,7 @@ async function main() {
         worker: w.workers[0],
         server: w.server,
         n: o.parked as number,
+        heapSnapshotDir: o.heapSnapshots as string | undefined,
         prefix: `bench-${runId}`,
         concurrency: Math.max(...params.concurrency),
       })
@@ -272,7 +281,7 @@ async function readParams() {
       ...parseJsonValues(o.dynamicConfig as Record<string, string>),
     } as Record<string, unknown>,
     worker: {
-      maxCachedWorkflows: o.maxCachedWorkflows ?? 'sdk default',
+      maxCachedWorkflows: o.maxCachedWorkflows ?? 'from SAGA_WORKER_CACHE_MB',
       maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? 'sdk default',
       maxConcurrentWorkflowTaskExecutions: o.maxConcurrentWorkflowTasks ?? 'sdk default',
       workflowTaskPollers: o.workflowPollers ?? 'sdk default',
@@ -764,7 +773,11 @@ function printReport(report: any) {
     console.log(
       `\nParked: ${p.sagas} sagas waiting for an operator (parked in ${f(p.startSeconds)} s). Per 1,000 parked sagas: worker heap +${f(p.workerHeapMbPerThousand)} MB, ` +
         `external +${f(p.workerExternalMbPerThousand)} MB, worker RSS +${f(p.workerRssMbPerThousand)} MB (RSS ${f(p.workerRssMbBefore, 0)} MB before, ${f(p.workerRssMbAfterRelease, 0)} MB after the release), server RSS +${f(p.serverRssMbPerThousand)} MB. While idle (${p.idleSeconds} s): worker ${f(p.idleCpuPercent.worker)} % CPU, ` +
-        `server ${f(p.idleCpuPercent.server)} % CPU. Released all in ${f(p.releaseSeconds)} s (${f(p.releasedPerSecond)}/s; dead-letters resolve --all: listed in ${f(p.releaseListSeconds)} s, ${p.releaseDecisions} decisions sent in ${f(p.releaseDecideSeconds)} s).${p.errors.length ? ` Errors: ${p.errors.join('; ')}` : ''}`,
+        `server ${f(p.idleCpuPercent.server)} % CPU.`,
+    );
+    console.log(
+      `Released all in ${f(p.releaseSeconds)} s (${f(p.releasedPerSecond)}/s), as dead-letters resolve --all --yes: ${p.releaseListed} waiting listed in ${f(p.releaseListSeconds, 2)} s (one visibility query), ` +
+        `${p.releaseDecisions} decisions accepted in ${f(p.releaseDecideSeconds)} s (${f(p.decisionsPerSecond)}/s; ${p.lostDecisions} lost, ${p.duplicatedDecisions} duplicated; CPU per decision: worker ${f(p.decideCpuMsPerDecision.worker)} ms, server ${f(p.decideCpuMsPerDecision.server)} ms), then unwound in ${f(p.unwindSeconds)} s.${p.errors.length ? ` Errors: ${p.errors.join('; ')}` : ''}`,
     );
   }
 }

@@ -4,8 +4,10 @@
  * --client-in-worker the load itself, run on a Client over the worker's NativeConnection (what eager workflow start
  * needs). Messages (protocol.ts extension bodies):
  *   ← { kind: 'memory' }                                   → { kind: 'memory', memory }
+ *   ← { kind: 'heap-snapshot', file }                      → { kind: 'heap-snapshot', file } (the main isolate's)
  *   ← { kind: 'run-batch', series, ids, concurrency }      → { kind: 'tick', n } …, { kind: 'batch-result', … }
  */
+import { writeHeapSnapshot } from 'node:v8';
 import type { WorkerExtensionFactory, WorkerProcess } from '../../infra/processes/worker-process';
 import { sendToParent } from '../../infra/processes/protocol';
 import { ServiceClient } from '../../activities';
@@ -25,9 +27,12 @@ export interface WorkerMemory {
 }
 
 export type BenchToWorker =
-  { kind: 'memory' } | { kind: 'run-batch'; series: SeriesName; ids: string[]; concurrency: number };
+  | { kind: 'memory' }
+  | { kind: 'heap-snapshot'; file: string }
+  | { kind: 'run-batch'; series: SeriesName; ids: string[]; concurrency: number };
 export type BenchFromWorker =
   | { kind: 'memory'; memory: WorkerMemory }
+  | { kind: 'heap-snapshot'; file: string }
   | { kind: 'tick'; n: number }
   | { kind: 'batch-result'; result: BatchResult; clientCpuSeconds: number };
 
@@ -50,6 +55,10 @@ export const extendWorker: WorkerExtensionFactory = async ({ config, connection,
           kind: 'memory',
           memory: { heapUsedMb: heapUsed / 2 ** 20, externalMb: external / 2 ** 20, rssMb: rss / 2 ** 20 },
         });
+      } else if (m.kind === 'heap-snapshot') {
+        // The main isolate only: the workflows are in it when the worker runs with debugMode (no workflow thread).
+        (globalThis as { gc?: () => void }).gc?.();
+        reply({ kind: 'heap-snapshot', file: writeHeapSnapshot(m.file) });
       } else if (m.kind === 'run-batch') {
         const op = makeOp(m.series, { client, taskQueue: config.taskQueue, eager, serviceClient });
         const cpu0 = process.cpuUsage();

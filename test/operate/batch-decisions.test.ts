@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { getSagaState, startSaga } from '../../cli/saga-client';
+import { getSagaState, listSagas, startSaga } from '../../cli/saga-client';
 import { orderSaga } from '../../workflows/order-saga';
+import { SagaClient } from 'temporal-saga-kit/client';
 import type { SagaView } from 'temporal-saga-kit/workflow';
+import { orderSagaParallelCompensation } from '../support/order-saga-variants';
 import { parseCliJson, runCli, waitFor } from '../support/cli';
 import { startSagaStack, type SagaStack } from '../support/saga-stack';
 
@@ -34,6 +36,21 @@ describe('client.ts dead-letters retry --all / resolve --all (≥ 20 real dead-l
   const state = (id: string): Promise<SagaView> => getSagaState(stack.client, id);
   const release = (s: SagaView) => s.compensations.find((c) => c.name === 'release-inventory')!;
 
+  const start = (orderId: string, fault: string) =>
+    startSaga(stack.client, stack.taskQueue, orderSaga, {
+      orderId,
+      customerId: 'cust-broke',
+      items: [{ sku: 'KB-001', quantity: 1 }],
+      destination: DESTINATION,
+      faults: { 'release-inventory': fault },
+      options: { compensationRetry: COMPENSATION_RETRY },
+    });
+  /** The number of WorkflowExecutionUpdateAccepted events in a saga's history: decisions it took. */
+  const acceptedDecisions = async (id: string) =>
+    (await stack.client.workflow.getHandle(id).fetchHistory()).events!.filter(
+      (e) => e.workflowExecutionUpdateAcceptedEventAttributes,
+    ).length;
+
   before(async () => {
     stack = await startSagaStack();
     await stack.startWorker();
@@ -43,15 +60,6 @@ describe('client.ts dead-letters retry --all / resolve --all (≥ 20 real dead-l
       TEMPORAL_NAMESPACE: stack.temporal.namespace,
       TEMPORAL_TASK_QUEUE: stack.taskQueue,
     };
-    const start = (orderId: string, fault: string) =>
-      startSaga(stack.client, stack.taskQueue, orderSaga, {
-        orderId,
-        customerId: 'cust-broke',
-        items: [{ sku: 'KB-001', quantity: 1 }],
-        destination: DESTINATION,
-        faults: { 'release-inventory': fault },
-        options: { compensationRetry: COMPENSATION_RETRY },
-      });
     await Promise.all([...outage.map((id) => start(id, 'transient:3')), ...refused.map((id) => start(id, 'reject'))]);
     for (const id of [...outage, ...refused]) {
       await waitFor(
@@ -148,6 +156,81 @@ describe('client.ts dead-letters retry --all / resolve --all (≥ 20 real dead-l
     assert.match(again.stdout, /No dead-lettered compensation waits: nothing to retry\./);
   });
 
+  it('resolve --all --reason --yes, no filter: the waiting sagas from one visibility query, each decision names no compensation; each saga takes exactly one', async () => {
+    const fast = Array.from({ length: 4 }, (_, i) => `ord-fast-${suffix}-${i}`);
+    await Promise.all(fast.map((id) => start(id, 'reject')));
+    // What the batch reads: the sagas' SagaStatus in visibility (no state query).
+    await waitFor(
+      'the sagas to show NEEDS_ATTENTION in visibility',
+      () => listSagas(stack.client, { status: 'NEEDS_ATTENTION', limit: 100 }),
+      (infos) => fast.every((id) => infos.some((i) => i.workflowId === id)),
+      60_000,
+    );
+    const json = parseCliJson(await cli(['--json', 'dead-letters', 'resolve', '--all', '--reason', REASON, '--yes']));
+    assert.deepEqual(json.targets.map((t: { sagaId: string }) => t.sagaId).sort(), [...fast].sort());
+    assert.ok(
+      json.targets.every((t: { compensation?: string }) => t.compensation === undefined),
+      'no details read before deciding',
+    );
+    assert.deepEqual(
+      json.results
+        .map((r: { sagaId: string; compensation: string; outcome: string }) => [r.sagaId, r.compensation, r.outcome])
+        .sort(),
+      fast.map((id) => [id, 'release-inventory', 'resolved']).sort(),
+    );
+    for (const id of fast) {
+      const s = await waitFor(
+        `${id} to end`,
+        () => state(id),
+        (x) => x.status === 'COMPENSATED',
+        60_000,
+      );
+      assert.equal(release(s).status, 'RESOLVED');
+      assert.equal(release(s).resolution, REASON);
+      assert.equal(await acceptedDecisions(id), 1, `${id} took one decision`);
+    }
+  });
+
+  it('SagaClient.decideMany naming no compensation: a saga where two wait is read once and gets both decisions, each once', async () => {
+    const id = `ord-fast-par-${suffix}`;
+    await startSaga(stack.client, stack.taskQueue, orderSagaParallelCompensation, {
+      orderId: id,
+      customerId: 'cust-broke',
+      items: [{ sku: 'KB-001', quantity: 1 }],
+      destination: DESTINATION,
+      faults: { 'cancel-shipment': 'reject', 'release-inventory': 'reject' },
+      options: { compensationRetry: COMPENSATION_RETRY },
+    });
+    const waiting = (s: SagaView) => s.compensations.filter((c) => c.status === 'DEAD_LETTERED' && c.deadLetter?.id);
+    await waitFor(
+      `${id} to wait on two`,
+      () => state(id),
+      (s) => waiting(s).length === 2,
+      60_000,
+    );
+    const kit = new SagaClient({
+      client: stack.client,
+      sagas: [orderSagaParallelCompensation],
+      taskQueue: stack.taskQueue,
+    });
+    const results = await kit.decideMany([{ sagaId: id }], { action: 'resolve', reason: REASON }, undefined, {
+      concurrency: 4,
+    });
+    assert.deepEqual(results.map((r) => [r.compensation, r.outcome]).sort(), [
+      ['cancel-shipment', 'resolved'],
+      ['release-inventory', 'resolved'],
+    ]);
+    const s = await waitFor(
+      `${id} to end`,
+      () => state(id),
+      (x) => x.status === 'COMPENSATED',
+      60_000,
+    );
+    for (const name of ['cancel-shipment', 'release-inventory'])
+      assert.equal(s.compensations.find((c) => c.name === name)!.status, 'RESOLVED', name);
+    assert.equal(await acceptedDecisions(id), 2, 'one decision per waiting compensation');
+  });
+
   it('bad input is refused before anything is sent (64)', async () => {
     for (const args of [
       ['dead-letters', 'retry'],
@@ -156,6 +239,8 @@ describe('client.ts dead-letters retry --all / resolve --all (≥ 20 real dead-l
       ['dead-letters', 'retry', '--all', '--wait'],
       ['dead-letters', 'retry', '--all', '--error-type', 'not a type'],
       ['dead-letters', 'resolve', '--all', '--yes'],
+      ['dead-letters', 'retry', 'ord-1', '--concurrency', '4'],
+      ['dead-letters', 'retry', '--all', '--concurrency', '0'],
     ]) {
       const run = await cli(args);
       assert.equal(run.code, 64, `${args.join(' ')}: ${run.stderr}`);

@@ -115,7 +115,7 @@ export interface SagaClientOptions<S extends SagaDefinition> {
   checkFault?: (spec: string) => void;
 }
 
-/** How many state queries are in flight at once when listing dead letters, and decisions in a batch. */
+/** How many state queries are in flight at once when listing dead letters, and decisions in a batch by default. */
 const IN_FLIGHT = 8;
 
 /**
@@ -363,29 +363,51 @@ export class SagaClient<S extends SagaDefinition = SagaDefinition> {
   }
 
   /**
-   * One decision for many dead-lettered compensations (after an outage): sent a few at a time, each the same
-   * validated update as decide(); a saga that no longer waits refuses it and nothing else changes. `onDone` hears
-   * of each as it settles.
+   * One decision for many dead-lettered compensations (after an outage): sent `concurrency` at a time (default 8),
+   * each the same validated update as decide(); a saga that no longer waits refuses it and nothing else changes.
+   * A target without `compensation` is decided on the action its saga waits on, found by the saga itself (no state
+   * query first: a list of sagas from one visibility query is enough); a saga where several wait is read once and
+   * each of them decided. `onDone` hears of each as it settles.
    */
   async decideMany(
-    targets: readonly { sagaId: string; compensation: string }[],
+    targets: readonly { sagaId: string; compensation?: string }[],
     decision: OperatorDecision,
     onDone: (result: BatchDecisionResult) => void = () => undefined,
+    options: { concurrency?: number } = {},
   ): Promise<BatchDecisionResult[]> {
     const results: BatchDecisionResult[] = [];
-    await inLanes(targets, async (target) => {
-      let result: BatchDecisionResult;
-      try {
-        await this.decide(target.sagaId, decision, target.compensation);
-        result = { ...target, outcome: decision.action === 'retry' ? 'retried' : 'resolved' };
-      } catch (err) {
-        const outcome = err instanceof OperatorDecisionRefusedError ? 'refused' : 'failed';
-        result = { ...target, outcome, message: (err as Error).message };
-      }
+    const settle = (result: BatchDecisionResult) => {
       results.push(result);
       onDone(result);
-    });
+    };
+    const done = decision.action === 'retry' ? 'retried' : 'resolved';
+    await inLanes(
+      targets,
+      async ({ sagaId, compensation }) => {
+        try {
+          const ack = await this.decide(sagaId, decision, compensation);
+          settle({ sagaId, compensation: ack.compensation, outcome: done });
+        } catch (err) {
+          const several = compensation === undefined && (await this.severalWaiting(sagaId, err));
+          if (several) {
+            for (const name of several) await this.decideMany([{ sagaId, compensation: name }], decision, settle);
+            return;
+          }
+          const outcome = err instanceof OperatorDecisionRefusedError ? 'refused' : 'failed';
+          settle({ sagaId, compensation: compensation ?? '', outcome, message: (err as Error).message });
+        }
+      },
+      options.concurrency,
+    );
     return results;
+  }
+
+  /** After a refused decision that named no action: the saga's waiting actions if more than one waits. */
+  private async severalWaiting(sagaId: string, err: unknown): Promise<string[] | undefined> {
+    if (!(err instanceof OperatorDecisionRefusedError)) return undefined;
+    const state = await this.state(sagaId).catch(() => undefined);
+    const waiting = state ? deadLetteredActions(state).map((c) => c.name) : [];
+    return waiting.length > 1 ? waiting : undefined;
   }
 
   /**
@@ -439,14 +461,14 @@ export class SagaClient<S extends SagaDefinition = SagaDefinition> {
 const RECOVERY_SWEEP_ID = 'saga-recovery-sweep';
 const RECOVERY_SWEEP_TYPE = 'sagaRecoverySweep';
 
-/** Runs `fn` over the items a few at a time; the answers in the items' order. */
-async function inLanes<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+/** Runs `fn` over the items `lanes` at a time; the answers in the items' order. */
+async function inLanes<T, R>(items: readonly T[], fn: (item: T) => Promise<R>, lanes = IN_FLIGHT): Promise<R[]> {
   const answers = new Array<R>(items.length);
   let next = 0;
   const lane = async () => {
     for (let i = next++; i < items.length; i = next++) answers[i] = await fn(items[i]);
   };
-  await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, items.length) }, lane));
+  await Promise.all(Array.from({ length: Math.min(lanes, items.length) }, lane));
   return answers;
 }
 
