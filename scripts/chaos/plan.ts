@@ -68,12 +68,16 @@ export interface SagaPlan {
   input: OrderRequest;
   /** Milliseconds after its start at which the client cancels the saga, if it does. */
   cancelAfterMs?: number;
+  /** Milliseconds after its start at which the run is terminated (Temporal's terminate), if it is. */
+  terminateAfterMs?: number;
 }
 
 export interface PlanOptions {
   seed: number;
   sagas: number;
   cancelRatio: number;
+  /** How many of the sagas are terminated at a random moment (0: none). */
+  terminate?: number;
   /** Prefix of the order ids, unique per run (Temporal refuses a second workflow with the same id). */
   idPrefix: string;
   options: SagaRunOptions | undefined;
@@ -81,7 +85,25 @@ export interface PlanOptions {
 
 export function planSagas(o: PlanOptions): SagaPlan[] {
   const rng = prng(o.seed);
-  return Array.from({ length: o.sagas }, (_, i) => planOne(rng, `${o.idPrefix}-${String(i).padStart(4, '0')}`, o));
+  const plans = Array.from({ length: o.sagas }, (_, i) =>
+    planOne(rng, `${o.idPrefix}-${String(i).padStart(4, '0')}`, o),
+  );
+  for (const [i, ms] of planTerminations(o.seed, o.sagas, o.terminate ?? 0)) plans[i].terminateAfterMs = ms;
+  return plans;
+}
+
+/**
+ * Which sagas are terminated, and when: `n` of them drawn from their own generator (so that a seed's sagas and faults
+ * stay the same with or without terminations), each at a moment in its first 1.5 s, where most sagas are still
+ * running: before, at or after the pivot, or compensating.
+ */
+export function planTerminations(seed: number, sagas: number, n: number): Map<number, number> {
+  const rng = prng(seed ^ 0x7f4a7c15);
+  const chosen = shuffle(
+    rng,
+    Array.from({ length: sagas }, (_, i) => i),
+  ).slice(0, Math.min(n, sagas));
+  return new Map(chosen.map((i) => [i, int(rng, 0, 1500)]));
 }
 
 function planOne(rng: Rng, orderId: string, o: PlanOptions): SagaPlan {
