@@ -69,10 +69,12 @@ describe('recovery of sagas Temporal ended without their consent (dev server)', 
 
   async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
     const deadline = Date.now() + ms;
+    let lastError: unknown;
     for (;;) {
-      const value = await probe().catch(() => undefined);
+      const value = await probe().catch((err: unknown) => void (lastError = err));
       if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }
@@ -249,7 +251,10 @@ describe('recovery of sagas Temporal ended without their consent (dev server)', 
     assert.equal(outcome, 'REJECTED');
     assertKeyedByRun(keys, orderId, handle.firstExecutionRunId);
     const state = await getSagaState(client, orderId);
-    assert.equal(state.compensationCause?.cause, 'deadline', JSON.stringify(state));
+    assert.equal(state.recovery?.ended, 'TIMED_OUT');
+    // Temporal caps an activity's timeout at the run's: the shipment's attempt may time out first and the run start
+    // compensating (cause failed) before the run itself times out; else the recovery unwinds for the deadline.
+    assert.ok(['deadline', 'failed'].includes(state.compensationCause!.cause), JSON.stringify(state));
   });
 
   it('the return saga terminated before its pivot: compensated, its invariants hold', async () => {

@@ -10,6 +10,7 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { deadLetterActivities, type DeadLetterPort } from '../activity/dead-letters';
+import { recoveryActivities } from '../activity/recovery';
 import { sagaHeadersInterceptor } from '../activity/saga-headers';
 
 /** The kit's workflow interceptors (the action tag and fault plan on every activity a saga schedules). */
@@ -32,7 +33,7 @@ interface SagaWorkerConfig {
 /**
  * One call that gives `Worker.create` what the kit needs: `Worker.create({ connection, taskQueue,
  * ...sagaWorkerOptions({ workflowsPath, activities, deadLetters }) })`. It returns the workflows (path or bundle),
- * the activities with the kit's dead-letter activities added, and the kit's interceptors (with a prebuilt bundle,
+ * the activities with the kit's own added (dead letters, the recovery sweep's), and the kit's interceptors (with a prebuilt bundle,
  * the workflow interceptors are already in it).
  */
 export function sagaWorkerOptions(
@@ -44,7 +45,7 @@ export function sagaWorkerOptions(
     ...(config.workflowsPath !== undefined
       ? { workflowsPath: config.workflowsPath }
       : { workflowBundle: config.workflowBundle }),
-    activities: { ...config.activities, ...deadLetterActivities(config.deadLetters) },
+    activities: { ...config.activities, ...deadLetterActivities(config.deadLetters), ...recoveryActivities() },
     interceptors: {
       activity: [sagaHeadersInterceptor],
       ...(config.workflowsPath !== undefined && { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }),
