@@ -25,6 +25,7 @@ import {
   actionOfScheduledActivity,
   checkSagaRequest,
   createSagaClient,
+  getSagaState,
   listDeadLetters,
   recoverSagas,
   startSaga,
@@ -146,7 +147,7 @@ export interface KillRecord {
 export interface SagaRecord extends SagaOutcome {
   cancelRequested: boolean;
   /** The run terminated (its id), the recovery run the sweep started for it, and what the terminated run ended as. */
-  terminated?: { runId: string; recoveryRunId?: string };
+  terminated?: { runId: string; recoveryRunId?: string; direction?: 'forward' | 'compensate' };
   durationMs: number;
   faults?: Record<string, string>;
 }
@@ -179,7 +180,9 @@ export interface ChaosReport {
     terminated: number;
     recovered: number;
     sweeps: number;
+    /** The recovery runs' outcomes, and which way they went: compensate (before the pivot) or forward (after it). */
     outcomes: Record<string, number>;
+    directions: Record<string, number>;
   };
   worker: { kills: number; restarts: number; unexpectedExits: number; killLog: KillRecord[] };
   /** Cluster only: faults per process kind, and the restarts the cluster's roles did by themselves. */
@@ -564,6 +567,9 @@ async function recoverTerminated(o: ChaosOptions, w: ChaosWorld, records: SagaRe
       stop.abort();
       clearTimeout(timer);
       Object.assign(r, { outcome: outcome.outcome, detail: outcome.detail });
+      // Which way the recovery went: back (compensated) before the pivot or while compensating, forward after it.
+      const state = await getSagaState(w.client, orderId).catch(() => undefined);
+      r.terminated!.direction = state?.recovery?.direction;
     },
     terminated.map((r) => r.orderId),
     o.concurrency,
@@ -624,13 +630,20 @@ async function runReturns(
 function terminationFigures(plans: SagaPlan[], run: SagaRun): ChaosReport['terminations'] {
   const terminated = run.records.filter((s) => s.terminated);
   const outcomes: Record<string, number> = {};
-  for (const s of terminated) if (s.terminated!.recoveryRunId) outcomes[s.outcome] = (outcomes[s.outcome] ?? 0) + 1;
+  const directions: Record<string, number> = {};
+  for (const s of terminated) {
+    if (!s.terminated!.recoveryRunId) continue;
+    outcomes[s.outcome] = (outcomes[s.outcome] ?? 0) + 1;
+    const d = s.terminated!.direction ?? 'unknown';
+    directions[d] = (directions[d] ?? 0) + 1;
+  }
   return {
     planned: plans.filter((p) => p.terminateAfterMs !== undefined).length,
     terminated: terminated.length,
     recovered: terminated.filter((s) => s.terminated!.recoveryRunId).length,
     sweeps: run.sweeps,
     outcomes,
+    directions,
   };
 }
 
@@ -721,7 +734,7 @@ export function formatReport(r: ChaosReport, maxViolations = 5): string {
     `  cancellations  ${r.cancellations.requested} requested, ${r.cancellations.accepted} accepted by the server, ${r.cancellations.endedCancelled} ended CANCELLED`,
     ...(r.terminations.planned
       ? [
-          `  terminations   ${r.terminations.planned} planned, ${r.terminations.terminated} runs terminated (the others had ended), ${r.terminations.recovered} recovered by the sweep (${r.terminations.sweeps} sweeps): ${kinds(r.terminations.outcomes)}`,
+          `  terminations   ${r.terminations.planned} planned, ${r.terminations.terminated} runs terminated (the others had ended), ${r.terminations.recovered} recovered by the sweep (${r.terminations.sweeps} sweeps; recovery runs ${kinds(r.terminations.directions)}): ${kinds(r.terminations.outcomes)}`,
         ]
       : []),
     `  worker         ${r.worker.kills} kills (SIGKILL), ${r.worker.restarts} restarts, ${r.worker.unexpectedExits} unexpected exits` +

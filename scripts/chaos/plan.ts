@@ -94,7 +94,7 @@ export function planSagas(o: PlanOptions): SagaPlan[] {
 
 /**
  * Which sagas are terminated, and when: `n` of them drawn from their own generator (so that a seed's sagas and faults
- * stay the same with or without terminations), each at a moment in its first 1.5 s, where most sagas are still
+ * stay the same with or without terminations), each at a moment in its first 3 s, where most sagas are still
  * running: before, at or after the pivot, or compensating.
  */
 export function planTerminations(seed: number, sagas: number, n: number): Map<number, number> {
@@ -103,7 +103,7 @@ export function planTerminations(seed: number, sagas: number, n: number): Map<nu
     rng,
     Array.from({ length: sagas }, (_, i) => i),
   ).slice(0, Math.min(n, sagas));
-  return new Map(chosen.map((i) => [i, int(rng, 0, 1500)]));
+  return new Map(chosen.map((i) => [i, int(rng, 0, 3000)]));
 }
 
 function planOne(rng: Rng, orderId: string, o: PlanOptions): SagaPlan {

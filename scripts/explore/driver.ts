@@ -226,6 +226,12 @@ export function keyedByRun(key: string, firstRunId: string, keys: string[]): str
     .map((k) => `${k} was not keyed by the terminated run's key root (${firstRunId})`);
 }
 
+/** An error and its causes, in one line (a failed workflow's message alone says only that it failed). */
+const causes = (err: unknown): string => {
+  const e = err as { message?: string; cause?: unknown } | undefined;
+  return e?.cause ? `${e.message}: ${causes(e.cause)}` : String(e?.message ?? err);
+};
+
 /**
  * Runs the kit's recovery sweep until the saga's latest run is a new one (the recovery of the terminated run): the
  * sweep lists ended runs from visibility, which is eventually consistent, and another point's sweep may be the one
@@ -239,7 +245,9 @@ async function recoveryRun(env: PointEnvironment, key: string, endedRunId: strin
       .describe()
       .catch(() => undefined);
     if (latest && latest.runId !== endedRunId) return latest.runId;
-    await recoverSagas(env.client, env.taskQueue, {});
+    await recoverSagas(env.client, env.taskQueue, {}).catch((err: Error) => {
+      throw new Error(`the recovery sweep failed: ${causes(err)}`);
+    });
     await sleep(200);
   }
   throw new Error(`no recovery run of ${key} after ${timeoutMs} ms of sweeps`);

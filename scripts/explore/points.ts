@@ -176,11 +176,15 @@ function terminatedWhile(shape: Shape, i: number): Expectation {
  */
 function terminatedAfter(shape: Shape, p: number): Expectation {
   if (p >= shape.pivot) return { status: ['COMPLETED'], compensated: [], notCompensated: [] };
-  // The step after p's parallel group (its siblings may finish first), or after p itself.
-  const group = shape.steps[p].group;
-  const next = group === undefined ? p + 1 : shape.steps.map((s) => s.group).lastIndexOf(group) + 1;
-  const status: Expectation['status'] = next === shape.pivot ? ['COMPENSATED', 'COMPLETED'] : ['COMPENSATED'];
+  const status: Expectation['status'] =
+    after(shape, p) === shape.pivot ? ['COMPENSATED', 'COMPLETED'] : ['COMPENSATED'];
   return { status, compensated: withCompensation(shape, p), notCompensated: [] };
+}
+
+/** The step after step i's parallel group (its siblings may finish after it), or after i when it runs alone. */
+function after(shape: Shape, i: number): number {
+  const group = shape.steps[i].group;
+  return group === undefined ? i + 1 : shape.steps.map((s) => s.group).lastIndexOf(group) + 1;
 }
 
 const completed: Expectation = { status: ['COMPLETED'], compensated: [], notCompensated: [] };
@@ -267,9 +271,13 @@ export function forwardPoint(
       return point({}, { kill: { afterCompleted: name } }, completed);
     case 'terminate-during':
       return point(hold(i), { terminate: { whileRunning: name } }, terminatedWhile(shape, i));
-    case 'terminate-between':
+    case 'terminate-between': {
       if (i + 1 >= shape.steps.length) return undefined;
-      return point({}, { terminate: { afterCompleted: name } }, terminatedAfter(shape, i));
+      // The step after i's group held a moment: the termination lands when i completed, whatever the next is doing
+      // (not scheduled yet, or in flight), but never after the saga ran to its end.
+      const next = after(shape, i);
+      return point(hold(next), { terminate: { afterCompleted: name } }, terminatedAfter(shape, i));
+    }
   }
 }
 
@@ -376,10 +384,14 @@ export function compensationPoint(
       };
     case 'terminate-between':
       // After the first step's compensation the saga ends at once: there is no "between" left to terminate in.
-      if (!withCompensation(shape, j - 1).length) return undefined;
+      const earlier = withCompensation(shape, j - 1);
+      if (!earlier.length) return undefined;
+      // The compensations that run next held a moment (whichever alternative runs), so that the saga has not
+      // finished unwinding by the time the termination lands.
+      const next = shape.steps.find((s) => s.name === earlier[earlier.length - 1])!.compensations;
       return {
         ...base,
-        faults: t.faults,
+        faults: { ...Object.fromEntries(next.map((n) => [n, `delay:${IN_FLIGHT_MS}`])), ...t.faults },
         drive: { ...t.drive, terminate: { afterCompleted: c } },
         expect: ran('COMPLETED'),
       };
