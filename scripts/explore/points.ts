@@ -382,7 +382,7 @@ export function compensationPoint(
         drive: { ...t.drive, terminate: { whileRunning: c } },
         expect: ran('COMPLETED'),
       };
-    case 'terminate-between':
+    case 'terminate-between': {
       // After the first step's compensation the saga ends at once: there is no "between" left to terminate in.
       const earlier = withCompensation(shape, j - 1);
       if (!earlier.length) return undefined;
@@ -395,6 +395,7 @@ export function compensationPoint(
         drive: { ...t.drive, terminate: { afterCompleted: c } },
         expect: ran('COMPLETED'),
       };
+    }
   }
 }
 
