@@ -35,7 +35,7 @@ import { startKillableStack, type KillableStack } from '../../infra/stack';
 import { REPO_ROOT } from '../../infra/temporal/binary';
 import { writeSagaWorkflowBundle } from '../../runtime/saga-worker';
 import { orderSaga } from '../../workflows/order-saga';
-import type { SagaRunOptions } from 'temporal-saga-kit/workflow';
+import type { SagaRunOptions, SagaView } from 'temporal-saga-kit/workflow';
 import { runBatch } from '../bench/load';
 import {
   checkInvariants,
@@ -47,7 +47,16 @@ import {
   type DbSnapshot,
   type SagaOutcome,
 } from './invariants';
-import { FAULT_KINDS, faultKinds, killPoints, planSagas, prng, type FaultKind, type SagaPlan } from './plan';
+import {
+  FAULT_KINDS,
+  faultKinds,
+  killPoints,
+  planSagas,
+  prng,
+  type FaultKind,
+  type SagaPlan,
+  type TerminateAt,
+} from './plan';
 import { runReturnPhase, type ReturnRecord } from './return-phase';
 import { awaitOutcome, startWithRetry, watchNeedsAttention, withRetries, type Classified } from './saga-watch';
 import { readSnapshot } from './snapshot';
@@ -469,14 +478,11 @@ async function runOneSaga(o: ChaosOptions, w: ChaosWorld, plan: SagaPlan, onCanc
             () => undefined, // already ended
           );
         }, plan.cancelAfterMs);
-  // Awaited before the saga's record is made: its result (the termination) may come before the call's answer.
-  let terminating: Promise<string | undefined> | undefined;
-  const terminateTimer =
-    plan.terminateAfterMs === undefined
-      ? undefined
-      : setTimeout(() => {
-          terminating = terminateRun(w.client, input.orderId).catch(() => undefined); // server down: not terminated
-        }, plan.terminateAfterMs);
+  // Watched alongside the saga; awaited before its record is made (the result may come before the call's answer).
+  const stopWatching = new AbortController();
+  const terminating = plan.terminateAt
+    ? terminateWhen(w.client, input.orderId, plan.terminateAt, stopWatching.signal).catch(() => undefined)
+    : undefined;
   const done = { value: false };
   const stopWaiting = new AbortController();
   const result = awaitOutcome(w.client, handle, stopWaiting.signal);
@@ -497,7 +503,7 @@ async function runOneSaga(o: ChaosOptions, w: ChaosWorld, plan: SagaPlan, onCanc
   stopWaiting.abort();
   clearTimeout(timer);
   clearTimeout(cancelTimer);
-  clearTimeout(terminateTimer);
+  stopWatching.abort();
   const terminatedRunId = await terminating;
   return {
     orderId: input.orderId,
@@ -510,16 +516,37 @@ async function runOneSaga(o: ChaosOptions, w: ChaosWorld, plan: SagaPlan, onCanc
   } satisfies SagaRecord;
 }
 
-/** Terminates the saga's run if it is still running; the run's id, or undefined when the saga had ended. */
-async function terminateRun(client: Client, orderId: string): Promise<string | undefined> {
-  const { runId, status } = await client.workflow.getHandle(orderId).describe();
-  if (status.name !== 'RUNNING') return undefined;
-  try {
-    await client.workflow.getHandle(orderId, runId).terminate('chaos: terminated at a random moment');
-    return runId;
-  } catch {
-    return undefined; // it ended in between
+/**
+ * Terminates the saga's run as soon as its state shows the action at that status (polled); the run's id, or undefined
+ * when the saga ended first, or never got there.
+ */
+async function terminateWhen(
+  client: Client,
+  orderId: string,
+  at: TerminateAt,
+  stop: AbortSignal,
+): Promise<string | undefined> {
+  const reached = (s: SagaView) =>
+    [...s.steps, ...s.compensations].some(
+      (x) => x.name === at.action && (x.status === at.status || (at.status === 'RUNNING' && x.status === 'COMPLETED')),
+    );
+  while (!stop.aborted) {
+    const state = await getSagaState(client, orderId).catch(() => undefined);
+    if (state && reached(state)) {
+      const { runId, status } = await client.workflow.getHandle(orderId).describe();
+      if (status.name !== 'RUNNING') return undefined;
+      try {
+        await client.workflow
+          .getHandle(orderId, runId)
+          .terminate(`chaos: terminated with ${at.action} ${at.status.toLowerCase()}`);
+        return runId;
+      } catch {
+        return undefined; // it ended in between
+      }
+    }
+    await sleep(50, undefined, { signal: stop }).catch(() => undefined);
   }
+  return undefined;
 }
 
 /**
@@ -638,7 +665,7 @@ function terminationFigures(plans: SagaPlan[], run: SagaRun): ChaosReport['termi
     directions[d] = (directions[d] ?? 0) + 1;
   }
   return {
-    planned: plans.filter((p) => p.terminateAfterMs !== undefined).length,
+    planned: plans.filter((p) => p.terminateAt !== undefined).length,
     terminated: terminated.length,
     recovered: terminated.filter((s) => s.terminated!.recoveryRunId).length,
     sweeps: run.sweeps,

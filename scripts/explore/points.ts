@@ -275,8 +275,14 @@ export function forwardPoint(
       if (i + 1 >= shape.steps.length) return undefined;
       // The step after i's group held a moment: the termination lands when i completed, whatever the next is doing
       // (not scheduled yet, or in flight), but never after the saga ran to its end.
+      // Nothing after i's group (the last group): its siblings are what runs next, held instead.
       const next = after(shape, i);
-      return point(hold(next), { terminate: { afterCompleted: name } }, terminatedAfter(shape, i));
+      const siblings = shape.steps.filter((s) => step.group !== undefined && s.group === step.group && s !== step);
+      const held =
+        next < shape.steps.length
+          ? hold(next)
+          : Object.fromEntries(siblings.map((s) => [s.name, `delay:${IN_FLIGHT_MS}`]));
+      return point(held, { terminate: { afterCompleted: name } }, terminatedAfter(shape, i));
     }
   }
 }
