@@ -25,7 +25,9 @@ import {
   actionOfScheduledActivity,
   checkSagaRequest,
   createSagaClient,
+  getSagaState,
   listDeadLetters,
+  recoverSagas,
   startSaga,
 } from '../../cli/saga-client';
 import { RestartingWorker } from '../../infra/processes/restarting-worker';
@@ -41,7 +43,7 @@ import {
 } from '../../runtime/payload-codec';
 import { writeSagaWorkflowBundle } from '../../runtime/saga-worker';
 import { orderSaga } from '../../workflows/order-saga';
-import type { SagaRunOptions } from 'temporal-saga-kit/workflow';
+import type { SagaRunOptions, SagaView } from 'temporal-saga-kit/workflow';
 import { runBatch } from '../bench/load';
 import {
   checkInvariants,
@@ -53,7 +55,16 @@ import {
   type DbSnapshot,
   type SagaOutcome,
 } from './invariants';
-import { FAULT_KINDS, faultKinds, killPoints, planSagas, prng, type FaultKind, type SagaPlan } from './plan';
+import {
+  FAULT_KINDS,
+  faultKinds,
+  killPoints,
+  planSagas,
+  prng,
+  type FaultKind,
+  type SagaPlan,
+  type TerminateAt,
+} from './plan';
 import { runReturnPhase, type ReturnRecord } from './return-phase';
 import { awaitOutcome, startWithRetry, watchNeedsAttention, withRetries, type Classified } from './saga-watch';
 import { readSnapshot } from './snapshot';
@@ -75,6 +86,11 @@ export interface ChaosOptions {
   restartDelayMs: number;
   /** Share of sagas the client cancels at a random moment (0..1). */
   cancelRatio: number;
+  /**
+   * How many sagas are terminated (Temporal's terminate, the saga has no say) at a random moment; before the checks
+   * the kit's recovery sweep recovers them, and their outcomes are their recovery runs'.
+   */
+  terminate: number;
   /** Activity start-to-close timeout: how long an activity lost with a killed worker takes to be retried. */
   stepTimeout: string;
   /** A saga not ended by then counts as not terminal (and the run goes on). */
@@ -117,6 +133,7 @@ export const DEFAULT_CHAOS_OPTIONS: ChaosOptions = {
   kills: 3,
   restartDelayMs: 1000,
   cancelRatio: 0.05,
+  terminate: 0,
   stepTimeout: '4s',
   sagaTimeoutMs: 180_000,
   topUp: true,
@@ -146,6 +163,8 @@ export interface KillRecord {
 
 export interface SagaRecord extends SagaOutcome {
   cancelRequested: boolean;
+  /** The run terminated (its id), the recovery run the sweep started for it, and what the terminated run ended as. */
+  terminated?: { runId: string; recoveryRunId?: string; direction?: 'forward' | 'compensate' };
   durationMs: number;
   faults?: Record<string, string>;
 }
@@ -172,6 +191,16 @@ export interface ChaosReport {
   };
   activities: { scheduled: number; retries: number; workflowTaskTimeouts: number; workflowTaskFailures: number };
   cancellations: { requested: number; accepted: number; endedCancelled: number };
+  /** Planned terminations, runs terminated (a saga that had ended is not), recovered by the sweep; their outcomes. */
+  terminations: {
+    planned: number;
+    terminated: number;
+    recovered: number;
+    sweeps: number;
+    /** The recovery runs' outcomes, and which way they went: compensate (before the pivot) or forward (after it). */
+    outcomes: Record<string, number>;
+    directions: Record<string, number>;
+  };
   worker: { kills: number; restarts: number; unexpectedExits: number; killLog: KillRecord[] };
   /** Cluster only: faults per process kind, and the restarts the cluster's roles did by themselves. */
   processes?: { kills: Record<string, number>; roleRestarts: Record<string, number> };
@@ -249,6 +278,8 @@ interface ChaosWorld {
 interface SagaRun {
   records: SagaRecord[];
   cancelAccepted: number;
+  /** Recovery sweeps run for the terminated sagas. */
+  sweeps: number;
   killLog: KillRecord[];
   runSeconds: number;
 }
@@ -272,11 +303,16 @@ export async function runChaos(options: Partial<ChaosOptions> = {}): Promise<Cha
       seed: o.seed,
       sagas: o.sagas,
       cancelRatio: o.cancelRatio,
+      terminate: o.terminate,
       idPrefix: `chaos-${runId}`,
       options: { ...CHAOS_SAGA_OPTIONS, stepTimeout: o.stepTimeout },
     });
     const initial = await readSnapshot(w.stack.databaseUrls);
     const run = await runSagas(o, w, plans);
+    if (run.records.some((r) => r.terminated)) {
+      log("recovering the terminated sagas (the kit's recovery sweep)…");
+      run.sweeps = await recoverTerminated(o, w, run.records);
+    }
     log('reading workflow histories and the four databases…');
     const stats = await historyStats(w.client, plans);
     const checked = await checkSagas(w, run.records, initial);
@@ -374,7 +410,7 @@ async function stopWorld(world: Partial<ChaosWorld>, tmp: string): Promise<void>
 
 /** Every planned saga at the run's concurrency, with the killer alongside; a progress bar on stderr. */
 async function runSagas(o: ChaosOptions, w: ChaosWorld, plans: SagaPlan[]): Promise<SagaRun> {
-  const run: SagaRun = { records: [], cancelAccepted: 0, killLog: [], runSeconds: 0 };
+  const run: SagaRun = { records: [], cancelAccepted: 0, sweeps: 0, killLog: [], runSeconds: 0 };
   const counts: Record<string, number> = {};
   const progress = { ended: 0, inFlight: 0, allEnded: false };
   const bar = new cliProgress.SingleBar(
@@ -482,6 +518,11 @@ async function runOneSaga(o: ChaosOptions, w: ChaosWorld, plan: SagaPlan, onCanc
             () => undefined, // already ended
           );
         }, plan.cancelAfterMs);
+  // Watched alongside the saga; awaited before its record is made (the result may come before the call's answer).
+  const stopWatching = new AbortController();
+  const terminating = plan.terminateAt
+    ? terminateWhen(w.client, input.orderId, plan.terminateAt, stopWatching.signal).catch(() => undefined)
+    : undefined;
   const done = { value: false };
   const stopWaiting = new AbortController();
   const result = awaitOutcome(w.client, handle, stopWaiting.signal);
@@ -502,14 +543,105 @@ async function runOneSaga(o: ChaosOptions, w: ChaosWorld, plan: SagaPlan, onCanc
   stopWaiting.abort();
   clearTimeout(timer);
   clearTimeout(cancelTimer);
+  stopWatching.abort();
+  const terminatedRunId = await terminating;
   return {
     orderId: input.orderId,
     customerId: input.customerId,
     ...outcome,
     cancelRequested,
+    ...(terminatedRunId && { terminated: { runId: terminatedRunId } }),
     durationMs: Math.round(performance.now() - started),
     faults: plan.input.faults,
   } satisfies SagaRecord;
+}
+
+/**
+ * Terminates the saga's run as soon as its state shows the action at that status (polled); the run's id, or undefined
+ * when the saga ended first, or never got there.
+ */
+async function terminateWhen(
+  client: Client,
+  orderId: string,
+  at: TerminateAt,
+  stop: AbortSignal,
+): Promise<string | undefined> {
+  const reached = (s: SagaView) =>
+    [...s.steps, ...s.compensations].some(
+      (x) => x.name === at.action && (x.status === at.status || (at.status === 'RUNNING' && x.status === 'COMPLETED')),
+    );
+  while (!stop.aborted) {
+    const state = await getSagaState(client, orderId).catch(() => undefined);
+    if (state && reached(state)) {
+      const { runId, status } = await client.workflow.getHandle(orderId).describe();
+      if (status.name !== 'RUNNING') return undefined;
+      try {
+        await client.workflow
+          .getHandle(orderId, runId)
+          .terminate(`chaos: terminated with ${at.action} ${at.status.toLowerCase()}`);
+        return runId;
+      } catch {
+        return undefined; // it ended in between
+      }
+    }
+    await sleep(50, undefined, { signal: stop }).catch(() => undefined);
+  }
+  return undefined;
+}
+
+/**
+ * Runs the kit's recovery sweep until every terminated saga has a recovery run (the sweep lists ended runs from
+ * visibility, which is eventually consistent), then follows each recovery run to its end: a terminated saga's outcome
+ * is its recovery run's. Returns how many sweeps it took.
+ */
+async function recoverTerminated(o: ChaosOptions, w: ChaosWorld, records: SagaRecord[]): Promise<number> {
+  const terminated = records.filter((r) => r.terminated);
+  const deadline = Date.now() + o.sagaTimeoutMs;
+  let sweeps = 0;
+  for (;;) {
+    for (const r of terminated.filter((x) => !x.terminated!.recoveryRunId)) {
+      const latest = await withRetries(() => w.client.workflow.getHandle(r.orderId).describe());
+      if (latest.runId !== r.terminated!.runId) r.terminated!.recoveryRunId = latest.runId;
+    }
+    if (terminated.every((r) => r.terminated!.recoveryRunId) || Date.now() > deadline) break;
+    await withRetries(() => recoverSagas(w.client, w.taskQueue, {}));
+    sweeps++;
+    await sleep(500);
+  }
+  await runBatch(
+    async (orderId) => {
+      const r = terminated.find((x) => x.orderId === orderId)!;
+      if (!r.terminated!.recoveryRunId) {
+        Object.assign(r, { outcome: 'FAILED', detail: 'terminated, and no recovery run started' });
+        return;
+      }
+      const handle = w.client.workflow.getHandle(orderId, r.terminated!.recoveryRunId);
+      const done = { value: false };
+      const stop = new AbortController();
+      let timer: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([
+        awaitOutcome(w.client, handle, stop.signal),
+        watchNeedsAttention(handle, done, 3000),
+        new Promise<Classified>(
+          (resolve) =>
+            (timer = setTimeout(
+              () => resolve({ outcome: 'TIMED_OUT', detail: `recovery run not ended after ${o.sagaTimeoutMs} ms` }),
+              o.sagaTimeoutMs,
+            )),
+        ),
+      ]);
+      done.value = true;
+      stop.abort();
+      clearTimeout(timer);
+      Object.assign(r, { outcome: outcome.outcome, detail: outcome.detail });
+      // Which way the recovery went: back (compensated) before the pivot or while compensating, forward after it.
+      const state = await getSagaState(w.client, orderId).catch(() => undefined);
+      r.terminated!.direction = state?.recovery?.direction;
+    },
+    terminated.map((r) => r.orderId),
+    o.concurrency,
+  );
+  return sweeps;
 }
 
 /** The databases after, what an operator sees as dead letters, and the invariants over both. */
@@ -562,6 +694,26 @@ async function runReturns(
   return { outcomes: phase.outcomes, sagas: phase.records };
 }
 
+function terminationFigures(plans: SagaPlan[], run: SagaRun): ChaosReport['terminations'] {
+  const terminated = run.records.filter((s) => s.terminated);
+  const outcomes: Record<string, number> = {};
+  const directions: Record<string, number> = {};
+  for (const s of terminated) {
+    if (!s.terminated!.recoveryRunId) continue;
+    outcomes[s.outcome] = (outcomes[s.outcome] ?? 0) + 1;
+    const d = s.terminated!.direction ?? 'unknown';
+    directions[d] = (directions[d] ?? 0) + 1;
+  }
+  return {
+    planned: plans.filter((p) => p.terminateAt !== undefined).length,
+    terminated: terminated.length,
+    recovered: terminated.filter((s) => s.terminated!.recoveryRunId).length,
+    sweeps: run.sweeps,
+    outcomes,
+    directions,
+  };
+}
+
 function buildReport(r: {
   o: ChaosOptions;
   runId: string;
@@ -608,6 +760,7 @@ function buildReport(r: {
       accepted: run.cancelAccepted,
       endedCancelled: outcomes.CANCELLED,
     },
+    terminations: terminationFigures(r.plans, run),
     worker: {
       kills: workers.reduce((n, w) => n + w.kills, 0),
       restarts: workers.reduce((n, w) => n + w.restarts, 0),
@@ -647,6 +800,11 @@ export function formatReport(r: ChaosReport, maxViolations = 5): string {
       ? [`  returns        ${r.returns.sagas.length} of the approved orders: ${kinds(r.returns.outcomes)}`]
       : []),
     `  cancellations  ${r.cancellations.requested} requested, ${r.cancellations.accepted} accepted by the server, ${r.cancellations.endedCancelled} ended CANCELLED`,
+    ...(r.terminations.planned
+      ? [
+          `  terminations   ${r.terminations.planned} planned, ${r.terminations.terminated} runs terminated (the others had ended), ${r.terminations.recovered} recovered by the sweep (${r.terminations.sweeps} sweeps; recovery runs ${kinds(r.terminations.directions)}): ${kinds(r.terminations.outcomes)}`,
+        ]
+      : []),
     `  worker         ${r.worker.kills} kills (SIGKILL), ${r.worker.restarts} restarts, ${r.worker.unexpectedExits} unexpected exits` +
       (r.worker.killLog.length && !r.processes
         ? `; at ${r.worker.killLog.map((k) => `${(k.atMs / 1000).toFixed(1)} s (${k.inFlight} in flight)`).join(', ')}`

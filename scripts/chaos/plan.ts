@@ -68,12 +68,22 @@ export interface SagaPlan {
   input: OrderRequest;
   /** Milliseconds after its start at which the client cancels the saga, if it does. */
   cancelAfterMs?: number;
+  /** When its run is terminated (Temporal's terminate), if it is: as soon as this action has this status. */
+  terminateAt?: TerminateAt;
+}
+
+/** A moment in a saga: an action (step or compensation) running, or just completed. */
+export interface TerminateAt {
+  action: string;
+  status: 'RUNNING' | 'COMPLETED';
 }
 
 export interface PlanOptions {
   seed: number;
   sagas: number;
   cancelRatio: number;
+  /** How many of the sagas are terminated at a random moment (0: none). */
+  terminate?: number;
   /** Prefix of the order ids, unique per run (Temporal refuses a second workflow with the same id). */
   idPrefix: string;
   options: SagaRunOptions | undefined;
@@ -81,7 +91,33 @@ export interface PlanOptions {
 
 export function planSagas(o: PlanOptions): SagaPlan[] {
   const rng = prng(o.seed);
-  return Array.from({ length: o.sagas }, (_, i) => planOne(rng, `${o.idPrefix}-${String(i).padStart(4, '0')}`, o));
+  const plans = Array.from({ length: o.sagas }, (_, i) =>
+    planOne(rng, `${o.idPrefix}-${String(i).padStart(4, '0')}`, o),
+  );
+  for (const [i, at] of planTerminations(o.seed, o.sagas, o.terminate ?? 0)) plans[i].terminateAt = at;
+  return plans;
+}
+
+/**
+ * Which sagas are terminated, and when: `n` of them drawn from their own generator (so that a seed's sagas and faults
+ * stay the same with or without terminations), each at a random action of the order saga (a step, before, at or after
+ * the pivot, or a compensation) while it runs or just after it completed. A saga that never reaches that moment (it
+ * was rejected earlier, or never compensates) is not terminated.
+ */
+export function planTerminations(seed: number, sagas: number, n: number): Map<number, TerminateAt> {
+  const rng = prng(seed ^ 0x7f4a7c15);
+  const chosen = shuffle(
+    rng,
+    Array.from({ length: sagas }, (_, i) => i),
+  ).slice(0, Math.min(n, sagas));
+  // The compensations a rejected order runs (each step's default one): the alternatives (cancel-order on a
+  // cancellation, refund-payment on a charge left unknown) are rarely reached, and a moment never reached terminates
+  // nothing.
+  const compensations = orderSaga.meta.steps.flatMap((s) => s.compensations.slice(-1));
+  const actions = [...orderSaga.meta.stepNames, ...compensations];
+  return new Map(
+    chosen.map((i) => [i, { action: pick(rng, actions), status: rng() < 0.5 ? 'RUNNING' : 'COMPLETED' }] as const),
+  );
 }
 
 function planOne(rng: Rng, orderId: string, o: PlanOptions): SagaPlan {

@@ -6,6 +6,7 @@
  *
  *   npm run chaos                                   # 200 sagas, concurrency 20, 3 kills
  *   npm run chaos -- --sagas 40 --kills 2 --seed 7  # smaller; the same seed replays the same sagas and faults
+ *   npm run chaos -- --sagas 60 --terminate 15      # 15 runs terminated at random moments, recovered by the sweep
  *   npm run chaos -- --kill worker,services,server --kills 9   # the worker, the services and the server, 3 kills each
  *   npm run chaos -- --temporal cluster --sagas 300 --kills 2   # on the Temporal cluster, 2 workers: 2 kills each of
  *                                                   # a worker, the services, history, matching; 1 PostgreSQL restart
@@ -67,6 +68,12 @@ const program = new Command('chaos')
   )
   .option('--restart-delay-ms <ms>', 'pause between a kill and the restart', int(0), d.restartDelayMs)
   .option('--cancel-ratio <r>', 'share of sagas the client cancels mid-flight', ratio, d.cancelRatio)
+  .option(
+    '--terminate <n>',
+    "sagas whose run is terminated at a random moment, then recovered by the kit's recovery sweep before the checks",
+    int(0),
+    d.terminate,
+  )
   .option('--step-timeout <duration>', 'activity start-to-close timeout (e.g. 4s)', d.stepTimeout)
   .option('--saga-timeout-ms <ms>', 'a saga not ended by then counts as not terminal', int(1000), d.sagaTimeoutMs)
   .option(
@@ -98,6 +105,7 @@ async function main() {
     kill: o.kill,
     restartDelayMs: o.restartDelayMs,
     cancelRatio: o.cancelRatio,
+    terminate: o.terminate,
     returnRatio: o.returnRatio,
     stepTimeout: o.stepTimeout,
     sagaTimeoutMs: o.sagaTimeoutMs,

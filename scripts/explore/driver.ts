@@ -5,9 +5,13 @@
  * against the saga's own invariants (its profile's pure function over the services' rows for its key).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import {
+  WorkflowFailedError,
+  type WorkflowHandle,
+  type WorkflowHandleWithFirstExecutionRunId,
+} from '@temporalio/client';
 import { isDeepStrictEqual } from 'node:util';
-import { resolveCompensation, retryCompensation, startSaga } from '../../cli/saga-client';
+import { recoverSagas, resolveCompensation, retryCompensation, startSaga } from '../../cli/saga-client';
 import type { SagaView } from 'temporal-saga-kit/workflow';
 import type { PointEnvironment } from './time-skipping-environment';
 import { heldQuery, holdSignal, releaseSignal } from './hold-interceptor';
@@ -145,6 +149,39 @@ async function parked(
   return state ?? (await handle.query<SagaView>('sagaState').catch(() => undefined));
 }
 
+/**
+ * Terminates the run while the action runs (or once it completed), recovers it with the kit's sweep and follows the
+ * recovery run to its end: that end is the point's. The recovery must name the terminated run and reuse its keys.
+ */
+async function terminated(
+  env: PointEnvironment,
+  profile: ExploreProfile,
+  handle: WorkflowHandleWithFirstExecutionRunId,
+  at: NonNullable<FailurePoint['drive']['terminate']>,
+  { key, input }: { key: string; input: unknown },
+  violations: string[],
+): Promise<{ state: SagaView | undefined; outcome: string }> {
+  const [action, status] = 'whileRunning' in at ? [at.whileRunning, 'RUNNING'] : [at.afterCompleted, 'COMPLETED'];
+  const actionIs = (s: SagaView) =>
+    [...s.steps, ...s.compensations].some((x) => x.name === action && x.status === status);
+  // Polled often: "between" means before the next action got far.
+  const seen = await until(handle, actionIs, 60_000, 20);
+  if (!seen) {
+    violations.push(`the saga ended before ${action} was ${status}: nothing was terminated`);
+    return { state: await finalState(handle), outcome: profile.outcome(await ending(handle)) };
+  }
+  const firstRunId = handle.firstExecutionRunId;
+  await handle.terminate(`explore: terminated with ${action} ${status}`);
+  const recovery = env.client.workflow.getHandle(key, await recoveryRun(env, key, firstRunId));
+  const ended = await endingOrStuck(recovery, ending(recovery), violations);
+  const state = await finalState(recovery);
+  if (state?.recovery?.runId !== firstRunId)
+    violations.push(`the recovery run names run ${state?.recovery?.runId ?? 'none'}, not the terminated ${firstRunId}`);
+  const rows = await profile.readRows(env.databaseUrls, input);
+  violations.push(...keyedByRun(key, firstRunId, profile.requestKeys(rows)));
+  return { state, outcome: profile.outcome(ended) };
+}
+
 /** Where the saga's state contradicts what the kit's rules say the point must come to. */
 export function expectationViolations(point: FailurePoint, state: SagaView | undefined): string[] {
   if (!state) return ['no saga state to check'];
@@ -182,6 +219,40 @@ export function keyPerExecution(compensation: string, key: string, keys: string[
   ];
 }
 
+/** Every request of the saga (its run and its recovery run) carried the first run's id in its key (the key root). */
+export function keyedByRun(key: string, firstRunId: string, keys: string[]): string[] {
+  return keys
+    .filter((k) => k.startsWith(`${key}:`) && !k.startsWith(`${key}:${firstRunId}:`))
+    .map((k) => `${k} was not keyed by the terminated run's key root (${firstRunId})`);
+}
+
+/** An error and its causes, in one line (a failed workflow's message alone says only that it failed). */
+const causes = (err: unknown): string => {
+  const e = err as { message?: string; cause?: unknown } | undefined;
+  return e?.cause ? `${e.message}: ${causes(e.cause)}` : String(e?.message ?? err);
+};
+
+/**
+ * Runs the kit's recovery sweep until the saga's latest run is a new one (the recovery of the terminated run): the
+ * sweep lists ended runs from visibility, which is eventually consistent, and another point's sweep may be the one
+ * that recovers this saga (the explorer runs several at once), so the saga's latest run is what counts.
+ */
+async function recoveryRun(env: PointEnvironment, key: string, endedRunId: string, timeoutMs = 60_000) {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const latest = await env.client.workflow
+      .getHandle(key)
+      .describe()
+      .catch(() => undefined);
+    if (latest && latest.runId !== endedRunId) return latest.runId;
+    await recoverSagas(env.client, env.taskQueue, {}).catch((err: Error) => {
+      throw new Error(`the recovery sweep failed: ${causes(err)}`);
+    });
+    await sleep(200);
+  }
+  throw new Error(`no recovery run of ${key} after ${timeoutMs} ms of sweeps`);
+}
+
 export async function runPoint(
   env: PointEnvironment,
   profile: ExploreProfile,
@@ -215,7 +286,12 @@ async function drivePoint(
   profile: ExploreProfile,
   point: FailurePoint,
   key: string,
-  { t0, input, handle, end }: { t0: number; input: unknown; handle: WorkflowHandle; end: Promise<Ended> },
+  {
+    t0,
+    input,
+    handle,
+    end,
+  }: { t0: number; input: unknown; handle: WorkflowHandleWithFirstExecutionRunId; end: Promise<Ended> },
 ): Promise<PointResult> {
   const violations: string[] = [];
   const stepIs = (name: string, status: string) => (s: SagaView) =>
@@ -265,7 +341,9 @@ async function drivePoint(
 
   let state: SagaView | undefined;
   let outcome: string;
-  if (drive.deadLetter) {
+  if (drive.terminate) {
+    ({ state, outcome } = await terminated(env, profile, handle, drive.terminate, { key, input }, violations));
+  } else if (drive.deadLetter) {
     // Left waiting for an operator: checked there (its dead letter recorded, after every attempt of its policy).
     state = await parked(handle, drive.deadLetter, violations);
     outcome = 'NEEDS_ATTENTION';

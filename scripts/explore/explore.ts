@@ -26,6 +26,8 @@ export interface ExploreOptions {
   rotation: number;
   /** Only these point ids (e.g. "reserve-inventory/reject"; "order:reserve-inventory/reject" for one saga's). */
   only?: string[];
+  /** Only points of these failure kinds ("terminate-during"; a family, "terminate", names all its kinds). */
+  kinds?: string[];
   concurrency: number;
   progress: boolean;
   /** Where the Markdown and JSON go; false: not written. */
@@ -48,7 +50,7 @@ export const DEFAULT_OUT_DIR = path.join(REPO_ROOT, 'explore-results');
 
 export function pointsOf(
   profile: ExploreProfile,
-  o: Pick<ExploreOptions, 'pairs' | 'subset' | 'rotation' | 'only'>,
+  o: Pick<ExploreOptions, 'pairs' | 'subset' | 'rotation' | 'only' | 'kinds'>,
 ): FailurePoint[] {
   const saga = { name: profile.saga.name, meta: profile.saga.meta, pivot: profile.pivot };
   const single = singlePoints(saga);
@@ -57,9 +59,10 @@ export function pointsOf(
   const points = o.subset
     ? [...subsetPoints(single, o.rotation), ...(groups.length ? [groups[o.rotation % groups.length]] : [])]
     : [...single, ...groups, ...pairPoints(saga, o.pairs)];
-  return o.only
-    ? points.filter((p) => o.only!.includes(p.id) || o.only!.includes(`${profile.saga.name}:${p.id}`))
-    : points;
+  const ofKind = (p: FailurePoint) => o.kinds!.some((k) => p.failure === k || p.failure.startsWith(`${k}-`));
+  return points
+    .filter((p) => !o.only || o.only.includes(p.id) || o.only.includes(`${profile.saga.name}:${p.id}`))
+    .filter((p) => !o.kinds || ofKind(p));
 }
 
 export async function explore(o: ExploreOptions): Promise<ExploreResult> {

@@ -7,6 +7,10 @@
  *
  * To add a failure kind: add it to FORWARD_FAILURES or COMPENSATION_FAILURES, derive its faults and expectation in
  * forwardPoint / compensationPoint, and, if the driver must act while the saga runs, a `drive` action (driver.ts).
+ *
+ * The terminate kinds are Temporal ending the run without the saga's consent (an operator's terminate): the driver
+ * terminates it while an action is in flight or right after one completed, then runs the kit's recovery sweep, and
+ * the point's expectation is the recovery run's: compensated before the pivot, driven forward after it.
  */
 import { KIT_DEFAULTS, type SagaDefinition, type SagaRunOptions } from 'temporal-saga-kit/workflow';
 import type { StepMeta } from '../../workflows/saga-types';
@@ -23,6 +27,8 @@ export const FORWARD_FAILURES = [
   'cancel-after',
   'kill-during',
   'kill-between',
+  'terminate-during',
+  'terminate-between',
 ] as const;
 export const COMPENSATION_FAILURES = [
   'transient-recover',
@@ -30,6 +36,8 @@ export const COMPENSATION_FAILURES = [
   'dead-letter-retry',
   'dead-letter-resolve',
   'run-twice',
+  'terminate-during',
+  'terminate-between',
 ] as const;
 export type ForwardFailure = (typeof FORWARD_FAILURES)[number];
 export type CompensationFailure = (typeof COMPENSATION_FAILURES)[number];
@@ -70,6 +78,11 @@ export interface Drive {
   operator?: { decision: 'retry' | 'resolve'; compensation: string };
   /** After the saga ended: send the compensation's request again, with its key and with a fresh one. */
   replay?: { compensation: string };
+  /**
+   * Terminate the run (Temporal's terminate, no say for the saga) while this action (a step or a compensation) runs,
+   * or as soon as it completed; then the kit's recovery sweep, and the recovery run's end is the point's.
+   */
+  terminate?: { whileRunning: string } | { afterCompleted: string };
   /** The compensation must end dead-lettered after every attempt of its policy: checked there, then terminated. */
   deadLetter?: { compensation: string; attempts: number };
 }
@@ -145,6 +158,33 @@ function before(shape: Shape, i: number): number {
   const group = shape.steps[i].group;
   const first = group === undefined ? i : shape.steps.findIndex((s) => s.group === group);
   return first - 1;
+}
+
+/**
+ * The run terminated while step i was in flight: its outcome is unknown, so up to the pivot (the pivot in flight
+ * included) the recovery run compensates it and every step before it; past the pivot it drives the saga forward.
+ */
+function terminatedWhile(shape: Shape, i: number): Expectation {
+  if (i <= shape.pivot) return { status: ['COMPENSATED'], compensated: withCompensation(shape, i), notCompensated: [] };
+  return { status: ['COMPLETED'], compensated: [], notCompensated: [] };
+}
+
+/**
+ * The run terminated as soon as step p completed, the next one perhaps already under way: before the pivot the
+ * recovery run compensates; when the next step (after p's parallel group) is the pivot it may have completed before
+ * the termination landed, and then the saga is driven forward; after the pivot it always is.
+ */
+function terminatedAfter(shape: Shape, p: number): Expectation {
+  if (p >= shape.pivot) return { status: ['COMPLETED'], compensated: [], notCompensated: [] };
+  const status: Expectation['status'] =
+    after(shape, p) === shape.pivot ? ['COMPENSATED', 'COMPLETED'] : ['COMPENSATED'];
+  return { status, compensated: withCompensation(shape, p), notCompensated: [] };
+}
+
+/** The step after step i's parallel group (its siblings may finish after it), or after i when it runs alone. */
+function after(shape: Shape, i: number): number {
+  const group = shape.steps[i].group;
+  return group === undefined ? i + 1 : shape.steps.map((s) => s.group).lastIndexOf(group) + 1;
 }
 
 const completed: Expectation = { status: ['COMPLETED'], compensated: [], notCompensated: [] };
@@ -229,6 +269,21 @@ export function forwardPoint(
     case 'kill-between':
       if (i + 1 >= shape.steps.length) return undefined;
       return point({}, { kill: { afterCompleted: name } }, completed);
+    case 'terminate-during':
+      return point(hold(i), { terminate: { whileRunning: name } }, terminatedWhile(shape, i));
+    case 'terminate-between': {
+      if (i + 1 >= shape.steps.length) return undefined;
+      // The step after i's group held a moment: the termination lands when i completed, whatever the next is doing
+      // (not scheduled yet, or in flight), but never after the saga ran to its end.
+      // Nothing after i's group (the last group): its siblings are what runs next, held instead.
+      const next = after(shape, i);
+      const siblings = shape.steps.filter((s) => step.group !== undefined && s.group === step.group && s !== step);
+      const held =
+        next < shape.steps.length
+          ? hold(next)
+          : Object.fromEntries(siblings.map((s) => [s.name, `delay:${IN_FLIGHT_MS}`]));
+      return point(held, { terminate: { afterCompleted: name } }, terminatedAfter(shape, i));
+    }
   }
 }
 
@@ -257,7 +312,13 @@ function trigger(
   return { faults: { [step.name]: `lost-response:${stepAttempts}` }, drive: {}, expect: unknownOutcome(shape, j) };
 }
 
-export function compensationPoint(saga: Explored, j: number, c: string, failure: CompensationFailure): FailurePoint {
+/** One compensation failure, or undefined when the kind does not apply (no compensation runs after the first step's). */
+export function compensationPoint(
+  saga: Explored,
+  j: number,
+  c: string,
+  failure: CompensationFailure,
+): FailurePoint | undefined {
   const shape = shapeOf(saga);
   // Dead-lettered after its whole default policy, on the time-skipping server, unless a cancellation triggers it
   // (that one with the short policy on the dev server). The operator's decisions are Temporal updates, which the
@@ -319,6 +380,28 @@ export function compensationPoint(saga: Explored, j: number, c: string, failure:
         drive: { ...t.drive, replay: { compensation: c } },
         expect: ran('COMPLETED'),
       };
+    case 'terminate-during':
+      // Held in flight when the run is terminated: the recovery run sends it again (same key) and finishes unwinding.
+      return {
+        ...base,
+        faults: { ...t.faults, [c]: `delay:${IN_FLIGHT_MS}` },
+        drive: { ...t.drive, terminate: { whileRunning: c } },
+        expect: ran('COMPLETED'),
+      };
+    case 'terminate-between': {
+      // After the first step's compensation the saga ends at once: there is no "between" left to terminate in.
+      const earlier = withCompensation(shape, j - 1);
+      if (!earlier.length) return undefined;
+      // The compensations that run next held a moment (whichever alternative runs), so that the saga has not
+      // finished unwinding by the time the termination lands.
+      const next = shape.steps.find((s) => s.name === earlier[earlier.length - 1])!.compensations;
+      return {
+        ...base,
+        faults: { ...Object.fromEntries(next.map((n) => [n, `delay:${IN_FLIGHT_MS}`])), ...t.faults },
+        drive: { ...t.drive, terminate: { afterCompleted: c } },
+        expect: ran('COMPLETED'),
+      };
+    }
   }
 }
 
@@ -333,7 +416,10 @@ export function singlePoints(saga: Explored): FailurePoint[] {
   });
   for (let j = saga.meta.steps.length - 1; j >= 0; j--) {
     for (const c of saga.meta.steps[j].compensations)
-      for (const f of COMPENSATION_FAILURES) points.push(compensationPoint(saga, j, c, f));
+      for (const f of COMPENSATION_FAILURES) {
+        const p = compensationPoint(saga, j, c, f);
+        if (p) points.push(p);
+      }
   }
   return points;
 }

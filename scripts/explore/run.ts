@@ -1,5 +1,5 @@
 /**
- * npm run explore -- [--saga NAME] [--pairs N] [--subset] [--only ID,...] [--concurrency N]
+ * npm run explore -- [--saga NAME] [--pairs N] [--subset] [--only ID,...] [--kinds KIND,...] [--concurrency N]
  * Every failure point of a saga (or of every registered saga), one saga per point against the real services, their
  * databases and a real Temporal server; prints the matrix, writes Markdown + JSON under explore-results/, exits 1
  * on any violation (64 on bad arguments). The last line counts points, sagas and violations.
@@ -8,6 +8,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { SAGA_LIST, findSaga } from '../../workflows/sagas';
 import { DEFAULT_OUT_DIR, explore } from './explore';
 import { EXPLORE_PROFILES } from './profiles';
+import { COMPENSATION_FAILURES, FORWARD_FAILURES } from './points';
 import { matrix } from './report';
 
 const count = (what: string, min: number) => (v: string) => {
@@ -15,6 +16,18 @@ const count = (what: string, min: number) => (v: string) => {
   if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${what} must be an integer ≥ ${min}`);
   return n;
 };
+
+/** The --kinds list, each a failure kind or a family of them (terminate: terminate-during, terminate-between). */
+function failureKinds(list: string): string[] {
+  const known = [...new Set<string>([...FORWARD_FAILURES, ...COMPENSATION_FAILURES])];
+  const kinds = list.split(',').map((k) => k.trim());
+  const unknown = kinds.filter((k) => !known.some((f) => f === k || f.startsWith(`${k}-`)));
+  if (unknown.length) {
+    console.error(`explore: unknown failure kind(s) ${unknown.join(', ')} (known: ${known.join(', ')})`);
+    process.exit(64);
+  }
+  return kinds;
+}
 
 async function main() {
   const program = new Command('explore')
@@ -35,6 +48,10 @@ async function main() {
       '--only <ids>',
       'only these points, comma-separated (e.g. reserve-inventory/reject,refund-payment/run-twice)',
     )
+    .option(
+      '--kinds <kinds>',
+      'only these failure kinds, comma-separated (e.g. terminate-during; a family such as terminate or kill names all its kinds)',
+    )
     .option('--concurrency <n>', 'sagas at once', count('--concurrency', 1), 6)
     .option('--out <dir>', 'where the Markdown and JSON reports go', DEFAULT_OUT_DIR)
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 64));
@@ -45,6 +62,7 @@ async function main() {
     subset: boolean;
     rotation: number;
     only?: string;
+    kinds?: string;
     concurrency: number;
     out: string;
   }>();
@@ -69,6 +87,7 @@ async function main() {
     subset: o.subset,
     rotation: o.rotation,
     only: o.only?.split(',').map((id) => id.trim()),
+    kinds: o.kinds ? failureKinds(o.kinds) : undefined,
     concurrency: o.concurrency,
     progress: process.stderr.isTTY ?? false,
     outDir: o.out,

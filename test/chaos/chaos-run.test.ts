@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { formatReport, runChaos, type ChaosReport } from '../../scripts/chaos/chaos';
 
-/** The chaos run itself, small: real processes killed and restarted (the invariant checker's own tests: chaos.test.ts). */
+/**
+ * The chaos run itself, small: real processes killed and restarted, a few runs terminated and recovered by the sweep
+ * (the invariant checker's own tests: chaos.test.ts).
+ */
 describe('npm run chaos (small)', function () {
   // About a minute on an idle 2-core machine; several times that when the machine is shared (load average 25 seen).
   this.timeout(400_000);
@@ -15,6 +18,7 @@ describe('npm run chaos (small)', function () {
       kills: 3,
       kill: ['worker', 'services', 'server'],
       restartDelayMs: 500,
+      terminate: 4,
       progress: false,
       reportDir: false,
     });
@@ -58,6 +62,18 @@ describe('npm run chaos (small)', function () {
 
   it('encrypts every payload, as the cluster run does (the dev server has no TLS here)', () => {
     assert.deepEqual(report.security, { mtls: false, inputs: { encrypted: 30, clear: 0 } }, formatReport(report));
+  });
+
+  it('terminates some sagas at random moments, and the recovery sweep recovers every one it terminated', () => {
+    const t = report.terminations;
+    assert.equal(t.planned, 4);
+    assert.ok(t.terminated > 0, formatReport(report));
+    assert.equal(t.recovered, t.terminated, formatReport(report));
+    // Their outcomes are their recovery runs': business outcomes, each checked by the invariants below.
+    for (const s of report.sagas.filter((x) => x.terminated)) {
+      assert.ok(s.terminated!.recoveryRunId && s.terminated!.recoveryRunId !== s.terminated!.runId, s.orderId);
+      assert.ok(['APPROVED', 'REJECTED', 'CANCELLED'].includes(s.outcome), `${s.orderId}: ${s.outcome} ${s.detail}`);
+    }
   });
 
   it('leaves every invariant intact', () => {

@@ -23,11 +23,43 @@ describe('explore: failure points from the definition', () => {
     }
     // After the pivot the business cannot refuse and the policy has no limit: no rejection, no exhaustion.
     assert.ok(!ids.has('confirm-shipment/reject') && !ids.has('confirm-shipment/transient-exhaust'));
+    // After the first step's compensations (cancel-order, reject-order) the saga ends: no "between" to terminate in.
+    const last = orderSaga.meta.steps[0].compensations as readonly string[];
     for (const c of orderSaga.meta.compensationNames)
-      for (const f of COMPENSATION_FAILURES) assert.ok(ids.has(`${c}/${f}`), `${c}/${f}`);
+      for (const f of COMPENSATION_FAILURES)
+        if (!(last.includes(c) && f === 'terminate-between')) assert.ok(ids.has(`${c}/${f}`), `${c}/${f}`);
+    for (const c of last) assert.ok(!ids.has(`${c}/terminate-between`), `${c}/terminate-between`);
     const rejectAtPivot = points.find((p) => p.id === 'charge-payment/reject')!;
     assert.deepEqual(rejectAtPivot.expect.compensated, ['create-order', 'reserve-inventory', 'schedule-shipment']);
     assert.deepEqual(points.find((p) => p.id === 'charge-payment/cancel-after')!.expect.status, ['COMPLETED']);
+  });
+
+  it('terminates at every step and compensation: recovered backward before the pivot, forward after it', () => {
+    const points = singlePoints(orderSaga);
+    const at = (id: string) => points.find((p) => p.id === id)!;
+    // In flight at the pivot: the charge's outcome is unknown, so the recovery refunds it with the rest.
+    assert.deepEqual(at('charge-payment/terminate-during').drive, { terminate: { whileRunning: 'charge-payment' } });
+    assert.deepEqual(at('charge-payment/terminate-during').faults, { 'charge-payment': 'delay:2500' });
+    assert.deepEqual(at('charge-payment/terminate-during').expect, {
+      status: ['COMPENSATED'],
+      compensated: ['create-order', 'reserve-inventory', 'schedule-shipment', 'charge-payment'],
+      notCompensated: [],
+    });
+    // Past the pivot the recovery drives the saga forward; just before it, the pivot may have completed first.
+    assert.deepEqual(at('charge-payment/terminate-between').expect.status, ['COMPLETED']);
+    assert.deepEqual(at('confirm-shipment/terminate-during').expect.status, ['COMPLETED']);
+    assert.deepEqual(at('schedule-shipment/terminate-between').expect.status, ['COMPENSATED', 'COMPLETED']);
+    assert.deepEqual(at('reserve-inventory/terminate-between').expect.status, ['COMPENSATED', 'COMPLETED']);
+    assert.deepEqual(at('create-order/terminate-between').expect.status, ['COMPENSATED']);
+    // A compensation terminated in flight, or between two: the recovery run finishes the unwinding.
+    const release = at('release-inventory/terminate-during');
+    assert.equal(release.faults['release-inventory'], 'delay:2500');
+    assert.deepEqual(release.drive.terminate, { whileRunning: 'release-inventory' });
+    assert.deepEqual(release.expect.compensation, { name: 'release-inventory', status: 'COMPLETED' });
+    assert.deepEqual(at('release-inventory/terminate-between').drive.terminate, {
+      afterCompleted: 'release-inventory',
+    });
+    assert.ok(points.filter((p) => p.drive.terminate).every((p) => p.server === 'dev'));
   });
 
   it('runs the points that exhaust a policy on the time-skipping server with the default policies, the rest on the dev server', () => {

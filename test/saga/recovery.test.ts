@@ -199,6 +199,29 @@ describe('recovery of sagas Temporal ended without their consent (dev server)', 
     assert.deepEqual(state.recovery?.left, ['release-inventory', 'reject-order']);
   });
 
+  it('terminated while compensating a cancellation: the recovery run ends cancelled, as the run would have', async () => {
+    // Cancelled while the reservation is in flight: the saga compensates with cancel-order, which takes 3 s.
+    const { orderId, input, runId } = await startOrder('cancelled-compensating', {
+      'reserve-inventory': 'delay:2500',
+      'cancel-order': 'delay:3000',
+    });
+    await stateWhen(orderId, 'the reservation to be in flight', stepIs('reserve-inventory', 'RUNNING'));
+    await client.workflow.getHandle(orderId).cancel();
+    await stateWhen(orderId, 'cancel-order to run', (s) =>
+      s.compensations.some((c) => c.name === 'cancel-order' && c.status === 'RUNNING'),
+    );
+    await terminate(orderId, 'operator: terminate a cancelled saga');
+    await sweepRecovers(orderId);
+
+    // The order row says CANCELLED (cancel-order ran): the saga's outcome must say so too, not REJECTED.
+    const { outcome, keys } = await checkRecovered(orderProfile, input, orderId);
+    assert.equal(outcome, 'CANCELLED');
+    assertKeyedByRun(keys, orderId, runId);
+    const state = await getSagaState(client, orderId);
+    assert.equal(state.status, 'COMPENSATED');
+    assert.equal(state.compensationCause?.cause, 'cancelled');
+  });
+
   it('terminated at the pivot with the charge in flight: the charge happens, then is refunded with the rest', async () => {
     const { orderId, input, runId } = await startOrder('at-pivot', { 'charge-payment': 'delay:2000' });
     await stateWhen(orderId, 'the charge to be in flight', stepIs('charge-payment', 'RUNNING'));
@@ -238,7 +261,9 @@ describe('recovery of sagas Temporal ended without their consent (dev server)', 
       client,
       stack.taskQueue,
       orderSaga,
-      { ...input, faults: { 'schedule-shipment': 'delay:4000' } },
+      // The first compensation is slow too: should the shipment's attempt time out first (Temporal caps it at the
+      // run's timeout) and the saga start compensating, the run still times out before it can end.
+      { ...input, faults: { 'schedule-shipment': 'delay:4000', 'cancel-shipment': 'delay:4000' } },
       { workflowRunTimeout: '2s' },
     );
     await until('the run to time out', async () =>

@@ -118,7 +118,8 @@ export class Saga {
   /**
    * Runs a recovery: finishes what a run that Temporal ended without the saga deciding left (recovery.ts says what
    * and why). The state shows RECOVERING and the run it repairs until the saga is COMPENSATED or COMPLETED; dead
-   * letters and operator decisions work as in any run.
+   * letters and operator decisions work as in any run. Finishing a cancelled saga's unwinding, it throws the
+   * cancellation, as run() does.
    */
   async recover(request: SagaRecoveryRequest): Promise<SagaOutcome> {
     const plan = planRecovery(this.steps, request);
@@ -139,6 +140,9 @@ export class Saga {
         await CancellationScope.nonCancellable(() => this.options.deadLetters!.close(id, { status: 'RETRIED' }));
     if (plan.direction === 'compensate') {
       await this.compensate(plan.toCompensate, plan.context, plan.done);
+      // The run it repairs was compensating a cancellation: it ends as that run would have, cancelled (as run() does),
+      // not with the saga's compensated result, which would contradict what its compensations did (cancel, not reject).
+      if (plan.context.cause === 'cancelled') throw new CancelledFailure(plan.context.reason);
       return { outcome: 'compensated', context: plan.context };
     }
     const pivotIndex = this.steps.findIndex((s) => s.kind === 'pivot');
