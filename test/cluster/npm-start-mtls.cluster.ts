@@ -40,6 +40,8 @@ describe('npm start -- --temporal cluster: mTLS by default', function () {
       ),
     };
     stack = await npmStart(env, ['--temporal', 'cluster'], 480_000);
+    // Scheduled over mTLS as the application (the worker certificate's role may keep the sweep's schedule).
+    assert.match(stack.output(), /Recovery sweep: +every 5m \(schedule saga-recovery-sweep\)/);
   });
   after(async () => {
     await stopNpmStart(stack);

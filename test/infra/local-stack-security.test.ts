@@ -102,6 +102,8 @@ describe('npm start: secure by default (data folder, secrets, PostgreSQL passwor
 
   it('an older data folder: made private, its secrets 0600, PostgreSQL given a random password, the old login refused', async () => {
     stack = await npmStart(env);
+    // The kit's recovery sweep is on a Temporal Schedule from the first start (sagas Temporal ends get repaired).
+    assert.match(stack.output(), /Recovery sweep: +every 5m \(schedule saga-recovery-sweep\)/);
 
     const mode = modeOf(dataDir);
     assert.equal(mode & 0o007, 0, `others have no access to the data folder (mode ${mode.toString(8)})`);
