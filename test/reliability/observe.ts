@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Client } from '@temporalio/client';
+import { decodeOptionalFailureToOptionalError } from '@temporalio/common/lib/internal-non-workflow';
 import { temporal } from '@temporalio/proto';
 import pg from 'pg';
 import { awaitSagaResult, type SagaResult } from '../../cli/saga-client';
@@ -44,7 +45,12 @@ export interface PendingActivity {
 export async function pendingActivities(client: Client, workflowId: string): Promise<PendingActivity[]> {
   const { raw } = await client.workflow.getHandle(workflowId).describe();
   const State = temporal.api.enums.v1.PendingActivityState;
-  return (raw.pendingActivities ?? []).map((a) => ({
+  // Failure messages are encoded payloads (runtime/failure-converter.ts): decoded with the client's data converter.
+  const converter = client.options.loadedDataConverter;
+  const decoded = await Promise.all(
+    (raw.pendingActivities ?? []).map((a) => decodeOptionalFailureToOptionalError(converter, a.lastFailure)),
+  );
+  return (raw.pendingActivities ?? []).map((a, i) => ({
     type: a.activityType?.name ?? '?',
     state:
       a.state === State.PENDING_ACTIVITY_STATE_STARTED
@@ -53,7 +59,7 @@ export async function pendingActivities(client: Client, workflowId: string): Pro
           ? 'SCHEDULED'
           : 'OTHER',
     attempt: a.attempt ?? 1,
-    lastFailure: a.lastFailure?.message ?? undefined,
+    lastFailure: decoded[i]?.message ?? undefined,
   }));
 }
 
