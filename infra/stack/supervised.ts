@@ -15,7 +15,7 @@ import { loadTemporalConfig } from '../../runtime/config';
 import { loadWorkerMetricsAddress } from '../../runtime/telemetry/worker-metrics-config';
 import { ensurePrivateDir, writePrivateFile } from '../files/private';
 import { localPostgresPassword } from '../postgres/local-password';
-import { DEFAULT_CLIENT_ROLES, makeLocalPki, SYSTEM_CLIENT, type LocalPki } from '../temporal/cluster/pki';
+import { clientTlsOf, DEFAULT_CLIENT_ROLES, makeLocalPki, SYSTEM_CLIENT, type LocalPki } from '../temporal/cluster/pki';
 import type { ChildHandle } from '../processes/child';
 import { reapPidFiles, reapPostmaster, writePidFile } from '../processes/orphans';
 import { startPostgresProcess, type PostgresReady } from '../processes/postgres-process';
@@ -280,14 +280,7 @@ async function startLockedStack(options: LocalStackOptions, lock: DataDirLock): 
         startWorkerProcess(
           {
             address: temporalReady!.address,
-            ...(pki && {
-              tls: {
-                caPath: pki.caCert,
-                certPath: pki.clients.worker.cert,
-                keyPath: pki.clients.worker.key,
-                serverName: 'localhost',
-              },
-            }),
+            ...(pki && { tls: clientTlsOf(pki, 'worker') }),
             namespace: temporalReady!.namespace,
             taskQueue: temporalConfig.taskQueue,
             urls: { ...serviceUrls },

@@ -34,6 +34,7 @@ import { RestartingWorker } from '../../infra/processes/restarting-worker';
 import { startKillableStack, type KillableStack } from '../../infra/stack';
 import { REPO_ROOT } from '../../infra/temporal/binary';
 import { clusterTlsOptions } from '../../infra/temporal/cluster/cluster';
+import { clientTlsOf } from '../../infra/temporal/cluster/pki';
 import {
   AesGcmPayloadCodec,
   ENCRYPTED_ENCODING,
@@ -360,14 +361,7 @@ async function startWorld(
   const pki = stack.pki;
   const workerConfig = {
     address: stack.address,
-    ...(pki && {
-      tls: {
-        caPath: pki.caCert,
-        certPath: pki.clients.worker.cert,
-        keyPath: pki.clients.worker.key,
-        serverName: 'localhost',
-      },
-    }),
+    ...(pki && { tls: clientTlsOf(pki, 'worker') }),
     namespace: stack.namespace,
     taskQueue: world.taskQueue,
     urls: stack.urls,

@@ -64,6 +64,16 @@ function sign(name: string, subject: string, extensions: string[], days: number,
   );
 }
 
+/** A role's client TLS settings, as a worker process takes them (WorkerProcessConfig.tls): the CA, its certificate. */
+export function clientTlsOf(pki: LocalPki, role: string) {
+  return {
+    caPath: pki.caCert,
+    certPath: pki.clients[role].cert,
+    keyPath: pki.clients[role].key,
+    serverName: 'localhost',
+  };
+}
+
 export function makeLocalPki(dir: string, options: LocalPkiOptions = {}): LocalPki {
   const days = options.days ?? 825;
   const serverNames = options.serverNames ?? ['localhost', '127.0.0.1'];
