@@ -354,7 +354,8 @@ async function startWorld(
   const stack = world.stack;
   world.taskQueue = `chaos-${runId}`;
   // Secured by default, as `npm start -- --temporal cluster` runs: on the cluster, mTLS with the stack's CA (the
-  // workers present the worker certificate, this script the operator's); everywhere, every payload (failure
+  // workers and this script present the worker certificate: the application's role, which starts, cancels and
+  // terminates sagas and runs the recovery sweep; an operator's may not start); everywhere, every payload (failure
   // messages included) encrypted with a key of the run's own, which the workers take as production does, from
   // TEMPORAL_PAYLOAD_KEYS.
   const payloadKeys = newPayloadKeyEntry(`chaos-${runId}`);
@@ -386,7 +387,7 @@ async function startWorld(
   world.connection = await Connection.connect({
     address: stack.address,
     ...(o.temporal === 'cluster' && { interceptors: [] }),
-    ...(pki && { tls: clusterTlsOptions(pki, 'operator') }),
+    ...(pki && { tls: clusterTlsOptions(pki, 'worker') }),
   });
   world.client = createSagaClient(
     world.connection,
@@ -809,7 +810,7 @@ export function formatReport(r: ChaosReport, maxViolations = 5): string {
           `  fault times    ${r.worker.killLog.map((k) => `${k.kind} ${(k.atMs / 1000).toFixed(1)} s (${k.inFlight} in flight, back after ${((k.restartedAfterMs ?? 0) / 1000).toFixed(1)} s)`).join(', ')}`,
         ]
       : []),
-    `  security       ${r.security.mtls ? 'mTLS to the cluster (worker and operator certificates)' : 'no TLS (dev server)'}; saga inputs in the history: ${r.security.inputs.encrypted} encrypted, ${r.security.inputs.clear} in clear`,
+    `  security       ${r.security.mtls ? 'mTLS to the cluster (the worker certificate)' : 'no TLS (dev server)'}; saga inputs in the history: ${r.security.inputs.encrypted} encrypted, ${r.security.inputs.clear} in clear`,
     `  wall time      ${r.wallSeconds.toFixed(1)} s (sagas ${r.runSeconds.toFixed(1)} s); load average ${r.environment.loadAvgBefore.toFixed(2)} → ${r.environment.loadAvgAfter.toFixed(2)} on ${r.environment.cores} cores`,
     '',
     'invariants',
