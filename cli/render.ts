@@ -132,6 +132,9 @@ function renderCompensations(state: SagaView | undefined, options: { withReason:
   ];
 }
 
+/** TIMED_OUT as "timed out": how a run ended, as a sentence says it. */
+const asWords = (status: string) => status.toLowerCase().replace('_', ' ');
+
 /** Workflow statuses that Temporal gives a run it ended without the saga deciding. */
 const ENDED_WITHOUT_CONSENT = ['TERMINATED', 'TIMED_OUT'];
 const FINAL_SAGA_STATUSES = ['COMPLETED', 'COMPENSATED', 'COMPENSATION_FAILED'];
@@ -144,7 +147,7 @@ function recoveryLines(view: { workflowStatus: string; runId?: string; state: Sa
   const { state } = view;
   const recovery = state.recovery;
   if (recovery) {
-    const how = recovery.ended.toLowerCase().replace('_', ' ');
+    const how = asWords(recovery.ended);
     const what = recovery.direction === 'forward' ? 'finishes, past the pivot' : 'undoes';
     return [
       `  ↺ recovery run${view.runId ? ` ${view.runId}` : ''} of run ${recovery.runId}, ${how} (${recovery.reason})`,
@@ -154,7 +157,7 @@ function recoveryLines(view: { workflowStatus: string; runId?: string; state: Sa
   if (!ENDED_WITHOUT_CONSENT.includes(view.workflowStatus) || FINAL_SAGA_STATUSES.includes(state.status)) return [];
   const left = state.steps.filter((s) => s.status === 'COMPLETED' || s.status === 'RUNNING').map((s) => s.name);
   return [
-    `  ⚠ Temporal ended this run (${view.workflowStatus.toLowerCase().replace('_', ' ')}) while the saga was ${state.status}: nothing has undone it yet`,
+    `  ⚠ Temporal ended this run (${asWords(view.workflowStatus)}) while the saga was ${state.status}: nothing has undone it yet`,
     `    it left: ${left.join(', ') || 'no step that took effect'}; \`recover\` starts its recovery run (or the recovery sweep's schedule will)`,
   ];
 }
@@ -378,16 +381,15 @@ export function renderDecision(view: DecisionView): string {
 
 /** `recover`: what the sweep did, one line per run. */
 export function renderRecoveryReport(report: RecoverySweepReport): string {
-  const how = (ended: string) => ended.toLowerCase().replace('_', ' ');
   const lines = [
     ...report.stuck.map(
       (r) =>
         `stuck      ${r.sagaId} run ${r.runId}: workflow task failing for ${Math.round(r.failingForMs / 1000)} s (${r.problems.join(', ')})${r.terminated ? '; terminated to recover it' : '; left running (--no-recover-stuck, or not stuck long enough)'}`,
     ),
     ...report.recovered.map(
-      (r) => `recovering ${r.sagaId} run ${r.runId} (${how(r.ended)}): recovery run ${r.recoveryRunId}`,
+      (r) => `recovering ${r.sagaId} run ${r.runId} (${asWords(r.ended)}): recovery run ${r.recoveryRunId}`,
     ),
-    ...report.skipped.map((r) => `skipped    ${r.sagaId} run ${r.runId} (${how(r.ended)}): ${r.why}`),
+    ...report.skipped.map((r) => `skipped    ${r.sagaId} run ${r.runId} (${asWords(r.ended)}): ${r.why}`),
   ];
   const summary = `${report.recovered.length} recovery run(s) started, ${report.skipped.length} skipped, ${report.stuck.length} stuck run(s) found`;
   return [...lines, summary].join('\n');

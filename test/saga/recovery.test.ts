@@ -17,6 +17,7 @@ import { ServiceClient } from '../../activities/service-client';
 import { orderSaga } from '../../workflows/order-saga';
 import { returnSaga } from '../../workflows/return-saga';
 import type { SagaView } from 'temporal-saga-kit/workflow';
+import { waitFor } from '../reliability/observe';
 import { runCli } from '../support/cli';
 import { installQuietRuntime, quietLogger, startTestServices } from '../support/saga-stack';
 import { startTestTemporal, type TestTemporal } from '../support/temporal-target';
@@ -67,28 +68,17 @@ describe('recovery of sagas Temporal ended without their consent (dev server)', 
     await stack?.stop();
   });
 
-  async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-    const deadline = Date.now() + ms;
-    let lastError: unknown;
-    for (;;) {
-      const value = await probe().catch((err: unknown) => void (lastError = err));
-      if (value !== undefined) return value;
-      if (Date.now() > deadline)
-        throw new Error(`timed out waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
   const stateWhen = (sagaId: string, what: string, ok: (s: SagaView) => boolean) =>
-    until(what, async () => {
+    waitFor(what, async () => {
       const state = await getSagaState(client, sagaId);
       return ok(state) ? state : undefined;
     });
   const stepIs = (name: string, status: string) => (s: SagaView) =>
     s.steps.some((x) => x.name === name && x.status === status);
 
-  /** Sweeps until the run is recovered (visibility is eventually consistent), and returns the report's entry. */
+  /** Sweeps until the run is recovered (visibility is eventually consistent), and returns that sweep's report. */
   async function sweepRecovers(sagaId: string, options: Parameters<typeof recoverSagas>[2] = {}) {
-    return until('the sweep to recover ' + sagaId, async () => {
+    return waitFor('the sweep to recover ' + sagaId, async () => {
       const report = await recoverSagas(client, stack.taskQueue, options);
       return report.recovered.find((r) => r.sagaId === sagaId) ? report : undefined;
     });
@@ -227,7 +217,7 @@ describe('recovery of sagas Temporal ended without their consent (dev server)', 
     await stateWhen(orderId, 'the charge to be in flight', stepIs('charge-payment', 'RUNNING'));
     await terminate(orderId, 'operator: terminate at the pivot');
     // The charge request still arrives and takes effect after the run ended.
-    await until('the charge to take effect', async () => {
+    await waitFor('the charge to take effect', async () => {
       const rows = await orderProfile.readRows(databaseUrls(), input);
       return rows.payments.some((p) => p.status === 'CHARGED') ? true : undefined;
     });
@@ -266,7 +256,7 @@ describe('recovery of sagas Temporal ended without their consent (dev server)', 
       { ...input, faults: { 'schedule-shipment': 'delay:4000', 'cancel-shipment': 'delay:4000' } },
       { workflowRunTimeout: '2s' },
     );
-    await until('the run to time out', async () =>
+    await waitFor('the run to time out', async () =>
       (await client.workflow.getHandle(orderId).describe()).status.name === 'TIMED_OUT' ? true : undefined,
     );
     const report = await sweepRecovers(orderId);
@@ -309,7 +299,7 @@ describe('recovery of sagas Temporal ended without their consent (dev server)', 
     worker = await stack.startWorker({ workflowBundle: badBundle });
 
     // A team that fixes forward: the sweep only reports the stuck run.
-    const reported = await until('the run to be reported stuck', async () => {
+    const reported = await waitFor('the run to be reported stuck', async () => {
       const report = await recoverSagas(client, stack.taskQueue, { stuckAfter: '1s', recoverStuck: false });
       return report.stuck.find((s) => s.sagaId === orderId);
     });
